@@ -1,0 +1,42 @@
+# Two commands on a fresh Debian 12 machine (as root, or with sudo):
+#   make run    install missing packages, build (release), run the flagship scenario
+#   make test   install missing packages, build (dev: warnings as errors), run every test
+# Also: make asan (tests under AddressSanitizer + UBSan), make clean.
+
+PACKAGES := build-essential cmake ninja-build git \
+            libboost-graph-dev libeigen3-dev libtbb-dev libyaml-cpp-dev doctest-dev libfmt-dev libcli11-dev
+FLAGSHIP := scenarios/weaker-chip-bigger-cluster.yaml
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: deps run test asan build-release build-dev clean
+
+# Installs only what is missing; does nothing (and needs no network) when all is there.
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build-release: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+build-dev: deps
+	cmake --preset dev
+	cmake --build --preset dev -j $(JOBS)
+
+run: build-release
+	./build/release/sim/app/clustersim run $(FLAGSHIP) -o out/weaker-chip-bigger-cluster
+
+test: build-dev
+	ctest --preset dev -j $(JOBS)
+
+asan: deps
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+clean:
+	rm -rf build out

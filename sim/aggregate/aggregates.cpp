@@ -1,0 +1,42 @@
+#include "aggregate/aggregates.hpp"
+
+namespace clustersim::aggregate {
+namespace {
+
+// Per-chip figure times the chip count; unknown stays unknown.
+template <class Q>
+std::optional<Q> times(const catalog::Figure<Q>& f, double n) {
+    return f.known() ? std::optional<Q>(*f.value * n) : std::nullopt;
+}
+
+}  // namespace
+
+Aggregates compute_aggregates(const catalog::Cluster& cluster) {
+    const auto& chip = cluster.chip;
+    const double n = static_cast<double>(cluster.chip_count);
+    Aggregates a;
+    a.chip_count = cluster.chip_count;
+    a.scale_up_domain = cluster.scale_up_domain.value;
+    for (const auto p : catalog::all_precisions) {
+        a.peak_dense[static_cast<std::size_t>(p)] = times(chip.peak_dense(p), n);
+    }
+    a.hbm_capacity = times(chip.hbm_capacity, n);
+    a.hbm_bandwidth = times(chip.hbm_bandwidth, n);
+    a.host_memory = cluster.host_memory.value;
+    if (a.hbm_capacity && a.host_memory) a.fast_memory = *a.hbm_capacity + *a.host_memory;
+    // Catalog bandwidths are one direction; vendors' system totals count both directions.
+    a.scale_up_per_chip_one_way = chip.scale_up_bandwidth.value;
+    a.scale_up_total_both_ways = times(chip.scale_up_bandwidth, 2.0 * n);
+    a.scale_out_per_chip_one_way = chip.scale_out_bandwidth.value;
+    a.scale_out_total_both_ways = times(chip.scale_out_bandwidth, 2.0 * n);
+    a.chip_power_total = times(chip.tdp, n);
+    a.power_all_in = cluster.power_all_in.value;
+    return a;
+}
+
+std::optional<double> ratio(std::optional<double> a, std::optional<double> b) {
+    if (!a || !b || *b == 0.0) return std::nullopt;
+    return *a / *b;
+}
+
+}  // namespace clustersim::aggregate

@@ -1,0 +1,104 @@
+#pragma once
+// Peak aggregates of a cluster: per-chip catalog figures times the chip count,
+// plus the system-level figures (all-in power, host memory) where the catalog has them.
+//
+// This is the vendors' own arithmetic (docs/models/aggregates.md): linear aggregation at
+// 100%, no losses. It is what "weaker chip, bigger cluster" claims are made of; the
+// delivered-throughput models (chip, comm, plan) start from here.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "catalog/cluster.hpp"
+#include "units/dimension.hpp"
+
+namespace clustersim::aggregate {
+
+struct Aggregates {
+    std::int64_t chip_count = 0;
+    std::optional<std::int64_t> scale_up_domain;
+    std::array<std::optional<units::FlopsPerSecond>, 4> peak_dense{};  ///< by catalog::Precision
+    std::optional<units::Bytes> hbm_capacity;
+    std::optional<units::BytesPerSecond> hbm_bandwidth;
+    std::optional<units::Bytes> host_memory;
+    std::optional<units::Bytes> fast_memory;  ///< HBM + host memory (NVIDIA's "fast memory")
+    std::optional<units::BytesPerSecond> scale_up_per_chip_one_way;
+    std::optional<units::BytesPerSecond> scale_up_total_both_ways;  ///< vendors' headline convention
+    std::optional<units::BytesPerSecond> scale_out_per_chip_one_way;
+    std::optional<units::BytesPerSecond> scale_out_total_both_ways;
+    std::optional<units::Watts> chip_power_total;  ///< chip TDP x count (chips only)
+    std::optional<units::Watts> power_all_in;      ///< system all-in figure, scaled to the count
+
+    [[nodiscard]] std::optional<units::FlopsPerSecond> peak(catalog::Precision p) const {
+        return peak_dense[static_cast<std::size_t>(p)];
+    }
+};
+
+Aggregates compute_aggregates(const catalog::Cluster& cluster);
+
+/// One output metric: its CSV column is `key + "_" + unit_suffix`, its ratio column `key + "_vs_baseline"`.
+struct MetricInfo {
+    std::string_view key;
+    std::string_view unit_suffix;  ///< "flop_per_s", "bytes", "bytes_per_s", "w", "count"
+    units::Dimension dimension;    ///< for human display; counts use Dimension::compute with is_count
+    bool is_count;
+    std::string_view description;
+};
+
+/// Calls f(info, value) for every metric, in the documented column order (docs/results-schema.md).
+template <class F>
+void for_each_metric(const Aggregates& a, F&& f);
+
+/// a / b when both are known and b is non-zero.
+std::optional<double> ratio(std::optional<double> a, std::optional<double> b);
+
+// ---------------------------------------------------------------- implementation
+
+namespace detail {
+template <class Q>
+std::optional<double> si(const std::optional<Q>& q) {
+    return q ? std::optional<double>(q->si()) : std::nullopt;
+}
+inline std::optional<double> si(const std::optional<std::int64_t>& n) {
+    return n ? std::optional<double>(static_cast<double>(*n)) : std::nullopt;
+}
+}  // namespace detail
+
+template <class F>
+void for_each_metric(const Aggregates& a, F&& f) {
+    using units::Dimension;
+    using detail::si;
+    f(MetricInfo{"chips", "count", Dimension::compute, true, "accelerators"},
+      std::optional<double>(static_cast<double>(a.chip_count)));
+    f(MetricInfo{"scale_up_domain", "chips", Dimension::compute, true, "accelerators per scale-up domain"},
+      si(a.scale_up_domain));
+    f(MetricInfo{"peak_bf16_dense", "flop_per_s", Dimension::compute_rate, false, "dense peak BF16"},
+      si(a.peak(catalog::Precision::bf16)));
+    f(MetricInfo{"peak_fp8_dense", "flop_per_s", Dimension::compute_rate, false, "dense peak FP8"},
+      si(a.peak(catalog::Precision::fp8)));
+    f(MetricInfo{"peak_fp4_dense", "flop_per_s", Dimension::compute_rate, false, "dense peak FP4"},
+      si(a.peak(catalog::Precision::fp4)));
+    f(MetricInfo{"peak_int8_dense", "op_per_s", Dimension::compute_rate, false, "dense peak INT8"},
+      si(a.peak(catalog::Precision::int8)));
+    f(MetricInfo{"hbm_capacity", "bytes", Dimension::data, false, "HBM capacity"}, si(a.hbm_capacity));
+    f(MetricInfo{"hbm_bandwidth", "bytes_per_s", Dimension::data_rate, false, "HBM bandwidth"}, si(a.hbm_bandwidth));
+    f(MetricInfo{"host_memory", "bytes", Dimension::data, false, "host (CPU) memory"}, si(a.host_memory));
+    f(MetricInfo{"fast_memory", "bytes", Dimension::data, false, "HBM + host memory"}, si(a.fast_memory));
+    f(MetricInfo{"scale_up_bw_per_chip_one_way", "bytes_per_s", Dimension::data_rate, false,
+                 "scale-up bandwidth per chip, one direction"},
+      si(a.scale_up_per_chip_one_way));
+    f(MetricInfo{"scale_up_bw_total_both_ways", "bytes_per_s", Dimension::data_rate, false,
+                 "scale-up bandwidth, all chips, both directions"},
+      si(a.scale_up_total_both_ways));
+    f(MetricInfo{"scale_out_bw_per_chip_one_way", "bytes_per_s", Dimension::data_rate, false,
+                 "scale-out bandwidth per chip, one direction"},
+      si(a.scale_out_per_chip_one_way));
+    f(MetricInfo{"scale_out_bw_total_both_ways", "bytes_per_s", Dimension::data_rate, false,
+                 "scale-out bandwidth, all chips, both directions"},
+      si(a.scale_out_total_both_ways));
+    f(MetricInfo{"chip_power_total", "w", Dimension::power, false, "chip TDP x count"}, si(a.chip_power_total));
+    f(MetricInfo{"power_all_in", "w", Dimension::power, false, "all-in system power"}, si(a.power_all_in));
+}
+
+}  // namespace clustersim::aggregate

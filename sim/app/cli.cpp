@@ -1,0 +1,193 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <tbb/global_control.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+#include "app/show.hpp"
+#include "diag/suggest.hpp"
+#include "output/atomic_file.hpp"
+#include "output/csv.hpp"
+#include "output/run_json.hpp"
+#include "output/summary.hpp"
+#include "run/runner.hpp"
+#include "scenario/catalog_loader.hpp"
+#include "scenario/scenario_loader.hpp"
+
+namespace clustersim::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* examples = R"(Examples:
+  clustersim run scenarios/weaker-chip-bigger-cluster.yaml -o out/flagship
+  clustersim check scenarios/*.yaml
+  clustersim list chips
+  clustersim show chip ascend_910c
+  clustersim show system cloudmatrix_384
+
+Exit codes: 0 ok, 2 usage, 3 invalid scenario or catalog, 4 I/O error.
+The catalog is read from --catalog, else $CLUSTERSIM_MODELS, else the source tree's models/.)";
+
+fs::path catalog_dir(const std::string& flag) {
+    if (!flag.empty()) return flag;
+    if (const char* env = std::getenv("CLUSTERSIM_MODELS"); env != nullptr && *env != '\0') return env;
+    return CLUSTERSIM_DEFAULT_MODELS_DIR;
+}
+
+void print_diagnostics(const std::vector<diag::Diagnostic>& ds, std::ostream& err) {
+    for (const auto& d : ds) err << diag::format(d) << "\n";
+    err << ds.size() << (ds.size() == 1 ? " error" : " errors") << "\n";
+}
+
+// Loads every scenario, reporting the problems of all files at once.
+std::vector<scenario::Scenario> load_all(const std::vector<std::string>& files, const catalog::Catalog& cat) {
+    std::vector<scenario::Scenario> out;
+    std::vector<diag::Diagnostic> all;
+    for (const auto& f : files) {
+        try {
+            out.push_back(scenario::load_scenario(f, cat));
+        } catch (const diag::InputError& e) {
+            all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
+        }
+    }
+    if (!all.empty()) throw diag::InputError(std::move(all));
+    diag::Diagnostics dup;
+    std::vector<std::string> names;
+    for (const auto& s : out) {
+        if (std::find(names.begin(), names.end(), s.name) != names.end()) {
+            dup.error(diag::Location{s.file.string(), 0, 0}, "scenario",
+                      "two input files use the scenario name '" + s.name + "'");
+        }
+        names.push_back(s.name);
+    }
+    dup.throw_if_any();
+    return out;
+}
+
+struct Options {
+    std::string catalog;
+    std::vector<std::string> files;
+    std::string out_dir;
+    std::size_t threads = 0;
+    bool quiet = false;
+    std::string kind;
+    std::string name;
+};
+
+int cmd_run(const Options& o, std::ostream& out) {
+    const fs::path models = catalog_dir(o.catalog);
+    const auto cat = scenario::load_catalog(models);
+    const auto scenarios = load_all(o.files, cat);
+    std::optional<tbb::global_control> limit;
+    if (o.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, o.threads);
+    std::vector<run::RunResult> results;
+    for (const auto& s : scenarios) results.push_back(run::run_scenario(s));
+
+    const fs::path dir = !o.out_dir.empty() ? fs::path(o.out_dir)
+                         : o.files.size() == 1 ? fs::path("out") / fs::path(o.files.front()).stem()
+                                               : fs::path("out") / "run";
+    std::vector<fs::path> inputs(o.files.begin(), o.files.end());
+    const auto provenance = output::collect_provenance(inputs, models);
+    output::write_files_atomically({{dir / "results.csv", output::results_csv(results)},
+                                    {dir / "run.json", output::run_json(provenance, results)}});
+    std::size_t rows = 0;
+    for (const auto& r : results) {
+        rows += r.cases.size();
+        if (!o.quiet) out << output::summary_text(r) << "\n";
+    }
+    out << "wrote " << (dir / "results.csv").string() << " (" << rows << " rows) and " << (dir / "run.json").string()
+        << "\n";
+    return exit_ok;
+}
+
+int cmd_check(const Options& o, std::ostream& out) {
+    const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
+    const auto scenarios = load_all(o.files, cat);
+    for (const auto& s : scenarios) out << s.file.string() << ": ok (" << s.cases.size() << " cases)\n";
+    return exit_ok;
+}
+
+int cmd_list(const Options& o, std::ostream& out) {
+    const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
+    out << (o.kind == "chips" ? list_chips(cat) : list_systems(cat));
+    return exit_ok;
+}
+
+int cmd_show(const Options& o, std::ostream& out, std::ostream& err) {
+    const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
+    if (o.kind == "chip") {
+        if (const auto it = cat.chips.find(o.name); it != cat.chips.end()) {
+            out << show_chip(it->second);
+            return exit_ok;
+        }
+        err << "error: unknown chip '" << o.name << "'" << diag::did_you_mean(o.name, cat.chip_ids())
+            << "; valid: " << diag::join_names(cat.chip_ids()) << "\n";
+        return exit_usage;
+    }
+    if (const auto it = cat.systems.find(o.name); it != cat.systems.end()) {
+        out << show_system(cat, it->second);
+        return exit_ok;
+    }
+    err << "error: unknown system '" << o.name << "'" << diag::did_you_mean(o.name, cat.system_ids())
+        << "; valid: " << diag::join_names(cat.system_ids()) << "\n";
+    return exit_usage;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    CLI::App app{"clustersim: peak and delivered throughput of AI accelerator clusters, from one chip to a million"};
+    app.footer(examples);
+    app.require_subcommand(1, 1);
+    app.set_version_flag("--version", output::version_string());
+    Options o;
+    app.add_option("--catalog", o.catalog, "catalog directory (with chips/ and systems/)");
+
+    auto* run = app.add_subcommand("run", "run scenario files; write DIR/results.csv and DIR/run.json");
+    run->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
+    run->add_option("-o,--out", o.out_dir, "output directory (default: out/<scenario file name>)");
+    run->add_option("--threads", o.threads, "worker threads (default: all cores); results do not depend on it")
+        ->check(CLI::Range(1, 4096));
+    run->add_flag("-q,--quiet", o.quiet, "print only the output paths");
+
+    auto* check = app.add_subcommand("check", "validate scenario files (and the catalog) without running them");
+    check->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
+
+    auto* list = app.add_subcommand("list", "list catalog entries as a table");
+    list->add_option("what", o.kind, "chips or systems")->required()->check(CLI::IsMember({"chips", "systems"}));
+
+    auto* show = app.add_subcommand("show", "every figure of a chip or system, with its source and derived figures");
+    show->add_option("kind", o.kind, "chip or system")->required()->check(CLI::IsMember({"chip", "system"}));
+    show->add_option("name", o.name, "catalog id (see 'clustersim list')")->required();
+
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments reversed
+        app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e, out, err);
+        return code == 0 ? exit_ok : exit_usage;
+    }
+
+    try {
+        if (run->parsed()) return cmd_run(o, out);
+        if (check->parsed()) return cmd_check(o, out);
+        if (list->parsed()) return cmd_list(o, out);
+        return cmd_show(o, out, err);
+    } catch (const diag::InputError& e) {
+        print_diagnostics(e.diagnostics(), err);
+        return exit_invalid;
+    } catch (const diag::IoError& e) {
+        err << e.what() << "\n";
+        return exit_io;
+    } catch (const std::exception& e) {
+        err << "clustersim: internal error: " << e.what() << "\n";
+        return exit_internal;
+    }
+}
+
+}  // namespace clustersim::app

@@ -1,0 +1,138 @@
+#include "app/show.hpp"
+
+#include <fmt/format.h>
+
+#include "aggregate/aggregates.hpp"
+#include "output/summary.hpp"
+#include "output/table.hpp"
+#include "units/format.hpp"
+
+namespace clustersim::app {
+namespace {
+
+using catalog::FigureInfo;
+using catalog::FigureKind;
+
+template <class Q>
+std::string value_text(const FigureInfo& info, const catalog::Figure<Q>& f) {
+    if (!f.known()) return "unknown";
+    if constexpr (std::is_same_v<Q, std::int64_t>) {
+        return fmt::format("{}", *f.value);
+    } else {
+        const double v = f.value->si();
+        if (info.kind == FigureKind::data) return units::format_binary_bytes(v);
+        std::string text = units::format_si(v, catalog::dimension_of(info.kind));
+        if (info.name == "int8_dense") text.replace(text.find("FLOP"), 4, "OP");  // integer operations
+        return text + (info.directional ? " per direction" : "");
+    }
+}
+
+template <class Q>
+std::string figure_block(const FigureInfo& info, const catalog::Figure<Q>& f) {
+    std::string out = fmt::format("  {:<22} {}\n", info.name, value_text(info, f));
+    if (f.known()) {
+        const auto& p = f.provenance;
+        out += fmt::format("  {:<22}   {}, source {}; as stated: {}\n", "", catalog::to_string(p.confidence),
+                           p.source_id, p.stated.empty() ? "-" : p.stated);
+    }
+    if (!f.provenance.note.empty()) out += fmt::format("  {:<22}   note: {}\n", "", f.provenance.note);
+    return out;
+}
+
+std::string sources_block(const std::map<std::string, std::string, std::less<>>& sources) {
+    std::string out = "sources:\n";
+    for (const auto& [id, citation] : sources) out += fmt::format("  {}: {}\n", id, citation);
+    return out;
+}
+
+std::string figure_cell(const FigureInfo& info, const auto& f) {
+    if (!f.known()) return "unknown";
+    if (info.kind == FigureKind::data) return units::format_binary_bytes(f.value->si());
+    return units::format_si(f.value->si(), catalog::dimension_of(info.kind));
+}
+
+// Ratios every analyst computes next to a spec sheet.
+std::string derived_block(const catalog::ChipSpec& c) {
+    std::string out = "derived (from the figures above):\n";
+    auto line = [&out](std::string_view label, std::optional<double> v, std::string_view unit) {
+        out += fmt::format("  {:<40} {}\n", label, v ? fmt::format("{:.4g} {}", *v, unit) : "unknown");
+    };
+    auto div = [](const auto& a, const auto& b) -> std::optional<double> {
+        if (!a.known() || !b.known() || b.value->si() == 0.0) return std::nullopt;
+        return a.value->si() / b.value->si();
+    };
+    line("BF16 ridge point (FLOP per HBM byte)", div(c.bf16_dense, c.hbm_bandwidth), "FLOP/B");
+    line("FP8 ridge point (FLOP per HBM byte)", div(c.fp8_dense, c.hbm_bandwidth), "FLOP/B");
+    auto per_w = [&](const auto& f) {
+        const auto r = div(f, c.tdp);
+        return r ? std::optional<double>(*r / 1e12) : std::nullopt;
+    };
+    line("BF16 per watt of TDP", per_w(c.bf16_dense), "TFLOP/s per W");
+    line("FP8 per watt of TDP", per_w(c.fp8_dense), "TFLOP/s per W");
+    line("scale-up bandwidth / HBM bandwidth", div(c.scale_up_bandwidth, c.hbm_bandwidth), "");
+    line("scale-up / scale-out bandwidth", div(c.scale_up_bandwidth, c.scale_out_bandwidth), "");
+    return out;
+}
+
+}  // namespace
+
+std::string list_chips(const catalog::Catalog& cat) {
+    output::Table t;
+    t.header = {"id", "vendor", "year", "status", "BF16", "FP8", "FP4", "HBM", "HBM BW", "scale-up 1-way", "TDP"};
+    t.right_aligned = {false, false, false, false, true, true, true, true, true, true, true};
+    for (const auto& [id, c] : cat.chips) {
+        std::vector<std::string> row{id, c.vendor, std::to_string(c.year), c.status};
+        catalog::for_each_figure(c, [&](const FigureInfo& info, const auto& f) {
+            if (info.name == "int8_dense" || info.name == "scale_out_bandwidth") return;
+            row.push_back(figure_cell(info, f));
+        });
+        t.rows.push_back(std::move(row));
+    }
+    return t.render() + "(dense FLOP/s; 'unknown' = not public; 'clustersim show chip ID' for sources)\n";
+}
+
+std::string list_systems(const catalog::Catalog& cat) {
+    output::Table t;
+    t.header = {"id", "vendor", "year", "chip", "chips", "scale-up domain", "power all-in", "name"};
+    t.right_aligned = {false, false, false, false, true, true, true, false};
+    for (const auto& [id, s] : cat.systems) {
+        t.rows.push_back({id, s.vendor, std::to_string(s.year), s.chip_id,
+                          value_text(catalog::system_figures[0], s.chip_count),
+                          value_text(catalog::system_figures[1], s.scale_up_domain),
+                          value_text(catalog::system_figures[4], s.power_all_in), s.name});
+    }
+    return t.render();
+}
+
+std::string show_chip(const catalog::ChipSpec& c) {
+    std::string out = fmt::format("{} ({}, {}, {}, {})\n", c.name, c.id, c.vendor, c.year, c.status);
+    if (!c.notes.empty()) out += "notes: " + c.notes + "\n";
+    out += "figures (dense FLOP/s; bandwidth between chips per direction):\n";
+    catalog::for_each_figure(c, [&](const FigureInfo& info, const auto& f) { out += figure_block(info, f); });
+    return out + derived_block(c) + sources_block(c.sources);
+}
+
+std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& s) {
+    std::string out = fmt::format("{} ({}, {}, {}, {})\n", s.name, s.id, s.vendor, s.year, s.status);
+    if (!s.notes.empty()) out += "notes: " + s.notes + "\n";
+    out += "figures:\n";
+    catalog::for_each_figure_of_system(s, [&](const FigureInfo& info, const auto& f) { out += figure_block(info, f); });
+    const auto& chip = cat.chips.at(s.chip_id);
+    const auto cluster = catalog::make_cluster(s, chip, std::nullopt, {});
+    out += fmt::format("chip {} as this system is quoted{}:\n", s.chip_id,
+                       s.chip_overrides.empty() ? "" : " (figures marked * are pinned by the system file)");
+    catalog::for_each_figure(cluster.chip, [&](const FigureInfo& info, const auto& f) {
+        std::string block = figure_block(info, f);
+        if (s.chip_overrides.count(info.name)) block[0] = '*';
+        out += block;
+    });
+    out += "peak aggregates (chip figures x chip count):\n";
+    const auto agg = aggregate::compute_aggregates(cluster);
+    aggregate::for_each_metric(agg, [&](const aggregate::MetricInfo& m, std::optional<double> v) {
+        const std::string text = output::format_metric(m, v);
+        out += fmt::format("  {:<48} {}\n", m.description, text);
+    });
+    return out + sources_block(s.sources) + "chip sources: see 'clustersim show chip " + s.chip_id + "'\n";
+}
+
+}  // namespace clustersim::app

@@ -1,0 +1,62 @@
+#include "catalog/cluster.hpp"
+
+#include <algorithm>
+
+#include "catalog/catalog.hpp"
+
+namespace clustersim::catalog {
+
+std::vector<std::string> Catalog::chip_ids() const {
+    std::vector<std::string> out;
+    for (const auto& [id, chip] : chips) out.push_back(id);
+    return out;
+}
+
+std::vector<std::string> Catalog::system_ids() const {
+    std::vector<std::string> out;
+    for (const auto& [id, system] : systems) out.push_back(id);
+    return out;
+}
+
+namespace {
+
+template <class Q>
+Figure<Q> scaled(const Figure<Q>& f, std::int64_t from, std::int64_t to) {
+    if (!f.known() || from == to) return f;
+    Figure<Q> out = f;
+    out.value = *f.value * (static_cast<double>(to) / static_cast<double>(from));
+    out.provenance.confidence = Confidence::derived;
+    out.provenance.note = "scaled per chip from the system figure (" + std::to_string(from) + " chips) to " +
+                          std::to_string(to) + " chips" +
+                          (f.provenance.note.empty() ? std::string() : "; " + f.provenance.note);
+    return out;
+}
+
+}  // namespace
+
+Cluster make_cluster(const SystemSpec& system, const ChipSpec& chip, std::optional<std::int64_t> chip_count,
+                     const FigureOverrides& case_overrides) {
+    Cluster c;
+    c.system_id = system.id;
+    c.chip = apply_overrides(apply_overrides(chip, system.chip_overrides), case_overrides);
+    const std::int64_t preset = system.chip_count.value.value_or(0);
+    c.chip_count = chip_count.value_or(preset);
+    c.scale_up_domain = system.scale_up_domain;
+    if (c.scale_up_domain.known() && *c.scale_up_domain.value > c.chip_count) {
+        c.scale_up_domain.value = c.chip_count;
+        c.scale_up_domain.provenance.note = "system domain larger than the resized cluster: capped at its size";
+        c.scale_up_domain.provenance.confidence = Confidence::derived;
+    }
+    c.host_memory = scaled(system.host_memory, preset, c.chip_count);
+    c.power_all_in = scaled(system.power_all_in, preset, c.chip_count);
+    return c;
+}
+
+Cluster make_cluster(const ChipSpec& chip, std::int64_t chip_count, const FigureOverrides& case_overrides) {
+    Cluster c;
+    c.chip = apply_overrides(chip, case_overrides);
+    c.chip_count = chip_count;
+    return c;
+}
+
+}  // namespace clustersim::catalog

@@ -1,0 +1,19 @@
+#pragma once
+// results.csv, schema v1 (docs/results-schema.md): one row per case, snake_case columns
+// with the unit in the name, round-trip exact numbers, empty cell = unknown.
+#include <string>
+#include <vector>
+
+#include "run/runner.hpp"
+
+namespace clustersim::output {
+
+inline constexpr int results_schema_version = 1;
+
+std::vector<std::string> results_columns();
+std::string results_csv(const std::vector<run::RunResult>& runs);
+
+/// RFC 4180 quoting when a field holds a comma, quote or line break.
+std::string csv_field(const std::string& s);
+
+}  // namespace clustersim::output

@@ -1,0 +1,32 @@
+#pragma once
+// run.json: what produced a results.csv (version, git commit, hashes of every input file).
+// It holds no time stamp, so the same inputs give the same bytes.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "run/runner.hpp"
+
+namespace clustersim::output {
+
+struct InputFile {
+    std::string path;    ///< as given on the command line / relative to the catalog root
+    std::string sha256;  ///< of the file's bytes
+};
+
+struct RunProvenance {
+    std::vector<InputFile> scenarios;
+    std::string catalog_dir;
+    std::vector<InputFile> catalog_files;  ///< sorted by path
+};
+
+/// Hashes every scenario file and every YAML file of the catalog. Throws diag::IoError.
+RunProvenance collect_provenance(const std::vector<std::filesystem::path>& scenarios,
+                                 const std::filesystem::path& catalog_dir);
+
+std::string run_json(const RunProvenance& provenance, const std::vector<run::RunResult>& runs);
+
+/// The version string printed by --version.
+std::string version_string();
+
+}  // namespace clustersim::output

@@ -1,0 +1,83 @@
+#include "output/summary.hpp"
+
+#include <fmt/format.h>
+
+#include "output/table.hpp"
+#include "units/format.hpp"
+
+namespace clustersim::output {
+namespace {
+
+// The metrics worth a column on a terminal; the CSV has them all.
+bool in_summary(std::string_view key) {
+    return key == "chips" || key == "peak_bf16_dense" || key == "peak_fp8_dense" || key == "peak_fp4_dense" ||
+           key == "hbm_capacity" || key == "hbm_bandwidth" || key == "fast_memory" ||
+           key == "scale_up_bw_total_both_ways" || key == "scale_out_bw_total_both_ways" ||
+           key == "power_all_in";
+}
+
+std::string_view short_label(std::string_view key) {
+    if (key == "chips") return "chips";
+    if (key == "peak_bf16_dense") return "BF16";
+    if (key == "peak_fp8_dense") return "FP8";
+    if (key == "peak_fp4_dense") return "FP4";
+    if (key == "hbm_capacity") return "HBM";
+    if (key == "hbm_bandwidth") return "HBM BW";
+    if (key == "fast_memory") return "HBM+host";
+    if (key == "scale_up_bw_total_both_ways") return "scale-up (2-way)";
+    if (key == "scale_out_bw_total_both_ways") return "scale-out (2-way)";
+    if (key == "power_all_in") return "power all-in";
+    return key;
+}
+
+}  // namespace
+
+std::string format_metric(const aggregate::MetricInfo& m, const std::optional<double>& v) {
+    if (!v) return "unknown";
+    if (m.is_count) return fmt::format("{}", static_cast<long long>(*v));
+    if (m.dimension == units::Dimension::data) return units::format_binary_bytes(*v);
+    return units::format_si(*v, m.dimension);
+}
+
+std::string summary_text(const run::RunResult& run) {
+    Table peaks;
+    Table ratios;
+    peaks.header = {"case"};
+    ratios.header = {"case", "vs"};
+    aggregate::for_each_metric(aggregate::Aggregates{}, [&](const aggregate::MetricInfo& m, const auto&) {
+        if (!in_summary(m.key)) return;
+        peaks.header.emplace_back(short_label(m.key));
+        ratios.header.emplace_back(short_label(m.key));
+    });
+    peaks.right_aligned.assign(peaks.header.size(), true);
+    peaks.right_aligned[0] = false;
+    ratios.right_aligned.assign(ratios.header.size(), true);
+    ratios.right_aligned[0] = ratios.right_aligned[1] = false;
+
+    for (const auto& c : run.cases) {
+        std::vector<std::string> row{c.name};
+        std::vector<std::optional<double>> values;
+        aggregate::for_each_metric(c.aggregates, [&](const aggregate::MetricInfo& m, std::optional<double> v) {
+            if (!in_summary(m.key)) return;
+            row.push_back(format_metric(m, v));
+            values.push_back(v);
+        });
+        peaks.rows.push_back(std::move(row));
+        if (!c.baseline_index || c.name == c.baseline) continue;
+        std::vector<std::string> rrow{c.name, c.baseline};
+        std::size_t k = 0;
+        aggregate::for_each_metric(run.cases[*c.baseline_index].aggregates,
+                                   [&](const aggregate::MetricInfo& m, std::optional<double> b) {
+                                       if (!in_summary(m.key)) return;
+                                       const auto r = aggregate::ratio(values[k++], b);
+                                       rrow.push_back(r ? fmt::format("{:.3g}×", *r) : "unknown");
+                                   });
+        ratios.rows.push_back(std::move(rrow));
+    }
+    std::string out = "Scenario " + run.scenario + ": peak aggregates (dense FLOP/s; HBM in binary units; " +
+                      "bandwidth totals count both directions)\n\n" + peaks.render();
+    if (!ratios.rows.empty()) out += "\nAgainst each case's baseline:\n\n" + ratios.render();
+    return out;
+}
+
+}  // namespace clustersim::output

@@ -1,0 +1,176 @@
+#include "scenario/catalog_loader.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "diag/suggest.hpp"
+#include "scenario/figure_decoder.hpp"
+
+namespace clustersim::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> yaml_files(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw diag::IoError(dir.string() + ": error: catalog directory not found");
+    std::vector<fs::path> out;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const auto ext = entry.path().extension();
+        if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) out.push_back(entry.path());
+    }
+    if (ec) throw diag::IoError(dir.string() + ": error: cannot list directory: " + ec.message());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Header keys shared by chip and system files.
+struct Header {
+    std::string id, name, vendor, status, notes;
+    int year = 0;
+    SourceMap sources;
+};
+
+Header decode_header(const Source& src, const MapReader& m, const fs::path& file) {
+    Header h;
+    if (auto id = m.string("id", true)) {
+        h.id = *id;
+        if (h.id != file.stem().string()) {
+            src.error(m.get("id"), "id", "id '" + h.id + "' must equal the file name '" + file.stem().string() + "'");
+        }
+    }
+    h.name = m.string("name", true).value_or("");
+    h.vendor = m.string("vendor", true).value_or("");
+    if (auto year = m.integer("year", true, 1990)) h.year = static_cast<int>(std::min<std::int64_t>(*year, 9999));
+    if (auto s = m.require("status", "shipping, announced or roadmap")) {
+        h.status = as_choice(src, *s, "status", {"shipping", "announced", "roadmap"}).value_or("");
+    }
+    if (m.has("notes")) h.notes = m.string("notes", false).value_or("");
+    if (auto s = m.require("sources", "a mapping of source id to full citation")) {
+        h.sources = as_string_map(src, *s, "sources");
+        if (s->IsMap() && h.sources.empty()) src.error(*s, "sources", "at least one source is needed");
+    }
+    return h;
+}
+
+const std::vector<std::string> chip_keys{"id", "name", "vendor", "year", "status", "sources", "figures", "notes"};
+const std::vector<std::string> system_keys{"id",      "name",    "vendor",         "year",   "status",
+                                           "sources", "notes",   "chip",           "chip_overrides", "figures"};
+
+template <std::size_t N>
+std::vector<std::string> names_of(const std::array<catalog::FigureInfo, N>& infos) {
+    std::vector<std::string> out;
+    for (const auto& i : infos) out.emplace_back(i.name);
+    return out;
+}
+
+// Every figure key must be present: unknown figures are written as null, never left out.
+std::optional<YAML::Node> figure_node(const Source& src, const MapReader& figures, const catalog::FigureInfo& info) {
+    if (!figures.ok()) return std::nullopt;
+    YAML::Node n = figures.get(info.name);
+    if (!n.IsDefined()) {
+        src.error(figures.node(), figures.path(),
+                  "missing figure '" + std::string(info.name) + "' (write '" + std::string(info.name) +
+                      ": null' when it is not public)");
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::optional<catalog::ChipSpec> decode_chip(const fs::path& file, diag::Diagnostics& diags) {
+    auto root = load_yaml_file(file, diags);
+    if (!root) return std::nullopt;
+    const Source src{file.string(), diags};
+    MapReader m(src, *root, "", chip_keys);
+    if (!m.ok()) return std::nullopt;
+    Header h = decode_header(src, m, file);
+    catalog::ChipSpec chip;
+    chip.id = h.id;
+    chip.name = h.name;
+    chip.vendor = h.vendor;
+    chip.year = h.year;
+    chip.status = h.status;
+    chip.notes = h.notes;
+    chip.sources = h.sources;
+    if (auto fig = m.require("figures", "the chip's figures")) {
+        MapReader figures(src, *fig, "figures", names_of(catalog::chip_figures));
+        catalog::for_each_figure(chip, [&](const catalog::FigureInfo& info, auto& figure) {
+            using Q = typename std::decay_t<decltype(figure.value)>::value_type;
+            if (auto n = figure_node(src, figures, info)) {
+                figure = typed<Q>(decode_catalog_figure(src, *n, join_path("figures", info.name), info, chip.sources));
+            }
+        });
+    }
+    return chip;
+}
+
+std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const catalog::Catalog& cat,
+                                                 diag::Diagnostics& diags) {
+    auto root = load_yaml_file(file, diags);
+    if (!root) return std::nullopt;
+    const Source src{file.string(), diags};
+    MapReader m(src, *root, "", system_keys);
+    if (!m.ok()) return std::nullopt;
+    Header h = decode_header(src, m, file);
+    catalog::SystemSpec sys;
+    sys.id = h.id;
+    sys.name = h.name;
+    sys.vendor = h.vendor;
+    sys.year = h.year;
+    sys.status = h.status;
+    sys.notes = h.notes;
+    sys.sources = h.sources;
+    if (auto chip = m.string("chip", true)) {
+        if (cat.chips.count(*chip) == 0) {
+            const auto ids = cat.chip_ids();
+            src.error(m.get("chip"), "chip",
+                      "unknown chip '" + *chip + "'" + diag::did_you_mean(*chip, ids) + "; valid: " + diag::join_names(ids));
+        }
+        sys.chip_id = *chip;
+    }
+    if (m.has("chip_overrides")) {
+        const auto names = names_of(catalog::chip_figures);
+        MapReader ov(src, m.get("chip_overrides"), "chip_overrides", names);
+        for (const auto& info : catalog::chip_figures) {
+            YAML::Node n = ov.get(info.name);
+            if (!n.IsDefined()) continue;
+            auto raw = decode_catalog_figure(src, n, join_path("chip_overrides", info.name), info, sys.sources);
+            sys.chip_overrides.emplace(std::string(info.name), std::move(raw));
+        }
+    }
+    if (auto fig = m.require("figures", "the system's figures")) {
+        MapReader figures(src, *fig, "figures", names_of(catalog::system_figures));
+        catalog::for_each_figure_of_system(sys, [&](const catalog::FigureInfo& info, auto& figure) {
+            auto n = figure_node(src, figures, info);
+            if (!n) return;
+            const std::string path = join_path("figures", info.name);
+            if constexpr (std::is_same_v<std::decay_t<decltype(figure)>, catalog::Figure<std::int64_t>>) {
+                figure = decode_count_figure(src, *n, path, info, sys.sources);
+            } else {
+                using Q = typename std::decay_t<decltype(figure.value)>::value_type;
+                figure = typed<Q>(decode_catalog_figure(src, *n, path, info, sys.sources));
+            }
+        });
+        if (figures.ok() && figures.has("chip_count") && !sys.chip_count.known()) {
+            src.error(figures.get("chip_count"), "figures.chip_count", "a system needs a known chip count");
+        }
+    }
+    return sys;
+}
+
+}  // namespace
+
+catalog::Catalog load_catalog(const fs::path& models_dir) {
+    diag::Diagnostics diags;
+    catalog::Catalog cat;
+    for (const auto& file : yaml_files(models_dir / "chips")) {
+        if (auto chip = decode_chip(file, diags)) cat.chips.emplace(chip->id, std::move(*chip));
+    }
+    for (const auto& file : yaml_files(models_dir / "systems")) {
+        if (auto sys = decode_system(file, cat, diags)) cat.systems.emplace(sys->id, std::move(*sys));
+    }
+    diags.throw_if_any();
+    return cat;
+}
+
+}  // namespace clustersim::scenario

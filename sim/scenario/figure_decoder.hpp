@@ -1,0 +1,38 @@
+#pragma once
+// Decoding of catalog figures ({value, confidence, source, note, direction}) and of
+// scenario overrides, shared by the catalog and scenario loaders.
+#include <map>
+#include <string>
+
+#include "catalog/figure.hpp"
+#include "scenario/yaml_reader.hpp"
+
+namespace clustersim::scenario {
+
+using SourceMap = std::map<std::string, std::string, std::less<>>;
+
+/// A catalog figure with a unit (not a count). `null` or `value: null` is an unknown figure.
+/// Directional figures are stored one way: a both-ways value is halved.
+catalog::RawFigure decode_catalog_figure(const Source& src, const YAML::Node& node, const std::string& path,
+                                         const catalog::FigureInfo& info, const SourceMap& sources);
+
+/// A catalog count figure (integer value, no unit).
+catalog::Figure<std::int64_t> decode_count_figure(const Source& src, const YAML::Node& node,
+                                                  const std::string& path, const catalog::FigureInfo& info,
+                                                  const SourceMap& sources);
+
+/// A scenario override: "4 TB/s", or {value: ..., direction: ..., note: ...} (direction required
+/// for bandwidths between chips). Provenance: confidence 'scenario', source = the scenario file.
+std::optional<catalog::RawFigure> decode_override(const Source& src, const YAML::Node& node,
+                                                  const std::string& path, const catalog::FigureInfo& info);
+
+/// Converts a decoded figure to its typed form.
+template <class Q>
+catalog::Figure<Q> typed(const catalog::RawFigure& raw) {
+    catalog::Figure<Q> f;
+    if (raw.si_value) f.value = Q(*raw.si_value);
+    f.provenance = raw.provenance;
+    return f;
+}
+
+}  // namespace clustersim::scenario

@@ -1,0 +1,219 @@
+#include "scenario/yaml_reader.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "diag/suggest.hpp"
+#include "units/parse.hpp"
+
+namespace clustersim::scenario {
+
+diag::Location Source::at(const YAML::Node& node) const {
+    if (!node.IsDefined()) return diag::Location{file, 0, 0};
+    const YAML::Mark m = node.Mark();
+    if (m.is_null()) return diag::Location{file, 0, 0};
+    return diag::Location{file, m.line + 1, m.column + 1};  // yaml-cpp marks are 0-based
+}
+
+void Source::error(const YAML::Node& node, const std::string& path, std::string message) const {
+    diags.error(at(node), path, std::move(message));
+}
+
+std::optional<YAML::Node> load_yaml_file(const std::filesystem::path& path, diag::Diagnostics& diags) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw diag::IoError(path.string() + ": error: cannot read file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw diag::IoError(path.string() + ": error: read failed");
+    const std::string content = text.str();
+    if (content.find('\0') != std::string::npos) {
+        diags.error(diag::Location{path.string(), 1, 1}, "", "not a text file (it contains NUL bytes)");
+        return std::nullopt;
+    }
+    try {
+        YAML::Node root = YAML::Load(content);
+        if (!root.IsDefined() || root.IsNull()) {
+            diags.error(diag::Location{path.string(), 1, 1}, "", "empty document: expected a mapping of keys");
+            return std::nullopt;
+        }
+        return root;
+    } catch (const YAML::ParserException& e) {
+        diags.error(diag::Location{path.string(), e.mark.line + 1, e.mark.column + 1}, "",
+                    "YAML syntax error: " + e.msg);
+    } catch (const YAML::Exception& e) {
+        diags.error(diag::Location{path.string(), e.mark.line + 1, e.mark.column + 1}, "",
+                    "YAML error: " + e.msg);
+    }
+    return std::nullopt;
+}
+
+std::string_view node_kind(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Map: return "a mapping";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Scalar: return "a scalar";
+        case YAML::NodeType::Null: return "null";
+        case YAML::NodeType::Undefined: return "nothing";
+    }
+    return "?";
+}
+
+std::string join_path(const std::string& parent, std::string_view key) {
+    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+std::string index_path(const std::string& parent, std::size_t index) {
+    return parent + "[" + std::to_string(index) + "]";
+}
+
+MapReader::MapReader(const Source& src, const YAML::Node& node, std::string path, std::vector<std::string> allowed)
+    : src_(src), node_(node), path_(std::move(path)), allowed_(std::move(allowed)) {
+    if (!node_.IsMap()) {
+        src_.error(node_, path_, "expected a mapping of keys, got " + std::string(node_kind(node_)));
+        return;
+    }
+    ok_ = true;
+    std::set<std::string, std::less<>> seen;
+    for (const auto& kv : node_) {
+        if (!kv.first.IsScalar()) {
+            src_.error(kv.first, path_, "keys must be plain words, got " + std::string(node_kind(kv.first)));
+            continue;
+        }
+        const std::string key = kv.first.Scalar();
+        if (!seen.insert(key).second) {
+            src_.error(kv.first, join_path(path_, key), "duplicate key '" + key + "'");
+            continue;
+        }
+        if (std::find(allowed_.begin(), allowed_.end(), key) == allowed_.end()) {
+            src_.error(kv.first, path_,
+                       "unknown key '" + key + "'" + diag::did_you_mean(key, allowed_) +
+                           "; valid keys: " + diag::join_names(allowed_));
+        }
+    }
+}
+
+YAML::Node MapReader::get(std::string_view key) const {
+    if (!ok_) return YAML::Node(YAML::NodeType::Undefined);
+    for (const auto& kv : node_) {
+        if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.second;
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+}
+
+bool MapReader::has(std::string_view key) const { return get(key).IsDefined(); }
+
+std::optional<YAML::Node> MapReader::require(std::string_view key, std::string_view what) const {
+    if (!ok_) return std::nullopt;
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) {
+        src_.error(node_, path_, "missing key '" + std::string(key) + "' (" + std::string(what) + ")");
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::optional<std::string> MapReader::string(std::string_view key, bool required) const {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) {
+        if (required && ok_) src_.error(node_, path_, "missing key '" + std::string(key) + "'");
+        return std::nullopt;
+    }
+    return as_string(src_, n, join_path(path_, key));
+}
+
+std::optional<std::int64_t> MapReader::integer(std::string_view key, bool required, std::int64_t min_value) const {
+    YAML::Node n = get(key);
+    if (!n.IsDefined()) {
+        if (required && ok_) src_.error(node_, path_, "missing key '" + std::string(key) + "'");
+        return std::nullopt;
+    }
+    return as_integer(src_, n, join_path(path_, key), min_value);
+}
+
+std::optional<std::string> as_string(const Source& src, const YAML::Node& node, const std::string& path) {
+    if (!node.IsScalar()) {
+        src.error(node, path, "expected a string, got " + std::string(node_kind(node)));
+        return std::nullopt;
+    }
+    return node.Scalar();
+}
+
+std::optional<std::int64_t> as_integer(const Source& src, const YAML::Node& node, const std::string& path,
+                                       std::int64_t min_value) {
+    if (!node.IsScalar()) {
+        src.error(node, path, "expected an integer, got " + std::string(node_kind(node)));
+        return std::nullopt;
+    }
+    const std::string& s = node.Scalar();
+    std::int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec == std::errc::result_out_of_range) {
+        src.error(node, path, "integer '" + s + "' does not fit in 64 bits");
+        return std::nullopt;
+    }
+    if (ec != std::errc() || ptr != s.data() + s.size()) {
+        src.error(node, path, "expected an integer, got '" + s + "'");
+        return std::nullopt;
+    }
+    if (v < min_value) {
+        src.error(node, path, "must be at least " + std::to_string(min_value) + ", got " + s);
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<double> as_quantity(const Source& src, const YAML::Node& node, const std::string& path,
+                                  units::Dimension dimension, bool allow_zero) {
+    if (!node.IsScalar()) {
+        src.error(node, path,
+                  "expected a " + std::string(units::dimension_name(dimension)) + " with its unit, like " +
+                      std::string(units::dimension_examples(dimension)) + ", got " + std::string(node_kind(node)));
+        return std::nullopt;
+    }
+    auto r = units::parse_si(node.Scalar(), dimension);
+    if (auto* err = std::get_if<std::string>(&r)) {
+        src.error(node, path, std::move(*err));
+        return std::nullopt;
+    }
+    const double v = std::get<double>(r);
+    if (v < 0.0 || (v == 0.0 && !allow_zero)) {
+        src.error(node, path, "must be positive, got '" + node.Scalar() + "'");
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::map<std::string, std::string, std::less<>> as_string_map(const Source& src, const YAML::Node& node,
+                                                              const std::string& path) {
+    std::map<std::string, std::string, std::less<>> out;
+    if (!node.IsMap()) {
+        src.error(node, path, "expected a mapping, got " + std::string(node_kind(node)));
+        return out;
+    }
+    for (const auto& kv : node) {
+        auto key = as_string(src, kv.first, path);
+        if (!key) continue;
+        auto value = as_string(src, kv.second, join_path(path, *key));
+        if (!value) continue;
+        if (!out.emplace(*key, *value).second) src.error(kv.first, join_path(path, *key), "duplicate key '" + *key + "'");
+    }
+    return out;
+}
+
+std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
+                                     std::initializer_list<std::string_view> choices) {
+    auto s = as_string(src, node, path);
+    if (!s) return std::nullopt;
+    for (auto c : choices) {
+        if (*s == c) return s;
+    }
+    std::vector<std::string> names(choices.begin(), choices.end());
+    src.error(node, path, "'" + *s + "' is not valid" + diag::did_you_mean(*s, names) +
+                              "; valid: " + diag::join_names(names));
+    return std::nullopt;
+}
+
+}  // namespace clustersim::scenario

@@ -1,0 +1,77 @@
+#pragma once
+// Helpers to decode YAML into typed values while collecting every problem with its
+// file:line:col and key path. Private to the scenario layer: nothing above it sees yaml-cpp.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "diag/diagnostic.hpp"
+#include "units/dimension.hpp"
+
+namespace clustersim::scenario {
+
+/// The file being decoded and where its problems go.
+struct Source {
+    std::string file;
+    diag::Diagnostics& diags;
+
+    [[nodiscard]] diag::Location at(const YAML::Node& node) const;
+    void error(const YAML::Node& node, const std::string& path, std::string message) const;
+};
+
+/// Reads and parses a YAML file. Unreadable file: throws diag::IoError.
+/// Syntax error or empty document: records a diagnostic and returns nullopt.
+std::optional<YAML::Node> load_yaml_file(const std::filesystem::path& path, diag::Diagnostics& diags);
+
+std::string_view node_kind(const YAML::Node& node);  ///< "a mapping", "a list", "a scalar", "null"
+std::string join_path(const std::string& parent, std::string_view key);
+std::string index_path(const std::string& parent, std::size_t index);
+
+/// A YAML mapping with a fixed set of allowed keys. Unknown and duplicate keys are
+/// reported on construction (with a did-you-mean); a non-mapping node is reported once.
+class MapReader {
+public:
+    MapReader(const Source& src, const YAML::Node& node, std::string path, std::vector<std::string> allowed);
+
+    [[nodiscard]] bool ok() const { return ok_; }
+    [[nodiscard]] const std::string& path() const { return path_; }
+    [[nodiscard]] const YAML::Node& node() const { return node_; }
+    /// The value under key, or an undefined node when absent. key must be one of the allowed keys.
+    [[nodiscard]] YAML::Node get(std::string_view key) const;
+    [[nodiscard]] bool has(std::string_view key) const;
+    /// Records "missing key" when absent; returns the value otherwise.
+    std::optional<YAML::Node> require(std::string_view key, std::string_view what) const;
+
+    std::optional<std::string> string(std::string_view key, bool required) const;
+    std::optional<std::int64_t> integer(std::string_view key, bool required, std::int64_t min_value) const;
+
+private:
+    const Source& src_;
+    YAML::Node node_;
+    std::string path_;
+    std::vector<std::string> allowed_;
+    bool ok_ = false;
+};
+
+// Scalar decoders: each records a diagnostic and returns nullopt on a problem.
+std::optional<std::string> as_string(const Source& src, const YAML::Node& node, const std::string& path);
+std::optional<std::int64_t> as_integer(const Source& src, const YAML::Node& node, const std::string& path,
+                                       std::int64_t min_value);
+/// A quantity with a unit, e.g. "900 GB/s"; must be > 0 unless allow_zero.
+std::optional<double> as_quantity(const Source& src, const YAML::Node& node, const std::string& path,
+                                  units::Dimension dimension, bool allow_zero);
+/// A mapping of free-form keys to strings (e.g. source id -> citation); duplicates reported.
+std::map<std::string, std::string, std::less<>> as_string_map(const Source& src, const YAML::Node& node,
+                                                              const std::string& path);
+/// One of a fixed set of words.
+std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
+                                     std::initializer_list<std::string_view> choices);
+
+}  // namespace clustersim::scenario

@@ -1,0 +1,14 @@
+#pragma once
+// The physical dimension of a quantity written with a unit in an input file.
+#include <string_view>
+
+namespace clustersim::units {
+
+enum class Dimension { time, data, data_rate, compute, compute_rate, power, energy, frequency };
+
+/// "data rate", "compute rate", ... for error messages.
+std::string_view dimension_name(Dimension d);
+/// A short list of valid example units, e.g. "'GB/s', 'Gb/s', 'TB/s'".
+std::string_view dimension_examples(Dimension d);
+
+}  // namespace clustersim::units

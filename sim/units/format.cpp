@@ -1,0 +1,69 @@
+#include "units/format.hpp"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace clustersim::units {
+namespace {
+
+std::string_view base_symbol(Dimension d) {
+    switch (d) {
+        case Dimension::time: return "s";
+        case Dimension::data: return "B";
+        case Dimension::data_rate: return "B/s";
+        case Dimension::compute: return "FLOP";
+        case Dimension::compute_rate: return "FLOP/s";
+        case Dimension::power: return "W";
+        case Dimension::energy: return "J";
+        case Dimension::frequency: return "Hz";
+    }
+    return "";
+}
+
+std::string four_digits(double v) {
+    std::array<char, 64> buf{};
+    std::snprintf(buf.data(), buf.size(), "%.4g", v);
+    return buf.data();
+}
+
+}  // namespace
+
+std::string format_si(double si_value, Dimension d) {
+    if (d == Dimension::time) {
+        const double a = std::fabs(si_value);
+        if (a != 0.0 && a < 1e-6) return four_digits(si_value * 1e9) + " ns";
+        if (a != 0.0 && a < 1e-3) return four_digits(si_value * 1e6) + " us";
+        if (a != 0.0 && a < 1.0) return four_digits(si_value * 1e3) + " ms";
+        return four_digits(si_value) + " s";
+    }
+    static constexpr std::array<const char*, 8> prefixes{"", "k", "M", "G", "T", "P", "E", "Z"};
+    std::size_t i = 0;
+    double v = si_value;
+    while (i + 1 < prefixes.size() && std::fabs(v) >= 1000.0) {
+        v /= 1000.0;
+        ++i;
+    }
+    return four_digits(v) + " " + prefixes[i] + std::string(base_symbol(d));
+}
+
+std::string format_binary_bytes(double bytes) {
+    static constexpr std::array<const char*, 7> prefixes{"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    std::size_t i = 0;
+    double v = bytes;
+    while (i + 1 < prefixes.size() && std::fabs(v) >= 1024.0) {
+        v /= 1024.0;
+        ++i;
+    }
+    return four_digits(v) + " " + prefixes[i];
+}
+
+std::string round_trip(double v) {
+    std::array<char, 64> buf{};
+    const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    return ec == std::errc() ? std::string(buf.data(), ptr) : std::string("nan");
+}
+
+}  // namespace clustersim::units
