@@ -1,11 +1,122 @@
+// The one unit parser (docs/units.md): prefixes, bits vs bytes, dimensions, and its error messages.
 #include <doctest/doctest.h>
 
+#include "units/format.hpp"
 #include "units/parse.hpp"
 
 using namespace clustersim::units;
 
-TEST_CASE("units: smoke") {
-    auto r = parse_as<BytesPerSecond>("400 Gb/s");
-    REQUIRE(std::holds_alternative<BytesPerSecond>(r));
-    CHECK(std::get<BytesPerSecond>(r).si() == doctest::Approx(50e9));
+namespace {
+
+double si_of(std::string_view text, Dimension d) {
+    auto r = parse_si(text, d);
+    REQUIRE_MESSAGE(std::holds_alternative<double>(r), std::get<std::string>(r));
+    return std::get<double>(r);
+}
+
+std::string error_of(std::string_view text, Dimension d) {
+    auto r = parse_si(text, d);
+    REQUIRE(std::holds_alternative<std::string>(r));
+    return std::get<std::string>(r);
+}
+
+}  // namespace
+
+TEST_CASE("units: decimal and binary prefixes") {
+    CHECK(si_of("96 GB", Dimension::data) == 96e9);
+    CHECK(si_of("144 GiB", Dimension::data) == 144.0 * 1073741824.0);
+    CHECK(si_of("1 TiB", Dimension::data) == 1099511627776.0);
+    CHECK(si_of("2 kB", Dimension::data) == 2000.0);
+    CHECK(si_of("1 KiB", Dimension::data) == 1024.0);
+}
+
+TEST_CASE("units: bits are bytes / 8") {
+    CHECK(si_of("400 Gb/s", Dimension::data_rate) == 50e9);
+    CHECK(si_of("400 Gbps", Dimension::data_rate) == 50e9);
+    CHECK(si_of("900 GB/s", Dimension::data_rate) == 900e9);
+    CHECK(si_of("1.6 Tb/s", Dimension::data_rate) == doctest::Approx(200e9));
+    CHECK(si_of("8 Gb", Dimension::data) == 1e9);
+}
+
+TEST_CASE("units: compute, time, power") {
+    CHECK(si_of("148 TFLOPS", Dimension::compute_rate) == doctest::Approx(148e12));
+    CHECK(si_of("1 PFLOP/s", Dimension::compute_rate) == 1e15);
+    CHECK(si_of("296 TOPS", Dimension::compute_rate) == doctest::Approx(296e12));
+    CHECK(si_of("2 ZFLOPS", Dimension::compute_rate) == 2e21);
+    CHECK(si_of("6e21 FLOP", Dimension::compute) == 6e21);
+    CHECK(si_of("1.2 us", Dimension::time) == doctest::Approx(1.2e-6));
+    CHECK(si_of("1.2 \xC2\xB5s", Dimension::time) == doctest::Approx(1.2e-6));
+    CHECK(si_of("3 ms", Dimension::time) == doctest::Approx(3e-3));
+    CHECK(si_of("10 min", Dimension::time) == 600.0);
+    CHECK(si_of("700 W", Dimension::power) == 700.0);
+    CHECK(si_of("559 kW", Dimension::power) == 559e3);
+    CHECK(si_of("150 MW", Dimension::power) == 150e6);
+    CHECK(si_of("1 kWh", Dimension::energy) == 3.6e6);
+    CHECK(si_of("  12.5   GB/s ", Dimension::data_rate) == 12.5e9);
+}
+
+TEST_CASE("units: a bare zero needs no unit; any other number does") {
+    CHECK(si_of("0", Dimension::data_rate) == 0.0);
+    CHECK(error_of("900", Dimension::data_rate).find("missing unit") != std::string::npos);
+    CHECK(error_of("900", Dimension::data_rate).find("'900 GB/s' (bytes) or '400 Gb/s' (bits)") != std::string::npos);
+}
+
+TEST_CASE("units: wrong dimension names both dimensions and shows valid units") {
+    const auto e = error_of("96 GB", Dimension::data_rate);
+    CHECK(e == "'96 GB' is a data size, but a data rate is needed, written like '900 GB/s' (bytes) or '400 Gb/s' (bits)");
+    CHECK(error_of("700 W", Dimension::compute_rate).find("is a power, but a compute rate") != std::string::npos);
+}
+
+TEST_CASE("units: case matters and the message says how to fix it") {
+    const auto e = error_of("400 gb/s", Dimension::data_rate);
+    CHECK(e.find("unknown unit 'gb/s'") != std::string::npos);
+    CHECK(e.find("'GB/s' (data rate)") != std::string::npos);
+    CHECK(e.find("'Gb/s' (data rate)") != std::string::npos);
+    CHECK(error_of("5 furlongs", Dimension::time).find("unknown unit 'furlongs'") != std::string::npos);
+}
+
+TEST_CASE("units: malformed numbers, NaN, infinity and overflow are errors") {
+    CHECK(error_of("GB/s", Dimension::data_rate).find("does not start with a number") != std::string::npos);
+    CHECK(error_of("", Dimension::data_rate).find("empty value") != std::string::npos);
+    CHECK(error_of("nan W", Dimension::power).find("is not a finite number") != std::string::npos);
+    CHECK(error_of("inf W", Dimension::power).find("is not a finite number") != std::string::npos);
+    CHECK(error_of("1e400 W", Dimension::power).find("out of range") != std::string::npos);
+    CHECK(error_of("1e300 ZFLOPS", Dimension::compute_rate).find("out of range") != std::string::npos);
+}
+
+TEST_CASE("units: negative values parse; callers decide whether they are allowed") {
+    CHECK(si_of("-5 W", Dimension::power) == -5.0);
+}
+
+TEST_CASE("units: strong types only combine meaningfully") {
+    const Bytes b(1e9);
+    const BytesPerSecond r(1e9);
+    CHECK((b / r).si() == 1.0);
+    CHECK((r * Seconds(2)).si() == 2e9);
+    CHECK((Flops(1e15) / FlopsPerSecond(1e15)).si() == 1.0);
+    CHECK(Bytes(3) / Bytes(2) == 1.5);
+    auto typed = parse_as<Watts>("1.2 kW");
+    REQUIRE(std::holds_alternative<Watts>(typed));
+    CHECK(std::get<Watts>(typed).si() == doctest::Approx(1200.0));
+}
+
+TEST_CASE("units: formatting picks a prefix; round_trip reads back exactly") {
+    CHECK(format_si(2.5e15, Dimension::compute_rate) == "2.5 PFLOP/s");
+    CHECK(format_si(1.2e-6, Dimension::time) == "1.2 us");
+    CHECK(format_binary_bytes(48.0 * 1099511627776.0) == "48 TiB");
+    for (double v : {0.1, 1.0 / 3.0, 2.99792458e8, 1e-300, 123456789012345678.0}) {
+        CHECK(std::stod(round_trip(v)) == v);
+    }
+    CHECK(round_trip(2.5e14) == "2.5e+14");
+}
+
+TEST_CASE("units: every accepted symbol parses to its own dimension") {
+    for (auto d : {Dimension::time, Dimension::data, Dimension::data_rate, Dimension::compute, Dimension::compute_rate,
+                   Dimension::power, Dimension::energy, Dimension::frequency}) {
+        for (const auto& sym : unit_symbols(d)) {
+            auto r = parse_quantity("1 " + sym);
+            REQUIRE(std::holds_alternative<ParsedQuantity>(r));
+            CHECK(std::get<ParsedQuantity>(r).dimension == d);
+        }
+    }
 }

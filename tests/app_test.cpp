@@ -1,0 +1,150 @@
+// The CLI end to end, in process: run, list, show, exit codes, determinism across thread counts.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/cli.hpp"
+#include "output/atomic_file.hpp"
+#include "output/csv.hpp"
+#include "output/sha256.hpp"
+#include "test_support.hpp"
+
+using namespace clustersim;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+    int code;
+    std::string out;
+    std::string err;
+};
+
+Result cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--catalog", test::models_dir().string()});
+    std::ostringstream out;
+    std::ostringstream err;
+    const int code = app::run_cli(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+fs::path temp_dir(const std::string& name) {
+    const fs::path d = fs::temp_directory_path() / ("clustersim_app_test_" + std::to_string(::getpid())) / name;
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+std::string flagship() { return (test::source_dir() / "scenarios" / "weaker-chip-bigger-cluster.yaml").string(); }
+
+std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("app: run writes results.csv and run.json and prints the summary") {
+    const fs::path dir = temp_dir("run");
+    const auto r = cli({"run", flagship(), "-o", dir.string()});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("Against each case's baseline") != std::string::npos);
+    CHECK(r.out.find("cloudmatrix_384         gb200_nvl72") != std::string::npos);
+    const std::string csv = output::read_file(dir / "results.csv");
+    CHECK(count_lines(csv) == 8);  // header + 7 cases
+    CHECK(csv.substr(0, csv.find('\n')).find("scenario,case,baseline,system,chip,chips_count") == 0);
+    const std::string json = output::read_file(dir / "run.json");
+    CHECK(json.find("\"results_schema_version\": 1") != std::string::npos);
+    CHECK(json.find(output::sha256_hex(output::read_file(flagship()))) != std::string::npos);
+    CHECK(json.find("chips/nvidia_h100_sxm.yaml") != std::string::npos);
+}
+
+TEST_CASE("app: results are byte-identical whatever the thread count") {
+    const fs::path dir = temp_dir("threads");
+    std::vector<std::string> csvs;
+    for (const char* threads : {"1", "2", "8"}) {
+        const auto r = cli({"run", flagship(), "-q", "--threads", threads, "-o", (dir / threads).string()});
+        REQUIRE(r.code == 0);
+        csvs.push_back(output::read_file(dir / threads / "results.csv") + output::read_file(dir / threads / "run.json"));
+    }
+    CHECK(csvs[0] == csvs[1]);
+    CHECK(csvs[0] == csvs[2]);
+}
+
+TEST_CASE("app: sweeps expand as a cartesian product, last axis fastest, baselines at the same point") {
+    const fs::path dir = temp_dir("sweep");
+    std::ofstream(dir / "s.yaml") << R"(format: 1
+scenario: sweep-test
+baseline: h100
+cases:
+  - name: h100
+    chip: nvidia_h100_sxm
+    count: 8
+  - name: h20
+    chip: nvidia_h20
+    count: 8
+sweep:
+  count: [8, 1024]
+  overrides.tdp: ["700 W", "400 W"]
+)";
+    const auto r = cli({"run", (dir / "s.yaml").string(), "-q", "-o", (dir / "out").string()});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const std::string csv = output::read_file(dir / "out" / "results.csv");
+    CHECK(count_lines(csv) == 9);
+    std::istringstream lines(csv);
+    std::string line;
+    std::getline(lines, line);
+    std::vector<std::string> names;
+    while (std::getline(lines, line)) names.push_back(line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1));
+    CHECK(names == std::vector<std::string>{"h100/count=8/overrides.tdp=700 W", "h100/count=8/overrides.tdp=400 W",
+                                            "h100/count=1024/overrides.tdp=700 W", "h100/count=1024/overrides.tdp=400 W",
+                                            "h20/count=8/overrides.tdp=700 W", "h20/count=8/overrides.tdp=400 W",
+                                            "h20/count=1024/overrides.tdp=700 W", "h20/count=1024/overrides.tdp=400 W"});
+    CHECK(csv.find("h20/count=1024/overrides.tdp=400 W,h100/count=1024/overrides.tdp=400 W,") != std::string::npos);
+}
+
+TEST_CASE("app: an output directory that cannot be written gives exit 4 and no file") {
+    const fs::path dir = temp_dir("io");
+    std::ofstream(dir / "file") << "in the way";
+    const auto r = cli({"run", flagship(), "-q", "-o", (dir / "file" / "out").string()});
+    CHECK(r.code == 4);
+    CHECK(r.err.find("cannot create output directory") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "file" / "out"));
+}
+
+TEST_CASE("app: usage errors exit 2; --help and --version exit 0") {
+    CHECK(cli({}).code == 2);
+    CHECK(cli({"frobnicate"}).code == 2);
+    CHECK(cli({"list", "gpus"}).code == 2);
+    CHECK(cli({"run", "/nonexistent/x.yaml"}).code == 2);
+    CHECK(cli({"run", flagship(), "--threads", "0"}).code == 2);
+    const auto help = cli({"--help"});
+    CHECK(help.code == 0);
+    CHECK(help.out.find("Examples:") != std::string::npos);
+    const auto version = cli({"--version"});
+    CHECK(version.code == 0);
+    CHECK(version.out.find("0.") != std::string::npos);
+}
+
+TEST_CASE("app: list and show print every catalog entry and its sources") {
+    const auto chips = cli({"list", "chips"});
+    CHECK(chips.code == 0);
+    for (const auto& [id, chip] : test::source_catalog().chips) CHECK(chips.out.find(id) != std::string::npos);
+    const auto systems = cli({"list", "systems"});
+    CHECK(systems.code == 0);
+    CHECK(systems.out.find("atlas_960_supercluster") != std::string::npos);
+    const auto show = cli({"show", "chip", "ascend_910c"});
+    CHECK(show.code == 0);
+    CHECK(show.out.find("752 TFLOP/s") != std::string::npos);
+    CHECK(show.out.find("S16:") != std::string::npos);
+    CHECK(show.out.find("tdp                    unknown") != std::string::npos);
+    CHECK(show.out.find("BF16 ridge point") != std::string::npos);
+    const auto sys = cli({"show", "system", "cloudmatrix_384"});
+    CHECK(sys.code == 0);
+    CHECK(sys.out.find("780 TFLOP/s") != std::string::npos);  // pinned SemiAnalysis basis
+    const auto unknown = cli({"show", "chip", "ascend_910"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("did you mean") != std::string::npos);
+}
