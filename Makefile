@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian 12 machine (as root, or with sudo):
 #   make run    install missing packages, build (release), run the flagship scenario
 #   make test   install missing packages, build (dev: warnings as errors), run every test
-# Also: make asan (tests under AddressSanitizer + UBSan), make clean.
+# Also: make asan (tests under AddressSanitizer + UBSan), make bench (performance figures), make clean.
 
 PACKAGES := build-essential cmake ninja-build git \
             libboost-graph-dev libeigen3-dev libtbb-dev libyaml-cpp-dev doctest-dev libfmt-dev libcli11-dev
@@ -9,7 +9,7 @@ FLAGSHIP := scenarios/weaker-chip-bigger-cluster.yaml
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps run test asan build-release build-dev clean
+.PHONY: deps run test asan bench build-release build-dev clean
 
 # Installs only what is missing; does nothing (and needs no network) when all is there.
 deps:
@@ -37,6 +37,9 @@ asan: deps
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+
+bench: build-release
+	./build/release/bench/sweep_bench
 
 clean:
 	rm -rf build out
