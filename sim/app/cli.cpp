@@ -60,7 +60,7 @@ std::vector<scenario::Scenario> load_all(const std::vector<std::string>& files, 
     std::vector<std::string> names;
     for (const auto& s : out) {
         if (std::find(names.begin(), names.end(), s.name) != names.end()) {
-            dup.error(diag::Location{s.file.string(), 0, 0}, "scenario",
+            dup.error(s.name_where, "scenario",
                       "two input files use the scenario name '" + s.name + "'");
         }
         names.push_back(s.name);

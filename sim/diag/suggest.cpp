@@ -30,7 +30,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return prev[m];
 }
 
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates) {
     std::size_t best = std::numeric_limits<std::size_t>::max();
     const std::string* pick = nullptr;
     for (const auto& c : candidates) {
@@ -42,8 +42,13 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
     }
     // Accept roughly one edit per three characters, at least two.
     const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-    if (pick == nullptr || best > limit) return {};
-    return " (did you mean '" + *pick + "'?)";
+    if (pick == nullptr || best > limit) return std::nullopt;
+    return *pick;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+    const auto pick = closest(word, candidates);
+    return pick ? " (did you mean '" + *pick + "'?)" : std::string();
 }
 
 std::string join_names(const std::vector<std::string>& names) {

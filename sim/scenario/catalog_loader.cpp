@@ -1,6 +1,7 @@
 #include "scenario/catalog_loader.hpp"
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include "diag/suggest.hpp"
@@ -104,8 +105,9 @@ std::optional<catalog::ChipSpec> decode_chip(const fs::path& file, diag::Diagnos
     return chip;
 }
 
+// `chip_files`: ids of every chip file, also those that failed to load (their own errors are reported).
 std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const catalog::Catalog& cat,
-                                                 diag::Diagnostics& diags) {
+                                                 const std::set<std::string>& chip_files, diag::Diagnostics& diags) {
     auto root = load_yaml_file(file, diags);
     if (!root) return std::nullopt;
     const Source src{file.string(), diags};
@@ -121,7 +123,7 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
     sys.notes = h.notes;
     sys.sources = h.sources;
     if (auto chip = m.string("chip", true)) {
-        if (cat.chips.count(*chip) == 0) {
+        if (cat.chips.count(*chip) == 0 && chip_files.count(*chip) == 0) {
             const auto ids = cat.chip_ids();
             src.error(m.get("chip"), "chip",
                       "unknown chip '" + *chip + "'" + diag::did_you_mean(*chip, ids) + "; valid: " + diag::join_names(ids));
@@ -163,11 +165,13 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
 catalog::Catalog load_catalog(const fs::path& models_dir) {
     diag::Diagnostics diags;
     catalog::Catalog cat;
+    std::set<std::string> chip_files;
     for (const auto& file : yaml_files(models_dir / "chips")) {
+        chip_files.insert(file.stem().string());
         if (auto chip = decode_chip(file, diags)) cat.chips.emplace(chip->id, std::move(*chip));
     }
     for (const auto& file : yaml_files(models_dir / "systems")) {
-        if (auto sys = decode_system(file, cat, diags)) cat.systems.emplace(sys->id, std::move(*sys));
+        if (auto sys = decode_system(file, cat, chip_files, diags)) cat.systems.emplace(sys->id, std::move(*sys));
     }
     diags.throw_if_any();
     return cat;

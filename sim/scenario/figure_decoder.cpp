@@ -108,14 +108,16 @@ std::optional<catalog::RawFigure> decode_override(const Source& src, const YAML:
     raw.provenance.confidence = catalog::Confidence::scenario;
     raw.provenance.source_id = src.file;
     raw.provenance.citation = "scenario override in " + src.file;
-    YAML::Node value = node;
+    // yaml-cpp's Node assignment writes through to the document: `value` is only ever reset.
+    YAML::Node value;
+    value.reset(node);
     std::optional<std::string> direction;
     if (node.IsMap()) {
         MapReader m(src, node, path, {"value", "direction", "note"});
         if (auto note = m.string("note", false)) raw.provenance.note = *note;
         auto v = m.require("value", "the figure with its unit, or null");
         if (!v) return std::nullopt;
-        value = *v;
+        value.reset(*v);
         if (m.has("direction")) {
             if (!info.directional) {
                 src.error(m.get("direction"), join_path(path, "direction"),

@@ -20,6 +20,7 @@ struct Case {
 
 struct Scenario {
     std::string name;
+    diag::Location name_where;  ///< of the `scenario:` value
     std::string description;
     std::filesystem::path file;
     std::vector<Case> cases;  ///< in file order; sweep points of a case follow it, last axis fastest

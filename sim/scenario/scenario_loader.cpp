@@ -1,7 +1,9 @@
 #include "scenario/scenario_loader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
+#include <variant>
 
 #include "diag/suggest.hpp"
 #include "scenario/figure_decoder.hpp"
@@ -11,8 +13,10 @@ namespace {
 
 const std::vector<std::string> top_keys{"format", "scenario", "description", "baseline", "cases", "sweep"};
 const std::vector<std::string> case_keys{"name", "description", "system", "chip", "count", "overrides", "baseline"};
-// Case fields a sweep axis may set (the first segment of its key path).
-const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides"};
+// Case fields a sweep axis may set.
+const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides.<figure>"};
+// Sweeps are expanded in memory; beyond this many rows a scenario must be split.
+constexpr std::size_t max_rows = 10'000'000;
 
 bool valid_case_name(const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
@@ -20,210 +24,332 @@ bool valid_case_name(const std::string& s) {
     });
 }
 
-struct Axis {
-    std::string key;  ///< key path relative to a case, e.g. "count" or "overrides.tdp"
-    std::vector<YAML::Node> values;
+std::vector<std::string> chip_figure_names() {
+    std::vector<std::string> names;
+    for (const auto& info : catalog::chip_figures) names.emplace_back(info.name);
+    return names;
+}
+
+const catalog::FigureInfo* chip_figure(std::string_view name) {
+    for (const auto& info : catalog::chip_figures) {
+        if (info.name == name) return &info;
+    }
+    return nullptr;
+}
+
+// "unknown chip 'x' (did you mean 'y'?); valid: ..." with a hint when a quote was left open.
+std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& valid) {
+    std::string msg = "unknown " + std::string(what) + " '" + name + "'" + diag::did_you_mean(name, valid) +
+                      "; valid: " + diag::join_names(valid) + " (see 'clustersim list " + std::string(what) + "s')";
+    if (name.find('\n') != std::string::npos || name.find(": ") != std::string::npos) {
+        msg += "; the value runs over several lines: is a closing quote missing?";
+    }
+    return msg;
+}
+
+/// A case as written, before sweep values are applied and names are resolved.
+struct Draft {
+    std::string name;
+    YAML::Node node;  ///< for locations
+    std::optional<std::string> system;
+    std::optional<std::string> chip;
+    std::optional<std::int64_t> count;
+    catalog::FigureOverrides overrides;
 };
 
-// Decodes a case node (possibly with sweep values substituted) into a cluster.
-std::optional<Case> decode_case(const Source& src, const YAML::Node& node, const std::string& path,
-                                const catalog::Catalog& cat) {
+/// One value of a sweep axis, decoded once.
+struct AxisValue {
+    std::string label;  ///< as written, for the sweep point's name
+    std::variant<std::int64_t, std::string, catalog::RawFigure> value;
+};
+
+struct Axis {
+    std::string key;   ///< "count", "chip", "system" or "overrides.<figure>"
+    YAML::Node where;  ///< the axis key, for locations
+    std::vector<AxisValue> values;
+};
+
+std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, const std::string& path,
+                                  const catalog::Catalog& cat) {
     MapReader m(src, node, path, case_keys);
     if (!m.ok()) return std::nullopt;
-    Case c;
-    c.where = src.at(node);
-    c.name = m.string("name", true).value_or("");
-    bool ok = !c.name.empty();
-    const bool has_system = m.has("system");
-    const bool has_chip = m.has("chip");
-    if (has_system == has_chip) {
-        src.error(node, path,
-                  has_system ? "a case names either a 'system' preset or a 'chip' with a 'count', not both"
-                             : "a case needs a 'system' preset, or a 'chip' with a 'count'");
+    Draft d;
+    d.node = node;
+    bool ok = true;
+    if (auto name = m.string("name", true)) {
+        d.name = *name;
+    } else {
         ok = false;
     }
-    std::optional<std::int64_t> count;
+    if (m.has("system")) {
+        d.system = m.string("system", false);
+        if (d.system && cat.systems.count(*d.system) == 0) {
+            src.error(m.get("system"), join_path(path, "system"), unknown_name("system", *d.system, cat.system_ids()));
+            d.system.reset();
+        }
+        ok = ok && d.system.has_value();
+    }
+    if (m.has("chip")) {
+        d.chip = m.string("chip", false);
+        if (d.chip && cat.chips.count(*d.chip) == 0) {
+            src.error(m.get("chip"), join_path(path, "chip"), unknown_name("chip", *d.chip, cat.chip_ids()));
+            d.chip.reset();
+        }
+        ok = ok && d.chip.has_value();
+    }
     if (m.has("count")) {
-        count = as_integer(src, m.get("count"), join_path(path, "count"), 1);
-        ok = ok && count.has_value();
-    } else if (has_chip && !has_system) {
-        src.error(node, path, "missing key 'count' (how many chips of '" + m.string("chip", false).value_or("") + "')");
-        ok = false;
+        d.count = m.integer("count", false, 1);
+        ok = ok && d.count.has_value();
     }
-    catalog::FigureOverrides overrides;
     if (m.has("overrides")) {
-        std::vector<std::string> names;
-        for (const auto& info : catalog::chip_figures) names.emplace_back(info.name);
-        MapReader ov(src, m.get("overrides"), join_path(path, "overrides"), names);
+        MapReader ov(src, m.get("overrides"), join_path(path, "overrides"), chip_figure_names());
         ok = ok && ov.ok();
         for (const auto& info : catalog::chip_figures) {
-            YAML::Node n = ov.get(info.name);
+            const YAML::Node n = ov.get(info.name);
             if (!n.IsDefined()) continue;
             auto raw = decode_override(src, n, join_path(join_path(path, "overrides"), info.name), info);
-            if (raw) overrides.emplace(std::string(info.name), std::move(*raw));
+            if (raw) d.overrides.emplace(std::string(info.name), std::move(*raw));
             ok = ok && raw.has_value();
         }
     }
-    auto unknown = [&](std::string_view what, const std::string& name, const std::vector<std::string>& valid,
-                       std::string_view key) {
-        src.error(m.get(key), join_path(path, key),
-                  "unknown " + std::string(what) + " '" + name + "'" + diag::did_you_mean(name, valid) +
-                      "; valid: " + diag::join_names(valid) + " (see 'clustersim list " + std::string(what) + "s')");
-    };
-    if (has_system && !has_chip) {
-        auto id = m.string("system", true);
-        const auto it = id ? cat.systems.find(*id) : cat.systems.end();
-        if (id && it == cat.systems.end()) unknown("system", *id, cat.system_ids(), "system");
-        if (ok && it != cat.systems.end()) {
-            const auto& chip = cat.chips.at(it->second.chip_id);
-            c.chip_id = chip.id;
-            c.cluster = catalog::make_cluster(it->second, chip, count, overrides);
-            return c;
-        }
-    } else if (has_chip && !has_system) {
-        auto id = m.string("chip", true);
-        const auto it = id ? cat.chips.find(*id) : cat.chips.end();
-        if (id && it == cat.chips.end()) unknown("chip", *id, cat.chip_ids(), "chip");
-        if (ok && it != cat.chips.end()) {
-            c.chip_id = it->first;
-            c.cluster = catalog::make_cluster(it->second, *count, overrides);
-            return c;
-        }
-    }
-    return std::nullopt;
+    if (!ok) return std::nullopt;
+    return d;
 }
 
-std::vector<Axis> decode_sweep(const Source& src, const YAML::Node& node) {
+// Checks once per case that every sweep point will have a system, or a chip and a count.
+bool check_shape(const Source& src, const MapReader& m, const std::string& path, const std::vector<Axis>& axes) {
+    auto swept = [&axes](std::string_view key) {
+        return std::any_of(axes.begin(), axes.end(), [key](const Axis& a) { return a.key == key; });
+    };
+    const bool system = m.has("system") || swept("system");
+    const bool chip = m.has("chip") || swept("chip");
+    if (system && chip) {
+        src.error(m.node(), path,
+                  "a case names either a 'system' preset or a 'chip' with a 'count', not both" +
+                      std::string(swept("system") || swept("chip") ? " (counting sweep axes)" : ""));
+        return false;
+    }
+    if (!system && !chip) {
+        if (!m.misspelt("system") && !m.misspelt("chip")) {
+            src.error(m.node(), path, "a case needs a 'system' preset, or a 'chip' with a 'count'");
+        }
+        return false;
+    }
+    if (chip && !m.has("count") && !swept("count")) {
+        if (!m.misspelt("count")) {
+            src.error(m.node(), path,
+                      "missing key 'count' (how many chips of '" + m.string("chip", false).value_or("") + "')");
+        }
+        return false;
+    }
+    return true;
+}
+
+std::optional<Axis> decode_axis(const Source& src, const YAML::Node& key_node, const YAML::Node& list,
+                                const catalog::Catalog& cat) {
+    auto key = as_string(src, key_node, "sweep");
+    if (!key) return std::nullopt;
+    const std::string path = join_path("sweep", *key);
+    Axis axis{*key, key_node, {}};
+    const catalog::FigureInfo* figure = nullptr;
+    if (key->rfind("overrides.", 0) == 0) {
+        const std::string name = key->substr(std::string("overrides.").size());
+        figure = chip_figure(name);
+        if (figure == nullptr) {
+            src.error(key_node, "sweep",
+                      "cannot sweep '" + *key + "': unknown figure '" + name + "'" +
+                          diag::did_you_mean(name, chip_figure_names()) +
+                          "; valid: " + diag::join_names(chip_figure_names()));
+            return std::nullopt;
+        }
+    } else if (*key == "overrides") {
+        src.error(key_node, "sweep", "name the figure to sweep, e.g. 'overrides.hbm_bandwidth'");
+        return std::nullopt;
+    } else if (*key != "count" && *key != "chip" && *key != "system") {
+        const std::vector<std::string> plain{"count", "chip", "system", "overrides"};
+        src.error(key_node, "sweep",
+                  "cannot sweep '" + *key + "'" + diag::did_you_mean(*key, plain) +
+                      "; a sweep axis sets a case field: " + diag::join_names(sweepable_keys) +
+                      " (e.g. 'count' or 'overrides.hbm_bandwidth')");
+        return std::nullopt;
+    }
+    if (!list.IsSequence() || list.size() == 0) {
+        src.error(list.IsNull() ? key_node : list, path,
+                  "expected a non-empty list of values, got " + std::string(node_kind(list)));
+        return std::nullopt;
+    }
+    bool ok = true;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const YAML::Node v = list[i];
+        const std::string vpath = index_path(path, i);
+        AxisValue av;
+        av.label = v.IsScalar() ? v.Scalar() : std::string(node_kind(v));
+        if (*key == "count") {
+            auto n = as_integer(src, v, vpath, 1);
+            if (n) av.value = *n;
+            ok = ok && n.has_value();
+        } else if (*key == "chip" || *key == "system") {
+            auto name = as_string(src, v, vpath);
+            const bool chip = *key == "chip";
+            if (name && (chip ? cat.chips.count(*name) == 0 : cat.systems.count(*name) == 0)) {
+                src.error(v, vpath, unknown_name(*key, *name, chip ? cat.chip_ids() : cat.system_ids()));
+                name.reset();
+            }
+            if (name) av.value = *name;
+            ok = ok && name.has_value();
+        } else {
+            auto raw = decode_override(src, v, vpath, *figure);
+            if (raw) {
+                if (v.IsMap()) av.label = raw->provenance.stated.empty() ? "unknown" : raw->provenance.stated;
+                av.value = std::move(*raw);
+            }
+            ok = ok && raw.has_value();
+        }
+        axis.values.push_back(std::move(av));
+    }
+    if (!ok) return std::nullopt;
+    return axis;
+}
+
+std::vector<Axis> decode_sweep(const Source& src, const YAML::Node& node, const catalog::Catalog& cat, bool& ok) {
     std::vector<Axis> axes;
     if (!node.IsMap()) {
-        src.error(node, "sweep", "expected a mapping of axis key to a list of values, got " + std::string(node_kind(node)));
+        src.error(node, "sweep",
+                  "expected a mapping of axis key to a list of values, got " + std::string(node_kind(node)));
+        ok = false;
         return axes;
     }
     std::set<std::string> seen;
     for (const auto& kv : node) {
-        auto key = as_string(src, kv.first, "sweep");
-        if (!key) continue;
-        const std::string path = join_path("sweep", *key);
-        const std::string head = key->substr(0, key->find('.'));
-        if (std::find(sweepable_keys.begin(), sweepable_keys.end(), head) == sweepable_keys.end()) {
-            src.error(kv.first, "sweep",
-                      "cannot sweep '" + *key + "'" + diag::did_you_mean(head, sweepable_keys) +
-                          "; a sweep axis sets a case field: " + diag::join_names(sweepable_keys) +
-                          " (e.g. 'count' or 'overrides.hbm_bandwidth')");
+        if (kv.first.IsScalar() && !seen.insert(kv.first.Scalar()).second) {
+            src.error(kv.first, join_path("sweep", kv.first.Scalar()), "duplicate sweep axis '" + kv.first.Scalar() + "'");
+            ok = false;
             continue;
         }
-        if (head == "overrides" && key->find('.') == std::string::npos) {
-            src.error(kv.first, "sweep", "name the figure to sweep, e.g. 'overrides.hbm_bandwidth'");
-            continue;
+        auto axis = decode_axis(src, kv.first, kv.second, cat);
+        if (axis) {
+            axes.push_back(std::move(*axis));
+        } else {
+            ok = false;
         }
-        if (!seen.insert(*key).second) {
-            src.error(kv.first, path, "duplicate sweep axis '" + *key + "'");
-            continue;
-        }
-        if (!kv.second.IsSequence() || kv.second.size() == 0) {
-            src.error(kv.second, path, "expected a non-empty list of values, got " + std::string(node_kind(kv.second)));
-            continue;
-        }
-        Axis axis{*key, {}};
-        for (const auto& v : kv.second) axis.values.push_back(v);
-        axes.push_back(std::move(axis));
     }
     return axes;
 }
 
-// Sets a (possibly dotted) key path in a cloned case node.
-void set_path(YAML::Node node, const std::string& key, const YAML::Node& value) {
-    const auto dot = key.find('.');
-    if (dot == std::string::npos) {
-        node[key] = value;
-        return;
-    }
-    const std::string head = key.substr(0, dot);
-    if (!node[head].IsMap()) node[head] = YAML::Node(YAML::NodeType::Map);
-    set_path(node[head], key.substr(dot + 1), value);
-}
-
-std::string point_suffix(const std::vector<Axis>& axes, const std::vector<std::size_t>& idx) {
-    std::string s;
+// The case at one sweep point, resolved against the catalog.
+Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size_t>& idx, const Source& src,
+             const catalog::Catalog& cat) {
+    std::string suffix;
     for (std::size_t a = 0; a < axes.size(); ++a) {
-        const YAML::Node& v = axes[a].values[idx[a]];
-        s += "/" + axes[a].key + "=" + (v.IsScalar() ? v.Scalar() : std::string("{...}"));
+        const AxisValue& v = axes[a].values[idx[a]];
+        suffix += "/" + axes[a].key + "=" + v.label;
+        if (axes[a].key == "count") {
+            d.count = std::get<std::int64_t>(v.value);
+        } else if (axes[a].key == "chip") {
+            d.chip = std::get<std::string>(v.value);
+        } else if (axes[a].key == "system") {
+            d.system = std::get<std::string>(v.value);
+        } else {
+            d.overrides[axes[a].key.substr(std::string("overrides.").size())] = std::get<catalog::RawFigure>(v.value);
+        }
     }
-    return s;
+    Case c;
+    c.name = d.name + suffix;
+    c.where = src.at(d.node);
+    if (d.system) {
+        const auto& sys = cat.systems.at(*d.system);
+        c.chip_id = sys.chip_id;
+        c.cluster = catalog::make_cluster(sys, cat.chips.at(sys.chip_id), d.count, d.overrides);
+    } else {
+        c.chip_id = *d.chip;
+        c.cluster = catalog::make_cluster(cat.chips.at(*d.chip), *d.count, d.overrides);
+    }
+    return c;
 }
 
 }  // namespace
 
 Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog& cat) {
     diag::Diagnostics diags;
-    auto root = load_yaml_file(file, diags);
-    if (!root) {
-        diags.throw_if_any();
-    }
+    const auto root = load_yaml_file(file, diags);
+    diags.throw_if_any();
     const Source src{file.string(), diags};
     Scenario sc;
     sc.file = file;
     MapReader m(src, *root, "", top_keys);
-    if (!m.ok()) diags.throw_if_any();
+    diags.throw_if_any();  // not a mapping: nothing else can be read
 
     if (auto format = m.integer("format", true, 1); format && *format != 1) {
-        src.error(m.get("format"), "format", "unsupported format " + std::to_string(*format) + "; this version reads format 1");
+        src.error(m.get("format"), "format",
+                  "unsupported format " + std::to_string(*format) + "; this version reads format 1");
     }
-    sc.name = m.string("scenario", true).value_or("");
+    if (auto name = m.string("scenario", true)) {
+        if (name->empty()) src.error(m.get("scenario"), "scenario", "the scenario name must not be empty");
+        sc.name = *name;
+        sc.name_where = src.at(m.get("scenario"));
+    }
     sc.description = m.string("description", false).value_or("");
+    bool ok = true;
     std::vector<Axis> axes;
-    if (m.has("sweep")) axes = decode_sweep(src, m.get("sweep"));
+    if (m.has("sweep")) axes = decode_sweep(src, m.get("sweep"), cat, ok);
+    std::size_t points = 1;
+    for (const auto& a : axes) {
+        points = a.values.size() > max_rows / points ? max_rows + 1 : points * a.values.size();
+    }
 
-    // First pass: names and baselines, so references can be checked whatever their order.
-    std::vector<std::string> names;
-    std::vector<std::string> baselines;
+    // Names first, so baselines can refer to cases in any order.
     std::vector<YAML::Node> case_nodes;
-    const auto cases = m.require("cases", "a list of cases");
-    if (cases && (!cases->IsSequence() || cases->size() == 0)) {
-        src.error(*cases, "cases", "expected a non-empty list of cases, got " + std::string(node_kind(*cases)));
-    } else if (cases) {
+    std::vector<std::string> names;
+    const YAML::Node cases = m.get("cases");
+    if (!cases.IsDefined()) {
+        if (!m.misspelt("cases")) src.error(m.node(), "", "missing key 'cases' (a list of cases)");
+    } else if (!cases.IsSequence() || cases.size() == 0) {
+        src.error(cases, "cases", "expected a non-empty list of cases, got " + std::string(node_kind(cases)));
+    } else {
         std::set<std::string> seen;
-        for (std::size_t i = 0; i < cases->size(); ++i) {
-            const YAML::Node node = (*cases)[i];
+        for (std::size_t i = 0; i < cases.size(); ++i) {
+            const YAML::Node node = cases[i];
             case_nodes.push_back(node);
             std::string name;
             if (node.IsMap() && node["name"].IsDefined() && node["name"].IsScalar()) {
                 name = node["name"].Scalar();
+                const std::string path = index_path("cases", i) + ".name";
                 if (!valid_case_name(name)) {
-                    src.error(node["name"], index_path("cases", i) + ".name",
-                              "case names use letters, digits, '_', '-' and '.', got '" + name + "'");
+                    src.error(node["name"], path, "case names use letters, digits, '_', '-' and '.', got '" + name + "'");
                 } else if (!seen.insert(name).second) {
-                    src.error(node["name"], index_path("cases", i) + ".name", "duplicate case name '" + name + "'");
+                    src.error(node["name"], path, "duplicate case name '" + name + "'");
                 }
             }
             names.push_back(name);
         }
     }
-    const std::string default_baseline = m.string("baseline", false).value_or("");
-    auto check_baseline = [&](const std::string& b, const YAML::Node& at, const std::string& path) {
-        if (!b.empty() && std::find(names.begin(), names.end(), b) == names.end()) {
-            src.error(at, path, "baseline '" + b + "' is not a case" + diag::did_you_mean(b, names) +
-                                    "; cases: " + diag::join_names(names));
-            return false;
-        }
-        return true;
-    };
-    check_baseline(default_baseline, m.get("baseline"), "baseline");
-    for (std::size_t i = 0; i < case_nodes.size(); ++i) {
-        std::string b = default_baseline;
-        const YAML::Node& node = case_nodes[i];
-        if (node.IsMap() && node["baseline"].IsDefined()) {
-            b = as_string(src, node["baseline"], index_path("cases", i) + ".baseline").value_or("");
-            if (!check_baseline(b, node["baseline"], index_path("cases", i) + ".baseline")) b.clear();
-        }
-        baselines.push_back(b);
+    if (points > max_rows || points * std::max<std::size_t>(1, case_nodes.size()) > max_rows) {
+        src.error(m.get("sweep"), "sweep",
+                  "the sweep expands to more than " + std::to_string(max_rows) + " rows; split the scenario");
+        diags.throw_if_any();
     }
+    auto baseline_of = [&](const YAML::Node& at, const std::string& path) -> std::string {
+        auto b = as_string(src, at, path);
+        if (!b) return {};
+        if (std::find(names.begin(), names.end(), *b) == names.end()) {
+            src.error(at, path, "baseline '" + *b + "' is not a case" + diag::did_you_mean(*b, names) +
+                                    "; cases: " + diag::join_names(names));
+            return {};
+        }
+        return *b;
+    };
+    const std::string default_baseline = m.has("baseline") ? baseline_of(m.get("baseline"), "baseline") : "";
 
-    // Second pass: every case at every sweep point (cartesian product, last axis fastest).
-    std::size_t points = 1;
-    for (const auto& a : axes) points *= a.values.size();
     for (std::size_t i = 0; i < case_nodes.size(); ++i) {
         const std::string path = index_path("cases", i);
+        const YAML::Node& node = case_nodes[i];
+        std::string baseline = default_baseline;
+        if (node.IsMap() && node["baseline"].IsDefined()) baseline = baseline_of(node["baseline"], path + ".baseline");
+        auto draft = decode_draft(src, node, path, cat);
+        MapReader shape_reader(src, node, path, case_keys, /*report=*/false);
+        const bool shape_ok = shape_reader.ok() && check_shape(src, shape_reader, path, axes);
+        if (!draft || !shape_ok || !ok) continue;
+        // Every sweep point, cartesian product, last axis fastest.
         std::vector<std::size_t> idx(axes.size(), 0);
         for (std::size_t p = 0; p < points; ++p) {
             std::size_t rest = p;
@@ -231,17 +357,9 @@ Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog
                 idx[a] = rest % axes[a].values.size();
                 rest /= axes[a].values.size();
             }
-            YAML::Node node = case_nodes[i];
-            if (!axes.empty() && node.IsMap()) {
-                node = YAML::Clone(case_nodes[i]);
-                for (std::size_t a = 0; a < axes.size(); ++a) set_path(node, axes[a].key, axes[a].values[idx[a]]);
-            }
-            auto c = decode_case(src, node, path, cat);
-            if (!c) continue;
-            const std::string suffix = point_suffix(axes, idx);
-            c->name += suffix;
-            if (!baselines[i].empty()) c->baseline = baselines[i] + suffix;
-            sc.cases.push_back(std::move(*c));
+            Case c = resolve(*draft, axes, idx, src, cat);
+            if (!baseline.empty()) c.baseline = baseline + c.name.substr(draft->name.size());
+            sc.cases.push_back(std::move(c));
         }
     }
     diags.throw_if_any();

@@ -34,12 +34,19 @@ std::optional<YAML::Node> load_yaml_file(const std::filesystem::path& path, diag
         return std::nullopt;
     }
     try {
-        YAML::Node root = YAML::Load(content);
-        if (!root.IsDefined() || root.IsNull()) {
+        const std::vector<YAML::Node> docs = YAML::LoadAll(content);
+        if (docs.empty() || !docs.front().IsDefined() || docs.front().IsNull()) {
             diags.error(diag::Location{path.string(), 1, 1}, "", "empty document: expected a mapping of keys");
             return std::nullopt;
         }
-        return root;
+        if (docs.size() > 1) {
+            const YAML::Mark m = docs[1].Mark();
+            diags.error(m.is_null() ? diag::Location{path.string(), 0, 0}
+                                    : diag::Location{path.string(), m.line + 1, m.column + 1},
+                        "", "a second YAML document ('---'): one file holds one document");
+            return std::nullopt;
+        }
+        return docs.front();
     } catch (const YAML::ParserException& e) {
         diags.error(diag::Location{path.string(), e.mark.line + 1, e.mark.column + 1}, "",
                     "YAML syntax error: " + e.msg);
@@ -52,8 +59,8 @@ std::optional<YAML::Node> load_yaml_file(const std::filesystem::path& path, diag
 
 std::string_view node_kind(const YAML::Node& node) {
     switch (node.Type()) {
-        case YAML::NodeType::Map: return "a mapping";
-        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Map: return node.size() == 0 ? "an empty mapping" : "a mapping";
+        case YAML::NodeType::Sequence: return node.size() == 0 ? "an empty list" : "a list";
         case YAML::NodeType::Scalar: return "a scalar";
         case YAML::NodeType::Null: return "null";
         case YAML::NodeType::Undefined: return "nothing";
@@ -69,28 +76,32 @@ std::string index_path(const std::string& parent, std::size_t index) {
     return parent + "[" + std::to_string(index) + "]";
 }
 
-MapReader::MapReader(const Source& src, const YAML::Node& node, std::string path, std::vector<std::string> allowed)
+MapReader::MapReader(const Source& src, const YAML::Node& node, std::string path, std::vector<std::string> allowed,
+                     bool report)
     : src_(src), node_(node), path_(std::move(path)), allowed_(std::move(allowed)) {
     if (!node_.IsMap()) {
-        src_.error(node_, path_, "expected a mapping of keys, got " + std::string(node_kind(node_)));
+        if (report) src_.error(node_, path_, "expected a mapping of keys, got " + std::string(node_kind(node_)));
         return;
     }
     ok_ = true;
     std::set<std::string, std::less<>> seen;
     for (const auto& kv : node_) {
         if (!kv.first.IsScalar()) {
-            src_.error(kv.first, path_, "keys must be plain words, got " + std::string(node_kind(kv.first)));
+            if (report) src_.error(kv.first, path_, "keys must be plain words, got " + std::string(node_kind(kv.first)));
             continue;
         }
         const std::string key = kv.first.Scalar();
         if (!seen.insert(key).second) {
-            src_.error(kv.first, join_path(path_, key), "duplicate key '" + key + "'");
+            if (report) src_.error(kv.first, join_path(path_, key), "duplicate key '" + key + "'");
             continue;
         }
         if (std::find(allowed_.begin(), allowed_.end(), key) == allowed_.end()) {
-            src_.error(kv.first, path_,
-                       "unknown key '" + key + "'" + diag::did_you_mean(key, allowed_) +
-                           "; valid keys: " + diag::join_names(allowed_));
+            unknown_.push_back(key);
+            if (report) {
+                src_.error(kv.first, path_,
+                           "unknown key '" + key + "'" + diag::did_you_mean(key, allowed_) +
+                               "; valid keys: " + diag::join_names(allowed_));
+            }
         }
     }
 }
@@ -105,11 +116,16 @@ YAML::Node MapReader::get(std::string_view key) const {
 
 bool MapReader::has(std::string_view key) const { return get(key).IsDefined(); }
 
+bool MapReader::misspelt(std::string_view key) const {
+    return std::any_of(unknown_.begin(), unknown_.end(),
+                       [&](const std::string& u) { return diag::closest(u, allowed_) == key; });
+}
+
 std::optional<YAML::Node> MapReader::require(std::string_view key, std::string_view what) const {
     if (!ok_) return std::nullopt;
     YAML::Node n = get(key);
     if (!n.IsDefined()) {
-        src_.error(node_, path_, "missing key '" + std::string(key) + "' (" + std::string(what) + ")");
+        if (!misspelt(key)) src_.error(node_, path_, "missing key '" + std::string(key) + "' (" + std::string(what) + ")");
         return std::nullopt;
     }
     return n;
@@ -118,7 +134,7 @@ std::optional<YAML::Node> MapReader::require(std::string_view key, std::string_v
 std::optional<std::string> MapReader::string(std::string_view key, bool required) const {
     YAML::Node n = get(key);
     if (!n.IsDefined()) {
-        if (required && ok_) src_.error(node_, path_, "missing key '" + std::string(key) + "'");
+        if (required && ok_ && !misspelt(key)) src_.error(node_, path_, "missing key '" + std::string(key) + "'");
         return std::nullopt;
     }
     return as_string(src_, n, join_path(path_, key));
@@ -127,7 +143,7 @@ std::optional<std::string> MapReader::string(std::string_view key, bool required
 std::optional<std::int64_t> MapReader::integer(std::string_view key, bool required, std::int64_t min_value) const {
     YAML::Node n = get(key);
     if (!n.IsDefined()) {
-        if (required && ok_) src_.error(node_, path_, "missing key '" + std::string(key) + "'");
+        if (required && ok_ && !misspelt(key)) src_.error(node_, path_, "missing key '" + std::string(key) + "'");
         return std::nullopt;
     }
     return as_integer(src_, n, join_path(path_, key), min_value);

@@ -35,10 +35,13 @@ std::string join_path(const std::string& parent, std::string_view key);
 std::string index_path(const std::string& parent, std::size_t index);
 
 /// A YAML mapping with a fixed set of allowed keys. Unknown and duplicate keys are
-/// reported on construction (with a did-you-mean); a non-mapping node is reported once.
+/// reported on construction (with a did-you-mean) unless `report` is false; a non-mapping
+/// node is reported once. A required key that is missing is not reported when an unknown
+/// key is a likely misspelling of it: the did-you-mean already says so.
 class MapReader {
 public:
-    MapReader(const Source& src, const YAML::Node& node, std::string path, std::vector<std::string> allowed);
+    MapReader(const Source& src, const YAML::Node& node, std::string path, std::vector<std::string> allowed,
+              bool report = true);
 
     [[nodiscard]] bool ok() const { return ok_; }
     [[nodiscard]] const std::string& path() const { return path_; }
@@ -46,6 +49,8 @@ public:
     /// The value under key, or an undefined node when absent. key must be one of the allowed keys.
     [[nodiscard]] YAML::Node get(std::string_view key) const;
     [[nodiscard]] bool has(std::string_view key) const;
+    /// True when an unknown key of this mapping is a likely misspelling of `key`.
+    [[nodiscard]] bool misspelt(std::string_view key) const;
     /// Records "missing key" when absent; returns the value otherwise.
     std::optional<YAML::Node> require(std::string_view key, std::string_view what) const;
 
@@ -57,6 +62,7 @@ private:
     YAML::Node node_;
     std::string path_;
     std::vector<std::string> allowed_;
+    std::vector<std::string> unknown_;
     bool ok_ = false;
 };
 
