@@ -13,7 +13,6 @@ namespace clustersim::scenario {
 struct Case {
     std::string name;      ///< unique; sweep points are "case/axis=value/..."
     std::string baseline;  ///< name of the case it is compared with, or empty
-    std::string chip_id;
     catalog::Cluster cluster;
     diag::Location where;
 };

@@ -258,10 +258,8 @@ Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size
     c.where = src.at(d.node);
     if (d.system) {
         const auto& sys = cat.systems.at(*d.system);
-        c.chip_id = sys.chip_id;
         c.cluster = catalog::make_cluster(sys, cat.chips.at(sys.chip_id), d.count, d.overrides);
     } else {
-        c.chip_id = *d.chip;
         c.cluster = catalog::make_cluster(cat.chips.at(*d.chip), *d.count, d.overrides);
     }
     return c;
