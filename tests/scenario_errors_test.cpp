@@ -504,6 +504,17 @@ figures:
     value: "700 W"
     confidence: official
     source: DS
+  compute_units: null
+  l2_cache: null
+  vector_fp32: null
+performance:
+  matmul_tile_m: null
+  matmul_tile_n: null
+  matmul_efficiency: null
+  matmul_tile_overhead: null
+  attention_efficiency: null
+  memory_efficiency: null
+  kernel_overhead: null
 )";
 
 struct CatalogCheck {

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+
 #include "aggregate/aggregates.hpp"
 #include "output/summary.hpp"
 #include "output/table.hpp"
@@ -14,16 +17,18 @@ using catalog::FigureInfo;
 using catalog::FigureKind;
 
 template <class Q>
-std::string value_text(const FigureInfo& info, const catalog::Figure<Q>& f) {
+std::string value_text(const FigureInfo& info, const catalog::Figure<Q>& f, bool say_direction = true) {
     if (!f.known()) return "unknown";
     if constexpr (std::is_same_v<Q, std::int64_t>) {
         return fmt::format("{}", *f.value);
+    } else if constexpr (std::is_same_v<Q, double>) {
+        return fmt::format("{:.4g}", *f.value);
     } else {
         const double v = f.value->si();
         if (info.kind == FigureKind::data) return units::format_binary_bytes(v);
         std::string text = units::format_si(v, catalog::dimension_of(info.kind));
         if (info.name == "int8_dense") text.replace(text.find("FLOP"), 4, "OP");  // integer operations
-        return text + (info.directional ? " per direction" : "");
+        return text + (info.directional && say_direction ? " per direction" : "");
     }
 }
 
@@ -45,11 +50,6 @@ std::string sources_block(const std::map<std::string, std::string, std::less<>>&
     return out;
 }
 
-std::string figure_cell(const FigureInfo& info, const auto& f) {
-    if (!f.known()) return "unknown";
-    if (info.kind == FigureKind::data) return units::format_binary_bytes(f.value->si());
-    return units::format_si(f.value->si(), catalog::dimension_of(info.kind));
-}
 
 // Ratios every analyst computes next to a spec sheet.
 std::string derived_block(const catalog::ChipSpec& c) {
@@ -83,8 +83,9 @@ std::string list_chips(const catalog::Catalog& cat) {
     for (const auto& [id, c] : cat.chips) {
         std::vector<std::string> row{id, c.vendor, std::to_string(c.year), c.status};
         catalog::for_each_figure(c, [&](const FigureInfo& info, const auto& f) {
-            if (info.name == "int8_dense" || info.name == "scale_out_bandwidth") return;
-            row.push_back(figure_cell(info, f));
+            static constexpr std::array<std::string_view, 7> columns{
+                "bf16_dense", "fp8_dense", "fp4_dense", "hbm_capacity", "hbm_bandwidth", "scale_up_bandwidth", "tdp"};
+            if (std::find(columns.begin(), columns.end(), info.name) != columns.end()) row.push_back(value_text(info, f, false));
         });
         t.rows.push_back(std::move(row));
     }
@@ -107,8 +108,13 @@ std::string list_systems(const catalog::Catalog& cat) {
 std::string show_chip(const catalog::ChipSpec& c) {
     std::string out = fmt::format("{} ({}, {}, {}, {})\n", c.name, c.id, c.vendor, c.year, c.status);
     if (!c.notes.empty()) out += "notes: " + c.notes + "\n";
-    out += "figures (dense FLOP/s; bandwidth between chips per direction):\n";
-    catalog::for_each_figure(c, [&](const FigureInfo& info, const auto& f) { out += figure_block(info, f); });
+    for (const std::string_view section : {"figures", "performance"}) {
+        out += section == "figures" ? "figures (dense FLOP/s; bandwidth between chips per direction):\n"
+                                    : "performance-model parameters (docs/models/chip.md):\n";
+        catalog::for_each_figure(c, [&](const FigureInfo& info, const auto& f) {
+            if (info.section == section) out += figure_block(info, f);
+        });
+    }
     return out + derived_block(c) + sources_block(c.sources);
 }
 

@@ -33,11 +33,24 @@ struct ChipSpec {
     Figure<units::BytesPerSecond> scale_up_bandwidth;   ///< per chip, ONE direction (NVLink, UB, HCCS, ICI)
     Figure<units::BytesPerSecond> scale_out_bandwidth;  ///< per chip, ONE direction (NICs: RoCE, IB, UBoE)
     Figure<units::Watts> tdp;                           ///< chip or board maximum power
+    // Structure (published where public).
+    Figure<std::int64_t> compute_units;         ///< SMs or AI cores, all dies together
+    Figure<units::Bytes> l2_cache;              ///< last-level on-chip cache or SRAM
+    Figure<units::FlopsPerSecond> vector_fp32;  ///< non-matrix (vector / CUDA-core) FP32 rate
+
+    // Performance-model parameters (section `performance:`; docs/models/chip.md).
+    Figure<std::int64_t> matmul_tile_m;      ///< output tile rows one compute unit works on
+    Figure<std::int64_t> matmul_tile_n;      ///< output tile columns
+    Figure<double> matmul_efficiency;        ///< achievable fraction of peak inside a full tile
+    Figure<units::Seconds> matmul_tile_overhead;  ///< fixed time per tile (prologue, epilogue)
+    Figure<double> attention_efficiency;     ///< achievable fraction of peak in fused attention
+    Figure<double> memory_efficiency;        ///< achievable fraction of HBM bandwidth
+    Figure<units::Seconds> kernel_overhead;  ///< launch and synchronisation per kernel
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 9> chip_figures{{
+inline constexpr std::array<FigureInfo, 19> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -47,6 +60,17 @@ inline constexpr std::array<FigureInfo, 9> chip_figures{{
     {"scale_up_bandwidth", FigureKind::data_rate, true, "scale-up bandwidth per chip, one direction"},
     {"scale_out_bandwidth", FigureKind::data_rate, true, "scale-out (NIC) bandwidth per chip, one direction"},
     {"tdp", FigureKind::power, false, "chip or board power (TDP)"},
+    {"compute_units", FigureKind::count, false, "compute units (SMs, AI cores), all dies"},
+    {"l2_cache", FigureKind::data, false, "last-level on-chip cache"},
+    {"vector_fp32", FigureKind::compute_rate, false, "non-matrix FP32 FLOP/s"},
+    {"matmul_tile_m", FigureKind::count, false, "matrix-product output tile rows per compute unit", "performance"},
+    {"matmul_tile_n", FigureKind::count, false, "matrix-product output tile columns per compute unit", "performance"},
+    {"matmul_efficiency", FigureKind::fraction, false, "achievable fraction of peak in full tiles", "performance"},
+    {"matmul_tile_overhead", FigureKind::time, false, "fixed time per output tile", "performance"},
+    {"attention_efficiency", FigureKind::fraction, false, "achievable fraction of peak in fused attention",
+     "performance"},
+    {"memory_efficiency", FigureKind::fraction, false, "achievable fraction of HBM bandwidth", "performance"},
+    {"kernel_overhead", FigureKind::time, false, "launch and synchronisation per kernel", "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -62,6 +86,16 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[6], chip.scale_up_bandwidth);
     f(chip_figures[7], chip.scale_out_bandwidth);
     f(chip_figures[8], chip.tdp);
+    f(chip_figures[9], chip.compute_units);
+    f(chip_figures[10], chip.l2_cache);
+    f(chip_figures[11], chip.vector_fp32);
+    f(chip_figures[12], chip.matmul_tile_m);
+    f(chip_figures[13], chip.matmul_tile_n);
+    f(chip_figures[14], chip.matmul_efficiency);
+    f(chip_figures[15], chip.matmul_tile_overhead);
+    f(chip_figures[16], chip.attention_efficiency);
+    f(chip_figures[17], chip.memory_efficiency);
+    f(chip_figures[18], chip.kernel_overhead);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

@@ -18,7 +18,9 @@ units::Dimension dimension_of(FigureKind kind) {
         case FigureKind::data: return units::Dimension::data;
         case FigureKind::data_rate: return units::Dimension::data_rate;
         case FigureKind::power: return units::Dimension::power;
-        case FigureKind::count: break;
+        case FigureKind::time: return units::Dimension::time;
+        case FigureKind::count:
+        case FigureKind::fraction: break;
     }
     return units::Dimension::compute;
 }

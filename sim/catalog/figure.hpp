@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "units/dimension.hpp"
 
@@ -48,9 +49,17 @@ struct RawFigure {
 using FigureOverrides = std::map<std::string, RawFigure, std::less<>>;
 
 /// What kind of number a figure holds, for decoding and display.
-enum class FigureKind { compute_rate, data, data_rate, power, count };
+enum class FigureKind {
+    compute_rate,
+    data,
+    data_rate,
+    power,
+    time,
+    count,     ///< a positive integer, no unit
+    fraction,  ///< a plain number in (0, 1], no unit
+};
 
-/// The dimension of a figure's unit (counts have none and map to Dimension::compute).
+/// The dimension of a figure's unit (counts and fractions have none and map to Dimension::compute).
 units::Dimension dimension_of(FigureKind kind);
 
 struct FigureInfo {
@@ -58,6 +67,29 @@ struct FigureInfo {
     FigureKind kind;
     bool directional;  ///< bandwidth whose file entry must say one-way or both-ways; stored one-way
     std::string_view description;
+    std::string_view section = "figures";  ///< "figures" (published) or "performance" (model parameters)
 };
+
+/// Builds a figure's value type from an SI value (rounding counts).
+template <class Q>
+Q from_si(double si_value) {
+    if constexpr (std::is_same_v<Q, std::int64_t>) {
+        return static_cast<std::int64_t>(si_value + 0.5);
+    } else if constexpr (std::is_same_v<Q, double>) {
+        return si_value;
+    } else {
+        return Q(si_value);
+    }
+}
+
+/// The SI value of a figure's value type.
+template <class Q>
+double to_si(const Q& q) {
+    if constexpr (std::is_arithmetic_v<Q>) {
+        return static_cast<double>(q);
+    } else {
+        return q.si();
+    }
+}
 
 }  // namespace clustersim::catalog

@@ -54,14 +54,17 @@ Header decode_header(const Source& src, const MapReader& m, const fs::path& file
     return h;
 }
 
-const std::vector<std::string> chip_keys{"id", "name", "vendor", "year", "status", "sources", "figures", "notes"};
+const std::vector<std::string> chip_keys{"id",      "name",    "vendor",      "year", "status",
+                                         "sources", "figures", "performance", "notes"};
 const std::vector<std::string> system_keys{"id",      "name",    "vendor",         "year",   "status",
                                            "sources", "notes",   "chip",           "chip_overrides", "figures"};
 
 template <std::size_t N>
-std::vector<std::string> names_of(const std::array<catalog::FigureInfo, N>& infos) {
+std::vector<std::string> names_of(const std::array<catalog::FigureInfo, N>& infos, std::string_view section) {
     std::vector<std::string> out;
-    for (const auto& i : infos) out.emplace_back(i.name);
+    for (const auto& i : infos) {
+        if (i.section == section) out.emplace_back(i.name);
+    }
     return out;
 }
 
@@ -93,15 +96,21 @@ std::optional<catalog::ChipSpec> decode_chip(const fs::path& file, diag::Diagnos
     chip.status = h.status;
     chip.notes = h.notes;
     chip.sources = h.sources;
-    if (auto fig = m.require("figures", "the chip's figures")) {
-        MapReader figures(src, *fig, "figures", names_of(catalog::chip_figures));
-        catalog::for_each_figure(chip, [&](const catalog::FigureInfo& info, auto& figure) {
-            using Q = typename std::decay_t<decltype(figure.value)>::value_type;
-            if (auto n = figure_node(src, figures, info)) {
-                figure = typed<Q>(decode_catalog_figure(src, *n, join_path("figures", info.name), info, chip.sources));
-            }
-        });
-    }
+    // Published figures under `figures:`, model parameters under `performance:`; every key present.
+    const auto fig = m.require("figures", "the chip's published figures");
+    const auto perf = m.require("performance", "the chip's performance-model parameters (docs/models/chip.md)");
+    const MapReader figures(src, fig.value_or(YAML::Node()), "figures", names_of(catalog::chip_figures, "figures"),
+                            fig.has_value());
+    const MapReader performance(src, perf.value_or(YAML::Node()), "performance",
+                                names_of(catalog::chip_figures, "performance"), perf.has_value());
+    catalog::for_each_figure(chip, [&](const catalog::FigureInfo& info, auto& figure) {
+        using Q = typename std::decay_t<decltype(figure.value)>::value_type;
+        const MapReader& section = info.section == "figures" ? figures : performance;
+        if (auto n = figure_node(src, section, info)) {
+            figure = typed<Q>(decode_catalog_figure(src, *n, join_path(std::string(info.section), info.name), info,
+                                                    chip.sources));
+        }
+    });
     return chip;
 }
 
@@ -131,7 +140,8 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
         sys.chip_id = *chip;
     }
     if (m.has("chip_overrides")) {
-        const auto names = names_of(catalog::chip_figures);
+        auto names = names_of(catalog::chip_figures, "figures");
+        for (const auto& n : names_of(catalog::chip_figures, "performance")) names.push_back(n);
         MapReader ov(src, m.get("chip_overrides"), "chip_overrides", names);
         for (const auto& info : catalog::chip_figures) {
             YAML::Node n = ov.get(info.name);
@@ -141,7 +151,7 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
         }
     }
     if (auto fig = m.require("figures", "the system's figures")) {
-        MapReader figures(src, *fig, "figures", names_of(catalog::system_figures));
+        MapReader figures(src, *fig, "figures", names_of(catalog::system_figures, "figures"));
         catalog::for_each_figure_of_system(sys, [&](const catalog::FigureInfo& info, auto& figure) {
             auto n = figure_node(src, figures, info);
             if (!n) return;

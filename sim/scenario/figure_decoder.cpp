@@ -73,6 +73,11 @@ Parts decode_parts(const Source& src, const YAML::Node& node, const std::string&
 
 std::optional<double> decode_value(const Source& src, const YAML::Node& value, const std::string& path,
                                    const catalog::FigureInfo& info, const std::optional<std::string>& direction) {
+    if (info.kind == catalog::FigureKind::count) {
+        auto n = as_integer(src, value, path, 1);
+        return n ? std::optional<double>(static_cast<double>(*n)) : std::nullopt;
+    }
+    if (info.kind == catalog::FigureKind::fraction) return as_fraction(src, value, path);
     auto v = as_quantity(src, value, path, catalog::dimension_of(info.kind), false);
     if (v && direction == "both-ways") *v /= 2.0;
     return v;

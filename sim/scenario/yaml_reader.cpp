@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -197,6 +198,25 @@ std::optional<double> as_quantity(const Source& src, const YAML::Node& node, con
     const double v = std::get<double>(r);
     if (v < 0.0 || (v == 0.0 && !allow_zero)) {
         src.error(node, path, "must be positive, got '" + node.Scalar() + "'");
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<double> as_fraction(const Source& src, const YAML::Node& node, const std::string& path) {
+    if (!node.IsScalar()) {
+        src.error(node, path, "expected a fraction between 0 and 1 (e.g. 0.8), got " + std::string(node_kind(node)));
+        return std::nullopt;
+    }
+    const std::string& s = node.Scalar();
+    double v = 0.0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) {
+        src.error(node, path, "expected a fraction between 0 and 1 as a plain number (e.g. 0.8), got '" + s + "'");
+        return std::nullopt;
+    }
+    if (v <= 0.0 || v > 1.0) {
+        src.error(node, path, "a fraction must be above 0 and at most 1, got " + s);
         return std::nullopt;
     }
     return v;

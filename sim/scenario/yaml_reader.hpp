@@ -76,6 +76,8 @@ std::optional<double> as_quantity(const Source& src, const YAML::Node& node, con
 /// A mapping of free-form keys to strings (e.g. source id -> citation); duplicates reported.
 std::map<std::string, std::string, std::less<>> as_string_map(const Source& src, const YAML::Node& node,
                                                               const std::string& path);
+/// A plain number in (0, 1], e.g. an efficiency: "0.8".
+std::optional<double> as_fraction(const Source& src, const YAML::Node& node, const std::string& path);
 /// One of a fixed set of words.
 std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
                                      std::initializer_list<std::string_view> choices);

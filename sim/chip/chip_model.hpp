@@ -1,0 +1,53 @@
+#pragma once
+// The numbers the operation-cost functions need, resolved once from a catalog chip.
+// A plain value type (no strings on the hot path), cheap to copy into searches.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "catalog/chip.hpp"
+
+namespace clustersim::chip {
+
+/// Element types of matrix and memory operations.
+enum class DType { bf16, fp16, fp8, fp4, int8 };
+inline constexpr std::array<DType, 5> all_dtypes{DType::bf16, DType::fp16, DType::fp8, DType::fp4, DType::int8};
+std::string_view to_string(DType d);
+std::optional<DType> dtype_from_string(std::string_view s);
+/// Bytes per element: 2 for bf16/fp16, 1 for fp8/int8, 0.5 for fp4.
+double bytes_per_element(DType d);
+
+struct ChipModel {
+    std::string id;
+    /// Dense peak per DType in FLOP/s (OP/s for int8); 0 = the catalog has no such peak.
+    /// fp16 runs at the bf16 rate (true of every chip in the catalog's tensor and cube units).
+    std::array<double, 5> peak_flop_per_s{};
+    double hbm_bytes_per_s = 0;
+    double compute_units = 0;
+    double tile_m = 0;
+    double tile_n = 0;
+    double matmul_efficiency = 0;
+    double attention_efficiency = 0;
+    double memory_efficiency = 0;
+    double tile_overhead_s = 0;
+    double kernel_overhead_s = 0;
+    double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
+
+    [[nodiscard]] double peak(DType d) const { return peak_flop_per_s[static_cast<std::size_t>(d)]; }
+    [[nodiscard]] bool supports(DType d) const { return peak(d) > 0; }
+};
+
+/// Builds the model of a chip; the error lists every unknown figure the model needs.
+std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& chip);
+
+/// Thrown by the cost functions for a dtype the chip has no peak for (e.g. FP8 on Ascend 910B).
+class UnsupportedDType : public std::runtime_error {
+public:
+    UnsupportedDType(const ChipModel& chip, DType d);
+};
+
+}  // namespace clustersim::chip

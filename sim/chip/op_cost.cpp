@@ -1,0 +1,108 @@
+#include "chip/op_cost.hpp"
+
+#include <algorithm>
+
+namespace clustersim::chip {
+namespace {
+
+double ceil_div(double a, double b) { return static_cast<double>(static_cast<std::int64_t>((a + b - 1) / b)); }
+double ceil_div(std::int64_t a, double b) { return ceil_div(static_cast<double>(a), b); }
+
+void require(const ChipModel& chip, DType d) {
+    if (!chip.supports(d)) throw UnsupportedDType(chip, d);
+}
+
+OpCost finish(const ChipModel& chip, double compute_s, double flops, double bytes) {
+    OpCost c;
+    c.compute_s = compute_s;
+    c.memory_s = bytes / (chip.hbm_bytes_per_s * chip.memory_efficiency);
+    c.overhead_s = chip.kernel_overhead_s;
+    c.flops = flops;
+    c.bytes = bytes;
+    c.bound = c.compute_s >= c.memory_s ? Bound::compute : Bound::memory;
+    // Roofline (Williams, Waterman, Patterson 2009): compute and memory traffic overlap fully.
+    c.time_s = std::max(c.compute_s, c.memory_s) + c.overhead_s;
+    return c;
+}
+
+}  // namespace
+
+std::string_view to_string(Bound b) { return b == Bound::compute ? "compute" : "memory"; }
+
+// Tile and wave quantisation (NVIDIA, "Matrix Multiplication Background User's Guide",
+// docs.nvidia.com/deeplearning/performance/dl-performance-matrix-multiplication): the output is
+// cut into tile_m x tile_n tiles, each computed by one compute unit over the full K; tiles run in
+// waves of `compute_units`. A tile takes 2*tile_m*tile_n*K / (per-unit peak * efficiency) plus a
+// fixed prologue/epilogue time, whatever part of it is padding.
+OpCost cost(const ChipModel& chip, const Matmul& op) {
+    require(chip, op.dtype);
+    const double tiles = ceil_div(op.m, chip.tile_m) * ceil_div(op.n, chip.tile_n) * static_cast<double>(op.batch);
+    const double waves = ceil_div(tiles, chip.compute_units);
+    const double per_unit = chip.peak(op.dtype) / chip.compute_units;
+    const double k = static_cast<double>(op.k);
+    const double tile_s = 2.0 * chip.tile_m * chip.tile_n * k / (per_unit * chip.matmul_efficiency) + chip.tile_overhead_s;
+    const double m = static_cast<double>(op.m);
+    const double n = static_cast<double>(op.n);
+    const double b = static_cast<double>(op.batch);
+    const double flops = 2.0 * m * n * k * b;
+    // Minimum traffic: each input read once, the output written once (2-byte outputs).
+    const double bytes = b * ((m * k + k * n) * bytes_per_element(op.dtype) + m * n * 2.0);
+    return finish(chip, waves * tile_s, flops, bytes);
+}
+
+// FlashAttention (Dao et al. 2022; FlashAttention-2, Dao 2023): Q K^T and P V are two matrix
+// products of 2*s_q*s_kv*d FLOPs per head each; causal masking skips the masked blocks; the
+// backward pass does 2.5x the forward FLOPs (five products instead of two). The score matrix is
+// never written: HBM traffic is Q, K, V, O (forward) and Q, K, V, O, dO, dQ, dK, dV (backward).
+OpCost cost(const ChipModel& chip, const Attention& op) {
+    require(chip, op.dtype);
+    const double sq = static_cast<double>(op.seq_q);
+    const double skv = static_cast<double>(op.seq_kv);
+    const double d = static_cast<double>(op.head_dim);
+    const double b = static_cast<double>(op.batch);
+    const double hq = static_cast<double>(op.heads_q);
+    const double hkv = static_cast<double>(op.heads_kv);
+    // Query-key pairs computed: with causal masking, query i (of the last s_q positions) sees
+    // s_kv - s_q + i + 1 keys: s_q*s_kv - s_q*(s_q-1)/2 pairs in total.
+    const double pairs = op.causal ? sq * skv - sq * (sq - 1.0) / 2.0 : sq * skv;
+    const double forward_flops = 4.0 * b * hq * d * pairs;
+    const double flops = op.pass == Pass::forward ? forward_flops : 2.5 * forward_flops;
+    const double e = bytes_per_element(op.dtype);
+    const double q_bytes = b * sq * hq * d * e;    // Q, O, dO, dQ are each this size
+    const double kv_bytes = b * skv * hkv * d * e;  // K, V, dK, dV are each this size
+    const double bytes = op.pass == Pass::forward ? 2.0 * q_bytes + 2.0 * kv_bytes : 4.0 * q_bytes + 4.0 * kv_bytes;
+    const double compute_s = flops / (chip.peak(op.dtype) * chip.attention_efficiency);
+    return finish(chip, compute_s, flops, bytes);
+}
+
+OpCost cost(const ChipModel& chip, const MemoryOp& op) {
+    const double compute_s = chip.vector_flop_per_s > 0 ? op.flops / chip.vector_flop_per_s : 0.0;
+    return finish(chip, compute_s, op.flops, op.bytes);
+}
+
+MemoryOp normalization(std::int64_t elements, DType dtype) {
+    const double n = static_cast<double>(elements);
+    return {2.0 * n * bytes_per_element(dtype), 4.0 * n};  // square, sum, scale, multiply
+}
+
+MemoryOp swiglu(std::int64_t elements, DType dtype) {
+    const double n = static_cast<double>(elements);
+    return {3.0 * n * bytes_per_element(dtype), 6.0 * n};  // sigmoid, two multiplies
+}
+
+MemoryOp elementwise(std::int64_t elements, DType dtype) {
+    const double n = static_cast<double>(elements);
+    return {3.0 * n * bytes_per_element(dtype), n};
+}
+
+MemoryOp adam_update(std::int64_t parameters) {
+    const double n = static_cast<double>(parameters);
+    return {30.0 * n, 12.0 * n};
+}
+
+MemoryOp embedding(std::int64_t tokens, std::int64_t hidden, DType dtype) {
+    const double n = static_cast<double>(tokens) * static_cast<double>(hidden);
+    return {2.0 * n * bytes_per_element(dtype), 0.0};
+}
+
+}  // namespace clustersim::chip

@@ -1,0 +1,77 @@
+#pragma once
+// The cost of one operation on one chip: pure functions of a ChipModel and an operation.
+// Equations and sources: docs/models/chip.md. All times in seconds, sizes in bytes.
+#include <cstdint>
+#include <string_view>
+
+#include "chip/chip_model.hpp"
+
+namespace clustersim::chip {
+
+/// C[batch] = A[batch] (m x k) * B[batch] (k x n); outputs are written in 2-byte precision.
+struct Matmul {
+    std::int64_t m = 0;
+    std::int64_t n = 0;
+    std::int64_t k = 0;
+    std::int64_t batch = 1;
+    DType dtype = DType::bf16;
+};
+
+enum class Pass { forward, backward };
+
+/// Fused (flash-style) attention over `seq_q` queries against `seq_kv` keys and values.
+/// Prefill: seq_q = seq_kv. Decode: seq_q = 1 (or the draft length), seq_kv = context length.
+/// Grouped-query attention: heads_kv divides heads_q. With causal masking, query i sees the
+/// first seq_kv - seq_q + i + 1 keys (the queries are the last seq_q positions).
+struct Attention {
+    std::int64_t batch = 1;
+    std::int64_t heads_q = 1;
+    std::int64_t heads_kv = 1;
+    std::int64_t head_dim = 128;
+    std::int64_t seq_q = 1;
+    std::int64_t seq_kv = 1;
+    bool causal = true;
+    Pass pass = Pass::forward;
+    DType dtype = DType::bf16;
+};
+
+/// A memory-bound operation: bytes moved and (small) vector FLOPs. Build with the helpers below.
+struct MemoryOp {
+    double bytes = 0;
+    double flops = 0;  ///< FP32 vector FLOPs (normalisation, activation, optimizer arithmetic)
+};
+
+/// RMS or layer normalisation of `elements` values: read x and write y (plus a weight vector).
+MemoryOp normalization(std::int64_t elements, DType dtype);
+/// SwiGLU activation: read gate and up (2 x elements), write elements.
+MemoryOp swiglu(std::int64_t elements, DType dtype);
+/// An element-wise binary operation (add, multiply): read 2, write 1.
+MemoryOp elementwise(std::int64_t elements, DType dtype);
+/// Mixed-precision Adam step per parameter: read fp32 master weight, fp32 gradient, m, v;
+/// write weight, m, v and a 16-bit copy of the weight: 30 bytes and ~12 FLOPs per parameter.
+MemoryOp adam_update(std::int64_t parameters);
+/// Embedding lookup: gather `tokens` rows of `hidden` values and write them.
+MemoryOp embedding(std::int64_t tokens, std::int64_t hidden, DType dtype);
+
+enum class Bound { compute, memory };
+
+struct OpCost {
+    double time_s = 0;      ///< total: max(compute, memory) + overhead
+    double compute_s = 0;   ///< at the modelled compute rate (efficiency and quantisation included)
+    double memory_s = 0;    ///< bytes at the achievable HBM bandwidth
+    double overhead_s = 0;  ///< kernel launch and synchronisation
+    double flops = 0;       ///< useful FLOPs (no padding)
+    double bytes = 0;       ///< minimum HBM traffic
+    Bound bound = Bound::compute;
+
+    /// Useful FLOP/s delivered over the whole time.
+    [[nodiscard]] double delivered_flop_per_s() const { return time_s > 0 ? flops / time_s : 0; }
+};
+
+OpCost cost(const ChipModel& chip, const Matmul& op);
+OpCost cost(const ChipModel& chip, const Attention& op);
+OpCost cost(const ChipModel& chip, const MemoryOp& op);
+
+std::string_view to_string(Bound b);
+
+}  // namespace clustersim::chip
