@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <optional>
 
+#include "app/calibrate.hpp"
 #include "app/show.hpp"
+#include "chip/chip_model.hpp"
 #include "diag/suggest.hpp"
 #include "output/atomic_file.hpp"
 #include "output/csv.hpp"
@@ -16,6 +18,7 @@
 #include "output/summary.hpp"
 #include "run/runner.hpp"
 #include "scenario/catalog_loader.hpp"
+#include "scenario/measurements_loader.hpp"
 #include "scenario/scenario_loader.hpp"
 
 namespace clustersim::app {
@@ -29,6 +32,7 @@ constexpr const char* examples = R"(Examples:
   clustersim list chips
   clustersim show chip ascend_910c
   clustersim show system cloudmatrix_384
+  clustersim calibrate chip nvidia_h100_sxm measurements.csv --fit matmul_efficiency --write fit.yaml
 
 Exit codes: 0 ok, 2 usage, 3 invalid scenario or catalog, 4 I/O error.
 The catalog is read from --catalog, else $CLUSTERSIM_MODELS, else the source tree's models/.)";
@@ -77,6 +81,8 @@ struct Options {
     bool quiet = false;
     std::string kind;
     std::string name;
+    std::vector<std::string> fit;
+    std::string write_path;
 };
 
 int cmd_run(const Options& o, std::ostream& out) {
@@ -138,6 +144,49 @@ int cmd_show(const Options& o, std::ostream& out, std::ostream& err) {
     return exit_usage;
 }
 
+int cmd_calibrate(const Options& o, std::ostream& out, std::ostream& err) {
+    const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
+    const auto it = cat.chips.find(o.name);
+    if (it == cat.chips.end()) {
+        err << "error: unknown chip '" << o.name << "'" << diag::did_you_mean(o.name, cat.chip_ids())
+            << "; valid: " << diag::join_names(cat.chip_ids()) << "\n";
+        return exit_usage;
+    }
+    auto model = chip::make_chip_model(it->second);
+    if (auto* msg = std::get_if<std::string>(&model)) {
+        err << "error: " << *msg << "\n";
+        return exit_invalid;
+    }
+    const auto rows = scenario::load_measurements(o.files.front());
+    std::vector<chip::Parameter> params;
+    for (const auto& name : o.fit) {
+        const auto p = std::find_if(chip::all_parameters.begin(), chip::all_parameters.end(),
+                                    [&name](chip::Parameter x) { return chip::to_string(x) == name; });
+        if (p == chip::all_parameters.end()) {
+            std::vector<std::string> valid;
+            for (const auto x : chip::all_parameters) valid.emplace_back(chip::to_string(x));
+            err << "error: --fit: unknown parameter '" << name << "'" << diag::did_you_mean(name, valid)
+                << "; valid: " << diag::join_names(valid) << "\n";
+            return exit_usage;
+        }
+        params.push_back(*p);
+    }
+    if (params.empty()) params = chip::parameters_for(rows);
+    const auto& start = std::get<chip::ChipModel>(model);
+    auto result = chip::calibrate(start, rows, params);
+    if (auto* msg = std::get_if<std::string>(&result)) {
+        err << o.files.front() << ": error: " << *msg << "\n";
+        return exit_invalid;
+    }
+    const auto& fit = std::get<chip::CalibrationResult>(result);
+    out << calibration_report(start, fit);
+    if (!o.write_path.empty()) {
+        output::write_files_atomically({{o.write_path, calibration_overrides_yaml(fit, o.name, o.files.front())}});
+        out << "wrote " << o.write_path << "\n";
+    }
+    return exit_ok;
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -165,6 +214,17 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     show->add_option("kind", o.kind, "chip or system")->required()->check(CLI::IsMember({"chip", "system"}));
     show->add_option("name", o.name, "catalog id (see 'clustersim list')")->required();
 
+    auto* calibrate = app.add_subcommand("calibrate", "fit a chip's performance-model parameters to measured times");
+    calibrate->add_option("kind", o.kind, "chip")->required()->check(CLI::IsMember({"chip"}));
+    calibrate->add_option("name", o.name, "chip id (see 'clustersim list chips')")->required();
+    calibrate->add_option("measurements", o.files, "CSV of measured operation times (docs/models/chip.md)")
+        ->required()
+        ->expected(1)
+        ->check(CLI::ExistingFile);
+    calibrate->add_option("--fit", o.fit, "parameters to fit, comma-separated (default: all the rows inform)")
+        ->delimiter(',');
+    calibrate->add_option("--write", o.write_path, "write the fitted values as a YAML overrides block");
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments reversed
         app.parse(reversed);
@@ -177,6 +237,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         if (run->parsed()) return cmd_run(o, out);
         if (check->parsed()) return cmd_check(o, out);
         if (list->parsed()) return cmd_list(o, out);
+        if (calibrate->parsed()) return cmd_calibrate(o, out, err);
         return cmd_show(o, out, err);
     } catch (const diag::InputError& e) {
         print_diagnostics(e.diagnostics(), err);

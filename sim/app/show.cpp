@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "aggregate/aggregates.hpp"
+#include "chip/chip_model.hpp"
+#include "chip/transformer_layer.hpp"
 #include "output/summary.hpp"
 #include "output/table.hpp"
 #include "units/format.hpp"
@@ -51,6 +54,55 @@ std::string sources_block(const std::map<std::string, std::string, std::less<>>&
 }
 
 
+std::string to_upper(std::string_view s) {
+    std::string out(s);
+    for (auto& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return out;
+}
+
+// What the chip model says the chip delivers on representative LLM kernels (docs/models/chip.md).
+std::string delivered_block(const catalog::ChipSpec& c) {
+    const auto model = chip::make_chip_model(c);
+    if (const auto* msg = std::get_if<std::string>(&model)) return "delivered (chip model): not modelled: " + *msg + "\n";
+    const auto& m = std::get<chip::ChipModel>(model);
+    chip::DType dtype = chip::DType::bf16;
+    for (const auto d : {chip::DType::bf16, chip::DType::fp8, chip::DType::int8}) {
+        if (m.supports(d)) {
+            dtype = d;
+            break;
+        }
+    }
+    const auto& layer = chip::llama3_70b_layer;
+    output::Table t;
+    t.header = {"operation (" + std::string(chip::to_string(dtype)) + ")", "time", "delivered", "of peak", "bound"};
+    t.right_aligned = {false, true, true, true, false};
+    auto row = [&](const std::string& name, const chip::SequenceCost& sc, const std::string& bound) {
+        t.rows.push_back({name, units::format_si(sc.time_s, units::Dimension::time),
+                          units::format_si(sc.delivered_flop_per_s(), units::Dimension::compute_rate),
+                          fmt::format("{:.1f}%", 100.0 * sc.delivered_flop_per_s() / m.peak(dtype)), bound});
+    };
+    auto one = [&](const std::string& name, const chip::Operation& op) {
+        const auto c1 = chip::cost(m, op);
+        row(name, chip::SequenceCost{c1.time_s, c1.flops, c1.bytes, 0}, std::string(chip::to_string(c1.bound)));
+    };
+    one("matrix product 8192 x 8192 x 8192", chip::Matmul{8192, 8192, 8192, 1, dtype});
+    one("70B MLP gate+up, 8192 tokens (8192 x 57344 x 8192)", chip::Matmul{8192, 2 * layer.ffn, layer.hidden, 1, dtype});
+    one("70B MLP down, 8192 tokens (8192 x 8192 x 28672)", chip::Matmul{8192, layer.hidden, layer.ffn, 1, dtype});
+    chip::Attention prefill;
+    prefill.heads_q = layer.heads_q;
+    prefill.heads_kv = layer.heads_kv;
+    prefill.head_dim = layer.head_dim;
+    prefill.seq_q = prefill.seq_kv = 8192;
+    prefill.dtype = dtype;
+    one("70B attention prefill, 8192 tokens, causal", prefill);
+    for (const std::int64_t batch : {1, 32, 256}) {
+        const auto sc = chip::cost(m, chip::decode_layer(layer, batch, 4096, dtype));
+        row(fmt::format("70B decode layer, batch {}, 4096 context", batch), sc,
+            fmt::format("memory {:.0f}%", 100.0 * sc.memory_bound_s / sc.time_s));
+    }
+    return "delivered (chip model, Llama 3 70B shapes; docs/models/chip.md):\n" + t.render();
+}
+
 // Ratios every analyst computes next to a spec sheet.
 std::string derived_block(const catalog::ChipSpec& c) {
     std::string out = "derived (from the figures above):\n";
@@ -61,8 +113,10 @@ std::string derived_block(const catalog::ChipSpec& c) {
         if (!a.known() || !b.known() || b.value->si() == 0.0) return std::nullopt;
         return a.value->si() / b.value->si();
     };
-    line("BF16 ridge point (FLOP per HBM byte)", div(c.bf16_dense, c.hbm_bandwidth), "FLOP/B");
-    line("FP8 ridge point (FLOP per HBM byte)", div(c.fp8_dense, c.hbm_bandwidth), "FLOP/B");
+    for (const auto p : catalog::all_precisions) {
+        line(fmt::format("{} ridge point (FLOP per HBM byte)", to_upper(catalog::to_string(p))),
+             div(c.peak_dense(p), c.hbm_bandwidth), "FLOP/B");
+    }
     auto per_w = [&](const auto& f) {
         const auto r = div(f, c.tdp);
         return r ? std::optional<double>(*r / 1e12) : std::nullopt;
@@ -115,7 +169,7 @@ std::string show_chip(const catalog::ChipSpec& c) {
             if (info.section == section) out += figure_block(info, f);
         });
     }
-    return out + derived_block(c) + sources_block(c.sources);
+    return out + derived_block(c) + delivered_block(c) + sources_block(c.sources);
 }
 
 std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& s) {

@@ -1,6 +1,7 @@
 #include "chip/op_cost.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace clustersim::chip {
 namespace {
@@ -33,14 +34,39 @@ std::string_view to_string(Bound b) { return b == Bound::compute ? "compute" : "
 // docs.nvidia.com/deeplearning/performance/dl-performance-matrix-multiplication): the output is
 // cut into tile_m x tile_n tiles, each computed by one compute unit over the full K; tiles run in
 // waves of `compute_units`. A tile takes 2*tile_m*tile_n*K / (per-unit peak * efficiency) plus a
-// fixed prologue/epilogue time, whatever part of it is padding.
+// fixed prologue/epilogue time, whatever part of it is padding. For a short matrix (decode: m is
+// the batch) libraries pick a smaller tile: the tile side shrinks to the next power of two that
+// covers the matrix, down to 16 (the smallest MMA shape on NVIDIA and the Cube fractal on Ascend).
+double tile_side(std::int64_t extent, double chip_tile) {
+    double side = 16.0;
+    while (side < chip_tile && side < static_cast<double>(extent)) side *= 2.0;
+    return std::min(side, chip_tile);
+}
+
+// Split-K (CUTLASS; Osama et al., "Stream-K", PPoPP 2023): when there are fewer output tiles than
+// compute units, each tile's K is cut into floor(units / tiles) slices so that every unit works.
+// The split depends only on the tile count, never on K, so time grows with every dimension. The
+// reduction of the partial sums is left out of the traffic: it is small next to the operands in
+// the short-and-wide products (decode) where splitting happens.
+MatmulTiling matmul_tiling(const ChipModel& chip, const Matmul& op) {
+    MatmulTiling t;
+    t.tile_m = tile_side(op.m, chip.tile_m);
+    t.tile_n = tile_side(op.n, chip.tile_n);
+    const double output_tiles = ceil_div(op.m, t.tile_m) * ceil_div(op.n, t.tile_n) * static_cast<double>(op.batch);
+    t.split_k = output_tiles < chip.compute_units ? std::floor(chip.compute_units / output_tiles) : 1.0;
+    t.tiles = output_tiles * t.split_k;
+    t.k_per_tile = static_cast<double>(op.k) / t.split_k;
+    t.waves = ceil_div(t.tiles, chip.compute_units);
+    return t;
+}
+
 OpCost cost(const ChipModel& chip, const Matmul& op) {
     require(chip, op.dtype);
-    const double tiles = ceil_div(op.m, chip.tile_m) * ceil_div(op.n, chip.tile_n) * static_cast<double>(op.batch);
-    const double waves = ceil_div(tiles, chip.compute_units);
+    const MatmulTiling t = matmul_tiling(chip, op);
+    const double waves = t.waves;
     const double per_unit = chip.peak(op.dtype) / chip.compute_units;
     const double k = static_cast<double>(op.k);
-    const double tile_s = 2.0 * chip.tile_m * chip.tile_n * k / (per_unit * chip.matmul_efficiency) + chip.tile_overhead_s;
+    const double tile_s = 2.0 * t.tile_m * t.tile_n * t.k_per_tile / (per_unit * chip.matmul_efficiency) + chip.tile_overhead_s;
     const double m = static_cast<double>(op.m);
     const double n = static_cast<double>(op.n);
     const double b = static_cast<double>(op.batch);
@@ -78,6 +104,10 @@ OpCost cost(const ChipModel& chip, const Attention& op) {
 OpCost cost(const ChipModel& chip, const MemoryOp& op) {
     const double compute_s = chip.vector_flop_per_s > 0 ? op.flops / chip.vector_flop_per_s : 0.0;
     return finish(chip, compute_s, op.flops, op.bytes);
+}
+
+OpCost cost(const ChipModel& chip, const Operation& op) {
+    return std::visit([&chip](const auto& o) { return cost(chip, o); }, op);
 }
 
 MemoryOp normalization(std::int64_t elements, DType dtype) {

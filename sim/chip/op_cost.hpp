@@ -3,6 +3,7 @@
 // Equations and sources: docs/models/chip.md. All times in seconds, sizes in bytes.
 #include <cstdint>
 #include <string_view>
+#include <variant>
 
 #include "chip/chip_model.hpp"
 
@@ -68,9 +69,24 @@ struct OpCost {
     [[nodiscard]] double delivered_flop_per_s() const { return time_s > 0 ? flops / time_s : 0; }
 };
 
+/// How a matrix product is cut into tiles and waves on a chip (op_cost.cpp).
+struct MatmulTiling {
+    double tile_m = 0;
+    double tile_n = 0;
+    double split_k = 1;     ///< K slices per output tile
+    double k_per_tile = 0;  ///< K extent one work tile covers
+    double tiles = 0;       ///< work tiles (output tiles x split_k)
+    double waves = 0;
+};
+MatmulTiling matmul_tiling(const ChipModel& chip, const Matmul& op);
+
 OpCost cost(const ChipModel& chip, const Matmul& op);
 OpCost cost(const ChipModel& chip, const Attention& op);
 OpCost cost(const ChipModel& chip, const MemoryOp& op);
+
+/// Any one operation (kernel).
+using Operation = std::variant<Matmul, Attention, MemoryOp>;
+OpCost cost(const ChipModel& chip, const Operation& op);
 
 std::string_view to_string(Bound b);
 

@@ -1,0 +1,257 @@
+// Chip performance model (docs/models/chip.md): properties of the operation costs, the published
+// measurements it must stay close to, and the calibration round trip.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "chip/calibration.hpp"
+#include "chip/chip_model.hpp"
+#include "chip/op_cost.hpp"
+#include "chip/transformer_layer.hpp"
+#include "diag/diagnostic.hpp"
+#include "scenario/measurements_loader.hpp"
+#include "test_support.hpp"
+
+using namespace clustersim;
+using chip::DType;
+
+namespace {
+
+chip::ChipModel model_of(const std::string& id) {
+    auto m = chip::make_chip_model(test::source_catalog().chips.at(id));
+    REQUIRE_MESSAGE(std::holds_alternative<chip::ChipModel>(m), std::get<std::string>(m));
+    return std::get<chip::ChipModel>(m);
+}
+
+std::vector<chip::ChipModel> modelled_chips() {
+    std::vector<chip::ChipModel> out;
+    for (const auto& [id, spec] : test::source_catalog().chips) {
+        auto m = chip::make_chip_model(spec);
+        if (auto* ok = std::get_if<chip::ChipModel>(&m)) out.push_back(*ok);
+    }
+    return out;
+}
+
+const std::vector<std::int64_t> sizes{1, 7, 64, 100, 1000, 4096, 12288};
+
+}  // namespace
+
+TEST_CASE("chip: every chip with known peaks and parameters is modelled; the others say what is missing") {
+    CHECK(modelled_chips().size() >= 15);
+    auto kunlun = chip::make_chip_model(test::source_catalog().chips.at("kunlun_p800"));
+    REQUIRE(std::holds_alternative<std::string>(kunlun));
+    CHECK(std::get<std::string>(kunlun).find("hbm_bandwidth") != std::string::npos);
+    CHECK(std::get<std::string>(kunlun).find("matmul_efficiency") != std::string::npos);
+}
+
+TEST_CASE("chip: matrix product time never falls below the roofline and grows with every dimension") {
+    for (const auto& c : modelled_chips()) {
+        for (const auto d : chip::all_dtypes) {
+            if (!c.supports(d)) continue;
+            for (auto m : sizes) {
+                for (auto n : sizes) {
+                    for (auto k : sizes) {
+                        const chip::Matmul op{m, n, k, 1, d};
+                        const auto cst = chip::cost(c, op);
+                        INFO(c.id, " ", chip::to_string(d), " ", m, "x", n, "x", k);
+                        // Roofline bound (Williams et al. 2009) at 100% of both peaks.
+                        CHECK(cst.time_s >= cst.flops / c.peak(d));
+                        CHECK(cst.time_s >= cst.bytes / c.hbm_bytes_per_s);
+                        CHECK(cst.delivered_flop_per_s() <= c.peak(d) * c.matmul_efficiency * (1 + 1e-12));
+                        CHECK(chip::cost(c, chip::Matmul{2 * m, n, k, 1, d}).time_s >= cst.time_s);
+                        CHECK(chip::cost(c, chip::Matmul{m, 2 * n, k, 1, d}).time_s >= cst.time_s);
+                        CHECK(chip::cost(c, chip::Matmul{m, n, 2 * k, 1, d}).time_s >= cst.time_s);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("chip: lower precision is never slower on a chip that supports it") {
+    for (const auto& c : modelled_chips()) {
+        for (auto m : sizes) {
+            for (auto k : sizes) {
+                const chip::Matmul bf16{m, 8192, k, 1, DType::bf16};
+                chip::Matmul fp8 = bf16;
+                fp8.dtype = DType::fp8;
+                chip::Matmul fp4 = bf16;
+                fp4.dtype = DType::fp4;
+                if (c.supports(DType::bf16) && c.supports(DType::fp8)) {
+                    CHECK(chip::cost(c, fp8).time_s <= chip::cost(c, bf16).time_s);
+                }
+                if (c.supports(DType::fp8) && c.supports(DType::fp4)) {
+                    CHECK(chip::cost(c, fp4).time_s <= chip::cost(c, fp8).time_s);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("chip: an unsupported dtype is a clear error (FP8 on Ascend 910B)") {
+    const auto c = model_of("ascend_910b");
+    CHECK_FALSE(c.supports(DType::fp8));
+    try {
+        (void)chip::cost(c, chip::Matmul{1024, 1024, 1024, 1, DType::fp8});
+        FAIL("expected UnsupportedDType");
+    } catch (const chip::UnsupportedDType& e) {
+        CHECK(std::string(e.what()) == "chip 'ascend_910b' has no fp8 peak in the catalog; supported: bf16, fp16, int8");
+    }
+}
+
+TEST_CASE("chip: attention counts causal pairs, backward is 2.5x forward, decode is memory-bound") {
+    const auto c = model_of("nvidia_h100_sxm");
+    chip::Attention a;
+    a.heads_q = 64;
+    a.heads_kv = 8;
+    a.head_dim = 128;
+    a.seq_q = a.seq_kv = 4096;
+    a.causal = false;
+    const auto full = chip::cost(c, a);
+    CHECK(full.flops == doctest::Approx(4.0 * 64 * 128 * 4096.0 * 4096.0));
+    a.causal = true;
+    const auto causal = chip::cost(c, a);
+    CHECK(causal.flops == doctest::Approx(4.0 * 64 * 128 * (4096.0 * 4096.0 - 4096.0 * 4095.0 / 2)));
+    CHECK(causal.time_s < full.time_s);
+    a.pass = chip::Pass::backward;
+    CHECK(chip::cost(c, a).flops == doctest::Approx(2.5 * causal.flops));
+    chip::Attention decode = a;
+    decode.pass = chip::Pass::forward;
+    decode.seq_q = 1;
+    decode.seq_kv = 32768;
+    decode.batch = 64;
+    for (const auto& m : modelled_chips()) {
+        if (m.supports(DType::bf16)) CHECK(chip::cost(m, decode).bound == chip::Bound::memory);
+    }
+}
+
+TEST_CASE("chip: published measurements the model must stay close to (docs/models/chip.md)") {
+    // H200 SXM, dense BF16 8192^3: about 750-800 TFLOP/s (issue 3; cf. H100 SXM MAMF 792.1 [MAMF]).
+    const auto h200 = model_of("nvidia_h200_sxm");
+    const double tflops = chip::cost(h200, chip::Matmul{8192, 8192, 8192, 1, DType::bf16}).delivered_flop_per_s() / 1e12;
+    CHECK(tflops >= 750.0);
+    CHECK(tflops <= 800.0);
+    // H200 copy bandwidth about 4.3 of 4.8 TB/s: a 4 GiB copy reads and writes 4 GiB.
+    const double gib4 = 4.0 * 1073741824.0;
+    const auto copy = chip::cost(h200, chip::MemoryOp{2 * gib4, 0});
+    CHECK(test::within(2 * gib4 / copy.time_s, 4.3e12, 0.03));
+    // GH200 MAMF 821.0 TFLOP/s at 11264x19712x1536 (same SM as H100; higher power limit): within 5%.
+    const auto h100 = model_of("nvidia_h100_sxm");
+    const double gh200 = chip::cost(h100, chip::Matmul{11264, 19712, 1536, 1, DType::bf16}).delivered_flop_per_s();
+    CHECK(test::within(gh200, 821.0e12, 0.05));
+}
+
+TEST_CASE("chip: H20 beats the 910C on small-batch decode; the 910C wins on training shapes and large batches") {
+    const auto h20 = model_of("nvidia_h20");
+    const auto a910c = model_of("ascend_910c");
+    const auto& l = chip::llama3_70b_layer;
+    auto decode = [&](const chip::ChipModel& c, std::int64_t b) { return chip::cost(c, chip::decode_layer(l, b, 4096, DType::bf16)).time_s; };
+    CHECK(decode(h20, 1) < decode(a910c, 1));
+    CHECK(decode(h20, 32) < decode(a910c, 32));
+    CHECK(decode(h20, 256) > decode(a910c, 256));
+    const auto train = [&](const chip::ChipModel& c) { return chip::cost(c, chip::prefill_layer(l, 1, 8192, DType::bf16)).time_s; };
+    CHECK(train(a910c) < train(h20) / 4);
+}
+
+TEST_CASE("chip: calibration recovers known parameters from noisy measurements within 1%") {
+    chip::ChipModel truth = model_of("nvidia_h100_sxm");
+    truth.matmul_efficiency = 0.78;
+    truth.tile_overhead_s = 0.8e-6;
+    truth.attention_efficiency = 0.66;
+    truth.memory_efficiency = 0.87;
+    truth.kernel_overhead_s = 4.5e-6;
+    std::mt19937 rng(12345);
+    std::uniform_real_distribution<double> noise(-0.002, 0.002);
+    std::vector<chip::Measurement> rows;
+    auto add = [&](const chip::Operation& op) {
+        rows.push_back({op, chip::cost(truth, op).time_s * (1.0 + noise(rng)), "row" + std::to_string(rows.size())});
+    };
+    for (std::int64_t m : {1024, 4096, 8192}) {
+        for (std::int64_t k : {256, 1024, 4096, 16384}) add(chip::Matmul{m, 8192, k, 1, DType::bf16});
+    }
+    for (std::int64_t s : {1024, 4096, 16384}) {
+        chip::Attention a;
+        a.heads_q = 32;
+        a.heads_kv = 8;
+        a.seq_q = a.seq_kv = s;
+        add(a);
+    }
+    for (double bytes : {1e5, 1e6, 1e7, 1e8, 1e9, 1e10}) add(chip::MemoryOp{bytes, 0});
+    const auto start = model_of("nvidia_h100_sxm");
+    auto r = chip::calibrate(start, rows, chip::parameters_for(rows));
+    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+    const auto& fit = std::get<chip::CalibrationResult>(r);
+    for (const auto p : chip::all_parameters) {
+        INFO(chip::to_string(p));
+        CHECK(test::within(chip::get(fit.fitted, p), chip::get(truth, p), 0.01));
+    }
+    CHECK(fit.rms_relative_error_after < 0.003);
+    CHECK(fit.rms_relative_error_after < fit.rms_relative_error_before);
+}
+
+TEST_CASE("chip: calibration refuses what the data cannot determine") {
+    const auto c = model_of("nvidia_h100_sxm");
+    const chip::Measurement one{chip::Matmul{4096, 4096, 4096, 1, DType::bf16}, 2e-4, "one"};
+    auto r = chip::calibrate(c, {one}, chip::parameters_for({one}));
+    REQUIRE(std::holds_alternative<std::string>(r));
+    CHECK(std::get<std::string>(r).find("cannot fit 3 parameters to 1 measurement") != std::string::npos);
+    CHECK(std::holds_alternative<chip::CalibrationResult>(chip::calibrate(c, {one}, {chip::Parameter::matmul_efficiency})));
+    const chip::Measurement zero{chip::Matmul{4096, 4096, 4096, 1, DType::bf16}, 0.0, "zero"};
+    r = chip::calibrate(c, {zero}, {chip::Parameter::matmul_efficiency});
+    CHECK(std::get<std::string>(r) == "zero: measured time must be positive");
+    // Faster than the peak allows: an efficiency above 1 is refused, not reported.
+    const chip::Measurement too_fast{chip::Matmul{8192, 8192, 8192, 1, DType::bf16}, 1e-4, "fast"};
+    r = chip::calibrate(c, {too_fast}, {chip::Parameter::matmul_efficiency});
+    CHECK(std::get<std::string>(r).find("outside (0, 1]") != std::string::npos);
+    // Memory rows cannot inform the matmul efficiency.
+    const chip::Measurement mem{chip::MemoryOp{1e9, 0}, 3e-4, "mem"};
+    r = chip::calibrate(c, {mem}, {chip::Parameter::matmul_efficiency});
+    CHECK(std::get<std::string>(r).find("do not determine matmul_efficiency") != std::string::npos);
+    // FP8 rows on a chip without FP8.
+    const auto a910b = model_of("ascend_910b");
+    const chip::Measurement fp8{chip::Matmul{4096, 4096, 4096, 1, DType::fp8}, 1e-3, "fp8"};
+    r = chip::calibrate(a910b, {fp8}, {chip::Parameter::matmul_efficiency});
+    CHECK(std::get<std::string>(r).find("fp8: chip 'ascend_910b' has no fp8 peak") != std::string::npos);
+}
+
+TEST_CASE("chip: measurement files report every bad row at FILE:LINE:COL") {
+    const auto dir = std::filesystem::temp_directory_path() / ("clustersim_chip_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto file = dir / "m.csv";
+    std::ofstream(file) << "# comment\n"
+                           "operation,dtype,m,n,k,time_s\n"
+                           "matmul,bf16,4096,4096,4096,0.0002\n"
+                           "convolution,bf16,1,1,1,0.1\n"
+                           "matmul,bf8,4096,4096,4096,0.0002\n"
+                           "matmul,bf16,4096,4096,4096,0\n";
+    try {
+        (void)scenario::load_measurements(file);
+        FAIL("expected InputError");
+    } catch (const diag::InputError& e) {
+        const auto& d = e.diagnostics();
+        REQUIRE(d.size() == 3);
+        CHECK(diag::format(d[0]) == file.string() +
+                                        ":4:1: error: operation: 'convolution' is not valid; valid: matmul, attention, memory");
+        CHECK(diag::format(d[1]).find(":5:8: error: dtype: 'bf8' is not valid (did you mean 'bf16'?)") != std::string::npos);
+        CHECK(diag::format(d[2]).find(":6:28: error: time_s: expected a positive number, got '0'") != std::string::npos);
+    }
+    std::ofstream(file) << "operation,time_s,colour\n";
+    CHECK_THROWS_WITH_AS(scenario::load_measurements(file), doctest::Contains("unknown column 'colour'"), diag::InputError);
+    std::ofstream(file) << "operation,time_s\n";
+    CHECK_THROWS_WITH_AS(scenario::load_measurements(file), doctest::Contains("no measurement rows"), diag::InputError);
+    std::ofstream(file) << "";
+    CHECK_THROWS_WITH_AS(scenario::load_measurements(file), doctest::Contains("empty file"), diag::InputError);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("chip: the catalog's fitted matmul efficiencies reproduce their calibration files") {
+    for (const char* id : {"nvidia_h100_sxm", "nvidia_a100_sxm"}) {
+        const auto c = model_of(id);
+        const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / (std::string(id) + ".csv"));
+        for (const auto& r : rows) CHECK(test::within(chip::cost(c, r.op).time_s, r.time_s, 0.002));
+    }
+}
