@@ -40,6 +40,7 @@ asan: deps
 
 bench: build-release
 	./build/release/bench/sweep_bench
+	./build/release/bench/chip_bench
 
 clean:
 	rm -rf build out
