@@ -98,11 +98,11 @@ sweep:
     std::getline(lines, line);
     std::vector<std::string> names;
     while (std::getline(lines, line)) names.push_back(line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1));
-    CHECK(names == std::vector<std::string>{"h100/count=8/overrides.tdp=700 W", "h100/count=8/overrides.tdp=400 W",
-                                            "h100/count=1024/overrides.tdp=700 W", "h100/count=1024/overrides.tdp=400 W",
-                                            "h20/count=8/overrides.tdp=700 W", "h20/count=8/overrides.tdp=400 W",
-                                            "h20/count=1024/overrides.tdp=700 W", "h20/count=1024/overrides.tdp=400 W"});
-    CHECK(csv.find("h20/count=1024/overrides.tdp=400 W,h100/count=1024/overrides.tdp=400 W,") != std::string::npos);
+    CHECK(names == std::vector<std::string>{"h100|count=8|overrides.tdp=700 W", "h100|count=8|overrides.tdp=400 W",
+                                            "h100|count=1024|overrides.tdp=700 W", "h100|count=1024|overrides.tdp=400 W",
+                                            "h20|count=8|overrides.tdp=700 W", "h20|count=8|overrides.tdp=400 W",
+                                            "h20|count=1024|overrides.tdp=700 W", "h20|count=1024|overrides.tdp=400 W"});
+    CHECK(csv.find("h20|count=1024|overrides.tdp=400 W,h100|count=1024|overrides.tdp=400 W,") != std::string::npos);
 }
 
 TEST_CASE("app: an output directory that cannot be written gives exit 4 and no file") {

@@ -281,7 +281,7 @@ TEST_CASE("scenario: count above 2^31 is valid") {
     INFO(r.err);
     CHECK(r.code == 0);
     CHECK(r.err.empty());
-    CHECK(r.out == file.string() + ": ok (1 cases)\n");
+    CHECK(r.out == file.string() + ": ok (1 case)\n");
 }
 
 TEST_CASE("scenario: unknown chip with a suggestion and the valid names") {

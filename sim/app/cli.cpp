@@ -106,15 +106,17 @@ int cmd_run(const Options& o, std::ostream& out) {
         rows += r.cases.size();
         if (!o.quiet) out << output::summary_text(r) << "\n";
     }
-    out << "wrote " << (dir / "results.csv").string() << " (" << rows << " rows) and " << (dir / "run.json").string()
-        << "\n";
+    out << "wrote " << (dir / "results.csv").string() << " (" << rows << (rows == 1 ? " row" : " rows") << ") and "
+        << (dir / "run.json").string() << "\n";
     return exit_ok;
 }
 
 int cmd_check(const Options& o, std::ostream& out) {
     const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
     const auto scenarios = load_all(o.files, cat);
-    for (const auto& s : scenarios) out << s.file.string() << ": ok (" << s.cases.size() << " cases)\n";
+    for (const auto& s : scenarios) {
+        out << s.file.string() << ": ok (" << s.cases.size() << (s.cases.size() == 1 ? " case)\n" : " cases)\n");
+    }
     return exit_ok;
 }
 
@@ -190,7 +192,24 @@ int cmd_calibrate(const Options& o, std::ostream& out, std::ostream& err) {
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    CLI::App app{"clustersim: peak and delivered throughput of AI accelerator clusters, from one chip to a million"};
+    // An unknown command is named as such (CLI11 would only say that a subcommand is required).
+    static const std::vector<std::string> commands{"run", "check", "list", "show", "calibrate"};
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--catalog") {
+            ++i;
+            continue;
+        }
+        if (args[i].empty() || args[i][0] == '-') continue;
+        if (std::find(commands.begin(), commands.end(), args[i]) == commands.end()) {
+            err << "clustersim: unknown command '" << args[i] << "'" << diag::did_you_mean(args[i], commands)
+                << "; commands: " << diag::join_names(commands) << " (see clustersim --help)\n";
+            return exit_usage;
+        }
+        break;
+    }
+    CLI::App app{"clustersim: peak and delivered throughput of AI accelerator clusters, from one chip to a million",
+                 "clustersim"};
+    app.fallthrough();  // --catalog may also follow the command
     app.footer(examples);
     app.require_subcommand(1, 1);
     app.set_version_flag("--version", output::version_string());

@@ -107,7 +107,8 @@ std::string delivered_block(const catalog::ChipSpec& c) {
 std::string derived_block(const catalog::ChipSpec& c) {
     std::string out = "derived (from the figures above):\n";
     auto line = [&out](std::string_view label, std::optional<double> v, std::string_view unit) {
-        out += fmt::format("  {:<40} {}\n", label, v ? fmt::format("{:.4g} {}", *v, unit) : "unknown");
+        const std::string value = v ? fmt::format("{:.4g}", *v) + (unit.empty() ? "" : " " + std::string(unit)) : "unknown";
+        out += fmt::format("  {:<40} {}\n", label, value);
     };
     auto div = [](const auto& a, const auto& b) -> std::optional<double> {
         if (!a.known() || !b.known() || b.value->si() == 0.0) return std::nullopt;

@@ -31,6 +31,16 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates) {
+    // A unique candidate that starts with the word is what the user meant ("nvidia_h100" -> "nvidia_h100_sxm").
+    const std::string* prefixed = nullptr;
+    std::size_t count = 0;
+    for (const auto& c : candidates) {
+        if (word.size() >= 3 && c.size() > word.size() && c.compare(0, word.size(), word) == 0) {
+            prefixed = &c;
+            ++count;
+        }
+    }
+    if (count == 1) return *prefixed;
     std::size_t best = std::numeric_limits<std::size_t>::max();
     const std::string* pick = nullptr;
     for (const auto& c : candidates) {

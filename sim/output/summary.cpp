@@ -36,7 +36,9 @@ std::string format_metric(const aggregate::MetricInfo& m, const std::optional<do
     if (!v) return "unknown";
     if (m.is_count) return fmt::format("{}", static_cast<long long>(*v));
     if (m.dimension == units::Dimension::data) return units::format_binary_bytes(*v);
-    return units::format_si(*v, m.dimension);
+    std::string text = units::format_si(*v, m.dimension);
+    if (m.unit_suffix == "op_per_s") text.replace(text.find("FLOP"), 4, "OP");  // integer operations
+    return text;
 }
 
 std::string summary_text(const run::RunResult& run) {

@@ -15,8 +15,8 @@ const std::vector<std::string> top_keys{"format", "scenario", "description", "ba
 const std::vector<std::string> case_keys{"name", "description", "system", "chip", "count", "overrides", "baseline"};
 // Case fields a sweep axis may set.
 const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides.<figure>"};
-// Sweeps are expanded in memory; beyond this many rows a scenario must be split.
-constexpr std::size_t max_rows = 10'000'000;
+// Sweeps are expanded in memory (a few kB per row): beyond this many rows, split the scenario.
+constexpr std::size_t max_rows = 1'000'000;
 
 bool valid_case_name(const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
@@ -81,6 +81,7 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
     } else {
         ok = false;
     }
+    if (m.has("description")) ok = m.string("description", false).has_value() && ok;
     if (m.has("system")) {
         d.system = m.string("system", false);
         if (d.system && cat.systems.count(*d.system) == 0) {
@@ -179,11 +180,17 @@ std::optional<Axis> decode_axis(const Source& src, const YAML::Node& key_node, c
         return std::nullopt;
     }
     bool ok = true;
+    std::set<std::string> labels;
     for (std::size_t i = 0; i < list.size(); ++i) {
         const YAML::Node v = list[i];
         const std::string vpath = index_path(path, i);
         AxisValue av;
         av.label = v.IsScalar() ? v.Scalar() : std::string(node_kind(v));
+        if (v.IsScalar() && !labels.insert(av.label).second) {
+            src.error(v, vpath, "value '" + av.label + "' appears twice on this axis: sweep points need distinct names");
+            ok = false;
+            continue;
+        }
         if (*key == "count") {
             auto n = as_integer(src, v, vpath, 1);
             if (n) av.value = *n;
@@ -200,7 +207,13 @@ std::optional<Axis> decode_axis(const Source& src, const YAML::Node& key_node, c
         } else {
             auto raw = decode_override(src, v, vpath, *figure);
             if (raw) {
-                if (v.IsMap()) av.label = raw->provenance.stated.empty() ? "unknown" : raw->provenance.stated;
+                if (v.IsMap()) {
+                    av.label = raw->provenance.stated.empty() ? "unknown" : raw->provenance.stated;
+                    if (!labels.insert(av.label).second) {
+                        src.error(v, vpath, "value '" + av.label + "' appears twice on this axis: sweep points need distinct names");
+                        ok = false;
+                    }
+                }
                 av.value = std::move(*raw);
             }
             ok = ok && raw.has_value();
@@ -242,7 +255,7 @@ Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size
     std::string suffix;
     for (std::size_t a = 0; a < axes.size(); ++a) {
         const AxisValue& v = axes[a].values[idx[a]];
-        suffix += "/" + axes[a].key + "=" + v.label;
+        suffix += "|" + axes[a].key + "=" + v.label;
         if (axes[a].key == "count") {
             d.count = std::get<std::int64_t>(v.value);
         } else if (axes[a].key == "chip") {
@@ -275,7 +288,7 @@ Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog
     Scenario sc;
     sc.file = file;
     MapReader m(src, *root, "", top_keys);
-    diags.throw_if_any();  // not a mapping: nothing else can be read
+    if (!m.ok()) diags.throw_if_any();  // not a mapping: nothing else can be read
 
     if (auto format = m.integer("format", true, 1); format && *format != 1) {
         src.error(m.get("format"), "format",
@@ -326,7 +339,9 @@ Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog
                   "the sweep expands to more than " + std::to_string(max_rows) + " rows; split the scenario");
         diags.throw_if_any();
     }
+    // A baseline names a case; `baseline: null` on a case opts out of the scenario's default.
     auto baseline_of = [&](const YAML::Node& at, const std::string& path) -> std::string {
+        if (at.IsNull()) return {};
         auto b = as_string(src, at, path);
         if (!b) return {};
         if (std::find(names.begin(), names.end(), *b) == names.end()) {
@@ -356,7 +371,8 @@ Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog
                 rest /= axes[a].values.size();
             }
             Case c = resolve(*draft, axes, idx, src, cat);
-            if (!baseline.empty()) c.baseline = baseline + c.name.substr(draft->name.size());
+            // A case is not compared with itself (the default baseline's own row has no ratios).
+            if (!baseline.empty() && baseline != draft->name) c.baseline = baseline + c.name.substr(draft->name.size());
             sc.cases.push_back(std::move(c));
         }
     }

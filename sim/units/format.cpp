@@ -61,6 +61,12 @@ std::string format_binary_bytes(double bytes) {
 }
 
 std::string round_trip(double v) {
+    // Integral values (counts, watts) print as integers while exactly representable.
+    if (std::fabs(v) < 9007199254740992.0 && v == std::floor(v)) {
+        std::array<char, 32> ibuf{};
+        std::snprintf(ibuf.data(), ibuf.size(), "%.0f", v);
+        return ibuf.data();
+    }
     std::array<char, 64> buf{};
     const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
     return ec == std::errc() ? std::string(buf.data(), ptr) : std::string("nan");

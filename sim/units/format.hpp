@@ -10,7 +10,8 @@ namespace clustersim::units {
 std::string format_si(double si_value, Dimension d);
 /// Renders a byte count with a binary prefix: format_binary_bytes(48 * 2^40) = "48 TiB".
 std::string format_binary_bytes(double bytes);
-/// Shortest decimal text that reads back to exactly the same double (for CSV and JSON).
+/// Shortest decimal text that reads back to exactly the same double (for CSV and JSON);
+/// integral values below 2^53 print as plain integers ("200000", not "2e+05").
 std::string round_trip(double v);
 
 }  // namespace clustersim::units

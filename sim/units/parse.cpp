@@ -142,6 +142,9 @@ std::variant<ParsedQuantity, std::string> parse_quantity(std::string_view text) 
     if (ec != std::errc() || ptr == first) {
         return "'" + std::string(s) + "' does not start with a number (expected e.g. '900 GB/s')";
     }
+    if (ptr != last && *ptr == ',') {
+        return "'" + std::string(s) + "': write numbers without thousands separators, e.g. '1000 GB/s'";
+    }
     if (!std::isfinite(value)) return "'" + std::string(s) + "' is not a finite number";
     const std::string_view unit = trim(std::string_view(ptr, static_cast<std::size_t>(last - ptr)));
     if (unit.empty()) {
@@ -155,11 +158,18 @@ std::variant<ParsedQuantity, std::string> parse_quantity(std::string_view text) 
     return ParsedQuantity{si, it->second.dimension};
 }
 
+namespace {
+std::string a_or_an(std::string_view noun) {
+    const bool vowel = !noun.empty() && std::string_view("aeiou").find(noun.front()) != std::string_view::npos;
+    return (vowel ? "an " : "a ") + std::string(noun);
+}
+}  // namespace
+
 std::variant<double, std::string> parse_si(std::string_view text, Dimension expected) {
     auto r = parse_quantity(text);
     if (auto* err = std::get_if<std::string>(&r)) {
         if (err->starts_with("missing unit") || err->starts_with("unknown unit")) {
-            *err += "; a " + std::string(dimension_name(expected)) + " is written like " +
+            *err += "; " + a_or_an(dimension_name(expected)) + " is written like " +
                     std::string(dimension_examples(expected));
         }
         return std::move(*err);
@@ -167,8 +177,8 @@ std::variant<double, std::string> parse_si(std::string_view text, Dimension expe
     const auto& q = std::get<ParsedQuantity>(r);
     if (q.bare_zero) return 0.0;
     if (q.dimension != expected) {
-        return "'" + std::string(trim(text)) + "' is a " + std::string(dimension_name(q.dimension)) + ", but a " +
-               std::string(dimension_name(expected)) + " is needed, written like " +
+        return "'" + std::string(trim(text)) + "' is " + a_or_an(dimension_name(q.dimension)) + ", but " +
+               a_or_an(dimension_name(expected)) + " is needed, written like " +
                std::string(dimension_examples(expected));
     }
     return q.si_value;

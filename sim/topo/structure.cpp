@@ -1,0 +1,469 @@
+#include "topo/structure.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <type_traits>
+
+namespace clustersim::topo::detail {
+
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+double dbl(std::int64_t v) { return static_cast<double>(v); }
+
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+std::int64_t mesh_size(const FullMeshNetwork& m) {
+    std::int64_t n = 1;
+    for (const auto& d : m.dims) n *= d.size;
+    return n;
+}
+std::int64_t torus_size(const TorusNetwork& t) {
+    std::int64_t n = 1;
+    for (const auto k : t.dims) n *= k;
+    return n;
+}
+
+/// Number of leading dimensions whose product is `subgroup` (validated to exist).
+std::size_t prefix_dims(const std::vector<std::int64_t>& sizes, std::int64_t subgroup) {
+    std::int64_t prod = 1;
+    std::size_t j = 0;
+    while (prod < subgroup && j < sizes.size()) prod *= sizes[j++];
+    return j;
+}
+
+std::vector<std::int64_t> sizes_of(const FullMeshNetwork& m) {
+    std::vector<std::int64_t> s;
+    for (const auto& d : m.dims) s.push_back(d.size);
+    return s;
+}
+
+/// Links along one dimension (stride s, size k) cut between [0, a) and [a, n), as a sum over
+/// lines along that dimension; `cut(x)` gives the cut of one line holding x of its k members in [0, a).
+template <class Cut>
+double line_cut(std::int64_t a, std::int64_t stride, std::int64_t k, Cut cut) {
+    const std::int64_t block = stride * k;
+    const std::int64_t rem = a % block;
+    const std::int64_t c = rem / stride;
+    const std::int64_t low = rem % stride;
+    return dbl(low) * cut(c + 1) + dbl(stride - low) * cut(c);
+}
+
+// ------------------------------------------------------------------------------------ Clos
+
+PairStats clos_pairs(const ClosNetwork& n, std::int64_t group, std::int64_t subgroup) {
+    const ClosShape s = clos_shape(n, group);
+    const double all = choose2(group) - pairs_in_blocks(group, subgroup);
+    double leaf = 0;
+    if (s.rails > 1) {
+        const std::int64_t servers = group / s.rails;
+        const double same = dbl(s.rails) * pairs_in_blocks(servers, s.per_leaf);
+        const double same_sub =
+            subgroup > 1 ? dbl(s.rails) * pairs_in_common(servers, s.per_leaf, subgroup / s.rails) : 0.0;
+        leaf = same - same_sub;
+    } else {
+        leaf = pairs_in_blocks(group, s.per_leaf) - pairs_in_common(group, s.per_leaf, subgroup);
+    }
+    PairStats st;
+    st.pairs = all;
+    if (s.tiers == 1) {
+        st.hop_sum = 2.0 * all;
+        st.max_hops = all > 0 ? 2 : 0;
+        return st;
+    }
+    if (s.tiers == 2) {
+        st.hop_sum = 2.0 * leaf + 4.0 * (all - leaf);
+        st.max_hops = all - leaf > 0 ? 4 : (leaf > 0 ? 2 : 0);
+        return st;
+    }
+    const std::int64_t pod = s.per_leaf * s.d2;  // accelerators per full pod
+    const double same_pod = pairs_in_blocks(group, pod) - pairs_in_common(group, pod, subgroup);
+    st.hop_sum = 2.0 * leaf + 4.0 * (same_pod - leaf) + 6.0 * (all - same_pod);
+    st.max_hops = all - same_pod > 0 ? 6 : (same_pod - leaf > 0 ? 4 : (leaf > 0 ? 2 : 0));
+    return st;
+}
+
+double clos_prefix_flow(const ClosNetwork& n, std::int64_t group, std::int64_t a) {
+    const ClosShape s = clos_shape(n, group);
+    const double h = dbl(s.h);
+    const double up1 = dbl(s.u1) * s.b1;
+    const double up2 = dbl(s.u1 * s.u2) * s.b2;
+    double local = 0, sum_s = 0, sum_r = 0;          // whole group (2 tiers)
+    double pod_x = 0, pod_out = 0, pod_in = 0;       // 3 tiers: exchanges inside pods, pod up / down
+    double cur_s = 0, cur_r = 0;
+    std::int64_t cur_pod = 0;
+    auto close_pod = [&] {
+        const double x = std::min(cur_s, cur_r);
+        pod_x += x;
+        pod_out += std::min(cur_s - x, up2);
+        pod_in += std::min(cur_r - x, up2);
+        cur_s = cur_r = 0;
+    };
+    for (std::int64_t l = 0; l < s.leaves; ++l) {
+        const std::int64_t in_a = s.leaf_members_below(l, a);
+        const std::int64_t in_b = s.leaf_members_below(l, group) - in_a;
+        const double x = dbl(std::min(in_a, in_b)) * h * s.b0;
+        local += x;
+        if (s.tiers == 1) continue;
+        const double out = std::min(dbl(in_a) * h * s.b0 - x, up1);
+        const double in = std::min(dbl(in_b) * h * s.b0 - x, up1);
+        sum_s += out;
+        sum_r += in;
+        if (s.tiers == 3) {
+            const std::int64_t pod = l / s.leaves_per_pod;
+            if (pod != cur_pod) {
+                close_pod();
+                cur_pod = pod;
+            }
+            cur_s += out;
+            cur_r += in;
+        }
+    }
+    double flow = local;
+    if (s.tiers == 2) flow += std::min(sum_s, sum_r);
+    if (s.tiers == 3) {
+        close_pod();
+        flow += pod_x + std::min(pod_out, pod_in);
+    }
+    return flow * dbl(n.planes);
+}
+
+// ------------------------------------------------------------------------------ full mesh
+
+PairStats mesh_pairs(const FullMeshNetwork& m, std::int64_t subgroup) {
+    const std::int64_t g = mesh_size(m);
+    const auto sizes = sizes_of(m);
+    const std::size_t j = prefix_dims(sizes, subgroup);
+    // Unordered pairs differing in coordinate i: n * (n / k_i) * (k_i - 1) / 2 (Hamming distance sums).
+    auto hamming_sum = [&](std::int64_t n, std::size_t dims) {
+        double sum = 0;
+        for (std::size_t i = 0; i < dims; ++i) sum += 0.5 * dbl(n) * dbl(n / sizes[i]) * dbl(sizes[i] - 1);
+        return sum;
+    };
+    PairStats st;
+    st.pairs = choose2(g) - dbl(g / subgroup) * choose2(subgroup);
+    st.hop_sum = hamming_sum(g, sizes.size()) - dbl(g / subgroup) * hamming_sum(subgroup, j);
+    st.max_hops = st.pairs > 0 ? static_cast<std::int64_t>(sizes.size()) : 0;
+    return st;
+}
+
+double mesh_prefix_flow(const FullMeshNetwork& m, std::int64_t a) {
+    double flow = 0;
+    std::int64_t stride = 1;
+    for (const auto& d : m.dims) {
+        const std::int64_t k = d.size;
+        flow += d.link.bandwidth.si() * line_cut(a, stride, k, [k](std::int64_t x) { return dbl(x) * dbl(k - x); });
+        stride *= k;
+    }
+    if (m.spares_per_block > 0 && a % m.spare_block != 0) {
+        const std::int64_t k0 = m.dims.front().size;
+        const std::int64_t start = a / m.spare_block * m.spare_block;
+        for (std::int64_t sp = 0; sp < m.spares_per_block; ++sp) {
+            std::int64_t in_a = 0, in_b = 0;
+            for (std::int64_t line = 0; line < m.spare_block / k0; ++line) {
+                const std::int64_t v = start + line * k0 + (line + sp) % k0;
+                (v < a ? in_a : in_b) += 1;
+            }
+            flow += dbl(std::min(in_a, in_b)) * m.spare_link.bandwidth.si();
+        }
+    }
+    return flow;
+}
+
+// ---------------------------------------------------------------------------------- torus
+
+PairStats torus_pairs(const TorusNetwork& t, std::int64_t subgroup) {
+    const std::int64_t g = torus_size(t);
+    const std::size_t j = prefix_dims(t.dims, subgroup);
+    // Sum over unordered pairs of ring distances along dimension i: n * (n / k) * floor(k^2 / 4) / 2.
+    auto ring_sum = [&](std::int64_t n, std::size_t dims) {
+        double sum = 0;
+        for (std::size_t i = 0; i < dims; ++i) {
+            const std::int64_t k = t.dims[i];
+            sum += 0.5 * dbl(n) * dbl(n / k) * dbl(k * k / 4);
+        }
+        return sum;
+    };
+    PairStats st;
+    st.pairs = choose2(g) - dbl(g / subgroup) * choose2(subgroup);
+    st.hop_sum = ring_sum(g, t.dims.size()) - dbl(g / subgroup) * ring_sum(subgroup, j);
+    std::int64_t diameter = 0;
+    for (const auto k : t.dims) diameter += k / 2;
+    st.max_hops = st.pairs > 0 ? diameter : 0;
+    return st;
+}
+
+double torus_prefix_flow(const TorusNetwork& t, std::int64_t a) {
+    double links = 0;
+    std::int64_t stride = 1;
+    for (const auto k : t.dims) {
+        links += line_cut(a, stride, k, [k](std::int64_t x) { return x == 0 || x == k ? 0.0 : (k >= 3 ? 2.0 : 1.0); });
+        stride *= k;
+    }
+    return links * t.link.bandwidth.si();
+}
+
+// ------------------------------------------------------------------------------ dragonfly
+
+PairStats dragonfly_pairs(const DragonflyNetwork& d) {
+    const std::int64_t a = d.routers_per_group, g = d.groups, p = d.terminals_per_router;
+    const std::int64_t routers = a * g;
+    // Router graph; the consecutive global wiring is invariant under rotating the groups, so
+    // breadth-first searches from the routers of group 0 give every router pair's distance.
+    std::vector<std::vector<std::int64_t>> adj(static_cast<std::size_t>(routers));
+    for (std::int64_t grp = 0; grp < g; ++grp) {
+        for (std::int64_t r = 0; r < a; ++r) {
+            auto& out = adj[static_cast<std::size_t>(grp * a + r)];
+            for (std::int64_t r2 = 0; r2 < a; ++r2)
+                if (r2 != r) out.push_back(grp * a + r2);
+            for (std::int64_t port = 0; port < d.global_links_per_router; ++port) {
+                const GlobalEnd e = dragonfly_global_end(d, grp, r, port);
+                out.push_back(e.group * a + e.router);
+            }
+        }
+    }
+    double dist_sum = 0;  // ordered router pairs from group 0
+    std::int64_t max_dist = 0;
+    std::vector<std::int64_t> dist(static_cast<std::size_t>(routers));
+    std::deque<std::int64_t> queue;
+    for (std::int64_t src = 0; src < a; ++src) {
+        std::fill(dist.begin(), dist.end(), -1);
+        dist[static_cast<std::size_t>(src)] = 0;
+        queue.assign(1, src);
+        while (!queue.empty()) {
+            const std::int64_t v = queue.front();
+            queue.pop_front();
+            for (const auto w : adj[static_cast<std::size_t>(v)]) {
+                if (dist[static_cast<std::size_t>(w)] >= 0) continue;
+                dist[static_cast<std::size_t>(w)] = dist[static_cast<std::size_t>(v)] + 1;
+                queue.push_back(w);
+            }
+        }
+        for (const auto x : dist) {
+            dist_sum += dbl(x);
+            max_dist = std::max(max_dist, x);
+        }
+    }
+    PairStats st;
+    const std::int64_t n = p * routers;
+    st.pairs = choose2(n);
+    // Same router: 2 hops (terminal, terminal); different routers: router distance + 2.
+    st.hop_sum = 2.0 * dbl(routers) * choose2(p) + dbl(p * p) * (0.5 * dbl(g) * dist_sum + 2.0 * choose2(routers));
+    st.max_hops = routers > 1 ? max_dist + 2 : (p > 1 ? 2 : 0);
+    return st;
+}
+
+std::optional<double> dragonfly_prefix_flow(const DragonflyNetwork& d, std::int64_t a) {
+    const std::int64_t per_group = d.terminals_per_router * d.routers_per_group;
+    const std::int64_t n = per_group * d.groups;
+    if (a % per_group != 0) return std::nullopt;
+    const std::int64_t in_a = a / per_group;
+    const std::int64_t per_pair = d.routers_per_group * d.global_links_per_router / (d.groups - 1);
+    const double global = dbl(in_a * (d.groups - in_a) * per_pair) * d.global_link.bandwidth.si();
+    const double terminals = dbl(std::min(a, n - a)) * d.terminal_link.bandwidth.si();
+    return std::min(global, terminals);
+}
+
+}  // namespace
+
+double pairs_in_blocks(std::int64_t n, std::int64_t x) {
+    if (n <= 0 || x <= 1) return 0.0;
+    return dbl(n / x) * choose2(x) + choose2(n % x);
+}
+
+double pairs_in_common(std::int64_t n, std::int64_t x, std::int64_t y) {
+    if (n <= 0 || x <= 1 || y <= 1) return 0.0;
+    if (x % y == 0) return pairs_in_blocks(n, y);
+    if (y % x == 0) return pairs_in_blocks(n, x);
+    double sum = 0;
+    std::int64_t pos = 0;
+    while (pos < n) {
+        const std::int64_t next = std::min({(pos / x + 1) * x, (pos / y + 1) * y, n});
+        sum += choose2(next - pos);
+        pos = next;
+    }
+    return sum;
+}
+
+std::optional<PortSplit> split_ports(std::int64_t radix, double oversubscription) {
+    if (!(oversubscription >= 1.0) || !std::isfinite(oversubscription) || radix < 2) return std::nullopt;
+    const double down_real = dbl(radix) * oversubscription / (1.0 + oversubscription);
+    const auto down = static_cast<std::int64_t>(std::llround(down_real));
+    const std::int64_t up = radix - down;
+    if (down < 1 || up < 1) return std::nullopt;
+    if (std::abs(dbl(down) - oversubscription * dbl(up)) > 1e-9 * dbl(down)) return std::nullopt;
+    return PortSplit{down, up};
+}
+
+std::int64_t ClosShape::leaf_of(std::int64_t i) const {
+    if (rails > 1) return (i / rails) / per_leaf * rails + i % rails;
+    return i / per_leaf;
+}
+
+std::int64_t ClosShape::leaf_members_below(std::int64_t l, std::int64_t a) const {
+    if (rails > 1) {
+        const std::int64_t servers = group / rails;
+        const std::int64_t sg = l / rails, r = l % rails;
+        const std::int64_t s0 = sg * per_leaf, s1 = std::min(servers, s0 + per_leaf);
+        const std::int64_t below = a > r ? ceil_div(a - r, rails) : 0;  // servers s with s*rails + r < a
+        return std::clamp<std::int64_t>(below - s0, 0, std::max<std::int64_t>(0, s1 - s0));
+    }
+    const std::int64_t start = l * per_leaf;
+    const std::int64_t len = std::min(group, start + per_leaf) - start;
+    return std::clamp<std::int64_t>(a - start, 0, std::max<std::int64_t>(0, len));
+}
+
+std::int64_t ClosShape::capacity() const {
+    if (tiers == 1) return per_leaf;
+    if (tiers == 2) return rails > 1 ? d2 / rails * per_leaf * rails : d2 * per_leaf;
+    return k3 * d2 * per_leaf;
+}
+
+ClosShape clos_shape(const ClosNetwork& n, std::int64_t group) {
+    ClosShape s;
+    s.tiers = static_cast<int>(n.tiers.size());
+    s.group = group;
+    s.h = n.links_per_accelerator;
+    s.rails = n.rails;
+    const auto& t1 = n.tiers[0];
+    s.b0 = t1.down_link.bandwidth.si();
+    if (s.tiers == 1) {
+        s.d1 = t1.radix;
+    } else {
+        const auto sp = split_ports(t1.radix, t1.oversubscription).value_or(PortSplit{});
+        s.d1 = sp.down;
+        s.u1 = sp.up;
+    }
+    s.per_leaf = s.h > 0 ? s.d1 / s.h : 0;
+    if (s.per_leaf <= 0) return s;
+    if (s.rails > 1) {
+        s.leaves = ceil_div(group / s.rails, s.per_leaf) * s.rails;
+    } else {
+        s.leaves = ceil_div(group, s.per_leaf);
+    }
+    s.leaves_per_pod = s.leaves;
+    if (s.tiers == 2) {
+        s.d2 = n.tiers[1].radix;
+        s.tier2 = s.u1;
+        s.b1 = n.tiers[1].down_link.bandwidth.si();
+    } else if (s.tiers == 3) {
+        const auto sp = split_ports(n.tiers[1].radix, n.tiers[1].oversubscription).value_or(PortSplit{});
+        s.d2 = sp.down;
+        s.u2 = sp.up;
+        s.k3 = n.tiers[2].radix;
+        s.b1 = n.tiers[1].down_link.bandwidth.si();
+        s.b2 = n.tiers[2].down_link.bandwidth.si();
+        if (s.d2 > 0) {
+            s.leaves_per_pod = s.d2;
+            s.pods = ceil_div(s.leaves, s.d2);
+        }
+        s.tier2 = s.pods * s.u1;
+        s.tier3 = s.u1 * s.u2;
+    }
+    return s;
+}
+
+std::int64_t clos_capacity(const ClosNetwork& n) {
+    if (n.tiers.empty() || n.tiers.size() > 3 || n.links_per_accelerator < 1 || n.rails < 1) return 0;
+    if (n.tiers.size() > 1 && !split_ports(n.tiers[0].radix, n.tiers[0].oversubscription)) return 0;
+    if (n.tiers.size() == 3 && !split_ports(n.tiers[1].radix, n.tiers[1].oversubscription)) return 0;
+    return clos_shape(n, 0).capacity();
+}
+
+GlobalEnd dragonfly_global_end(const DragonflyNetwork& d, std::int64_t group, std::int64_t router, std::int64_t port) {
+    const std::int64_t g = d.groups, h = d.global_links_per_router;
+    const std::int64_t q = router * h + port;
+    const std::int64_t offset = q % (g - 1) + 1;
+    const std::int64_t copy = q / (g - 1);
+    const std::int64_t far_port = copy * (g - 1) + (g - offset - 1);
+    return GlobalEnd{(group + offset) % g, far_port / h};
+}
+
+LevelShape level_shape(const LevelParams& level) {
+    const std::int64_t g = level.group_size;
+    return std::visit(
+        overloaded{
+            [&](const ClosNetwork& n) {
+                const ClosShape s = clos_shape(n, g);
+                LevelShape ls;
+                ls.planes = n.planes;
+                const auto& t = n.tiers;
+                ls.switches.push_back({t[0].name, 1, t[0].radix, s.leaves});
+                ls.links.push_back({"accelerator-" + t[0].name, t[0].down_link, g * s.h});
+                if (s.tiers >= 2) {
+                    ls.switches.push_back({t[1].name, 2, t[1].radix, s.tier2});
+                    ls.links.push_back({t[0].name + "-" + t[1].name, t[1].down_link, s.leaves * s.u1});
+                }
+                if (s.tiers == 3) {
+                    ls.switches.push_back({t[2].name, 3, t[2].radix, s.tier3});
+                    ls.links.push_back({t[1].name + "-" + t[2].name, t[2].down_link, s.pods * s.u1 * s.u2});
+                }
+                ls.injection_Bps = dbl(n.planes * s.h) * s.b0;
+                return ls;
+            },
+            [&](const FullMeshNetwork& m) {
+                LevelShape ls;
+                for (std::size_t i = 0; i < m.dims.size(); ++i) {
+                    const auto& d = m.dims[i];
+                    ls.links.push_back({"dim" + std::to_string(i), d.link, g / d.size * d.size * (d.size - 1) / 2});
+                    ls.injection_Bps += dbl(d.size - 1) * d.link.bandwidth.si();
+                }
+                if (m.spares_per_block > 0) {
+                    ls.spares = m.spares_per_block * (g / m.spare_block);
+                    ls.links.push_back({"spare", m.spare_link, ls.spares * (m.spare_block / m.dims.front().size)});
+                }
+                return ls;
+            },
+            [&](const TorusNetwork& t) {
+                LevelShape ls;
+                for (std::size_t i = 0; i < t.dims.size(); ++i) {
+                    const std::int64_t k = t.dims[i];
+                    ls.links.push_back({"dim" + std::to_string(i), t.link, k >= 3 ? g : g / 2});
+                    ls.injection_Bps += (k >= 3 ? 2.0 : 1.0) * t.link.bandwidth.si();
+                }
+                return ls;
+            },
+            [&](const DragonflyNetwork& d) {
+                LevelShape ls;
+                const std::int64_t a = d.routers_per_group, h = d.global_links_per_router;
+                ls.switches.push_back({d.router_name, 1, d.terminals_per_router + a - 1 + h, a * d.groups});
+                ls.links.push_back({"terminal", d.terminal_link, g});
+                ls.links.push_back({"local", d.local_link, d.groups * a * (a - 1) / 2});
+                ls.links.push_back({"global", d.global_link, d.groups * a * h / 2});
+                ls.injection_Bps = d.terminal_link.bandwidth.si();
+                return ls;
+            },
+        },
+        level.network);
+}
+
+PairStats pair_stats(const LevelParams& level, std::int64_t subgroup) {
+    return std::visit(overloaded{
+                          [&](const ClosNetwork& n) { return clos_pairs(n, level.group_size, subgroup); },
+                          [&](const FullMeshNetwork& m) { return mesh_pairs(m, subgroup); },
+                          [&](const TorusNetwork& t) { return torus_pairs(t, subgroup); },
+                          [&](const DragonflyNetwork& d) { return dragonfly_pairs(d); },
+                      },
+                      level.network);
+}
+
+std::optional<double> prefix_flow_Bps(const LevelParams& level, std::int64_t a) {
+    if (a <= 0 || a >= level.group_size) return 0.0;
+    return std::visit(overloaded{
+                          [&](const ClosNetwork& n) -> std::optional<double> {
+                              return clos_prefix_flow(n, level.group_size, a);
+                          },
+                          [&](const FullMeshNetwork& m) -> std::optional<double> { return mesh_prefix_flow(m, a); },
+                          [&](const TorusNetwork& t) -> std::optional<double> { return torus_prefix_flow(t, a); },
+                          [&](const DragonflyNetwork& d) { return dragonfly_prefix_flow(d, a); },
+                      },
+                      level.network);
+}
+
+}  // namespace clustersim::topo::detail
