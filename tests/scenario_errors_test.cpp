@@ -662,3 +662,48 @@ TEST_CASE("scenario: two files with the same scenario name: located at the secon
     CHECK(r.code == 3);
     CHECK(has_diagnostic(r, g, 2, 11, "scenario", "two input files use the scenario name"));
 }
+
+// ---------------------------------------------------------------- review fixes
+
+TEST_CASE("scenario: an unknown top-level key does not hide the other problems") {
+    const Result r = check_bad("top_key_and_more.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(has_diagnostic(r, bad("top_key_and_more.yaml"), 1, 9, "format", "unsupported format 2"));
+    CHECK(has_diagnostic(r, bad("top_key_and_more.yaml"), 3, 1, "", "unknown key 'descripton' (did you mean 'description'?)"));
+    CHECK(has_diagnostic(r, bad("top_key_and_more.yaml"), 7, 12, "cases[0].count", "must be at least 1"));
+    CHECK(last_line(r.err) == "3 errors");
+}
+
+TEST_CASE("scenario: the same value twice on a sweep axis") {
+    expect_one_error("sweep_duplicate_value.yaml", 4, 14, "sweep.count[1]", "value '8' appears twice on this axis");
+}
+
+TEST_CASE("scenario: a case's description must be text") {
+    expect_one_error("case_description_list.yaml", 6, 18, "cases[0].description", "expected a string, got a list");
+}
+
+TEST_CASE("scenario: an unknown command is named, with a suggestion") {
+    std::ostringstream out;
+    std::ostringstream err;
+    CHECK(run_cli({"chek", bad("count_zero.yaml")}, out, err) == 2);
+    CHECK(err.str() == "clustersim: unknown command 'chek' (did you mean 'check'?); commands: run, check, list, show, "
+                       "calibrate (see clustersim --help)\n");
+}
+
+TEST_CASE("scenario: --catalog may follow the command") {
+    std::ostringstream out;
+    std::ostringstream err;
+    const std::string good = source_dir + "/tests/data/good/override_mapping_form.yaml";
+    CHECK(run_cli({"check", "--catalog", models_dir, good}, out, err) == 0);
+    CHECK(out.str() == good + ": ok (1 case)\n");
+}
+
+TEST_CASE("scenario: catalog year out of range") {
+    expect_catalog_error("year: 2022", "year: 20220", 4, 7, "year", "year 20220 is not plausible (1990 to 2100)");
+}
+
+TEST_CASE("scenario: catalog figure with a null value takes no source") {
+    expect_catalog_error("  fp8_dense: null\n", "  fp8_dense: {value: null, source: DS}\n", 14, 36, "figures.fp8_dense.source",
+                         "a figure whose value is null takes no 'source'");
+}

@@ -98,7 +98,7 @@ int cmd_run(const Options& o, std::ostream& out) {
                          : o.files.size() == 1 ? fs::path("out") / fs::path(o.files.front()).stem()
                                                : fs::path("out") / "run";
     std::vector<fs::path> inputs(o.files.begin(), o.files.end());
-    const auto provenance = output::collect_provenance(inputs, models);
+    const auto provenance = output::collect_provenance(inputs, models, scenario::catalog_files(models));
     output::write_files_atomically({{dir / "results.csv", output::results_csv(results)},
                                     {dir / "run.json", output::run_json(provenance, results)}});
     std::size_t rows = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "clustersim_git_commit.hpp"
 #include "output/atomic_file.hpp"
 #include "output/csv.hpp"
 #include "output/sha256.hpp"
@@ -50,22 +51,19 @@ std::string files_json(const std::vector<InputFile>& files, const std::string& i
 std::string version_string() {
     std::string v = CLUSTERSIM_VERSION;
     const std::string commit = CLUSTERSIM_GIT_COMMIT;
-    if (!commit.empty()) v += " (" + commit.substr(0, 12) + ")";
+    const bool dirty = commit.size() > 6 && commit.compare(commit.size() - 6, 6, "-dirty") == 0;
+    if (!commit.empty()) v += " (" + commit.substr(0, 12) + (dirty ? "-dirty" : "") + ")";
     return v;
 }
 
-RunProvenance collect_provenance(const std::vector<fs::path>& scenarios, const fs::path& catalog_dir) {
+RunProvenance collect_provenance(const std::vector<fs::path>& scenarios, const fs::path& catalog_dir,
+                                 const std::vector<fs::path>& catalog_files) {
     RunProvenance p;
     for (const auto& s : scenarios) p.scenarios.push_back({s.string(), sha256_hex(read_file(s))});
     p.catalog_dir = catalog_dir.string();
-    std::error_code ec;
-    for (const auto& entry : fs::recursive_directory_iterator(catalog_dir, ec)) {
-        const auto ext = entry.path().extension();
-        if (!entry.is_regular_file() || (ext != ".yaml" && ext != ".yml")) continue;
-        p.catalog_files.push_back(
-            {fs::relative(entry.path(), catalog_dir).generic_string(), sha256_hex(read_file(entry.path()))});
+    for (const auto& f : catalog_files) {
+        p.catalog_files.push_back({fs::relative(f, catalog_dir).generic_string(), sha256_hex(read_file(f))});
     }
-    if (ec) throw diag::IoError(catalog_dir.string() + ": error: cannot list catalog: " + ec.message());
     std::sort(p.catalog_files.begin(), p.catalog_files.end(),
               [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
     return p;

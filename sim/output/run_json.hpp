@@ -20,9 +20,10 @@ struct RunProvenance {
     std::vector<InputFile> catalog_files;  ///< sorted by path
 };
 
-/// Hashes every scenario file and every YAML file of the catalog. Throws diag::IoError.
+/// Hashes every scenario file and the catalog files that were loaded. Throws diag::IoError.
 RunProvenance collect_provenance(const std::vector<std::filesystem::path>& scenarios,
-                                 const std::filesystem::path& catalog_dir);
+                                 const std::filesystem::path& catalog_dir,
+                                 const std::vector<std::filesystem::path>& catalog_files);
 
 std::string run_json(const RunProvenance& provenance, const std::vector<run::RunResult>& runs);
 

@@ -42,7 +42,13 @@ Header decode_header(const Source& src, const MapReader& m, const fs::path& file
     }
     h.name = m.string("name", true).value_or("");
     h.vendor = m.string("vendor", true).value_or("");
-    if (auto year = m.integer("year", true, 1990)) h.year = static_cast<int>(std::min<std::int64_t>(*year, 9999));
+    if (auto year = m.integer("year", true, 1990)) {
+        if (*year > 2100) {
+            src.error(m.get("year"), "year", "year " + std::to_string(*year) + " is not plausible (1990 to 2100)");
+        } else {
+            h.year = static_cast<int>(*year);
+        }
+    }
     if (auto s = m.require("status", "shipping, announced or roadmap")) {
         h.status = as_choice(src, *s, "status", {"shipping", "announced", "roadmap"}).value_or("");
     }
@@ -166,22 +172,40 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
         if (figures.ok() && figures.has("chip_count") && !sys.chip_count.known()) {
             src.error(figures.get("chip_count"), "figures.chip_count", "a system needs a known chip count");
         }
+        if (sys.chip_count.known() && sys.scale_up_domain.known() && *sys.scale_up_domain.value > *sys.chip_count.value) {
+            src.error(figures.get("scale_up_domain"), "figures.scale_up_domain",
+                      "a scale-up domain of " + std::to_string(*sys.scale_up_domain.value) + " chips exceeds the " +
+                          std::to_string(*sys.chip_count.value) + " chips of the system");
+        }
     }
     return sys;
 }
 
 }  // namespace
 
+std::vector<fs::path> catalog_files(const fs::path& models_dir) {
+    auto files = yaml_files(models_dir / "chips");
+    const auto systems = yaml_files(models_dir / "systems");
+    files.insert(files.end(), systems.begin(), systems.end());
+    return files;
+}
+
 catalog::Catalog load_catalog(const fs::path& models_dir) {
     diag::Diagnostics diags;
     catalog::Catalog cat;
     std::set<std::string> chip_files;
     for (const auto& file : yaml_files(models_dir / "chips")) {
-        chip_files.insert(file.stem().string());
+        if (!chip_files.insert(file.stem().string()).second) {
+            diags.error({file.string(), 0, 0}, "", "a second file for chip '" + file.stem().string() + "' (.yaml and .yml)");
+            continue;
+        }
         if (auto chip = decode_chip(file, diags)) cat.chips.emplace(chip->id, std::move(*chip));
     }
     for (const auto& file : yaml_files(models_dir / "systems")) {
-        if (auto sys = decode_system(file, cat, chip_files, diags)) cat.systems.emplace(sys->id, std::move(*sys));
+        auto sys = decode_system(file, cat, chip_files, diags);
+        if (sys && !cat.systems.emplace(sys->id, std::move(*sys)).second) {
+            diags.error({file.string(), 0, 0}, "", "a second file for system '" + file.stem().string() + "' (.yaml and .yml)");
+        }
     }
     diags.throw_if_any();
     return cat;

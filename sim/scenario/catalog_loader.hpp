@@ -10,4 +10,7 @@ namespace clustersim::scenario {
 /// Throws diag::InputError with every problem found, or diag::IoError.
 catalog::Catalog load_catalog(const std::filesystem::path& models_dir);
 
+/// The files load_catalog reads: models_dir/chips/*.yaml|yml and models_dir/systems/*.yaml|yml, sorted.
+std::vector<std::filesystem::path> catalog_files(const std::filesystem::path& models_dir);
+
 }  // namespace clustersim::scenario

@@ -27,7 +27,11 @@ Parts decode_parts(const Source& src, const YAML::Node& node, const std::string&
     if (auto note = m.string("note", false)) parts.provenance.note = *note;
     const auto value = m.require("value", "the figure with its unit, or null when it is not public");
     if (!value || value->IsNull()) {
-        return parts;  // unknown figure: a note may say why; nothing else is needed
+        // Unknown figure: a note may say why; a confidence or source would describe nothing.
+        for (const char* key : {"confidence", "source", "direction"}) {
+            if (m.has(key)) src.error(m.get(key), join_path(path, key), std::string("a figure whose value is null takes no '") + key + "'");
+        }
+        return parts;
     }
     parts.value = *value;
     parts.provenance.stated = stated(*value);
