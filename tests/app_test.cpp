@@ -33,8 +33,20 @@ Result cli(std::vector<std::string> args) {
     return {code, out.str(), err.str()};
 }
 
+// One scratch directory per test process, removed when the process ends.
+const fs::path& scratch_root() {
+    static const struct Root {
+        fs::path path = fs::temp_directory_path() / ("clustersim_app_test_" + std::to_string(::getpid()));
+        ~Root() {
+            std::error_code ignored;
+            fs::remove_all(path, ignored);
+        }
+    } root;
+    return root.path;
+}
+
 fs::path temp_dir(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / ("clustersim_app_test_" + std::to_string(::getpid())) / name;
+    const fs::path d = scratch_root() / name;
     fs::remove_all(d);
     fs::create_directories(d);
     return d;
@@ -147,4 +159,32 @@ TEST_CASE("app: list and show print every catalog entry and its sources") {
     const auto unknown = cli({"show", "chip", "ascend_910"});
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("did you mean") != std::string::npos);
+}
+
+TEST_CASE("app: calibrate fits, reports residuals and writes an overrides block") {
+    const fs::path dir = temp_dir("calibrate");
+    const std::string csv = (test::source_dir() / "models" / "calibration" / "nvidia_h100_sxm.csv").string();
+    const auto r = cli({"calibrate", "chip", "nvidia_h100_sxm", csv, "--fit", "matmul_efficiency", "--write",
+                        (dir / "fit.yaml").string()});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("matmul_efficiency   0.8350  0.8351") != std::string::npos);
+    CHECK(r.out.find("RMS relative error") != std::string::npos);
+    const std::string yaml = output::read_file(dir / "fit.yaml");
+    CHECK(yaml.find("overrides:\n  matmul_efficiency: {value: 0.835") != std::string::npos);
+    // The block is a valid scenario override.
+    std::ofstream(dir / "use.yaml") << "format: 1\nscenario: use-fit\ncases:\n  - name: a\n    chip: nvidia_h100_sxm\n"
+                                       "    count: 8\n    " + [&] {
+                                           std::string block = yaml.substr(yaml.find("\noverrides:") + 1);
+                                           std::string indented;
+                                           for (char ch : block) indented += ch == '\n' ? std::string("\n    ") : std::string(1, ch);
+                                           return indented;
+                                       }() + "\n";
+    CHECK(cli({"check", (dir / "use.yaml").string()}).code == 0);
+    CHECK(cli({"calibrate", "chip", "nvidia_h100_sxm", csv, "--fit", "matmul_efficency"}).code == 2);
+    const auto not_modelled = cli({"calibrate", "chip", "kunlun_p800", csv});
+    CHECK(not_modelled.code == 3);
+    CHECK(not_modelled.err.find("cannot be modelled") != std::string::npos);
+    const auto underdetermined = cli({"calibrate", "chip", "nvidia_h100_sxm", csv});
+    CHECK(underdetermined.code == 3);
+    CHECK(underdetermined.err.find("cannot fit 3 parameters to 1 measurement") != std::string::npos);
 }
