@@ -1,7 +1,8 @@
 # Two commands on a fresh Debian 12 machine (as root, or with sudo):
 #   make run    install missing packages, build (release), run the flagship scenario
 #   make test   install missing packages, build (dev: warnings as errors), run every test
-# Also: make asan (tests under AddressSanitizer + UBSan), make bench (performance figures), make clean.
+# Also: make asan (tests under AddressSanitizer + UBSan), make bench (performance figures),
+# make fuzz (libFuzzer on the scenario loader, FUZZ_SECONDS=60), make clean.
 
 PACKAGES := build-essential cmake ninja-build git \
             libboost-graph-dev libeigen3-dev libtbb-dev libyaml-cpp-dev doctest-dev libfmt-dev libcli11-dev
@@ -9,7 +10,9 @@ FLAGSHIP := scenarios/weaker-chip-bigger-cluster.yaml
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps run test asan bench build-release build-dev clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: deps run test asan bench fuzz build-release build-dev clean
 
 # Installs only what is missing; does nothing (and needs no network) when all is there.
 deps:
@@ -41,6 +44,18 @@ asan: deps
 bench: build-release
 	./build/release/bench/sweep_bench
 	./build/release/bench/chip_bench
+
+# Fuzzes the scenario loader for FUZZ_SECONDS (needs clang and libclang-rt-14-dev), seeded with
+# the project's scenarios and malformed test files; crashing inputs land in build/fuzz/crashes/.
+fuzz: deps
+	@command -v clang++ >/dev/null && dpkg-query -W -f='$${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed' || \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev; }
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS) --target scenario_fuzz
+	mkdir -p build/fuzz/corpus build/fuzz/crashes
+	cp scenarios/*.yaml tests/data/bad/*.yaml tests/data/good/*.yaml build/fuzz/corpus/
+	./build/fuzz/tests/fuzz/scenario_fuzz build/fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  -timeout=10 -artifact_prefix=build/fuzz/crashes/ -print_final_stats=1
 
 clean:
 	rm -rf build out

@@ -640,7 +640,7 @@ TEST_CASE("scenario: sweep of a sub-key of a plain field is reported at the axis
 }
 
 TEST_CASE("scenario: a second YAML document is an error") {
-    expect_one_error("second_document.yaml", 8, 1, "", "a second YAML document ('---')");
+    expect_one_error("second_document.yaml", 7, 1, "", "a second YAML document ('---')");
 }
 
 TEST_CASE("scenario: a quote left open runs into the next lines; the message says so") {

@@ -122,3 +122,10 @@ TEST_CASE("units: every accepted symbol parses to its own dimension") {
         }
     }
 }
+
+TEST_CASE("units: thousands separators and decimal commas get their own hint") {
+    CHECK(error_of("1,000 GB/s", Dimension::data_rate) ==
+          "'1,000 GB/s': write numbers without thousands separators (1000, not 1,000)");
+    CHECK(error_of("1,5 W", Dimension::power) == "'1,5 W': use '.' as the decimal point (1.5, not 1,5)");
+    CHECK(error_of("1 kWh", Dimension::power).find("is an energy, but a power is needed") != std::string::npos);
+}

@@ -12,7 +12,7 @@ std::optional<Q> times(const catalog::Figure<Q>& f, double n) {
 }  // namespace
 
 Aggregates compute_aggregates(const catalog::Cluster& cluster) {
-    const auto& chip = cluster.chip;
+    const auto& chip = *cluster.chip;
     const double n = static_cast<double>(cluster.chip_count);
     Aggregates a;
     a.chip_count = cluster.chip_count;

@@ -39,18 +39,20 @@ std::string calibration_report(const chip::ChipModel& start, const chip::Calibra
     }
     return "Fitted parameters of " + r.fitted.id + " (least squares on relative error):\n\n" + params.render() +
            "\nPer-row residuals:\n\n" + rows.render() +
-           fmt::format("\nRMS relative error: {:.2f}% with the catalog parameters, {:.2f}% fitted ({} rows)\n",
-                       100.0 * r.rms_relative_error_before, 100.0 * r.rms_relative_error_after, r.rows.size());
+           fmt::format("\nRMS relative error: {:.2f}% with the catalog parameters, {:.2f}% fitted ({} row{})\n",
+                       100.0 * r.rms_relative_error_before, 100.0 * r.rms_relative_error_after, r.rows.size(),
+                       r.rows.size() == 1 ? "" : "s");
 }
 
 std::string calibration_overrides_yaml(const chip::CalibrationResult& r, const std::string& chip_id,
                                        const std::string& measurements_file) {
     std::string out = fmt::format(
         "# Written by: clustersim calibrate chip {} {}\n"
-        "# {} rows; RMS relative error {:.2f}% after the fit.\n"
+        "# {} row{}; RMS relative error {:.2f}% after the fit.\n"
         "# Paste under a scenario case (`overrides:`) or into models/chips/{}.yaml (`performance:`).\n"
         "overrides:\n",
-        chip_id, measurements_file, r.rows.size(), 100.0 * r.rms_relative_error_after, chip_id);
+        chip_id, measurements_file, r.rows.size(), r.rows.size() == 1 ? "" : "s", 100.0 * r.rms_relative_error_after,
+        chip_id);
     for (const auto p : r.fitted_parameters) {
         const double v = chip::get(r.fitted, p);
         const std::string value = is_time(p) ? fmt::format("\"{} us\"", units::round_trip(v * 1e6)) : units::round_trip(v);

@@ -171,7 +171,7 @@ int cmd_calibrate(const Options& o, std::ostream& out, std::ostream& err) {
                 << "; valid: " << diag::join_names(valid) << "\n";
             return exit_usage;
         }
-        params.push_back(*p);
+        if (std::find(params.begin(), params.end(), *p) == params.end()) params.push_back(*p);
     }
     if (params.empty()) params = chip::parameters_for(rows);
     const auto& start = std::get<chip::ChipModel>(model);

@@ -115,8 +115,9 @@ std::string derived_block(const catalog::ChipSpec& c) {
         return a.value->si() / b.value->si();
     };
     for (const auto p : catalog::all_precisions) {
-        line(fmt::format("{} ridge point (FLOP per HBM byte)", to_upper(catalog::to_string(p))),
-             div(c.peak_dense(p), c.hbm_bandwidth), "FLOP/B");
+        const bool ops = p == catalog::Precision::int8;  // integer operations
+        line(fmt::format("{} ridge point ({} per HBM byte)", to_upper(catalog::to_string(p)), ops ? "OP" : "FLOP"),
+             div(c.peak_dense(p), c.hbm_bandwidth), ops ? "OP/B" : "FLOP/B");
     }
     auto per_w = [&](const auto& f) {
         const auto r = div(f, c.tdp);
@@ -182,7 +183,7 @@ std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& 
     const auto cluster = catalog::make_cluster(s, chip, std::nullopt, {});
     out += fmt::format("chip {} as this system is quoted{}:\n", s.chip_id,
                        s.chip_overrides.empty() ? "" : " (figures marked * are pinned by the system file)");
-    catalog::for_each_figure(cluster.chip, [&](const FigureInfo& info, const auto& f) {
+    catalog::for_each_figure(*cluster.chip, [&](const FigureInfo& info, const auto& f) {
         std::string block = figure_block(info, f);
         if (s.chip_overrides.count(info.name)) block[0] = '*';
         out += block;

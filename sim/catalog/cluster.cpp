@@ -34,11 +34,25 @@ Figure<Q> scaled(const Figure<Q>& f, std::int64_t from, std::int64_t to) {
 
 }  // namespace
 
+std::shared_ptr<const ChipSpec> effective_chip(const ChipSpec& chip, const FigureOverrides& system_pins,
+                                               const FigureOverrides& case_overrides) {
+    return std::make_shared<const ChipSpec>(apply_overrides(apply_overrides(chip, system_pins), case_overrides));
+}
+
 Cluster make_cluster(const SystemSpec& system, const ChipSpec& chip, std::optional<std::int64_t> chip_count,
                      const FigureOverrides& case_overrides) {
+    return make_cluster(system, effective_chip(chip, system.chip_overrides, case_overrides), chip_count);
+}
+
+Cluster make_cluster(const ChipSpec& chip, std::int64_t chip_count, const FigureOverrides& case_overrides) {
+    return make_cluster(effective_chip(chip, {}, case_overrides), chip_count);
+}
+
+Cluster make_cluster(const SystemSpec& system, std::shared_ptr<const ChipSpec> chip,
+                     std::optional<std::int64_t> chip_count) {
     Cluster c;
     c.system_id = system.id;
-    c.chip = apply_overrides(apply_overrides(chip, system.chip_overrides), case_overrides);
+    c.chip = std::move(chip);
     const std::int64_t preset = system.chip_count.value.value_or(0);
     c.chip_count = chip_count.value_or(preset);
     c.scale_up_domain = system.scale_up_domain;
@@ -52,9 +66,9 @@ Cluster make_cluster(const SystemSpec& system, const ChipSpec& chip, std::option
     return c;
 }
 
-Cluster make_cluster(const ChipSpec& chip, std::int64_t chip_count, const FigureOverrides& case_overrides) {
+Cluster make_cluster(std::shared_ptr<const ChipSpec> chip, std::int64_t chip_count) {
     Cluster c;
-    c.chip = apply_overrides(chip, case_overrides);
+    c.chip = std::move(chip);
     c.chip_count = chip_count;
     return c;
 }

@@ -69,7 +69,7 @@ std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& ch
     if (!missing.empty()) {
         std::string msg = "chip '" + chip.id + "' cannot be modelled: unknown ";
         for (std::size_t i = 0; i < missing.size(); ++i) msg += (i ? ", " : "") + missing[i];
-        return msg + " (give them in the chip file or as scenario overrides; see docs/models/chip.md)";
+        return msg + " (see docs/models/chip.md)";
     }
     return m;
 }

@@ -18,7 +18,7 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
         out.name = c.name;
         out.baseline = c.baseline;
         out.system_id = c.cluster.system_id;
-        out.chip_id = c.cluster.chip.id;
+        out.chip_id = c.cluster.chip->id;
         out.aggregates = aggregate::compute_aggregates(c.cluster);
     });
     std::map<std::string, std::size_t, std::less<>> index;

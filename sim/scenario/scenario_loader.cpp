@@ -15,7 +15,8 @@ const std::vector<std::string> top_keys{"format", "scenario", "description", "ba
 const std::vector<std::string> case_keys{"name", "description", "system", "chip", "count", "overrides", "baseline"};
 // Case fields a sweep axis may set.
 const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides.<figure>"};
-// Sweeps are expanded in memory (a few kB per row): beyond this many rows, split the scenario.
+// Sweeps are expanded in memory (about 2.5 kB per row, CSV included; the effective chip figures
+// are shared): beyond this many rows, split the scenario. Streaming sweeps would lift this.
 constexpr std::size_t max_rows = 1'000'000;
 
 bool valid_case_name(const std::string& s) {
@@ -249,9 +250,13 @@ std::vector<Axis> decode_sweep(const Source& src, const YAML::Node& node, const 
     return axes;
 }
 
+// Effective chips of one case, shared by every sweep point that does not change them (a count
+// axis never does): a sweep of a million rows holds as many chips as distinct override values.
+using ChipCache = std::map<std::vector<std::size_t>, std::shared_ptr<const catalog::ChipSpec>>;
+
 // The case at one sweep point, resolved against the catalog.
 Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size_t>& idx, const Source& src,
-             const catalog::Catalog& cat) {
+             const catalog::Catalog& cat, ChipCache& chips) {
     std::string suffix;
     for (std::size_t a = 0; a < axes.size(); ++a) {
         const AxisValue& v = axes[a].values[idx[a]];
@@ -269,20 +274,43 @@ Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size
     Case c;
     c.name = d.name + suffix;
     c.where = src.at(d.node);
-    if (d.system) {
-        const auto& sys = cat.systems.at(*d.system);
-        c.cluster = catalog::make_cluster(sys, cat.chips.at(sys.chip_id), d.count, d.overrides);
-    } else {
-        c.cluster = catalog::make_cluster(cat.chips.at(*d.chip), *d.count, d.overrides);
+    std::vector<std::size_t> key;
+    for (std::size_t a = 0; a < axes.size(); ++a) key.push_back(axes[a].key == "count" ? 0 : idx[a]);
+    const catalog::SystemSpec* sys = d.system ? &cat.systems.at(*d.system) : nullptr;
+    auto& chip = chips[key];
+    if (!chip) {
+        chip = sys ? catalog::effective_chip(cat.chips.at(sys->chip_id), sys->chip_overrides, d.overrides)
+                   : catalog::effective_chip(cat.chips.at(*d.chip), {}, d.overrides);
     }
+    c.cluster = sys ? catalog::make_cluster(*sys, chip, d.count) : catalog::make_cluster(chip, *d.count);
     return c;
 }
+
+}  // namespace
+
+namespace {
+
+Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::filesystem::path& file,
+                         const catalog::Catalog& cat, diag::Diagnostics& diags);
 
 }  // namespace
 
 Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog& cat) {
     diag::Diagnostics diags;
     const auto root = load_yaml_file(file, diags);
+    return decode_scenario(root, file, cat, diags);
+}
+
+Scenario load_scenario_text(const std::string& text, const std::string& name, const catalog::Catalog& cat) {
+    diag::Diagnostics diags;
+    const auto root = parse_yaml_text(text, name, diags);
+    return decode_scenario(root, name, cat, diags);
+}
+
+namespace {
+
+Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::filesystem::path& file,
+                         const catalog::Catalog& cat, diag::Diagnostics& diags) {
     diags.throw_if_any();
     const Source src{file.string(), diags};
     Scenario sc;
@@ -364,13 +392,14 @@ Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog
         if (!draft || !shape_ok || !ok) continue;
         // Every sweep point, cartesian product, last axis fastest.
         std::vector<std::size_t> idx(axes.size(), 0);
+        ChipCache chips;
         for (std::size_t p = 0; p < points; ++p) {
             std::size_t rest = p;
             for (std::size_t a = axes.size(); a-- > 0;) {
                 idx[a] = rest % axes[a].values.size();
                 rest /= axes[a].values.size();
             }
-            Case c = resolve(*draft, axes, idx, src, cat);
+            Case c = resolve(*draft, axes, idx, src, cat, chips);
             // A case is not compared with itself (the default baseline's own row has no ratios).
             if (!baseline.empty() && baseline != draft->name) c.baseline = baseline + c.name.substr(draft->name.size());
             sc.cases.push_back(std::move(c));
@@ -379,5 +408,7 @@ Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog
     diags.throw_if_any();
     return sc;
 }
+
+}  // namespace
 
 }  // namespace clustersim::scenario

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -23,31 +24,78 @@ void Source::error(const YAML::Node& node, const std::string& path, std::string 
     diags.error(at(node), path, std::move(message));
 }
 
+namespace {
+
+// The line of a '---' marker that follows content of a first document, if any.
+std::optional<int> second_document_line(const std::string& content) {
+    bool content_seen = false;
+    int line_no = 0;
+    std::size_t start = 0;
+    while (start <= content.size()) {
+        const std::size_t end = std::min(content.find('\n', start), content.size());
+        const std::string_view line(content.data() + start, end - start);
+        ++line_no;
+        const bool marker = line.substr(0, 3) == "---" && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+        if (marker && content_seen) return line_no;
+        const auto first = line.find_first_not_of(" \t\r");
+        if (!marker && first != std::string_view::npos && line[first] != '#') content_seen = true;
+        start = end + 1;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<YAML::Node> load_yaml_file(const std::filesystem::path& path, diag::Diagnostics& diags) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw diag::IoError(path.string() + ": error: cannot read file");
     std::ostringstream text;
     text << in.rdbuf();
     if (in.bad()) throw diag::IoError(path.string() + ": error: read failed");
-    const std::string content = text.str();
+    return parse_yaml_text(text.str(), path.string(), diags);
+}
+
+std::optional<YAML::Node> parse_yaml_text(const std::string& content, const std::string& name,
+                                          diag::Diagnostics& diags) {
+    const std::filesystem::path path(name);
     if (content.find('\0') != std::string::npos) {
         diags.error(diag::Location{path.string(), 1, 1}, "", "not a text file (it contains NUL bytes)");
         return std::nullopt;
     }
+    // YAML 1.2 (5.1, c-printable) allows no C0 control character but tab, LF and CR, and no DEL.
+    // Rejecting them here also keeps yaml-cpp 0.7 out of an endless loop on such input.
+    int line = 1;
+    int column = 1;
+    for (const char ch : content) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+            char code[8];
+            std::snprintf(code, sizeof code, "U+%04X", c);
+            diags.error(diag::Location{path.string(), line, column}, "",
+                        std::string("control character ") + code + " is not allowed in YAML (only tab, LF and CR are)");
+            return std::nullopt;
+        }
+        if (c == '\n') {
+            ++line;
+            column = 1;
+        } else if ((c & 0xC0) != 0x80) {
+            ++column;
+        }
+    }
+    // One document per file. yaml-cpp 0.7's LoadAll can loop forever (e.g. on ", "), so the
+    // document is read with Load and a second one is found by its '---' marker.
+    if (const auto second = second_document_line(content)) {
+        diags.error(diag::Location{path.string(), *second, 1}, "",
+                    "a second YAML document ('---'): one file holds one document");
+        return std::nullopt;
+    }
     try {
-        const std::vector<YAML::Node> docs = YAML::LoadAll(content);
-        if (docs.empty() || !docs.front().IsDefined() || docs.front().IsNull()) {
+        YAML::Node root = YAML::Load(content);
+        if (!root.IsDefined() || root.IsNull()) {
             diags.error(diag::Location{path.string(), 1, 1}, "", "empty document: expected a mapping of keys");
             return std::nullopt;
         }
-        if (docs.size() > 1) {
-            const YAML::Mark m = docs[1].Mark();
-            diags.error(m.is_null() ? diag::Location{path.string(), 0, 0}
-                                    : diag::Location{path.string(), m.line + 1, m.column + 1},
-                        "", "a second YAML document ('---'): one file holds one document");
-            return std::nullopt;
-        }
-        return docs.front();
+        return root;
     } catch (const YAML::ParserException& e) {
         diags.error(diag::Location{path.string(), e.mark.line + 1, e.mark.column + 1}, "",
                     "YAML syntax error: " + e.msg);

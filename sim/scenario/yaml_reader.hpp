@@ -29,6 +29,8 @@ struct Source {
 /// Reads and parses a YAML file. Unreadable file: throws diag::IoError.
 /// Syntax error or empty document: records a diagnostic and returns nullopt.
 std::optional<YAML::Node> load_yaml_file(const std::filesystem::path& path, diag::Diagnostics& diags);
+/// The same for text already in memory; `name` stands for the file in diagnostics.
+std::optional<YAML::Node> parse_yaml_text(const std::string& content, const std::string& name, diag::Diagnostics& diags);
 
 std::string_view node_kind(const YAML::Node& node);  ///< "a mapping", "a list", "a scalar", "null"
 std::string join_path(const std::string& parent, std::string_view key);

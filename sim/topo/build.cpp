@@ -17,16 +17,16 @@ struct LevelPlan {
     LevelParams params;
     detail::LevelShape shape;
     std::int64_t groups = 0;
-    std::int64_t spare_base = 0;               ///< first spare id of this level
-    NodeId switch_base = 0;                    ///< first switch id of this level
-    std::int64_t switches_per_plane = 0;       ///< per group and plane, all tiers
-    std::vector<std::int64_t> tier_offset;     ///< within one group-plane block
-    std::uint16_t node_class_base = 0;         ///< class of tier 1
-    std::uint16_t link_class_base = 0;         ///< class of (block b, plane p) = base + b * planes + p
+    std::int64_t spare_base = 0;            ///< first spare id of this level
+    NodeId switch_base = 0;                 ///< first switch id of this level
+    std::int64_t switches_per_plane = 0;    ///< per group and plane, all tiers
+    std::vector<std::int64_t> tier_offset;  ///< within one group-plane block
+    std::uint16_t node_class_base = 0;      ///< class of tier 1
+    std::uint16_t link_class_base = 0;      ///< class of (block b, plane p) = base + b * planes + p
 
     [[nodiscard]] NodeId switch_id(std::int64_t group, std::int64_t plane, std::size_t tier, std::int64_t index) const {
-        return switch_base + static_cast<NodeId>((group * shape.planes + plane) * switches_per_plane +
-                                                 tier_offset[tier] + index);
+        return switch_base +
+               static_cast<NodeId>((group * shape.planes + plane) * switches_per_plane + tier_offset[tier] + index);
     }
     [[nodiscard]] std::uint16_t link_class(std::int64_t block, std::int64_t plane) const {
         return static_cast<std::uint16_t>(link_class_base + block * shape.planes + plane);
@@ -68,7 +68,8 @@ Plan make_plan(const HierarchicalParams& p) {
         if (link_class + classes > std::numeric_limits<std::uint16_t>::max())
             throw TopologyError("too many link classes (more than 65,535 parallel planes and link kinds)");
         link_class = static_cast<std::uint16_t>(link_class + classes);
-        for (const auto& b : l.shape.links) plan.links += static_cast<std::uint64_t>(b.per_plane * l.shape.planes * l.groups);
+        for (const auto& b : l.shape.links)
+            plan.links += static_cast<std::uint64_t>(b.per_plane * l.shape.planes * l.groups);
         plan.levels.push_back(std::move(l));
     }
     NodeId next = id(plan.accelerators + plan.spares);
@@ -115,7 +116,8 @@ void wire_clos(const LevelPlan& l, const ClosNetwork& n, std::int64_t group, Sin
 }
 
 template <class Sink>
-void wire_mesh(const LevelPlan& l, const FullMeshNetwork& m, std::int64_t group, std::int64_t accelerators, Sink& sink) {
+void wire_mesh(const LevelPlan& l, const FullMeshNetwork& m, std::int64_t group, std::int64_t accelerators,
+               Sink& sink) {
     const std::int64_t g = l.params.group_size;
     const std::int64_t first = group * g;
     const std::size_t dims = m.dims.size();
@@ -162,11 +164,12 @@ void wire_torus(const LevelPlan& l, const TorusNetwork& t, std::int64_t group, S
 }
 
 template <class Sink>
-void wire_dragonfly(const LevelPlan& l, const DragonflyNetwork& d, Sink& sink) {
+void wire_dragonfly(const LevelPlan& l, const DragonflyNetwork& d, std::int64_t group, Sink& sink) {
     const std::int64_t p = d.terminals_per_router, a = d.routers_per_group;
-    auto router = [&](std::int64_t grp, std::int64_t r) { return l.switch_id(0, 0, 0, grp * a + r); };
+    auto router = [&](std::int64_t grp, std::int64_t r) { return l.switch_id(group, 0, 0, grp * a + r); };
     const std::int64_t n = p * a * d.groups;
-    for (std::int64_t i = 0; i < n; ++i) sink(id(i), router(i / p / a, i / p % a), l.link_class(0, 0));
+    const std::int64_t first = group * n;
+    for (std::int64_t i = 0; i < n; ++i) sink(id(first + i), router(i / p / a, i / p % a), l.link_class(0, 0));
     for (std::int64_t grp = 0; grp < d.groups; ++grp)
         for (std::int64_t r = 0; r < a; ++r)
             for (std::int64_t r2 = r + 1; r2 < a; ++r2) sink(router(grp, r), router(grp, r2), l.link_class(1, 0));
@@ -186,7 +189,7 @@ void wire(const Plan& plan, Sink& sink) {
             if (const auto* m = std::get_if<FullMeshNetwork>(&l.params.network))
                 wire_mesh(l, *m, group, plan.accelerators, sink);
             if (const auto* t = std::get_if<TorusNetwork>(&l.params.network)) wire_torus(l, *t, group, sink);
-            if (const auto* d = std::get_if<DragonflyNetwork>(&l.params.network)) wire_dragonfly(l, *d, sink);
+            if (const auto* d = std::get_if<DragonflyNetwork>(&l.params.network)) wire_dragonfly(l, *d, group, sink);
         }
     }
 }
@@ -221,7 +224,7 @@ LinkId Topology::reverse(LinkId l) const {
     // Both directions of a link are written by one wiring call, so the k-th u->v entry of u
     // and the k-th v->u entry of v are the same link.
     std::uint64_t rank = 0;
-    for (LinkId e = offsets_[u]; e < l; ++e) rank += targets_[e] == v ? 1 : 0;
+    for (LinkId e = offsets_[u]; e < l; ++e) rank += targets_[e] == v ? 1U : 0U;
     for (LinkId e = offsets_[v]; e < offsets_[v + 1]; ++e) {
         if (targets_[e] != u) continue;
         if (rank == 0) return e;
@@ -245,8 +248,8 @@ Topology build(const HierarchicalParams& p, const BuildLimits& limits) {
     const Plan plan = make_plan(p);
     if (plan.links > limits.max_links || plan.nodes > limits.max_nodes)
         throw TopologyError("the graph would have " + with_commas(plan.nodes) + " nodes and " +
-                            with_commas(plan.links) + " links; build() is limited to " +
-                            with_commas(limits.max_nodes) + " nodes and " + with_commas(limits.max_links) +
+                            with_commas(plan.links) + " links; build() is limited to " + with_commas(limits.max_nodes) +
+                            " nodes and " + with_commas(limits.max_links) +
                             " links (use analyze() for closed-form figures, or raise BuildLimits)");
 
     Topology t;
@@ -310,6 +313,8 @@ Topology build(const HierarchicalParams& p, const BuildLimits& limits) {
 std::vector<std::int32_t> hop_distances(const Topology& t, NodeId source) {
     std::vector<std::int32_t> dist(t.node_count(), -1);
     std::vector<NodeId> queue(t.node_count());
+    if (source >= dist.size() || source >= queue.size())
+        throw TopologyError("hop_distances: no node " + std::to_string(source));
     std::size_t head = 0, tail = 0;
     dist[source] = 0;
     queue[tail++] = source;

@@ -23,7 +23,7 @@ struct LinkSpec {
     units::BytesPerSecond bandwidth;  ///< each direction
     units::Seconds latency;           ///< one way, per hop; 0 = not modelled
     Medium medium = Medium::electrical;
-    std::int64_t transceivers = 0;    ///< optical modules on this link, both ends together (usually 2)
+    std::int64_t transceivers = 0;  ///< optical modules on this link, both ends together (usually 2)
 
     friend bool operator==(const LinkSpec&, const LinkSpec&) = default;
 };

@@ -89,13 +89,15 @@ PairStats clos_pairs(const ClosNetwork& n, std::int64_t group, std::int64_t subg
     return st;
 }
 
-double clos_prefix_flow(const ClosNetwork& n, std::int64_t group, std::int64_t a) {
-    const ClosShape s = clos_shape(n, group);
+/// Max-flow from the accelerators counted by in_a(leaf) to the rest (2- and 3-tier up/down
+/// spreading over identical switches; see docs/models/topology.md).
+template <class InA>
+double clos_flow(const ClosShape& s, std::int64_t planes, InA in_a_of) {
     const double h = dbl(s.h);
     const double up1 = dbl(s.u1) * s.b1;
     const double up2 = dbl(s.u1 * s.u2) * s.b2;
-    double local = 0, sum_s = 0, sum_r = 0;          // whole group (2 tiers)
-    double pod_x = 0, pod_out = 0, pod_in = 0;       // 3 tiers: exchanges inside pods, pod up / down
+    double local = 0, sum_s = 0, sum_r = 0;     // whole group (2 tiers)
+    double pod_x = 0, pod_out = 0, pod_in = 0;  // 3 tiers: exchanges inside pods, pod up / down
     double cur_s = 0, cur_r = 0;
     std::int64_t cur_pod = 0;
     auto close_pod = [&] {
@@ -106,8 +108,8 @@ double clos_prefix_flow(const ClosNetwork& n, std::int64_t group, std::int64_t a
         cur_s = cur_r = 0;
     };
     for (std::int64_t l = 0; l < s.leaves; ++l) {
-        const std::int64_t in_a = s.leaf_members_below(l, a);
-        const std::int64_t in_b = s.leaf_members_below(l, group) - in_a;
+        const std::int64_t in_a = in_a_of(l);
+        const std::int64_t in_b = s.leaf_members_below(l, s.group) - in_a;
         const double x = dbl(std::min(in_a, in_b)) * h * s.b0;
         local += x;
         if (s.tiers == 1) continue;
@@ -131,7 +133,43 @@ double clos_prefix_flow(const ClosNetwork& n, std::int64_t group, std::int64_t a
         close_pod();
         flow += pod_x + std::min(pod_out, pod_in);
     }
-    return flow * dbl(n.planes);
+    return flow * dbl(planes);
+}
+
+double clos_prefix_flow(const ClosNetwork& n, std::int64_t group, std::int64_t a) {
+    const ClosShape s = clos_shape(n, group);
+    return clos_flow(s, n.planes, [&](std::int64_t l) { return s.leaf_members_below(l, a); });
+}
+
+/// The first `a` accelerators taking whole leaves in turn, in index order (server group, then
+/// rail) or, when rail_major, rail by rail: for rail-optimised networks the split between rails.
+double clos_leaf_order_flow(const ClosNetwork& n, std::int64_t group, std::int64_t a, bool rail_major) {
+    const ClosShape s = clos_shape(n, group);
+    const std::int64_t groups = s.leaves / s.rails;
+    std::vector<std::int64_t> before(static_cast<std::size_t>(s.leaves), 0);
+    std::int64_t taken = 0;
+    for (std::int64_t k = 0; k < s.leaves; ++k) {
+        const std::int64_t l = rail_major ? k % groups * s.rails + k / groups : k;
+        before[static_cast<std::size_t>(l)] = taken;
+        taken += s.leaf_members_below(l, group);
+    }
+    return clos_flow(s, n.planes, [&](std::int64_t l) {
+        return std::clamp<std::int64_t>(a - before[static_cast<std::size_t>(l)], 0, s.leaf_members_below(l, group));
+    });
+}
+
+double clos_bisection(const ClosNetwork& n, std::int64_t group) {
+    // Without rails, leaf order is accelerator order.
+    double best = -1;
+    for (const std::int64_t a : {group / 2, group - group / 2}) {
+        const double f = n.rails > 1
+                             ? std::min({clos_prefix_flow(n, group, a), clos_leaf_order_flow(n, group, a, false),
+                                         clos_leaf_order_flow(n, group, a, true)})
+                             : clos_prefix_flow(n, group, a);
+        if (best < 0 || f < best) best = f;
+        if (group % 2 == 0) break;  // both halves are the same size
+    }
+    return best;
 }
 
 // ------------------------------------------------------------------------------ full mesh
@@ -176,6 +214,42 @@ double mesh_prefix_flow(const FullMeshNetwork& m, std::int64_t a) {
     return flow;
 }
 
+/// Cut across dimension i (k_i even): accelerators with coordinate i below k_i / 2 against the rest.
+double mesh_dimension_cut(const FullMeshNetwork& m, std::size_t i) {
+    const std::int64_t g = mesh_size(m);
+    const std::int64_t k = m.dims[i].size;
+    double flow = dbl(g / k) * dbl(k / 2) * dbl(k / 2) * m.dims[i].link.bandwidth.si();
+    std::int64_t stride = 1;
+    for (std::size_t j = 0; j < i; ++j) stride *= m.dims[j].size;
+    if (m.spares_per_block > 0 && stride * k <= m.spare_block) {  // the cut runs through every spare block
+        const std::int64_t k0 = m.dims.front().size;
+        double per_block = 0;
+        for (std::int64_t sp = 0; sp < m.spares_per_block; ++sp) {
+            std::int64_t in_a = 0, in_b = 0;
+            for (std::int64_t line = 0; line < m.spare_block / k0; ++line) {
+                const std::int64_t v = line * k0 + (line + sp) % k0;
+                (v / stride % k < k / 2 ? in_a : in_b) += 1;
+            }
+            per_block += dbl(std::min(in_a, in_b)) * m.spare_link.bandwidth.si();
+        }
+        flow += per_block * dbl(g / m.spare_block);
+    }
+    return flow;
+}
+
+std::optional<double> mesh_bisection(const FullMeshNetwork& m) {
+    if (m.dims.size() == 1 && m.spares_per_block == 0) return mesh_prefix_flow(m, m.dims[0].size / 2);
+    // With an odd dimension a mixed cut can beat every dimension cut (e.g. 2 x 3): no closed form.
+    for (const auto& d : m.dims)
+        if (d.size % 2 != 0) return std::nullopt;
+    std::optional<double> best;
+    for (std::size_t i = 0; i < m.dims.size(); ++i) {
+        const double cut = mesh_dimension_cut(m, i);
+        if (!best || cut < *best) best = cut;
+    }
+    return best;
+}
+
 // ---------------------------------------------------------------------------------- torus
 
 PairStats torus_pairs(const TorusNetwork& t, std::int64_t subgroup) {
@@ -207,6 +281,13 @@ double torus_prefix_flow(const TorusNetwork& t, std::int64_t a) {
         stride *= k;
     }
     return links * t.link.bandwidth.si();
+}
+
+std::optional<double> torus_bisection(const TorusNetwork& t) {
+    if (t.dims.size() == 1) return torus_prefix_flow(t, t.dims[0] / 2);
+    const std::int64_t kmax = *std::max_element(t.dims.begin(), t.dims.end());
+    if (kmax % 2 != 0) return std::nullopt;
+    return dbl((kmax >= 3 ? 2 : 1) * (torus_size(t) / kmax)) * t.link.bandwidth.si();
 }
 
 // ------------------------------------------------------------------------------ dragonfly
@@ -455,13 +536,26 @@ PairStats pair_stats(const LevelParams& level, std::int64_t subgroup) {
 
 std::optional<double> prefix_flow_Bps(const LevelParams& level, std::int64_t a) {
     if (a <= 0 || a >= level.group_size) return 0.0;
+    return std::visit(
+        overloaded{
+            [&](const ClosNetwork& n) -> std::optional<double> { return clos_prefix_flow(n, level.group_size, a); },
+            [&](const FullMeshNetwork& m) -> std::optional<double> { return mesh_prefix_flow(m, a); },
+            [&](const TorusNetwork& t) -> std::optional<double> { return torus_prefix_flow(t, a); },
+            [&](const DragonflyNetwork& d) { return dragonfly_prefix_flow(d, a); },
+        },
+        level.network);
+}
+
+std::optional<double> bisection_Bps(const LevelParams& level) {
+    const std::int64_t g = level.group_size;
     return std::visit(overloaded{
-                          [&](const ClosNetwork& n) -> std::optional<double> {
-                              return clos_prefix_flow(n, level.group_size, a);
+                          [&](const ClosNetwork& n) -> std::optional<double> { return clos_bisection(n, g); },
+                          [&](const FullMeshNetwork& m) { return mesh_bisection(m); },
+                          [&](const TorusNetwork& t) { return torus_bisection(t); },
+                          [&](const DragonflyNetwork& d) -> std::optional<double> {
+                              if (d.groups % 2 != 0) return std::nullopt;
+                              return dragonfly_prefix_flow(d, g / 2);
                           },
-                          [&](const FullMeshNetwork& m) -> std::optional<double> { return mesh_prefix_flow(m, a); },
-                          [&](const TorusNetwork& t) -> std::optional<double> { return torus_prefix_flow(t, a); },
-                          [&](const DragonflyNetwork& d) { return dragonfly_prefix_flow(d, a); },
                       },
                       level.network);
 }

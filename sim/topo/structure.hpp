@@ -30,8 +30,8 @@ std::optional<PortSplit> split_ports(std::int64_t radix, double oversubscription
 /// One plane of a Clos over one group.
 struct ClosShape {
     int tiers = 1;
-    std::int64_t group = 0;     ///< accelerators
-    std::int64_t h = 1;         ///< links per accelerator to its leaf
+    std::int64_t group = 0;  ///< accelerators
+    std::int64_t h = 1;      ///< links per accelerator to its leaf
     std::int64_t rails = 1;
     std::int64_t d1 = 0, u1 = 0;  ///< leaf down / up ports
     std::int64_t d2 = 0, u2 = 0;  ///< tier-2 down / up ports (2 tiers: d2 = radix, u2 = 0)
@@ -63,7 +63,7 @@ struct SwitchBlock {
     std::int64_t per_plane = 0;  ///< switches of this tier in one plane of one group
 };
 struct LinkBlock {
-    std::string name;    ///< e.g. "leaf-down", "dim0", "global"
+    std::string name;  ///< e.g. "leaf-down", "dim0", "global"
     LinkSpec spec;
     std::int64_t per_plane = 0;  ///< links in one plane of one group
 };
@@ -71,7 +71,7 @@ struct LevelShape {
     std::int64_t planes = 1;
     std::vector<SwitchBlock> switches;
     std::vector<LinkBlock> links;
-    std::int64_t spares = 0;  ///< spare accelerators per group
+    std::int64_t spares = 0;   ///< spare accelerators per group
     double injection_Bps = 0;  ///< per accelerator, one direction, all planes
 };
 LevelShape level_shape(const LevelParams& level);
@@ -88,6 +88,13 @@ PairStats pair_stats(const LevelParams& level, std::int64_t subgroup);
 /// Max-flow, one direction, from the first `a` accelerators of one group to the rest, through
 /// this network only; nullopt where no closed form is known (dragonfly splits inside a group).
 std::optional<double> prefix_flow_Bps(const LevelParams& level, std::int64_t a);
+
+/// The worst balanced cut (max-flow, one direction) of one group's network alone: the minimum
+/// over its structured candidate splits (Clos: first/second half in accelerator order and in leaf
+/// order; meshes and tori: cuts across an even dimension). nullopt where no closed form is known:
+/// a torus whose largest dimension is odd, a multi-dimensional mesh with an odd dimension, a
+/// dragonfly with an odd number of groups.
+std::optional<double> bisection_Bps(const LevelParams& level);
 
 /// The dragonfly's global link from (group, router, port): the far group and router.
 struct GlobalEnd {

@@ -26,17 +26,17 @@ std::string_view to_string(NodeKind k);
 /// What every node of one class shares.
 struct NodeClass {
     NodeKind kind = NodeKind::accelerator;
-    std::string name;           ///< "accelerator", "spare", or the switch tier's name
-    std::int64_t level = -1;    ///< index into Topology::levels(); -1 for accelerators
-    std::int64_t tier = 0;      ///< switch tier (1 = leaf); 0 for accelerators
-    std::int64_t radix = 0;     ///< ports per switch; 0 for accelerators
+    std::string name;         ///< "accelerator", "spare", or the switch tier's name
+    std::int64_t level = -1;  ///< index into Topology::levels(); -1 for accelerators
+    std::int64_t tier = 0;    ///< switch tier (1 = leaf); 0 for accelerators
+    std::int64_t radix = 0;   ///< ports per switch; 0 for accelerators
 };
 
 /// What every link of one class shares.
 struct LinkClass {
-    std::string name;          ///< e.g. "accelerator-leaf", "leaf-spine", "dim1", "global", "spare"
-    std::int64_t level = 0;    ///< index into Topology::levels()
-    std::int64_t plane = 0;    ///< parallel plane within the level (0 when it has one)
+    std::string name;        ///< e.g. "accelerator-leaf", "leaf-spine", "dim1", "global", "spare"
+    std::int64_t level = 0;  ///< index into Topology::levels()
+    std::int64_t plane = 0;  ///< parallel plane within the level (0 when it has one)
     LinkSpec spec;
 };
 
@@ -59,7 +59,7 @@ public:
     [[nodiscard]] std::uint64_t accelerator_count() const { return accelerators_; }  ///< active, ids 0..N-1
     [[nodiscard]] std::uint64_t spare_count() const { return spares_; }
     [[nodiscard]] std::uint64_t switch_count() const { return node_count() - accelerators_ - spares_; }
-    [[nodiscard]] std::uint64_t link_count() const { return targets_.size() / 2; }          ///< physical links
+    [[nodiscard]] std::uint64_t link_count() const { return targets_.size() / 2; }  ///< physical links
     [[nodiscard]] std::uint64_t directed_link_count() const { return targets_.size(); }
 
     [[nodiscard]] const NodeClass& node_class(NodeId v) const { return node_classes_[node_class_[v]]; }
@@ -75,7 +75,7 @@ public:
         return {targets_.data() + offsets_[v], targets_.data() + offsets_[v + 1]};
     }
     [[nodiscard]] NodeId target(LinkId l) const { return targets_[l]; }
-    [[nodiscard]] NodeId source(LinkId l) const;  ///< O(log nodes)
+    [[nodiscard]] NodeId source(LinkId l) const;   ///< O(log nodes)
     [[nodiscard]] LinkId reverse(LinkId l) const;  ///< the other direction of the same link; O(degree)
     [[nodiscard]] const LinkClass& link_class(LinkId l) const { return link_classes_[link_class_[l]]; }
     [[nodiscard]] std::uint16_t link_class_index(LinkId l) const { return link_class_[l]; }

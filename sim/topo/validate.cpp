@@ -82,12 +82,11 @@ struct Context {
 void check_dims(Problems& out, const Context& c, const std::vector<std::int64_t>& sizes) {
     const std::int64_t n = leading_products(sizes).back();
     if (!c.group_path.empty() && n != c.group)
-        out.push_back({c.group_path, "the dimensions (" + list(sizes) + ") hold " + num(n) + " accelerators, not " +
-                                         num(c.group)});
+        out.push_back({c.group_path,
+                       "the dimensions (" + list(sizes) + ") hold " + num(n) + " accelerators, not " + num(c.group)});
     if (c.subgroup > 1 && !is_leading_product(sizes, c.subgroup))
         out.push_back({c.group_path, "the lower level's group of " + num(c.subgroup) +
-                                         " accelerators is not a product of leading dimensions (" + list(sizes) +
-                                         ")"});
+                                         " accelerators is not a product of leading dimensions (" + list(sizes) + ")"});
 }
 
 void check_clos(Problems& out, const Context& c, const ClosNetwork& n) {
@@ -108,13 +107,13 @@ void check_clos(Problems& out, const Context& c, const ClosNetwork& n) {
             ports_ok = false;
         }
         if (!(t.oversubscription >= 1.0) || !std::isfinite(t.oversubscription)) {
-            out.push_back({tp + ".oversubscription",
-                           "must be at least 1 (got " + num(t.oversubscription) +
-                               "): a tier cannot have more up ports than down ports"});
+            out.push_back({tp + ".oversubscription", "must be at least 1 (got " + num(t.oversubscription) +
+                                                         "): a tier cannot have more up ports than down ports"});
             ports_ok = false;
         } else if (top && t.oversubscription != 1.0) {
-            out.push_back({tp + ".oversubscription", "the top tier has no up ports, so its oversubscription must be 1 (got " +
-                                                         num(t.oversubscription) + ")"});
+            out.push_back(
+                {tp + ".oversubscription", "the top tier has no up ports, so its oversubscription must be 1 (got " +
+                                               num(t.oversubscription) + ")"});
         } else if (!top && t.radix >= 2 && !detail::split_ports(t.radix, t.oversubscription)) {
             ports_ok = false;
             if (t.oversubscription == 1.0) {
@@ -140,9 +139,9 @@ void check_clos(Problems& out, const Context& c, const ClosNetwork& n) {
     if (!ports_ok) return;
     const detail::ClosShape s = detail::clos_shape(n, 0);
     if (s.d1 % n.links_per_accelerator != 0) {
-        out.push_back({pre + "links_per_accelerator", "the leaf's " + num(s.d1) +
-                                                          " down ports are not a multiple of the links per accelerator (" +
-                                                          num(n.links_per_accelerator) + ")"});
+        out.push_back({pre + "links_per_accelerator",
+                       "the leaf's " + num(s.d1) + " down ports are not a multiple of the links per accelerator (" +
+                           num(n.links_per_accelerator) + ")"});
         return;
     }
     if (n.rails > 1) {
@@ -157,8 +156,9 @@ void check_clos(Problems& out, const Context& c, const ClosNetwork& n) {
             rails_ok = false;
         }
         if (tiers == 3 && s.d2 % n.rails != 0) {
-            out.push_back({pre + "rails", "the tier-2 switches' " + num(s.d2) + " down ports are not a multiple of the " +
-                                              num(n.rails) + " rails: a pod must hold whole rail groups"});
+            out.push_back({pre + "rails", "the tier-2 switches' " + num(s.d2) +
+                                              " down ports are not a multiple of the " + num(n.rails) +
+                                              " rails: a pod must hold whole rail groups"});
             rails_ok = false;
         }
         if (c.subgroup > 1 && c.subgroup % n.rails != 0) {
@@ -173,8 +173,8 @@ void check_clos(Problems& out, const Context& c, const ClosNetwork& n) {
         std::string what = tiers == 1 ? "one switch of radix " + num(n.tiers[0].radix) + " with " +
                                             num(n.links_per_accelerator) + " link(s) per accelerator"
                                       : "a " + num(std::int64_t(tiers)) + "-tier Clos of these radixes";
-        out.push_back({c.group_path, what + " holds at most " + num(cap) + " accelerators; " + num(c.group) +
-                                         " requested"});
+        out.push_back(
+            {c.group_path, what + " holds at most " + num(cap) + " accelerators; " + num(c.group) + " requested"});
     }
 }
 
@@ -203,8 +203,8 @@ void check_mesh(Problems& out, const Context& c, const FullMeshNetwork& m) {
         const auto prods = leading_products(sizes);
         if (m.spare_block <= 1 || !is_leading_product(sizes, m.spare_block)) {
             std::vector<std::int64_t> allowed(prods.begin() + 1, prods.end());
-            out.push_back({pre + "spare_block", "must be a product of leading dimensions (" + list(allowed) + "); got " +
-                                                    num(m.spare_block)});
+            out.push_back({pre + "spare_block", "must be a product of leading dimensions (" + list(allowed) +
+                                                    "); got " + num(m.spare_block)});
         }
         check_link(out, pre + "spare_link", m.spare_link);
     }
@@ -218,7 +218,8 @@ void check_torus(Problems& out, const Context& c, const TorusNetwork& t) {
         bool ok = true;
         for (std::size_t i = 0; i < t.dims.size(); ++i) {
             if (t.dims[i] < 2) {
-                out.push_back({pre + "dims[" + std::to_string(i) + "]", "must be at least 2 (got " + num(t.dims[i]) + ")"});
+                out.push_back(
+                    {pre + "dims[" + std::to_string(i) + "]", "must be at least 2 (got " + num(t.dims[i]) + ")"});
                 ok = false;
             }
         }
@@ -240,11 +241,13 @@ void check_dragonfly(Problems& out, const Context& c, const DragonflyNetwork& d)
     if (d.terminals_per_router < 1 || d.routers_per_group < 1 || d.global_links_per_router < 1 || d.groups < 2) return;
     const std::int64_t ah = mul(d.routers_per_group, d.global_links_per_router);
     if (d.groups > ah + 1) {
-        out.push_back({pre + "groups", "at most a*h + 1 = " + num(ah + 1) + " groups can be joined (a = " +
-                                           num(d.routers_per_group) + " routers x h = " +
-                                           num(d.global_links_per_router) + " global links); got " + num(d.groups)});
+        out.push_back({pre + "groups", "at most a*h + 1 = " + num(ah + 1) +
+                                           " groups can be joined (a = " + num(d.routers_per_group) +
+                                           " routers x h = " + num(d.global_links_per_router) + " global links); got " +
+                                           num(d.groups)});
     } else if (ah % (d.groups - 1) != 0) {
-        out.push_back({pre + "groups", "the a*h = " + num(ah) + " global links of a group do not divide evenly among the " +
+        out.push_back({pre + "groups", "the a*h = " + num(ah) +
+                                           " global links of a group do not divide evenly among the " +
                                            num(d.groups - 1) + " other groups"});
     }
     const std::int64_t n = mul(mul(d.terminals_per_router, d.routers_per_group), d.groups);
@@ -389,8 +392,8 @@ std::vector<Problem> validate(const SuperClusterParams& p) {
     at_least(out, "superpods", p.superpods, 1);
     check_ub_mesh(out, "superpod.", p.superpod);
     if (p.scale_out_name.empty() || p.scale_out_name == "ub_mesh" || p.scale_out_name == "hrs")
-        out.push_back({"scale_out_name", "must be a non-empty name other than 'ub_mesh' and 'hrs' (got '" +
-                                             p.scale_out_name + "')"});
+        out.push_back({"scale_out_name",
+                       "must be a non-empty name other than 'ub_mesh' and 'hrs' (got '" + p.scale_out_name + "')"});
     bool dims_ok = !p.superpod.dims.empty();
     std::int64_t superpod = std::max<std::int64_t>(p.superpod.pods, 1);
     for (const auto& d : p.superpod.dims) {
@@ -423,8 +426,9 @@ std::vector<Problem> validate(const HierarchicalParams& p) {
         }
         const std::int64_t below = i == 0 ? 1 : p.levels[i - 1].group_size;
         if (below >= 2 && l.group_size % below != 0) {
-            out.push_back({lp + ".group_size", num(l.group_size) + " is not a multiple of the level below's group size (" +
-                                                   num(below) + ")"});
+            out.push_back(
+                {lp + ".group_size",
+                 num(l.group_size) + " is not a multiple of the level below's group size (" + num(below) + ")"});
             continue;
         }
         check_network(out, {lp + ".network.", l.group_size, lp + ".group_size", std::max<std::int64_t>(below, 1)},

@@ -143,7 +143,14 @@ std::variant<ParsedQuantity, std::string> parse_quantity(std::string_view text) 
         return "'" + std::string(s) + "' does not start with a number (expected e.g. '900 GB/s')";
     }
     if (ptr != last && *ptr == ',') {
-        return "'" + std::string(s) + "': write numbers without thousands separators, e.g. '1000 GB/s'";
+        // "1,000 GB/s" (thousands) or "1,5 W" (a decimal comma): say which fix applies.
+        const bool thousands = last - ptr >= 4 && std::isdigit(static_cast<unsigned char>(ptr[1])) &&
+                               std::isdigit(static_cast<unsigned char>(ptr[2])) &&
+                               std::isdigit(static_cast<unsigned char>(ptr[3])) &&
+                               (last - ptr == 4 || !std::isdigit(static_cast<unsigned char>(ptr[4])));
+        return "'" + std::string(s) + "': " +
+               (thousands ? "write numbers without thousands separators (1000, not 1,000)"
+                          : "use '.' as the decimal point (1.5, not 1,5)");
     }
     if (!std::isfinite(value)) return "'" + std::string(s) + "' is not a finite number";
     const std::string_view unit = trim(std::string_view(ptr, static_cast<std::size_t>(last - ptr)));

@@ -11,7 +11,7 @@ template <class Tag>
 class Quantity {
 public:
     constexpr Quantity() = default;
-    constexpr explicit Quantity(double si_value) : si_(si_value) {}
+    constexpr explicit Quantity(double value_si) : si_(value_si) {}
 
     /// The value in SI base units (s, B, FLOP, B/s, FLOP/s, W, J).
     [[nodiscard]] constexpr double si() const { return si_; }
