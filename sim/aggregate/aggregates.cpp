@@ -11,7 +11,7 @@ std::optional<Q> times(const catalog::Figure<Q>& f, double n) {
 
 }  // namespace
 
-Aggregates compute_aggregates(const catalog::Cluster& cluster) {
+Aggregates compute_aggregates(const catalog::Cluster& cluster, const topo::Metrics* network) {
     const auto& chip = *cluster.chip;
     const double n = static_cast<double>(cluster.chip_count);
     Aggregates a;
@@ -31,6 +31,23 @@ Aggregates compute_aggregates(const catalog::Cluster& cluster) {
     a.scale_out_total_both_ways = times(chip.scale_out_bandwidth, 2.0 * n);
     a.chip_power_total = times(chip.tdp, n);
     a.power_all_in = cluster.power_all_in.value;
+    if (!cluster.topology) return a;
+    const topo::Metrics own = network ? topo::Metrics{} : topo::analyze(cluster.topology->params);
+    const topo::Metrics& m = network ? *network : own;
+    a.switches = m.switches;
+    a.links = m.links;
+    a.optical_transceivers = m.transceivers;
+    a.bisection = m.bisection;
+    if (m.bisection && m.accelerators >= 2) {
+        a.bisection_per_chip = *m.bisection / (static_cast<double>(m.accelerators) / 2.0);
+    }
+    a.diameter_hops = m.diameter;
+    a.average_hops = m.average_hops;
+    units::BytesPerSecond up(0.0);
+    units::BytesPerSecond out(0.0);
+    for (const auto& level : m.levels) (level.plane_kind == topo::PlaneKind::scale_up ? up : out) += level.injection;
+    a.injection_scale_up = up;
+    a.injection_scale_out = out;
     return a;
 }
 

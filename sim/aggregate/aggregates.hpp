@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "catalog/cluster.hpp"
+#include "topo/metrics.hpp"
 #include "units/dimension.hpp"
 
 namespace clustersim::aggregate {
@@ -30,12 +31,25 @@ struct Aggregates {
     std::optional<units::Watts> chip_power_total;  ///< chip TDP x count (chips only)
     std::optional<units::Watts> power_all_in;      ///< system all-in figure, scaled to the count
 
+    // The network, when the cluster has a topology (topo::analyze, docs/models/topology.md).
+    std::optional<std::int64_t> switches;
+    std::optional<std::int64_t> links;  ///< physical, full-duplex
+    std::optional<std::int64_t> optical_transceivers;
+    std::optional<units::BytesPerSecond> bisection;           ///< worst balanced cut, one direction
+    std::optional<units::BytesPerSecond> bisection_per_chip;  ///< bisection / (chips / 2)
+    std::optional<std::int64_t> diameter_hops;
+    std::optional<double> average_hops;
+    std::optional<units::BytesPerSecond> injection_scale_up;   ///< per chip, one direction, all scale-up levels
+    std::optional<units::BytesPerSecond> injection_scale_out;  ///< per chip, one direction, all scale-out levels
+
     [[nodiscard]] std::optional<units::FlopsPerSecond> peak(catalog::Precision p) const {
         return peak_dense[static_cast<std::size_t>(p)];
     }
 };
 
-Aggregates compute_aggregates(const catalog::Cluster& cluster);
+/// Peak aggregates; the network figures come from `network` (topo::analyze of the cluster's
+/// topology), computed here when not given.
+Aggregates compute_aggregates(const catalog::Cluster& cluster, const topo::Metrics* network = nullptr);
 
 /// One output metric: its CSV column is `key + "_" + unit_suffix`, its ratio column `key + "_vs_baseline"`.
 struct MetricInfo {
@@ -63,6 +77,7 @@ std::optional<double> si(const std::optional<Q>& q) {
 inline std::optional<double> si(const std::optional<std::int64_t>& n) {
     return n ? std::optional<double>(static_cast<double>(*n)) : std::nullopt;
 }
+inline std::optional<double> si(const std::optional<double>& x) { return x; }
 }  // namespace detail
 
 template <class F>
@@ -99,6 +114,25 @@ void for_each_metric(const Aggregates& a, F&& f) {
       si(a.scale_out_total_both_ways));
     f(MetricInfo{"chip_power_total", "w", Dimension::power, false, "chip TDP x count"}, si(a.chip_power_total));
     f(MetricInfo{"power_all_in", "w", Dimension::power, false, "all-in system power"}, si(a.power_all_in));
+    f(MetricInfo{"switches", "count", Dimension::compute, true, "network switches"}, si(a.switches));
+    f(MetricInfo{"links", "count", Dimension::compute, true, "network links (full duplex)"}, si(a.links));
+    f(MetricInfo{"optical_transceivers", "count", Dimension::compute, true, "optical transceivers"},
+      si(a.optical_transceivers));
+    f(MetricInfo{"bisection_bw_one_way", "bytes_per_s", Dimension::data_rate, false,
+                 "bisection bandwidth, one direction"},
+      si(a.bisection));
+    f(MetricInfo{"bisection_bw_per_chip_one_way", "bytes_per_s", Dimension::data_rate, false,
+                 "bisection bandwidth per chip of one half, one direction"},
+      si(a.bisection_per_chip));
+    f(MetricInfo{"diameter", "hops", Dimension::compute, true, "network diameter"}, si(a.diameter_hops));
+    f(MetricInfo{"average_distance", "hops", Dimension::compute, false, "average hops between chips"},
+      si(a.average_hops));
+    f(MetricInfo{"injection_scale_up_per_chip_one_way", "bytes_per_s", Dimension::data_rate, false,
+                 "scale-up injection per chip, one direction"},
+      si(a.injection_scale_up));
+    f(MetricInfo{"injection_scale_out_per_chip_one_way", "bytes_per_s", Dimension::data_rate, false,
+                 "scale-out injection per chip, one direction"},
+      si(a.injection_scale_out));
 }
 
 }  // namespace clustersim::aggregate

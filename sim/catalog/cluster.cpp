@@ -62,6 +62,7 @@ Cluster make_cluster(const SystemSpec& system, std::shared_ptr<const ChipSpec> c
         c.scale_up_domain.provenance.confidence = Confidence::derived;
     }
     c.host_memory = scaled(system.host_memory, preset, c.chip_count);
+    if (c.chip_count == preset) c.topology = system.topology;  // a resized system needs its own topology
     c.power_all_in = scaled(system.power_all_in, preset, c.chip_count);
     return c;
 }

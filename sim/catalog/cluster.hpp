@@ -17,6 +17,7 @@ struct Cluster {
     Figure<std::int64_t> scale_up_domain;  ///< chips per scale-up domain, at most chip_count
     Figure<units::Bytes> host_memory;      ///< whole cluster
     Figure<units::Watts> power_all_in;     ///< whole cluster
+    std::shared_ptr<const TopologySpec> topology;  ///< the network, when known
 };
 
 /// A chip's effective figures: the chip file, then a system's pinned figures, then a case's overrides.

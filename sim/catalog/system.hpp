@@ -3,9 +3,11 @@
 // figures that are not per-chip sums (all-in power, host memory, cabinets).
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "catalog/figure.hpp"
+#include "catalog/topology_spec.hpp"
 #include "units/quantity.hpp"
 
 namespace clustersim::catalog {
@@ -29,6 +31,9 @@ struct SystemSpec {
     Figure<std::int64_t> cabinets;
     Figure<units::Bytes> host_memory;      ///< CPU memory vendors count as "fast memory" (Grace/Vera LPDDR5X)
     Figure<units::Watts> power_all_in;     ///< whole system: chips, CPUs, switches, optics, as the source counts
+
+    /// The system's network, when the file gives one (its accelerator count equals chip_count).
+    std::shared_ptr<const TopologySpec> topology;
 };
 
 inline constexpr std::array<FigureInfo, 5> system_figures{{

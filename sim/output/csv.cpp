@@ -5,7 +5,7 @@
 namespace clustersim::output {
 namespace {
 
-const std::vector<std::string> id_columns{"scenario", "case", "baseline", "system", "chip"};
+const std::vector<std::string> id_columns{"scenario", "case", "baseline", "system", "chip", "topology"};
 
 std::string number(const std::optional<double>& v) { return v ? units::round_trip(*v) : std::string(); }
 
@@ -40,7 +40,7 @@ std::string results_csv(const std::vector<run::RunResult>& runs) {
     for (const auto& r : runs) {
         for (const auto& c : r.cases) {
             out += csv_field(c.scenario) + "," + csv_field(c.name) + "," + csv_field(c.baseline) + "," +
-                   csv_field(c.system_id) + "," + csv_field(c.chip_id);
+                   csv_field(c.system_id) + "," + csv_field(c.chip_id) + "," + csv_field(c.topology);
             std::vector<std::optional<double>> values;
             aggregate::for_each_metric(c.aggregates, [&](const aggregate::MetricInfo&, std::optional<double> v) {
                 values.push_back(v);

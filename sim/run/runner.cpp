@@ -11,6 +11,13 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
     r.scenario = scenario.name;
     const std::size_t n = scenario.cases.size();
     r.cases.resize(n);
+    // Every distinct topology is analysed once, however many rows share it.
+    std::map<const catalog::TopologySpec*, topo::Metrics> networks;
+    for (const auto& c : scenario.cases) {
+        if (c.cluster.topology && networks.count(c.cluster.topology.get()) == 0) {
+            networks.emplace(c.cluster.topology.get(), topo::analyze(c.cluster.topology->params));
+        }
+    }
     tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
         const auto& c = scenario.cases[i];
         CaseResult& out = r.cases[i];
@@ -19,7 +26,9 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
         out.baseline = c.baseline;
         out.system_id = c.cluster.system_id;
         out.chip_id = c.cluster.chip->id;
-        out.aggregates = aggregate::compute_aggregates(c.cluster);
+        out.topology = c.cluster.topology ? c.cluster.topology->builder : std::string();
+        out.aggregates = aggregate::compute_aggregates(
+            c.cluster, c.cluster.topology ? &networks.at(c.cluster.topology.get()) : nullptr);
     });
     std::map<std::string, std::size_t, std::less<>> index;
     for (std::size_t i = 0; i < n; ++i) index.emplace(r.cases[i].name, i);

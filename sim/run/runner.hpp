@@ -17,6 +17,7 @@ struct CaseResult {
     std::optional<std::size_t> baseline_index;  ///< into the same RunResult's cases
     std::string system_id;
     std::string chip_id;
+    std::string topology;  ///< the topology builder, or empty
     aggregate::Aggregates aggregates;
 };
 

@@ -6,6 +6,7 @@
 
 #include "diag/suggest.hpp"
 #include "scenario/figure_decoder.hpp"
+#include "scenario/topology_decoder.hpp"
 
 namespace clustersim::scenario {
 namespace {
@@ -63,7 +64,8 @@ Header decode_header(const Source& src, const MapReader& m, const fs::path& file
 const std::vector<std::string> chip_keys{"id",      "name",    "vendor",      "year", "status",
                                          "sources", "figures", "performance", "notes"};
 const std::vector<std::string> system_keys{"id",      "name",    "vendor",         "year",   "status",
-                                           "sources", "notes",   "chip",           "chip_overrides", "figures"};
+                                           "sources", "notes",   "chip",           "chip_overrides", "figures",
+                                           "topology"};
 
 template <std::size_t N>
 std::vector<std::string> names_of(const std::array<catalog::FigureInfo, N>& infos, std::string_view section) {
@@ -171,6 +173,13 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
         });
         if (figures.ok() && figures.has("chip_count") && !sys.chip_count.known()) {
             src.error(figures.get("chip_count"), "figures.chip_count", "a system needs a known chip count");
+        }
+        if (m.has("topology") && sys.chip_count.known()) {
+            const auto registry = builtin_topologies();
+            if (auto t = decode_topology(src, m.get("topology"), "topology", registry);
+                t && check_topology_size(src, m.get("topology"), "topology", *t, *sys.chip_count.value, "the system")) {
+                sys.topology = std::make_shared<const catalog::TopologySpec>(std::move(*t));
+            }
         }
         if (sys.chip_count.known() && sys.scale_up_domain.known() && *sys.scale_up_domain.value > *sys.chip_count.value) {
             src.error(figures.get("scale_up_domain"), "figures.scale_up_domain",

@@ -7,12 +7,14 @@
 
 #include "diag/suggest.hpp"
 #include "scenario/figure_decoder.hpp"
+#include "scenario/topology_decoder.hpp"
 
 namespace clustersim::scenario {
 namespace {
 
 const std::vector<std::string> top_keys{"format", "scenario", "description", "baseline", "cases", "sweep"};
-const std::vector<std::string> case_keys{"name", "description", "system", "chip", "count", "overrides", "baseline"};
+const std::vector<std::string> case_keys{"name",      "description", "system",  "chip",
+                                         "count",     "overrides",   "baseline", "topology"};
 // Case fields a sweep axis may set.
 const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides.<figure>"};
 // Sweeps are expanded in memory (about 2.5 kB per row, CSV included; the effective chip figures
@@ -56,6 +58,7 @@ struct Draft {
     std::optional<std::string> chip;
     std::optional<std::int64_t> count;
     catalog::FigureOverrides overrides;
+    std::shared_ptr<const catalog::TopologySpec> topology;  ///< the case's own, replacing a system's
 };
 
 /// One value of a sweep axis, decoded once.
@@ -113,6 +116,12 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
             if (raw) d.overrides.emplace(std::string(info.name), std::move(*raw));
             ok = ok && raw.has_value();
         }
+    }
+    if (m.has("topology")) {
+        const auto registry = builtin_topologies();
+        auto t = decode_topology(src, m.get("topology"), join_path(path, "topology"), registry);
+        if (t) d.topology = std::make_shared<const catalog::TopologySpec>(std::move(*t));
+        ok = ok && t.has_value();
     }
     if (!ok) return std::nullopt;
     return d;
@@ -283,7 +292,15 @@ Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size
                    : catalog::effective_chip(cat.chips.at(*d.chip), {}, d.overrides);
     }
     c.cluster = sys ? catalog::make_cluster(*sys, chip, d.count) : catalog::make_cluster(chip, *d.count);
+    if (d.topology) c.cluster.topology = d.topology;
     return c;
+}
+
+// A case's own topology must hold its chips (checked once per distinct count).
+bool topology_fits(const Source& src, const Draft& d, const Case& c, const std::string& path) {
+    if (!d.topology) return true;
+    return check_topology_size(src, d.node["topology"], join_path(path, "topology"), *d.topology,
+                               c.cluster.chip_count, "the case");
 }
 
 }  // namespace
@@ -400,6 +417,7 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
                 rest /= axes[a].values.size();
             }
             Case c = resolve(*draft, axes, idx, src, cat, chips);
+            if (!topology_fits(src, *draft, c, path)) continue;
             // A case is not compared with itself (the default baseline's own row has no ratios).
             if (!baseline.empty() && baseline != draft->name) c.baseline = baseline + c.name.substr(draft->name.size());
             sc.cases.push_back(std::move(c));
