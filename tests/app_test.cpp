@@ -188,3 +188,25 @@ TEST_CASE("app: calibrate fits, reports residuals and writes an overrides block"
     CHECK(underdetermined.code == 3);
     CHECK(underdetermined.err.find("cannot fit 3 parameters to 1 measurement") != std::string::npos);
 }
+
+TEST_CASE("app: topologies are listed, shown, measured and exported; large graphs are not exported") {
+    const auto list = cli({"list", "topologies"});
+    CHECK(list.code == 0);
+    for (const char* b : {"fat_tree", "ub_mesh", "dragonfly", "scale_up_scale_out", "supercluster", "hierarchical"}) {
+        CHECK(list.out.find(b) != std::string::npos);
+    }
+    const fs::path dir = temp_dir("topology");
+    const auto show = cli({"show", "topology", "cloudmatrix_384", "--graph", (dir / "cm.graphml").string()});
+    REQUIRE_MESSAGE(show.code == 0, show.err);
+    CHECK(show.out.find("ub     ub_l1           1     32    336") != std::string::npos);  // CloudMatrix paper: 336 L1
+    CHECK(show.out.find("ub     ub_l2           2     48    112") != std::string::npos);  // and 112 L2 switches
+    CHECK(show.out.find("counts match the closed form") != std::string::npos);
+    CHECK(output::read_file(dir / "cm.graphml").find("<graphml") != std::string::npos);
+    const auto big = cli({"show", "topology", "hgx_h100_8gpu"});
+    CHECK(big.code == 0);
+    const auto refused = cli({"show", "topology", "xai_colossus_hopper_200k", "--graph", (dir / "x.dot").string()});
+    CHECK(refused.code == 2);
+    CHECK(refused.err.find("--graph") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "x.dot"));
+    CHECK(cli({"show", "topology", "atlas_950_superpdo"}).code == 2);
+}

@@ -707,3 +707,52 @@ TEST_CASE("scenario: catalog figure with a null value takes no source") {
     expect_catalog_error("  fp8_dense: null\n", "  fp8_dense: {value: null, source: DS}\n", 14, 36, "figures.fp8_dense.source",
                          "a figure whose value is null takes no 'source'");
 }
+
+// ---------------------------------------------------------------- topologies
+
+TEST_CASE("scenario: topology with an odd fat-tree radix") {
+    expect_one_error("topology_odd_radix.yaml", 12, 33, "cases[0].topology.network.tiers[0].radix",
+                     "radix 63 is odd: a 1:1 tier splits its ports evenly between down and up");
+}
+
+TEST_CASE("scenario: topology with oversubscription below 1") {
+    expect_one_error("topology_oversubscription.yaml", 12, 55, "cases[0].topology.network.tiers[0].oversubscription",
+                     "must be at least 1, got 0.5");
+}
+
+TEST_CASE("scenario: topology with a radix that does not split at its oversubscription") {
+    expect_one_error("topology_radix_split.yaml", 12, 55, "cases[0].topology.network.tiers[0].oversubscription",
+                     "radix 62 does not split 3:1 into whole down and up ports");
+}
+
+TEST_CASE("scenario: topology with zero bandwidth") {
+    expect_one_error("topology_zero_bandwidth.yaml", 13, 61, "cases[0].topology.network.tiers[1].down_link.bandwidth",
+                     "must be positive, got '0 Gb/s'");
+}
+
+TEST_CASE("scenario: topology too small for the chip count") {
+    expect_one_error("topology_too_small.yaml", 8, 7, "cases[0].topology",
+                     "the topology holds 1024 accelerators, but the case has 2048 chips: too small");
+}
+
+TEST_CASE("scenario: unknown topology builder") {
+    expect_one_error("topology_unknown_builder.yaml", 8, 16, "cases[0].topology.builder",
+                     "unknown builder 'fattree' (did you mean 'fat_tree'?); valid: single_switch, ring");
+}
+
+TEST_CASE("scenario: topology levels whose group sizes do not divide: every one reported") {
+    const Result r = check_bad("topology_groups_do_not_divide.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(has_diagnostic(r, bad("topology_groups_do_not_divide.yaml"), 16, 23, "cases[0].topology.levels[1].group_size",
+                         "36 is not a multiple of the level below's group size (8)"));
+    CHECK(has_diagnostic(r, bad("topology_groups_do_not_divide.yaml"), 19, 23, "cases[0].topology.levels[2].group_size",
+                         "96 is not a multiple of the level below's group size (36)"));
+    CHECK(last_line(r.err) == "2 errors");
+}
+
+TEST_CASE("scenario: a valid case topology") {
+    const Result r = check({source_dir + "/tests/data/good/topology_two_domains.yaml"});
+    INFO(r.err);
+    CHECK(r.code == 0);
+}

@@ -4,6 +4,7 @@
 #include <tbb/global_control.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -19,6 +20,10 @@
 #include "run/runner.hpp"
 #include "scenario/catalog_loader.hpp"
 #include "scenario/measurements_loader.hpp"
+#include "scenario/topology_decoder.hpp"
+#include "topo/export.hpp"
+#include "topo/problem.hpp"
+#include "topo/metrics.hpp"
 #include "scenario/scenario_loader.hpp"
 
 namespace clustersim::app {
@@ -32,6 +37,8 @@ constexpr const char* examples = R"(Examples:
   clustersim list chips
   clustersim show chip ascend_910c
   clustersim show system cloudmatrix_384
+  clustersim list topologies
+  clustersim show topology cloudmatrix_384 --graph cm384.dot
   clustersim calibrate chip nvidia_h100_sxm measurements.csv --fit matmul_efficiency --write fit.yaml
 
 Exit codes: 0 ok, 2 usage, 3 invalid scenario or catalog, 4 I/O error.
@@ -83,6 +90,7 @@ struct Options {
     std::string name;
     std::vector<std::string> fit;
     std::string write_path;
+    std::string graph_path;
 };
 
 int cmd_run(const Options& o, std::ostream& out) {
@@ -121,13 +129,58 @@ int cmd_check(const Options& o, std::ostream& out) {
 }
 
 int cmd_list(const Options& o, std::ostream& out) {
+    if (o.kind == "topologies") {
+        out << list_topologies(scenario::builtin_topologies());
+        return exit_ok;
+    }
     const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
     out << (o.kind == "chips" ? list_chips(cat) : list_systems(cat));
     return exit_ok;
 }
 
+int cmd_show_topology(const Options& o, const catalog::Catalog& cat, std::ostream& out, std::ostream& err) {
+    const auto it = cat.systems.find(o.name);
+    if (it == cat.systems.end() || !it->second.topology) {
+        std::vector<std::string> with;
+        for (const auto& [id, s] : cat.systems) {
+            if (s.topology) with.push_back(id);
+        }
+        err << "error: " << (it == cat.systems.end() ? "unknown system '" + o.name + "'" + diag::did_you_mean(o.name, with)
+                                                     : "system '" + o.name + "' has no topology")
+            << "; systems with a topology: " << diag::join_names(with) << "\n";
+        return exit_usage;
+    }
+    const auto& spec = *it->second.topology;
+    std::optional<topo::Topology> built;
+    double seconds = 0;
+    const topo::BuildLimits limits;
+    const auto metrics = topo::analyze(spec.params);
+    if (static_cast<std::uint64_t>(metrics.links) <= limits.max_links) {
+        const auto t0 = std::chrono::steady_clock::now();
+        built = topo::build(spec.params, limits);
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    out << show_topology(o.name, spec, built ? &*built : nullptr, seconds);
+    if (!o.graph_path.empty()) {
+        if (!built) {
+            err << "error: --graph: the graph of " << o.name << " is too large to build\n";
+            return exit_usage;
+        }
+        const bool graphml = fs::path(o.graph_path).extension() == ".graphml";
+        try {
+            output::write_files_atomically({{o.graph_path, graphml ? topo::to_graphml(*built) : topo::to_dot(*built)}});
+        } catch (const topo::TopologyError& e) {
+            err << "error: --graph: " << e.what() << "\n";
+            return exit_usage;
+        }
+        out << "wrote " << o.graph_path << (graphml ? " (GraphML)\n" : " (DOT)\n");
+    }
+    return exit_ok;
+}
+
 int cmd_show(const Options& o, std::ostream& out, std::ostream& err) {
     const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
+    if (o.kind == "topology") return cmd_show_topology(o, cat, out, err);
     if (o.kind == "chip") {
         if (const auto it = cat.chips.find(o.name); it != cat.chips.end()) {
             out << show_chip(it->second);
@@ -227,11 +280,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     check->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
 
     auto* list = app.add_subcommand("list", "list catalog entries as a table");
-    list->add_option("what", o.kind, "chips or systems")->required()->check(CLI::IsMember({"chips", "systems"}));
+    list->add_option("what", o.kind, "chips, systems or topologies")
+        ->required()
+        ->check(CLI::IsMember({"chips", "systems", "topologies"}));
 
     auto* show = app.add_subcommand("show", "every figure of a chip or system, with its source and derived figures");
-    show->add_option("kind", o.kind, "chip or system")->required()->check(CLI::IsMember({"chip", "system"}));
-    show->add_option("name", o.name, "catalog id (see 'clustersim list')")->required();
+    show->add_option("kind", o.kind, "chip, system or topology")
+        ->required()
+        ->check(CLI::IsMember({"chip", "system", "topology"}));
+    show->add_option("name", o.name, "catalog id (see 'clustersim list'); for a topology, a system id")->required();
+    show->add_option("--graph", o.graph_path, "with 'topology': write the graph as DOT, or GraphML for *.graphml");
 
     auto* calibrate = app.add_subcommand("calibrate", "fit a chip's performance-model parameters to measured times");
     calibrate->add_option("kind", o.kind, "chip")->required()->check(CLI::IsMember({"chip"}));

@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "aggregate/aggregates.hpp"
+#include "topo/metrics.hpp"
 #include "chip/chip_model.hpp"
 #include "chip/transformer_layer.hpp"
 #include "output/summary.hpp"
@@ -161,6 +162,63 @@ std::string list_systems(const catalog::Catalog& cat) {
     return t.render();
 }
 
+std::string list_topologies(const topo::BuilderRegistry& registry) {
+    output::Table t;
+    t.header = {"builder", "description"};
+    for (const auto& e : registry.entries()) t.rows.push_back({e.name, e.description});
+    return t.render() + "(keys of each: docs/scenario-format.md#topology; presets: 'clustersim show topology SYSTEM')\n";
+}
+
+std::string show_topology(const std::string& name, const catalog::TopologySpec& spec, const topo::Topology* built,
+                          double build_seconds) {
+    const auto m = topo::analyze(spec.params);
+    auto rate = [](units::BytesPerSecond b) { return units::format_si(b.si(), units::Dimension::data_rate); };
+    std::string out = fmt::format("topology of {}: {}\n", name, spec.builder);
+    if (!spec.source.empty()) out += "source: " + spec.source + "\n";
+    if (!spec.note.empty()) out += "assumed: " + spec.note + "\n";
+    out += fmt::format("accelerators {}, spares {}, switches {}, links {} ({} optical), optical transceivers {}\n",
+                       m.accelerators, m.spares, m.switches, m.links, m.optical_links, m.transceivers);
+    out += fmt::format("whole system: bisection {} one way ({} per chip of one half), diameter {} hops, average {:.3f} hops\n\n",
+                       m.bisection ? rate(*m.bisection) : "unknown",
+                       m.bisection && m.accelerators >= 2 ? rate(*m.bisection / (static_cast<double>(m.accelerators) / 2.0))
+                                                         : "unknown",
+                       m.diameter, m.average_hops);
+    output::Table levels;
+    levels.header = {"level", "plane", "group size", "groups", "planes", "injection/chip (1-way)", "diameter", "avg hops",
+                     "bisection/group (1-way)"};
+    levels.right_aligned = {false, false, true, true, true, true, true, true, true};
+    for (const auto& l : m.levels) {
+        levels.rows.push_back({l.name, std::string(topo::to_string(l.plane_kind)), std::to_string(l.group_size),
+                               std::to_string(l.groups), std::to_string(l.planes), rate(l.injection),
+                               std::to_string(l.diameter), fmt::format("{:.3f}", l.average_hops),
+                               l.bisection ? rate(*l.bisection) : "unknown"});
+    }
+    output::Table switches;
+    switches.header = {"level", "switch tier", "tier", "radix", "count"};
+    switches.right_aligned = {false, false, true, true, true};
+    for (const auto& s : m.switch_counts) {
+        switches.rows.push_back({s.level, s.name, std::to_string(s.tier), std::to_string(s.radix), std::to_string(s.count)});
+    }
+    output::Table links;
+    links.header = {"level", "links", "bandwidth (1-way)", "medium", "count", "transceivers"};
+    links.right_aligned = {false, false, true, false, true, true};
+    for (const auto& l : m.link_counts) {
+        links.rows.push_back({l.level, l.name, rate(l.spec.bandwidth), std::string(topo::to_string(l.spec.medium)),
+                              std::to_string(l.count), std::to_string(l.transceivers)});
+    }
+    out += levels.render() + "\n" + switches.render() + "\n" + links.render();
+    if (built != nullptr) {
+        const auto g = topo::count_graph(*built);
+        const bool same = g.accelerators == m.accelerators && g.switches == m.switches && g.links == m.links &&
+                          g.transceivers == m.transceivers;
+        out += fmt::format("\nbuilt graph: {} nodes, {} links, {:.1f} MiB, {:.3f} s; counts {} the closed form\n",
+                           built->node_count(), built->link_count(),
+                           static_cast<double>(built->memory_bytes()) / 1048576.0, build_seconds,
+                           same ? "match" : "DIFFER from");
+    }
+    return out;
+}
+
 std::string show_chip(const catalog::ChipSpec& c) {
     std::string out = fmt::format("{} ({}, {}, {}, {})\n", c.name, c.id, c.vendor, c.year, c.status);
     if (!c.notes.empty()) out += "notes: " + c.notes + "\n";
@@ -188,7 +246,7 @@ std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& 
         if (s.chip_overrides.count(info.name)) block[0] = '*';
         out += block;
     });
-    out += "peak aggregates (chip figures x chip count):\n";
+    out += "peak aggregates (chip figures x chip count; network figures from the topology):\n";
     const auto agg = aggregate::compute_aggregates(cluster);
     aggregate::for_each_metric(agg, [&](const aggregate::MetricInfo& m, std::optional<double> v) {
         const std::string text = output::format_metric(m, v);

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "catalog/catalog.hpp"
+#include "topo/registry.hpp"
+#include "topo/topology.hpp"
 
 namespace clustersim::app {
 
@@ -10,5 +12,9 @@ std::string list_chips(const catalog::Catalog& cat);
 std::string list_systems(const catalog::Catalog& cat);
 std::string show_chip(const catalog::ChipSpec& chip);
 std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& system);
+std::string list_topologies(const topo::BuilderRegistry& registry);
+/// The topology's closed-form metrics; with `built`, also the graph's own counts and size.
+std::string show_topology(const std::string& name, const catalog::TopologySpec& t, const topo::Topology* built,
+                          double build_seconds);
 
 }  // namespace clustersim::app

@@ -34,6 +34,7 @@ std::string_view short_label(std::string_view key) {
 
 std::string format_metric(const aggregate::MetricInfo& m, const std::optional<double>& v) {
     if (!v) return "unknown";
+    if (m.unit_suffix == "hops") return fmt::format("{:.4g} hops", *v);
     if (m.is_count) return fmt::format("{}", static_cast<long long>(*v));
     if (m.dimension == units::Dimension::data) return units::format_binary_bytes(*v);
     std::string text = units::format_si(*v, m.dimension);
