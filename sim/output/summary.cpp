@@ -13,7 +13,7 @@ bool in_summary(std::string_view key) {
     return key == "chips" || key == "peak_bf16_dense" || key == "peak_fp8_dense" || key == "peak_fp4_dense" ||
            key == "hbm_capacity" || key == "hbm_bandwidth" || key == "fast_memory" ||
            key == "scale_up_bw_total_both_ways" || key == "scale_out_bw_total_both_ways" ||
-           key == "power_all_in";
+           key == "power_all_in" || key == "bisection_bw_per_chip_one_way";
 }
 
 std::string_view short_label(std::string_view key) {
@@ -27,6 +27,7 @@ std::string_view short_label(std::string_view key) {
     if (key == "scale_up_bw_total_both_ways") return "scale-up (2-way)";
     if (key == "scale_out_bw_total_both_ways") return "scale-out (2-way)";
     if (key == "power_all_in") return "power all-in";
+    if (key == "bisection_bw_per_chip_one_way") return "bisection/chip";
     return key;
 }
 
