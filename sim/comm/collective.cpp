@@ -1,0 +1,52 @@
+#include "comm/collective.hpp"
+
+#include "comm/error.hpp"
+
+namespace clustersim::comm {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+}
+
+}  // namespace
+
+UnknownAlgorithm::UnknownAlgorithm(const std::string& name, std::vector<std::string> valid_names)
+    : CommError("unknown collective algorithm '" + name + "' (valid: " + join(valid_names) + ")"),
+      valid_(std::move(valid_names)) {}
+
+std::string_view to_string(Collective c) {
+    switch (c) {
+        case Collective::all_reduce: return "all_reduce";
+        case Collective::reduce_scatter: return "reduce_scatter";
+        case Collective::all_gather: return "all_gather";
+        case Collective::all_to_all: return "all_to_all";
+        case Collective::broadcast: return "broadcast";
+        case Collective::send_recv: return "send_recv";
+    }
+    return "?";
+}
+
+std::vector<Collective> all_collectives() {
+    return {Collective::all_reduce, Collective::reduce_scatter, Collective::all_gather,
+            Collective::all_to_all, Collective::broadcast,      Collective::send_recv};
+}
+
+double bus_factor(Collective c, std::int64_t ranks) {
+    if (ranks < 2) return 0.0;
+    const double p = static_cast<double>(ranks);
+    switch (c) {
+        case Collective::all_reduce: return 2.0 * (p - 1.0) / p;
+        case Collective::reduce_scatter:
+        case Collective::all_gather:
+        case Collective::all_to_all: return (p - 1.0) / p;
+        case Collective::broadcast:
+        case Collective::send_recv: return 1.0;
+    }
+    return 1.0;
+}
+
+}  // namespace clustersim::comm
