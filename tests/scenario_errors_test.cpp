@@ -756,3 +756,53 @@ TEST_CASE("scenario: a valid case topology") {
     INFO(r.err);
     CHECK(r.code == 0);
 }
+
+// ---------------------------------------------------------------- hostile inputs
+
+TEST_CASE("scenario: binary garbage is refused at its first control character") {
+    TempDir tmp;
+    const fs::path file = tmp.path() / "garbage.yaml";
+    std::string bytes = "format: 1\nscen";
+    for (int i = 0; i < 256; ++i) bytes += static_cast<char>(1 + (i * 37) % 255);
+    write_file(file, bytes);
+    const Result r = check({file.string()});
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(has_diagnostic(r, file.string(), 2, 5, "", "control character U+0001 is not allowed in YAML"));
+}
+
+TEST_CASE("scenario: a deeply nested document is refused, not a stack overflow") {
+    TempDir tmp;
+    const fs::path file = tmp.path() / "deep.yaml";
+    std::string text = "format: 1\nscenario: deep\ncases:\n";
+    for (int i = 1; i < 3000; ++i) text += std::string(static_cast<std::size_t>(i), ' ') + "a:\n";
+    write_file(file, text);
+    const Result r = check({file.string()});
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("YAML nests deeper than") != std::string::npos);
+}
+
+TEST_CASE("scenario: a very large document with a mistake at its end") {
+    TempDir tmp;
+    const fs::path file = tmp.path() / "large.yaml";
+    std::string text = "format: 1\nscenario: large\ncases:\n";
+    for (int i = 0; i < 20000; ++i) text += "  - {name: c" + std::to_string(i) + ", chip: nvidia_h100_sxm, count: 8}\n";
+    text += "  - {name: last, chip: nvidia_h100_sxm, count: 0}\n";
+    write_file(file, text);
+    const Result r = check({file.string()});
+    INFO(r.err.substr(0, 500));
+    CHECK(r.code == 3);
+    CHECK(has_diagnostic(r, file.string(), 20004, 48, "cases[20000].count", "must be at least 1, got 0"));
+    CHECK(last_line(r.err) == "1 error");
+}
+
+TEST_CASE("scenario: a value too large for a double") {
+    TempDir tmp;
+    const fs::path file = tmp.path() / "huge.yaml";
+    write_file(file, "format: 1\nscenario: huge\ncases:\n  - {name: a, chip: nvidia_h100_sxm, count: 8, overrides: {tdp: \"1e400 W\"}}\n");
+    const Result r = check({file.string()});
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(r.err.find("cases[0].overrides.tdp: number out of range in '1e400 W'") != std::string::npos);
+}

@@ -1,5 +1,7 @@
 #include "scenario/yaml_reader.hpp"
 
+#include <yaml-cpp/depthguard.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -96,6 +98,9 @@ std::optional<YAML::Node> parse_yaml_text(const std::string& content, const std:
             return std::nullopt;
         }
         return root;
+    } catch (const YAML::DeepRecursion& e) {
+        diags.error(diag::Location{path.string(), e.mark.line + 1, e.mark.column + 1}, "",
+                    "YAML nests deeper than " + std::to_string(e.depth()) + " levels here; a scenario needs a few");
     } catch (const YAML::ParserException& e) {
         diags.error(diag::Location{path.string(), e.mark.line + 1, e.mark.column + 1}, "",
                     "YAML syntax error: " + e.msg);
