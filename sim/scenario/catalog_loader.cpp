@@ -61,6 +61,18 @@ Header decode_header(const Source& src, const MapReader& m, const fs::path& file
     return h;
 }
 
+// Chip and system files share their header keys.
+template <class Spec>
+void apply_header(Header h, Spec& spec) {
+    spec.id = std::move(h.id);
+    spec.name = std::move(h.name);
+    spec.vendor = std::move(h.vendor);
+    spec.year = h.year;
+    spec.status = std::move(h.status);
+    spec.notes = std::move(h.notes);
+    spec.sources = std::move(h.sources);
+}
+
 const std::vector<std::string> chip_keys{"id",      "name",    "vendor",      "year", "status",
                                          "sources", "figures", "performance", "notes"};
 const std::vector<std::string> system_keys{"id",      "name",    "vendor",         "year",   "status",
@@ -95,15 +107,8 @@ std::optional<catalog::ChipSpec> decode_chip(const fs::path& file, diag::Diagnos
     const Source src{file.string(), diags};
     MapReader m(src, *root, "", chip_keys);
     if (!m.ok()) return std::nullopt;
-    Header h = decode_header(src, m, file);
     catalog::ChipSpec chip;
-    chip.id = h.id;
-    chip.name = h.name;
-    chip.vendor = h.vendor;
-    chip.year = h.year;
-    chip.status = h.status;
-    chip.notes = h.notes;
-    chip.sources = h.sources;
+    apply_header(decode_header(src, m, file), chip);
     // Published figures under `figures:`, model parameters under `performance:`; every key present.
     const auto fig = m.require("figures", "the chip's published figures");
     const auto perf = m.require("performance", "the chip's performance-model parameters (docs/models/chip.md)");
@@ -130,15 +135,8 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
     const Source src{file.string(), diags};
     MapReader m(src, *root, "", system_keys);
     if (!m.ok()) return std::nullopt;
-    Header h = decode_header(src, m, file);
     catalog::SystemSpec sys;
-    sys.id = h.id;
-    sys.name = h.name;
-    sys.vendor = h.vendor;
-    sys.year = h.year;
-    sys.status = h.status;
-    sys.notes = h.notes;
-    sys.sources = h.sources;
+    apply_header(decode_header(src, m, file), sys);
     if (auto chip = m.string("chip", true)) {
         if (cat.chips.count(*chip) == 0 && chip_files.count(*chip) == 0) {
             const auto ids = cat.chip_ids();
