@@ -2,6 +2,7 @@
 // it must load or be rejected with diagnostics, never crash, hang or throw anything else.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "diag/diagnostic.hpp"
@@ -23,9 +24,13 @@ TEST_CASE("scenario: fuzzer regression inputs are handled") {
         const std::string text = output::read_file(entry.path());
         try {
             const auto sc = scenario::load_scenario_text(text, entry.path().filename().string(), test::source_catalog());
-            const auto csv = output::results_csv({run::run_scenario(sc)});
-            CHECK(csv.find("nan") == std::string::npos);
-            CHECK(csv.find("inf") == std::string::npos);
+            const auto result = run::run_scenario(sc);
+            for (const auto& c : result.cases) {
+                aggregate::for_each_metric(c.aggregates, [](const auto&, std::optional<double> v) {
+                    if (v) CHECK(std::isfinite(*v));
+                });
+            }
+            (void)output::results_csv({result});
         } catch (const diag::InputError& e) {
             CHECK_FALSE(e.diagnostics().empty());
         }

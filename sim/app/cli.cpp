@@ -169,8 +169,11 @@ int cmd_show_topology(const Options& o, const catalog::Catalog& cat, std::ostrea
         const bool graphml = fs::path(o.graph_path).extension() == ".graphml";
         try {
             output::write_files_atomically({{o.graph_path, graphml ? topo::to_graphml(*built) : topo::to_dot(*built)}});
-        } catch (const topo::TopologyError& e) {
-            err << "error: --graph: " << e.what() << "\n";
+        } catch (const topo::TopologyError&) {
+            const topo::ExportLimits limits_of_export;
+            err << "error: --graph: " << o.name << " has " << built->node_count() << " nodes and " << built->link_count()
+                << " links; a drawing is made for at most " << limits_of_export.max_nodes << " nodes and "
+                << limits_of_export.max_links << " links\n";
             return exit_usage;
         }
         out << "wrote " << o.graph_path << (graphml ? " (GraphML)\n" : " (DOT)\n");
@@ -181,6 +184,10 @@ int cmd_show_topology(const Options& o, const catalog::Catalog& cat, std::ostrea
 int cmd_show(const Options& o, std::ostream& out, std::ostream& err) {
     const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
     if (o.kind == "topology") return cmd_show_topology(o, cat, out, err);
+    if (!o.graph_path.empty()) {
+        err << "error: --graph applies to 'show topology SYSTEM'\n";
+        return exit_usage;
+    }
     if (o.kind == "chip") {
         if (const auto it = cat.chips.find(o.name); it != cat.chips.end()) {
             out << show_chip(it->second);
@@ -279,12 +286,13 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     auto* check = app.add_subcommand("check", "validate scenario files (and the catalog) without running them");
     check->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
 
-    auto* list = app.add_subcommand("list", "list catalog entries as a table");
+    auto* list = app.add_subcommand("list", "list chips, systems or topology builders as a table");
     list->add_option("what", o.kind, "chips, systems or topologies")
         ->required()
         ->check(CLI::IsMember({"chips", "systems", "topologies"}));
 
-    auto* show = app.add_subcommand("show", "every figure of a chip or system, with its source and derived figures");
+    auto* show = app.add_subcommand(
+        "show", "a chip's or system's figures with sources and derived figures, or a system's topology");
     show->add_option("kind", o.kind, "chip, system or topology")
         ->required()
         ->check(CLI::IsMember({"chip", "system", "topology"}));

@@ -250,7 +250,7 @@ std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& 
     const auto agg = aggregate::compute_aggregates(cluster);
     aggregate::for_each_metric(agg, [&](const aggregate::MetricInfo& m, std::optional<double> v) {
         const std::string text = output::format_metric(m, v);
-        out += fmt::format("  {:<48} {}\n", m.description, text);
+        out += fmt::format("  {:<56} {}\n", m.description, text);
     });
     return out + sources_block(s.sources) + "chip sources: see 'clustersim show chip " + s.chip_id + "'\n";
 }

@@ -8,7 +8,8 @@
 
 namespace clustersim::output {
 
-inline constexpr int results_schema_version = 1;
+/// 1: peak aggregates; 2: a `topology` column and the network columns.
+inline constexpr int results_schema_version = 2;
 
 std::vector<std::string> results_columns();
 std::string results_csv(const std::vector<run::RunResult>& runs);

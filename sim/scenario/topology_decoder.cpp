@@ -93,8 +93,14 @@ LinkSpec link(Ctx& c, const YAML::Node& n, const std::string& path) {
     return l;
 }
 
-ClosNetwork clos(Ctx& c, const YAML::Node& n, const std::string& path) {
-    auto m = c.map(n, path, {"kind", "tiers", "planes", "links_per_accelerator", "rails"});
+// `kind` names the network inside a hierarchical level; elsewhere the builder says what it is.
+std::vector<std::string> keys_of(std::vector<std::string> keys, bool in_level) {
+    if (in_level) keys.insert(keys.begin(), "kind");
+    return keys;
+}
+
+ClosNetwork clos(Ctx& c, const YAML::Node& n, const std::string& path, bool in_level = false) {
+    auto m = c.map(n, path, keys_of({"tiers", "planes", "links_per_accelerator", "rails"}, in_level));
     ClosNetwork net;
     if (!m.ok()) return net;
     const YAML::Node tiers = c.node(m, "tiers");
@@ -153,7 +159,7 @@ std::vector<std::int64_t> int_list(Ctx& c, const YAML::Node& n, const std::strin
 }
 
 topo::FullMeshNetwork full_mesh(Ctx& c, const YAML::Node& n, const std::string& path) {
-    auto m = c.map(n, path, {"kind", "dims", "spares_per_block", "spare_block", "spare_link"});
+    auto m = c.map(n, path, keys_of({"dims", "spares_per_block", "spare_block", "spare_link"}, true));
     topo::FullMeshNetwork net;
     if (!m.ok()) return net;
     const YAML::Node dims = c.node(m, "dims");
@@ -165,7 +171,7 @@ topo::FullMeshNetwork full_mesh(Ctx& c, const YAML::Node& n, const std::string& 
 }
 
 topo::TorusNetwork torus(Ctx& c, const YAML::Node& n, const std::string& path) {
-    auto m = c.map(n, path, {"kind", "dims", "link"});
+    auto m = c.map(n, path, keys_of({"dims", "link"}, true));
     topo::TorusNetwork net;
     if (!m.ok()) return net;
     const YAML::Node dims = c.node(m, "dims");
@@ -175,9 +181,10 @@ topo::TorusNetwork torus(Ctx& c, const YAML::Node& n, const std::string& path) {
     return net;
 }
 
-topo::DragonflyNetwork dragonfly(Ctx& c, const YAML::Node& n, const std::string& path) {
-    auto m = c.map(n, path, {"kind", "terminals_per_router", "routers_per_group", "global_links_per_router", "groups",
-                             "terminal_link", "local_link", "global_link", "router_name"});
+topo::DragonflyNetwork dragonfly(Ctx& c, const YAML::Node& n, const std::string& path, bool in_level = false) {
+    auto m = c.map(n, path, keys_of({"terminals_per_router", "routers_per_group", "global_links_per_router", "groups",
+                                     "terminal_link", "local_link", "global_link", "router_name"},
+                                    in_level));
     topo::DragonflyNetwork net;
     if (!m.ok()) return net;
     net.terminals_per_router = c.integer(m, "terminals_per_router", 1, std::nullopt);
@@ -204,10 +211,10 @@ topo::Network network(Ctx& c, const YAML::Node& n, const std::string& path) {
         c.ok = false;
         return ClosNetwork{};
     }
-    if (*kind == "clos") return clos(c, n, path);
+    if (*kind == "clos") return clos(c, n, path, true);
     if (*kind == "full_mesh") return full_mesh(c, n, path);
     if (*kind == "torus") return torus(c, n, path);
-    return dragonfly(c, n, path);
+    return dragonfly(c, n, path, true);
 }
 
 topo::UbMeshParams ub_mesh(Ctx& c, const MapReader& m, const std::string& path) {

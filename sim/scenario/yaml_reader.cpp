@@ -250,7 +250,8 @@ std::optional<double> as_quantity(const Source& src, const YAML::Node& node, con
     }
     const double v = std::get<double>(r);
     if (v < 0.0 || (v == 0.0 && !allow_zero)) {
-        src.error(node, path, "must be positive, got '" + node.Scalar() + "'");
+        src.error(node, path, std::string(allow_zero ? "must not be negative" : "must be positive") + ", got '" +
+                                  node.Scalar() + "'");
         return std::nullopt;
     }
     return v;

@@ -1,6 +1,7 @@
 #include "topo/structure.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <deque>
 #include <type_traits>
@@ -400,10 +401,18 @@ std::int64_t ClosShape::leaf_members_below(std::int64_t l, std::int64_t a) const
     return std::clamp<std::int64_t>(a - start, 0, std::max<std::int64_t>(0, len));
 }
 
+namespace {
+// Products of absurd radixes saturate instead of overflowing (found by the scenario fuzzer).
+std::int64_t saturating_mul(std::int64_t a, std::int64_t b) {
+    std::int64_t r = 0;
+    return __builtin_mul_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::max() : r;
+}
+}  // namespace
+
 std::int64_t ClosShape::capacity() const {
     if (tiers == 1) return per_leaf;
-    if (tiers == 2) return rails > 1 ? d2 / rails * per_leaf * rails : d2 * per_leaf;
-    return k3 * d2 * per_leaf;
+    if (tiers == 2) return rails > 1 ? saturating_mul(saturating_mul(d2 / rails, per_leaf), rails) : saturating_mul(d2, per_leaf);
+    return saturating_mul(saturating_mul(k3, d2), per_leaf);
 }
 
 ClosShape clos_shape(const ClosNetwork& n, std::int64_t group) {

@@ -18,6 +18,9 @@ using Problems = std::vector<Problem>;
 /// instead of an overflow.
 constexpr std::int64_t too_large = std::int64_t{1} << 50;
 
+/// The most ports a switch may have (today's largest have a few hundred).
+constexpr std::int64_t max_radix = 65536;
+
 std::int64_t mul(std::int64_t a, std::int64_t b) {
     if (a <= 0 || b <= 0) return a * b;
     if (a > too_large / b) return too_large;
@@ -104,6 +107,11 @@ void check_clos(Problems& out, const Context& c, const ClosNetwork& n) {
         if (t.name.empty()) out.push_back({tp + ".name", "must not be empty"});
         if (t.radix < 2) {
             out.push_back({tp + ".radix", "must be at least 2 (got " + num(t.radix) + ")"});
+            ports_ok = false;
+        } else if (t.radix > max_radix) {
+            // Keeps every port product of the Clos shape inside int64 (found by the scenario fuzzer).
+            out.push_back({tp + ".radix", "must be at most " + num(max_radix) + " (got " + num(t.radix) +
+                                              "): no switch has more ports"});
             ports_ok = false;
         }
         if (!(t.oversubscription >= 1.0) || !std::isfinite(t.oversubscription)) {
