@@ -2,7 +2,14 @@
 // (docs/models/aggregates.md has the same table with the errors). Each check cites its source.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "aggregate/aggregates.hpp"
+#include "output/csv.hpp"
 #include "test_support.hpp"
 
 using namespace clustersim;
@@ -128,4 +135,148 @@ TEST_CASE("aggregate: peak aggregates are linear in the chip count, also past 2^
     CHECK(big.chip_count == n);
     CHECK(big.hbm_capacity->si() == doctest::Approx(one.hbm_capacity->si() * 3e9));
     CHECK(big.scale_up_total_both_ways->si() == doctest::Approx(2 * 3e9 * 450e9));
+}
+
+// ---------------------------------------------------------------- network power and price
+
+namespace {
+
+// Test parts, not product figures.
+std::shared_ptr<const catalog::SwitchSpec> test_switch(const std::string& id, std::optional<double> watts,
+                                                      std::optional<double> usd) {
+    catalog::SwitchSpec s;
+    s.id = id;
+    if (watts) s.power.value = units::Watts(*watts);
+    if (usd) s.price.value = units::Usd(*usd);
+    return std::make_shared<const catalog::SwitchSpec>(std::move(s));
+}
+
+std::shared_ptr<const catalog::TransceiverSpec> test_module(std::optional<double> watts, std::optional<double> usd) {
+    catalog::TransceiverSpec t;
+    t.id = "module";
+    if (watts) t.power.value = units::Watts(*watts);
+    if (usd) t.price.value = units::Usd(*usd);
+    return std::make_shared<const catalog::TransceiverSpec>(std::move(t));
+}
+
+// A 2-tier Clos of 8 accelerators on 4-port switches, every link optical with a module at each end.
+catalog::TopologySpec small_clos() {
+    catalog::TopologySpec spec;
+    spec.builder = "fat_tree";
+    const auto link = topo::optical(units::BytesPerSecond(50e9));
+    topo::FatTreeParams p;
+    p.accelerators = 8;
+    p.network.tiers = {{"leaf", 4, 1.0, link}, {"spine", 4, 1.0, link}};
+    spec.params = p;
+    return spec;
+}
+
+catalog::Cluster cluster_on(const catalog::TopologySpec& spec) {
+    auto c = catalog::make_cluster(test::source_catalog().chips.at("nvidia_h100_sxm"), 8, {});
+    c.topology = std::make_shared<const catalog::TopologySpec>(spec);
+    return c;
+}
+
+std::optional<double> metric(const aggregate::Aggregates& a, std::string_view key) {
+    std::optional<double> out;
+    aggregate::for_each_metric(a, [&](const aggregate::MetricInfo& m, std::optional<double> v) {
+        if (m.key == key) out = v;
+    });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("aggregate: network power and price = switches x their part + transceivers x theirs (hand-worked)") {
+    auto spec = small_clos();
+    // The counts the arithmetic below uses: 8 / 2 = 4 leaves (2 ports down, 2 up), 4 x 2 / 4 = 2 spines,
+    // 8 + 8 = 16 optical links, 32 modules.
+    const auto m = topo::analyze(spec.params);
+    REQUIRE(m.switch_counts.size() == 2);
+    CHECK(m.switch_counts[0].count == 4);
+    CHECK(m.switch_counts[1].count == 2);
+    CHECK(m.transceivers == 32);
+    spec.parts.switches["leaf"] = test_switch("leaf_part", 100, 1000);
+    spec.parts.switches["spine"] = test_switch("spine_part", 200, 3000);
+    spec.parts.transceiver = test_module(5, 50);
+    const auto a = aggregate::compute_aggregates(cluster_on(spec));
+    // power = 4 x 100 W + 2 x 200 W + 32 x 5 W = 960 W; price = 4 x 1000 + 2 x 3000 + 32 x 50 = 11600 USD
+    CHECK(si(a.network_power) == 960.0);
+    CHECK(si(a.network_price) == 11600.0);
+    CHECK(si(a.network_power_per_chip) == 120.0);
+    CHECK(si(a.network_price_per_chip) == 1450.0);
+    CHECK(metric(a, "network_power") == 960.0);
+    CHECK(metric(a, "network_price_per_chip") == 1450.0);
+}
+
+TEST_CASE("aggregate: a network figure with any unknown part figure is unknown, an empty cell, never zero") {
+    auto spec = small_clos();
+    spec.parts.switches["leaf"] = test_switch("leaf_part", 100, 1000);
+    spec.parts.switches["spine"] = test_switch("spine_part", 200, std::nullopt);  // price unknown
+    spec.parts.transceiver = test_module(5, 50);
+    const auto priced = aggregate::compute_aggregates(cluster_on(spec));
+    CHECK(si(priced.network_power) == 960.0);
+    CHECK_FALSE(priced.network_price.has_value());
+    CHECK_FALSE(priced.network_price_per_chip.has_value());
+
+    spec.parts.transceiver = nullptr;  // no module named: power unknown too
+    const auto none = aggregate::compute_aggregates(cluster_on(spec));
+    CHECK_FALSE(none.network_power.has_value());
+    CHECK_FALSE(none.network_power_per_chip.has_value());
+
+    // In results.csv: the unknown cells are empty, the known ones numbers.
+    run::RunResult r;
+    r.scenario = "s";
+    r.cases.push_back({"s", "priced", "", std::nullopt, "", "nvidia_h100_sxm", "fat_tree", priced});
+    r.cases.push_back({"s", "none", "", std::nullopt, "", "nvidia_h100_sxm", "fat_tree", none});
+    const std::string csv = output::results_csv({r});
+    const auto cols = output::results_columns();
+    const auto column = [&](std::string_view name) {
+        return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin());
+    };
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream lines(csv);
+    for (std::string line; std::getline(lines, line);) {
+        std::vector<std::string> cells;
+        std::string cell;
+        std::istringstream fields(line);
+        while (std::getline(fields, cell, ',')) cells.push_back(cell);
+        if (!line.empty() && line.back() == ',') cells.emplace_back();
+        rows.push_back(cells);
+    }
+    REQUIRE(rows.size() == 3);
+    REQUIRE(rows[1].size() == cols.size());
+    CHECK(rows[1][column("network_power_w")] == "960");
+    CHECK(rows[1][column("network_price_usd")].empty());
+    CHECK(rows[1][column("network_power_per_chip_w")] == "120");
+    CHECK(rows[2][column("network_power_w")].empty());
+    CHECK(rows[2][column("network_price_per_chip_usd")].empty());
+
+    // A system without named parts has switches and modules but no network power or price.
+    const auto& cat = test::source_catalog();
+    const auto& sys = cat.systems.at("atlas_950_superpod");
+    const auto huawei = aggregate::compute_aggregates(catalog::make_cluster(sys, cat.chips.at(sys.chip_id), std::nullopt, {}));
+    REQUIRE(huawei.switches.has_value());
+    CHECK(*huawei.switches > 0);
+    CHECK_FALSE(huawei.network_power.has_value());  // the UB high-radix switch's power is not public
+    CHECK_FALSE(huawei.network_price.has_value());
+}
+
+TEST_CASE("aggregate: a preset's parts become cost inputs; an unpublished part keeps the total unknown") {
+    // gb200_nvl72: Quantum-2 switches at 747 W and 400G modules at 9 W (NVIDIA datasheets), but the
+    // NVSwitch chips' power and every price are not public.
+    const auto& spec = *test::source_catalog().systems.at("gb200_nvl72").topology;
+    const auto in = aggregate::cost_inputs(spec.parts);
+    REQUIRE(in.switches.at("ib_leaf").power.has_value());
+    CHECK(in.switches.at("ib_leaf").power->si() == 747.0);
+    CHECK(in.switches.at("ib_spine").power->si() == 747.0);
+    CHECK_FALSE(in.switches.at("nvswitch").power.has_value());
+    CHECK(in.transceiver_power->si() == 9.0);
+    CHECK_FALSE(in.transceiver_price.has_value());
+    const auto cost = topo::network_cost(topo::analyze(spec.params), in);
+    CHECK_FALSE(cost.power.has_value());
+    CHECK(cost.missing == std::vector<std::string>{"switch 'nvswitch' power", "switch 'nvswitch' price",
+                                                   "switch 'ib_leaf' price", "switch 'ib_spine' price",
+                                                   "transceiver price"});
+    CHECK_FALSE(system_aggregates("gb200_nvl72").network_power.has_value());
 }

@@ -68,7 +68,7 @@ TEST_CASE("app: run writes results.csv and run.json and prints the summary") {
     CHECK(count_lines(csv) == 8);  // header + 7 cases
     CHECK(csv.substr(0, csv.find('\n')).find("scenario,case,baseline,system,chip,topology,chips_count") == 0);
     const std::string json = output::read_file(dir / "run.json");
-    CHECK(json.find("\"results_schema_version\": 2") != std::string::npos);
+    CHECK(json.find("\"results_schema_version\": 3") != std::string::npos);
     CHECK(json.find(output::sha256_hex(output::read_file(flagship()))) != std::string::npos);
     CHECK(json.find("chips/nvidia_h100_sxm.yaml") != std::string::npos);
 }
@@ -209,4 +209,20 @@ TEST_CASE("app: topologies are listed, shown, measured and exported; large graph
     CHECK(refused.err.find("--graph") != std::string::npos);
     CHECK_FALSE(fs::exists(dir / "x.dot"));
     CHECK(cli({"show", "topology", "atlas_950_superpdo"}).code == 2);
+}
+
+TEST_CASE("app: show topology breaks network power and price down by part and says what keeps them unknown") {
+    const auto show = cli({"show", "topology", "gb200_nvl72"});
+    REQUIRE_MESSAGE(show.code == 0, show.err);
+    // 3 + 32 Quantum-2 switches at 747 W (typical, passive cables) and 336 modules at 9 W.
+    CHECK(show.out.find("infiniband  ib_leaf                   3  nvidia_qm9700              747 W  2.241 kW") !=
+          std::string::npos);
+    CHECK(show.out.find("optical transceivers    336  nvidia_mms4x00_ns400         9 W  3.024 kW") != std::string::npos);
+    CHECK(show.out.find("unknown because of:\n  nvidia_nvswitch_gen4: power unknown\n") != std::string::npos);
+    CHECK(show.out.find("CW-HW: NVIDIA datasheet figures") != std::string::npos);  // the source of the 747 W
+    const auto cm = cli({"show", "topology", "cloudmatrix_384"});
+    CHECK(cm.out.find("switch tier 'rdma_leaf': no part named") != std::string::npos);
+    const auto sys = cli({"show", "system", "gb200_nvl72"});
+    CHECK(sys.out.find("network power: switches and optical transceivers         unknown") != std::string::npos);
+    CHECK(sys.out.find("'clustersim show topology gb200_nvl72'") != std::string::npos);
 }

@@ -99,4 +99,22 @@ TEST_CASE("check all files: the catalog loads and every figure cites a source") 
             check_provenance(id, "chip_overrides." + name, raw.provenance, sys.sources);
         }
     }
+
+    // Network parts (models/network/): every known figure cited; unknown ones are null, never 0.
+    REQUIRE(!catalog.switches.empty());
+    REQUIRE(!catalog.transceivers.empty());
+    auto check_part = [](const auto& id, const auto& part, auto&& for_each) {
+        INFO("network part ", id);
+        CHECK(!part.sources.empty());
+        for_each(part, [&](const cat::FigureInfo& info, const auto& figure) {
+            if (!figure.known()) return;
+            check_provenance(id, std::string(info.name), figure.provenance, part.sources);
+        });
+    };
+    for (const auto& [id, part] : catalog.switches) {
+        check_part(id, part, [](const auto& p, auto&& f) { cat::for_each_figure_of_switch(p, f); });
+    }
+    for (const auto& [id, part] : catalog.transceivers) {
+        check_part(id, part, [](const auto& p, auto&& f) { cat::for_each_figure_of_transceiver(p, f); });
+    }
 }

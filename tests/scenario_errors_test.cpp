@@ -4,10 +4,12 @@
 // and corrupted catalogs are written to a temporary directory.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -15,6 +17,8 @@
 #include <vector>
 
 #include "app/cli.hpp"
+#include "catalog/catalog.hpp"
+#include "scenario/catalog_loader.hpp"
 
 namespace {
 
@@ -805,4 +809,157 @@ TEST_CASE("scenario: a value too large for a double") {
     INFO(r.err);
     CHECK(r.code == 3);
     CHECK(r.err.find("cases[0].overrides.tdp: number out of range in '1e400 W'") != std::string::npos);
+}
+
+// ---------------------------------------------------------------- network parts (models/network/)
+
+namespace {
+
+// Line and column (1-based) where `needle` starts in `text` (the first occurrence).
+std::pair<int, int> position_of(const std::string& text, std::string_view needle) {
+    const auto at = text.find(needle);
+    REQUIRE(at != std::string::npos);
+    const auto line_start = text.rfind('\n', at);
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+    const int column = static_cast<int>(at - (line_start == std::string::npos ? 0 : line_start + 1)) + 1;
+    return {line, column};
+}
+
+struct EditedCatalog {
+    Result result;
+    std::string file;  ///< the edited file, as diagnostics name it
+    std::string text;  ///< its new content
+};
+
+// Copies models/ to a temporary directory, replaces `from` by `to` in models/`relative`, and checks
+// a small valid scenario against that catalog.
+EditedCatalog check_with_edit(const std::string& relative, std::string_view from, std::string_view to) {
+    TempDir tmp;
+    const fs::path models = tmp.path() / "models";
+    fs::copy(models_dir, models, fs::copy_options::recursive);
+    const fs::path file = models / relative;
+    std::ifstream in(file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto at = text.find(from);
+    REQUIRE_MESSAGE(at != std::string::npos, from);
+    text.replace(at, from.size(), to);
+    write_file(file, text);
+    const fs::path scenario = tmp.path() / "ok.yaml";
+    write_file(scenario, ok_scenario);
+    return EditedCatalog{check({scenario.string()}, models.string()), file.string(), text};
+}
+
+// One edit, one diagnostic at the first occurrence of `at` in the edited file.
+// `offset` moves the expected column that many characters past the start of `at`.
+void expect_edit_error(const std::string& relative, std::string_view from, std::string_view to, std::string_view at,
+                       const std::string& key_path, std::string_view fragment, int offset = 0) {
+    const auto c = check_with_edit(relative, from, to);
+    auto [line, column] = position_of(c.text, at);
+    column += offset;
+    INFO("edit of ", relative, ": '", from, "' -> '", to, "'\nstderr:\n", c.result.err);
+    CHECK(c.result.code == 3);
+    CHECK(has_diagnostic(c.result, c.file, line, column, key_path, fragment));
+    CHECK(last_line(c.result.err) == "1 error");
+}
+
+}  // namespace
+
+TEST_CASE("scenario: network parts load with their figures, sources and the systems' parts") {
+    const auto cat = clustersim::scenario::load_catalog(models_dir);
+    REQUIRE(cat.switches.count("nvidia_qm9700") == 1);
+    const auto& qm = cat.switches.at("nvidia_qm9700");
+    CHECK(*qm.ports.value == 64);
+    CHECK(qm.port_bandwidth.value->si() == 50e9);  // 400 Gb/s
+    CHECK(qm.power.value->si() == 747.0);
+    CHECK(qm.power.provenance.confidence == clustersim::catalog::Confidence::official);
+    CHECK(qm.power.provenance.source_id == "CW-HW");
+    CHECK_FALSE(qm.price.known());
+    const auto& lpo = cat.transceivers.at("lpo_800g_osfp");
+    CHECK(lpo.price.value->si() == 800.0);
+    CHECK(lpo.price.provenance.confidence == clustersim::catalog::Confidence::estimate);
+    CHECK(*cat.transceivers.at("nvidia_mms4x00_ns400").medium.value == "single-mode fiber");
+    CHECK_FALSE(cat.switches.at("huawei_ub_hrs").power.known());
+    // gb200_nvl72's topology names its parts; a tier it leaves out has none.
+    const auto& parts = cat.systems.at("gb200_nvl72").topology->parts;
+    CHECK(parts.switches.at("ib_leaf")->id == "nvidia_qm9700");
+    CHECK(parts.transceiver->id == "nvidia_mms4x00_ns400");
+    CHECK(cat.systems.at("cloudmatrix_384").topology->parts.switches.count("rdma_leaf") == 0);
+}
+
+TEST_CASE("scenario: a topology part that is not in the catalog, with a suggestion") {
+    expect_edit_error("systems/gb200_nvl72.yaml", "ib_leaf: nvidia_qm9700", "ib_leaf: nvidia_qm9070", "nvidia_qm9070",
+                      "topology.parts.ib_leaf",
+                      "unknown switch 'nvidia_qm9070' (did you mean 'nvidia_qm9700'?); valid switch ids: ");
+}
+
+TEST_CASE("scenario: a transceiver named for a switch tier") {
+    expect_edit_error("systems/gb200_nvl72.yaml", "ib_spine: nvidia_qm9700", "ib_spine: nvidia_mms4x00_ns400",
+                      "nvidia_mms4x00_ns400\n    transceiver", "topology.parts.ib_spine",
+                      "'nvidia_mms4x00_ns400' is a transceiver, not a switch; valid switch ids: ");
+}
+
+TEST_CASE("scenario: a switch named as the transceiver") {
+    expect_edit_error("systems/gb200_nvl72.yaml", "transceiver: nvidia_mms4x00_ns400", "transceiver: nvidia_qm9700",
+                      "transceiver: nvidia_qm9700", "topology.parts.transceiver",
+                      "'nvidia_qm9700' is a switch, not a transceiver; valid transceiver ids: ", 13);
+}
+
+TEST_CASE("scenario: a parts key that is not a switch tier of the topology") {
+    expect_edit_error("systems/gb200_nvl72.yaml", "ib_leaf: nvidia_qm9700", "ib_lef: nvidia_qm9700", "ib_lef",
+                      "topology.parts",
+                      "unknown key 'ib_lef' (did you mean 'ib_leaf'?); valid keys: nvswitch, ib_leaf, ib_spine, transceiver");
+}
+
+TEST_CASE("scenario: a network part figure without a source") {
+    expect_edit_error("network/nvidia_qm9700.yaml", "    confidence: official\n    source: CW-HW\n",
+                      "    confidence: official\n", "value: \"747 W\"", "figures.power",
+                      "missing key 'source' (a key of this file's 'sources')");
+}
+
+TEST_CASE("scenario: a network part with an unknown kind, figure or medium") {
+    expect_edit_error("network/nvidia_qm9700.yaml", "kind: switch", "kind: swich", "swich", "kind",
+                      "'swich' is not valid (did you mean 'switch'?); valid: switch, transceiver");
+    expect_edit_error("network/nvidia_qm9700.yaml", "  price: null\n", "", "  ports:", "figures",
+                      "missing figure 'price' (write 'price: null' when it is not public)", 2);
+    expect_edit_error("network/nvidia_mms4x00_ns400.yaml", "value: single-mode fiber", "value: singlemode fiber",
+                      "singlemode fiber", "figures.medium.value",
+                      "'singlemode fiber' is not valid (did you mean 'single-mode fiber'?); valid: single-mode fiber, "
+                      "multi-mode fiber");
+    expect_edit_error("network/lpo_800g_osfp.yaml", "value: \"800 USD\"", "value: \"$800\"", "\"$800\"",
+                      "figures.price.value", "'$800': write money as a number and 'USD', e.g. '25000 USD'");
+    expect_edit_error("network/lpo_800g_osfp.yaml", "value: \"800 USD\"", "value: \"800 W\"", "\"800 W\"",
+                      "figures.price.value", "'800 W' is a power, but an amount of money is needed, written like '25000 USD'");
+}
+
+TEST_CASE("scenario: a case topology may name parts; an unknown one is located in the scenario") {
+    TempDir tmp;
+    const fs::path file = tmp.path() / "parts.yaml";
+    const std::string text = R"(format: 1
+scenario: parts
+cases:
+  - name: a
+    chip: nvidia_h100_sxm
+    count: 8
+    topology:
+      builder: single_switch
+      accelerators: 8
+      radix: 8
+      link: {bandwidth: "400 Gb/s", medium: optical}
+      parts:
+        switch: nvidia_qm9700
+        transceiver: nvidia_mms4x00_ns400
+)";
+    write_file(file, text);
+    const Result ok = check({file.string()});
+    INFO(ok.err);
+    CHECK(ok.code == 0);
+    std::string bad_text = text;
+    bad_text.replace(bad_text.find("switch: nvidia_qm9700"), 21, "switch: nvidia_sn5060");
+    write_file(file, bad_text);
+    const Result bad = check({file.string()});
+    const auto [line, column] = position_of(bad_text, "nvidia_sn5060");
+    INFO(bad.err);
+    CHECK(bad.code == 3);
+    CHECK(has_diagnostic(bad, file.string(), line, column, "cases[0].topology.parts.switch",
+                         "unknown switch 'nvidia_sn5060' (did you mean 'nvidia_sn5600'?)"));
 }

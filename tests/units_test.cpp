@@ -1,6 +1,9 @@
 // The one unit parser (docs/units.md): prefixes, bits vs bytes, dimensions, and its error messages.
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 #include "units/format.hpp"
 #include "units/parse.hpp"
 
@@ -114,7 +117,7 @@ TEST_CASE("units: formatting picks a prefix; round_trip reads back exactly") {
 
 TEST_CASE("units: every accepted symbol parses to its own dimension") {
     for (auto d : {Dimension::time, Dimension::data, Dimension::data_rate, Dimension::compute, Dimension::compute_rate,
-                   Dimension::power, Dimension::energy, Dimension::frequency}) {
+                   Dimension::power, Dimension::energy, Dimension::frequency, Dimension::money}) {
         for (const auto& sym : unit_symbols(d)) {
             auto r = parse_quantity("1 " + sym);
             REQUIRE(std::holds_alternative<ParsedQuantity>(r));
@@ -128,4 +131,37 @@ TEST_CASE("units: thousands separators and decimal commas get their own hint") {
           "'1,000 GB/s': write numbers without thousands separators (1000, not 1,000)");
     CHECK(error_of("1,5 W", Dimension::power) == "'1,5 W': use '.' as the decimal point (1.5, not 1,5)");
     CHECK(error_of("1 kWh", Dimension::power).find("is an energy, but a power is needed") != std::string::npos);
+}
+
+TEST_CASE("units: money is US dollars, written '25000 USD', without a prefix or a currency sign") {
+    CHECK(si_of("25000 USD", Dimension::money) == 25000.0);
+    CHECK(si_of("3.1e6 USD", Dimension::money) == 3.1e6);
+    CHECK(si_of("799.5USD", Dimension::money) == 799.5);
+    CHECK(unit_symbols(Dimension::money) == std::vector<std::string>{"USD"});
+    const auto typed = parse_as<Usd>("1250 USD");
+    REQUIRE(std::holds_alternative<Usd>(typed));
+    CHECK(std::get<Usd>(typed).si() == 1250.0);
+    CHECK(error_of("$25000", Dimension::money) ==
+          "'$25000': write money as a number and 'USD', e.g. '25000 USD' (no currency sign)");
+    for (const auto* text : {"25 kUSD", "25 k USD", "25000 $", "3 MUSD"}) {
+        INFO(text);
+        CHECK(error_of(text, Dimension::money).find("write money as a number and 'USD', without a prefix or a currency sign") !=
+              std::string::npos);
+    }
+    CHECK(error_of("25000 usd", Dimension::money).find("did you mean 'USD' (amount of money)?") != std::string::npos);
+    CHECK(error_of("25000", Dimension::money) ==
+          "missing unit in '25000': every dimensioned value carries its unit; an amount of money is written like '25000 USD', "
+          "'3.1e6 USD'");
+    CHECK(error_of("25000 USD", Dimension::power) ==
+          "'25000 USD' is an amount of money, but a power is needed, written like '700 W', '559 kW', '150 MW'");
+    CHECK(error_of("700 W", Dimension::money) ==
+          "'700 W' is a power, but an amount of money is needed, written like '25000 USD', '3.1e6 USD'");
+}
+
+TEST_CASE("units: money prints as whole dollars, then in millions and billions") {
+    CHECK(format_si(25000, Dimension::money) == "25000 USD");
+    CHECK(format_si(1234.4, Dimension::money) == "1234 USD");
+    CHECK(format_si(4.25, Dimension::money) == "4.25 USD");
+    CHECK(format_si(3.1e6, Dimension::money) == "3.1 million USD");
+    CHECK(format_si(2.0736e9, Dimension::money) == "2.074 billion USD");
 }

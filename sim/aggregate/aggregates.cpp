@@ -11,7 +11,27 @@ std::optional<Q> times(const catalog::Figure<Q>& f, double n) {
 
 }  // namespace
 
-Aggregates compute_aggregates(const catalog::Cluster& cluster, const topo::Metrics* network) {
+topo::CostInputs cost_inputs(const catalog::TopologyParts& parts) {
+    topo::CostInputs in;
+    for (const auto& [tier, part] : parts.switches) {
+        topo::SwitchFigures f;
+        f.power = part->power.value;
+        if (part->price.known()) f.price = part->price.value->si();
+        in.switches.emplace(tier, f);
+    }
+    if (parts.transceiver) {
+        in.transceiver_power = parts.transceiver->power.value;
+        if (parts.transceiver->price.known()) in.transceiver_price = parts.transceiver->price.value->si();
+    }
+    return in;
+}
+
+topo::NetworkCost network_cost_of(const catalog::TopologySpec& topology, const topo::Metrics& network) {
+    return topo::network_cost(network, cost_inputs(topology.parts));
+}
+
+Aggregates compute_aggregates(const catalog::Cluster& cluster, const topo::Metrics* network,
+                              const topo::NetworkCost* cost_given) {
     const auto& chip = *cluster.chip;
     const double n = static_cast<double>(cluster.chip_count);
     Aggregates a;
@@ -48,6 +68,15 @@ Aggregates compute_aggregates(const catalog::Cluster& cluster, const topo::Metri
     for (const auto& level : m.levels) (level.plane_kind == topo::PlaneKind::scale_up ? up : out) += level.injection;
     a.injection_scale_up = up;
     a.injection_scale_out = out;
+    const topo::NetworkCost own_cost = cost_given ? topo::NetworkCost{} : network_cost_of(*cluster.topology, m);
+    const topo::NetworkCost& cost = cost_given ? *cost_given : own_cost;
+    a.network_power = cost.power;
+    if (cost.price) a.network_price = units::Usd(*cost.price);
+    if (cluster.chip_count > 0) {
+        const double chips = static_cast<double>(cluster.chip_count);
+        if (a.network_power) a.network_power_per_chip = *a.network_power / chips;
+        if (a.network_price) a.network_price_per_chip = *a.network_price / chips;
+    }
     return a;
 }
 

@@ -41,6 +41,13 @@ struct Aggregates {
     std::optional<double> average_hops;
     std::optional<units::BytesPerSecond> injection_scale_up;   ///< per chip, one direction, all scale-up levels
     std::optional<units::BytesPerSecond> injection_scale_out;  ///< per chip, one direction, all scale-out levels
+    // Network power and price: switch count x the tier's switch part + optical transceivers x the
+    // transceiver part (topo::network_cost with the topology's `parts`); unknown when any figure it
+    // needs is unknown, never zero.
+    std::optional<units::Watts> network_power;
+    std::optional<units::Usd> network_price;
+    std::optional<units::Watts> network_power_per_chip;  ///< network_power / chips
+    std::optional<units::Usd> network_price_per_chip;    ///< network_price / chips
 
     [[nodiscard]] std::optional<units::FlopsPerSecond> peak(catalog::Precision p) const {
         return peak_dense[static_cast<std::size_t>(p)];
@@ -48,13 +55,22 @@ struct Aggregates {
 };
 
 /// Peak aggregates; the network figures come from `network` (topo::analyze of the cluster's
-/// topology), computed here when not given.
-Aggregates compute_aggregates(const catalog::Cluster& cluster, const topo::Metrics* network = nullptr);
+/// topology) and its power and price from `cost` (network_cost_of the topology), each computed here
+/// when not given (the runner computes both once per distinct topology).
+Aggregates compute_aggregates(const catalog::Cluster& cluster, const topo::Metrics* network = nullptr,
+                              const topo::NetworkCost* cost = nullptr);
+
+/// A topology's network power and price: topo::network_cost with the topology's parts.
+topo::NetworkCost network_cost_of(const catalog::TopologySpec& topology, const topo::Metrics& network);
+
+/// The per-part figures topo::network_cost takes, from a topology's parts: each named switch
+/// tier's power and price, the transceiver's power and price. Unknown figures stay unknown.
+topo::CostInputs cost_inputs(const catalog::TopologyParts& parts);
 
 /// One output metric: its CSV column is `key + "_" + unit_suffix`, its ratio column `key + "_vs_baseline"`.
 struct MetricInfo {
     std::string_view key;
-    std::string_view unit_suffix;  ///< "flop_per_s", "bytes", "bytes_per_s", "w", "count"
+    std::string_view unit_suffix;  ///< "flop_per_s", "bytes", "bytes_per_s", "w", "usd", "count"
     units::Dimension dimension;    ///< for human display; counts use Dimension::compute with is_count
     bool is_count;
     std::string_view description;
@@ -133,6 +149,14 @@ void for_each_metric(const Aggregates& a, F&& f) {
     f(MetricInfo{"injection_scale_out_per_chip_one_way", "bytes_per_s", Dimension::data_rate, false,
                  "scale-out injection per chip, one direction"},
       si(a.injection_scale_out));
+    f(MetricInfo{"network_power", "w", Dimension::power, false, "network power: switches and optical transceivers"},
+      si(a.network_power));
+    f(MetricInfo{"network_price", "usd", Dimension::money, false, "network price: switches and optical transceivers"},
+      si(a.network_price));
+    f(MetricInfo{"network_power_per_chip", "w", Dimension::power, false, "network power per chip"},
+      si(a.network_power_per_chip));
+    f(MetricInfo{"network_price_per_chip", "usd", Dimension::money, false, "network price per chip"},
+      si(a.network_price_per_chip));
 }
 
 }  // namespace clustersim::aggregate

@@ -131,6 +131,113 @@ std::string derived_block(const catalog::ChipSpec& c) {
     return out;
 }
 
+// One part figure: "1.1 kW (official, QM-UM)", or "unknown" with the reason the file gives.
+template <class Q>
+std::string part_figure_text(const catalog::Figure<Q>& f, units::Dimension d) {
+    if (!f.known()) return "unknown";
+    return units::format_si(f.value->si(), d) + " (" + std::string(catalog::to_string(f.provenance.confidence)) + ", " +
+           f.provenance.source_id + ")";
+}
+
+template <class Part>
+std::string part_lines(const Part& part) {
+    std::string out = fmt::format("  {} ({}, {})\n", part.id, part.name, part.vendor);
+    auto figure = [&out](std::string_view label, const auto& f, units::Dimension d) {
+        out += fmt::format("    {:<6} {}\n", label, part_figure_text(f, d));
+        if (!f.provenance.note.empty()) out += fmt::format("    {:<6}   note: {}\n", "", f.provenance.note);
+    };
+    figure("power", part.power, units::Dimension::power);
+    figure("price", part.price, units::Dimension::money);
+    std::vector<std::string> cited;
+    for (const auto& id : {part.power.provenance.source_id, part.price.provenance.source_id}) {
+        const auto it = part.sources.find(id);
+        if (id.empty() || it == part.sources.end() || std::find(cited.begin(), cited.end(), id) != cited.end()) continue;
+        cited.push_back(id);
+        out += fmt::format("    {}: {}\n", it->first, it->second);
+    }
+    return out;
+}
+
+// Network power and price, tier by tier: count x the part's figure (topo::network_cost), and what
+// keeps a total unknown.
+std::string network_cost_block(const topo::Metrics& m, const catalog::TopologyParts& parts) {
+    const auto cost = topo::network_cost(m, aggregate::cost_inputs(parts));
+    auto watts = [](std::optional<double> w) { return w ? units::format_si(*w, units::Dimension::power) : std::string("unknown"); };
+    auto usd = [](std::optional<double> p) { return p ? units::format_si(*p, units::Dimension::money) : std::string("unknown"); };
+    auto times = [](std::int64_t n, const auto& f) {
+        return f.known() ? std::optional<double>(static_cast<double>(n) * f.value->si()) : std::nullopt;
+    };
+    output::Table t;
+    t.header = {"level", "switch tier", "count", "part", "power each", "power", "price each", "price"};
+    t.right_aligned = {false, false, true, false, true, true, true, true};
+    for (const auto& s : m.switch_counts) {
+        const auto it = parts.switches.find(s.name);
+        if (it == parts.switches.end()) {
+            t.rows.push_back({s.level, s.name, std::to_string(s.count), "(none named)", "unknown", "unknown", "unknown",
+                              "unknown"});
+            continue;
+        }
+        const auto& p = *it->second;
+        t.rows.push_back({s.level, s.name, std::to_string(s.count), p.id,
+                          watts(p.power.known() ? std::optional<double>(p.power.value->si()) : std::nullopt),
+                          watts(times(s.count, p.power)),
+                          usd(p.price.known() ? std::optional<double>(p.price.value->si()) : std::nullopt),
+                          usd(times(s.count, p.price))});
+    }
+    if (m.transceivers > 0 || parts.transceiver) {
+        const auto* p = parts.transceiver.get();
+        t.rows.push_back(
+            {"", "optical transceivers", std::to_string(m.transceivers), p ? p->id : "(none named)",
+             p ? watts(p->power.known() ? std::optional<double>(p->power.value->si()) : std::nullopt) : "unknown",
+             p ? watts(times(m.transceivers, p->power)) : "unknown",
+             p ? usd(p->price.known() ? std::optional<double>(p->price.value->si()) : std::nullopt) : "unknown",
+             p ? usd(times(m.transceivers, p->price)) : "unknown"});
+    }
+    const auto per_chip = [&](std::optional<double> v) {
+        return v && m.accelerators > 0 ? std::optional<double>(*v / static_cast<double>(m.accelerators)) : std::nullopt;
+    };
+    const auto power = cost.power ? std::optional<double>(cost.power->si()) : std::nullopt;
+    t.rows.push_back({"total", "", "", "", "", watts(power), "", usd(cost.price)});
+    t.rows.push_back({"per chip", "", "", "", "", watts(per_chip(power)), "", usd(per_chip(cost.price))});
+    std::string out = "network power and price (switches and optical transceivers; parts named in the system file's "
+                      "'topology.parts'):\n" + t.render();
+    // What keeps a total unknown, by part (topo::network_cost says it by tier).
+    std::vector<std::string> missing;
+    auto add = [&missing](std::string what) {
+        if (std::find(missing.begin(), missing.end(), what) == missing.end()) missing.push_back(std::move(what));
+    };
+    for (const auto& s : m.switch_counts) {
+        if (s.count == 0) continue;
+        const auto it = parts.switches.find(s.name);
+        if (it == parts.switches.end()) {
+            add("switch tier '" + s.name + "': no part named");
+            continue;
+        }
+        if (!it->second->power.known()) add(it->second->id + ": power unknown");
+        if (!it->second->price.known()) add(it->second->id + ": price unknown");
+    }
+    if (m.transceivers > 0 && !parts.transceiver) add("optical transceivers: no part named");
+    if (m.transceivers > 0 && parts.transceiver) {
+        if (!parts.transceiver->power.known()) add(parts.transceiver->id + ": power unknown");
+        if (!parts.transceiver->price.known()) add(parts.transceiver->id + ": price unknown");
+    }
+    if (!missing.empty()) {
+        out += "unknown because of:\n";
+        for (const auto& w : missing) out += "  " + w + "\n";
+    }
+    if (!parts.empty()) {
+        out += "parts (power and price per part, with their sources):\n";
+        std::vector<std::string> seen;
+        for (const auto& [tier, p] : parts.switches) {
+            if (std::find(seen.begin(), seen.end(), p->id) != seen.end()) continue;
+            seen.push_back(p->id);
+            out += part_lines(*p);
+        }
+        if (parts.transceiver) out += part_lines(*parts.transceiver);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string list_chips(const catalog::Catalog& cat) {
@@ -207,6 +314,7 @@ std::string show_topology(const std::string& name, const catalog::TopologySpec& 
                               std::to_string(l.count), std::to_string(l.transceivers)});
     }
     out += levels.render() + "\n" + switches.render() + "\n" + links.render();
+    out += "\n" + network_cost_block(m, spec.parts);
     if (built != nullptr) {
         const auto g = topo::count_graph(*built);
         const bool same = g.accelerators == m.accelerators && g.switches == m.switches && g.links == m.links &&
@@ -252,6 +360,9 @@ std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& 
         const std::string text = output::format_metric(m, v);
         out += fmt::format("  {:<56} {}\n", m.description, text);
     });
+    if (s.topology) {
+        out += "network power and price by part, and what keeps them unknown: 'clustersim show topology " + s.id + "'\n";
+    }
     return out + sources_block(s.sources) + "chip sources: see 'clustersim show chip " + s.chip_id + "'\n";
 }
 

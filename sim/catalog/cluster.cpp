@@ -18,6 +18,18 @@ std::vector<std::string> Catalog::system_ids() const {
     return out;
 }
 
+std::vector<std::string> Catalog::switch_ids() const {
+    std::vector<std::string> out;
+    for (const auto& [id, part] : switches) out.push_back(id);
+    return out;
+}
+
+std::vector<std::string> Catalog::transceiver_ids() const {
+    std::vector<std::string> out;
+    for (const auto& [id, part] : transceivers) out.push_back(id);
+    return out;
+}
+
 namespace {
 
 template <class Q>

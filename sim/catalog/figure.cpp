@@ -19,8 +19,10 @@ units::Dimension dimension_of(FigureKind kind) {
         case FigureKind::data_rate: return units::Dimension::data_rate;
         case FigureKind::power: return units::Dimension::power;
         case FigureKind::time: return units::Dimension::time;
+        case FigureKind::price: return units::Dimension::money;
         case FigureKind::count:
-        case FigureKind::fraction: break;
+        case FigureKind::fraction:
+        case FigureKind::choice: break;
     }
     return units::Dimension::compute;
 }

@@ -57,9 +57,11 @@ enum class FigureKind {
     time,
     count,     ///< a positive integer, no unit
     fraction,  ///< a plain number in (0, 1], no unit
+    price,     ///< money in US dollars ("25000 USD")
+    choice,    ///< one of a fixed set of words (e.g. a transceiver's medium), no unit
 };
 
-/// The dimension of a figure's unit (counts and fractions have none and map to Dimension::compute).
+/// The dimension of a figure's unit (counts, fractions and choices have none and map to Dimension::compute).
 units::Dimension dimension_of(FigureKind kind);
 
 struct FigureInfo {

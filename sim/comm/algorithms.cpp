@@ -252,6 +252,9 @@ BuildResult dimension_wise(const AlgorithmContext& c) {
 
 BuildResult in_network(const AlgorithmContext& c) {
     const int top = c.shape.top_level;
+    if (c.shape.bottom_level != top)
+        return no("the groups do not all span the same levels (some lie inside one level-" +
+                  std::to_string(c.shape.bottom_level) + " instance, some need level " + std::to_string(top) + ")");
     const auto& lv = c.fabric.levels()[static_cast<std::size_t>(top)];
     const auto& cost = c.fabric.cost().level(static_cast<std::size_t>(top));
     if (lv.kind != LevelKind::clos || !cost.in_network)

@@ -161,6 +161,7 @@ StageLoads explicit_loads(const Fabric& f, const Placement& pl, const Pattern& p
                                     [](const LevelView& l) { return l.kind == LevelKind::full_mesh; });
     const bool want_path = meshes && o.mesh_routing != MeshRouting::shortest;
     std::vector<double> path_load;
+    if (want_path) path_load.assign(load.size(), 0.0);
     if (const auto* n = std::get_if<InNetworkFlows>(&pattern)) {
         in_network_explicit(f, pl, *n, load, s);
     } else {
@@ -169,7 +170,17 @@ StageLoads explicit_loads(const Fabric& f, const Placement& pl, const Pattern& p
             if (a.level != b.level) return a.level < b.level;
             return a.dst != b.dst ? a.dst < b.dst : a.src < b.src;
         });
-        if (want_path) path_load.assign(load.size(), 0.0);
+        // Work bound: one search per (level, destination) over an instance of that level.
+        double visits = 0;
+        for (std::size_t i = 0; i < flows.size(); ++i) {
+            if (i > 0 && flows[i].level == flows[i - 1].level && flows[i].dst == flows[i - 1].dst) continue;
+            const auto& lv = levels[static_cast<std::size_t>(flows[i].level)];
+            if (lv.kind == LevelKind::torus) continue;
+            visits += static_cast<double>(t.node_count()) / static_cast<double>(std::max<std::int64_t>(lv.instances, 1));
+        }
+        if (visits > static_cast<double>(o.max_explicit_visits))
+            throw CommError("explicit flows: about " + std::to_string(static_cast<std::uint64_t>(visits)) +
+                            " node visits of breadth-first search (use the folded mode for instances this large)");
         detail::GraphRouter router(f);
         for (const auto& fl : flows) {
             const auto lvl = static_cast<std::size_t>(fl.level);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "comm/error.hpp"
@@ -58,23 +57,58 @@ struct Member {
     std::int64_t acc = 0;
     std::int64_t group = 0;
     std::int64_t rank = 0;
-    std::int64_t line = 0;  ///< the rank with its line coordinate zeroed (bucket key)
+    std::int64_t line = 0;  ///< the rank with its line coordinate zeroed
+    std::int64_t bucket = 0;  ///< group x ranks + line: members of one line of one group share it
 };
 
 void raise(double& slot, double v) { slot = std::max(slot, v); }
+
+}  // namespace
+
+/// Per-accelerator, per-leaf and per-pod counts and their touched marks; all zero between uses.
+struct FoldedScratch::Buffers {
+    std::vector<Member> members;
+    std::vector<double> acc_out, acc_in, leaf_out, leaf_in, pod_out, pod_in;
+    std::vector<std::uint8_t> mark_acc, mark_leaf, mark_pod;
+    bool clean = true;  ///< false while a call runs: an exception leaves counts behind
+
+    void ensure(std::size_t accs, std::size_t leaves, std::size_t pods) {
+        if (!clean) {
+            for (auto* v : {&acc_out, &acc_in, &leaf_out, &leaf_in, &pod_out, &pod_in}) std::fill(v->begin(), v->end(), 0.0);
+            for (auto* v : {&mark_acc, &mark_leaf, &mark_pod}) std::fill(v->begin(), v->end(), std::uint8_t{0});
+        }
+        auto grow = [](auto& v, std::size_t n) {
+            if (v.size() < n) v.resize(n);
+        };
+        grow(acc_out, accs);
+        grow(acc_in, accs);
+        grow(mark_acc, accs);
+        grow(leaf_out, leaves);
+        grow(leaf_in, leaves);
+        grow(mark_leaf, leaves);
+        grow(pod_out, pods);
+        grow(pod_in, pods);
+        grow(mark_pod, pods);
+    }
+};
+
+FoldedScratch::FoldedScratch() : b_(std::make_unique<Buffers>()) {}
+FoldedScratch::~FoldedScratch() = default;
+FoldedScratch::FoldedScratch(FoldedScratch&&) noexcept = default;
+FoldedScratch& FoldedScratch::operator=(FoldedScratch&&) noexcept = default;
+
+namespace {
 
 // ---------------------------------------------------------------------------------- Clos
 
 class ClosAccumulator {
 public:
-    ClosAccumulator(const Fabric& f, int level, std::int64_t sub)
-        : lv_(f.levels()[static_cast<std::size_t>(level)]), c_(lv_.clos), sub_(sub) {
-        acc_out_.assign(static_cast<std::size_t>(f.accelerators()), 0.0);
-        acc_in_ = acc_out_;
-        leaf_out_.assign(static_cast<std::size_t>(c_.leaves), 0.0);
-        leaf_in_ = leaf_out_;
-        pod_out_.assign(static_cast<std::size_t>(std::max<std::int64_t>(c_.pods, 1)), 0.0);
-        pod_in_ = pod_out_;
+    ClosAccumulator(const Fabric& f, int level, std::int64_t sub, FoldedScratch::Buffers& b)
+        : lv_(f.levels()[static_cast<std::size_t>(level)]), c_(lv_.clos), sub_(sub), acc_out_(b.acc_out),
+          acc_in_(b.acc_in), leaf_out_(b.leaf_out), leaf_in_(b.leaf_in), pod_out_(b.pod_out), pod_in_(b.pod_in),
+          mark_acc_(b.mark_acc), mark_leaf_(b.mark_leaf), mark_pod_(b.mark_pod) {
+        b.ensure(static_cast<std::size_t>(f.accelerators()), static_cast<std::size_t>(c_.leaves),
+                 static_cast<std::size_t>(std::max<std::int64_t>(c_.pods, 1)));
     }
 
     void flow(std::int64_t x, std::int64_t y, double w) {
@@ -110,47 +144,52 @@ public:
     /// Every ordered pair of the bucket's members in different sub-instances, w each: counted from
     /// how many members share each leaf, pod and sub-instance (never pair by pair).
     void complete(const Member* b, std::size_t n, double w) {
-        cnt_sub_.clear();
-        cnt_leaf_.clear();
-        cnt_leaf_sub_.clear();
-        cnt_pod_.clear();
-        cnt_pod_sub_.clear();
-        const auto big = static_cast<std::int64_t>(acc_out_.size()) + 1;
+        // Counts by sorting small key vectors: member i's sub-instance, leaf and pod, and the
+        // (leaf, sub) and (pod, sub) pairs.
+        keys_.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
-            const std::int64_t x = b[i].acc, j = sub_of(x), l = c_.leaf_of[u(x)];
-            ++cnt_sub_[j];
-            ++cnt_leaf_[l];
-            ++cnt_leaf_sub_[l * big + j];
-            if (c_.tiers == 3) {
-                const std::int64_t q = c_.pod_of[u(l)];
-                ++cnt_pod_[q];
-                ++cnt_pod_sub_[q * big + j];
-            }
+            const std::int64_t x = b[i].acc, l = c_.leaf_of[u(x)];
+            keys_[i] = {sub_of(x), l, c_.tiers == 3 ? c_.pod_of[u(l)] : 0};
         }
+        auto sorted = [&](auto key) {
+            std::vector<std::pair<std::int64_t, std::int64_t>> v(n);
+            for (std::size_t i = 0; i < n; ++i) v[i] = key(keys_[i]);
+            std::sort(v.begin(), v.end());
+            return v;
+        };
+        auto count = [](const std::vector<std::pair<std::int64_t, std::int64_t>>& v, std::pair<std::int64_t, std::int64_t> k) {
+            const auto r = std::equal_range(v.begin(), v.end(), k);
+            return static_cast<std::int64_t>(r.second - r.first);
+        };
+        const auto by_sub = sorted([](const Key& k) { return std::pair{k.sub, std::int64_t{0}}; });
+        const auto by_leaf = sorted([](const Key& k) { return std::pair{k.leaf, std::int64_t{0}}; });
+        const auto by_leaf_sub = sorted([](const Key& k) { return std::pair{k.leaf, k.sub}; });
+        const auto by_pod = sorted([](const Key& k) { return std::pair{k.pod, std::int64_t{0}}; });
+        const auto by_pod_sub = sorted([](const Key& k) { return std::pair{k.pod, k.sub}; });
         const auto c = static_cast<std::int64_t>(n);
         bool any = false, off_leaf = false, off_pod = false;
         for (std::size_t i = 0; i < n; ++i) {
-            const std::int64_t x = b[i].acc, j = sub_of(x), l = c_.leaf_of[u(x)];
-            const std::int64_t partners = c - cnt_sub_[j];
+            const Key& k = keys_[i];
+            const std::int64_t x = b[i].acc;
+            const std::int64_t partners = c - count(by_sub, {k.sub, 0});
             if (partners == 0) continue;
             any = true;
             touch_acc(x);
             acc_out_[u(x)] += w * static_cast<double>(partners);
             acc_in_[u(x)] += w * static_cast<double>(partners);
-            const std::int64_t leaf_far = partners - (cnt_leaf_[l] - cnt_leaf_sub_[l * big + j]);
+            const std::int64_t leaf_far = partners - (count(by_leaf, {k.leaf, 0}) - count(by_leaf_sub, {k.leaf, k.sub}));
             if (leaf_far == 0) continue;
             off_leaf = true;
-            touch_leaf(l);
-            leaf_out_[u(l)] += w * static_cast<double>(leaf_far);
-            leaf_in_[u(l)] += w * static_cast<double>(leaf_far);
+            touch_leaf(k.leaf);
+            leaf_out_[u(k.leaf)] += w * static_cast<double>(leaf_far);
+            leaf_in_[u(k.leaf)] += w * static_cast<double>(leaf_far);
             if (c_.tiers < 3) continue;
-            const std::int64_t q = c_.pod_of[u(l)];
-            const std::int64_t pod_far = partners - (cnt_pod_[q] - cnt_pod_sub_[q * big + j]);
+            const std::int64_t pod_far = partners - (count(by_pod, {k.pod, 0}) - count(by_pod_sub, {k.pod, k.sub}));
             if (pod_far == 0) continue;
             off_pod = true;
-            touch_pod(q);
-            pod_out_[u(q)] += w * static_cast<double>(pod_far);
-            pod_in_[u(q)] += w * static_cast<double>(pod_far);
+            touch_pod(k.pod);
+            pod_out_[u(k.pod)] += w * static_cast<double>(pod_far);
+            pod_in_[u(k.pod)] += w * static_cast<double>(pod_far);
         }
         if (off_pod) raise_hops(6);
         else if (off_leaf) raise_hops(4);
@@ -232,21 +271,18 @@ private:
     [[nodiscard]] std::int64_t sub_of(std::int64_t x) const { return sub_ > 0 ? x / sub_ : x; }
     void raise_hops(std::int64_t h) { hops_ = std::max(hops_, h); }
     void touch_acc(std::int64_t x) {
-        if (mark_acc_.empty()) mark_acc_.assign(acc_out_.size(), 0);
         if (!mark_acc_[u(x)]) {
             mark_acc_[u(x)] = 1;
             touched_acc_.push_back(x);
         }
     }
     void touch_leaf(std::int64_t l) {
-        if (mark_leaf_.empty()) mark_leaf_.assign(leaf_out_.size(), 0);
         if (!mark_leaf_[u(l)]) {
             mark_leaf_[u(l)] = 1;
             touched_leaf_.push_back(l);
         }
     }
     void touch_pod(std::int64_t q) {
-        if (mark_pod_.empty()) mark_pod_.assign(pod_out_.size(), 0);
         if (!mark_pod_[u(q)]) {
             mark_pod_[u(q)] = 1;
             touched_pod_.push_back(q);
@@ -256,10 +292,13 @@ private:
     const LevelView& lv_;
     const ClosLevel& c_;
     std::int64_t sub_;
-    std::vector<double> acc_out_, acc_in_, leaf_out_, leaf_in_, pod_out_, pod_in_;
-    std::vector<std::uint8_t> mark_acc_, mark_leaf_, mark_pod_;
+    std::vector<double>&acc_out_, &acc_in_, &leaf_out_, &leaf_in_, &pod_out_, &pod_in_;
+    std::vector<std::uint8_t>&mark_acc_, &mark_leaf_, &mark_pod_;
     std::vector<std::int64_t> touched_acc_, touched_leaf_, touched_pod_;
-    std::unordered_map<std::int64_t, std::int64_t> cnt_sub_, cnt_leaf_, cnt_leaf_sub_, cnt_pod_, cnt_pod_sub_;
+    struct Key {
+        std::int64_t sub = 0, leaf = 0, pod = 0;
+    };
+    std::vector<Key> keys_;
     std::int64_t hops_ = 0;
 };
 
@@ -290,6 +329,7 @@ public:
     void begin(std::int64_t instance) { base_ = instance * lv_.group_size; }
 
     void flow(std::int64_t x, std::int64_t y, double w) {
+        used_ = true;
         const std::int64_t xl = x - base_, yl = y - base_;
         if (torus_) {
             torus_flow(xl, yl, w);
@@ -323,6 +363,8 @@ public:
     }
 
     void end_instance() {
+        if (!used_) return;  // no flow in this instance: nothing to read or clear
+        used_ = false;
         const std::size_t dims = g_.dims.size();
         const std::int64_t n = lv_.group_size;
         for (std::int64_t x = 0; x < n; ++x)
@@ -439,6 +481,7 @@ private:
     std::int64_t base_ = 0;
     std::vector<double> load_, short_max_, path_max_, out_, in_, fact_;
     std::int64_t hops_ = 0;
+    bool used_ = false;
 };
 
 // ------------------------------------------------------------------- any graph (dragonfly)
@@ -523,8 +566,15 @@ void members_of(const Placement& pl, std::int64_t instance, std::int64_t g, cons
     for (std::int64_t x = lo; x < hi; ++x) {
         const auto s = pl.slot(static_cast<NodeId>(x));
         if (!s) continue;
-        out.push_back({x, s->group, s->rank, lines ? line_key(*lines, s->rank) : 0});
+        const std::int64_t line = lines ? line_key(*lines, s->rank) : 0;
+        out.push_back({x, s->group, s->rank, line, s->group * pl.group_size() + line});
     }
+}
+
+/// Members of one line of one group together, each line's members in accelerator order.
+void sort_buckets(std::vector<Member>& m) {
+    std::sort(m.begin(), m.end(),
+              [](const Member& a, const Member& b) { return a.bucket != b.bucket ? a.bucket < b.bucket : a.acc < b.acc; });
 }
 
 const Lines* lines_of(const Pattern& p) {
@@ -536,6 +586,12 @@ const Lines* lines_of(const Pattern& p) {
 }  // namespace
 
 StageLoads folded_loads(const Fabric& f, const Placement& pl, const Pattern& pattern, const LoadOptions& o) {
+    FoldedScratch scratch;
+    return folded_loads(f, pl, pattern, o, scratch);
+}
+
+StageLoads folded_loads(const Fabric& f, const Placement& pl, const Pattern& pattern, const LoadOptions& o,
+                        FoldedScratch& scratch) {
     pl.validate(static_cast<std::uint64_t>(f.accelerators()));
     if (pattern_ranks(pattern) != pl.group_size())
         throw CommError("pattern over " + std::to_string(pattern_ranks(pattern)) + " ranks for groups of " +
@@ -547,8 +603,8 @@ StageLoads folded_loads(const Fabric& f, const Placement& pl, const Pattern& pat
     s.mesh_routing.assign(levels.size(), MeshRouting::shortest);
     s.in_network = std::holds_alternative<InNetworkFlows>(pattern);
     const Lines* lines = lines_of(pattern);
-    std::vector<Member> members;
-    std::vector<std::size_t> bucket_start;
+    auto& buffers = scratch.buffers();
+    auto& members = buffers.members;
 
     for (std::size_t li = 0; li < levels.size(); ++li) {
         const auto& lv = levels[li];
@@ -564,17 +620,12 @@ StageLoads folded_loads(const Fabric& f, const Placement& pl, const Pattern& pat
                 if constexpr (requires { acc.begin(inst); }) acc.begin(inst);
                 std::visit(
                     overloaded{
-                        [&](const CompleteFlows& c) {
-                            std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
-                                return a.group != b.group ? a.group < b.group
-                                                          : (a.line != b.line ? a.line < b.line : a.acc < b.acc);
-                            });
+                        [&](const CompleteFlows&) {
+                            sort_buckets(members);
                             std::size_t i = 0;
                             while (i < members.size()) {
                                 std::size_t j = i + 1;
-                                while (j < members.size() && members[j].group == members[i].group &&
-                                       members[j].line == members[i].line)
-                                    ++j;
+                                while (j < members.size() && members[j].bucket == members[i].bucket) ++j;
                                 // Members are in accelerator order: one sub-instance iff the ends share it.
                                 if (j - i >= 2 && !same_sub(members[i].acc, members[j - 1].acc)) {
                                     s.flows += j - i;
@@ -589,31 +640,26 @@ StageLoads folded_loads(const Fabric& f, const Placement& pl, const Pattern& pat
                                 }
                                 i = j;
                             }
-                            (void)c;
                         },
                         [&](const InNetworkFlows& n) {
-                            if constexpr (requires { acc.in_network(members.data(), std::size_t{}, 1.0, 1.0); }) {
-                                std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
-                                    return a.group != b.group ? a.group < b.group
-                                                              : (a.line != b.line ? a.line < b.line : a.acc < b.acc);
-                                });
-                                const std::int64_t q = n.lines.length();
-                                std::size_t i = 0;
-                                while (i < members.size()) {
-                                    std::size_t j = i + 1;
-                                    while (j < members.size() && members[j].group == members[i].group &&
-                                           members[j].line == members[i].line)
-                                        ++j;
-                                    if (static_cast<std::int64_t>(j - i) == q && q >= 2 &&
-                                        !same_sub(members[i].acc, members[j - 1].acc)) {
-                                        s.flows += j - i;
+                            sort_buckets(members);
+                            const std::int64_t q = n.lines.length();
+                            std::size_t i = 0;
+                            while (i < members.size()) {
+                                std::size_t j = i + 1;
+                                while (j < members.size() && members[j].bucket == members[i].bucket) ++j;
+                                // A whole line inside this instance and not inside one lower instance.
+                                if (static_cast<std::int64_t>(j - i) == q && q >= 2 &&
+                                    !same_sub(members[i].acc, members[j - 1].acc)) {
+                                    s.flows += j - i;
+                                    if constexpr (requires { acc.in_network(members.data(), std::size_t{}, 1.0, 1.0); }) {
                                         acc.in_network(members.data() + i, j - i, n.up, n.down);
+                                    } else {
+                                        throw CommError("in-network reduction needs a switched (Clos) level; level '" +
+                                                        lv.name + "' is not one");
                                     }
-                                    i = j;
                                 }
-                            } else {
-                                throw CommError("in-network reduction needs a switched (Clos) level; level '" +
-                                                lv.name + "' is not one");
+                                i = j;
                             }
                         },
                         [&](const auto& sparse) {
@@ -633,7 +679,8 @@ StageLoads folded_loads(const Fabric& f, const Placement& pl, const Pattern& pat
         };
 
         if (lv.kind == LevelKind::clos) {
-            ClosAccumulator acc(f, level, sub);
+            ClosAccumulator acc(f, level, sub, buffers);
+            buffers.clean = false;
             run(acc, [&] { acc.end_instance(s); });
             s.level_hops[li] = acc.hops();
         } else if (lv.kind == LevelKind::full_mesh || lv.kind == LevelKind::torus) {
@@ -647,6 +694,7 @@ StageLoads folded_loads(const Fabric& f, const Placement& pl, const Pattern& pat
             s.level_hops[li] = acc.hops();
         }
     }
+    buffers.clean = true;
     detail::finish(f, s);
     return s;
 }

@@ -37,12 +37,12 @@ GroupShape describe_groups(const Fabric& fabric, const Placement& pl) {
     for (std::size_t l = 0; l < levels.size(); ++l) {
         const std::int64_t g0 = levels[l].group_size;
         std::int64_t common = 0;  // run length shared by every run so far (0: none yet)
-        bool uniform = true, whole = true;
+        bool uniform = true, whole = true, any_whole = false;
         auto record = [&](std::int64_t run) {
             if (common == 0) common = run;
             else if (run != common) uniform = false;
         };
-        for (std::int64_t g = 0; g < pl.group_count() && (uniform || whole); ++g) {
+        for (std::int64_t g = 0; g < pl.group_count() && (uniform || whole || !any_whole); ++g) {
             std::int64_t prev = -1, run = 0, runs = 0;
             for (std::int64_t r = 0; r < pl.group_size(); ++r) {
                 const std::int64_t inst = static_cast<std::int64_t>(pl.accelerator(g, r)) / g0;
@@ -60,12 +60,15 @@ GroupShape describe_groups(const Fabric& fabric, const Placement& pl) {
             }
             record(run);
             if (runs > 1) whole = false;
+            else any_whole = true;
         }
         const std::int64_t run_size = uniform ? common : -1;
         s.per_level[l] = run_size;
         if (!whole && static_cast<int>(l) + 1 > s.top_level) s.top_level = static_cast<int>(l) + 1;
+        if (!any_whole) s.bottom_level = static_cast<int>(l) + 1;
     }
     if (s.top_level >= static_cast<int>(levels.size())) s.top_level = static_cast<int>(levels.size()) - 1;
+    if (s.bottom_level > s.top_level) s.bottom_level = s.top_level;
 
     // Dimensions, when the ranks follow the levels up to the top one.
     for (int l = 0; l <= s.top_level; ++l)

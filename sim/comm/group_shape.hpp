@@ -31,6 +31,8 @@ struct GroupShape {
     std::vector<std::int64_t> per_level;
     /// Lowest level one of whose instances holds each whole group (the largest over groups).
     int top_level = 0;
+    /// The same, the smallest over groups (equal to top_level when every group spans the same levels).
+    int bottom_level = 0;
     /// The group's ranks as dimensions (dimension 0 fastest; product = ranks), when the ranks
     /// follow the levels (per_level uniform up to top_level). At level 0 a group that is an
     /// aligned sub-grid of a full mesh or torus contributes that grid's dimensions. Empty otherwise.

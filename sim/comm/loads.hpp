@@ -14,6 +14,7 @@
 // The bottleneck time is max over directed links of load / effective bandwidth; docs/models/comm.md
 // says when max-min fair sharing takes longer.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "comm/fabric.hpp"
@@ -30,6 +31,9 @@ std::string_view to_string(MeshRouting m);
 struct LoadOptions {
     MeshRouting mesh_routing = MeshRouting::adaptive;
     std::uint64_t max_explicit_flows = 20'000'000;  ///< explicit_loads refuses more (CommError)
+    /// explicit_loads refuses when its breadth-first searches (one per destination, over that
+    /// destination's level instance) would visit more nodes than this (CommError).
+    std::uint64_t max_explicit_visits = 4'000'000'000;
     std::uint64_t max_fair_flows = 20'000;          ///< fair_loads refuses more (CommError)
 };
 
@@ -48,6 +52,27 @@ struct StageLoads {
 
 StageLoads folded_loads(const Fabric& fabric, const Placement& placement, const Pattern& pattern,
                         const LoadOptions& options = {});
+
+/// Buffers folded_loads reuses from one call to the next (per-accelerator and per-leaf counts):
+/// at a million accelerators, allocating them afresh for every pattern costs more in page faults
+/// than the counting itself. Their contents never affect results. One per thread; movable.
+class FoldedScratch {
+public:
+    FoldedScratch();
+    ~FoldedScratch();
+    FoldedScratch(FoldedScratch&&) noexcept;
+    FoldedScratch& operator=(FoldedScratch&&) noexcept;
+    FoldedScratch(const FoldedScratch&) = delete;
+    FoldedScratch& operator=(const FoldedScratch&) = delete;
+    struct Buffers;
+    [[nodiscard]] Buffers& buffers() { return *b_; }
+
+private:
+    std::unique_ptr<Buffers> b_;
+};
+
+StageLoads folded_loads(const Fabric& fabric, const Placement& placement, const Pattern& pattern,
+                        const LoadOptions& options, FoldedScratch& scratch);
 
 /// `per_link`, when given, receives the load of every directed link (size directed_link_count()).
 StageLoads explicit_loads(const Fabric& fabric, const Placement& placement, const Pattern& pattern,

@@ -23,7 +23,7 @@ public:
             if (pattern == p) return loads;
         StageLoads l = o_.sharing == Sharing::max_min_fair ? fair_loads(f_, pl_, p, o_.loads)
                        : o_.mode == FlowMode::explicit_flows ? explicit_loads(f_, pl_, p, o_.loads)
-                                                             : folded_loads(f_, pl_, p, o_.loads);
+                                                             : folded_loads(f_, pl_, p, o_.loads, scratch_);
         entries_.emplace_back(p, std::move(l));
         return entries_.back().second;
     }
@@ -32,6 +32,7 @@ private:
     const Fabric& f_;
     const Placement& pl_;
     const RunOptions& o_;
+    FoldedScratch scratch_;
     std::deque<std::pair<Pattern, StageLoads>> entries_;  // deque: references stay valid
 };
 
@@ -195,6 +196,7 @@ CollectiveResult CommModel::run(const Placement& pl, const CollectiveSpec& spec,
         if (!o.algorithm.empty()) (void)algorithms_.at(o.algorithm);
         r.algorithm = o.algorithm.empty() ? "local" : o.algorithm;
         r.time = r.latency = fabric_.cost().launch_latency;
+        if (r.time.si() > 0) r.algbw = units::BytesPerSecond(bytes / r.time.si());
         return r;
     }
     auto cs = candidates(fabric_, algorithms_, pl, spec, o);
@@ -261,6 +263,7 @@ std::vector<BenchmarkRow> CommModel::benchmark(const Placement& pl, const Collec
         if (p == 1) {
             row.algorithm = o.algorithm.empty() ? "local" : o.algorithm;
             row.time = fabric_.cost().launch_latency;
+            if (row.time.si() > 0) row.algbw = units::BytesPerSecond(b / row.time.si());
             rows.push_back(row);
             continue;
         }

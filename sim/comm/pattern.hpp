@@ -54,11 +54,14 @@ struct XorFlows {
     friend bool operator==(const XorFlows&, const XorFlows&) = default;
 };
 
-/// NCCL's double binary tree (src/graph/trees.cc): a chain inside each block of `domain`
-/// consecutive positions, and over the blocks' first positions two binary trees (the second
-/// mirrored for an even count, shifted by one for an odd one), each carrying half the data, with
-/// the reduction (up) and broadcast (down) streams pipelined: every edge carries half a unit per
-/// tree in each direction (a chain edge one unit).
+/// NCCL's double binary tree (src/graph/trees.cc) with one tree per channel: the line is cut into
+/// D = length/domain blocks of `domain` consecutive positions (scale-up domains). Channel c (of
+/// `domain`) carries 1/domain of the data: inside every block a chain from position c (its head)
+/// through c+1, ... to c-1, and over the D heads two binary trees (the second mirrored for an even
+/// D, shifted by one for an odd D), each carrying half the channel's data. Reduction (up) and
+/// broadcast (down) streams are pipelined, so every edge carries its share in both directions at
+/// once: a chain edge 1/domain, a tree edge 1/(2 domain). Channels use different heads, hence
+/// different NICs, as NCCL's channels do. domain 1: one double binary tree over all positions.
 struct TreeFlows {
     Lines lines;
     std::int64_t domain = 1;
@@ -189,13 +192,19 @@ void for_each_out(const TreeFlows& p, std::int64_t r, F&& f) {
     const std::int64_t blocks = q / m;
     const std::int64_t j = p.lines.position(r);
     const std::int64_t d = j / m, l = j % m;
-    if (l >= 1) f(p.lines.rank_at(r, j - 1), 1.0);     // chain, up
-    if (l + 1 < m) f(p.lines.rank_at(r, j + 1), 1.0);  // chain, down
-    if (l != 0 || blocks < 2) return;
+    if (m > 1) {
+        // Chains: every channel but the one this rank heads sends up to l-1; every channel but the
+        // one whose chain ends here sends down to l+1.
+        const double w = static_cast<double>(m - 1) / static_cast<double>(m);
+        f(p.lines.rank_at(r, d * m + (l + m - 1) % m), w);
+        f(p.lines.rank_at(r, d * m + (l + 1) % m), w);
+    }
+    if (blocks < 2) return;
+    const double w = 0.5 / static_cast<double>(m);  // channel l, half its data per tree
     for (const BtreeNode& t : {btree(blocks, d), btree_second(blocks, d)}) {
-        if (t.up >= 0) f(p.lines.rank_at(r, t.up * m), 0.5);
-        if (t.down0 >= 0) f(p.lines.rank_at(r, t.down0 * m), 0.5);
-        if (t.down1 >= 0) f(p.lines.rank_at(r, t.down1 * m), 0.5);
+        if (t.up >= 0) f(p.lines.rank_at(r, t.up * m + l), w);
+        if (t.down0 >= 0) f(p.lines.rank_at(r, t.down0 * m + l), w);
+        if (t.down1 >= 0) f(p.lines.rank_at(r, t.down1 * m + l), w);
     }
 }
 

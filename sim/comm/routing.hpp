@@ -22,7 +22,8 @@ public:
         : f_(&f), t_(&f.topology()), dist_(f.topology().node_count(), -1) {}
 
     /// Breadth-first search from `dst` over the links of `level` only; later ecmp() and hops()
-    /// calls route towards dst. Repeated calls with the same target cost nothing.
+    /// calls route towards dst. Spare accelerators carry no traffic (they are idle backups).
+    /// Repeated calls with the same target cost nothing.
     void target(NodeId dst, int level) {
         if (dst == dst_ && level == level_) return;
         for (const NodeId v : touched_) dist_[v] = -1;
@@ -36,7 +37,7 @@ public:
             for (LinkId l = t_->out_begin(v); l < t_->out_end(v); ++l) {
                 if (t_->link_class(l).level != level) continue;
                 const NodeId w = t_->target(l);
-                if (dist_[w] >= 0) continue;
+                if (dist_[w] >= 0 || t_->kind(w) == topo::NodeKind::spare_accelerator) continue;
                 dist_[w] = dist_[v] + 1;
                 touched_.push_back(w);
             }

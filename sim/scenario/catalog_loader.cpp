@@ -75,6 +75,8 @@ void apply_header(Header h, Spec& spec) {
 
 const std::vector<std::string> chip_keys{"id",      "name",    "vendor",      "year", "status",
                                          "sources", "figures", "performance", "notes"};
+const std::vector<std::string> network_part_keys{"id",     "kind",    "name",    "vendor", "year",
+                                                 "status", "sources", "figures", "notes"};
 const std::vector<std::string> system_keys{"id",      "name",    "vendor",         "year",   "status",
                                            "sources", "notes",   "chip",           "chip_overrides", "figures",
                                            "topology"};
@@ -127,9 +129,56 @@ std::optional<catalog::ChipSpec> decode_chip(const fs::path& file, diag::Diagnos
     return chip;
 }
 
+// A switch or transceiver file (models/network/): the header, `kind`, and the kind's figures,
+// every one present (null when not public).
+void decode_network_part(const fs::path& file, catalog::Catalog& cat, diag::Diagnostics& diags) {
+    auto root = load_yaml_file(file, diags);
+    if (!root) return;
+    const Source src{file.string(), diags};
+    MapReader m(src, *root, "", network_part_keys);
+    if (!m.ok()) return;
+    Header header = decode_header(src, m, file);
+    std::optional<std::string> kind;
+    if (auto k = m.require("kind", "switch or transceiver")) kind = as_choice(src, *k, "kind", {"switch", "transceiver"});
+    const auto fig = m.require("figures", "the part's figures");
+    if (!kind) return;
+    auto decode_figures = [&](auto& spec, const auto& infos, auto&& for_each) {
+        apply_header(std::move(header), spec);
+        const MapReader figures(src, fig.value_or(YAML::Node()), "figures", names_of(infos, "figures"), fig.has_value());
+        for_each(spec, [&](const catalog::FigureInfo& info, auto& figure) {
+            auto n = figure_node(src, figures, info);
+            if (!n) return;
+            const std::string path = join_path("figures", info.name);
+            using F = std::decay_t<decltype(figure)>;
+            if constexpr (std::is_same_v<F, catalog::Figure<std::int64_t>>) {
+                figure = decode_count_figure(src, *n, path, info, spec.sources);
+            } else if constexpr (std::is_same_v<F, catalog::Figure<std::string>>) {
+                const std::vector<std::string> media(catalog::transceiver_media.begin(), catalog::transceiver_media.end());
+                figure = decode_choice_figure(src, *n, path, info, spec.sources, media);
+            } else {
+                using Q = typename std::decay_t<decltype(figure.value)>::value_type;
+                figure = typed<Q>(decode_catalog_figure(src, *n, path, info, spec.sources));
+            }
+        });
+    };
+    if (*kind == "switch") {
+        catalog::SwitchSpec sw;
+        decode_figures(sw, catalog::switch_figures,
+                       [](auto& spec, auto&& f) { catalog::for_each_figure_of_switch(spec, f); });
+        cat.switches.emplace(file.stem().string(), std::move(sw));
+    } else {
+        catalog::TransceiverSpec tr;
+        decode_figures(tr, catalog::transceiver_figures,
+                       [](auto& spec, auto&& f) { catalog::for_each_figure_of_transceiver(spec, f); });
+        cat.transceivers.emplace(file.stem().string(), std::move(tr));
+    }
+}
+
 // `chip_files`: ids of every chip file, also those that failed to load (their own errors are reported).
+// `parts`: the network parts that `topology.parts` may name.
 std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const catalog::Catalog& cat,
-                                                 const std::set<std::string>& chip_files, diag::Diagnostics& diags) {
+                                                 const std::set<std::string>& chip_files, const NetworkPartNames& parts,
+                                                 diag::Diagnostics& diags) {
     auto root = load_yaml_file(file, diags);
     if (!root) return std::nullopt;
     const Source src{file.string(), diags};
@@ -174,7 +223,7 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
         }
         if (m.has("topology") && sys.chip_count.known()) {
             const auto registry = builtin_topologies();
-            if (auto t = decode_topology(src, m.get("topology"), "topology", registry);
+            if (auto t = decode_topology(src, m.get("topology"), "topology", registry, &parts);
                 t && check_topology_size(src, m.get("topology"), "topology", *t, *sys.chip_count.value, "the system")) {
                 sys.topology = std::make_shared<const catalog::TopologySpec>(std::move(*t));
             }
@@ -188,12 +237,21 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
     return sys;
 }
 
+// models/network/ is optional: a catalog without it has no network parts.
+std::vector<fs::path> network_files(const fs::path& models_dir) {
+    std::error_code ec;
+    if (!fs::exists(models_dir / "network", ec)) return {};
+    return yaml_files(models_dir / "network");
+}
+
 }  // namespace
 
 std::vector<fs::path> catalog_files(const fs::path& models_dir) {
     auto files = yaml_files(models_dir / "chips");
     const auto systems = yaml_files(models_dir / "systems");
     files.insert(files.end(), systems.begin(), systems.end());
+    const auto parts = network_files(models_dir);
+    files.insert(files.end(), parts.begin(), parts.end());
     return files;
 }
 
@@ -208,8 +266,29 @@ catalog::Catalog load_catalog(const fs::path& models_dir) {
         }
         if (auto chip = decode_chip(file, diags)) cat.chips.emplace(chip->id, std::move(*chip));
     }
+    // Network parts before systems: a system's `topology.parts` names them.
+    NetworkPartNames parts;
+    parts.catalog = &cat;
+    for (const auto& file : network_files(models_dir)) {
+        const std::string id = file.stem().string();
+        if (parts.unloaded.count(id) != 0 || cat.switches.count(id) != 0 || cat.transceivers.count(id) != 0) {
+            diags.error({file.string(), 0, 0}, "", "a second file for network part '" + id + "' (.yaml and .yml)");
+            continue;
+        }
+        const std::size_t before = cat.switches.size() + cat.transceivers.size();
+        const std::size_t problems = diags.size();
+        decode_network_part(file, cat, diags);
+        if (diags.size() != problems) {
+            // Keep a broken part out of the catalog; naming it elsewhere is not a second error.
+            cat.switches.erase(id);
+            cat.transceivers.erase(id);
+            parts.unloaded.insert(id);
+        } else if (cat.switches.size() + cat.transceivers.size() == before) {
+            parts.unloaded.insert(id);
+        }
+    }
     for (const auto& file : yaml_files(models_dir / "systems")) {
-        auto sys = decode_system(file, cat, chip_files, diags);
+        auto sys = decode_system(file, cat, chip_files, parts, diags);
         if (sys && !cat.systems.emplace(sys->id, std::move(*sys)).second) {
             diags.error({file.string(), 0, 0}, "", "a second file for system '" + file.stem().string() + "' (.yaml and .yml)");
         }

@@ -1,5 +1,6 @@
 #include "scenario/figure_decoder.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "diag/suggest.hpp"
@@ -99,6 +100,25 @@ catalog::RawFigure decode_catalog_figure(const Source& src, const YAML::Node& no
         if (parts.direction) raw.provenance.stated += " " + *parts.direction;
     }
     return raw;
+}
+
+catalog::Figure<std::string> decode_choice_figure(const Source& src, const YAML::Node& node, const std::string& path,
+                                                  const catalog::FigureInfo& info, const SourceMap& sources,
+                                                  const std::vector<std::string>& choices) {
+    Parts parts = decode_parts(src, node, path, info, sources);
+    catalog::Figure<std::string> f;
+    f.provenance = parts.provenance;
+    if (!parts.value.IsDefined()) return f;
+    const std::string vpath = join_path(path, "value");
+    auto word = as_string(src, parts.value, vpath);
+    if (!word) return f;
+    if (std::find(choices.begin(), choices.end(), *word) == choices.end()) {
+        src.error(parts.value, vpath,
+                  "'" + *word + "' is not valid" + diag::did_you_mean(*word, choices) + "; valid: " + diag::join_names(choices));
+        return f;
+    }
+    f.value = *word;
+    return f;
 }
 
 catalog::Figure<std::int64_t> decode_count_figure(const Source& src, const YAML::Node& node,

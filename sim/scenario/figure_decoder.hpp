@@ -3,6 +3,7 @@
 // scenario overrides, shared by the catalog and scenario loaders.
 #include <map>
 #include <string>
+#include <vector>
 
 #include "catalog/figure.hpp"
 #include "scenario/yaml_reader.hpp"
@@ -20,6 +21,11 @@ catalog::RawFigure decode_catalog_figure(const Source& src, const YAML::Node& no
 catalog::Figure<std::int64_t> decode_count_figure(const Source& src, const YAML::Node& node,
                                                   const std::string& path, const catalog::FigureInfo& info,
                                                   const SourceMap& sources);
+
+/// A catalog figure whose value is one of `choices` (a word, no unit), e.g. a transceiver's medium.
+catalog::Figure<std::string> decode_choice_figure(const Source& src, const YAML::Node& node, const std::string& path,
+                                                  const catalog::FigureInfo& info, const SourceMap& sources,
+                                                  const std::vector<std::string>& choices);
 
 /// A scenario override: "4 TB/s", or {value: ..., direction: ..., note: ...} (direction required
 /// for bandwidths between chips). Provenance: confidence 'scenario', source = the scenario file.

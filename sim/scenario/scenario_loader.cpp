@@ -119,7 +119,9 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
     }
     if (m.has("topology")) {
         const auto registry = builtin_topologies();
-        auto t = decode_topology(src, m.get("topology"), join_path(path, "topology"), registry);
+        NetworkPartNames parts;
+        parts.catalog = &cat;
+        auto t = decode_topology(src, m.get("topology"), join_path(path, "topology"), registry, &parts);
         if (t) d.topology = std::make_shared<const catalog::TopologySpec>(std::move(*t));
         ok = ok && t.has_value();
     }

@@ -1,7 +1,9 @@
 #include "scenario/topology_decoder.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <memory>
 
 #include "diag/suggest.hpp"
 #include "topo/metrics.hpp"
@@ -232,8 +234,68 @@ topo::UbMeshParams ub_mesh(Ctx& c, const MapReader& m, const std::string& path) 
 const std::vector<std::string> ub_mesh_keys{"dims", "rack_dims", "spares_per_rack", "spare_link", "pods", "hrs"};
 
 std::vector<std::string> with_header(std::vector<std::string> keys) {
-    keys.insert(keys.begin(), {"builder", "source", "note"});
+    keys.insert(keys.begin(), {"builder", "source", "note", "parts"});
     return keys;
+}
+
+// One `parts:` entry: an id of the wanted kind of network part, or null (no public part).
+template <class Spec>
+std::shared_ptr<const Spec> part_id(const Source& src, const YAML::Node& n, const std::string& path,
+                                    const std::map<std::string, Spec, std::less<>>& wanted, std::string_view kind,
+                                    const NetworkPartNames& names, bool& ok) {
+    if (n.IsNull()) return nullptr;
+    const auto id = as_string(src, n, path);
+    if (!id) {
+        ok = false;
+        return nullptr;
+    }
+    if (const auto it = wanted.find(*id); it != wanted.end()) return std::make_shared<const Spec>(it->second);
+    if (names.unloaded.count(*id) != 0) return nullptr;  // its file's own problems are reported
+    const auto& cat = *names.catalog;
+    const bool other = kind == "switch" ? cat.transceivers.count(*id) != 0 : cat.switches.count(*id) != 0;
+    const auto ids = kind == "switch" ? cat.switch_ids() : cat.transceiver_ids();
+    const std::string valid = "; valid " + std::string(kind) + " ids: " +
+                              (ids.empty() ? std::string("none (models/network/ has none)") : diag::join_names(ids));
+    if (other) {
+        src.error(n, path, "'" + *id + "' is a " + std::string(kind == "switch" ? "transceiver" : "switch") + ", not a " +
+                               std::string(kind) + valid);
+    } else {
+        // A part file that failed to load may be the one meant.
+        auto candidates = ids;
+        candidates.insert(candidates.end(), names.unloaded.begin(), names.unloaded.end());
+        src.error(n, path, "unknown " + std::string(kind) + " '" + *id + "'" + diag::did_you_mean(*id, candidates) + valid);
+    }
+    ok = false;
+    return nullptr;
+}
+
+// `parts:`: each switch tier of the topology (topo::SwitchCount::name) -> a switch id, and
+// `transceiver` -> a transceiver id. Tiers left out stay without a part (their figures unknown).
+catalog::TopologyParts decode_parts(const Source& src, const YAML::Node& node, const std::string& path,
+                                    const topo::TopologyParams& params, const NetworkPartNames& names, bool& ok) {
+    catalog::TopologyParts out;
+    std::vector<std::string> tiers;
+    for (const auto& s : topo::analyze(params).switch_counts) {
+        if (std::find(tiers.begin(), tiers.end(), s.name) == tiers.end()) tiers.push_back(s.name);
+    }
+    std::vector<std::string> keys = tiers;
+    keys.emplace_back("transceiver");
+    const MapReader m(src, node, path, keys);
+    if (!m.ok()) {
+        ok = false;
+        return out;
+    }
+    for (const auto& tier : tiers) {
+        if (!m.has(tier)) continue;
+        if (auto part = part_id(src, m.get(tier), join_path(path, tier), names.catalog->switches, "switch", names, ok)) {
+            out.switches.emplace(tier, std::move(part));
+        }
+    }
+    if (m.has("transceiver")) {
+        out.transceiver = part_id(src, m.get("transceiver"), join_path(path, "transceiver"), names.catalog->transceivers,
+                                  "transceiver", names, ok);
+    }
+    return out;
 }
 
 // The params of one builder, from the keys of the `topology:` mapping itself.
@@ -390,7 +452,8 @@ bool check_topology_size(const Source& src, const YAML::Node& node, const std::s
 }
 
 std::optional<catalog::TopologySpec> decode_topology(const Source& src, const YAML::Node& node, const std::string& path,
-                                                     const topo::BuilderRegistry& registry) {
+                                                     const topo::BuilderRegistry& registry,
+                                                     const NetworkPartNames* parts) {
     if (!node.IsMap() || !node["builder"].IsDefined()) {
         src.error(node, path, "a topology needs 'builder': one of " + diag::join_names(registry.names()) +
                                   " (see 'clustersim list topologies')");
@@ -414,6 +477,15 @@ std::optional<catalog::TopologySpec> decode_topology(const Source& src, const YA
     for (const auto& p : problems) src.error(node_at(node, p.parameter), join_path(path, p.parameter), p.message);
     if (!problems.empty()) return std::nullopt;
     t.params = std::move(*params);
+    if (node["parts"].IsDefined()) {
+        if (parts == nullptr || parts->catalog == nullptr) {
+            src.error(node["parts"], join_path(path, "parts"), "network parts can only be named where the catalog is loaded");
+            return std::nullopt;
+        }
+        bool ok = true;
+        t.parts = decode_parts(src, node["parts"], join_path(path, "parts"), t.params, *parts, ok);
+        if (!ok) return std::nullopt;
+    }
     return t;
 }
 

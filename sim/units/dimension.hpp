@@ -4,7 +4,17 @@
 
 namespace clustersim::units {
 
-enum class Dimension { time, data, data_rate, compute, compute_rate, power, energy, frequency };
+enum class Dimension {
+    time,
+    data,
+    data_rate,
+    compute,
+    compute_rate,
+    power,
+    energy,
+    frequency,
+    money,  ///< US dollars ("25000 USD"); nominal, no currency conversion, no inflation adjustment
+};
 
 /// "data rate", "compute rate", ... for error messages.
 std::string_view dimension_name(Dimension d);

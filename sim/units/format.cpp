@@ -19,6 +19,7 @@ std::string_view base_symbol(Dimension d) {
         case Dimension::power: return "W";
         case Dimension::energy: return "J";
         case Dimension::frequency: return "Hz";
+        case Dimension::money: return "USD";
     }
     return "";
 }
@@ -32,6 +33,18 @@ std::string four_digits(double v) {
 }  // namespace
 
 std::string format_si(double si_value, Dimension d) {
+    if (d == Dimension::money) {
+        // Dollars read best in words: "25000 USD", "3.1 million USD", "1.2 billion USD".
+        const double a = std::fabs(si_value);
+        if (a >= 1e9) return four_digits(si_value / 1e9) + " billion USD";
+        if (a >= 1e6) return four_digits(si_value / 1e6) + " million USD";
+        if (a >= 1e3) {
+            std::array<char, 32> buf{};
+            std::snprintf(buf.data(), buf.size(), "%.0f USD", si_value);
+            return buf.data();
+        }
+        return four_digits(si_value) + " USD";
+    }
     if (d == Dimension::time) {
         const double a = std::fabs(si_value);
         if (a != 0.0 && a < 1e-6) return four_digits(si_value * 1e9) + " ns";

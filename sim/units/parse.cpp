@@ -64,6 +64,8 @@ UnitTable make_table() {
     add("min", 60.0, Dimension::time);
     add("h", 3600.0, Dimension::time);
     add("d", 86400.0, Dimension::time);
+    // Money: US dollars only, without a prefix ("kUSD" reads as a typo, not as a unit).
+    add("USD", 1.0, Dimension::money);
     return t;
 }
 
@@ -112,6 +114,7 @@ std::string_view dimension_name(Dimension d) {
         case Dimension::power: return "power";
         case Dimension::energy: return "energy";
         case Dimension::frequency: return "frequency";
+        case Dimension::money: return "amount of money";
     }
     return "?";
 }
@@ -126,6 +129,7 @@ std::string_view dimension_examples(Dimension d) {
         case Dimension::power: return "'700 W', '559 kW', '150 MW'";
         case Dimension::energy: return "'1 kWh', '3.6 MJ'";
         case Dimension::frequency: return "'1.8 GHz'";
+        case Dimension::money: return "'25000 USD', '3.1e6 USD'";
     }
     return "";
 }
@@ -140,6 +144,9 @@ std::variant<ParsedQuantity, std::string> parse_quantity(std::string_view text) 
     const auto [ptr, ec] = std::from_chars(first, last, value, std::chars_format::general);
     if (ec == std::errc::result_out_of_range) return "number out of range in '" + std::string(s) + "'";
     if (ec != std::errc() || ptr == first) {
+        if (s.front() == '$') {
+            return "'" + std::string(s) + "': write money as a number and 'USD', e.g. '25000 USD' (no currency sign)";
+        }
         return "'" + std::string(s) + "' does not start with a number (expected e.g. '900 GB/s')";
     }
     if (ptr != last && *ptr == ',') {
@@ -159,6 +166,10 @@ std::variant<ParsedQuantity, std::string> parse_quantity(std::string_view text) 
         return "missing unit in '" + std::string(s) + "': every dimensioned value carries its unit";
     }
     const auto it = table().find(unit);
+    if (it == table().end() && (unit.find("USD") != std::string_view::npos || unit.find('$') != std::string_view::npos)) {
+        return "unknown unit '" + std::string(unit) + "' in '" + std::string(s) +
+               "': write money as a number and 'USD', without a prefix or a currency sign, e.g. '25000 USD' or '3.1e6 USD'";
+    }
     if (it == table().end()) return "unknown unit '" + std::string(unit) + "' in '" + std::string(s) + "'" + case_hint(unit);
     const double si = value * it->second.factor;
     if (!std::isfinite(si)) return "number out of range in '" + std::string(s) + "'";

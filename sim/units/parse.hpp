@@ -5,6 +5,7 @@
 //  - decimal SI prefixes k M G T P E Z (10^3 ...) and binary IEC prefixes Ki Mi Gi Ti Pi Ei (2^10 ...);
 //  - 'B' is a byte and 'b' a bit: "400 Gb/s" = 50e9 B/s; bit sizes and rates are stored in bytes;
 //  - FLOPS and FLOP/s are the same unit; TOPS (integer operations) share the compute-rate dimension;
+//  - money is written in US dollars with the unit "USD" ("25000 USD"), no prefix, no currency sign;
 //  - a number needs a unit; only a bare "0" is accepted without one.
 // The parser never throws: it returns the value or a message that says how to fix the input.
 #include <string>
@@ -38,6 +39,7 @@ template <> constexpr Dimension dimension_of<Flops>() { return Dimension::comput
 template <> constexpr Dimension dimension_of<FlopsPerSecond>() { return Dimension::compute_rate; }
 template <> constexpr Dimension dimension_of<Watts>() { return Dimension::power; }
 template <> constexpr Dimension dimension_of<Joules>() { return Dimension::energy; }
+template <> constexpr Dimension dimension_of<Usd>() { return Dimension::money; }
 
 /// Typed parse: parse_as<BytesPerSecond>("900 GB/s").
 template <class Q>

@@ -1,6 +1,6 @@
 #pragma once
 // Strong types for the few physical quantities clustersim computes with.
-// Every value is held in SI base units (seconds, bytes, FLOP, watts, joules);
+// Every value is held in SI base units (seconds, bytes, FLOP, watts, joules; money in US dollars);
 // only meaningful cross-type operators exist, so a unit cannot get lost
 // (bytes / (bytes/s) -> seconds, never a bare double).
 #include <compare>
@@ -37,6 +37,7 @@ struct FlopsTag {};
 struct FlopsPerSecondTag {};
 struct WattsTag {};
 struct JoulesTag {};
+struct UsdTag {};
 
 using Seconds = Quantity<SecondsTag>;
 using Bytes = Quantity<BytesTag>;                    ///< data size; bits are stored as bytes / 8
@@ -45,6 +46,7 @@ using Flops = Quantity<FlopsTag>;                    ///< floating-point (or int
 using FlopsPerSecond = Quantity<FlopsPerSecondTag>;  ///< operation rate (FLOP/s, or OP/s for INT8)
 using Watts = Quantity<WattsTag>;
 using Joules = Quantity<JoulesTag>;
+using Usd = Quantity<UsdTag>;  ///< money in US dollars (prices as a source states them, not inflation-adjusted)
 
 constexpr Seconds operator/(Bytes b, BytesPerSecond r) { return Seconds(b.si() / r.si()); }
 constexpr Seconds operator/(Flops f, FlopsPerSecond r) { return Seconds(f.si() / r.si()); }
