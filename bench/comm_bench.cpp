@@ -16,26 +16,14 @@
 #include "topo/examples.hpp"
 #include "topo/topology.hpp"
 
-// POSIX headers last: <sys/wait.h> brings <signal.h>, whose si_value macro would rewrite
-// units::Quantity's constructor parameter of the same name.
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "isolated_runs.hpp"
 
 using namespace clustersim;
-using clock_type = std::chrono::steady_clock;
+using clustersim::bench::clock_type;
+using clustersim::bench::peak_rss_mib;
+using clustersim::bench::seconds_since;
 
 namespace {
-
-double seconds_since(clock_type::time_point t0) {
-    return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-double peak_rss_mib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
-}
 
 /// 1,048,576 accelerators on a 3-tier fat-tree of 128/128/256-port switches, 400 Gb/s links.
 topo::FatTreeParams fat_tree_1m() {
@@ -113,18 +101,5 @@ int main(int argc, char** argv) {
     std::printf("%-34s %9s %7s %6s %9s %9s %8s %8s %8s  %-27s %10s %9s  %s\n", "config", "accel", "groups", "ranks",
                 "build_s", "fabric_s", "run_s", "total_s", "peak_MiB", "algorithm", "time_s", "busbw_GBps",
                 "bottleneck (utilisation)");
-    int failures = 0;
-    for (const auto& c : configs) {
-        if (argc > 1 && std::none_of(argv + 1, argv + argc, [&](const char* a) { return c.name == a; })) continue;
-        std::fflush(stdout);  // or the child would print the parent's buffered lines again
-        const pid_t pid = fork();
-        if (pid == 0) _exit(run(c));
-        int status = 0;
-        waitpid(pid, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::printf("%-34s FAILED or over 2 s\n", c.name.c_str());
-            ++failures;
-        }
-    }
-    return failures == 0 ? 0 : 1;
+    return clustersim::bench::run_isolated(configs, argc, argv, run, 34, "FAILED or over 2 s");
 }

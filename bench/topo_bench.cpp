@@ -15,26 +15,14 @@
 #include "topo/metrics.hpp"
 #include "topo/topology.hpp"
 
-// POSIX headers last: <sys/wait.h> brings <signal.h>, whose si_value macro would rewrite
-// units::Quantity's constructor parameter of the same name.
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "isolated_runs.hpp"
 
 using namespace clustersim::topo;
-using clock_type = std::chrono::steady_clock;
+using clustersim::bench::clock_type;
+using clustersim::bench::peak_rss_mib;
+using clustersim::bench::seconds_since;
 
 namespace {
-
-double seconds_since(clock_type::time_point t0) {
-    return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-double peak_rss_mib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
-}
 
 LinkSpec link(double bytes_per_s) { return electrical(clustersim::units::BytesPerSecond(bytes_per_s)); }
 
@@ -100,18 +88,5 @@ int main(int argc, char** argv) {
     };
     std::printf("%-28s %10s %10s %11s %8s %8s %8s %7s %8s %8s %9s\n", "config", "accel", "nodes", "links", "build_s",
                 "analyze_s", "count_s", "bfs_s", "total_s", "graph_MiB", "peak_MiB");
-    int failures = 0;
-    for (const auto& c : configs) {
-        if (argc > 1 && std::none_of(argv + 1, argv + argc, [&](const char* a) { return c.name == a; })) continue;
-        std::fflush(stdout);  // or the child would print the parent's buffered lines again
-        const pid_t pid = fork();
-        if (pid == 0) _exit(run(c));
-        int status = 0;
-        waitpid(pid, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::printf("%-28s FAILED\n", c.name.c_str());
-            ++failures;
-        }
-    }
-    return failures == 0 ? 0 : 1;
+    return clustersim::bench::run_isolated(configs, argc, argv, run, 28, "FAILED");
 }
