@@ -274,7 +274,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     app.require_subcommand(1, 1);
     app.set_version_flag("--version", output::version_string());
     Options o;
-    app.add_option("--catalog", o.catalog, "catalog directory (with chips/ and systems/)");
+    app.add_option("--catalog", o.catalog, "catalog directory (chips/, systems/ and optionally network/)");
 
     auto* run = app.add_subcommand("run", "run scenario files; write DIR/results.csv and DIR/run.json");
     run->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);

@@ -1,5 +1,5 @@
 #pragma once
-// results.csv, schema v1 (docs/results-schema.md): one row per case, snake_case columns
+// results.csv (docs/results-schema.md, version below): one row per case, snake_case columns
 // with the unit in the name, round-trip exact numbers, empty cell = unknown.
 #include <string>
 #include <vector>
