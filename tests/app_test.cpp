@@ -226,3 +226,20 @@ TEST_CASE("app: show topology breaks network power and price down by part and sa
     CHECK(sys.out.find("network power: switches and optical transceivers         unknown") != std::string::npos);
     CHECK(sys.out.find("'clustersim show topology gb200_nvl72'") != std::string::npos);
 }
+
+TEST_CASE("app: comm sweeps a collective over message sizes on a system's network and writes comm.csv") {
+    const fs::path dir = temp_dir("comm");
+    const auto r = cli({"comm", "hgx_h100_8gpu", "--min", "1 MiB", "--max", "1 GiB", "--factor", "4", "-o", dir.string()});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("NVLink 4 with NCCL") != std::string::npos);
+    const std::string csv = output::read_file(dir / "comm.csv");
+    CHECK(csv.rfind("system,collective,group_size,groups,stride,algorithm,bytes,time_s,algbw_bytes_per_s,"
+                    "busbw_bytes_per_s,bottleneck,bottleneck_utilisation\n", 0) == 0);
+    CHECK(count_lines(csv) == 7);  // 1, 4, 16, 64, 256 MiB, 1 GiB
+    CHECK(cli({"comm", "hgx_h100_8gpu", "--collective", "allreduce"}).code == 2);
+    CHECK(cli({"comm", "hgx_h100_8gpu", "--min", "1 KB"}).code == 2);
+    CHECK(cli({"comm", "xai_colossus_hopper_200k", "--group-size", "1024"}).code == 2);  // does not tile 200,000
+    const auto unknown = cli({"comm", "cloudmatrix384"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("did you mean 'cloudmatrix_384'") != std::string::npos);
+}

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "app/calibrate.hpp"
+#include "app/comm_cmd.hpp"
 #include "app/show.hpp"
 #include "chip/chip_model.hpp"
 #include "diag/suggest.hpp"
@@ -40,6 +41,7 @@ constexpr const char* examples = R"(Examples:
   clustersim list topologies
   clustersim show topology cloudmatrix_384 --graph cm384.dot
   clustersim calibrate chip nvidia_h100_sxm measurements.csv --fit matmul_efficiency --write fit.yaml
+  clustersim comm hgx_h100_8gpu --collective all_reduce --min "1 MiB" --max "8 GiB" -o out/comm
 
 Exit codes: 0 ok, 2 usage, 3 invalid scenario or catalog, 4 I/O error.
 The catalog is read from --catalog, else $CLUSTERSIM_MODELS, else the source tree's models/.)";
@@ -91,6 +93,7 @@ struct Options {
     std::vector<std::string> fit;
     std::string write_path;
     std::string graph_path;
+    CommOptions comm;
 };
 
 int cmd_run(const Options& o, std::ostream& out) {
@@ -253,7 +256,7 @@ int cmd_calibrate(const Options& o, std::ostream& out, std::ostream& err) {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     // An unknown command is named as such (CLI11 would only say that a subcommand is required).
-    static const std::vector<std::string> commands{"run", "check", "list", "show", "calibrate"};
+    static const std::vector<std::string> commands{"run", "check", "list", "show", "calibrate", "comm"};
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--catalog") {
             ++i;
@@ -310,6 +313,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         ->delimiter(',');
     calibrate->add_option("--write", o.write_path, "write the fitted values as a YAML overrides block");
 
+    auto* comm = app.add_subcommand("comm", "a collective benchmark over message sizes on a system's network, like nccl-tests");
+    comm->add_option("system", o.comm.system, "system id with a topology (see 'clustersim list systems')")->required();
+    comm->add_option("--collective", o.comm.collective, "all_reduce (default), reduce_scatter, all_gather, all_to_all, broadcast, send_recv");
+    comm->add_option("--group-size", o.comm.group_size, "ranks per group (default: every chip); every group runs at once")
+        ->check(CLI::PositiveNumber);
+    comm->add_option("--stride", o.comm.stride, "accelerators between consecutive ranks of a group (default 1)")
+        ->check(CLI::PositiveNumber);
+    comm->add_option("--min", o.comm.min_size, "smallest message, e.g. \"8 B\" (default)");
+    comm->add_option("--max", o.comm.max_size, "largest message, e.g. \"1 GiB\" (default)");
+    comm->add_option("--factor", o.comm.factor, "size step factor (default 2)");
+    comm->add_option("--algorithm", o.comm.algorithm, "force an algorithm (default: the fastest applicable)");
+    comm->add_option("-o,--out", o.comm.out_dir, "write DIR/comm.csv");
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments reversed
         app.parse(reversed);
@@ -323,6 +339,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         if (check->parsed()) return cmd_check(o, out);
         if (list->parsed()) return cmd_list(o, out);
         if (calibrate->parsed()) return cmd_calibrate(o, out, err);
+        if (comm->parsed()) return run_comm(scenario::load_catalog(catalog_dir(o.catalog)), o.comm, out, err);
         return cmd_show(o, out, err);
     } catch (const diag::InputError& e) {
         print_diagnostics(e.diagnostics(), err);
