@@ -19,11 +19,17 @@
 namespace clustersim::app {
 namespace {
 
-// The published per-level costs (comm::presets) a level gets by the kind of network it is.
-// Levels that match none run at line rate with no latency, and the output says so.
-std::pair<comm::LevelCost, std::string> level_cost(const topo::LevelInfo& level) {
+// The published per-level costs (comm::presets) a level gets by the kind of network it is. NVLink's
+// generation follows the chip's scale-up bandwidth: up to NVLink 4's 450 GB/s per direction it is
+// NVLink 4 (H100, H200, H800, H20), above it NVLink 5. Levels that match none run at line rate with
+// no latency, and the output says so.
+std::pair<comm::LevelCost, std::string> level_cost(const topo::LevelInfo& level, const catalog::ChipSpec& chip) {
     const std::string& n = level.name;
-    if (n.find("nvlink") != std::string::npos) return {comm::presets::nvlink4_nccl(), "NVLink 4 with NCCL (presets::nvlink4_nccl)"};
+    if (n.find("nvlink") != std::string::npos) {
+        const bool nvlink4 = chip.scale_up_bandwidth.known() && chip.scale_up_bandwidth.value->si() <= 450e9;
+        if (nvlink4) return {comm::presets::nvlink4_nccl(), "NVLink 4 with NCCL (presets::nvlink4_nccl)"};
+        return {comm::presets::nvlink5_nccl(), "NVLink 5 with NCCL (presets::nvlink5_nccl)"};
+    }
     if (n.find("ub") != std::string::npos || n.find("dim") != std::string::npos || n.find("hrs") != std::string::npos) {
         return {comm::presets::cloudmatrix_ub(), "CloudMatrix 384 UB (presets::cloudmatrix_ub)"};
     }
@@ -79,7 +85,7 @@ int run_comm(const catalog::Catalog& cat, const CommOptions& o, std::ostream& ou
     output::Table levels;
     levels.header = {"level", "plane", "group size", "cost per level"};
     for (const auto& level : topology.levels()) {
-        auto [c, label] = level_cost(level);
+        auto [c, label] = level_cost(level, cat.chips.at(it->second.chip_id));
         cost.levels.push_back(c);
         levels.rows.push_back({level.name, std::string(topo::to_string(level.plane_kind)), std::to_string(level.group_size), label});
     }

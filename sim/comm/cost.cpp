@@ -45,6 +45,16 @@ LevelCost nvlink4_nccl_no_nvls() {
     return c;
 }
 
+LevelCost nvlink5_nccl() {
+    LevelCost c = nvlink4_nccl_no_nvls();
+    c.efficiency = 40.1 / 50.0;
+    c.in_network = InNetworkReduction{0.85, true, "NVLS efficiency assumed equal to Hopper's 0.85 (NCCL tuning.cc)"};
+    c.source =
+        "efficiency 40.1/50: NCCL src/graph/topo.h SM100_NVLINK_BW 40.1 GB/s per 50 GB/s NVLink 5 link; step 3.4 us "
+        "and NVLS efficiency 0.85 as for Hopper (assumed: NCCL's Blackwell values not found)";
+    return c;
+}
+
 LevelCost ndr400_nccl() {
     LevelCost c;
     c.step_latency = units::Seconds(14e-6);

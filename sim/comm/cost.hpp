@@ -57,6 +57,10 @@ namespace presets {
 LevelCost nvlink4_nccl();
 /// NVLink 4 without NVLS (NCCL_NVLS_ENABLE=0, or no NVSwitch SHARP).
 LevelCost nvlink4_nccl_no_nvls();
+/// NVLink 5 (Blackwell, NVL72) under NCCL's Simple protocol: efficiency 40.1/50 = 0.802 from NCCL's
+/// src/graph/topo.h SM100_NVLINK_BW (per 50 GB/s link, one direction), derived like nvlink4_nccl; the
+/// step latency and the NVLS efficiency are Hopper's (assumed).
+LevelCost nvlink5_nccl();
 /// InfiniBand NDR / 400G RoCE with NCCL: efficiency 0.94 = 47 GB/s of 50 per 400 Gb/s NIC (NCCL
 /// maintainer, nccl-tests issue 290: "For NDR @ 400Gbps you should see 46-48GB/s per NIC"; midpoint).
 /// step latency 14 us: NCCL tuning.cc hwLat[NET][RING][SIMPLE]. No SHARP.
