@@ -37,7 +37,11 @@ int run_isolated(const std::vector<Config>& configs, int argc, char** argv, Run 
         if (argc > 1 && std::none_of(argv + 1, argv + argc, [&](const char* a) { return c.name == a; })) continue;
         std::fflush(stdout);  // or the child would print the parent's buffered lines again
         const pid_t pid = fork();
-        if (pid == 0) _exit(run(c));
+        if (pid == 0) {
+            const int rc = run(c);
+            std::fflush(stdout);  // _exit does not flush stdio
+            _exit(rc);
+        }
         int status = 0;
         waitpid(pid, &status, 0);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -95,7 +95,7 @@ TEST_CASE("check all files: the catalog loads and every figure cites a source") 
             check_provenance(id, std::string(info.name), figure.provenance, sys.sources);
         });
         for (const auto& [name, raw] : sys.chip_overrides) {
-            if (!raw.si_value) continue;
+            if (!raw.value_si) continue;
             check_provenance(id, "chip_overrides." + name, raw.provenance, sys.sources);
         }
     }

@@ -27,7 +27,7 @@ ChipSpec apply_overrides(ChipSpec chip, const FigureOverrides& overrides) {
         const auto it = overrides.find(info.name);
         if (it == overrides.end()) return;
         using Q = typename std::decay_t<decltype(figure.value)>::value_type;
-        figure.value = it->second.si_value ? std::optional<Q>(from_si<Q>(*it->second.si_value)) : std::nullopt;
+        figure.value = it->second.value_si ? std::optional<Q>(from_si<Q>(*it->second.value_si)) : std::nullopt;
         figure.provenance = it->second.provenance;
     });
     return chip;

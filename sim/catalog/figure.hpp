@@ -41,7 +41,7 @@ struct Figure {
 /// A figure's value as decoded from a file, before it is given its type:
 /// the SI value (or an integer count) with its provenance. Used for overrides.
 struct RawFigure {
-    std::optional<double> si_value;
+    std::optional<double> value_si;
     Provenance provenance;
 };
 
@@ -74,13 +74,13 @@ struct FigureInfo {
 
 /// Builds a figure's value type from an SI value (rounding counts).
 template <class Q>
-Q from_si(double si_value) {
+Q from_si(double value_si) {
     if constexpr (std::is_same_v<Q, std::int64_t>) {
-        return static_cast<std::int64_t>(si_value + 0.5);
+        return static_cast<std::int64_t>(value_si + 0.5);
     } else if constexpr (std::is_same_v<Q, double>) {
-        return si_value;
+        return value_si;
     } else {
-        return Q(si_value);
+        return Q(value_si);
     }
 }
 

@@ -96,7 +96,7 @@ catalog::RawFigure decode_catalog_figure(const Source& src, const YAML::Node& no
     catalog::RawFigure raw;
     raw.provenance = parts.provenance;
     if (parts.value.IsDefined()) {
-        raw.si_value = decode_value(src, parts.value, join_path(path, "value"), info, parts.direction);
+        raw.value_si = decode_value(src, parts.value, join_path(path, "value"), info, parts.direction);
         if (parts.direction) raw.provenance.stated += " " + *parts.direction;
     }
     return raw;
@@ -165,8 +165,8 @@ std::optional<catalog::RawFigure> decode_override(const Source& src, const YAML:
         return std::nullopt;
     }
     raw.provenance.stated = stated(value) + (direction ? " " + *direction : std::string());
-    raw.si_value = decode_value(src, value, node.IsMap() ? join_path(path, "value") : path, info, direction);
-    if (!raw.si_value) return std::nullopt;
+    raw.value_si = decode_value(src, value, node.IsMap() ? join_path(path, "value") : path, info, direction);
+    if (!raw.value_si) return std::nullopt;
     return raw;
 }
 

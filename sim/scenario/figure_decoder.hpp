@@ -36,7 +36,7 @@ std::optional<catalog::RawFigure> decode_override(const Source& src, const YAML:
 template <class Q>
 catalog::Figure<Q> typed(const catalog::RawFigure& raw) {
     catalog::Figure<Q> f;
-    if (raw.si_value) f.value = catalog::from_si<Q>(*raw.si_value);
+    if (raw.value_si) f.value = catalog::from_si<Q>(*raw.value_si);
     f.provenance = raw.provenance;
     return f;
 }

@@ -32,29 +32,29 @@ std::string four_digits(double v) {
 
 }  // namespace
 
-std::string format_si(double si_value, Dimension d) {
+std::string format_si(double value_si, Dimension d) {
     if (d == Dimension::money) {
         // Dollars read best in words: "25000 USD", "3.1 million USD", "1.2 billion USD".
-        const double a = std::fabs(si_value);
-        if (a >= 1e9) return four_digits(si_value / 1e9) + " billion USD";
-        if (a >= 1e6) return four_digits(si_value / 1e6) + " million USD";
+        const double a = std::fabs(value_si);
+        if (a >= 1e9) return four_digits(value_si / 1e9) + " billion USD";
+        if (a >= 1e6) return four_digits(value_si / 1e6) + " million USD";
         if (a >= 1e3) {
             std::array<char, 32> buf{};
-            std::snprintf(buf.data(), buf.size(), "%.0f USD", si_value);
+            std::snprintf(buf.data(), buf.size(), "%.0f USD", value_si);
             return buf.data();
         }
-        return four_digits(si_value) + " USD";
+        return four_digits(value_si) + " USD";
     }
     if (d == Dimension::time) {
-        const double a = std::fabs(si_value);
-        if (a != 0.0 && a < 1e-6) return four_digits(si_value * 1e9) + " ns";
-        if (a != 0.0 && a < 1e-3) return four_digits(si_value * 1e6) + " us";
-        if (a != 0.0 && a < 1.0) return four_digits(si_value * 1e3) + " ms";
-        return four_digits(si_value) + " s";
+        const double a = std::fabs(value_si);
+        if (a != 0.0 && a < 1e-6) return four_digits(value_si * 1e9) + " ns";
+        if (a != 0.0 && a < 1e-3) return four_digits(value_si * 1e6) + " us";
+        if (a != 0.0 && a < 1.0) return four_digits(value_si * 1e3) + " ms";
+        return four_digits(value_si) + " s";
     }
     static constexpr std::array<const char*, 8> prefixes{"", "k", "M", "G", "T", "P", "E", "Z"};
     std::size_t i = 0;
-    double v = si_value;
+    double v = value_si;
     while (i + 1 < prefixes.size() && std::fabs(v) >= 1000.0) {
         v /= 1000.0;
         ++i;

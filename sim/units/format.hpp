@@ -8,7 +8,7 @@ namespace clustersim::units {
 
 /// Renders with a decimal prefix and 4 significant digits: format_si(2.5e15, compute_rate) = "2.5 PFLOP/s".
 /// Money is written in words: "25000 USD" (whole dollars below a million), "3.1 million USD", "1.2 billion USD".
-std::string format_si(double si_value, Dimension d);
+std::string format_si(double value_si, Dimension d);
 /// Renders a byte count with a binary prefix: format_binary_bytes(48 * 2^40) = "48 TiB".
 std::string format_binary_bytes(double bytes);
 /// Shortest decimal text that reads back to exactly the same double (for CSV and JSON);

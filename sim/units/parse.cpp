@@ -199,7 +199,7 @@ std::variant<double, std::string> parse_si(std::string_view text, Dimension expe
                a_or_an(dimension_name(expected)) + " is needed, written like " +
                std::string(dimension_examples(expected));
     }
-    return q.si_value;
+    return q.value_si;
 }
 
 std::vector<std::string> unit_symbols(Dimension d) {

@@ -19,7 +19,7 @@
 namespace clustersim::units {
 
 struct ParsedQuantity {
-    double si_value = 0.0;  ///< in SI base units of `dimension`
+    double value_si = 0.0;  ///< in SI base units of `dimension`
     Dimension dimension = Dimension::time;
     bool bare_zero = false;  ///< "0" without a unit: zero of whatever dimension is expected
 };
