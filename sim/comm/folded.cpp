@@ -405,29 +405,10 @@ private:
     }
 
     void torus_flow(std::int64_t cur, std::int64_t yl, double w) {
-        std::int64_t hops = 0;
-        auto walk = [&](std::int64_t from, std::size_t d, std::int64_t dir, std::int64_t steps, double a) {
-            const std::int64_t k = g_.dims[d], s = g_.strides[d];
-            for (std::int64_t i = 0; i < steps; ++i) {
-                const std::int64_t c = from / s % k;
-                add(from, d, dir > 0 || k == 2 ? 0 : 1, a);
-                from += (((c + dir + k) % k) - c) * s;
-            }
-        };
-        for (std::size_t d = 0; d < g_.dims.size(); ++d) {
-            const std::int64_t k = g_.dims[d];
-            const std::int64_t cx = coord(cur, d), cy = coord(yl, d);
-            if (cx == cy) continue;
-            const std::int64_t fwd = (cy - cx + k) % k, bwd = k - fwd;
-            if (fwd < bwd || k == 2) walk(cur, d, +1, fwd, w);
-            else if (bwd < fwd) walk(cur, d, -1, bwd, w);
-            else {
-                walk(cur, d, +1, fwd, w / 2);
-                walk(cur, d, -1, bwd, w / 2);
-            }
-            hops += std::min(fwd, bwd);
-            cur += (cy - cx) * g_.strides[d];
-        }
+        const std::int64_t hops =
+            detail::dimension_order(g_, cur, yl, w, [&](std::int64_t from, std::int64_t, std::size_t d, std::int64_t dir, double a) {
+                add(from, d, dir > 0 || g_.dims[d] == 2 ? 0 : 1, a);
+            });
         hops_ = std::max(hops_, hops);
     }
 

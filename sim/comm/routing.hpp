@@ -13,6 +13,41 @@
 
 namespace clustersim::comm::detail {
 
+/// Dimension-order routing inside one torus instance (local indices): dimensions are fixed in order,
+/// each the shorter way round; a tie splits the flow evenly over both ways, and a dimension of 2 has a
+/// single link (always "forward"). Calls hop(from, to, dimension, direction, weight) for every hop and
+/// returns the hop count. Both flow modes (explicit and folded) route tori with this one rule.
+template <class Hop>
+std::int64_t dimension_order(const GridLevel& g, std::int64_t cur, std::int64_t target, double w, Hop&& hop) {
+    std::int64_t hops = 0;
+    auto walk = [&](std::int64_t from, std::size_t d, std::int64_t dir, std::int64_t steps, double a) {
+        const std::int64_t k = g.dims[d], s = g.strides[d];
+        for (std::int64_t i = 0; i < steps; ++i) {
+            const std::int64_t c = from / s % k;
+            const std::int64_t to = from + (((c + dir + k) % k) - c) * s;
+            hop(from, to, d, dir, a);
+            from = to;
+        }
+    };
+    for (std::size_t d = 0; d < g.dims.size(); ++d) {
+        const std::int64_t k = g.dims[d], s = g.strides[d];
+        const std::int64_t cx = cur / s % k, cy = target / s % k;
+        if (cx == cy) continue;
+        const std::int64_t fwd = (cy - cx + k) % k, bwd = k - fwd;
+        if (fwd < bwd || k == 2) {
+            walk(cur, d, +1, fwd, w);
+        } else if (bwd < fwd) {
+            walk(cur, d, -1, bwd, w);
+        } else {
+            walk(cur, d, +1, fwd, w / 2);
+            walk(cur, d, -1, bwd, w / 2);
+        }
+        hops += std::min(fwd, bwd);
+        cur += (cy - cx) * s;
+    }
+    return hops;
+}
+
 using topo::LinkId;
 using topo::NodeId;
 
@@ -88,33 +123,11 @@ public:
         const auto& lv = f_->levels()[static_cast<std::size_t>(level)];
         const auto& g = lv.grid;
         const auto base = static_cast<std::int64_t>(x) / lv.group_size * lv.group_size;
-        std::int64_t cur = static_cast<std::int64_t>(x) - base;
+        const std::int64_t cur = static_cast<std::int64_t>(x) - base;
         const std::int64_t yl = static_cast<std::int64_t>(y) - base;
-        std::int64_t hops = 0;
-        auto walk = [&](std::int64_t from, std::size_t d, std::int64_t dir, std::int64_t steps, double a) {
-            const std::int64_t k = g.dims[d], s = g.strides[d];
-            for (std::int64_t i = 0; i < steps; ++i) {
-                const std::int64_t c = from / s % k;
-                const std::int64_t to = from + (((c + dir + k) % k) - c) * s;
-                sink(find_link(static_cast<NodeId>(base + from), static_cast<NodeId>(base + to), level), a);
-                from = to;
-            }
-        };
-        for (std::size_t d = 0; d < g.dims.size(); ++d) {
-            const std::int64_t k = g.dims[d], s = g.strides[d];
-            const std::int64_t cx = cur / s % k, cy = yl / s % k;
-            if (cx == cy) continue;
-            const std::int64_t fwd = (cy - cx + k) % k, bwd = k - fwd;
-            if (fwd < bwd || k == 2) walk(cur, d, +1, fwd, w);
-            else if (bwd < fwd) walk(cur, d, -1, bwd, w);
-            else {
-                walk(cur, d, +1, fwd, w / 2);
-                walk(cur, d, -1, bwd, w / 2);
-            }
-            hops += std::min(fwd, bwd);
-            cur += (cy - cx) * s;
-        }
-        return hops;
+        return dimension_order(g, cur, yl, w, [&](std::int64_t from, std::int64_t to, std::size_t, std::int64_t, double a) {
+            sink(find_link(static_cast<NodeId>(base + from), static_cast<NodeId>(base + to), level), a);
+        });
     }
 
     /// Full mesh, all-path routing (UB-Mesh APR): split evenly over the dimensions still to fix
