@@ -913,3 +913,99 @@ TEST_CASE("comm: validation: CloudMatrix 384 UB bandwidth, latency and the cross
     CHECK(std::abs(pct(small_intra.time.si(), 1.2e-6)) < 1.0);
     CHECK(small_inter.time.si() - small_intra.time.si() < 1e-6);
 }
+
+// ------------------------------------------------------------------ presets chosen per level
+
+namespace {
+
+topo::LevelInfo level_named(const std::string& name, topo::PlaneKind plane) { return topo::LevelInfo{name, plane, 8, 1}; }
+
+}  // namespace
+
+TEST_CASE("comm: preset_for_level picks the NVLink generation from the chip's scale-up bandwidth") {
+    const auto nvlink = level_named("nvlink", topo::PlaneKind::scale_up);
+    // A100: 12 links x 25 GB/s = 300 GB/s per direction -> NVLink 3 (SM80_NVLINK_BW 20.0 of 25), no NVLS.
+    const auto a100 = preset_for_level(nvlink, 300e9);
+    CHECK(a100.cost.efficiency == doctest::Approx(20.0 / 25.0));
+    CHECK_FALSE(a100.cost.in_network.has_value());
+    CHECK(a100.label.find("nvlink3_nccl") != std::string::npos);
+    // H100: 18 x 25 GB/s = 450 GB/s -> NVLink 4 with NVLS (unchanged from clustersim comm's old rule).
+    const auto h100 = preset_for_level(nvlink, 450e9);
+    CHECK(h100.cost.efficiency == doctest::Approx(presets::nvlink4_nccl().efficiency));
+    CHECK(h100.cost.in_network.has_value());
+    CHECK(h100.label == "NVLink 4 with NCCL (presets::nvlink4_nccl)");
+    // Above 450 GB/s, or unknown (0 or NaN): NVLink 5.
+    for (const double bw : {900e9, 0.0, std::nan("")}) {
+        const auto c = preset_for_level(nvlink, bw);
+        CHECK(c.cost.efficiency == doctest::Approx(40.1 / 50.0));
+        CHECK(c.label == "NVLink 5 with NCCL (presets::nvlink5_nccl)");
+    }
+    // The boundary belongs to the lower generation.
+    CHECK(preset_for_level(nvlink, 300e9 + 1).cost.efficiency == doctest::Approx(20.6 / 25.0));
+}
+
+TEST_CASE("comm: preset_for_level maps HCCS, ICI, UB, HDR and other scale-out levels by name and plane") {
+    using topo::PlaneKind;
+    auto eff = [](const std::string& name, PlaneKind plane) { return preset_for_level(level_named(name, plane), 450e9).cost.efficiency; };
+    auto label = [](const std::string& name, PlaneKind plane) { return preset_for_level(level_named(name, plane), 450e9).label; };
+    // Ascend HCCS (atlas_800t_a2_cluster): line rate (no public HCCL figure), 1.2 us per step.
+    CHECK(eff("hccs", PlaneKind::scale_up) == 1.0);
+    CHECK(preset_for_level(level_named("hccs", PlaneKind::scale_up), 0).cost.step_latency.si() == doctest::Approx(1.2e-6));
+    // TPU ICI (tpu_v4_pod): 45 of 50 GB/s per link.
+    CHECK(eff("ici", PlaneKind::scale_up) == doctest::Approx(0.9));
+    CHECK(label("ici", PlaneKind::scale_up) == "TPU ICI (presets::tpu_ici)");
+    // UB, UB-Mesh dimensions and the high-radix-switch Clos: CloudMatrix UB, as before.
+    for (const char* n : {"ub", "ub_mesh", "hrs", "dim0"}) CHECK(label(n, PlaneKind::scale_up) == "CloudMatrix 384 UB (presets::cloudmatrix_ub)");
+    // 200 Gb/s scale-out (HDR InfiniBand, 200G RoCE): 24 of 25 GB/s per NIC.
+    CHECK(eff("infiniband_hdr", PlaneKind::scale_out) == doctest::Approx(0.96));
+    CHECK(eff("roce_200g", PlaneKind::scale_out) == doctest::Approx(0.96));
+    CHECK(preset_for_level(level_named("infiniband_hdr", PlaneKind::scale_out), 0).cost.step_latency.si() == doctest::Approx(14e-6));
+    // Any other scale-out level: the 400G preset, as before.
+    for (const char* n : {"infiniband", "roce", "ethernet", "rdma", "dcn", "omnipath"}) {
+        CHECK(label(n, PlaneKind::scale_out) == "400G NIC with NCCL (presets::ndr400_nccl)");
+    }
+    // Tokens, not substrings, for the new rules; a scale-up level with no known name gets no preset.
+    CHECK(label("hdr", PlaneKind::scale_up) == "no preset: line rate, no latency");
+    CHECK(label("silicon", PlaneKind::scale_up) == "no preset: line rate, no latency");
+    CHECK(label("hccs2", PlaneKind::scale_up) == "no preset: line rate, no latency");
+    CHECK(label("switch", PlaneKind::scale_up) == "no preset: line rate, no latency");
+    CHECK(eff("switch", PlaneKind::scale_up) == 1.0);
+}
+
+TEST_CASE("comm: preset_cost_model gives every level of a topology its preset and NCCL's launch latency") {
+    // Two HCCS full meshes of 8 under a 200G RoCE Clos, as in atlas_800t_a2_cluster.
+    topo::HierarchicalParams h;
+    h.levels.push_back({"hccs", topo::PlaneKind::scale_up, 8, topo::FullMeshNetwork{{{8, el(28e9)}}, 0, 0, {}}});
+    h.levels.push_back({"roce_200g", topo::PlaneKind::scale_out, 16,
+                        clos({{"leaf", 16, 1.0, el(25e9)}, {"spine", 16, 1.0, el(25e9)}}, 1, 1, 8)});
+    const auto t = topo::build(topo::TopologyParams{h});
+    const CostModel c = preset_cost_model(t, 196e9);
+    REQUIRE(c.levels.size() == 2);
+    CHECK(c.problems().empty());
+    CHECK(c.launch_latency.si() == doctest::Approx(presets::nccl_launch_latency().si()));
+    CHECK(c.levels[0].efficiency == presets::hccs().efficiency);
+    CHECK(c.levels[0].source == presets::hccs().source);
+    CHECK(c.levels[1].efficiency == doctest::Approx(presets::hdr200_nccl().efficiency));
+    CHECK(c.source.find("hccs: ") != std::string::npos);
+    // Every preset is a valid cost input with its source.
+    for (const auto& l : {presets::nvlink3_nccl(), presets::hdr200_nccl(), presets::tpu_ici(), presets::hccs()}) {
+        CostModel one;
+        one.levels = {l};
+        CHECK(one.problems().empty());
+        CHECK_FALSE(l.source.empty());
+    }
+    // A DGX A100 pair (NVLink 3 + HDR): a ring all-reduce across the two nodes is bound by the HDR NICs at
+    // 24 GB/s each, 8 per node: busbw 8 x 24 = 192 GB/s for large messages.
+    topo::ScaleUpScaleOutParams p;
+    p.domains = 2;
+    p.domain_size = 8;
+    p.scale_up_name = "nvlink";
+    p.scale_up = clos({{"nvswitch", 8, 1.0, el(50e9)}}, 6);
+    p.scale_out_name = "infiniband_hdr";
+    p.scale_out = clos({{"ib_leaf", 40, 1.0, el(25e9)}, {"ib_spine", 40, 1.0, el(25e9)}}, 1, 1, 8);
+    const auto a100 = topo::build(topo::TopologyParams{p});
+    const CommModel m(a100, preset_cost_model(a100, 300e9));
+    const auto r = m.run(Placement::contiguous(16, 1), spec(Collective::all_reduce, 8e9), algo("ring"));
+    MESSAGE("2 x DGX A100 ring all-reduce 8 GB busbw " << r.busbw.si() / 1e9 << " GB/s (NIC bound 192)");
+    CHECK(r.busbw.si() == doctest::Approx(8 * 24e9).epsilon(0.02));
+}

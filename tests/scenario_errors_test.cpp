@@ -692,7 +692,7 @@ TEST_CASE("scenario: an unknown command is named, with a suggestion") {
     std::ostringstream err;
     CHECK(run_cli({"chek", bad("count_zero.yaml")}, out, err) == 2);
     CHECK(err.str() == "clustersim: unknown command 'chek' (did you mean 'check'?); commands: run, check, list, show, "
-                       "calibrate, comm (see clustersim --help)\n");
+                       "calibrate, comm, validate (see clustersim --help)\n");
 }
 
 TEST_CASE("scenario: --catalog may follow the command") {

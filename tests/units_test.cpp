@@ -117,7 +117,7 @@ TEST_CASE("units: formatting picks a prefix; round_trip reads back exactly") {
 
 TEST_CASE("units: every accepted symbol parses to its own dimension") {
     for (auto d : {Dimension::time, Dimension::data, Dimension::data_rate, Dimension::compute, Dimension::compute_rate,
-                   Dimension::power, Dimension::energy, Dimension::frequency, Dimension::money}) {
+                   Dimension::power, Dimension::energy, Dimension::frequency, Dimension::money, Dimension::token_rate}) {
         for (const auto& sym : unit_symbols(d)) {
             auto r = parse_quantity("1 " + sym);
             REQUIRE(std::holds_alternative<ParsedQuantity>(r));

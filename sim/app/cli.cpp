@@ -12,6 +12,7 @@
 #include "app/calibrate.hpp"
 #include "app/comm_cmd.hpp"
 #include "app/show.hpp"
+#include "app/validate_cmd.hpp"
 #include "chip/chip_model.hpp"
 #include "diag/suggest.hpp"
 #include "output/atomic_file.hpp"
@@ -38,12 +39,15 @@ constexpr const char* examples = R"(Examples:
   clustersim list chips
   clustersim show chip ascend_910c
   clustersim show system cloudmatrix_384
+  clustersim list workloads
+  clustersim show workload llama3_70b
   clustersim list topologies
   clustersim show topology cloudmatrix_384 --graph cm384.dot
   clustersim calibrate chip nvidia_h100_sxm measurements.csv --fit matmul_efficiency --write fit.yaml
   clustersim comm hgx_h100_8gpu --collective all_reduce --min "1 MiB" --max "8 GiB" -o out/comm
+  clustersim validate --max-median-error 0.10 --max-worst-error 0.25
 
-Exit codes: 0 ok, 2 usage, 3 invalid scenario or catalog, 4 I/O error.
+Exit codes: 0 ok, 2 usage, 3 invalid scenario or catalog, 4 I/O error, 5 validation targets missed.
 The catalog is read from --catalog, else $CLUSTERSIM_MODELS, else the source tree's models/.)";
 
 fs::path catalog_dir(const std::string& flag) {
@@ -94,6 +98,7 @@ struct Options {
     std::string write_path;
     std::string graph_path;
     CommOptions comm;
+    ValidateOptions validate;
 };
 
 int cmd_run(const Options& o, std::ostream& out) {
@@ -137,7 +142,7 @@ int cmd_list(const Options& o, std::ostream& out) {
         return exit_ok;
     }
     const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
-    out << (o.kind == "chips" ? list_chips(cat) : list_systems(cat));
+    out << (o.kind == "chips" ? list_chips(cat) : o.kind == "workloads" ? list_workloads(cat) : list_systems(cat));
     return exit_ok;
 }
 
@@ -189,6 +194,15 @@ int cmd_show(const Options& o, std::ostream& out, std::ostream& err) {
     if (o.kind == "topology") return cmd_show_topology(o, cat, out, err);
     if (!o.graph_path.empty()) {
         err << "error: --graph applies to 'show topology SYSTEM'\n";
+        return exit_usage;
+    }
+    if (o.kind == "workload") {
+        if (const auto it = cat.workloads.find(o.name); it != cat.workloads.end()) {
+            out << show_workload(*it->second);
+            return exit_ok;
+        }
+        err << "error: unknown workload '" << o.name << "'" << diag::did_you_mean(o.name, cat.workload_ids())
+            << "; valid: " << diag::join_names(cat.workload_ids()) << "\n";
         return exit_usage;
     }
     if (o.kind == "chip") {
@@ -256,7 +270,7 @@ int cmd_calibrate(const Options& o, std::ostream& out, std::ostream& err) {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     // An unknown command is named as such (CLI11 would only say that a subcommand is required).
-    static const std::vector<std::string> commands{"run", "check", "list", "show", "calibrate", "comm"};
+    static const std::vector<std::string> commands{"run", "check", "list", "show", "calibrate", "comm", "validate"};
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--catalog") {
             ++i;
@@ -289,16 +303,16 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     auto* check = app.add_subcommand("check", "validate scenario files (and the catalog) without running them");
     check->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
 
-    auto* list = app.add_subcommand("list", "list chips, systems or topology builders as a table");
-    list->add_option("what", o.kind, "chips, systems or topologies")
+    auto* list = app.add_subcommand("list", "list chips, systems, workloads or topology builders as a table");
+    list->add_option("what", o.kind, "chips, systems, workloads or topologies")
         ->required()
-        ->check(CLI::IsMember({"chips", "systems", "topologies"}));
+        ->check(CLI::IsMember({"chips", "systems", "workloads", "topologies"}));
 
     auto* show = app.add_subcommand(
-        "show", "a chip's or system's figures with sources and derived figures, or a system's topology");
-    show->add_option("kind", o.kind, "chip, system or topology")
+        "show", "a chip's or system's figures with sources and derived figures, a workload's architecture, or a system's topology");
+    show->add_option("kind", o.kind, "chip, system, workload or topology")
         ->required()
-        ->check(CLI::IsMember({"chip", "system", "topology"}));
+        ->check(CLI::IsMember({"chip", "system", "workload", "topology"}));
     show->add_option("name", o.name, "catalog id (see 'clustersim list'); for a topology, a system id")->required();
     show->add_option("--graph", o.graph_path, "with 'topology': write the graph as DOT, or GraphML for *.graphml");
 
@@ -326,6 +340,18 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     comm->add_option("--algorithm", o.comm.algorithm, "force an algorithm (default: the fastest applicable)");
     comm->add_option("-o,--out", o.comm.out_dir, "write DIR/comm.csv");
 
+    auto* validate = app.add_subcommand(
+        "validate", "predict published training measurements and print the error per case, median and worst");
+    validate->add_option("files", o.files, "validation scenario files (default: the project's tests/validation/*.yaml)")
+        ->check(CLI::ExistingFile);
+    validate->add_option("-o,--out", o.validate.out_dir, "write DIR/validation.csv and DIR/results.csv");
+    validate->add_option("--max-median-error", o.validate.max_median_error,
+                         "exit 5 when the median absolute error exceeds this fraction (e.g. 0.10)")
+        ->check(CLI::Range(0.0, 100.0));
+    validate->add_option("--max-worst-error", o.validate.max_worst_error,
+                         "exit 5 when any absolute error exceeds this fraction (e.g. 0.25), or a case cannot be predicted")
+        ->check(CLI::Range(0.0, 100.0));
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments reversed
         app.parse(reversed);
@@ -339,6 +365,15 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         if (check->parsed()) return cmd_check(o, out);
         if (list->parsed()) return cmd_list(o, out);
         if (calibrate->parsed()) return cmd_calibrate(o, out, err);
+        if (validate->parsed()) {
+            const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
+            const auto files = o.files.empty() ? default_validation_files() : o.files;
+            if (files.empty()) {
+                err << "error: no validation files given and none in " << CLUSTERSIM_DEFAULT_VALIDATION_DIR << "\n";
+                return exit_usage;
+            }
+            return run_validate(load_all(files, cat), o.validate, out);
+        }
         if (comm->parsed()) return run_comm(scenario::load_catalog(catalog_dir(o.catalog)), o.comm, out, err);
         return cmd_show(o, out, err);
     } catch (const diag::InputError& e) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "app/cli.hpp"
+#include "comm/cost.hpp"
 #include "comm/error.hpp"
 #include "comm/model.hpp"
 #include "diag/suggest.hpp"
@@ -17,28 +18,6 @@
 #include "units/parse.hpp"
 
 namespace clustersim::app {
-namespace {
-
-// The published per-level costs (comm::presets) a level gets by the kind of network it is. NVLink's
-// generation follows the chip's scale-up bandwidth: up to NVLink 4's 450 GB/s per direction it is
-// NVLink 4 (H100, H200, H800, H20), above it NVLink 5. Levels that match none run at line rate with
-// no latency, and the output says so.
-std::pair<comm::LevelCost, std::string> level_cost(const topo::LevelInfo& level, const catalog::ChipSpec& chip) {
-    const std::string& n = level.name;
-    if (n.find("nvlink") != std::string::npos) {
-        const bool nvlink4 = chip.scale_up_bandwidth.known() && chip.scale_up_bandwidth.value->si() <= 450e9;
-        if (nvlink4) return {comm::presets::nvlink4_nccl(), "NVLink 4 with NCCL (presets::nvlink4_nccl)"};
-        return {comm::presets::nvlink5_nccl(), "NVLink 5 with NCCL (presets::nvlink5_nccl)"};
-    }
-    if (n.find("ub") != std::string::npos || n.find("dim") != std::string::npos || n.find("hrs") != std::string::npos) {
-        return {comm::presets::cloudmatrix_ub(), "CloudMatrix 384 UB (presets::cloudmatrix_ub)"};
-    }
-    if (level.plane_kind == topo::PlaneKind::scale_out) return {comm::presets::ndr400_nccl(), "400G NIC with NCCL (presets::ndr400_nccl)"};
-    return {comm::LevelCost{}, "no preset: line rate, no latency"};
-}
-
-}  // namespace
-
 int run_comm(const catalog::Catalog& cat, const CommOptions& o, std::ostream& out, std::ostream& err) {
     const auto it = cat.systems.find(o.system);
     if (it == cat.systems.end() || !it->second.topology) {
@@ -80,14 +59,16 @@ int run_comm(const catalog::Catalog& cat, const CommOptions& o, std::ostream& ou
 
     const auto& spec = *it->second.topology;
     const topo::Topology topology = topo::build(spec.params);
-    comm::CostModel cost;
-    cost.launch_latency = comm::presets::nccl_launch_latency();
+    // Per-level costs from the published presets, chosen by each level's kind (comm::preset_for_level;
+    // docs/models/comm.md): NVLink's generation follows the chip's scale-up bandwidth (0: unknown).
+    const auto& chip = cat.chips.at(it->second.chip_id);
+    const double scale_up_Bps = chip.scale_up_bandwidth.known() ? chip.scale_up_bandwidth.value->si() : 0.0;
+    const comm::CostModel cost = comm::preset_cost_model(topology, scale_up_Bps);
     output::Table levels;
     levels.header = {"level", "plane", "group size", "cost per level"};
     for (const auto& level : topology.levels()) {
-        auto [c, label] = level_cost(level, cat.chips.at(it->second.chip_id));
-        cost.levels.push_back(c);
-        levels.rows.push_back({level.name, std::string(topo::to_string(level.plane_kind)), std::to_string(level.group_size), label});
+        levels.rows.push_back({level.name, std::string(topo::to_string(level.plane_kind)), std::to_string(level.group_size),
+                               comm::preset_for_level(level, scale_up_Bps).label});
     }
     const auto chips = static_cast<std::int64_t>(topology.accelerator_count());
     const std::int64_t p = o.group_size > 0 ? o.group_size : chips;

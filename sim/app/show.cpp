@@ -327,6 +327,76 @@ std::string show_topology(const std::string& name, const catalog::TopologySpec& 
     return out;
 }
 
+std::string list_workloads(const catalog::Catalog& cat) {
+    output::Table t;
+    t.header = {"id", "name", "layers", "hidden", "params", "type"};
+    t.right_aligned = {false, false, true, true, true, false};
+    for (const auto& [id, w] : cat.workloads) {
+        std::string type = "dense";
+        if (w->moe) {
+            type = fmt::format("MoE, {} of {} experts", w->moe->top_k, w->moe->experts);
+            if (w->moe->shared_experts > 0) type += fmt::format(" + {} shared", w->moe->shared_experts);
+        }
+        t.rows.push_back({id, w->name, std::to_string(w->layers), std::to_string(w->hidden),
+                          w->published_params ? fmt::format("{:.5g} B", *w->published_params / 1e9) : "unknown", type});
+    }
+    return t.render() + "(params: total as published, in billions; 'clustersim show workload ID' for every field and the sources)\n";
+}
+
+std::string show_workload(const catalog::WorkloadSpec& w) {
+    std::string out = fmt::format("{} ({}, family {})\n", w.name, w.id, w.family);
+    if (!w.notes.empty()) out += "notes: " + w.notes + "\n";
+    auto line = [&out](std::string_view key, const std::string& value) { out += fmt::format("  {:<22} {}\n", key, value); };
+    const auto n = [](std::int64_t v) { return std::to_string(v); };
+    out += "architecture (source " + w.source + "):\n";
+    line("layers", n(w.layers));
+    line("hidden", n(w.hidden));
+    line("ffn", n(w.ffn) + (w.mlp == catalog::MlpKind::swiglu ? " (per gate/up projection)" : "") +
+                    (w.moe && w.moe->dense_layers == 0 ? " (unused: every layer is MoE)" : ""));
+    line("heads", n(w.heads));
+    const std::string attention = w.mla ? "multi-head latent attention"
+                                  : w.kv_heads == w.heads ? "multi-head attention"
+                                  : w.kv_heads == 1       ? "multi-query attention"
+                                                          : fmt::format("grouped-query attention, {} query heads per key-value head",
+                                                                        w.kv_heads > 0 ? w.heads / w.kv_heads : 0);
+    line("kv_heads", n(w.kv_heads) + " (" + attention + ")");
+    line("head_dim", n(w.head_dim) + (w.head_dim * w.heads != w.hidden ? fmt::format(" (heads x head_dim = {}, hidden {})",
+                                                                                     w.head_dim * w.heads, w.hidden)
+                                                                       : ""));
+    line("vocab", n(w.vocab));
+    line("seq_len", n(w.seq_len) + " (training sequence length; scenarios may override)");
+    line("mlp", w.mlp == catalog::MlpKind::gelu ? "gelu (two matrices)" : "swiglu (three matrices)");
+    line("positions", w.positions == catalog::PositionKind::learned ? "learned (a seq_len x hidden table)"
+                                                                     : "none (rotary or ALiBi: no parameters)");
+    line("tied_embeddings", w.tied_embeddings ? "true" : "false");
+    line("biases", w.biases ? "true" : "false");
+    if (w.moe) {
+        out += "mixture of experts:\n";
+        line("experts", n(w.moe->experts) + " routed per MoE layer");
+        line("top_k", n(w.moe->top_k) + " routed per token");
+        line("shared_experts", n(w.moe->shared_experts));
+        line("expert_ffn", n(w.moe->expert_ffn));
+        line("dense_layers", n(w.moe->dense_layers) + fmt::format(" (then {} MoE layers)", w.layers - w.moe->dense_layers));
+    } else {
+        out += "mixture of experts: none (dense)\n";
+    }
+    if (w.mla) {
+        out += "multi-head latent attention:\n";
+        line("q_lora_rank", n(w.mla->q_lora_rank) + (w.mla->q_lora_rank == 0 ? " (queries not compressed)" : ""));
+        line("kv_lora_rank", n(w.mla->kv_lora_rank));
+        line("qk_nope_head_dim", n(w.mla->qk_nope_head_dim));
+        line("qk_rope_head_dim", n(w.mla->qk_rope_head_dim));
+        line("v_head_dim", n(w.mla->v_head_dim));
+    }
+    if (w.published_params) {
+        out += fmt::format("published parameters: {:.0f} ({:.5g} B)\n", *w.published_params, *w.published_params / 1e9);
+        if (!w.published_params_note.empty()) out += "  note: " + w.published_params_note + "\n";
+    } else {
+        out += "published parameters: unknown\n";
+    }
+    return out + sources_block(w.sources);
+}
+
 std::string show_chip(const catalog::ChipSpec& c) {
     std::string out = fmt::format("{} ({}, {}, {}, {})\n", c.name, c.id, c.vendor, c.year, c.status);
     if (!c.notes.empty()) out += "notes: " + c.notes + "\n";

@@ -12,6 +12,10 @@ std::string list_chips(const catalog::Catalog& cat);
 std::string list_systems(const catalog::Catalog& cat);
 std::string show_chip(const catalog::ChipSpec& chip);
 std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& system);
+/// One line per workload: id, name, layers, hidden, published parameters, dense or MoE.
+std::string list_workloads(const catalog::Catalog& cat);
+/// Every field of a workload file, and its sources.
+std::string show_workload(const catalog::WorkloadSpec& workload);
 std::string list_topologies(const topo::BuilderRegistry& registry);
 /// The topology's closed-form metrics; with `built`, also the graph's own counts and size.
 std::string show_topology(const std::string& name, const catalog::TopologySpec& t, const topo::Topology* built,

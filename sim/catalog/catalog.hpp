@@ -1,12 +1,15 @@
 #pragma once
-// The hardware catalog: every chip, system preset and network part, by id.
+// The catalog: every chip, system preset and network part, and every workload (model
+// architecture), by id.
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "catalog/chip.hpp"
 #include "catalog/network_part.hpp"
 #include "catalog/system.hpp"
+#include "catalog/workload.hpp"
 
 namespace clustersim::catalog {
 
@@ -15,11 +18,14 @@ struct Catalog {
     std::map<std::string, SystemSpec, std::less<>> systems;
     std::map<std::string, SwitchSpec, std::less<>> switches;          ///< models/network/, kind: switch
     std::map<std::string, TransceiverSpec, std::less<>> transceivers;  ///< models/network/, kind: transceiver
+    /// models/workloads/; shared so that scenario cases can point at one without copying it.
+    std::map<std::string, std::shared_ptr<const WorkloadSpec>, std::less<>> workloads;
 
     [[nodiscard]] std::vector<std::string> chip_ids() const;
     [[nodiscard]] std::vector<std::string> system_ids() const;
     [[nodiscard]] std::vector<std::string> switch_ids() const;
     [[nodiscard]] std::vector<std::string> transceiver_ids() const;
+    [[nodiscard]] std::vector<std::string> workload_ids() const;
 };
 
 }  // namespace clustersim::catalog

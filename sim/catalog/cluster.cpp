@@ -30,6 +30,12 @@ std::vector<std::string> Catalog::transceiver_ids() const {
     return out;
 }
 
+std::vector<std::string> Catalog::workload_ids() const {
+    std::vector<std::string> out;
+    for (const auto& [id, workload] : workloads) out.push_back(id);
+    return out;
+}
+
 namespace {
 
 template <class Q>

@@ -1,6 +1,7 @@
 #include "comm/cost.hpp"
 
 #include <cmath>
+#include <string_view>
 
 namespace clustersim::comm {
 
@@ -77,8 +78,100 @@ LevelCost cloudmatrix_ub() {
     return c;
 }
 
+LevelCost nvlink3_nccl() {
+    LevelCost c = nvlink4_nccl_no_nvls();
+    c.efficiency = 20.0 / 25.0;
+    c.source =
+        "efficiency 20.0/25: NCCL src/graph/topo.h SM80_NVLINK_BW 20.0 GB/s per 25 GB/s NVLink 3 link; step 3.4 us: "
+        "NCCL tuning.cc hwLat NVLink/Ring/Simple (one value for every NVLink generation); no NVLS on A100";
+    return c;
+}
+
+LevelCost hdr200_nccl() {
+    LevelCost c = ndr400_nccl();
+    c.efficiency = 24.0 / 25.0;
+    c.source =
+        "efficiency 24/25: NVIDIA/nccl#412 (NCCL maintainer: ~24 GB/s inter-node per 200 Gb/s HDR NIC); step 14 us: "
+        "NCCL tuning.cc hwLat Net/Ring/Simple";
+    return c;
+}
+
+LevelCost tpu_ici() {
+    LevelCost c;
+    c.step_latency = units::Seconds(1e-6);
+    c.hop_latency = units::Seconds(0.0);
+    c.efficiency = 45.0 / 50.0;
+    c.source =
+        "efficiency 45/50: 4.5e10 B/s one-way per ICI link (J. Austin et al., 'How to Scale Your Model', TPUs chapter) "
+        "over the 50 GB/s line rate (TPU v4, Jouppi et al. ISCA 2023); step 1 us: assumed (no public figure)";
+    return c;
+}
+
+LevelCost hccs() {
+    LevelCost c;
+    c.step_latency = units::Seconds(1.2e-6);
+    c.hop_latency = units::Seconds(0.0);
+    c.efficiency = 1.0;
+    c.source =
+        "no public HCCL figure: line rate assumed, as measured for 910C UB links (arXiv 2506.12708: 196 GB/s per die); "
+        "step 1.2 us: that paper's 512 B NPU-to-NPU latency (assumed for HCCS)";
+    return c;
+}
+
 units::Seconds nccl_launch_latency() { return units::Seconds(8.4e-6); }
 
 }  // namespace presets
+
+namespace {
+
+// A token of a level name: a part between '_', '-' or the ends ("hdr" in "infiniband_hdr").
+bool has_token(std::string_view name, std::string_view token) {
+    std::size_t start = 0;
+    while (start <= name.size()) {
+        std::size_t end = name.find_first_of("_-", start);
+        if (end == std::string_view::npos) end = name.size();
+        if (name.substr(start, end - start) == token) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+bool contains(std::string_view name, std::string_view part) { return name.find(part) != std::string_view::npos; }
+
+}  // namespace
+
+PresetChoice preset_for_level(const topo::LevelInfo& level, double chip_scale_up_Bps) {
+    const std::string_view n = level.name;
+    if (contains(n, "nvlink")) {
+        // NVLink's generation by the chip's scale-up bandwidth per direction: A100's 12 links of 25 GB/s
+        // (300 GB/s) are NVLink 3, Hopper's 18 (450 GB/s) NVLink 4, anything faster (or unknown) NVLink 5.
+        const bool known = std::isfinite(chip_scale_up_Bps) && chip_scale_up_Bps > 0;
+        if (known && chip_scale_up_Bps <= 300e9) return {presets::nvlink3_nccl(), "NVLink 3 with NCCL (presets::nvlink3_nccl)"};
+        if (known && chip_scale_up_Bps <= 450e9) return {presets::nvlink4_nccl(), "NVLink 4 with NCCL (presets::nvlink4_nccl)"};
+        return {presets::nvlink5_nccl(), "NVLink 5 with NCCL (presets::nvlink5_nccl)"};
+    }
+    if (has_token(n, "hccs")) return {presets::hccs(), "Ascend HCCS with HCCL (presets::hccs)"};
+    if (has_token(n, "ici")) return {presets::tpu_ici(), "TPU ICI (presets::tpu_ici)"};
+    if (contains(n, "ub") || contains(n, "dim") || contains(n, "hrs")) {
+        return {presets::cloudmatrix_ub(), "CloudMatrix 384 UB (presets::cloudmatrix_ub)"};
+    }
+    if (level.plane_kind == topo::PlaneKind::scale_out) {
+        if (has_token(n, "hdr") || has_token(n, "200g")) return {presets::hdr200_nccl(), "200G NIC with NCCL (presets::hdr200_nccl)"};
+        return {presets::ndr400_nccl(), "400G NIC with NCCL (presets::ndr400_nccl)"};
+    }
+    return {LevelCost{}, "no preset: line rate, no latency"};
+}
+
+CostModel preset_cost_model(const topo::Topology& t, double chip_scale_up_Bps) {
+    CostModel cost;
+    cost.launch_latency = presets::nccl_launch_latency();
+    for (const auto& level : t.levels()) {
+        auto choice = preset_for_level(level, chip_scale_up_Bps);
+        if (!cost.source.empty()) cost.source += "; ";
+        cost.source += level.name + ": " + choice.label;
+        cost.levels.push_back(std::move(choice.cost));
+    }
+    return cost;
+}
 
 }  // namespace clustersim::comm

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "topo/topology.hpp"
 #include "units/quantity.hpp"
 
 namespace clustersim::comm {
@@ -71,9 +72,51 @@ LevelCost ndr400_nccl();
 /// step latency 1.2 us - 2 hops x 200 ns = 0.8 us: from the paper's 1.2 us 512 B NPU-to-NPU latency
 /// (so that row of the validation table is a calibration, not a check).
 LevelCost cloudmatrix_ub();
+/// NVLink 3 (A100, NVSwitch gen 2) under NCCL's Simple protocol: efficiency 20.0/25 = 0.8 from
+/// NCCL's src/graph/topo.h SM80_NVLINK_BW 20.0 GB/s per 25 GB/s link (one direction), derived like
+/// nvlink4_nccl; step latency 3.4 us: NCCL tuning.cc hwLat[NVLINK][RING][SIMPLE], one value for every
+/// NVLink generation. No NVLS: NVLink SHARP arrived with the third-generation NVSwitch (Hopper).
+LevelCost nvlink3_nccl();
+/// InfiniBand HDR / 200G RoCE with NCCL: efficiency 24/25 = 0.96 per 200 Gb/s NIC (NCCL maintainer,
+/// NVIDIA/nccl issue 412: "you should get ~160GB/s intra-node and 24GB/s inter-node", the 200G HDR
+/// peak). step latency 14 us: NCCL tuning.cc hwLat[NET][RING][SIMPLE] (as ndr400_nccl). No SHARP.
+LevelCost hdr200_nccl();
+/// TPU v4 ICI (a 3D torus of 6 links per chip, driven by XLA, no NCCL): efficiency 45/50 = 0.9, the
+/// 4.5e10 B/s one-way per link of Google's scaling book over the 50 GB/s (400 Gb/s) line rate of
+/// the TPU v4 paper's links. step latency 1 us: an assumption (no public per-step figure; ICI
+/// collectives run from on-chip DMA without a host library, so of the order of CloudMatrix's
+/// measured 1.2 us UB message latency rather than NCCL's 3.4 us).
+LevelCost tpu_ici();
+/// Ascend 910B HCCS (8-NPU full mesh in an Atlas 800T A2 server) under HCCL: no HCCL bandwidth or
+/// latency figure is public, so (assumptions) efficiency 1, line rate, as measured for the UB links of
+/// the 910C in CloudMatrix 384 (arXiv 2506.12708: 196 GB/s per die = line rate), and step latency
+/// 1.2 us, that paper's 512 B NPU-to-NPU latency, the nearest published Ascend figure.
+LevelCost hccs();
 /// NCCL's base latency of a ring all-reduce with the Simple protocol: 8.4 us (tuning.cc baseLat).
 units::Seconds nccl_launch_latency();
 
 }  // namespace presets
+
+/// A level's preset and a one-line label naming it (printed by `clustersim comm`).
+struct PresetChoice {
+    LevelCost cost;
+    std::string label;
+};
+
+/// The published preset a topology level gets, by the level's name and plane kind (the rule is in
+/// docs/models/comm.md, "Which preset a level gets"). Matching is case-sensitive; "token" means a
+/// part of the name between '_', '-' or the ends.
+///   1. name contains "nvlink": the generation follows the chip's scale-up bandwidth per direction,
+///      `chip_scale_up_Bps` (0 or not finite: unknown): <= 300 GB/s NVLink 3, <= 450 GB/s NVLink 4,
+///      above or unknown NVLink 5.
+///   2. a token "hccs": hccs(). 3. a token "ici": tpu_ici().
+///   4. name contains "ub", "dim" or "hrs": cloudmatrix_ub().
+///   5. scale-out with a token "hdr" or "200g": hdr200_nccl(); other scale-out: ndr400_nccl().
+///   6. otherwise none: line rate, no latency (LevelCost{}).
+PresetChoice preset_for_level(const topo::LevelInfo& level, double chip_scale_up_Bps);
+
+/// preset_for_level for every level of `t`, bottom first, with NCCL's launch latency
+/// (presets::nccl_launch_latency) for every collective call.
+CostModel preset_cost_model(const topo::Topology& t, double chip_scale_up_Bps);
 
 }  // namespace clustersim::comm

@@ -241,6 +241,45 @@ CollectiveResult CommModel::run(const Placement& pl, const CollectiveSpec& spec,
     return r;
 }
 
+const CostCurve::Line* CostCurve::best(double bytes) const {
+    const Line* out = nullptr;
+    double t = std::numeric_limits<double>::infinity();
+    for (const auto& l : lines) {
+        const double tl = l.latency_s + bytes * l.seconds_per_byte;
+        if (tl < t) {
+            t = tl;
+            out = &l;
+        }
+    }
+    return out;
+}
+
+double CostCurve::time_s(double bytes) const {
+    const Line* l = best(bytes);
+    return l ? l->latency_s + bytes * l->seconds_per_byte : launch_s;
+}
+
+CostCurve CommModel::curve(const Placement& pl, Collective kind, const RunOptions& o) const {
+    if (o.sharing == Sharing::max_min_fair)
+        throw CommError("cost curve: max-min fair sharing is not affine in the size; use run()");
+    pl.validate(static_cast<std::uint64_t>(fabric_.accelerators()));
+    CostCurve out;
+    out.launch_s = fabric_.cost().launch_latency.si();
+    if (pl.group_size() == 1) return out;
+    const CollectiveSpec spec{kind, units::Bytes(0.0), 0, {}};
+    auto cs = candidates(fabric_, algorithms_, pl, spec, o);
+    LoadCache cache(fabric_, pl, o);
+    analyse(cs, cache);
+    for (const auto& c : cs) {
+        // totals() is affine in the size: its value at 0 bytes is the latency, at 1 byte adds the slope.
+        const Totals t = totals(fabric_, c, 1.0);
+        const Limiting lim = limiting_class(fabric_, c);
+        out.lines.push_back({c.name, t.latency, t.bandwidth,
+                             lim.cls >= 0 ? fabric_.class_label(static_cast<std::size_t>(lim.cls)) : std::string()});
+    }
+    return out;
+}
+
 std::vector<BenchmarkRow> CommModel::benchmark(const Placement& pl, const CollectiveSpec& spec, const SweepSpec& sweep,
                                                const RunOptions& o) const {
     const double lo = sweep.min.si(), hi = sweep.max.si();

@@ -92,6 +92,27 @@ struct BenchmarkRow {
     double bottleneck_utilisation = 0;
 };
 
+/// The cost of one collective kind on a placement as a function of its size. Under the bottleneck
+/// model each applicable algorithm's time is affine in the size (latency + bytes x seconds per
+/// byte: the loads scale with the bytes), so the tuner's choice at any size is the lower envelope
+/// of these lines. Computed once per placement and kind; evaluating a size costs O(algorithms).
+/// Used by models that cost many sizes on few placements (the training plan search).
+struct CostCurve {
+    struct Line {
+        std::string algorithm;
+        double latency_s = 0;         ///< launch + every stage's latency
+        double seconds_per_byte = 0;  ///< the bandwidth part per byte of the collective's size
+        std::string bottleneck;       ///< the limiting link class; empty when nothing crosses a link
+    };
+    std::vector<Line> lines;  ///< empty for groups of one rank (then a call costs launch_s)
+    double launch_s = 0;
+
+    /// The fastest line at `bytes`; nullptr when `lines` is empty. Ties go to the first line.
+    [[nodiscard]] const Line* best(double bytes) const;
+    /// The tuner's time at `bytes` (launch_s for groups of one rank).
+    [[nodiscard]] double time_s(double bytes) const;
+};
+
 class CommModel {
 public:
     /// Keeps a reference to `topology`, which must outlive the model. Throws CommError when
@@ -111,6 +132,10 @@ public:
     /// The patterns' loads are computed once for all sizes.
     [[nodiscard]] std::vector<BenchmarkRow> benchmark(const Placement& placement, const CollectiveSpec& spec,
                                                       const SweepSpec& sweep, const RunOptions& options = {}) const;
+
+    /// The cost curve of `kind` on `placement` (even all-to-all; broadcast from rank 0). The same
+    /// times as run() at every size, with Sharing::bottleneck. Throws as run() does.
+    [[nodiscard]] CostCurve curve(const Placement& placement, Collective kind, const RunOptions& options = {}) const;
 
 private:
     Fabric fabric_;

@@ -10,7 +10,7 @@ namespace clustersim::output {
 
 /// 1: peak aggregates; 2: a `topology` column and the network columns; 3: network power and price
 /// (`network_power_w`, `network_price_usd` and their per-chip columns, after the other metrics).
-inline constexpr int results_schema_version = 3;
+inline constexpr int results_schema_version = 4;
 
 std::vector<std::string> results_columns();
 std::string results_csv(const std::vector<run::RunResult>& runs);

@@ -31,6 +31,49 @@ std::string_view short_label(std::string_view key) {
     return key;
 }
 
+std::string pct(double f) { return fmt::format("{:.1f}%", 100 * f); }
+std::string seconds(double s) { return units::format_si(s, units::Dimension::time); }
+
+// Training cases: the plan, step time, throughput, utilisation, memory and where the time goes;
+// for searched plans, how many plans were tried and why the others were rejected.
+std::string training_text(const run::RunResult& run) {
+    Table t;
+    t.header = {"case", "workload", "plan", "step", "tokens/s", "tokens/s/chip", "MFU", "memory/chip", "compute", "bubble",
+                "TP+CP+EP", "PP", "DP", "optim."};
+    t.right_aligned.assign(t.header.size(), true);
+    t.right_aligned[0] = t.right_aligned[1] = t.right_aligned[2] = false;
+    std::string notes;
+    for (const auto& c : run.cases) {
+        if (!c.training) continue;
+        const auto& tr = *c.training;
+        if (!tr.step) {
+            t.rows.push_back({c.name, tr.workload, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"});
+            notes += "  " + c.name + ": " + tr.problem + "\n";
+            continue;
+        }
+        const auto& s = *tr.step;
+        const auto& b = s.time;
+        const double chips = static_cast<double>(s.plan.chips());
+        t.rows.push_back({c.name, tr.workload, (tr.searched ? "best: " : "") + train::describe(s.plan), seconds(b.step_s),
+                          units::format_si(s.tokens_per_s, units::Dimension::token_rate),
+                          units::format_si(s.tokens_per_s / chips, units::Dimension::token_rate), pct(s.mfu),
+                          units::format_binary_bytes(s.memory.total()) + (s.fits ? "" : " (!)"), pct(b.compute_s / b.step_s),
+                          pct(b.bubble_s / b.step_s), pct((b.tp_comm_s + b.cp_comm_s + b.ep_comm_s) / b.step_s),
+                          pct(b.pp_comm_s / b.step_s), pct(b.dp_comm_s / b.step_s), pct(b.optimizer_s / b.step_s)});
+        if (!tr.problem.empty()) notes += "  " + c.name + ": " + tr.problem + "\n";
+        if (tr.searched) {
+            notes += fmt::format("  {}: {} plans tried, {} run", c.name, tr.plans_evaluated, tr.plans_feasible);
+            for (const auto& [category, r] : tr.rejected) notes += fmt::format("; {} rejected for {} (e.g. {})", r.count, category, r.example);
+            notes += "\n";
+            for (const auto& alt : tr.runners_up)
+                notes += fmt::format("    next: {} ({}, MFU {})\n", train::describe(alt.plan), seconds(alt.time.step_s), pct(alt.mfu));
+        }
+    }
+    if (t.rows.empty()) return {};
+    return "\nTraining (step time and its breakdown as shares of the step; memory per chip at the peak)\n\n" + t.render() +
+           (notes.empty() ? "" : "\n" + notes);
+}
+
 }  // namespace
 
 std::string format_metric(const aggregate::MetricInfo& m, const std::optional<double>& v) {
@@ -81,7 +124,7 @@ std::string summary_text(const run::RunResult& run) {
     std::string out = "Scenario " + run.scenario + ": peak aggregates (dense FLOP/s; HBM in binary units; " +
                       "bandwidth totals count both directions)\n\n" + peaks.render();
     if (!ratios.rows.empty()) out += "\nAgainst each case's baseline:\n\n" + ratios.render();
-    return out;
+    return out + training_text(run);
 }
 
 }  // namespace clustersim::output

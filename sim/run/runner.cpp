@@ -3,8 +3,72 @@
 #include <tbb/parallel_for.h>
 
 #include <map>
+#include <memory>
+#include <tuple>
+
+#include "chip/chip_model.hpp"
+#include "comm/cost.hpp"
+#include "topo/topology.hpp"
 
 namespace clustersim::run {
+namespace {
+
+/// How many runner-up plans a search reports besides the best.
+constexpr std::size_t runners_up = 4;
+
+TrainingOutcome run_training(const scenario::Case& c, const train::TrainingCluster* cluster, const std::string& setup_error) {
+    TrainingOutcome out;
+    const auto& spec = *c.training;
+    out.workload = spec.workload->id;
+    out.global_batch = spec.global_batch;
+    out.seq_len = spec.seq_len;
+    out.precision = std::string(chip::to_string(spec.precision));
+    out.searched = !spec.plan;
+    out.measured = c.measured;
+    if (!cluster) {
+        out.problem = setup_error;
+        return out;
+    }
+    if (spec.plan) {
+        auto r = train::evaluate(spec, *spec.plan, *cluster, /*require_fit=*/false);
+        if (auto* rej = std::get_if<train::Rejection>(&r)) {
+            out.problem = rej->reason;
+            return out;
+        }
+        out.step = std::get<train::StepResult>(std::move(r));
+        if (!out.step->fits) {
+            out.problem = "the memory model says this plan does not fit: " +
+                          std::get<train::Rejection>(train::evaluate(spec, *spec.plan, *cluster)).reason;
+        }
+    } else {
+        auto found = train::search(spec, *cluster, train::default_space(spec, *cluster), 1 + runners_up);
+        out.plans_evaluated = found.evaluated;
+        out.plans_feasible = found.feasible;
+        out.rejected = std::move(found.rejected);
+        if (found.best.empty()) {
+            out.problem = "no plan runs: " + std::to_string(found.evaluated) + " plans tried";
+            for (const auto& [category, r] : out.rejected) out.problem += "; " + category + " (" + std::to_string(r.count) + "): " + r.example;
+            return out;
+        }
+        out.step = std::move(found.best.front());
+        out.runners_up.assign(std::make_move_iterator(found.best.begin() + 1), std::make_move_iterator(found.best.end()));
+    }
+    if (c.measured) out.predicted = train::predict(*c.measured, spec, c.cluster.chip_count, out.step->time.step_s);
+    return out;
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training_cluster(
+    const catalog::ChipSpec& chip, std::int64_t chips, std::shared_ptr<const topo::Topology> network) {
+    auto model = chip::make_chip_model(chip);
+    if (auto* e = std::get_if<std::string>(&model)) return "the chip model needs figures the catalog lacks: " + *e;
+    if (!chip.hbm_capacity.known()) return std::string("the chip's HBM capacity is unknown");
+    const double scale_up = chip.scale_up_bandwidth.known() ? chip.scale_up_bandwidth.value->si() : 0.0;
+    auto cost = comm::preset_cost_model(*network, scale_up);
+    return std::make_unique<train::TrainingCluster>(std::get<chip::ChipModel>(std::move(model)), chip.hbm_capacity.value->si(),
+                                                    chips, std::move(network), std::move(cost));
+}
 
 RunResult run_scenario(const scenario::Scenario& scenario) {
     RunResult r;
@@ -20,6 +84,25 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
             costs.emplace(c.cluster.topology.get(), aggregate::network_cost_of(*c.cluster.topology, m));
         }
     }
+    // Training clusters: one per distinct (topology, chip, chip count), built before the parallel
+    // loop so that cases sharing one share its collective cost curves.
+    using ClusterKey = std::tuple<const catalog::TopologySpec*, const catalog::ChipSpec*, std::int64_t>;
+    std::map<const catalog::TopologySpec*, std::shared_ptr<const topo::Topology>> graphs;
+    std::map<ClusterKey, std::pair<std::unique_ptr<train::TrainingCluster>, std::string>> training;
+    for (const auto& c : scenario.cases) {
+        if (!c.training) continue;
+        const ClusterKey key{c.training_network.get(), c.cluster.chip.get(), c.cluster.chip_count};
+        if (training.count(key) != 0) continue;
+        auto& [cluster, error] = training[key];
+        auto& graph = graphs[c.training_network.get()];
+        if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.training_network->params));
+        auto made = make_training_cluster(*c.cluster.chip, c.cluster.chip_count, graph);
+        if (auto* e = std::get_if<std::string>(&made)) {
+            error = *e;
+        } else {
+            cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
+        }
+    }
     tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
         const auto& c = scenario.cases[i];
         CaseResult& out = r.cases[i];
@@ -32,6 +115,10 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
         out.aggregates = aggregate::compute_aggregates(
             c.cluster, c.cluster.topology ? &networks.at(c.cluster.topology.get()) : nullptr,
             c.cluster.topology ? &costs.at(c.cluster.topology.get()) : nullptr);
+        if (c.training) {
+            const auto& [cluster, error] = training.at({c.training_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
+            out.training = run_training(c, cluster.get(), error);
+        }
     });
     std::map<std::string, std::size_t, std::less<>> index;
     for (std::size_t i = 0; i < n; ++i) index.emplace(r.cases[i].name, i);

@@ -1,14 +1,37 @@
 #pragma once
 // Evaluates a validated scenario: one result per case, as values, in case order.
 #include <cstddef>
+#include <memory>
+#include <variant>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aggregate/aggregates.hpp"
 #include "scenario/scenario.hpp"
+#include "train/search.hpp"
+#include "train/step.hpp"
 
 namespace clustersim::run {
+
+/// A case's training job: the given plan's step, or the best plan the search found.
+struct TrainingOutcome {
+    std::string workload;
+    std::int64_t global_batch = 0;  ///< sequences
+    std::int64_t seq_len = 0;       ///< tokens
+    std::string precision;
+    bool searched = false;                  ///< no plan was given
+    std::optional<train::StepResult> step;  ///< empty when no plan runs (see problem)
+    std::string problem;                    ///< why no plan runs, or why the given plan is suspect (memory)
+    std::int64_t plans_evaluated = 0;       ///< search only
+    std::int64_t plans_feasible = 0;
+    std::map<std::string, train::SearchResult::Rejections> rejected;
+    std::vector<train::StepResult> runners_up;  ///< the next best plans of a search, fastest first
+    /// Validation cases: the measurement and the model's value of the same figure (SI units).
+    std::optional<train::Measurement> measured;
+    std::optional<double> predicted;
+};
 
 struct CaseResult {
     std::string scenario;
@@ -19,12 +42,19 @@ struct CaseResult {
     std::string chip_id;
     std::string topology;  ///< the topology builder, or empty
     aggregate::Aggregates aggregates;
+    std::optional<TrainingOutcome> training;
 };
 
 struct RunResult {
     std::string scenario;
     std::vector<CaseResult> cases;
 };
+
+/// The training model's view of `chips` chips of `chip` on `network` (its first chips accelerators),
+/// with the published collective cost presets for the network's levels (comm::preset_cost_model);
+/// an error text when the chip lacks a figure the model needs.
+std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training_cluster(
+    const catalog::ChipSpec& chip, std::int64_t chips, std::shared_ptr<const topo::Topology> network);
 
 /// Cases are evaluated in parallel (TBB); the result order is the scenario's case order,
 /// so output is the same whatever the thread count.

@@ -7,6 +7,7 @@
 #include "diag/suggest.hpp"
 #include "scenario/figure_decoder.hpp"
 #include "scenario/topology_decoder.hpp"
+#include "scenario/workload_loader.hpp"
 
 namespace clustersim::scenario {
 namespace {
@@ -237,12 +238,16 @@ std::optional<catalog::SystemSpec> decode_system(const fs::path& file, const cat
     return sys;
 }
 
-// models/network/ is optional: a catalog without it has no network parts.
-std::vector<fs::path> network_files(const fs::path& models_dir) {
+// models/network/ and models/workloads/ are optional: a catalog without them has no network
+// parts or no workloads.
+std::vector<fs::path> optional_yaml_files(const fs::path& dir) {
     std::error_code ec;
-    if (!fs::exists(models_dir / "network", ec)) return {};
-    return yaml_files(models_dir / "network");
+    if (!fs::exists(dir, ec)) return {};
+    return yaml_files(dir);
 }
+
+std::vector<fs::path> network_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "network"); }
+std::vector<fs::path> workload_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "workloads"); }
 
 }  // namespace
 
@@ -252,6 +257,8 @@ std::vector<fs::path> catalog_files(const fs::path& models_dir) {
     files.insert(files.end(), systems.begin(), systems.end());
     const auto parts = network_files(models_dir);
     files.insert(files.end(), parts.begin(), parts.end());
+    const auto workloads = workload_files(models_dir);
+    files.insert(files.end(), workloads.begin(), workloads.end());
     return files;
 }
 
@@ -291,6 +298,18 @@ catalog::Catalog load_catalog(const fs::path& models_dir) {
         auto sys = decode_system(file, cat, chip_files, parts, diags);
         if (sys && !cat.systems.emplace(sys->id, std::move(*sys)).second) {
             diags.error({file.string(), 0, 0}, "", "a second file for system '" + file.stem().string() + "' (.yaml and .yml)");
+        }
+    }
+    // Workloads (model architectures) name no hardware; a broken file stays out of the catalog.
+    std::set<std::string> workload_files_seen;
+    for (const auto& file : workload_files(models_dir)) {
+        const std::string id = file.stem().string();
+        if (!workload_files_seen.insert(id).second) {
+            diags.error({file.string(), 0, 0}, "", "a second file for workload '" + id + "' (.yaml and .yml)");
+            continue;
+        }
+        if (auto w = decode_workload(file, diags)) {
+            cat.workloads.emplace(id, std::make_shared<const catalog::WorkloadSpec>(std::move(*w)));
         }
     }
     diags.throw_if_any();

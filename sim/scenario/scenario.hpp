@@ -1,12 +1,15 @@
 #pragma once
 // A scenario after decoding and validation: named cases, each a resolved cluster.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "catalog/catalog.hpp"
 #include "catalog/cluster.hpp"
 #include "diag/diagnostic.hpp"
+#include "train/plan.hpp"
+#include "train/validation.hpp"
 
 namespace clustersim::scenario {
 
@@ -14,6 +17,12 @@ struct Case {
     std::string name;      ///< unique; sweep points are "case/axis=value/..."
     std::string baseline;  ///< name of the case it is compared with, or empty
     catalog::Cluster cluster;
+    std::optional<train::TrainingSpec> training;  ///< the case's training job (plan: dp set; no plan: searched)
+    std::optional<train::Measurement> measured;    ///< a published measurement of that job (validation cases)
+    /// The network the training job runs on: the cluster's topology, or, for a system resized to
+    /// fewer chips (whose aggregates have no topology), the system's own, of which the job uses
+    /// the first chip_count accelerators.
+    std::shared_ptr<const catalog::TopologySpec> training_network;
     diag::Location where;
 };
 

@@ -8,13 +8,16 @@
 #include "diag/suggest.hpp"
 #include "scenario/figure_decoder.hpp"
 #include "scenario/topology_decoder.hpp"
+#include "scenario/training_decoder.hpp"
+#include "topo/metrics.hpp"
 
 namespace clustersim::scenario {
 namespace {
 
 const std::vector<std::string> top_keys{"format", "scenario", "description", "baseline", "cases", "sweep"};
 const std::vector<std::string> case_keys{"name",      "description", "system",  "chip",
-                                         "count",     "overrides",   "baseline", "topology"};
+                                         "count",     "overrides",   "baseline", "topology",
+                                         "training",  "measured"};
 // Case fields a sweep axis may set.
 const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides.<figure>"};
 // Sweeps are expanded in memory (about 2.5 kB per row, CSV included; the effective chip figures
@@ -59,6 +62,8 @@ struct Draft {
     std::optional<std::int64_t> count;
     catalog::FigureOverrides overrides;
     std::shared_ptr<const catalog::TopologySpec> topology;  ///< the case's own, replacing a system's
+    std::optional<TrainingDraft> training;
+    std::optional<train::Measurement> measured;
 };
 
 /// One value of a sweep axis, decoded once.
@@ -124,6 +129,19 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
         auto t = decode_topology(src, m.get("topology"), join_path(path, "topology"), registry, &parts);
         if (t) d.topology = std::make_shared<const catalog::TopologySpec>(std::move(*t));
         ok = ok && t.has_value();
+    }
+    if (m.has("training")) {
+        d.training = decode_training(src, m.get("training"), join_path(path, "training"), cat);
+        ok = ok && d.training.has_value();
+    }
+    if (m.has("measured")) {
+        d.measured = decode_measured(src, m.get("measured"), join_path(path, "measured"));
+        ok = ok && d.measured.has_value();
+        if (d.measured && !m.has("training")) {
+            src.error(m.get("measured"), join_path(path, "measured"),
+                      "a measurement belongs to a training job: add the 'training' section it was measured on");
+            ok = false;
+        }
     }
     if (!ok) return std::nullopt;
     return d;
@@ -295,6 +313,7 @@ Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size
     }
     c.cluster = sys ? catalog::make_cluster(*sys, chip, d.count) : catalog::make_cluster(chip, *d.count);
     if (d.topology) c.cluster.topology = d.topology;
+    c.measured = d.measured;
     return c;
 }
 
@@ -420,6 +439,24 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
             }
             Case c = resolve(*draft, axes, idx, src, cat, chips);
             if (!topology_fits(src, *draft, c, path)) continue;
+            if (draft->training) {
+                TrainingDraft t = *draft->training;
+                if (!check_training_plan(src, t, path + ".training", c.cluster.chip_count)) continue;
+                c.training_network = c.cluster.topology;
+                const catalog::SystemSpec* sys = draft->system ? &cat.systems.at(*draft->system) : nullptr;
+                for (std::size_t a = 0; a < axes.size(); ++a)
+                    if (axes[a].key == "system") sys = &cat.systems.at(std::get<std::string>(axes[a].values[idx[a]].value));
+                if (!c.training_network && sys && sys->topology &&
+                    topo::analyze(sys->topology->params).accelerators >= c.cluster.chip_count)
+                    c.training_network = sys->topology;
+                if (!c.training_network) {
+                    src.error(draft->training->node, path + ".training",
+                              "training runs its collectives on the network: the case needs a topology holding its " +
+                                  std::to_string(c.cluster.chip_count) + " chips (a system with one, or a 'topology' section)");
+                    continue;
+                }
+                c.training = std::move(t.spec);
+            }
             // A case is not compared with itself (the default baseline's own row has no ratios).
             if (!baseline.empty() && baseline != draft->name) c.baseline = baseline + c.name.substr(draft->name.size());
             sc.cases.push_back(std::move(c));

@@ -257,6 +257,13 @@ std::optional<double> as_quantity(const Source& src, const YAML::Node& node, con
     return v;
 }
 
+std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const std::string& path) {
+    if (node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false")) return node.Scalar() == "true";
+    src.error(node, path,
+              "expected true or false, got " + (node.IsScalar() ? "'" + node.Scalar() + "'" : std::string(node_kind(node))));
+    return std::nullopt;
+}
+
 std::optional<double> as_fraction(const Source& src, const YAML::Node& node, const std::string& path) {
     if (!node.IsScalar()) {
         src.error(node, path, "expected a fraction between 0 and 1 (e.g. 0.8), got " + std::string(node_kind(node)));

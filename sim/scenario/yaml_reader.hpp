@@ -80,6 +80,8 @@ std::map<std::string, std::string, std::less<>> as_string_map(const Source& src,
                                                               const std::string& path);
 /// A plain number in (0, 1], e.g. an efficiency: "0.8".
 std::optional<double> as_fraction(const Source& src, const YAML::Node& node, const std::string& path);
+/// `true` or `false` (YAML's other spellings, such as yes/no/on/off, are refused as ambiguous).
+std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const std::string& path);
 /// One of a fixed set of words.
 std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
                                      std::initializer_list<std::string_view> choices);

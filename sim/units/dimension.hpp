@@ -14,6 +14,7 @@ enum class Dimension {
     energy,
     frequency,
     money,  ///< US dollars ("25000 USD"); nominal, no currency conversion, no inflation adjustment
+    token_rate,  ///< tokens per second ("4160 tokens/s", "1.3 Mtokens/s")
 };
 
 /// "data rate", "compute rate", ... for error messages.

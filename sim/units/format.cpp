@@ -20,6 +20,7 @@ std::string_view base_symbol(Dimension d) {
         case Dimension::energy: return "J";
         case Dimension::frequency: return "Hz";
         case Dimension::money: return "USD";
+        case Dimension::token_rate: return "tokens/s";
     }
     return "";
 }

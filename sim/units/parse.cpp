@@ -43,6 +43,7 @@ UnitTable make_table() {
         add(s + "FLOP/s", p.factor, Dimension::compute_rate);
         add(s + "OPS", p.factor, Dimension::compute_rate);
         add(s + "OP/s", p.factor, Dimension::compute_rate);
+        add(s + "tokens/s", p.factor, Dimension::token_rate);
         if (p.factor <= 1e9) {
             add(s + "W", p.factor, Dimension::power);
             add(s + "J", p.factor, Dimension::energy);
@@ -115,6 +116,7 @@ std::string_view dimension_name(Dimension d) {
         case Dimension::energy: return "energy";
         case Dimension::frequency: return "frequency";
         case Dimension::money: return "amount of money";
+        case Dimension::token_rate: return "token rate";
     }
     return "?";
 }
@@ -130,6 +132,7 @@ std::string_view dimension_examples(Dimension d) {
         case Dimension::energy: return "'1 kWh', '3.6 MJ'";
         case Dimension::frequency: return "'1.8 GHz'";
         case Dimension::money: return "'25000 USD', '3.1e6 USD'";
+        case Dimension::token_rate: return "'4160 tokens/s', '1.3 Mtokens/s'";
     }
     return "";
 }

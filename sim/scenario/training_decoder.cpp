@@ -1,0 +1,308 @@
+#include "scenario/training_decoder.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "diag/suggest.hpp"
+
+namespace clustersim::scenario {
+namespace {
+
+const std::vector<std::string> training_keys{"workload", "global_batch", "seq_len", "precision", "plan", "execution"};
+const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
+                                         "sequence_parallel", "recompute", "optimizer"};
+const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "grad_reduce", "order",
+                                              "memory_reserve"};
+const std::vector<std::string> measured_keys{"reference", "source", "note",          "flops_per_chip", "mfu", "tokens_per_s",
+                                             "tokens_per_s_per_chip", "step_time", "flops_convention", "peak"};
+
+std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node, const std::string& path,
+                                       std::optional<std::int64_t>& dp) {
+    MapReader m(src, node, path, plan_keys);
+    if (!m.ok()) return std::nullopt;
+    train::Plan p;
+    bool ok = true;
+    auto degree = [&](std::string_view key, std::int64_t& out) {
+        if (!m.has(key)) return;
+        if (auto v = m.integer(key, false, 1)) {
+            out = *v;
+        } else {
+            ok = false;
+        }
+    };
+    degree("tp", p.tp);
+    degree("pp", p.pp);
+    degree("cp", p.cp);
+    degree("ep", p.ep);
+    degree("virtual_stages", p.virtual_stages);
+    degree("micro_batch", p.micro_batch);
+    if (m.has("dp")) {
+        dp = m.integer("dp", false, 1);
+        ok = ok && dp.has_value();
+    }
+    if (m.has("sequence_parallel")) {
+        auto b = as_boolean(src, m.get("sequence_parallel"), join_path(path, "sequence_parallel"));
+        ok = ok && b.has_value();
+        p.sequence_parallel = b.value_or(false);
+    }
+    if (m.has("recompute")) {
+        auto c = as_choice(src, m.get("recompute"), join_path(path, "recompute"), {"none", "selective", "full"});
+        ok = ok && c.has_value();
+        if (c) p.recompute = *train::recompute_from_string(*c);
+    }
+    if (m.has("optimizer")) {
+        auto c = as_choice(src, m.get("optimizer"), join_path(path, "optimizer"), {"plain", "zero1", "zero2", "zero3"});
+        ok = ok && c.has_value();
+        if (c) p.optimizer = *train::optimizer_from_string(*c);
+    }
+    if (p.sequence_parallel && p.tp == 1 && ok) {
+        src.error(m.get("sequence_parallel"), join_path(path, "sequence_parallel"),
+                  "sequence parallelism splits work over the tensor-parallel ranks: it needs tp > 1");
+        ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return p;
+}
+
+// "tp-cp-ep-dp-pp": each of tp, cp, dp, pp once; ep optional, right before dp (experts are spread
+// over data-parallel ranks).
+std::optional<std::vector<std::string>> decode_order(const Source& src, const YAML::Node& node, const std::string& path) {
+    auto text = as_string(src, node, path);
+    if (!text) return std::nullopt;
+    std::vector<std::string> dims;
+    std::size_t start = 0;
+    while (start <= text->size()) {
+        const std::size_t dash = text->find('-', start);
+        dims.push_back(text->substr(start, dash == std::string::npos ? std::string::npos : dash - start));
+        if (dash == std::string::npos) break;
+        start = dash + 1;
+    }
+    const std::vector<std::string> valid{"tp", "cp", "ep", "dp", "pp"};
+    std::set<std::string> seen;
+    for (const auto& d : dims) {
+        if (std::find(valid.begin(), valid.end(), d) == valid.end()) {
+            src.error(node, path, "unknown parallel dimension '" + d + "'" + diag::did_you_mean(d, valid) +
+                                      " in '" + *text + "'; write the dimensions fastest first, joined by '-', e.g. 'tp-cp-ep-dp-pp'");
+            return std::nullopt;
+        }
+        if (!seen.insert(d).second) {
+            src.error(node, path, "dimension '" + d + "' appears twice in '" + *text + "'");
+            return std::nullopt;
+        }
+    }
+    for (const char* d : {"tp", "cp", "dp", "pp"}) {
+        if (seen.count(d) == 0) {
+            src.error(node, path, std::string("'") + *text + "' lacks '" + d + "'; the order names tp, cp, dp and pp (and ep, right before dp)");
+            return std::nullopt;
+        }
+    }
+    const auto ep = std::find(dims.begin(), dims.end(), "ep");
+    if (ep != dims.end() && (ep + 1 == dims.end() || *(ep + 1) != "dp")) {
+        src.error(node, path, "in '" + *text + "', ep must come right before dp: expert-parallel groups are carved out of the data-parallel ranks");
+        return std::nullopt;
+    }
+    return dims;
+}
+
+std::optional<train::Execution> decode_execution(const Source& src, const YAML::Node& node, const std::string& path) {
+    MapReader m(src, node, path, execution_keys);
+    if (!m.ok()) return std::nullopt;
+    train::Execution e;
+    bool ok = true;
+    auto flag = [&](std::string_view key, bool& out) {
+        if (!m.has(key)) return;
+        auto b = as_boolean(src, m.get(key), join_path(path, key));
+        ok = ok && b.has_value();
+        out = b.value_or(out);
+    };
+    flag("overlap_grad_reduce", e.overlap_grad_reduce);
+    flag("overlap_tp_comm", e.overlap_tp_comm);
+    if (m.has("grad_reduce")) {
+        auto c = as_choice(src, m.get("grad_reduce"), join_path(path, "grad_reduce"), {"fp32", "bf16"});
+        ok = ok && c.has_value();
+        if (c) e.grad_bytes = *c == "fp32" ? 4 : 2;
+    }
+    if (m.has("order")) {
+        auto o = decode_order(src, m.get("order"), join_path(path, "order"));
+        ok = ok && o.has_value();
+        if (o) e.order = *o;
+    }
+    if (m.has("memory_reserve")) {
+        const YAML::Node n = m.get("memory_reserve");
+        double v = -1;
+        if (n.IsScalar()) {
+            try {
+                std::size_t used = 0;
+                v = std::stod(n.Scalar(), &used);
+                if (used != n.Scalar().size()) v = -1;
+            } catch (const std::exception&) {
+                v = -1;
+            }
+        }
+        if (!(v >= 0 && v < 1)) {
+            src.error(n, join_path(path, "memory_reserve"),
+                      "expected the fraction of HBM kept free, a number in [0, 1) such as 0.1, got " +
+                          (n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(node_kind(n))));
+            ok = false;
+        } else {
+            e.memory_reserve = v;
+        }
+    }
+    if (!ok) return std::nullopt;
+    return e;
+}
+
+}  // namespace
+
+std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node& node, const std::string& path,
+                                             const catalog::Catalog& cat) {
+    MapReader m(src, node, path, training_keys);
+    if (!m.ok()) return std::nullopt;
+    TrainingDraft d;
+    d.node = node;
+    bool ok = true;
+    if (auto id = m.string("workload", true)) {
+        const auto it = cat.workloads.find(*id);
+        if (it == cat.workloads.end()) {
+            const auto ids = cat.workload_ids();
+            src.error(m.get("workload"), join_path(path, "workload"),
+                      "unknown workload '" + *id + "'" + diag::did_you_mean(*id, ids) + "; valid: " + diag::join_names(ids) +
+                          " (see 'clustersim list workloads')");
+            ok = false;
+        } else {
+            d.spec.workload = it->second;
+            d.spec.seq_len = it->second->seq_len;
+        }
+    } else {
+        ok = false;
+    }
+    if (auto gb = m.integer("global_batch", true, 1)) {
+        d.spec.global_batch = *gb;
+    } else {
+        ok = false;
+    }
+    if (m.has("seq_len")) {
+        auto s = m.integer("seq_len", false, 1);
+        ok = ok && s.has_value();
+        if (s) d.spec.seq_len = *s;
+    }
+    if (m.has("precision")) {
+        auto c = as_choice(src, m.get("precision"), join_path(path, "precision"), {"bf16", "fp8"});
+        ok = ok && c.has_value();
+        if (c) d.spec.precision = *chip::dtype_from_string(*c);
+    }
+    if (m.has("plan")) {
+        d.plan_node = m.get("plan");
+        auto p = decode_plan(src, d.plan_node, join_path(path, "plan"), d.dp);
+        ok = ok && p.has_value();
+        d.spec.plan = p;
+    }
+    if (m.has("execution")) {
+        auto e = decode_execution(src, m.get("execution"), join_path(path, "execution"));
+        ok = ok && e.has_value();
+        if (e) d.spec.execution = *e;
+    }
+    if (!ok) return std::nullopt;
+    return d;
+}
+
+bool check_training_plan(const Source& src, TrainingDraft& d, const std::string& path, std::int64_t chips) {
+    if (!d.spec.plan) return true;
+    auto& p = *d.spec.plan;
+    const std::int64_t model = p.tp * p.pp * p.cp;
+    const std::string plan_path = join_path(path, "plan");
+    if (chips % model != 0) {
+        src.error(d.plan_node, plan_path,
+                  "tp x pp x cp = " + std::to_string(p.tp) + " x " + std::to_string(p.pp) + " x " + std::to_string(p.cp) +
+                      " = " + std::to_string(model) + " does not divide the case's " + std::to_string(chips) + " chips");
+        return false;
+    }
+    p.dp = chips / model;
+    if (d.dp && *d.dp != p.dp) {
+        src.error(d.plan_node["dp"], join_path(plan_path, "dp"),
+                  "dp " + std::to_string(*d.dp) + " disagrees with the chips: " + std::to_string(chips) + " / (tp x pp x cp = " +
+                      std::to_string(model) + ") = " + std::to_string(p.dp) + " (dp may be left out)");
+        return false;
+    }
+    return true;
+}
+
+std::optional<train::Measurement> decode_measured(const Source& src, const YAML::Node& node, const std::string& path) {
+    MapReader m(src, node, path, measured_keys);
+    if (!m.ok()) return std::nullopt;
+    train::Measurement out;
+    bool ok = true;
+    auto text = [&](std::string_view key, std::string& into, bool required) {
+        if (auto s = m.string(key, required)) {
+            into = *s;
+        } else if (required || m.has(key)) {
+            ok = false;
+        }
+    };
+    text("reference", out.reference, false);
+    text("source", out.source, true);
+    text("note", out.note, false);
+    struct MetricKey {
+        const char* key;
+        train::Metric metric;
+        units::Dimension dimension;
+    };
+    const MetricKey metrics[] = {{"flops_per_chip", train::Metric::flops_per_chip, units::Dimension::compute_rate},
+                                 {"mfu", train::Metric::mfu, units::Dimension::compute_rate},
+                                 {"tokens_per_s", train::Metric::tokens_per_s, units::Dimension::token_rate},
+                                 {"tokens_per_s_per_chip", train::Metric::tokens_per_s_per_chip, units::Dimension::token_rate},
+                                 {"step_time", train::Metric::step_time, units::Dimension::time}};
+    std::vector<std::string> given;
+    for (const auto& mk : metrics) {
+        if (!m.has(mk.key)) continue;
+        given.emplace_back(mk.key);
+        out.metric = mk.metric;
+        const std::string p = join_path(path, mk.key);
+        if (mk.metric == train::Metric::mfu) {
+            auto f = as_fraction(src, m.get(mk.key), p);
+            ok = ok && f.has_value();
+            out.value = f.value_or(0);
+        } else {
+            auto q = as_quantity(src, m.get(mk.key), p, mk.dimension, false);
+            ok = ok && q.has_value();
+            out.value = q.value_or(0);
+        }
+    }
+    if (given.size() != 1) {
+        src.error(node, path,
+                  given.empty() ? "missing the measured figure: give one of flops_per_chip, mfu, tokens_per_s, tokens_per_s_per_chip, step_time"
+                                : "give one measured figure, not " + std::to_string(given.size()) + " (" + diag::join_names(given) + ")");
+        return std::nullopt;
+    }
+    const bool flops = out.metric == train::Metric::flops_per_chip || out.metric == train::Metric::mfu;
+    if (m.has("flops_convention")) {
+        auto c = as_choice(src, m.get("flops_convention"), join_path(path, "flops_convention"),
+                           {"megatron_hardware", "megatron_model", "palm", "six_n", "exact_model", "exact_hardware"});
+        ok = ok && c.has_value();
+        if (c) out.convention = train::flop_convention_from_string(*c);
+        if (c && !flops) {
+            src.error(m.get("flops_convention"), join_path(path, "flops_convention"),
+                      "a FLOP convention applies to flops_per_chip and mfu only, not to " + given.front());
+            ok = false;
+        }
+    } else if (flops) {
+        src.error(node, path, "missing key 'flops_convention': say what the source counts as FLOPs (megatron_hardware, megatron_model, palm, six_n)");
+        ok = false;
+    }
+    if (m.has("peak")) {
+        auto q = as_quantity(src, m.get("peak"), join_path(path, "peak"), units::Dimension::compute_rate, false);
+        ok = ok && q.has_value();
+        out.peak_flop_per_s = q;
+        if (q && out.metric != train::Metric::mfu) {
+            src.error(m.get("peak"), join_path(path, "peak"), "peak is the denominator of mfu; it does not apply to " + given.front());
+            ok = false;
+        }
+    } else if (out.metric == train::Metric::mfu) {
+        src.error(node, path, "missing key 'peak': the per-chip peak the source divides by for its MFU, e.g. '312 TFLOPS'");
+        ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return out;
+}
+
+}  // namespace clustersim::scenario

@@ -1,0 +1,612 @@
+#include "train/accounting.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace clustersim::train {
+namespace {
+
+using catalog::MlpKind;
+using catalog::WorkloadSpec;
+using chip::Attention;
+using chip::DType;
+using chip::Matmul;
+using chip::MemoryOp;
+using chip::Operation;
+
+double d(std::int64_t x) { return static_cast<double>(x); }
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return b <= 1 ? a : (a + b - 1) / b; }
+
+// Norms, activations, residuals and stored activations stay 16-bit whatever the matmul precision.
+constexpr DType act = DType::bf16;
+constexpr double act_bytes = 2.0;
+
+std::int64_t head_dim(const WorkloadSpec& w) {
+    if (w.head_dim > 0) return w.head_dim;
+    return w.heads > 0 ? w.hidden / w.heads : 0;
+}
+std::int64_t kv_heads(const WorkloadSpec& w) { return w.kv_heads > 0 ? w.kv_heads : w.heads; }
+
+/// Key-value heads one tensor-parallel rank holds: kv_heads / tp, and one replicated head when
+/// there are fewer key-value heads than ranks (Megatron-LM, grouped-query attention).
+std::int64_t kv_heads_per_rank(const WorkloadSpec& w, std::int64_t tp) { return std::max<std::int64_t>(1, ceil_div(kv_heads(w), tp)); }
+
+/// Parameters of a normalisation of `n` values: a scale, and a shift for a layer norm (the
+/// workloads with biases, GPT-style, use LayerNorm; the others RMSNorm).
+double norm_params(const WorkloadSpec& w, std::int64_t n) { return (w.biases ? 2.0 : 1.0) * d(n); }
+
+/// Parameters one rank holds, split by the data-parallel group that replicates them.
+struct RankParams {
+    double dense = 0;   ///< replicated over dp x cp
+    double expert = 0;  ///< routed experts: replicated over dp x cp / ep
+    [[nodiscard]] double total() const { return dense + expert; }
+};
+
+/// Attention of one layer on one tensor-parallel rank (tp = 1: the whole layer). Column-parallel
+/// weights and biases are split by tp, the output projection's bias and the norms are replicated,
+/// and so are MLA's down projections and latent norms (Megatron-Core builds them "duplicated").
+double attention_params(const WorkloadSpec& w, std::int64_t tp) {
+    const double h = d(w.hidden);
+    const std::int64_t heads = ceil_div(w.heads, tp);
+    const double bias = w.biases ? 1.0 : 0.0;
+    if (w.mla) {
+        const auto& m = *w.mla;
+        const double qk = d(m.qk_nope_head_dim + m.qk_rope_head_dim);
+        const double q_out = d(heads) * qk;
+        const double kv_out = d(heads) * d(m.qk_nope_head_dim + m.v_head_dim);
+        double p = 0;
+        if (m.q_lora_rank > 0) {
+            const double r = d(m.q_lora_rank);
+            p += h * r + bias * r + norm_params(w, m.q_lora_rank) + r * q_out + bias * q_out;
+        } else {
+            p += h * q_out + bias * q_out;
+        }
+        const double kv_down = d(m.kv_lora_rank + m.qk_rope_head_dim);
+        p += h * kv_down + bias * kv_down + norm_params(w, m.kv_lora_rank);
+        p += d(m.kv_lora_rank) * kv_out + bias * kv_out;
+        p += d(heads) * d(m.v_head_dim) * h + bias * h;
+        return p;
+    }
+    const double q = d(heads * head_dim(w));
+    const double kv = d(kv_heads_per_rank(w, tp) * head_dim(w));
+    return h * (q + 2 * kv) + q * h + bias * (q + 2 * kv + h);
+}
+
+/// A dense MLP of `ffn` (per gate/up projection) on one tensor-parallel rank.
+double mlp_params(const WorkloadSpec& w, std::int64_t ffn, std::int64_t tp) {
+    const double h = d(w.hidden);
+    const double f = d(ceil_div(ffn, tp));
+    const double up = w.mlp == MlpKind::swiglu ? 2.0 : 1.0;  // gate and up, or up
+    return (up + 1.0) * h * f + (w.biases ? up * f + h : 0.0);
+}
+
+/// One layer on one rank. Routed experts: experts / ep of them, each split by tp (Megatron-Core's
+/// default expert tensor parallelism, --expert-tensor-parallel-size = tp). The router is replicated.
+RankParams layer_params(const WorkloadSpec& w, LayerKind kind, std::int64_t tp, std::int64_t ep) {
+    RankParams p;
+    p.dense = attention_params(w, tp) + 2 * norm_params(w, w.hidden);
+    if (kind == LayerKind::dense || !w.moe) {
+        p.dense += mlp_params(w, w.ffn, tp);
+        return p;
+    }
+    const auto& moe = *w.moe;
+    p.dense += d(w.hidden) * d(moe.experts) + (w.biases ? d(moe.experts) : 0.0);
+    if (moe.shared_experts > 0) p.dense += mlp_params(w, moe.shared_experts * moe.expert_ffn, tp);
+    p.expert = d(ceil_div(moe.experts, ep)) * mlp_params(w, moe.expert_ffn, tp);
+    return p;
+}
+
+double embedding_params(const WorkloadSpec& w, std::int64_t tp) {
+    // Vocabulary-parallel table (Megatron-LM); the learned position table is replicated.
+    const double positions = w.positions == catalog::PositionKind::learned ? d(w.seq_len) * d(w.hidden) : 0.0;
+    return d(ceil_div(w.vocab, tp)) * d(w.hidden) + positions;
+}
+double output_params(const WorkloadSpec& w, std::int64_t tp) { return d(ceil_div(w.vocab, tp)) * d(w.hidden); }
+
+// --- Kernels -------------------------------------------------------------------------------------
+
+/// GELU (tanh form) of `elements` values: read x, write y; about 8 FP32 operations per element.
+MemoryOp gelu(std::int64_t elements) {
+    const double n = d(elements);
+    return {2.0 * n * act_bytes, 8.0 * n};
+}
+/// Softmax of `elements` 16-bit logits into FP32 probabilities kept for the backward pass (the
+/// router, and the vocabulary-parallel cross-entropy of Megatron-LM): max, subtract, exp, sum, divide.
+MemoryOp softmax(std::int64_t elements) {
+    const double n = d(elements);
+    return {n * (act_bytes + 4.0), 5.0 * n};
+}
+/// Combine of the expert outputs, weighted by the router probabilities: read `routed` rows, write `tokens`.
+MemoryOp unpermute(std::int64_t routed, std::int64_t tokens, std::int64_t hidden) {
+    return {(d(routed) + d(tokens)) * d(hidden) * act_bytes, 2.0 * d(routed) * d(hidden)};
+}
+/// Backward of the embedding lookup: scatter-add of the rows' gradients into the table's gradient
+/// (read the gradient, read and write the table rows).
+MemoryOp scatter_add(std::int64_t tokens, std::int64_t hidden) {
+    const double n = d(tokens) * d(hidden);
+    return {3.0 * n * act_bytes, n};
+}
+
+/// The backward pass of a memory-bound kernel: read the output gradient and the stored input(s),
+/// write the input gradient(s): about twice the forward traffic and arithmetic.
+MemoryOp backward_of(const MemoryOp& op) { return {2.0 * op.bytes, 2.0 * op.flops}; }
+
+/// Kernels in order, with the bytes each stores for its own backward pass (a tensor read by
+/// several kernels, such as a norm output feeding two projections, is stored once, by the first).
+struct Builder {
+    std::vector<Operation> ops;
+    std::vector<std::size_t> attention;  ///< indices of the attention cores (selective recomputation)
+    double stored = 0;
+    void add(Operation op, double stored_bytes) {
+        if (std::holds_alternative<Attention>(op)) attention.push_back(ops.size());
+        ops.push_back(std::move(op));
+        stored += stored_bytes;
+    }
+};
+
+/// What one rank sees of a layer.
+struct Dims {
+    std::int64_t tokens = 0;       ///< micro_batch * seq_len / cp: the rows of every matmul
+    std::int64_t norm_tokens = 0;  ///< tokens / tp with sequence parallelism: norms, residuals, dropout
+    std::int64_t heads = 0;        ///< query heads on this rank
+    double in_bytes = 2;           ///< bytes per stored matmul input (the matmul dtype: Transformer Engine keeps the FP8 cast)
+    DType dtype = DType::bf16;
+};
+
+Dims dims(const WorkloadSpec& w, const Shard& s) {
+    Dims x;
+    x.tokens = s.micro_batch * (s.seq_len / std::max<std::int64_t>(1, s.cp));
+    x.norm_tokens = s.sequence_parallel ? ceil_div(x.tokens, s.tp) : x.tokens;
+    x.heads = ceil_div(w.heads, s.tp);
+    x.in_bytes = std::min(act_bytes, chip::bytes_per_element(s.dtype));
+    x.dtype = s.dtype;
+    return x;
+}
+
+/// The attention core with context parallelism: the rank holds seq_len / cp queries. Megatron-Core
+/// splits the sequence into 2 cp chunks and gives rank r chunks r and 2cp-1-r, so every rank does
+/// the same causal work, s (s + 1) / (2 cp) query-key pairs per head; a causal Attention of
+/// c = s / cp queries against s (cp + 1) / (2 cp) keys has exactly that many pairs
+/// (c * kv - c (c - 1) / 2). cp = 1: a plain causal prefill.
+Attention attention_core(const Shard& s, std::int64_t heads_q, std::int64_t heads_kv, std::int64_t hd) {
+    const std::int64_t cp = std::max<std::int64_t>(1, s.cp);
+    Attention a;
+    a.batch = s.micro_batch;
+    a.heads_q = heads_q;
+    a.heads_kv = heads_kv;
+    a.head_dim = hd;
+    a.seq_q = s.seq_len / cp;
+    a.seq_kv = cp == 1 ? s.seq_len : ceil_div(s.seq_len * (cp + 1), 2 * cp);
+    a.causal = true;
+    a.pass = chip::Pass::forward;
+    a.dtype = s.dtype == DType::fp4 ? DType::fp8 : s.dtype;  // as chip::prefill_layer
+    return a;
+}
+
+/// A dense MLP (or the shared experts) of `ffn` on `x.tokens` rows, split by tp. `input_stored`:
+/// whether its input (the norm output) is already stored by another kernel.
+void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn, bool input_stored, Builder& b) {
+    const std::int64_t f = ceil_div(ffn, s.tp);
+    const std::int64_t h = w.hidden;
+    const double in = input_stored ? 0.0 : d(x.norm_tokens) * d(h) * x.in_bytes;
+    if (w.mlp == MlpKind::swiglu) {
+        b.add(Matmul{x.tokens, 2 * f, h, 1, x.dtype}, in);
+        b.add(chip::swiglu(x.tokens * f, act), 2.0 * d(x.tokens) * d(f) * act_bytes);
+    } else {
+        b.add(Matmul{x.tokens, f, h, 1, x.dtype}, in);
+        b.add(gelu(x.tokens * f), d(x.tokens) * d(f) * act_bytes);
+    }
+    b.add(Matmul{x.tokens, h, f, 1, x.dtype}, d(x.tokens) * d(f) * x.in_bytes);
+}
+
+/// The forward kernels of one layer (pre-norm decoder), with what each stores for the backward.
+/// `dropout`: two dropout masks (1 byte per element) after attention and MLP, as Korthikanti et al. count.
+Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, bool dropout) {
+    const Dims x = dims(w, s);
+    const std::int64_t h = w.hidden;
+    const std::int64_t T = x.tokens;
+    const double residual_elems = d(x.norm_tokens) * d(h);
+    const double norm_out = residual_elems * x.in_bytes;  // the norm output, stored by the matmul it feeds
+    Builder b;
+
+    // Attention block.
+    b.add(chip::normalization(x.norm_tokens * h, act), residual_elems * act_bytes);
+    if (w.mla) {
+        // DeepSeek-V3 (arXiv 2412.19437, section 2.1.1): q = W_uq norm(W_dq x), [c_kv, k_rope] = W_dkv x,
+        // [k_nope, v] = W_ukv norm(c_kv). Down projections replicated over tp, up projections split.
+        const auto& m = *w.mla;
+        const std::int64_t qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+        if (m.q_lora_rank > 0) {
+            b.add(Matmul{T, m.q_lora_rank, h, 1, x.dtype}, norm_out);
+            b.add(chip::normalization(T * m.q_lora_rank, act), d(T) * d(m.q_lora_rank) * act_bytes);
+            b.add(Matmul{T, x.heads * qk, m.q_lora_rank, 1, x.dtype}, d(T) * d(m.q_lora_rank) * x.in_bytes);
+            b.add(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, 0.0);
+        } else {
+            b.add(Matmul{T, x.heads * qk, h, 1, x.dtype}, norm_out);
+            b.add(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, 0.0);
+        }
+        b.add(chip::normalization(T * m.kv_lora_rank, act), d(T) * d(m.kv_lora_rank) * act_bytes);
+        b.add(Matmul{T, x.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1, x.dtype},
+              d(T) * d(m.kv_lora_rank) * x.in_bytes);
+        // The core with query/key head size qk and value head size v is one Attention of head size
+        // (qk + v) / 2: its FLOPs 4 (qk + v) / 2 = 2 qk + 2 v per pair, and its Q, K, V, O traffic,
+        // are then exact (chip::Attention has a single head size).
+        const double qkv_o = d(T) * d(x.heads) * d(2 * qk + 2 * m.v_head_dim) * act_bytes;  // Q, K, V, O
+        b.add(attention_core(s, x.heads, x.heads, (qk + m.v_head_dim + 1) / 2), qkv_o);
+        const double o_cast = x.in_bytes < act_bytes ? d(T) * d(x.heads * m.v_head_dim) * x.in_bytes : 0.0;
+        b.add(Matmul{T, h, x.heads * m.v_head_dim, 1, x.dtype}, o_cast);
+    } else {
+        const std::int64_t hd = head_dim(w);
+        const std::int64_t kvh = kv_heads_per_rank(w, s.tp);
+        b.add(Matmul{T, (x.heads + 2 * kvh) * hd, h, 1, x.dtype}, norm_out);
+        // FlashAttention keeps Q, K, V and O (the output projection's input, stored once) and no
+        // score matrix: Korthikanti's 5 a s / h term is gone.
+        const double qkvo = d(T) * d(2 * x.heads + 2 * kvh) * d(hd) * act_bytes;
+        b.add(attention_core(s, x.heads, kvh, hd), qkvo);
+        const double o_cast = x.in_bytes < act_bytes ? d(T) * d(x.heads * hd) * x.in_bytes : 0.0;
+        b.add(Matmul{T, h, x.heads * hd, 1, x.dtype}, o_cast);
+    }
+    const double mask = dropout ? residual_elems : 0.0;
+    b.add(chip::elementwise(x.norm_tokens * h, act), mask);
+
+    // MLP block.
+    b.add(chip::normalization(x.norm_tokens * h, act), residual_elems * act_bytes);
+    if (kind == LayerKind::moe && w.moe) {
+        const auto& moe = *w.moe;
+        // Router on this rank's tokens (split by tp with sequence parallelism), replicated weights.
+        b.add(Matmul{x.norm_tokens, moe.experts, h, 1, x.dtype}, norm_out);
+        b.add(softmax(x.norm_tokens * moe.experts), d(x.norm_tokens) * d(moe.experts) * 4.0);
+        const std::int64_t routed_here = x.norm_tokens * moe.top_k;
+        b.add(chip::embedding(routed_here, h, act), 0.0);  // permute: gather each token once per expert
+        // Balanced routing: the rank's experts / ep experts receive tokens * top_k rows in all,
+        // one batched (grouped) product per projection, the expert FFN split by tp.
+        const std::int64_t local = ceil_div(moe.experts, std::max<std::int64_t>(1, s.ep));
+        const std::int64_t rows = ceil_div(T * moe.top_k, local);
+        const std::int64_t f = ceil_div(moe.expert_ffn, s.tp);
+        const double routed = d(local) * d(rows);
+        if (w.mlp == MlpKind::swiglu) {
+            b.add(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes);
+            b.add(chip::swiglu(local * rows * f, act), 2.0 * routed * d(f) * act_bytes);
+        } else {
+            b.add(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes);
+            b.add(gelu(local * rows * f), routed * d(f) * act_bytes);
+        }
+        b.add(Matmul{rows, h, f, local, x.dtype}, routed * d(f) * x.in_bytes);
+        // Combine: the expert outputs are kept for the gradient of the routing probabilities.
+        b.add(unpermute(routed_here, x.norm_tokens, h), d(routed_here) * d(h) * act_bytes);
+        if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b);
+    } else {
+        mlp(w, s, x, w.ffn, false, b);
+    }
+    b.add(chip::elementwise(x.norm_tokens * h, act), mask);
+    return b;
+}
+
+/// Backward kernels of a forward list, in reverse order: dX = dY W^T (m x k from m x n times n x k)
+/// and dW = X^T dY (k x n from k x m times m x n) per product; the attention backward; twice the
+/// traffic of each memory-bound kernel.
+std::vector<Operation> backward(const std::vector<Operation>& forward) {
+    std::vector<Operation> out;
+    out.reserve(forward.size() * 2);
+    for (auto it = forward.rbegin(); it != forward.rend(); ++it) {
+        if (const auto* mm = std::get_if<Matmul>(&*it)) {
+            out.emplace_back(Matmul{mm->m, mm->k, mm->n, mm->batch, mm->dtype});
+            out.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype});
+        } else if (const auto* at = std::get_if<Attention>(&*it)) {
+            Attention a = *at;
+            a.pass = chip::Pass::backward;
+            out.emplace_back(a);
+        } else {
+            out.emplace_back(backward_of(std::get<MemoryOp>(*it)));
+        }
+    }
+    return out;
+}
+
+double attention_pairs(const Attention& a) {
+    const double sq = d(a.seq_q);
+    const double skv = d(a.seq_kv);
+    return a.causal ? sq * skv - sq * (sq - 1.0) / 2.0 : sq * skv;
+}
+
+/// FLOPs of one kernel; `attention_backward`: the backward attention's multiple of its forward.
+double op_flops(const Operation& op, double attention_backward) {
+    if (const auto* mm = std::get_if<Matmul>(&op)) return 2.0 * d(mm->m) * d(mm->n) * d(mm->k) * d(mm->batch);
+    if (const auto* a = std::get_if<Attention>(&op)) {
+        const double fwd = 4.0 * d(a->batch) * d(a->heads_q) * d(a->head_dim) * attention_pairs(*a);
+        return a->pass == chip::Pass::forward ? fwd : attention_backward * fwd;
+    }
+    return std::get<MemoryOp>(op).flops;
+}
+
+/// The whole model's kernels for `global_batch` sequences on one rank (no parallelism).
+double whole_model_flops(const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len, Recompute r,
+                         bool hardware) {
+    const Shard s{global_batch, seq_len, 1, 1, 1, false, DType::bf16};
+    auto sum = [hardware](const LayerOps& ops, bool with_recompute) {
+        double f = hardware ? hardware_flops(ops.forward) + hardware_flops(ops.backward)
+                            : model_flops(ops.forward) + model_flops(ops.backward);
+        if (with_recompute) f += hardware ? hardware_flops(ops.recompute) : model_flops(ops.recompute);
+        return f;
+    };
+    double total = sum(embedding_ops(w, s), hardware) + sum(head_ops(w, s), hardware);
+    std::array<double, 2> per_kind{-1.0, -1.0};
+    for (const LayerKind k : layer_kinds(w)) {
+        auto& f = per_kind[static_cast<std::size_t>(k)];
+        if (f < 0) f = sum(layer_ops(w, k, s, r), hardware);
+        total += f;
+    }
+    return total;
+}
+
+}  // namespace
+
+// --- Parameters ----------------------------------------------------------------------------------
+
+ParamCounts count_params(const WorkloadSpec& w) {
+    ParamCounts c;
+    c.embedding = embedding_params(w, 1);
+    c.output = w.tied_embeddings ? 0.0 : output_params(w, 1);
+    c.per_dense_layer = layer_params(w, LayerKind::dense, 1, 1).total();
+    double layers = 0;
+    double inactive = 0;
+    if (w.moe) {
+        c.per_moe_layer = layer_params(w, LayerKind::moe, 1, 1).total();
+        const double per_expert = mlp_params(w, w.moe->expert_ffn, 1);
+        for (const LayerKind k : layer_kinds(w)) {
+            if (k == LayerKind::moe) inactive += d(w.moe->experts - w.moe->top_k) * per_expert;
+        }
+    }
+    for (const LayerKind k : layer_kinds(w)) layers += k == LayerKind::moe ? c.per_moe_layer : c.per_dense_layer;
+    c.total = c.embedding + c.output + layers + norm_params(w, w.hidden);  // + the final norm
+    c.active_per_token = c.total - inactive;
+    return c;
+}
+
+std::vector<LayerKind> layer_kinds(const WorkloadSpec& w) {
+    std::vector<LayerKind> kinds(static_cast<std::size_t>(std::max<std::int64_t>(0, w.layers)), LayerKind::dense);
+    if (w.moe) {
+        for (std::size_t i = static_cast<std::size_t>(std::max<std::int64_t>(0, w.moe->dense_layers)); i < kinds.size(); ++i)
+            kinds[i] = LayerKind::moe;
+    }
+    return kinds;
+}
+
+// --- FLOPs ---------------------------------------------------------------------------------------
+
+std::string_view to_string(FlopConvention c) {
+    switch (c) {
+        case FlopConvention::megatron_hardware: return "megatron_hardware";
+        case FlopConvention::megatron_model: return "megatron_model";
+        case FlopConvention::palm: return "palm";
+        case FlopConvention::six_n: return "six_n";
+        case FlopConvention::exact_model: return "exact_model";
+        case FlopConvention::exact_hardware: return "exact_hardware";
+    }
+    return "?";
+}
+
+std::optional<FlopConvention> flop_convention_from_string(std::string_view s) {
+    for (const auto c : {FlopConvention::megatron_hardware, FlopConvention::megatron_model, FlopConvention::palm,
+                         FlopConvention::six_n, FlopConvention::exact_model, FlopConvention::exact_hardware}) {
+        if (to_string(c) == s) return c;
+    }
+    return std::nullopt;
+}
+
+double hardware_flops(const Operation& op) { return op_flops(op, 2.5); }
+double model_flops(const Operation& op) { return op_flops(op, 2.0); }
+double hardware_flops(const std::vector<Operation>& ops) {
+    double f = 0;
+    for (const auto& op : ops) f += hardware_flops(op);
+    return f;
+}
+double model_flops(const std::vector<Operation>& ops) {
+    double f = 0;
+    for (const auto& op : ops) f += model_flops(op);
+    return f;
+}
+
+double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len,
+                  Recompute recompute) {
+    const double B = d(global_batch);
+    const double s = d(seq_len);
+    const double l = d(w.layers);
+    const double h = d(w.hidden);
+    const double V = d(w.vocab);
+    const double tokens = B * s;
+    switch (c) {
+        case FlopConvention::megatron_hardware:
+            // Narayanan et al. (SC21), eq. 3.
+            return 96.0 * B * s * l * h * h * (1.0 + s / (6.0 * h) + V / (16.0 * l * h));
+        case FlopConvention::megatron_model:
+            // The same without the recomputed forward pass (Korthikanti et al., MLSys 2023: their model FLOPs for MFU).
+            return 72.0 * B * s * l * h * h * (1.0 + s / (6.0 * h) + V / (12.0 * l * h));
+        case FlopConvention::palm: {
+            // Chowdhery et al. (PaLM), Appendix B: 6 N + 12 L H Q T per token, N the non-embedding
+            // (for MoE: active non-embedding) parameters. MLA: Q = (qk + v) / 2 (see layer_ops).
+            const ParamCounts p = count_params(w);
+            const double q = w.mla ? d(w.mla->qk_nope_head_dim + w.mla->qk_rope_head_dim + w.mla->v_head_dim) / 2.0
+                                   : d(head_dim(w));
+            return tokens * (6.0 * p.active_non_embedding() + 12.0 * l * d(w.heads) * q * s);
+        }
+        case FlopConvention::six_n: return 6.0 * count_params(w).active_per_token * tokens;
+        case FlopConvention::exact_model: return whole_model_flops(w, global_batch, seq_len, Recompute::none, false);
+        case FlopConvention::exact_hardware: return whole_model_flops(w, global_batch, seq_len, recompute, true);
+    }
+    return 0;
+}
+
+// --- Kernels -------------------------------------------------------------------------------------
+
+LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute) {
+    Builder b = forward_layer(w, kind, s, false);
+    LayerOps out;
+    out.backward = backward(b.ops);
+    switch (recompute) {
+        case Recompute::none: break;
+        case Recompute::selective:
+            for (const std::size_t i : b.attention) out.recompute.push_back(b.ops[i]);
+            break;
+        case Recompute::full: out.recompute = b.ops; break;
+    }
+    out.forward = std::move(b.ops);
+    return out;
+}
+
+LayerOps embedding_ops(const WorkloadSpec& w, const Shard& s) {
+    const Dims x = dims(w, s);
+    LayerOps out;
+    // Vocabulary-parallel lookup: every rank writes all rows (zeros outside its slice) before the
+    // reduction over tp.
+    out.forward.emplace_back(chip::embedding(x.tokens, w.hidden, act));
+    if (w.positions == catalog::PositionKind::learned) {
+        const MemoryOp add_positions = chip::elementwise(x.norm_tokens * w.hidden, act);
+        out.forward.emplace_back(add_positions);
+        out.backward.emplace_back(backward_of(add_positions));
+    }
+    out.backward.emplace_back(scatter_add(x.tokens, w.hidden));
+    return out;
+}
+
+LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
+    const Dims x = dims(w, s);
+    const std::int64_t vocab = ceil_div(w.vocab, s.tp);
+    LayerOps out;
+    out.forward = {
+        chip::normalization(x.norm_tokens * w.hidden, act),
+        Matmul{x.tokens, vocab, w.hidden, 1, x.dtype},  // logits, vocabulary-parallel
+        softmax(x.tokens * vocab),                      // cross-entropy: FP32 probabilities for the backward
+    };
+    out.backward = backward(out.forward);
+    return out;
+}
+
+// --- Memory --------------------------------------------------------------------------------------
+
+double layer_activation_bytes(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute, bool dropout) {
+    if (recompute == Recompute::full) {
+        // Only the layer's input (Korthikanti et al., 2 s b h; split by tp with sequence parallelism).
+        return d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes;
+    }
+    // Selective recomputation of the attention core stores what FlashAttention stores anyway.
+    return forward_layer(w, kind, s, dropout).stored;
+}
+
+namespace {
+
+/// The layers [begin, end) of each chunk of pipeline rank `rank`.
+template <typename F>
+void for_each_layer(const WorkloadSpec& w, const Plan& p, std::int64_t rank, F&& f) {
+    const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
+    const auto kinds = layer_kinds(w);
+    for (std::int64_t c = rank; c < chunks; c += std::max<std::int64_t>(1, p.pp)) {
+        const std::int64_t begin = c * w.layers / chunks;
+        const std::int64_t end = (c + 1) * w.layers / chunks;
+        for (std::int64_t l = begin; l < end; ++l) f(kinds[static_cast<std::size_t>(l)]);
+    }
+}
+
+RankParams rank_params(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
+    RankParams r;
+    for_each_layer(w, p, rank, [&](LayerKind k) {
+        const RankParams l = layer_params(w, k, p.tp, p.ep);
+        r.dense += l.dense;
+        r.expert += l.expert;
+    });
+    if (rank == 0) r.dense += embedding_params(w, p.tp);
+    if (rank == p.pp - 1) {
+        r.dense += norm_params(w, w.hidden);
+        // Tied embeddings with pipelining: the last stage keeps its own copy of the table for the
+        // output layer, its gradient all-reduced with the first stage's (Megatron-LM).
+        if (!w.tied_embeddings || p.pp > 1) r.dense += output_params(w, p.tp);
+    }
+    return r;
+}
+
+/// Micro-batches whose activations a pipeline rank holds at its peak, in units of its whole share
+/// of layers. 1F1B (Narayanan et al., SC21): rank r runs pp - r forward passes before its first
+/// backward. Interleaved (Megatron-LM's schedule): (pp - r - 1) * 2 + (v - 1) * pp + 1 model-chunk
+/// micro-batches, each 1/v of the rank's layers; rank 0 then holds (1 + (pp - 1) / (pp v)) times
+/// pp micro-batches of l / pp layers, Korthikanti et al.'s factor. Assumes at least pp micro-batches.
+double in_flight(const Plan& p, std::int64_t rank) {
+    if (p.virtual_stages <= 1) return d(p.pp - rank);
+    const std::int64_t chunk_mbs = (p.pp - rank - 1) * 2 + (p.virtual_stages - 1) * p.pp + 1;
+    return d(chunk_mbs) / d(p.virtual_stages);
+}
+
+struct RankMemory {
+    Memory memory;
+    RankParams params;
+};
+
+RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t seq_len, DType precision) {
+    RankMemory out;
+    Memory& m = out.memory;
+    const RankParams ps = rank_params(w, p, rank);
+    out.params = ps;
+
+    // ZeRO (Rajbhandari et al., SC20): 2 + 2 + 12 bytes per parameter, sharded over the ranks that
+    // hold the same parameters: dp x cp for dense ones (Megatron-Core's distributed optimizer uses
+    // the data-parallel group with context parallelism), dp x cp / ep for routed experts.
+    const double n_dense = d(std::max<std::int64_t>(1, p.dp * p.cp));
+    const double n_expert = std::max(1.0, n_dense / d(std::max<std::int64_t>(1, p.ep)));
+    const bool z1 = p.optimizer != Optimizer::plain;
+    const bool z2 = p.optimizer == Optimizer::zero2 || p.optimizer == Optimizer::zero3;
+    const bool z3 = p.optimizer == Optimizer::zero3;
+    auto sharded = [&](bool on) { return on ? ps.dense / n_dense + ps.expert / n_expert : ps.total(); };
+    m.weights = 2.0 * sharded(z3);
+    m.gradients = 2.0 * sharded(z2);
+    m.optimizer = 12.0 * sharded(z1);
+
+    // Activations (Korthikanti et al. Table 2 with flash attention, from the stored tensors of the
+    // kernels), for the micro-batches in flight.
+    const Shard s{p.micro_batch, seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, precision};
+    double per_mb = 0;
+    double largest_layer_acts = 0;
+    double largest_layer_params = 0;
+    for_each_layer(w, p, rank, [&](LayerKind k) {
+        per_mb += layer_activation_bytes(w, k, s, p.recompute);
+        if (p.recompute == Recompute::full)
+            largest_layer_acts = std::max(largest_layer_acts, layer_activation_bytes(w, k, s, Recompute::none));
+        largest_layer_params = std::max(largest_layer_params, layer_params(w, k, p.tp, p.ep).total());
+    });
+    m.activations = per_mb * in_flight(p, rank);
+
+    // Transient: the largest single working set beyond the stored activations.
+    const Dims x = dims(w, s);
+    if (rank == p.pp - 1) {
+        // The last stage runs each micro-batch's head forward and backward back to back: the final
+        // norm's and the logits product's inputs, and the FP32 logits of the loss.
+        m.activations += d(x.norm_tokens) * d(w.hidden) * (act_bytes + x.in_bytes);
+        m.transient = std::max(m.transient, d(x.tokens) * d(ceil_div(w.vocab, p.tp)) * 4.0);
+    }
+    m.transient = std::max(m.transient, largest_layer_acts);  // a fully recomputed layer, rebuilt in the backward pass
+    if (z3) m.transient = std::max(m.transient, 4.0 * largest_layer_params);  // a gathered layer: weights + full gradients
+    return out;
+}
+
+}  // namespace
+
+Memory memory_per_chip(const WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, DType precision) {
+    Memory worst;
+    for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
+        const Memory m = rank_memory(w, plan, r, seq_len, precision).memory;
+        if (r == 0 || m.total() > worst.total()) worst = m;
+    }
+    return worst;
+}
+
+ChipParams chip_params(const WorkloadSpec& w, const Plan& plan) {
+    ChipParams worst;
+    for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
+        const RankParams p = rank_params(w, plan, r);
+        if (r == 0 || p.total() > worst.total()) worst = {p.dense, p.expert};
+    }
+    return worst;
+}
+
+double params_per_chip(const WorkloadSpec& w, const Plan& plan) { return chip_params(w, plan).total(); }
+
+}  // namespace clustersim::train

@@ -1,0 +1,130 @@
+#pragma once
+// Exact accounting of a training step: parameters, FLOPs by operation, and memory per accelerator.
+// Pure functions of a workload and a plan. Equations and sources: docs/models/training.md.
+//
+// One place for each idea: the kernels of a layer (layer_ops) are the truth for FLOPs and bytes;
+// the closed forms below (the sources' FLOP conventions, the ZeRO and Korthikanti memory formulas)
+// are what the published measurements were reported in, and the tests check that the kernels add
+// up to them.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/workload.hpp"
+#include "chip/op_cost.hpp"
+#include "train/plan.hpp"
+
+namespace clustersim::train {
+
+/// Parameters of the whole model (not per rank).
+struct ParamCounts {
+    double total = 0;          ///< every parameter (embedding, output, every expert)
+    double embedding = 0;      ///< input embedding (+ learned positions)
+    double output = 0;         ///< output projection (0 when tied)
+    double per_dense_layer = 0;  ///< attention + dense MLP + norms (+ biases) of one dense layer
+    double per_moe_layer = 0;    ///< attention + router + all experts + shared experts + norms
+    double active_per_token = 0; ///< parameters one token multiplies with (top-k experts only)
+    /// Non-embedding parameters (total - embedding - output): the N of PaLM's 6N and Kaplan's 6N.
+    [[nodiscard]] double non_embedding() const { return total - embedding - output; }
+    /// Active non-embedding parameters (= non_embedding() for dense models): PaLM's N for MoE.
+    [[nodiscard]] double active_non_embedding() const { return active_per_token - embedding - output; }
+};
+ParamCounts count_params(const catalog::WorkloadSpec& w);
+
+/// What a published throughput figure counts as "FLOPs" (mind each source's convention).
+enum class FlopConvention : std::uint8_t {
+    megatron_hardware,  ///< SC21 eq. 3: 96 B s l h^2 (1 + s/6h + V/16lh), full recomputation counted
+    megatron_model,     ///< the same without recomputation: 72 B s l h^2 (1 + s/6h + V/12lh) (Korthikanti MFU)
+    palm,               ///< PaLM App. B: (6 N + 12 L H Q T) per token, N non-embedding parameters
+    six_n,              ///< 6 x parameters x tokens (Kaplan), all parameters (active ones for MoE)
+    exact_model,        ///< clustersim's kernel count: forward + backward, causal attention, no recomputation
+    exact_hardware,     ///< the same with the plan's recomputation
+};
+std::string_view to_string(FlopConvention c);
+std::optional<FlopConvention> flop_convention_from_string(std::string_view s);
+
+/// FLOPs of one optimizer step (global_batch sequences of seq_len tokens) under a convention.
+/// `recompute` matters only for exact_hardware.
+double step_flops(FlopConvention c, const catalog::WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len,
+                  Recompute recompute = Recompute::none);
+
+/// What one rank computes for one micro-batch: its share of a layer under tensor, context,
+/// sequence and expert parallelism.
+struct Shard {
+    std::int64_t micro_batch = 1;  ///< sequences
+    std::int64_t seq_len = 0;      ///< full sequence (the rank holds seq_len / cp of it)
+    std::int64_t tp = 1;
+    std::int64_t cp = 1;
+    std::int64_t ep = 1;
+    bool sequence_parallel = false;
+    chip::DType dtype = chip::DType::bf16;  ///< matrix products; memory-bound kernels stay 16-bit
+};
+
+enum class LayerKind : std::uint8_t { dense, moe };
+
+/// The kernels of one layer on one rank, forward and backward (with perfectly balanced routing for
+/// MoE: every rank's experts receive micro_batch * seq_len / cp * top_k tokens in total).
+/// `recompute` holds what the backward pass re-runs first (empty for Recompute::none).
+struct LayerOps {
+    std::vector<chip::Operation> forward;
+    std::vector<chip::Operation> backward;
+    std::vector<chip::Operation> recompute;
+};
+LayerOps layer_ops(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute);
+/// Input embedding (first pipeline stage) and final norm, output projection and loss (last stage).
+LayerOps embedding_ops(const catalog::WorkloadSpec& w, const Shard& s);
+LayerOps head_ops(const catalog::WorkloadSpec& w, const Shard& s);
+
+/// Useful FLOPs of kernels as chip::cost counts them: FlashAttention's backward is 2.5x its forward
+/// (five products, the scores recomputed). What exact_hardware sums.
+double hardware_flops(const chip::Operation& op);
+double hardware_flops(const std::vector<chip::Operation>& ops);
+/// Model FLOPs: the same, but an attention backward counts 2x its forward (the gradients of its two
+/// products, without FlashAttention's recomputation), as the MFU conventions count it. What
+/// exact_model sums.
+double model_flops(const chip::Operation& op);
+double model_flops(const std::vector<chip::Operation>& ops);
+
+/// Bytes of activations one layer stores on one rank for one micro-batch until its backward pass:
+/// the tensors the backward kernels of layer_ops read (each matmul's input, each norm's and
+/// activation function's input, FlashAttention's Q, K, V and O; MoE: router probabilities, routed
+/// inputs and expert outputs). 16-bit, except inputs read only by matmuls, kept in the matmul dtype
+/// (Transformer Engine keeps the FP8 cast). Full recomputation: the layer input only. `dropout` adds
+/// two 1-byte masks of the residual stream (Korthikanti et al. count them; memory_per_chip does
+/// not: current recipes train without dropout). GPT shape, bf16, with dropout: Korthikanti Table 2
+/// without the 5 a s / h term, s b h (10 + 24 / t), or s b h / t x 34 with sequence parallelism.
+double layer_activation_bytes(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute,
+                              bool dropout = false);
+/// Layer kinds in order (dense_layers dense layers first for MoE workloads).
+std::vector<LayerKind> layer_kinds(const catalog::WorkloadSpec& w);
+
+/// Bytes one rank holds at the peak of a step: the pipeline rank with the largest total (usually
+/// the first, which keeps the most micro-batches in flight). Formulas: ZeRO (SC20) for states,
+/// Korthikanti et al. Table 2 with flash attention (no s^2 term) for activations, the 1F1B
+/// in-flight count for pipelines (at least pp micro-batches per step assumed).
+struct Memory {
+    double weights = 0;
+    double gradients = 0;
+    double optimizer = 0;    ///< fp32 master weights and Adam moments (12 bytes per parameter, sharded as the plan says)
+    double activations = 0;  ///< stored for the backward pass, every micro-batch in flight
+    double transient = 0;    ///< the largest single-layer working set (recomputed layer, ZeRO-3 gathered layer, logits)
+    [[nodiscard]] double total() const { return weights + gradients + optimizer + activations + transient; }
+};
+Memory memory_per_chip(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, chip::DType precision);
+
+/// Parameters one rank holds (before ZeRO sharding): the largest pipeline stage's share under
+/// tensor and expert parallelism (embedding on the first stage, output on the last).
+double params_per_chip(const catalog::WorkloadSpec& w, const Plan& plan);
+
+/// params_per_chip split by the group that replicates them (same stage): dense parameters (ZeRO
+/// and gradient reduction over dp x cp) and routed-expert parameters (over dp x cp / ep). Experts
+/// are split by tp (Megatron-Core's default expert tensor parallelism = tp).
+struct ChipParams {
+    double dense = 0;
+    double expert = 0;
+    [[nodiscard]] double total() const { return dense + expert; }
+};
+ChipParams chip_params(const catalog::WorkloadSpec& w, const Plan& plan);
+
+}  // namespace clustersim::train

@@ -1,0 +1,63 @@
+#include "train/plan.hpp"
+
+#include <array>
+
+namespace clustersim::train {
+namespace {
+
+constexpr std::array<Recompute, 3> all_recompute{Recompute::none, Recompute::selective, Recompute::full};
+constexpr std::array<Optimizer, 4> all_optimizers{Optimizer::plain, Optimizer::zero1, Optimizer::zero2,
+                                                  Optimizer::zero3};
+
+}  // namespace
+
+std::string_view to_string(Recompute r) {
+    switch (r) {
+        case Recompute::none: return "none";
+        case Recompute::selective: return "selective";
+        case Recompute::full: return "full";
+    }
+    return "?";
+}
+
+std::string_view to_string(Optimizer o) {
+    switch (o) {
+        case Optimizer::plain: return "plain";
+        case Optimizer::zero1: return "zero1";
+        case Optimizer::zero2: return "zero2";
+        case Optimizer::zero3: return "zero3";
+    }
+    return "?";
+}
+
+std::optional<Recompute> recompute_from_string(std::string_view s) {
+    for (const auto r : all_recompute) {
+        if (to_string(r) == s) return r;
+    }
+    return std::nullopt;
+}
+
+std::optional<Optimizer> optimizer_from_string(std::string_view s) {
+    for (const auto o : all_optimizers) {
+        if (to_string(o) == s) return o;
+    }
+    return std::nullopt;
+}
+
+std::string describe(const Plan& p) {
+    std::string out;
+    auto part = [&out](const std::string& text) { out += (out.empty() ? "" : " ") + text; };
+    if (p.tp > 1) part("tp" + std::to_string(p.tp));
+    if (p.pp > 1) part("pp" + std::to_string(p.pp));
+    part("dp" + std::to_string(p.dp));
+    if (p.cp > 1) part("cp" + std::to_string(p.cp));
+    if (p.ep > 1) part("ep" + std::to_string(p.ep));
+    if (p.virtual_stages > 1) part("v" + std::to_string(p.virtual_stages));
+    part("mb" + std::to_string(p.micro_batch));
+    if (p.sequence_parallel) part("sp");
+    if (p.recompute != Recompute::none) part(std::string(to_string(p.recompute)));
+    if (p.optimizer != Optimizer::plain) part(std::string(to_string(p.optimizer)));
+    return out;
+}
+
+}  // namespace clustersim::train

@@ -1,0 +1,85 @@
+#pragma once
+// A training job: which workload, how much per step, and how it is split over the cluster.
+// Value types; the scenario layer decodes them from YAML, the training model reads them.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/workload.hpp"
+#include "chip/chip_model.hpp"
+
+namespace clustersim::train {
+
+enum class Recompute : std::uint8_t {
+    none,       ///< every activation is stored
+    selective,  ///< Korthikanti et al.: the attention core is recomputed (free with flash attention)
+    full,       ///< only each layer's input is stored; the forward pass runs twice
+};
+
+/// How gradients and optimizer states are held across the data-parallel group (ZeRO, SC20).
+enum class Optimizer : std::uint8_t {
+    plain,  ///< replicated; gradients all-reduced
+    zero1,  ///< optimizer states sharded (Megatron's distributed optimizer): reduce-scatter + all-gather
+    zero2,  ///< and gradients
+    zero3,  ///< and parameters (FSDP): parameters all-gathered per layer forward and backward
+};
+
+std::string_view to_string(Recompute r);
+std::string_view to_string(Optimizer o);
+std::optional<Recompute> recompute_from_string(std::string_view s);
+std::optional<Optimizer> optimizer_from_string(std::string_view s);
+
+/// One parallel plan. Invariants (checked by plan_problems in search.hpp): every degree >= 1;
+/// tp * pp * dp * cp = chips; ep divides dp * cp and the expert count; pp * virtual_stages divides
+/// the layers; micro_batch * dp divides the global batch.
+struct Plan {
+    std::int64_t tp = 1;
+    std::int64_t pp = 1;
+    std::int64_t dp = 1;
+    std::int64_t cp = 1;  ///< context parallel: the sequence split over cp ranks (ring attention)
+    std::int64_t ep = 1;  ///< expert parallel, carved out of dp * cp (Megatron-Core)
+    std::int64_t virtual_stages = 1;  ///< interleaved 1F1B: model chunks per pipeline rank
+    std::int64_t micro_batch = 1;     ///< sequences per micro-batch
+    bool sequence_parallel = false;   ///< Megatron sequence parallelism (tp > 1): norms and dropout split
+    Recompute recompute = Recompute::none;
+    Optimizer optimizer = Optimizer::plain;
+
+    [[nodiscard]] std::int64_t chips() const { return tp * pp * dp * cp; }
+    /// Micro-batches per step on each pipeline: global_batch / (micro_batch * dp).
+    [[nodiscard]] std::int64_t micro_batches(std::int64_t global_batch) const { return global_batch / (micro_batch * dp); }
+    friend bool operator==(const Plan&, const Plan&) = default;
+};
+
+/// "tp8 pp8 dp16 v2 mb1 sp full zero1": the plan in one short line (degrees of 1 left out, but dp).
+std::string describe(const Plan& p);
+
+/// How the job runs, beyond the plan (each a documented switch, not a tuning knob).
+struct Execution {
+    /// Gradient reduction overlaps the backward pass (Megatron --overlap-grad-reduce, PyTorch DDP
+    /// buckets, FSDP). False: it runs after the backward pass (SC21-era Megatron).
+    bool overlap_grad_reduce = true;
+    /// Tensor-parallel collectives overlap the matrix products (Transformer Engine userbuffers).
+    bool overlap_tp_comm = false;
+    /// Bytes per gradient element in the data-parallel reduction (4: fp32 main gradients, Megatron's
+    /// default for bf16; 2: bf16 reduction).
+    double grad_bytes = 4;
+    /// Rank order, fastest first: which parallel dimension is adjacent on the topology.
+    /// Megatron-Core's default "tp-cp-ep-dp-pp" (tensor parallel inside the scale-up domain first).
+    std::vector<std::string> order{"tp", "cp", "ep", "dp", "pp"};
+    /// HBM kept free for the framework, fragmentation and communication buffers (fraction of capacity).
+    double memory_reserve = 0.1;
+};
+
+struct TrainingSpec {
+    std::shared_ptr<const catalog::WorkloadSpec> workload;
+    std::int64_t global_batch = 0;  ///< sequences per optimizer step
+    std::int64_t seq_len = 0;       ///< tokens per sequence (the workload's unless the scenario says)
+    chip::DType precision = chip::DType::bf16;  ///< of the matrix products (bf16 or fp8)
+    std::optional<Plan> plan;       ///< empty: search for the best plan
+    Execution execution;
+};
+
+}  // namespace clustersim::train

@@ -1,0 +1,391 @@
+#include "train/step.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "chip/transformer_layer.hpp"
+#include "comm/collective.hpp"
+#include "comm/placement.hpp"
+
+namespace clustersim::train {
+
+TrainingCluster::TrainingCluster(chip::ChipModel chip, double hbm_bytes, std::int64_t chips,
+                                 std::shared_ptr<const topo::Topology> topology, comm::CostModel cost)
+    : chip_(std::move(chip)),
+      hbm_bytes_(hbm_bytes),
+      chips_(chips),
+      topology_(std::move(topology)),
+      comm_(*topology_, std::move(cost)) {
+    if (chips_ < 1 || static_cast<std::uint64_t>(chips_) > topology_->accelerator_count())
+        throw std::invalid_argument(fmt::format("training cluster: {} chips on a topology of {} accelerators", chips_,
+                                                topology_->accelerator_count()));
+    domain_ = topology_->levels().empty() ? 1 : std::max<std::int64_t>(1, topology_->levels().front().group_size);
+    for (std::int64_t a = 0; a < chips_; ++a) {
+        double bw = 0;
+        const auto v = static_cast<topo::NodeId>(a);
+        for (auto l = topology_->out_begin(v); l < topology_->out_end(v); ++l) bw += topology_->bandwidth(l).si();
+        injection_Bps_ = std::max(injection_Bps_, bw);
+    }
+    launch_s_ = comm_.fabric().cost().launch_latency.si();
+}
+
+TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, const comm::Placement& placement,
+                                                        double bytes) const {
+    const auto p = static_cast<double>(placement.group_size());
+    if (placement.group_size() == 1) return {launch_s_, {}, {}};
+    // Whatever the algorithm (in-network reduction included), each rank sends at least (p - 1)/p of
+    // the buffer (send/recv: all of it) through its own links, at most at their line rate.
+    const double share = kind == comm::Collective::send_recv ? 1.0 : (p - 1) / p;
+    return {launch_s_ + share * bytes / injection_Bps_, {}, {}};
+}
+
+TrainingCluster::Cost TrainingCluster::collective(comm::Collective kind, const comm::Placement& placement,
+                                                  double bytes) const {
+    const Key key{static_cast<int>(kind), placement.group_size(), placement.stride(), placement.group_count()};
+    std::shared_ptr<Entry> entry;
+    {
+        const std::lock_guard lock(mutex_);
+        auto& slot = curves_[key];
+        if (!slot) slot = std::make_shared<Entry>();
+        entry = slot;
+    }
+    // Each curve is computed once, outside the map's lock (other keys proceed meanwhile).
+    std::call_once(entry->once, [&] { entry->curve = comm_.curve(placement, kind); });
+    const comm::CostCurve* curve = &entry->curve;
+    Cost c;
+    c.time_s = curve->time_s(bytes);
+    if (const auto* line = curve->best(bytes)) {
+        c.algorithm = line->algorithm;
+        c.bottleneck = line->bottleneck;
+    }
+    return c;
+}
+
+namespace {
+
+constexpr double activation_bytes = 2;  // activations and parameters exchanged in 16-bit, also under FP8 matmuls
+
+/// The groups of each parallel dimension on the accelerators 0..chips-1: rank index
+/// = mixed radix over the execution order (first entry fastest).
+struct Groups {
+    comm::Placement tp, cp, dp, pp, ep;
+    comm::Placement dense_grad;   ///< replicas of dense parameters: dp x cp
+    comm::Placement expert_grad;  ///< replicas of expert parameters: dp x cp / ep
+};
+
+std::int64_t degree(const Plan& p, const std::string& dim) {
+    if (dim == "tp") return p.tp;
+    if (dim == "cp") return p.cp;
+    if (dim == "dp") return p.dp;
+    if (dim == "pp") return p.pp;
+    return 1;  // "ep" lives inside dp
+}
+
+Groups make_groups(const Plan& p, const Execution& e) {
+    const std::int64_t n = p.chips();
+    std::map<std::string, std::int64_t> stride;
+    std::int64_t s = 1;
+    std::string previous;
+    bool cp_before_dp = false;
+    for (const auto& dim : e.order) {
+        if (dim == "ep") continue;
+        stride[dim] = s;
+        if (dim == "dp") cp_before_dp = previous == "cp";
+        s *= degree(p, dim);
+        previous = dim;
+    }
+    auto tiled = [n](std::int64_t size, std::int64_t st) { return comm::Placement::tiled(n, size, st); };
+    Groups g{tiled(p.tp, stride["tp"]), tiled(p.cp, stride["cp"]), tiled(p.dp, stride["dp"]),
+             tiled(p.pp, stride["pp"]),  tiled(p.ep, stride["dp"]), tiled(p.dp, stride["dp"]),
+             tiled(1, 1)};
+    // Dense gradients are reduced over dp x cp; when cp sits right below dp the group is one strided block.
+    if (p.cp > 1 && cp_before_dp) g.dense_grad = tiled(p.cp * p.dp, stride["cp"]);
+    // Expert replicas: the dp ranks holding the same experts, ep apart (cp = 1; with cp > 1 the group
+    // is approximated by its dp part: docs/models/training.md).
+    g.expert_grad = tiled(p.dp / p.ep, stride["dp"] * p.ep);
+    return g;
+}
+
+struct KernelTimes {
+    double forward_s = 0, backward_s = 0, recompute_s = 0;
+    double attention_forward_s = 0, attention_backward_s = 0;
+};
+
+double attention_time(const chip::ChipModel& chip, const std::vector<chip::Operation>& ops) {
+    double t = 0;
+    for (const auto& op : ops)
+        if (std::holds_alternative<chip::Attention>(op)) t += chip::cost(chip, op).time_s;
+    return t;
+}
+
+KernelTimes kernel_times(const chip::ChipModel& chip, const LayerOps& ops) {
+    KernelTimes k;
+    k.forward_s = chip::cost(chip, ops.forward).time_s;
+    k.backward_s = chip::cost(chip, ops.backward).time_s;
+    k.recompute_s = chip::cost(chip, ops.recompute).time_s;
+    k.attention_forward_s = attention_time(chip, ops.forward);
+    k.attention_backward_s = attention_time(chip, ops.backward);
+    return k;
+}
+
+/// The time per micro-batch of one layer kind on one rank: kernels and exposed collectives.
+struct LayerTime {
+    KernelTimes k;
+    double tp_s = 0, cp_s = 0, ep_s = 0;
+    [[nodiscard]] double total() const { return k.forward_s + k.backward_s + k.recompute_s + tp_s + cp_s + ep_s; }
+};
+
+}  // namespace
+
+std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, const TrainingCluster& cluster) {
+    std::vector<Rejection> out;
+    auto reject = [&out](std::string category, std::string reason) { out.push_back({std::move(category), std::move(reason)}); };
+    const auto& w = *spec.workload;
+    if (p.tp < 1 || p.pp < 1 || p.dp < 1 || p.cp < 1 || p.ep < 1 || p.virtual_stages < 1 || p.micro_batch < 1) {
+        reject("shape", "every parallel degree, virtual_stages and micro_batch must be at least 1");
+        return out;
+    }
+    if (p.chips() != cluster.chips())
+        reject("shape", fmt::format("tp x pp x dp x cp = {} x {} x {} x {} = {}, but the cluster has {} chips", p.tp, p.pp,
+                                    p.dp, p.cp, p.chips(), cluster.chips()));
+    if (w.heads % p.tp != 0) reject("tensor", fmt::format("tp {} does not divide the {} attention heads", p.tp, w.heads));
+    if (w.kv_heads % p.tp != 0 && p.tp % w.kv_heads != 0)
+        reject("tensor", fmt::format("tp {} and the {} key-value heads: neither divides the other", p.tp, w.kv_heads));
+    if (w.ffn % p.tp != 0) reject("tensor", fmt::format("tp {} does not divide the FFN size {}", p.tp, w.ffn));
+    if (spec.seq_len % p.cp != 0 || (p.cp > 1 && spec.seq_len / p.cp < 2))
+        reject("context", fmt::format("cp {} does not split the sequence of {} tokens evenly", p.cp, spec.seq_len));
+    if (p.pp * p.virtual_stages > w.layers)
+        reject("pipeline", fmt::format("pp x virtual_stages = {} exceeds the {} layers", p.pp * p.virtual_stages, w.layers));
+    if (p.virtual_stages > 1 && p.pp == 1) reject("pipeline", "virtual_stages > 1 needs pp > 1 (interleaved 1F1B)");
+    if (spec.global_batch % (p.micro_batch * p.dp) != 0) {
+        reject("batch", fmt::format("micro_batch x dp = {} x {} does not divide the global batch of {} sequences",
+                                    p.micro_batch, p.dp, spec.global_batch));
+    } else if (p.virtual_stages > 1 && p.micro_batches(spec.global_batch) % p.pp != 0) {
+        reject("pipeline", fmt::format("the interleaved schedule needs the {} micro-batches to be a multiple of pp = {} (Megatron-LM)",
+                                       p.micro_batches(spec.global_batch), p.pp));
+    }
+    if (p.ep > 1) {
+        if (!w.moe) {
+            reject("expert", "ep > 1 needs a mixture-of-experts workload");
+        } else {
+            if (w.moe->experts % p.ep != 0)
+                reject("expert", fmt::format("ep {} does not divide the {} experts", p.ep, w.moe->experts));
+            if (p.dp % p.ep != 0) reject("expert", fmt::format("ep {} does not divide dp {} (experts are spread over data-parallel ranks)", p.ep, p.dp));
+        }
+    }
+    if (p.pp > 1 && (p.optimizer == Optimizer::zero2 || p.optimizer == Optimizer::zero3))
+        reject("optimizer", fmt::format("{} with pipeline parallelism: DeepSpeed and FSDP shard gradients per micro-batch, which pipelines do not allow; use zero1",
+                                        to_string(p.optimizer)));
+    if (!cluster.chip().supports(spec.precision))
+        reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.precision)));
+    return out;
+}
+
+std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Plan& p, const TrainingCluster& cluster,
+                                             bool require_fit, Fidelity fidelity) {
+    if (auto problems = plan_problems(spec, p, cluster); !problems.empty()) return problems.front();
+    const auto& w = *spec.workload;
+    const auto& chip = cluster.chip();
+    const Execution& e = spec.execution;
+
+    StepResult r;
+    r.plan = p;
+    r.micro_batches = p.micro_batches(spec.global_batch);
+    const auto m = static_cast<double>(r.micro_batches);
+
+    r.memory = memory_per_chip(w, p, spec.seq_len, spec.precision);
+    const double usable = cluster.hbm_bytes() * (1 - e.memory_reserve);
+    r.fits = r.memory.total() <= usable;
+    if (!r.fits && require_fit)
+        return Rejection{"memory", fmt::format("needs {:.1f} GiB per chip, {:.1f} GiB usable of {:.1f} GiB HBM",
+                                               r.memory.total() / 0x1p30, usable / 0x1p30, cluster.hbm_bytes() / 0x1p30)};
+
+    const Groups g = make_groups(p, e);
+    struct Costs {
+        const TrainingCluster& cluster;
+        Fidelity fidelity;
+        [[nodiscard]] TrainingCluster::Cost collective(comm::Collective k, const comm::Placement& pl, double bytes) const {
+            return fidelity == Fidelity::exact ? cluster.collective(k, pl, bytes) : cluster.collective_bound(k, pl, bytes);
+        }
+    } const costs{cluster, fidelity};
+    const Shard shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision};
+    const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
+    const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
+
+    // Tensor parallel: two collectives per layer in the forward pass (after attention and after the
+    // MLP: all-reduce, or reduce-scatter + all-gather with sequence parallelism) and two in the
+    // backward pass; a fully recomputed forward repeats its two (Korthikanti et al., section 4).
+    double tp_call_s = 0;
+    if (p.tp > 1) {
+        if (p.sequence_parallel) {
+            const auto ag = costs.collective(comm::Collective::all_gather, g.tp, act_bytes);
+            const auto rs = costs.collective(comm::Collective::reduce_scatter, g.tp, act_bytes);
+            tp_call_s = ag.time_s + rs.time_s;
+            r.tp = {ag.algorithm + "+" + rs.algorithm, rs.bottleneck, tp_call_s};
+        } else {
+            const auto ar = costs.collective(comm::Collective::all_reduce, g.tp, act_bytes);
+            tp_call_s = ar.time_s;
+            r.tp = {ar.algorithm, ar.bottleneck, tp_call_s};
+        }
+    }
+    const double tp_calls = 4 + (p.recompute == Recompute::full ? 2 : 0);
+
+    // Context parallel (ring attention, Megatron-Core): each rank gathers the keys and values of the
+    // others in the forward pass, and again with a reduce-scatter of their gradients in the backward
+    // pass, overlapped with the attention kernels.
+    double cp_fwd_s = 0, cp_bwd_s = 0;
+    if (p.cp > 1) {
+        const double kv_heads_rank = std::max<double>(1.0, static_cast<double>(w.kv_heads) / static_cast<double>(p.tp));
+        const double head_dim = w.mla ? static_cast<double>(w.mla->qk_nope_head_dim + w.mla->qk_rope_head_dim) : static_cast<double>(w.head_dim);
+        const double kv_bytes = 2 * tokens_per_rank * kv_heads_rank * head_dim * activation_bytes * static_cast<double>(p.cp);
+        const auto ag = costs.collective(comm::Collective::all_gather, g.cp, kv_bytes);
+        const auto rs = costs.collective(comm::Collective::reduce_scatter, g.cp, kv_bytes);
+        cp_fwd_s = ag.time_s;
+        cp_bwd_s = ag.time_s + rs.time_s;
+        r.cp = {ag.algorithm, ag.bottleneck, ag.time_s};
+    }
+
+    // Expert parallel: dispatch and combine all-to-all per MoE layer in each direction (twice more
+    // with full recomputation); with sequence parallelism each tensor-parallel rank sends its slice.
+    double ep_layer_s = 0;
+    if (w.moe && p.ep > 1) {
+        const double tokens = tokens_per_rank / (p.sequence_parallel ? static_cast<double>(p.tp) : 1.0);
+        const double bytes = tokens * static_cast<double>(w.moe->top_k * w.hidden) * activation_bytes;
+        const auto a2a = costs.collective(comm::Collective::all_to_all, g.ep, bytes);
+        ep_layer_s = a2a.time_s * (4 + (p.recompute == Recompute::full ? 2 : 0));
+        r.ep = {a2a.algorithm, a2a.bottleneck, a2a.time_s};
+    }
+
+    auto layer_time = [&](LayerKind kind) {
+        LayerTime t;
+        t.k = kernel_times(chip, layer_ops(w, kind, shard, p.recompute));
+        const double tp_s = tp_calls * tp_call_s;
+        t.tp_s = e.overlap_tp_comm ? std::max(0.0, tp_s - (t.k.forward_s + t.k.backward_s)) : tp_s;
+        t.cp_s = std::max(0.0, cp_fwd_s - t.k.attention_forward_s) + std::max(0.0, cp_bwd_s - t.k.attention_backward_s);
+        t.ep_s = kind == LayerKind::moe ? ep_layer_s : 0.0;
+        return t;
+    };
+    const auto kinds = layer_kinds(w);
+    const bool has_dense = std::find(kinds.begin(), kinds.end(), LayerKind::dense) != kinds.end();
+    const bool has_moe = std::find(kinds.begin(), kinds.end(), LayerKind::moe) != kinds.end();
+    const LayerTime dense = has_dense ? layer_time(LayerKind::dense) : LayerTime{};
+    const LayerTime moe = has_moe ? layer_time(LayerKind::moe) : LayerTime{};
+    const KernelTimes embed = kernel_times(chip, embedding_ops(w, shard));
+    const KernelTimes head = kernel_times(chip, head_ops(w, shard));
+
+    // Pipeline sends: each micro-batch crosses every chunk boundary forward and backward.
+    double pp_send_s = 0;
+    if (p.pp > 1) {
+        const double bytes = act_bytes / (p.sequence_parallel ? static_cast<double>(p.tp) : 1.0);
+        const auto send = costs.collective(comm::Collective::send_recv, g.pp, bytes);
+        pp_send_s = send.time_s;
+        r.pp = {send.algorithm, send.bottleneck, send.time_s};
+    }
+
+    // Layers of each pipeline rank: chunk c of pp x v holds layers [c L / C, (c + 1) L / C);
+    // rank s holds chunks s, s + pp, ... The slowest rank sets the pace of the pipeline.
+    const std::int64_t chunks = p.pp * p.virtual_stages;
+    struct RankTime {
+        double total = 0, compute = 0, recompute = 0, tp = 0, cp = 0, ep = 0, pp = 0, backward = 0, forward = 0;
+    };
+    RankTime slowest;
+    for (std::int64_t s = 0; s < p.pp; ++s) {
+        RankTime t;
+        for (std::int64_t c = s; c < chunks; c += p.pp) {
+            const std::int64_t begin = c * w.layers / chunks, end = (c + 1) * w.layers / chunks;
+            for (std::int64_t l = begin; l < end; ++l) {
+                const LayerTime& lt = kinds[static_cast<std::size_t>(l)] == LayerKind::moe ? moe : dense;
+                t.compute += lt.k.forward_s + lt.k.backward_s + lt.k.recompute_s;
+                t.recompute += lt.k.recompute_s;
+                t.forward += lt.k.forward_s;
+                t.backward += lt.k.backward_s + lt.k.recompute_s;
+                t.tp += lt.tp_s;
+                t.cp += lt.cp_s;
+                t.ep += lt.ep_s;
+            }
+        }
+        if (s == 0) {
+            t.compute += embed.forward_s + embed.backward_s;
+            t.forward += embed.forward_s;
+            t.backward += embed.backward_s;
+        }
+        if (s == p.pp - 1) {
+            t.compute += head.forward_s + head.backward_s + head.recompute_s;
+            t.forward += head.forward_s;
+            t.backward += head.backward_s + head.recompute_s;
+        }
+        if (p.pp > 1) t.pp = 2 * static_cast<double>(p.virtual_stages) * pp_send_s;
+        t.total = t.compute + t.tp + t.cp + t.ep + t.pp;
+        if (t.total > slowest.total) slowest = t;
+    }
+
+    // 1F1B: m micro-batches at the pace of the slowest rank, plus the fill and drain of
+    // (pp - 1) / v micro-batch times (Narayanan et al., SC21, section 2.2).
+    const double bubble_mb = static_cast<double>(p.pp - 1) / static_cast<double>(p.virtual_stages);
+    StepBreakdown& b = r.time;
+    b.compute_s = m * slowest.compute;
+    b.recompute_s = m * slowest.recompute;
+    b.tp_comm_s = m * slowest.tp;
+    b.cp_comm_s = m * slowest.cp;
+    b.ep_comm_s = m * slowest.ep;
+    b.pp_comm_s = m * slowest.pp;
+    b.bubble_s = bubble_mb * slowest.total;
+
+    // Data parallel: the gradients of the parameters a rank holds, reduced over its replicas.
+    // Dense parameters over dp x cp, expert parameters over dp x cp / ep.
+    const ChipParams held = chip_params(w, p);
+    const double params = held.total();
+    const double expert_params = held.expert;
+    const double dense_params = held.dense;
+    const bool sharded = p.optimizer != Optimizer::plain;
+    double reduce_s = 0, gather_s = 0;
+    auto dp_cost = [&](const comm::Placement& group, double n_params) {
+        if (group.group_size() == 1 || n_params <= 0) return;
+        const double grad = n_params * e.grad_bytes;
+        if (!sharded) {
+            const auto ar = costs.collective(comm::Collective::all_reduce, group, grad);
+            reduce_s += ar.time_s;
+            if (r.dp.algorithm.empty()) r.dp = {ar.algorithm, ar.bottleneck, ar.time_s};
+        } else {
+            const auto rs = costs.collective(comm::Collective::reduce_scatter, group, grad);
+            const auto ag = costs.collective(comm::Collective::all_gather, group, n_params * activation_bytes);
+            reduce_s += rs.time_s;
+            gather_s += ag.time_s;
+            if (r.dp.algorithm.empty()) r.dp = {rs.algorithm + "+" + ag.algorithm, rs.bottleneck, rs.time_s + ag.time_s};
+        }
+    };
+    dp_cost(g.dense_grad, dense_params);
+    dp_cost(g.expert_grad, expert_params);
+    if (p.optimizer == Optimizer::zero3) {
+        // FSDP: every layer's parameters are gathered before its forward and its backward, and its
+        // gradients reduce-scattered after the backward, once per micro-batch, prefetched one layer
+        // ahead so that they overlap the neighbouring layer's kernels.
+        const double per_mb_comm = 2 * gather_s + reduce_s;
+        b.dp_comm_s = m * std::max(0.0, per_mb_comm - slowest.compute);
+    } else if (e.overlap_grad_reduce) {
+        // Buckets are reduced as the last micro-batch's backward pass produces them, and parameters
+        // gathered as the next step's first forward pass needs them (Megatron-LM --overlap-grad-reduce,
+        // --overlap-param-gather; PyTorch DDP buckets).
+        b.dp_comm_s = std::max(0.0, reduce_s - slowest.backward) + std::max(0.0, gather_s - slowest.forward);
+    } else {
+        b.dp_comm_s = reduce_s + gather_s;
+    }
+
+    // Optimizer: Adam over the parameters this rank updates.
+    const double shard_factor = sharded ? static_cast<double>(p.dp * p.cp) : 1.0;
+    b.optimizer_s = chip::cost(chip, chip::adam_update(static_cast<std::int64_t>(std::ceil(params / shard_factor)))).time_s;
+
+    b.step_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s + b.bubble_s + b.dp_comm_s + b.optimizer_s;
+    r.tokens_per_s = static_cast<double>(spec.global_batch * spec.seq_len) / b.step_s;
+    r.model_flops = step_flops(FlopConvention::exact_model, w, spec.global_batch, spec.seq_len);
+    r.hardware_flops = step_flops(FlopConvention::exact_hardware, w, spec.global_batch, spec.seq_len, p.recompute);
+    const double peak = chip.peak(spec.precision) * static_cast<double>(cluster.chips()) * b.step_s;
+    r.mfu = r.model_flops / peak;
+    r.hfu = r.hardware_flops / peak;
+    return r;
+}
+
+}  // namespace clustersim::train

@@ -1,0 +1,130 @@
+#pragma once
+// The time of one training step of a plan on a cluster, with its breakdown.
+//
+// step = pipeline (micro-batches x the slowest stage's per-micro-batch time, plus the fill and
+// drain bubble) + exposed data-parallel communication + optimizer. A stage's per-micro-batch time
+// is its kernels (chip operation costs: forward, backward, recomputation) plus the exposed
+// tensor-, context- and expert-parallel collectives and the pipeline sends. Every collective is
+// costed on the topology graph with all its groups at once (comm::CommModel). Overlap rules and
+// sources: docs/models/training.md, "Step time".
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+#include "chip/chip_model.hpp"
+#include "comm/model.hpp"
+#include "topo/topology.hpp"
+#include "train/accounting.hpp"
+#include "train/plan.hpp"
+
+namespace clustersim::train {
+
+/// A cluster as the training model sees it: one chip model, its HBM, the network and the
+/// collective cost model on it. Collective cost curves are computed once per (collective,
+/// placement) and shared by every plan evaluated on this cluster (thread-safe; the curves are
+/// pure functions of their key, so results do not depend on which thread computed them).
+class TrainingCluster {
+public:
+    /// `topology` must hold at least `chips` accelerators; ranks use accelerators 0..chips-1.
+    TrainingCluster(chip::ChipModel chip, double hbm_bytes, std::int64_t chips,
+                    std::shared_ptr<const topo::Topology> topology, comm::CostModel cost);
+
+    [[nodiscard]] const chip::ChipModel& chip() const { return chip_; }
+    [[nodiscard]] double hbm_bytes() const { return hbm_bytes_; }
+    [[nodiscard]] std::int64_t chips() const { return chips_; }
+    [[nodiscard]] const topo::Topology& topology() const { return *topology_; }
+    /// Accelerators per instance of the lowest topology level (the scale-up domain).
+    [[nodiscard]] std::int64_t scale_up_domain() const { return domain_; }
+
+    /// Every group of `placement` running `kind` of `bytes` at once: the tuner's time, and the
+    /// limiting link class.
+    struct Cost {
+        double time_s = 0;
+        std::string algorithm;
+        std::string bottleneck;
+    };
+    [[nodiscard]] Cost collective(comm::Collective kind, const comm::Placement& placement, double bytes) const;
+    /// A lower bound of collective() that needs no graph work: launch latency plus the bytes each
+    /// rank must at least send, over its links' total line rate.
+    [[nodiscard]] Cost collective_bound(comm::Collective kind, const comm::Placement& placement, double bytes) const;
+
+private:
+    chip::ChipModel chip_;
+    double hbm_bytes_ = 0;
+    std::int64_t chips_ = 0;
+    std::int64_t domain_ = 1;
+    double injection_Bps_ = 0;  ///< the largest total line rate out of one accelerator
+    double launch_s_ = 0;
+    std::shared_ptr<const topo::Topology> topology_;
+    comm::CommModel comm_;
+    using Key = std::tuple<int, std::int64_t, std::int64_t, std::int64_t>;  // kind, p, stride, groups
+    struct Entry {
+        std::once_flag once;
+        comm::CostCurve curve;
+    };
+    mutable std::mutex mutex_;
+    mutable std::map<Key, std::shared_ptr<Entry>> curves_;
+};
+
+/// Where the time of a step goes (seconds). Sums to step_s.
+struct StepBreakdown {
+    double compute_s = 0;       ///< kernels of the m micro-batches on the slowest stage (recomputation included)
+    double recompute_s = 0;     ///< of which recomputation
+    double tp_comm_s = 0;       ///< exposed tensor-parallel collectives
+    double cp_comm_s = 0;       ///< exposed context-parallel exchange (beyond the attention it overlaps)
+    double ep_comm_s = 0;       ///< expert-parallel all-to-all (dispatch and combine)
+    double pp_comm_s = 0;       ///< pipeline sends
+    double bubble_s = 0;        ///< pipeline fill and drain
+    double dp_comm_s = 0;       ///< exposed data-parallel gradient reduction and parameter gathering
+    double optimizer_s = 0;     ///< the optimizer step
+    double step_s = 0;
+};
+
+/// Per collective family: the algorithm and bottleneck that decided its cost (empty when none ran).
+struct CommChoice {
+    std::string algorithm;
+    std::string bottleneck;
+    double time_s = 0;  ///< one call (not the exposed total)
+};
+
+struct StepResult {
+    Plan plan;
+    bool fits = true;  ///< memory.total() fits in HBM less the reserve
+    std::int64_t micro_batches = 0;
+    StepBreakdown time;
+    Memory memory;
+    double tokens_per_s = 0;
+    double model_flops = 0;     ///< per step, FlopConvention::exact_model
+    double hardware_flops = 0;  ///< per step, with recomputation
+    double mfu = 0;             ///< model FLOPs / (step x chips x dense peak of the precision)
+    double hfu = 0;
+    CommChoice tp, cp, ep, pp, dp;
+};
+
+/// Why a plan cannot run: a short reason ("does not fit in HBM: 93.1 GiB of 72 GiB usable") and a
+/// category for counting rejections ("memory", "batch", "shape", ...).
+struct Rejection {
+    std::string category;
+    std::string reason;
+};
+
+/// Everything wrong with `plan` for `spec` on `cluster` that makes it impossible to run, memory
+/// excepted (empty: the plan is valid).
+std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster);
+
+/// exact: collectives costed on the graph. lower_bound: with collective_bound, so that the step
+/// time is a lower bound of the exact one (every term is non-decreasing in every collective's time).
+enum class Fidelity : std::uint8_t { exact, lower_bound };
+
+/// The step of `plan`; a Rejection when it is invalid, or when it does not fit in memory and
+/// `require_fit` (with require_fit false such a plan is timed and marked fits = false: a plan a
+/// source ran that the memory model says cannot run is a finding, not a reason to stop).
+std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster,
+                                             bool require_fit = true, Fidelity fidelity = Fidelity::exact);
+
+}  // namespace clustersim::train
