@@ -14,6 +14,7 @@
 #include "comm/error.hpp"
 #include "comm/group_shape.hpp"
 #include "comm/model.hpp"
+#include "test_support.hpp"
 #include "topo/examples.hpp"
 #include "topo/topology.hpp"
 
@@ -1008,4 +1009,24 @@ TEST_CASE("comm: preset_cost_model gives every level of a topology its preset an
     const auto r = m.run(Placement::contiguous(16, 1), spec(Collective::all_reduce, 8e9), algo("ring"));
     MESSAGE("2 x DGX A100 ring all-reduce 8 GB busbw " << r.busbw.si() / 1e9 << " GB/s (NIC bound 192)");
     CHECK(r.busbw.si() == doctest::Approx(8 * 24e9).epsilon(0.02));
+}
+
+TEST_CASE("comm: a cost curve gives run()'s time and algorithm at every size") {
+    const auto& cat = clustersim::test::source_catalog();
+    const auto& spec = *cat.systems.at("hgx_h100_ib_cluster").topology;
+    const topo::Topology t = topo::build(spec.params);
+    const comm::CommModel model(t, comm::preset_cost_model(t, 450e9));
+    for (const auto& pl : {comm::Placement::tiled(1024, 8, 1), comm::Placement::tiled(1024, 128, 8),
+                           comm::Placement::tiled(1024, 1024, 1), comm::Placement::tiled(1024, 1, 1)}) {
+        for (const auto kind : comm::all_collectives()) {
+            if (kind == comm::Collective::broadcast) continue;
+            const auto curve = model.curve(pl, kind);
+            for (const double bytes : {8.0, 4096.0, 1e6, 3e8, 4e9}) {
+                const auto r = model.run(pl, comm::CollectiveSpec{kind, units::Bytes(bytes), 0, {}});
+                INFO("p ", pl.group_size(), " kind ", comm::to_string(kind), " bytes ", bytes);
+                CHECK(curve.time_s(bytes) == doctest::Approx(r.time.si()).epsilon(1e-12));
+                if (const auto* line = curve.best(bytes)) CHECK(line->algorithm == r.algorithm);
+            }
+        }
+    }
 }

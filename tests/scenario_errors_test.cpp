@@ -963,3 +963,34 @@ cases:
     CHECK(has_diagnostic(bad, file.string(), line, column, "cases[0].topology.parts.switch",
                          "unknown switch 'nvidia_sn5060' (did you mean 'nvidia_sn5600'?)"));
 }
+
+TEST_CASE("scenario: training and measured sections: each problem named where it is") {
+    expect_one_error("training_unknown_workload.yaml", 7, 17, "cases[0].training.workload",
+                     "unknown workload 'llama3_80b' (did you mean 'llama3_70b'?)");
+    expect_one_error("training_plan_not_dividing.yaml", 9, 13, "cases[0].training.plan",
+                     "tp x pp x cp = 3 x 1 x 1 = 3 does not divide the case's 8 chips");
+    expect_one_error("training_dp_disagrees.yaml", 9, 25, "cases[0].training.plan.dp",
+                     "dp 8 disagrees with the chips: 8 / (tp x pp x cp = 2) = 4 (dp may be left out)");
+    expect_one_error("training_measured_alone.yaml", 7, 7, "cases[0].measured",
+                     "a measurement belongs to a training job: add the 'training' section it was measured on");
+    expect_one_error("training_mfu_without_peak.yaml", 10, 7, "cases[0].measured",
+                     "missing key 'peak': the per-chip peak the source divides by for its MFU");
+    expect_one_error("training_no_network.yaml", 8, 7, "cases[0].training",
+                     "the case needs a topology holding its 8 chips");
+}
+
+TEST_CASE("scenario: every problem of a training section is reported at once") {
+    const Result r = check_bad("training_many_errors.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("training_many_errors.yaml");
+    CHECK(has_diagnostic(r, f, 8, 21, "cases[0].training.global_batch", "must be at least 1, got 0"));
+    CHECK(has_diagnostic(r, f, 9, 18, "cases[0].training.precision", "'fp16' is not valid (did you mean 'bf16'?); valid: bf16, fp8"));
+    CHECK(has_diagnostic(r, f, 12, 20, "cases[0].training.plan.recompute", "valid: none, selective, full"));
+    CHECK(has_diagnostic(r, f, 13, 9, "cases[0].training.plan", "unknown key 'optimiser' (did you mean 'optimizer'?)"));
+    CHECK(has_diagnostic(r, f, 14, 28, "cases[0].training.plan.sequence_parallel", "expected true or false, got 'yes'"));
+    CHECK(has_diagnostic(r, f, 16, 16, "cases[0].training.execution.order", "ep must come right before dp"));
+    CHECK(has_diagnostic(r, f, 17, 25, "cases[0].training.execution.memory_reserve", "a number in [0, 1)"));
+    CHECK(has_diagnostic(r, f, 19, 7, "cases[0].measured", "give one measured figure, not 2 (mfu, tokens_per_s)"));
+    CHECK(last_line(r.err) == "8 errors");
+}

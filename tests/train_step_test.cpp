@@ -1,0 +1,242 @@
+// The step-time model and the plan search (sim/train/step.cpp, search.cpp): the pipeline bubble
+// formula, the lower bound the search prunes with, branch and bound against brute force,
+// determinism across thread counts, monotonicity, and the plan checks' messages.
+#include <doctest/doctest.h>
+#include <tbb/global_control.h>
+
+#include <algorithm>
+#include <limits>
+#include <memory>
+#include <variant>
+
+#include "run/runner.hpp"
+#include "scenario/scenario_loader.hpp"
+#include "test_support.hpp"
+#include "train/search.hpp"
+#include "train/step.hpp"
+
+using namespace clustersim;
+
+namespace {
+
+/// A 32-GPU H100 cluster (4 HGX servers on an NDR leaf) training Llama 3 8B, 64 sequences per step.
+constexpr const char* small_job = R"(
+format: 1
+scenario: step-test
+cases:
+  - name: job
+    chip: nvidia_h100_sxm
+    count: 32
+    topology:
+      builder: scale_up_scale_out
+      domains: 4
+      domain_size: 8
+      scale_up_name: nvlink
+      scale_up:
+        tiers:
+          - {name: nvswitch, radix: 8, down_link: {bandwidth: "112.5 GB/s"}}
+        planes: 4
+      scale_out_name: infiniband
+      scale_out:
+        tiers:
+          - {name: ib_leaf, radix: 64, down_link: {bandwidth: "400 Gb/s", medium: optical}}
+    training:
+      workload: llama3_8b
+      global_batch: 64
+      seq_len: 4096
+)";
+
+struct Fixture {
+    scenario::Scenario sc;
+    std::unique_ptr<train::TrainingCluster> cluster;
+    [[nodiscard]] const train::TrainingSpec& spec() const { return *sc.cases.front().training; }
+};
+
+Fixture make(const std::string& text = small_job) {
+    Fixture f{scenario::load_scenario_text(text, "step-test.yaml", test::source_catalog()), nullptr};
+    const auto& c = f.sc.cases.front();
+    auto graph = std::make_shared<const topo::Topology>(topo::build(c.training_network->params));
+    auto made = run::make_training_cluster(*c.cluster.chip, c.cluster.chip_count, graph);
+    REQUIRE(std::holds_alternative<std::unique_ptr<train::TrainingCluster>>(made));
+    f.cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
+    return f;
+}
+
+train::Plan plan(std::int64_t tp, std::int64_t pp, std::int64_t dp, std::int64_t v = 1, std::int64_t mb = 1) {
+    train::Plan p;
+    p.tp = tp;
+    p.pp = pp;
+    p.dp = dp;
+    p.virtual_stages = v;
+    p.micro_batch = mb;
+    p.sequence_parallel = tp > 1;
+    p.optimizer = train::Optimizer::zero1;
+    return p;
+}
+
+train::StepResult step_of(const Fixture& f, const train::Plan& p,
+                          train::Fidelity fidelity = train::Fidelity::exact) {
+    auto r = train::evaluate(f.spec(), p, *f.cluster, false, fidelity);
+    if (auto* rej = std::get_if<train::Rejection>(&r)) FAIL(rej->reason);
+    return std::get<train::StepResult>(r);
+}
+
+}  // namespace
+
+TEST_CASE("train: the pipeline bubble is (pp - 1) / v micro-batch times (Narayanan et al., SC21, 2.2)") {
+    const Fixture f = make();
+    for (const auto& [pp, v] : {std::pair{4, 1}, std::pair{4, 2}, std::pair{2, 4}, std::pair{8, 1}}) {
+        const auto s = step_of(f, plan(2, pp, 32 / (2 * pp), v));
+        const auto& b = s.time;
+        const double per_micro_batch = (b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s) /
+                                       static_cast<double>(s.micro_batches);
+        CHECK(b.bubble_s == doctest::Approx(per_micro_batch * (pp - 1) / v).epsilon(1e-12));
+        CHECK(b.step_s == doctest::Approx(b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s +
+                                          b.bubble_s + b.dp_comm_s + b.optimizer_s)
+                              .epsilon(1e-12));
+    }
+    // No pipeline, no bubble and no pipeline sends.
+    const auto flat = step_of(f, plan(8, 1, 4));
+    CHECK(flat.time.bubble_s == 0);
+    CHECK(flat.time.pp_comm_s == 0);
+}
+
+TEST_CASE("train: tokens per second, MFU and the step time agree") {
+    const Fixture f = make();
+    const auto s = step_of(f, plan(2, 2, 8, 2, 2));
+    const double tokens = 64.0 * 4096.0;
+    CHECK(s.tokens_per_s == doctest::Approx(tokens / s.time.step_s));
+    const double peak = f.cluster->chip().peak(chip::DType::bf16) * 32;
+    CHECK(s.mfu == doctest::Approx(s.model_flops / (s.time.step_s * peak)));
+    CHECK(s.hfu >= s.mfu);
+    CHECK(s.mfu < 1.0);
+    CHECK(s.mfu > 0.2);
+}
+
+TEST_CASE("train: the lower-bound evaluation never exceeds the exact one (the search prunes with it)") {
+    const Fixture f = make();
+    const auto plans = train::enumerate_plans(train::default_space(f.spec(), *f.cluster), f.spec(), *f.cluster);
+    REQUIRE(plans.size() > 100);
+    std::size_t compared = 0;
+    for (std::size_t i = 0; i < plans.size(); i += 7) {
+        auto lo = train::evaluate(f.spec(), plans[i], *f.cluster, true, train::Fidelity::lower_bound);
+        auto ex = train::evaluate(f.spec(), plans[i], *f.cluster, true, train::Fidelity::exact);
+        REQUIRE(lo.index() == ex.index());  // the same plans are rejected either way
+        if (lo.index() != 0) continue;
+        CHECK(std::get<0>(lo).time.step_s <= std::get<0>(ex).time.step_s * (1 + 1e-12));
+        ++compared;
+    }
+    CHECK(compared > 20);
+}
+
+TEST_CASE("train: the search finds the brute-force optimum and the same top plans") {
+    const Fixture f = make();
+    const auto space = train::default_space(f.spec(), *f.cluster);
+    const auto found = train::search(f.spec(), *f.cluster, space, 5);
+    REQUIRE(found.best.size() == 5);
+    // Brute force: every plan, exact costs.
+    const auto plans = train::enumerate_plans(space, f.spec(), *f.cluster);
+    std::vector<std::pair<double, std::size_t>> all;
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+        auto r = train::evaluate(f.spec(), plans[i], *f.cluster);
+        if (r.index() == 0) all.emplace_back(std::get<0>(r).time.step_s, i);
+    }
+    std::sort(all.begin(), all.end());
+    CHECK(found.feasible == static_cast<std::int64_t>(all.size()));
+    CHECK(found.evaluated == static_cast<std::int64_t>(plans.size()));
+    CHECK(found.exact_evaluations <= found.feasible);
+    for (std::size_t k = 0; k < 5; ++k) {
+        CHECK(found.best[k].plan == plans[all[k].second]);
+        CHECK(found.best[k].time.step_s == all[k].first);
+    }
+    // Every rejection is counted once.
+    std::int64_t rejected = 0;
+    for (const auto& [category, r] : found.rejected) {
+        rejected += r.count;
+        CHECK_FALSE(r.example.empty());
+    }
+    CHECK(rejected + found.feasible == found.evaluated);
+}
+
+TEST_CASE("train: the search's answer does not depend on the thread count") {
+    std::vector<train::SearchResult> results;
+    for (const int threads : {1, 2, 4}) {
+        const tbb::global_control limit(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+        const Fixture f = make();  // fresh cluster: no cost curves carried over
+        results.push_back(train::search(f.spec(), *f.cluster, train::default_space(f.spec(), *f.cluster), 3));
+    }
+    for (const auto& r : results) {
+        REQUIRE(r.best.size() == 3);
+        for (std::size_t k = 0; k < 3; ++k) {
+            CHECK(r.best[k].plan == results.front().best[k].plan);
+            CHECK(r.best[k].time.step_s == results.front().best[k].time.step_s);  // bit for bit
+        }
+        CHECK(r.exact_evaluations == results.front().exact_evaluations);
+    }
+}
+
+TEST_CASE("train: a faster chip or a faster network is never slower") {
+    const Fixture f = make();
+    const auto p = plan(2, 2, 8, 1, 2);
+    const auto base = step_of(f, p);
+    // A chip with twice the peak and HBM bandwidth, on the same network.
+    chip::ChipModel fast = f.cluster->chip();
+    for (auto& peak : fast.peak_flop_per_s) peak *= 2;
+    fast.hbm_bytes_per_s *= 2;
+    fast.vector_flop_per_s *= 2;
+    const auto& c = f.sc.cases.front();
+    auto graph = std::make_shared<const topo::Topology>(topo::build(c.training_network->params));
+    const train::TrainingCluster faster(fast, f.cluster->hbm_bytes(), 32, graph,
+                                        comm::preset_cost_model(*graph, c.cluster.chip->scale_up_bandwidth.value->si()));
+    const auto quick = std::get<train::StepResult>(train::evaluate(f.spec(), p, faster));
+    CHECK(quick.time.compute_s < base.time.compute_s);
+    CHECK(quick.time.step_s < base.time.step_s);
+    // The same network at twice the line rate.
+    std::string text = small_job;
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"112.5 GB/s", "225 GB/s"}, {"400 Gb/s", "800 Gb/s"}})
+        text.replace(text.find(from), from.size(), to);
+    const Fixture wide = make(text);
+    const auto w = step_of(wide, p);
+    CHECK(w.time.step_s <= base.time.step_s);
+    CHECK(w.time.tp_comm_s < base.time.tp_comm_s);
+    CHECK(w.time.compute_s == base.time.compute_s);
+}
+
+TEST_CASE("train: plan checks name what is wrong") {
+    const Fixture f = make();
+    auto reason = [&f](const train::Plan& p) {
+        auto r = train::evaluate(f.spec(), p, *f.cluster);
+        INFO(train::describe(p));
+        REQUIRE(std::holds_alternative<train::Rejection>(r));
+        return std::get<train::Rejection>(r);
+    };
+    auto p = plan(2, 2, 4);  // 16 of 32 chips
+    CHECK(reason(p).reason == "tp x pp x dp x cp = 2 x 2 x 4 x 1 = 16, but the cluster has 32 chips");
+    p = plan(32, 1, 1);  // allowed: tensor parallelism may leave the scale-up domain when a plan says so
+    CHECK(std::holds_alternative<train::StepResult>(train::evaluate(f.spec(), p, *f.cluster, false)));
+    p.tp = 3;
+    p.dp = 32 / 3;
+    CHECK(reason(p).reason == "tp x pp x dp x cp = 3 x 1 x 10 x 1 = 30, but the cluster has 32 chips");
+    auto problems = train::plan_problems(f.spec(), p, *f.cluster);
+    REQUIRE(problems.size() == 5);
+    CHECK(problems[4].category == "batch");
+    CHECK(problems[1].reason == "tp 3 does not divide the 32 attention heads");
+    CHECK(problems[2].reason == "tp 3 and the 8 key-value heads: neither divides the other");
+    CHECK(problems[3].reason == "tp 3 does not divide the FFN size 14336");
+    p = plan(1, 1, 32, 1, 4);  // 4 x 32 does not divide 64
+    CHECK(reason(p).category == "batch");
+    p = plan(2, 4, 4, 2, 1);  // 16 micro-batches, pp 4: fine; v 2 with 64 / (1 x 4) = 16 micro-batches
+    CHECK(std::holds_alternative<train::StepResult>(train::evaluate(f.spec(), p, *f.cluster)));
+    p = plan(2, 4, 4, 2, 8);  // 2 micro-batches for pp 4
+    CHECK(reason(p).reason ==
+          "the interleaved schedule needs the 2 micro-batches to be a multiple of pp = 4 (Megatron-LM)");
+    p = plan(2, 2, 8);
+    p.optimizer = train::Optimizer::zero3;
+    CHECK(reason(p).category == "optimizer");
+    p = plan(1, 1, 32);
+    p.ep = 2;
+    CHECK(reason(p).reason == "ep > 1 needs a mixture-of-experts workload");
+    p = plan(1, 1, 32);
+    p.optimizer = train::Optimizer::plain;  // 16 bytes per parameter x 8B parameters: 120 GiB
+    CHECK(reason(p).category == "memory");
+}
