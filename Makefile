@@ -47,6 +47,7 @@ bench: build-release
 	./build/release/bench/topo_bench
 	./build/release/bench/comm_bench
 	./build/release/bench/preset_bench
+	./build/release/bench/train_bench
 
 # Fuzzes the scenario loader for FUZZ_SECONDS (needs clang and libclang-rt-14-dev), seeded with
 # the project's scenarios and malformed test files; crashing inputs land in build/fuzz/crashes/.

@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
     const auto cat = scenario::load_catalog(CLUSTERSIM_SOURCE_DIR "/models");
     const auto sc = scenario::load_scenario(file, cat);
     std::printf("training plan search, %zu threads (%u cores here)\n", threads, std::thread::hardware_concurrency());
-    std::printf("%-22s %9s %8s %8s %8s %8s %9s %9s %9s %8s  %s\n", "case", "chips", "graph s", "setup s", "search s",
-                "total s", "plans", "feasible", "plans/s", "peak MiB", "best plan");
+    std::printf("%-22s %9s %8s %8s %8s %8s %9s %9s %9s %9s %8s  %s\n", "case", "chips", "graph s", "setup s", "search s",
+                "total s", "plans", "feasible", "on graph", "plans/s", "peak MiB", "best plan");
     int status = 0;
     for (const auto& c : sc.cases) {
         if (!c.training) continue;
@@ -59,9 +59,10 @@ int main(int argc, char** argv) {
         const auto r = train::search(*c.training, cluster, train::default_space(*c.training, cluster));
         const double search_s = seconds_since(t2);
         const double total_s = seconds_since(t0);
-        std::printf("%-22s %9lld %8.3f %8.3f %8.3f %8.3f %9lld %9lld %9.0f %8.0f  %s\n", c.name.c_str(),
+        std::printf("%-22s %9lld %8.3f %8.3f %8.3f %8.3f %9lld %9lld %9lld %9.0f %8.0f  %s\n", c.name.c_str(),
                     static_cast<long long>(c.cluster.chip_count), graph_s, setup_s, search_s, total_s,
                     static_cast<long long>(r.evaluated), static_cast<long long>(r.feasible),
+                    static_cast<long long>(r.exact_evaluations),
                     static_cast<double>(r.evaluated) / search_s, peak_rss_mib(),
                     r.best.empty() ? "none" : (train::describe(r.best.front().plan) + ", step " +
                                                std::to_string(r.best.front().time.step_s) + " s, MFU " +

@@ -260,22 +260,29 @@ double CostCurve::time_s(double bytes) const {
 }
 
 CostCurve CommModel::curve(const Placement& pl, Collective kind, const RunOptions& o) const {
+    return curves(pl, {kind}, o).front();
+}
+
+std::vector<CostCurve> CommModel::curves(const Placement& pl, const std::vector<Collective>& kinds,
+                                         const RunOptions& o) const {
     if (o.sharing == Sharing::max_min_fair)
         throw CommError("cost curve: max-min fair sharing is not affine in the size; use run()");
     pl.validate(static_cast<std::uint64_t>(fabric_.accelerators()));
-    CostCurve out;
-    out.launch_s = fabric_.cost().launch_latency.si();
-    if (pl.group_size() == 1) return out;
-    const CollectiveSpec spec{kind, units::Bytes(0.0), 0, {}};
-    auto cs = candidates(fabric_, algorithms_, pl, spec, o);
+    std::vector<CostCurve> out(kinds.size());
     LoadCache cache(fabric_, pl, o);
-    analyse(cs, cache);
-    for (const auto& c : cs) {
-        // totals() is affine in the size: its value at 0 bytes is the latency, at 1 byte adds the slope.
-        const Totals t = totals(fabric_, c, 1.0);
-        const Limiting lim = limiting_class(fabric_, c);
-        out.lines.push_back({c.name, t.latency, t.bandwidth,
-                             lim.cls >= 0 ? fabric_.class_label(static_cast<std::size_t>(lim.cls)) : std::string()});
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+        out[k].launch_s = fabric_.cost().launch_latency.si();
+        if (pl.group_size() == 1) continue;
+        const CollectiveSpec spec{kinds[k], units::Bytes(0.0), 0, {}};
+        auto cs = candidates(fabric_, algorithms_, pl, spec, o);
+        analyse(cs, cache);
+        for (const auto& c : cs) {
+            // totals() is affine in the size: its latency does not depend on it, its bandwidth part is per byte at 1 byte.
+            const Totals t = totals(fabric_, c, 1.0);
+            const Limiting lim = limiting_class(fabric_, c);
+            out[k].lines.push_back({c.name, t.latency, t.bandwidth,
+                                    lim.cls >= 0 ? fabric_.class_label(static_cast<std::size_t>(lim.cls)) : std::string()});
+        }
     }
     return out;
 }

@@ -136,6 +136,10 @@ public:
     /// The cost curve of `kind` on `placement` (even all-to-all; broadcast from rank 0). The same
     /// times as run() at every size, with Sharing::bottleneck. Throws as run() does.
     [[nodiscard]] CostCurve curve(const Placement& placement, Collective kind, const RunOptions& options = {}) const;
+    /// The curves of several kinds on one placement, in the order given; the link loads of patterns
+    /// the kinds share (a ring all-reduce's reduce-scatter and all-gather halves) are computed once.
+    [[nodiscard]] std::vector<CostCurve> curves(const Placement& placement, const std::vector<Collective>& kinds,
+                                                const RunOptions& options = {}) const;
 
 private:
     Fabric fabric_;

@@ -44,7 +44,13 @@ TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, c
 
 TrainingCluster::Cost TrainingCluster::collective(comm::Collective kind, const comm::Placement& placement,
                                                   double bytes) const {
-    const Key key{static_cast<int>(kind), placement.group_size(), placement.stride(), placement.group_count()};
+    const bool reduction = kind == comm::Collective::all_reduce || kind == comm::Collective::reduce_scatter ||
+                           kind == comm::Collective::all_gather;
+    const std::vector<comm::Collective> family =
+        reduction ? std::vector<comm::Collective>{comm::Collective::all_reduce, comm::Collective::reduce_scatter,
+                                                  comm::Collective::all_gather}
+                  : std::vector<comm::Collective>{kind};
+    const Key key{reduction ? -1 : static_cast<int>(kind), placement.group_size(), placement.stride(), placement.group_count()};
     std::shared_ptr<Entry> entry;
     {
         const std::lock_guard lock(mutex_);
@@ -52,9 +58,13 @@ TrainingCluster::Cost TrainingCluster::collective(comm::Collective kind, const c
         if (!slot) slot = std::make_shared<Entry>();
         entry = slot;
     }
-    // Each curve is computed once, outside the map's lock (other keys proceed meanwhile).
-    std::call_once(entry->once, [&] { entry->curve = comm_.curve(placement, kind); });
-    const comm::CostCurve* curve = &entry->curve;
+    // Each entry is computed once, outside the map's lock (other keys proceed meanwhile).
+    std::call_once(entry->once, [&] {
+        entry->kinds = family;
+        entry->curves = comm_.curves(placement, family);
+    });
+    const auto at = std::find(entry->kinds.begin(), entry->kinds.end(), kind);
+    const comm::CostCurve* curve = &entry->curves[static_cast<std::size_t>(at - entry->kinds.begin())];
     Cost c;
     c.time_s = curve->time_s(bytes);
     if (const auto* line = curve->best(bytes)) {

@@ -62,10 +62,13 @@ private:
     double launch_s_ = 0;
     std::shared_ptr<const topo::Topology> topology_;
     comm::CommModel comm_;
-    using Key = std::tuple<int, std::int64_t, std::int64_t, std::int64_t>;  // kind, p, stride, groups
+    // Reductions (all-reduce, reduce-scatter, all-gather) share one entry: their curves are computed
+    // together, sharing the loads of their common patterns.
+    using Key = std::tuple<int, std::int64_t, std::int64_t, std::int64_t>;  // family, p, stride, groups
     struct Entry {
         std::once_flag once;
-        comm::CostCurve curve;
+        std::vector<comm::Collective> kinds;
+        std::vector<comm::CostCurve> curves;
     };
     mutable std::mutex mutex_;
     mutable std::map<Key, std::shared_ptr<Entry>> curves_;
