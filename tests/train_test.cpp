@@ -4,6 +4,7 @@
 // parallelism, ZeRO (SC20) and Korthikanti et al. (MLSys 2023, Table 2) memory.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <utility>
@@ -381,6 +382,124 @@ TEST_CASE("train: activation bytes per layer are Korthikanti et al.'s Table 2 wi
     fp8.dtype = chip::DType::fp8;
     const double fp8_token = per_token - (2 * 8192.0) / 8 - 28672.0 / 8 + 8 * 128;
     CHECK(layer_activation_bytes(l, LayerKind::dense, fp8, Recompute::none) == 8192 * fp8_token);
+}
+
+TEST_CASE("train: unfused attention kernels (Megatron-LM 2021-22): full s x s products, softmax and dropout") {
+    // GPT 6.7B-like layer: h = 4096, a = 32, d = 128; b = 2, s = 2048. Per layer forward: norm, QKV,
+    // then Q K^T, scale-mask-softmax, dropout, P V (batch b a), then the output projection.
+    const WorkloadSpec g = gpt(1, 4096, 32);
+    const double b = 2, s = 2048, h = 4096, a = 32;
+    const auto unfused = [](Shard x) {
+        x.flash_attention = false;
+        return x;
+    };
+    const auto ops = layer_ops(g, LayerKind::dense, unfused(shard(2, 2048)), Recompute::none);
+    const auto& qk = std::get<chip::Matmul>(ops.forward[2]);
+    const auto& pv = std::get<chip::Matmul>(ops.forward[5]);
+    CHECK((qk.m == 2048 && qk.n == 2048 && qk.k == 128 && qk.batch == 2 * 32));
+    CHECK((pv.m == 2048 && pv.n == 128 && pv.k == 2048 && pv.batch == 2 * 32));
+    // The two products: 4 b s^2 h forward, no causal discount; twice that backward.
+    CHECK(hardware_flops(ops.forward[2]) + hardware_flops(ops.forward[5]) == 4 * b * s * s * h);
+    double bmm_fwd = 0, bmm_bwd = 0;
+    for (const auto& op : ops.forward)
+        if (const auto* mm = std::get_if<chip::Matmul>(&op); mm && mm->batch > 1) bmm_fwd += hardware_flops(op);
+    for (const auto& op : ops.backward)
+        if (const auto* mm = std::get_if<chip::Matmul>(&op); mm && mm->batch > 1) bmm_bwd += hardware_flops(op);
+    CHECK(bmm_fwd == 4 * b * s * s * h);
+    CHECK(bmm_bwd == 8 * b * s * s * h);
+    // Memory-bound bytes over the b a s^2 scores, by hand: softmax reads and writes 16-bit (4),
+    // dropout reads, writes and writes a 1-byte mask (5); backward: dropout reads dy and the mask and
+    // writes dx (5), softmax reads y and dy and writes dx (6).
+    const double n = b * a * s * s;
+    CHECK(std::get<chip::MemoryOp>(ops.forward[3]).bytes == 4 * n);
+    CHECK(std::get<chip::MemoryOp>(ops.forward[4]).bytes == 5 * n);
+    const std::size_t nb = ops.backward.size();
+    // Backward in reverse: ..., out-projection (2), P V (2), dropout, softmax, Q K^T (2), QKV (2), norm.
+    CHECK(std::get<chip::MemoryOp>(ops.backward[nb - 7]).bytes == 5 * n);
+    CHECK(std::get<chip::MemoryOp>(ops.backward[nb - 6]).bytes == 6 * n);
+    // Against the fused layer (the same kernels but the core, which has no memory-bound kernel):
+    // 20 bytes per score in all.
+    const auto fused = layer_ops(g, LayerKind::dense, shard(2, 2048), Recompute::none);
+    const auto memory_bytes = [](const LayerOps& l) {
+        double bytes = 0;
+        for (const auto* list : {&l.forward, &l.backward})
+            for (const auto& op : *list)
+                if (const auto* m = std::get_if<chip::MemoryOp>(&op)) bytes += m->bytes;
+        return bytes;
+    };
+    CHECK(memory_bytes(ops) - memory_bytes(fused) == 20 * n);
+    // FLOPs: FlashAttention counts causal pairs, s (s + 1) / 2, at 1 + 2.5; the unfused products all
+    // s^2 pairs at 1 + 2, plus the vector work (6 + 2 forward, 2 + 5 backward per score).
+    const double hw_unfused = hardware_flops(ops.forward) + hardware_flops(ops.backward);
+    const double hw_fused = hardware_flops(fused.forward) + hardware_flops(fused.backward);
+    const double expected = 3 * 4 * b * s * s * h + 15 * n - 3.5 * 4 * b * h * s * (s + 1) / 2;
+    CHECK(hw_unfused - hw_fused == doctest::Approx(expected).epsilon(1e-12));
+    // exact_model always counts the fused, causal attention (step_flops has no attention switch):
+    // the whole model's kernels at t = 1 equal the fused layer list's.
+    const double fused_model = flops_of(fused) + flops_of(embedding_ops(g, shard(2, 2048))) + flops_of(head_ops(g, shard(2, 2048)));
+    CHECK(step_flops(FlopConvention::exact_model, g, 2, 2048) == doctest::Approx(fused_model).epsilon(1e-12));
+    // Selective recomputation re-runs exactly the core: Q K^T, softmax, dropout, P V.
+    const auto sel = layer_ops(g, LayerKind::dense, unfused(shard(2, 2048)), Recompute::selective).recompute;
+    REQUIRE(sel.size() == 4);
+    CHECK(hardware_flops(sel) == 4 * b * s * s * h + 8 * n);
+    // Tensor parallelism splits the heads: a / t per rank, the work conserved.
+    const auto t8 = layer_ops(g, LayerKind::dense, unfused(shard(2, 2048, 8, 1, 1, true)), Recompute::none);
+    CHECK(std::get<chip::Matmul>(t8.forward[2]).batch == 2 * 4);
+    CHECK(8 * flops_of(t8) == doctest::Approx(flops_of(ops)).epsilon(1e-12));
+    // GQA (Llama 3 8B): each query head multiplies its group's K and V, the same 4 b s^2 a d.
+    const auto l8 = layer_ops(llama3_8b(), LayerKind::dense, unfused(shard(1, 8192)), Recompute::none);
+    const auto& lqk = std::get<chip::Matmul>(l8.forward[2]);
+    CHECK((lqk.batch == 32 && lqk.k == 128 && lqk.n == 8192));
+    CHECK(hardware_flops(l8.forward[2]) + hardware_flops(l8.forward[5]) == 4.0 * 8192 * 8192 * 32 * 128);
+    // MLA keeps the fused core.
+    const auto ds = layer_ops(deepseek_v3(), LayerKind::dense, unfused(shard(1, 4096)), Recompute::none);
+    const auto is_attention = [](const chip::Operation& op) { return std::holds_alternative<chip::Attention>(op); };
+    CHECK(std::any_of(ds.forward.begin(), ds.forward.end(), is_attention));
+}
+
+TEST_CASE("train: unfused attention memory is Korthikanti et al.'s Table 2 with the 5 a s / h term") {
+    // GPT-3 175B shape, b = 2, s = 2048: 5 a s / h = 5 x 96 x 2048 / 12288 = 80.
+    const WorkloadSpec g = gpt(96, 12288, 96);
+    const double s = 2048, b = 2, h = 12288, a = 96;
+    const double sbh = s * b * h;
+    const double term = 5 * a * s / h;
+    REQUIRE(term == 80);
+    const auto unfused = [](Shard x) {
+        x.flash_attention = false;
+        return x;
+    };
+    // No parallelism: s b h (34 + 5 a s / h); tensor parallel: s b h (10 + 24 / t + 5 a s / (h t));
+    // with sequence parallelism: s b h / t (34 + 5 a s / h).
+    CHECK(layer_activation_bytes(g, LayerKind::dense, unfused(shard(2, 2048)), Recompute::none, true) == sbh * (34 + term));
+    CHECK(layer_activation_bytes(g, LayerKind::dense, unfused(shard(2, 2048, 8)), Recompute::none, true) ==
+          sbh * (10 + 24.0 / 8 + term / 8));
+    CHECK(layer_activation_bytes(g, LayerKind::dense, unfused(shard(2, 2048, 8, 1, 1, true)), Recompute::none, true) ==
+          sbh / 8 * (34 + term));
+    // Selective recomputation removes the term (Korthikanti et al. section 5); full keeps the input only.
+    CHECK(layer_activation_bytes(g, LayerKind::dense, unfused(shard(2, 2048, 8, 1, 1, true)), Recompute::selective, true) ==
+          sbh / 8 * 34);
+    CHECK(layer_activation_bytes(g, LayerKind::dense, unfused(shard(2, 2048, 8, 1, 1, true)), Recompute::full, true) ==
+          2 * sbh / 8);
+
+    // memory_per_chip (no residual dropout masks: 32 instead of 34), t = 8, p = 8, sequence parallel,
+    // micro-batch 2: the first stage holds l layers' worth of activations.
+    Plan p;
+    p.tp = 8;
+    p.pp = 8;
+    p.micro_batch = 2;
+    p.sequence_parallel = true;
+    p.optimizer = Optimizer::zero1;
+    const double sbh_t = sbh / 8;
+    CHECK(memory_per_chip(g, p, 2048, chip::DType::bf16, false).activations == doctest::Approx(96 * (32 + term) * sbh_t));
+    CHECK(memory_per_chip(g, p, 2048, chip::DType::bf16).activations == doctest::Approx(96 * 32 * sbh_t));
+    p.recompute = Recompute::selective;
+    Memory m = memory_per_chip(g, p, 2048, chip::DType::bf16, false);
+    CHECK(m.activations == doctest::Approx(96 * 32 * sbh_t));
+    CHECK(m.transient == doctest::Approx(term * sbh_t));  // one layer's scores rebuilt at a time
+    p.recompute = Recompute::full;
+    m = memory_per_chip(g, p, 2048, chip::DType::bf16, false);
+    CHECK(m.activations == doctest::Approx(96 * 2 * sbh_t));
+    CHECK(m.transient == doctest::Approx((32 + term) * sbh_t));  // one layer rebuilt, scores included
 }
 
 TEST_CASE("train: ZeRO memory of a 7.5B model on 64 data-parallel ranks (ZeRO, SC20, Figure 1)") {

@@ -20,6 +20,7 @@ std::vector<std::string> CostModel::problems() const {
         if (bad(l.step_latency.si())) out.push_back(at + ".step_latency must be finite and >= 0");
         if (bad(l.hop_latency.si())) out.push_back(at + ".hop_latency must be finite and >= 0");
         if (!(l.efficiency > 0 && l.efficiency <= 1)) out.push_back(at + ".efficiency must be in (0, 1]");
+        if (l.compute_units_busy < 0) out.push_back(at + ".compute_units_busy must be >= 0");
         if (l.in_network && !(l.in_network->efficiency > 0 && l.in_network->efficiency <= 1))
             out.push_back(at + ".in_network.efficiency must be in (0, 1]");
     }
@@ -27,6 +28,15 @@ std::vector<std::string> CostModel::problems() const {
 }
 
 namespace presets {
+namespace {
+
+// NCCL runs one thread block per channel, each on an SM of its own.
+constexpr std::int64_t nccl_sms = 16;
+constexpr const char* nccl_sms_source =
+    "16 SMs held while a collective runs: NCCL maintainer, NVIDIA/nccl#689 ('on DGX with 8 NICs ... it would use 16 "
+    "SMs'; 'NCCL CTAs won't share an SM with compute kernels')";
+
+}  // namespace
 
 LevelCost nvlink4_nccl() {
     LevelCost c = nvlink4_nccl_no_nvls();
@@ -40,9 +50,10 @@ LevelCost nvlink4_nccl_no_nvls() {
     c.step_latency = units::Seconds(3.4e-6);
     c.hop_latency = units::Seconds(0.0);
     c.efficiency = 20.6 / 25.0;
+    c.compute_units_busy = nccl_sms;
     c.source =
         "efficiency 20.6/25: NCCL src/graph/topo.h SM90_NVLINK_BW 20.6 GB/s per 25 GB/s link (nccl-tests#212: "
-        "370 of 450 GB/s); step 3.4 us: NCCL tuning.cc hwLat NVLink/Ring/Simple";
+        "370 of 450 GB/s); step 3.4 us: NCCL tuning.cc hwLat NVLink/Ring/Simple; " + std::string(nccl_sms_source);
     return c;
 }
 
@@ -52,7 +63,7 @@ LevelCost nvlink5_nccl() {
     c.in_network = InNetworkReduction{0.85, true, "NVLS efficiency assumed equal to Hopper's 0.85 (NCCL tuning.cc)"};
     c.source =
         "efficiency 40.1/50: NCCL src/graph/topo.h SM100_NVLINK_BW 40.1 GB/s per 50 GB/s NVLink 5 link; step 3.4 us "
-        "and NVLS efficiency 0.85 as for Hopper (assumed: NCCL's Blackwell values not found)";
+        "and NVLS efficiency 0.85 as for Hopper (assumed: NCCL's Blackwell values not found); " + std::string(nccl_sms_source);
     return c;
 }
 
@@ -61,9 +72,10 @@ LevelCost ndr400_nccl() {
     c.step_latency = units::Seconds(14e-6);
     c.hop_latency = units::Seconds(0.0);
     c.efficiency = 47.0 / 50.0;
+    c.compute_units_busy = nccl_sms;
     c.source =
         "efficiency 47/50: nccl-tests#290 (NCCL maintainer: 46-48 GB/s per 400 Gb/s NIC); step 14 us: NCCL "
-        "tuning.cc hwLat Net/Ring/Simple";
+        "tuning.cc hwLat Net/Ring/Simple; " + std::string(nccl_sms_source);
     return c;
 }
 
@@ -83,7 +95,8 @@ LevelCost nvlink3_nccl() {
     c.efficiency = 20.0 / 25.0;
     c.source =
         "efficiency 20.0/25: NCCL src/graph/topo.h SM80_NVLINK_BW 20.0 GB/s per 25 GB/s NVLink 3 link; step 3.4 us: "
-        "NCCL tuning.cc hwLat NVLink/Ring/Simple (one value for every NVLink generation); no NVLS on A100";
+        "NCCL tuning.cc hwLat NVLink/Ring/Simple (one value for every NVLink generation); no NVLS on A100; " +
+        std::string(nccl_sms_source);
     return c;
 }
 
@@ -92,7 +105,7 @@ LevelCost hdr200_nccl() {
     c.efficiency = 24.0 / 25.0;
     c.source =
         "efficiency 24/25: NVIDIA/nccl#412 (NCCL maintainer: ~24 GB/s inter-node per 200 Gb/s HDR NIC); step 14 us: "
-        "NCCL tuning.cc hwLat Net/Ring/Simple";
+        "NCCL tuning.cc hwLat Net/Ring/Simple; " + std::string(nccl_sms_source);
     return c;
 }
 
@@ -103,7 +116,8 @@ LevelCost tpu_ici() {
     c.efficiency = 45.0 / 50.0;
     c.source =
         "efficiency 45/50: 4.5e10 B/s one-way per ICI link (J. Austin et al., 'How to Scale Your Model', TPUs chapter) "
-        "over the 50 GB/s line rate (TPU v4, Jouppi et al. ISCA 2023); step 1 us: assumed (no public figure)";
+        "over the 50 GB/s line rate (TPU v4, Jouppi et al. ISCA 2023); step 1 us: assumed (no public figure); "
+        "no compute units held: ICI transfers are DMA-driven (assumed)";
     return c;
 }
 
@@ -114,7 +128,8 @@ LevelCost hccs() {
     c.efficiency = 1.0;
     c.source =
         "no public HCCL figure: line rate assumed, as measured for 910C UB links (arXiv 2506.12708: 196 GB/s per die); "
-        "step 1.2 us: that paper's 512 B NPU-to-NPU latency (assumed for HCCS)";
+        "step 1.2 us: that paper's 512 B NPU-to-NPU latency (assumed for HCCS); compute units held by HCCL: not public, "
+        "taken as none";
     return c;
 }
 

@@ -32,6 +32,10 @@ struct LevelCost {
     double efficiency = 1.0;      ///< payload bandwidth / line rate for this level's protocol
     std::optional<InNetworkReduction> in_network;
     std::string source;
+    /// Compute units (SMs) the collective library's kernels hold while a collective on this level
+    /// runs, taken from compute it overlaps (NCCL runs each channel as a block on its own SM, never
+    /// shared with compute kernels). 0: none (DMA-driven transfers) or unknown.
+    std::int64_t compute_units_busy = 0;
 };
 
 /// Costs of every level, bottom (scale-up) first, as in topo::Topology::levels(). Levels beyond

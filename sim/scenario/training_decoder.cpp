@@ -12,7 +12,7 @@ const std::vector<std::string> training_keys{"workload", "global_batch", "seq_le
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
                                          "sequence_parallel", "recompute", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "grad_reduce", "order",
-                                              "memory_reserve"};
+                                              "memory_reserve", "attention"};
 const std::vector<std::string> measured_keys{"reference", "source", "note",          "flops_per_chip", "mfu", "tokens_per_s",
                                              "tokens_per_s_per_chip", "step_time", "flops_convention", "peak"};
 
@@ -121,6 +121,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         auto c = as_choice(src, m.get("grad_reduce"), join_path(path, "grad_reduce"), {"fp32", "bf16"});
         ok = ok && c.has_value();
         if (c) e.grad_bytes = *c == "fp32" ? 4 : 2;
+    }
+    if (m.has("attention")) {
+        auto c = as_choice(src, m.get("attention"), join_path(path, "attention"), {"flash", "unfused"});
+        ok = ok && c.has_value();
+        if (c) e.flash_attention = *c == "flash";
     }
     if (m.has("order")) {
         auto o = decode_order(src, m.get("order"), join_path(path, "order"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <utility>
 
 namespace clustersim::train {
@@ -136,12 +137,25 @@ MemoryOp backward_of(const MemoryOp& op) { return {2.0 * op.bytes, 2.0 * op.flop
 /// several kernels, such as a norm output feeding two projections, is stored once, by the first).
 struct Builder {
     std::vector<Operation> ops;
-    std::vector<std::size_t> attention;  ///< indices of the attention cores (selective recomputation)
+    /// Per kernel: its backward kernels when they are not the generic ones of `backward` (empty: generic).
+    std::vector<std::vector<Operation>> grads;
+    std::vector<std::size_t> attention;  ///< indices of the attention core's kernels (selective recomputation)
     double stored = 0;
+    double core_stored = 0;  ///< of `stored`: the unfused core's s x s tensors, not kept under selective recomputation
     void add(Operation op, double stored_bytes) {
         if (std::holds_alternative<Attention>(op)) attention.push_back(ops.size());
         ops.push_back(std::move(op));
+        grads.emplace_back();
         stored += stored_bytes;
+    }
+    /// A kernel of the unfused attention core: `score_bytes` of s x s tensors stored (recomputed
+    /// under selective recomputation), and its own backward kernels (empty: the generic ones).
+    void add_core(Operation op, double stored_bytes, double score_bytes, std::vector<Operation> grad = {}) {
+        attention.push_back(ops.size());
+        ops.push_back(std::move(op));
+        grads.push_back(std::move(grad));
+        stored += stored_bytes + score_bytes;
+        core_stored += score_bytes;
     }
 };
 
@@ -182,6 +196,33 @@ Attention attention_core(const Shard& s, std::int64_t heads_q, std::int64_t head
     a.pass = chip::Pass::forward;
     a.dtype = s.dtype == DType::fp4 ? DType::fp8 : s.dtype;  // as chip::prefill_layer
     return a;
+}
+
+/// Megatron-LM's unfused attention core (2021-22, before FlashAttention; ParallelAttention /
+/// CoreAttention): B = micro_batch x local query heads batched products over the full s x s scores
+/// (no causal skipping; grouped-query attention broadcasts each group's K and V to its query heads),
+/// in 16-bit whatever the matmul precision (Transformer Engine's FP8 covers the linear layers only):
+///   Q K^T: Matmul s_q x s_kv x d (writes the 16-bit scores);
+///   fused scale + causal mask + softmax: read and write s^2 in 16-bit (4 bytes per score), 6 FLOPs
+///     (scale, max, subtract, exp, sum, divide); stores its output y for the backward;
+///   dropout (p = 0.1): read s^2, write s^2 and a 1-byte mask (5 bytes), 2 FLOPs (compare, scale);
+///     stores the mask and its output (P V's input);
+///   P V: Matmul s_q x d x s_kv.
+/// Backward (reverse order): P V's two gradient products (generic), the dropout backward (read dy
+/// and the mask, write dx: 5 bytes, 2 FLOPs), the softmax backward (read y and dy, write dx: 6 bytes,
+/// 5 FLOPs: dx = scale y (dy - sum y dy)), Q K^T's two gradient products. Stored s x s tensors:
+/// 2 + 1 + 2 = 5 bytes per score, Korthikanti et al.'s 5 a s^2 b. Q, K, V (and O, stored for the
+/// output projection) are `qkvo`, as with FlashAttention. With context parallelism (no such runs)
+/// the rank's s / cp queries meet all s keys, so the cp ranks together do the s^2 pairs once.
+void unfused_attention(const Shard& s, std::int64_t heads_q, std::int64_t hd, double qkvo, Builder& b) {
+    const std::int64_t sq = s.seq_len / std::max<std::int64_t>(1, s.cp);
+    const std::int64_t skv = s.seq_len;
+    const std::int64_t batch = s.micro_batch * heads_q;
+    const double n = d(batch) * d(sq) * d(skv);  // scores
+    b.add_core(Matmul{sq, skv, hd, batch, act}, qkvo, 0.0);
+    b.add_core(MemoryOp{4.0 * n, 6.0 * n}, 0.0, 2.0 * n, {MemoryOp{6.0 * n, 5.0 * n}});
+    b.add_core(MemoryOp{5.0 * n, 2.0 * n}, 0.0, 3.0 * n, {MemoryOp{5.0 * n, 2.0 * n}});
+    b.add_core(Matmul{sq, hd, skv, batch, act}, 0.0, 0.0);
 }
 
 /// A dense MLP (or the shared experts) of `ffn` on `x.tokens` rows, split by tp. `input_stored`:
@@ -241,9 +282,14 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const std::int64_t kvh = kv_heads_per_rank(w, s.tp);
         b.add(Matmul{T, (x.heads + 2 * kvh) * hd, h, 1, x.dtype}, norm_out);
         // FlashAttention keeps Q, K, V and O (the output projection's input, stored once) and no
-        // score matrix: Korthikanti's 5 a s / h term is gone.
+        // score matrix: Korthikanti's 5 a s / h term is gone. The unfused core keeps the same and
+        // its s x s tensors.
         const double qkvo = d(T) * d(2 * x.heads + 2 * kvh) * d(hd) * act_bytes;
-        b.add(attention_core(s, x.heads, kvh, hd), qkvo);
+        if (s.flash_attention) {
+            b.add(attention_core(s, x.heads, kvh, hd), qkvo);
+        } else {
+            unfused_attention(s, x.heads, hd, qkvo, b);
+        }
         const double o_cast = x.in_bytes < act_bytes ? d(T) * d(x.heads * hd) * x.in_bytes : 0.0;
         b.add(Matmul{T, h, x.heads * hd, 1, x.dtype}, o_cast);
     }
@@ -285,12 +331,16 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
 
 /// Backward kernels of a forward list, in reverse order: dX = dY W^T (m x k from m x n times n x k)
 /// and dW = X^T dY (k x n from k x m times m x n) per product; the attention backward; twice the
-/// traffic of each memory-bound kernel.
-std::vector<Operation> backward(const std::vector<Operation>& forward) {
+/// traffic of each memory-bound kernel; or the kernel's own backward kernels where `grads` has them.
+std::vector<Operation> backward(const std::vector<Operation>& forward,
+                                const std::vector<std::vector<Operation>>& grads = {}) {
     std::vector<Operation> out;
     out.reserve(forward.size() * 2);
     for (auto it = forward.rbegin(); it != forward.rend(); ++it) {
-        if (const auto* mm = std::get_if<Matmul>(&*it)) {
+        const auto i = static_cast<std::size_t>(std::distance(forward.begin(), it.base()) - 1);
+        if (i < grads.size() && !grads[i].empty()) {
+            out.insert(out.end(), grads[i].begin(), grads[i].end());
+        } else if (const auto* mm = std::get_if<Matmul>(&*it)) {
             out.emplace_back(Matmul{mm->m, mm->k, mm->n, mm->batch, mm->dtype});
             out.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype});
         } else if (const auto* at = std::get_if<Attention>(&*it)) {
@@ -320,10 +370,12 @@ double op_flops(const Operation& op, double attention_backward) {
     return std::get<MemoryOp>(op).flops;
 }
 
-/// The whole model's kernels for `global_batch` sequences on one rank (no parallelism).
+/// The whole model's kernels for `global_batch` sequences on one rank (no parallelism), always with
+/// the fused, causal attention (flash_attention = true): exact_model and exact_hardware count the
+/// model's attention once whatever kernels a run used.
 double whole_model_flops(const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len, Recompute r,
                          bool hardware) {
-    const Shard s{global_batch, seq_len, 1, 1, 1, false, DType::bf16};
+    const Shard s{global_batch, seq_len, 1, 1, 1, false, DType::bf16, true};
     auto sum = [hardware](const LayerOps& ops, bool with_recompute) {
         double f = hardware ? hardware_flops(ops.forward) + hardware_flops(ops.backward)
                             : model_flops(ops.forward) + model_flops(ops.backward);
@@ -443,7 +495,7 @@ double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_b
 LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute) {
     Builder b = forward_layer(w, kind, s, false);
     LayerOps out;
-    out.backward = backward(b.ops);
+    out.backward = backward(b.ops, b.grads);
     switch (recompute) {
         case Recompute::none: break;
         case Recompute::selective:
@@ -490,8 +542,10 @@ double layer_activation_bytes(const WorkloadSpec& w, LayerKind kind, const Shard
         // Only the layer's input (Korthikanti et al., 2 s b h; split by tp with sequence parallelism).
         return d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes;
     }
-    // Selective recomputation of the attention core stores what FlashAttention stores anyway.
-    return forward_layer(w, kind, s, dropout).stored;
+    // Selective recomputation of the attention core: FlashAttention's core stores nothing it does not
+    // need anyway; the unfused core's s x s tensors are rebuilt instead of stored (Korthikanti et al.).
+    const Builder b = forward_layer(w, kind, s, dropout);
+    return recompute == Recompute::selective ? b.stored - b.core_stored : b.stored;
 }
 
 namespace {
@@ -541,7 +595,8 @@ struct RankMemory {
     RankParams params;
 };
 
-RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t seq_len, DType precision) {
+RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t seq_len, DType precision,
+                       bool flash_attention) {
     RankMemory out;
     Memory& m = out.memory;
     const RankParams ps = rank_params(w, p, rank);
@@ -560,9 +615,9 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     m.gradients = 2.0 * sharded(z2);
     m.optimizer = 12.0 * sharded(z1);
 
-    // Activations (Korthikanti et al. Table 2 with flash attention, from the stored tensors of the
-    // kernels), for the micro-batches in flight.
-    const Shard s{p.micro_batch, seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, precision};
+    // Activations (Korthikanti et al. Table 2, from the stored tensors of the kernels: with flash
+    // attention no 5 a s / h term), for the micro-batches in flight.
+    const Shard s{p.micro_batch, seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, precision, flash_attention};
     double per_mb = 0;
     double largest_layer_acts = 0;
     double largest_layer_params = 0;
@@ -570,6 +625,9 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         per_mb += layer_activation_bytes(w, k, s, p.recompute);
         if (p.recompute == Recompute::full)
             largest_layer_acts = std::max(largest_layer_acts, layer_activation_bytes(w, k, s, Recompute::none));
+        // Selective recomputation of an unfused core rebuilds one layer's s x s tensors at a time.
+        if (p.recompute == Recompute::selective && !flash_attention)
+            largest_layer_acts = std::max(largest_layer_acts, forward_layer(w, k, s, false).core_stored);
         largest_layer_params = std::max(largest_layer_params, layer_params(w, k, p.tp, p.ep).total());
     });
     m.activations = per_mb * in_flight(p, rank);
@@ -582,17 +640,18 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         m.activations += d(x.norm_tokens) * d(w.hidden) * (act_bytes + x.in_bytes);
         m.transient = std::max(m.transient, d(x.tokens) * d(ceil_div(w.vocab, p.tp)) * 4.0);
     }
-    m.transient = std::max(m.transient, largest_layer_acts);  // a fully recomputed layer, rebuilt in the backward pass
+    m.transient = std::max(m.transient, largest_layer_acts);  // a recomputed layer (or unfused core) in the backward pass
     if (z3) m.transient = std::max(m.transient, 4.0 * largest_layer_params);  // a gathered layer: weights + full gradients
     return out;
 }
 
 }  // namespace
 
-Memory memory_per_chip(const WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, DType precision) {
+Memory memory_per_chip(const WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, DType precision,
+                       bool flash_attention) {
     Memory worst;
     for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
-        const Memory m = rank_memory(w, plan, r, seq_len, precision).memory;
+        const Memory m = rank_memory(w, plan, r, seq_len, precision, flash_attention).memory;
         if (r == 0 || m.total() > worst.total()) worst = m;
     }
     return worst;

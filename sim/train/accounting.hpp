@@ -59,6 +59,11 @@ struct Shard {
     std::int64_t ep = 1;
     bool sequence_parallel = false;
     chip::DType dtype = chip::DType::bf16;  ///< matrix products; memory-bound kernels stay 16-bit
+    /// FlashAttention-style fused attention (one chip::Attention kernel each way). False: Megatron-LM's
+    /// 2021-22 unfused attention (MHA and GQA; MLA stays fused): batched products Q K^T and P V over
+    /// the full s x s scores, a fused scale-mask-softmax and a dropout (p = 0.1) on the probabilities,
+    /// and their backward kernels (docs/models/training.md, "Unfused attention").
+    bool flash_attention = true;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };
@@ -77,7 +82,9 @@ LayerOps embedding_ops(const catalog::WorkloadSpec& w, const Shard& s);
 LayerOps head_ops(const catalog::WorkloadSpec& w, const Shard& s);
 
 /// Useful FLOPs of kernels as chip::cost counts them: FlashAttention's backward is 2.5x its forward
-/// (five products, the scores recomputed). What exact_hardware sums.
+/// (five products, the scores recomputed); the unfused attention's batched products count the full
+/// s x s scores (no causal discount), as they run. What exact_hardware sums (over fused kernels:
+/// step_flops always counts the fused, causal attention).
 double hardware_flops(const chip::Operation& op);
 double hardware_flops(const std::vector<chip::Operation>& ops);
 /// Model FLOPs: the same, but an attention backward counts 2x its forward (the gradients of its two
@@ -94,6 +101,8 @@ double model_flops(const std::vector<chip::Operation>& ops);
 /// two 1-byte masks of the residual stream (Korthikanti et al. count them; memory_per_chip does
 /// not: current recipes train without dropout). GPT shape, bf16, with dropout: Korthikanti Table 2
 /// without the 5 a s / h term, s b h (10 + 24 / t), or s b h / t x 34 with sequence parallelism.
+/// Unfused attention (!s.flash_attention) adds the softmax output, the attention dropout's mask and
+/// output, 5 a s / h in s b h units split by t (Table 2 in full), unless recompute is selective.
 double layer_activation_bytes(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute,
                               bool dropout = false);
 /// Layer kinds in order (dense_layers dense layers first for MoE workloads).
@@ -101,8 +110,9 @@ std::vector<LayerKind> layer_kinds(const catalog::WorkloadSpec& w);
 
 /// Bytes one rank holds at the peak of a step: the pipeline rank with the largest total (usually
 /// the first, which keeps the most micro-batches in flight). Formulas: ZeRO (SC20) for states,
-/// Korthikanti et al. Table 2 with flash attention (no s^2 term) for activations, the 1F1B
-/// in-flight count for pipelines (at least pp micro-batches per step assumed).
+/// Korthikanti et al. Table 2 for activations (with flash attention: no s^2 term; `flash_attention`
+/// false: its 5 a s / h term unless recomputation is selective or full), the 1F1B in-flight count
+/// for pipelines (at least pp micro-batches per step assumed).
 struct Memory {
     double weights = 0;
     double gradients = 0;
@@ -111,7 +121,8 @@ struct Memory {
     double transient = 0;    ///< the largest single-layer working set (recomputed layer, ZeRO-3 gathered layer, logits)
     [[nodiscard]] double total() const { return weights + gradients + optimizer + activations + transient; }
 };
-Memory memory_per_chip(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, chip::DType precision);
+Memory memory_per_chip(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, chip::DType precision,
+                       bool flash_attention = true);
 
 /// Parameters one rank holds (before ZeRO sharding): the largest pipeline stage's share under
 /// tensor and expert parallelism (embedding on the first stage, output on the last).

@@ -71,6 +71,9 @@ struct Execution {
     std::vector<std::string> order{"tp", "cp", "ep", "dp", "pp"};
     /// HBM kept free for the framework, fragmentation and communication buffers (fraction of capacity).
     double memory_reserve = 0.1;
+    /// FlashAttention-style fused attention (false: Megatron-LM's 2021–22 unfused attention: explicit
+    /// s x s scores, softmax and dropout; docs/models/training.md).
+    bool flash_attention = true;
 };
 
 struct TrainingSpec {

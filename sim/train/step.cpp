@@ -30,6 +30,10 @@ TrainingCluster::TrainingCluster(chip::ChipModel chip, double hbm_bytes, std::in
         injection_Bps_ = std::max(injection_Bps_, bw);
     }
     launch_s_ = comm_.fabric().cost().launch_latency.si();
+    std::int64_t busy = 0;
+    for (std::size_t l = 0; l < topology_->levels().size(); ++l)
+        busy = std::max(busy, comm_.fabric().cost().level(l).compute_units_busy);
+    if (chip_.compute_units > 0) comm_share_ = std::min(1.0, static_cast<double>(busy) / chip_.compute_units);
 }
 
 TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, const comm::Placement& placement,
@@ -141,6 +145,13 @@ KernelTimes kernel_times(const chip::ChipModel& chip, const LayerOps& ops) {
     return k;
 }
 
+/// Communication C overlapped with computation W: while both run, the computation has only the compute
+/// units the collective library leaves it (share f held by the library), so the pair takes
+/// max(C, W + f C) and the time exposed beyond W is max(C - W, f C). f = 0 gives max(0, C - W).
+double exposed(double comm_s, double compute_s, double share) {
+    return std::max(comm_s - compute_s, share * comm_s);
+}
+
 /// The time per micro-batch of one layer kind on one rank: kernels and exposed collectives.
 struct LayerTime {
     KernelTimes k;
@@ -206,7 +217,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     r.micro_batches = p.micro_batches(spec.global_batch);
     const auto m = static_cast<double>(r.micro_batches);
 
-    r.memory = memory_per_chip(w, p, spec.seq_len, spec.precision);
+    r.memory = memory_per_chip(w, p, spec.seq_len, spec.precision, spec.execution.flash_attention);
     const double usable = cluster.hbm_bytes() * (1 - e.memory_reserve);
     r.fits = r.memory.total() <= usable;
     if (!r.fits && require_fit)
@@ -214,6 +225,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
                                                r.memory.total() / 0x1p30, usable / 0x1p30, cluster.hbm_bytes() / 0x1p30)};
 
     const Groups g = make_groups(p, e);
+    const double share = cluster.comm_compute_share();
     struct Costs {
         const TrainingCluster& cluster;
         Fidelity fidelity;
@@ -221,7 +233,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             return fidelity == Fidelity::exact ? cluster.collective(k, pl, bytes) : cluster.collective_bound(k, pl, bytes);
         }
     } const costs{cluster, fidelity};
-    const Shard shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision};
+    const Shard shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision,
+                      spec.execution.flash_attention};
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
     const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
 
@@ -273,8 +286,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         LayerTime t;
         t.k = kernel_times(chip, layer_ops(w, kind, shard, p.recompute));
         const double tp_s = tp_calls * tp_call_s;
-        t.tp_s = e.overlap_tp_comm ? std::max(0.0, tp_s - (t.k.forward_s + t.k.backward_s)) : tp_s;
-        t.cp_s = std::max(0.0, cp_fwd_s - t.k.attention_forward_s) + std::max(0.0, cp_bwd_s - t.k.attention_backward_s);
+        t.tp_s = e.overlap_tp_comm ? exposed(tp_s, t.k.forward_s + t.k.backward_s, share) : tp_s;
+        t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, share) + exposed(cp_bwd_s, t.k.attention_backward_s, share);
         t.ep_s = kind == LayerKind::moe ? ep_layer_s : 0.0;
         return t;
     };
@@ -374,12 +387,12 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         // gradients reduce-scattered after the backward, once per micro-batch, prefetched one layer
         // ahead so that they overlap the neighbouring layer's kernels.
         const double per_mb_comm = 2 * gather_s + reduce_s;
-        b.dp_comm_s = m * std::max(0.0, per_mb_comm - slowest.compute);
+        b.dp_comm_s = m * exposed(per_mb_comm, slowest.compute, share);
     } else if (e.overlap_grad_reduce) {
         // Buckets are reduced as the last micro-batch's backward pass produces them, and parameters
         // gathered as the next step's first forward pass needs them (Megatron-LM --overlap-grad-reduce,
         // --overlap-param-gather; PyTorch DDP buckets).
-        b.dp_comm_s = std::max(0.0, reduce_s - slowest.backward) + std::max(0.0, gather_s - slowest.forward);
+        b.dp_comm_s = exposed(reduce_s, slowest.backward, share) + exposed(gather_s, slowest.forward, share);
     } else {
         b.dp_comm_s = reduce_s + gather_s;
     }

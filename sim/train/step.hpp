@@ -40,6 +40,10 @@ public:
     [[nodiscard]] const topo::Topology& topology() const { return *topology_; }
     /// Accelerators per instance of the lowest topology level (the scale-up domain).
     [[nodiscard]] std::int64_t scale_up_domain() const { return domain_; }
+    /// Fraction of the chip's compute units the collective library holds while a collective runs
+    /// (the largest over the network's levels; comm::LevelCost::compute_units_busy): overlapped
+    /// computation runs that much slower (docs/models/training.md, "Overlap").
+    [[nodiscard]] double comm_compute_share() const { return comm_share_; }
 
     /// Every group of `placement` running `kind` of `bytes` at once: the tuner's time, and the
     /// limiting link class.
@@ -60,6 +64,7 @@ private:
     std::int64_t domain_ = 1;
     double injection_Bps_ = 0;  ///< the largest total line rate out of one accelerator
     double launch_s_ = 0;
+    double comm_share_ = 0;
     std::shared_ptr<const topo::Topology> topology_;
     comm::CommModel comm_;
     // Reductions (all-reduce, reduce-scatter, all-gather) share one entry: their curves are computed
