@@ -9,6 +9,10 @@
 #include <memory>
 #include <variant>
 
+#include <sstream>
+
+#include "app/cli.hpp"
+#include "app/validate_cmd.hpp"
 #include "run/runner.hpp"
 #include "scenario/scenario_loader.hpp"
 #include "test_support.hpp"
@@ -239,4 +243,21 @@ TEST_CASE("train: plan checks name what is wrong") {
     p = plan(1, 1, 32);
     p.optimizer = train::Optimizer::plain;  // 16 bytes per parameter x 8B parameters: 120 GiB
     CHECK(reason(p).category == "memory");
+}
+
+TEST_CASE("train: clustersim validate prints every case, the median and the worst error, and gates on targets") {
+    const std::string file = (test::source_dir() / "tests/validation/megascale.yaml").string();
+    const std::string catalog = test::models_dir().string();
+    std::ostringstream out, err;
+    REQUIRE(app::run_cli({"--catalog", catalog, "validate", file}, out, err) == app::exit_ok);
+    INFO(out.str(), err.str());
+    CHECK(out.str().find("megascale-t2-megascale-175b-256gpu") != std::string::npos);
+    CHECK(out.str().find("8 cases: median |error| ") != std::string::npos);
+    // A target no model meets: exit 5 and say which.
+    std::ostringstream out2, err2;
+    CHECK(app::run_cli({"--catalog", catalog, "validate", file, "--max-worst-error", "0.0001"}, out2, err2) ==
+          app::exit_validation);
+    CHECK(out2.str().find("validation targets missed: worst ") != std::string::npos);
+    // The default set: the project's own cases, every file of tests/validation.
+    CHECK(app::default_validation_files().size() >= 10);
 }
