@@ -22,8 +22,9 @@ SearchSpace default_space(const TrainingSpec& spec, const TrainingCluster& clust
     const auto& w = *spec.workload;
     SearchSpace s;
     s.tp = powers_of_two_upto(std::min(cluster.scale_up_domain(), w.heads));
+    // Divisors of the layers, and powers of two (uneven stages, as Llama 3 405B's 126 layers on 16).
     for (std::int64_t d = 1; d <= w.layers; ++d)
-        if (w.layers % d == 0) s.pp.push_back(d);
+        if (w.layers % d == 0 || (d & (d - 1)) == 0) s.pp.push_back(d);
     s.cp = {1};
     for (std::int64_t cp = 2; spec.seq_len / cp >= 4096; cp *= 2) s.cp.push_back(cp);
     s.ep = w.moe ? powers_of_two_upto(w.moe->experts) : std::vector<std::int64_t>{1};
@@ -46,7 +47,8 @@ std::vector<Plan> enumerate_plans(const SearchSpace& space, const TrainingSpec& 
                 for (const auto ep : space.ep) {
                     if (ep > 1 && dp % ep != 0) continue;
                     for (const auto v : space.virtual_stages) {
-                        if ((v > 1 && pp == 1) || w.layers % (pp * v) != 0) continue;
+                        // Interleaving needs equal model chunks (Megatron-LM); without it, stages may differ by a layer.
+                        if ((v > 1 && (pp == 1 || w.layers % (pp * v) != 0)) || pp > w.layers) continue;
                         for (const auto mb : space.micro_batch)
                             for (const auto rc : space.recompute)
                                 for (const auto opt : space.optimizer) {

@@ -20,7 +20,8 @@ struct SearchSpace {
 };
 
 /// tp: powers of two up to the scale-up domain (tensor parallelism stays inside it); pp: divisors
-/// of the layer count; cp: 1, and powers of two keeping at least 4,096 tokens per rank; ep: 1, and
+/// of the layer count and powers of two (stages then differ by a layer; interleaving only with equal
+/// chunks); cp: 1, and powers of two keeping at least 4,096 tokens per rank; ep: 1, and
 /// powers of two dividing the expert count; virtual stages 1, 2, 4, 8; micro-batch 1, 2, 4, 8;
 /// every recomputation mode and optimizer sharding. Sequence parallelism is on whenever tp > 1
 /// (it only saves memory and never adds communication volume).
