@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -130,19 +131,37 @@ TEST_CASE("chip: attention counts causal pairs, backward is 2.5x forward, decode
 }
 
 TEST_CASE("chip: published measurements the model must stay close to (docs/models/chip.md)") {
-    // H200 SXM, dense BF16 8192^3: about 750-800 TFLOP/s (issue 3; cf. H100 SXM MAMF 792.1 [MAMF]).
+    // The matmul efficiencies are sustained (fitted to H200 MSMF and power-limited A100 rows, see the
+    // calibration test below), so every published burst maximum must sit above the model, by about the
+    // sustained/burst ratio measured on the same die: MSMF/MAMF 0.86-0.89 on H200, 0.82-0.84 on B200
+    // (docs/research/sustained-efficiency.md 1.2). The v1 MAMF tables (back-to-back iterations, no L2 reset)
+    // sit between burst and sustained, hence the band [0.80, 0.95]. Reverting to a burst fit (ratio 1.0)
+    // or derating far beyond the measured ratio fails it.
+    const auto h100 = model_of("nvidia_h100_sxm");
     const auto h200 = model_of("nvidia_h200_sxm");
-    const double tflops = chip::cost(h200, chip::Matmul{8192, 8192, 8192, 1, DType::bf16}).delivered_flop_per_s() / 1e12;
-    CHECK(tflops >= 750.0);
-    CHECK(tflops <= 800.0);
+    const auto a100 = model_of("nvidia_a100_sxm");
+    struct Burst {
+        const chip::ChipModel* chip;
+        chip::Matmul op;
+        double tflops;
+        const char* what;
+    };
+    const Burst bursts[] = {
+        {&h100, {6144, 17920, 2816, 1, DType::bf16}, 792.1, "H100 SXM MAMF v1 [MAMF]"},
+        {&h100, {11264, 19712, 1536, 1, DType::bf16}, 821.0, "GH200 MAMF v1, same SM, higher power limit [MAMF]"},
+        {&h200, {3072, 2816, 20480, 1, DType::bf16}, 842.3, "H200 SXM MAMF v4 burst at 1980 MHz [MSMF]"},
+        {&a100, {6912, 16384, 2048, 1, DType::bf16}, 267.9, "A100 SXM MAMF v1 [MAMF]"},
+    };
+    for (const auto& b : bursts) {
+        INFO(b.what);
+        const double ratio = chip::cost(*b.chip, b.op).delivered_flop_per_s() / (b.tflops * 1e12);
+        CHECK(ratio >= 0.80);
+        CHECK(ratio <= 0.95);
+    }
     // H200 copy bandwidth about 4.3 of 4.8 TB/s: a 4 GiB copy reads and writes 4 GiB.
     const double gib4 = 4.0 * 1073741824.0;
     const auto copy = chip::cost(h200, chip::MemoryOp{2 * gib4, 0});
     CHECK(test::within(2 * gib4 / copy.time_s, 4.3e12, 0.03));
-    // GH200 MAMF 821.0 TFLOP/s at 11264x19712x1536 (same SM as H100; higher power limit): within 5%.
-    const auto h100 = model_of("nvidia_h100_sxm");
-    const double gh200 = chip::cost(h100, chip::Matmul{11264, 19712, 1536, 1, DType::bf16}).delivered_flop_per_s();
-    CHECK(test::within(gh200, 821.0e12, 0.05));
 }
 
 TEST_CASE("chip: H20 beats the 910C on small-batch decode; the 910C wins on training shapes and large batches") {
@@ -248,10 +267,44 @@ TEST_CASE("chip: measurement files report every bad row at FILE:LINE:COL") {
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("chip: the catalog's fitted matmul efficiencies reproduce their calibration files") {
-    for (const char* id : {"nvidia_h100_sxm", "nvidia_a100_sxm"}) {
-        const auto c = model_of(id);
-        const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / (std::string(id) + ".csv"));
-        for (const auto& r : rows) CHECK(test::within(chip::cost(c, r.op).time_s, r.time_s, 0.002));
+TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calibration files; burst files fit higher") {
+    // models/calibration/<chip>.csv holds the sustained rows the catalog was fitted to with
+    // `--fit matmul_efficiency,attention_efficiency`; the catalog stores the fit rounded to 3 decimals, so a
+    // refit must land within 0.0005 of it, with the RMS relative error the chip file states (8.55%, 3.06%).
+    // <chip>_burst.csv holds the MAMF burst maxima, left out of the fit; they must fit a clearly higher
+    // matmul efficiency (0.868 and 0.835, the values before the sustained recalibration).
+    struct Case {
+        const char* id;
+        double rms_after;
+        double burst_matmul;
+    };
+    for (const auto& k : {Case{"nvidia_a100_sxm", 0.0855, 0.8682}, Case{"nvidia_h100_sxm", 0.0306, 0.8351}}) {
+        INFO(k.id);
+        const auto c = model_of(k.id);
+        const auto dir = test::source_dir() / "models" / "calibration";
+        const auto rows = scenario::load_measurements(dir / (std::string(k.id) + ".csv"));
+        CHECK(rows.size() >= 10);
+        const std::vector<chip::Parameter> ps{chip::Parameter::matmul_efficiency, chip::Parameter::attention_efficiency};
+        auto r = chip::calibrate(c, rows, ps);
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+        const auto& fit = std::get<chip::CalibrationResult>(r);
+        for (const auto p : ps) {
+            INFO(chip::to_string(p));
+            CHECK(std::abs(chip::get(fit.fitted, p) - chip::get(c, p)) <= 0.0005 + 1e-9);
+        }
+        CHECK(fit.rms_relative_error_after == doctest::Approx(k.rms_after).epsilon(0.01));
+        const auto burst = scenario::load_measurements(dir / (std::string(k.id) + "_burst.csv"));
+        auto b = chip::calibrate(c, burst, {chip::Parameter::matmul_efficiency});
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(b), std::get<std::string>(b));
+        const double burst_eff = std::get<chip::CalibrationResult>(b).fitted.matmul_efficiency;
+        CHECK(burst_eff == doctest::Approx(k.burst_matmul).epsilon(0.001));
+        CHECK(burst_eff > c.matmul_efficiency + 0.05);
+    }
+    // Chips whose parameters are the H100's by analogy (same Hopper SM) stay equal to it.
+    const auto h100 = model_of("nvidia_h100_sxm");
+    for (const char* id : {"nvidia_h200_sxm", "nvidia_h800_sxm", "nvidia_h20"}) {
+        INFO(id);
+        CHECK(model_of(id).matmul_efficiency == h100.matmul_efficiency);
+        CHECK(model_of(id).attention_efficiency == h100.attention_efficiency);
     }
 }
