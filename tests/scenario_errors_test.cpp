@@ -19,6 +19,7 @@
 #include "app/cli.hpp"
 #include "catalog/catalog.hpp"
 #include "scenario/catalog_loader.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -93,35 +94,8 @@ void expect_one_error(std::string_view name, int line, int column, const std::st
     CHECK(last_line(r.err) == "1 error");
 }
 
-// A fresh directory under the system temp directory, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = fs::temp_directory_path() /
-                ("clustersim-scenario-errors-" + std::to_string(stamp) + "-" + std::to_string(counter++));
-        fs::create_directories(path_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-void write_file(const fs::path& p, std::string_view content) {
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    REQUIRE(f.good());
-    f.write(content.data(), static_cast<std::streamsize>(content.size()));
-    f.close();
-    REQUIRE(f.good());
-}
+using clustersim::test::TempDir;
+using clustersim::test::write_file;
 
 constexpr std::string_view ok_scenario = R"(format: 1
 scenario: temp-ok

@@ -60,35 +60,8 @@ Result cli(const std::vector<std::string>& args, const fs::path& catalog = test:
     return r;
 }
 
-// A fresh directory under the system temp directory, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = fs::temp_directory_path() /
-                ("clustersim-workload-test-" + std::to_string(stamp) + "-" + std::to_string(counter++));
-        fs::create_directories(path_);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-void write_file(const fs::path& p, std::string_view content) {
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    REQUIRE(f.good());
-    f.write(content.data(), static_cast<std::streamsize>(content.size()));
-    f.close();
-    REQUIRE(f.good());
-}
+using test::TempDir;
+using test::write_file;
 
 // A catalog with no chips and no systems (both directories are required) and the given workload files.
 fs::path make_catalog(const TempDir& tmp, const std::vector<std::pair<std::string, std::string>>& workloads) {
