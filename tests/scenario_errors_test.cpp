@@ -968,3 +968,15 @@ TEST_CASE("scenario: every problem of a training section is reported at once") {
     CHECK(has_diagnostic(r, f, 19, 7, "cases[0].measured", "give one measured figure, not 2 (mfu, tokens_per_s)"));
     CHECK(last_line(r.err) == "8 errors");
 }
+
+TEST_CASE("scenario: training values beyond their bounds are named, with the bound") {
+    const Result r = check_bad("training_huge_values.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("training_huge_values.yaml");
+    CHECK(has_diagnostic(r, f, 8, 21, "cases[0].training.global_batch", "must be at most 4294967296, got 9223372036854775807"));
+    CHECK(has_diagnostic(r, f, 9, 16, "cases[0].training.seq_len", "must be at most 134217728"));
+    CHECK(has_diagnostic(r, f, 10, 18, "cases[0].training.plan.tp", "must be at most 16777216"));
+    CHECK(has_diagnostic(r, f, 10, 52, "cases[0].training.plan.micro_batch", "must be at most 16777216, got 99999999999"));
+    CHECK(last_line(r.err) == "4 errors");
+}

@@ -1,6 +1,7 @@
 #include "scenario/training_decoder.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 #include "diag/suggest.hpp"
@@ -16,6 +17,25 @@ const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp
 const std::vector<std::string> measured_keys{"reference", "source", "note",          "flops_per_chip", "mfu", "tokens_per_s",
                                              "tokens_per_s_per_chip", "step_time", "flops_convention", "peak"};
 
+// Upper bounds that keep every product of the model (tokens x hidden x ...) far inside 64 bits;
+// each is far beyond any real job.
+constexpr std::int64_t max_degree = std::int64_t{1} << 24;        // any parallel degree, micro-batch
+constexpr std::int64_t max_global_batch = std::int64_t{1} << 32;  // sequences per step
+constexpr std::int64_t max_seq_len = std::int64_t{1} << 27;       // 134M tokens per sequence
+
+std::string fmt_count(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+}
+
+/// Records "must be at most N" and returns false above the bound.
+bool at_most(const Source& src, const YAML::Node& node, const std::string& path, std::int64_t value, std::int64_t bound) {
+    if (value <= bound) return true;
+    src.error(node, path, "must be at most " + std::to_string(bound) + ", got " + std::to_string(value));
+    return false;
+}
+
 std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node, const std::string& path,
                                        std::optional<std::int64_t>& dp) {
     MapReader m(src, node, path, plan_keys);
@@ -24,7 +44,7 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
     bool ok = true;
     auto degree = [&](std::string_view key, std::int64_t& out) {
         if (!m.has(key)) return;
-        if (auto v = m.integer(key, false, 1)) {
+        if (auto v = m.integer(key, false, 1); v && at_most(src, m.get(key), join_path(path, key), *v, max_degree)) {
             out = *v;
         } else {
             ok = false;
@@ -38,6 +58,7 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
     degree("micro_batch", p.micro_batch);
     if (m.has("dp")) {
         dp = m.integer("dp", false, 1);
+        if (dp && !at_most(src, m.get("dp"), join_path(path, "dp"), *dp, max_degree)) dp.reset();
         ok = ok && dp.has_value();
     }
     if (m.has("sequence_parallel")) {
@@ -181,13 +202,15 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
     } else {
         ok = false;
     }
-    if (auto gb = m.integer("global_batch", true, 1)) {
+    if (auto gb = m.integer("global_batch", true, 1);
+        gb && at_most(src, m.get("global_batch"), join_path(path, "global_batch"), *gb, max_global_batch)) {
         d.spec.global_batch = *gb;
     } else {
         ok = false;
     }
     if (m.has("seq_len")) {
         auto s = m.integer("seq_len", false, 1);
+        if (s && !at_most(src, m.get("seq_len"), join_path(path, "seq_len"), *s, max_seq_len)) s.reset();
         ok = ok && s.has_value();
         if (s) d.spec.seq_len = *s;
     }
@@ -214,12 +237,15 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
 bool check_training_plan(const Source& src, TrainingDraft& d, const std::string& path, std::int64_t chips) {
     if (!d.spec.plan) return true;
     auto& p = *d.spec.plan;
-    const std::int64_t model = p.tp * p.pp * p.cp;
     const std::string plan_path = join_path(path, "plan");
-    if (chips % model != 0) {
+    // Each degree is at most 2^24, so the product is exact in a double; only a product that fits
+    // the chips is formed in 64 bits.
+    const double product = static_cast<double>(p.tp) * static_cast<double>(p.pp) * static_cast<double>(p.cp);
+    const std::int64_t model = product <= static_cast<double>(chips) ? p.tp * p.pp * p.cp : 0;
+    if (model == 0 || chips % model != 0) {
         src.error(d.plan_node, plan_path,
                   "tp x pp x cp = " + std::to_string(p.tp) + " x " + std::to_string(p.pp) + " x " + std::to_string(p.cp) +
-                      " = " + std::to_string(model) + " does not divide the case's " + std::to_string(chips) + " chips");
+                      " = " + fmt_count(product) + " does not divide the case's " + std::to_string(chips) + " chips");
         return false;
     }
     p.dp = chips / model;
