@@ -13,6 +13,7 @@
 
 #include "app/cli.hpp"
 #include "app/validate_cmd.hpp"
+#include "output/csv.hpp"
 #include "run/runner.hpp"
 #include "scenario/scenario_loader.hpp"
 #include "test_support.hpp"
@@ -260,4 +261,29 @@ TEST_CASE("train: clustersim validate prints every case, the median and the wors
     CHECK(out2.str().find("validation targets missed: worst ") != std::string::npos);
     // The default set: the project's own cases, every file of tests/validation.
     CHECK(app::default_validation_files().size() >= 10);
+}
+
+TEST_CASE("train: a scenario's training cases run: a given plan, a searched MoE plan, a validation case, in the CSV") {
+    const auto sc = scenario::load_scenario(test::source_dir() / "tests/data/good/training_small.yaml", test::source_catalog());
+    const auto r = run::run_scenario(sc);
+    REQUIRE(r.cases.size() == 3);
+    for (const auto& c : r.cases) {
+        REQUIRE(c.training.has_value());
+        INFO(c.name, ": ", c.training->problem);
+        REQUIRE(c.training->step.has_value());
+        CHECK(c.training->step->fits);
+    }
+    CHECK_FALSE(r.cases[0].training->searched);
+    CHECK(r.cases[1].training->searched);
+    CHECK(r.cases[1].training->step->plan.ep > 1);  // experts spread: 47B parameters do not fit otherwise
+    CHECK(r.cases[1].training->runners_up.size() == 4);
+    REQUIRE(r.cases[2].training->predicted.has_value());
+    // PaLM's convention: 6 N + 12 L H Q T per token, N without the (untied) embedding and output layers.
+    const double non_embedding = 8.03e9 - 2.0 * 128256 * 4096;
+    CHECK(*r.cases[2].training->predicted == doctest::Approx(r.cases[2].training->step->tokens_per_s / 8 *
+                                                            (6 * non_embedding + 12.0 * 32 * 32 * 128 * 4096) / 989e12)
+                                                 .epsilon(0.002));
+    const std::string csv = output::results_csv({r});
+    CHECK(csv.find(",llama3_8b,16,4096,bf16,given,2,2,2,1,1,2,1,8,true,selective,zero1,") != std::string::npos);
+    CHECK(csv.find(",mixtral_8x7b,64,4096,bf16,search,") != std::string::npos);
 }
