@@ -156,7 +156,6 @@ double exposed(double comm_s, double compute_s, double share) {
 struct LayerTime {
     KernelTimes k;
     double tp_s = 0, cp_s = 0, ep_s = 0;
-    [[nodiscard]] double total() const { return k.forward_s + k.backward_s + k.recompute_s + tp_s + cp_s + ep_s; }
 };
 
 }  // namespace
@@ -397,9 +396,11 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         b.dp_comm_s = reduce_s + gather_s;
     }
 
-    // Optimizer: Adam over the parameters this rank updates.
-    const double shard_factor = sharded ? static_cast<double>(p.dp * p.cp) : 1.0;
-    b.optimizer_s = chip::cost(chip, chip::adam_update(static_cast<std::int64_t>(std::ceil(params / shard_factor)))).time_s;
+    // Optimizer: Adam over the parameters this rank updates (sharded: dense over dp x cp, experts
+    // over dp x cp / ep, as memory_per_chip shards their states).
+    const double replicas = static_cast<double>(p.dp * p.cp);
+    const double updated = sharded ? dense_params / replicas + expert_params / (replicas / static_cast<double>(p.ep)) : params;
+    b.optimizer_s = chip::cost(chip, chip::adam_update(static_cast<std::int64_t>(std::ceil(updated)))).time_s;
 
     b.step_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s + b.bubble_s + b.dp_comm_s + b.optimizer_s;
     r.tokens_per_s = static_cast<double>(spec.global_batch * spec.seq_len) / b.step_s;
