@@ -53,7 +53,7 @@ TrainingOutcome run_training(const scenario::Case& c, const train::TrainingClust
         out.step = std::move(found.best.front());
         out.runners_up.assign(std::make_move_iterator(found.best.begin() + 1), std::make_move_iterator(found.best.end()));
     }
-    if (c.measured) out.predicted = train::predict(*c.measured, spec, c.cluster.chip_count, out.step->time.step_s);
+    if (c.measured) out.predicted = train::predict(*c.measured, spec, c.cluster.chip_count, *out.step);
     return out;
 }
 

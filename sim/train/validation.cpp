@@ -26,14 +26,14 @@ std::string_view unit_of(Metric m) {
     return "";
 }
 
-double predict(const Measurement& m, const TrainingSpec& spec, std::int64_t chips, double step_s) {
+double predict(const Measurement& m, const TrainingSpec& spec, std::int64_t chips, const StepResult& step) {
+    const double step_s = step.time.step_s;
     const double tokens = static_cast<double>(spec.global_batch * spec.seq_len);
     const auto n = static_cast<double>(chips);
     auto flops_per_chip = [&] {
         if (!m.convention) throw std::invalid_argument("measurement: a FLOP metric needs its convention");
         // Recomputation matters only for exact_hardware; the plan's setting applies.
-        const Recompute rc = spec.plan ? spec.plan->recompute : Recompute::none;
-        return step_flops(*m.convention, *spec.workload, spec.global_batch, spec.seq_len, rc) / step_s / n;
+        return step_flops(*m.convention, *spec.workload, spec.global_batch, spec.seq_len, step.plan.recompute) / step_s / n;
     };
     switch (m.metric) {
         case Metric::flops_per_chip: return flops_per_chip();

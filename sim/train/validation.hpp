@@ -34,8 +34,9 @@ struct Measurement {
     std::string note;
 };
 
-/// The model's value of `m.metric` for a step of `step_s` seconds of `spec` on `chips` chips.
-double predict(const Measurement& m, const TrainingSpec& spec, std::int64_t chips, double step_s);
+/// The model's value of `m.metric` for `step` of `spec` on `chips` chips (the step's plan sets the
+/// recomputation that FlopConvention::exact_hardware counts).
+double predict(const Measurement& m, const TrainingSpec& spec, std::int64_t chips, const StepResult& step);
 
 /// Signed relative error of a prediction: (predicted - measured) / measured.
 inline double relative_error(double predicted, double measured) { return (predicted - measured) / measured; }
