@@ -287,3 +287,11 @@ TEST_CASE("train: a scenario's training cases run: a given plan, a searched MoE 
     CHECK(csv.find(",llama3_8b,16,4096,bf16,given,2,2,2,1,1,2,1,8,true,selective,zero1,") != std::string::npos);
     CHECK(csv.find(",mixtral_8x7b,64,4096,bf16,search,") != std::string::npos);
 }
+
+TEST_CASE("train: clustersim validate on files without a measurement says there is nothing to validate") {
+    std::ostringstream out, err;
+    CHECK(app::run_cli({"--catalog", test::models_dir().string(), "validate",
+                        (test::source_dir() / "scenarios/weaker-chip-bigger-cluster.yaml").string()},
+                       out, err) == app::exit_usage);
+    CHECK(out.str() == "no case has a 'measured' figure (7 cases skipped): nothing to validate\n");
+}

@@ -93,10 +93,14 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
                                output::csv_field(r.problem));
         }
     }
+    if (t.rows.empty()) {
+        out << "no case has a 'measured' figure (" << skipped << " cases skipped): nothing to validate\n";
+        return exit_usage;
+    }
     out << t.render() << "\n";
     if (errors.empty()) {
-        out << "no validation case could be predicted (" << skipped << " cases without a measurement skipped)\n";
-        return exit_invalid;
+        out << "no validation case could be predicted (" << failed << " without a plan that runs)\n";
+        return exit_validation;
     }
     const double med = median(errors);
     const auto within = [&errors](double x) { return std::count_if(errors.begin(), errors.end(), [x](double e) { return e <= x; }); };
@@ -114,7 +118,8 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
     const bool worst_missed = o.max_worst_error > 0 && (worst > o.max_worst_error || failed > 0);
     if (median_missed || worst_missed) {
         out << "validation targets missed:" << (median_missed ? fmt::format(" median {:.1f}% > {:.1f}%", 100 * med, 100 * o.max_median_error) : "")
-            << (worst_missed ? fmt::format(" worst {:.1f}% > {:.1f}%", 100 * worst, 100 * o.max_worst_error) : "") << "\n";
+            << (worst_missed && worst > o.max_worst_error ? fmt::format(" worst {:.1f}% > {:.1f}%", 100 * worst, 100 * o.max_worst_error) : "")
+            << (worst_missed && failed > 0 ? fmt::format(" {} not predicted", failed) : "") << "\n";
         return exit_validation;
     }
     return exit_ok;
