@@ -14,6 +14,7 @@
 #include "chip/chip_model.hpp"
 #include "chip/op_cost.hpp"
 #include "chip/transformer_layer.hpp"
+#include "scenario/scenario_loader.hpp"
 #include "test_support.hpp"
 #include "train/accounting.hpp"
 #include "train/plan.hpp"
@@ -659,4 +660,77 @@ TEST_CASE("train: accounting runs on every workload") {
         CHECK(m.activations > 0);
         CHECK(params_per_chip(*w, p) < count_params(*w).total);
     }
+}
+
+TEST_CASE("train: op-level selective recomputation (torchtitan's selective_ac_option op)") {
+    CHECK(recompute_from_string("selective_op") == Recompute::selective_op);
+    CHECK(to_string(Recompute::selective_op) == "selective_op");
+    Plan named;
+    named.recompute = Recompute::selective_op;
+    CHECK(describe(named).find("selective_op") != std::string::npos);
+
+    // A Llama 3 8B layer runs seven aten.mm, wq wk wv wo w1 w3 w2; the policy saves the 1st, 3rd,
+    // 5th and 7th and recomputes wk, wo and w3: (kv + h + f) / (h + 2 kv + h + 3 f) =
+    // (1024 + 4096 + 14336) / (4096 + 2048 + 4096 + 3 x 14336) = 19456 / 53248 = 19 / 52 of the
+    // forward matmul FLOPs, not half; with the norms, SwiGLU and residual adds, not the attention core.
+    const WorkloadSpec w = llama3_8b();
+    const LayerOps ops = layer_ops(w, LayerKind::dense, shard(2, 8192), Recompute::selective_op);
+    double fwd_mm = 0;
+    for (const auto& op : ops.forward)
+        if (std::holds_alternative<chip::Matmul>(op)) fwd_mm += model_flops({op});
+    double re_mm = 0;
+    int re_mms = 0;
+    for (const auto& op : ops.recompute) {
+        CHECK(!std::holds_alternative<chip::Attention>(op));
+        if (std::holds_alternative<chip::Matmul>(op)) {
+            re_mm += model_flops({op});
+            ++re_mms;
+        }
+    }
+    CHECK(re_mms == 3);
+    CHECK(re_mm / fwd_mm == doctest::Approx(19.0 / 52.0).epsilon(1e-12));
+    CHECK(ops.recompute.size() == 3 + 5);  // 2 norms, SwiGLU, 2 residual adds
+    // exact_hardware counts the recomputed kernels, 32 layers of them.
+    const double none = step_flops(FlopConvention::exact_hardware, w, 2, 8192, Recompute::none);
+    const double sop = step_flops(FlopConvention::exact_hardware, w, 2, 8192, Recompute::selective_op);
+    CHECK(sop - none == doctest::Approx(32 * hardware_flops(ops.recompute)).epsilon(1e-9));
+
+    // Stored per token (16-bit): input h, wq h, wv kv, attention output h (+ 32 FP32 log-sum-exp),
+    // w1 f, w2 h: between full recomputation (h) and selective / none.
+    const Shard s = shard(2, 8192);
+    const double tokens = 2.0 * 8192;
+    const double sel_op = layer_activation_bytes(w, LayerKind::dense, s, Recompute::selective_op);
+    CHECK(sel_op == doctest::Approx(tokens * ((4.0 * 4096 + 1024 + 14336) * 2 + 32 * 4)));
+    CHECK(sel_op > layer_activation_bytes(w, LayerKind::dense, s, Recompute::full));
+    CHECK(sel_op < layer_activation_bytes(w, LayerKind::dense, s, Recompute::selective));
+    Plan p;
+    p.dp = 8;
+    p.optimizer = Optimizer::zero3;
+    p.recompute = Recompute::selective;
+    const Memory m_sel = memory_per_chip(w, p, 8192, chip::DType::bf16);
+    p.recompute = Recompute::selective_op;
+    const Memory m_op = memory_per_chip(w, p, 8192, chip::DType::bf16);
+    p.recompute = Recompute::full;
+    const Memory m_full = memory_per_chip(w, p, 8192, chip::DType::bf16);
+    CHECK(m_op.activations < m_sel.activations);
+    CHECK(m_op.activations > m_full.activations);
+    CHECK(m_op.total() < m_sel.total());
+    CHECK(m_op.total() > m_full.total());
+
+    // Accepted in a scenario.
+    const auto sc = scenario::load_scenario_text(R"(
+format: 1
+scenario: selective-op
+cases:
+  - name: given
+    system: hgx_h100_8gpu
+    training:
+      workload: llama3_8b
+      global_batch: 16
+      seq_len: 4096
+      plan: {tp: 1, micro_batch: 1, recompute: selective_op, optimizer: zero3}
+)",
+                                                 "selective-op.yaml", test::source_catalog());
+    REQUIRE(sc.cases.front().training);
+    CHECK(sc.cases.front().training->plan->recompute == Recompute::selective_op);
 }

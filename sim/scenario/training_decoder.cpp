@@ -67,7 +67,7 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         p.sequence_parallel = b.value_or(false);
     }
     if (m.has("recompute")) {
-        auto c = as_choice(src, m.get("recompute"), join_path(path, "recompute"), {"none", "selective", "full"});
+        auto c = as_choice(src, m.get("recompute"), join_path(path, "recompute"), {"none", "selective", "full", "selective_op"});
         ok = ok && c.has_value();
         if (c) p.recompute = *train::recompute_from_string(*c);
     }

@@ -142,10 +142,22 @@ struct Builder {
     std::vector<std::size_t> attention;  ///< indices of the attention core's kernels (selective recomputation)
     double stored = 0;
     double core_stored = 0;  ///< of `stored`: the unfused core's s x s tensors, not kept under selective recomputation
+    /// Per kernel: the aten.mm calls it stands for, in forward order (op-level selective
+    /// recomputation counts them): a non-batched Matmul is one, a fused projection (Q K V, SwiGLU's
+    /// gate and up) the separate ones of torchtitan's model; empty: none (memory-bound kernels, the
+    /// attention core, batched or grouped products).
+    std::vector<std::vector<Matmul>> mms;
     void add(Operation op, double stored_bytes) {
+        std::vector<Matmul> parts;
+        if (const auto* mm = std::get_if<Matmul>(&op); mm && mm->batch == 1) parts.push_back(*mm);
+        add_split(std::move(op), stored_bytes, std::move(parts));
+    }
+    /// A kernel standing for the aten.mm calls `parts` (empty: none, as a grouped product).
+    void add_split(Operation op, double stored_bytes, std::vector<Matmul> parts) {
         if (std::holds_alternative<Attention>(op)) attention.push_back(ops.size());
         ops.push_back(std::move(op));
         grads.emplace_back();
+        mms.push_back(std::move(parts));
         stored += stored_bytes;
     }
     /// A kernel of the unfused attention core: `score_bytes` of s x s tensors stored (recomputed
@@ -154,6 +166,7 @@ struct Builder {
         attention.push_back(ops.size());
         ops.push_back(std::move(op));
         grads.push_back(std::move(grad));
+        mms.emplace_back();  // batched products (aten.bmm), not aten.mm
         stored += stored_bytes + score_bytes;
         core_stored += score_bytes;
     }
@@ -232,7 +245,9 @@ void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn,
     const std::int64_t h = w.hidden;
     const double in = input_stored ? 0.0 : d(x.norm_tokens) * d(h) * x.in_bytes;
     if (w.mlp == MlpKind::swiglu) {
-        b.add(Matmul{x.tokens, 2 * f, h, 1, x.dtype}, in);
+        // One kernel for the gate and up projections; torchtitan's w1 then w3.
+        const Matmul half{x.tokens, f, h, 1, x.dtype};
+        b.add_split(Matmul{x.tokens, 2 * f, h, 1, x.dtype}, in, {half, half});
         b.add(chip::swiglu(x.tokens * f, act), 2.0 * d(x.tokens) * d(f) * act_bytes);
     } else {
         b.add(Matmul{x.tokens, f, h, 1, x.dtype}, in);
@@ -280,7 +295,10 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
     } else {
         const std::int64_t hd = head_dim(w);
         const std::int64_t kvh = kv_heads_per_rank(w, s.tp);
-        b.add(Matmul{T, (x.heads + 2 * kvh) * hd, h, 1, x.dtype}, norm_out);
+        // One kernel for Q, K and V; torchtitan's wq, wk, wv.
+        const Matmul kv{T, kvh * hd, h, 1, x.dtype};
+        b.add_split(Matmul{T, (x.heads + 2 * kvh) * hd, h, 1, x.dtype}, norm_out,
+                    {Matmul{T, x.heads * hd, h, 1, x.dtype}, kv, kv});
         // FlashAttention keeps Q, K, V and O (the output projection's input, stored once) and no
         // score matrix: Korthikanti's 5 a s / h term is gone. The unfused core keeps the same and
         // its s x s tensors.
@@ -311,14 +329,15 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const std::int64_t rows = ceil_div(T * moe.top_k, local);
         const std::int64_t f = ceil_div(moe.expert_ffn, s.tp);
         const double routed = d(local) * d(rows);
+        // Grouped products (torch._grouped_mm in torchtitan): not aten.mm.
         if (w.mlp == MlpKind::swiglu) {
-            b.add(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes);
+            b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
             b.add(chip::swiglu(local * rows * f, act), 2.0 * routed * d(f) * act_bytes);
         } else {
-            b.add(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes);
+            b.add_split(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
             b.add(gelu(local * rows * f), routed * d(f) * act_bytes);
         }
-        b.add(Matmul{rows, h, f, local, x.dtype}, routed * d(f) * x.in_bytes);
+        b.add_split(Matmul{rows, h, f, local, x.dtype}, routed * d(f) * x.in_bytes, {});
         // Combine: the expert outputs are kept for the gradient of the routing probabilities.
         b.add(unpermute(routed_here, x.norm_tokens, h), d(routed_here) * d(h) * act_bytes);
         if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b);
@@ -327,6 +346,46 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
     }
     b.add(chip::elementwise(x.norm_tokens * h, act), mask);
     return b;
+}
+
+/// Op-level selective activation checkpointing as torchtitan applies it to each transformer block
+/// (torchtitan apply_ac / _apply_ac_to_transformer_block, selective_ac_option "op"; PyTorch's
+/// create_selective_checkpoint_contexts). Its policy, with a counter per block (a fresh one each
+/// time the checkpointed block runs): every aten.mm increments the counter and its output is saved
+/// unless the count is even; the outputs of the flash / memory-efficient attention (and of
+/// reduce_scatter and max) are saved; everything else is recomputed in the backward pass.
+/// So, in forward order, the 1st, 3rd, 5th ... aten.mm of the layer are saved and the 2nd, 4th ...
+/// recomputed (a Llama layer, wq wk wv wo w1 w3 w2: wk, wo and w3 recomputed), with every
+/// memory-bound kernel (norms, rotary embedding, SwiGLU, residual adds) and the unfused core (its
+/// products are aten.bmm); FlashAttention's core is saved. Stored: the layer's input (the
+/// checkpoint's input) and the saved outputs (16-bit; the attention's with its FP32 log-sum-exp),
+/// from which the backward pass rebuilds everything else; dropout masks are not kept (rebuilt).
+struct SelectiveOp {
+    std::vector<Operation> recompute;
+    double stored = 0;
+};
+SelectiveOp selective_op(const Builder& b, double layer_input_bytes) {
+    SelectiveOp out;
+    out.stored = layer_input_bytes;
+    int count = 0;
+    for (std::size_t i = 0; i < b.ops.size(); ++i) {
+        const Operation& op = b.ops[i];
+        if (const auto* a = std::get_if<Attention>(&op)) {
+            const double rows = d(a->batch) * d(a->heads_q) * d(a->seq_q);
+            out.stored += rows * (d(a->head_dim) * act_bytes + 4.0);  // output and log-sum-exp
+        } else if (!b.mms[i].empty()) {
+            for (const Matmul& mm : b.mms[i]) {
+                if (++count % 2 == 0) {
+                    out.recompute.emplace_back(mm);
+                } else {
+                    out.stored += d(mm.m) * d(mm.n) * d(mm.batch) * act_bytes;
+                }
+            }
+        } else {
+            out.recompute.push_back(op);
+        }
+    }
+    return out;
 }
 
 /// Backward kernels of a forward list, in reverse order: dX = dY W^T (m x k from m x n times n x k)
@@ -502,6 +561,9 @@ LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomp
             for (const std::size_t i : b.attention) out.recompute.push_back(b.ops[i]);
             break;
         case Recompute::full: out.recompute = b.ops; break;
+        case Recompute::selective_op:
+            out.recompute = selective_op(b, d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes).recompute;
+            break;
     }
     out.forward = std::move(b.ops);
     return out;
@@ -545,6 +607,8 @@ double layer_activation_bytes(const WorkloadSpec& w, LayerKind kind, const Shard
     // Selective recomputation of the attention core: FlashAttention's core stores nothing it does not
     // need anyway; the unfused core's s x s tensors are rebuilt instead of stored (Korthikanti et al.).
     const Builder b = forward_layer(w, kind, s, dropout);
+    if (recompute == Recompute::selective_op)
+        return selective_op(b, d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes).stored;
     return recompute == Recompute::selective ? b.stored - b.core_stored : b.stored;
 }
 
@@ -625,6 +689,10 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         per_mb += layer_activation_bytes(w, k, s, p.recompute);
         if (p.recompute == Recompute::full)
             largest_layer_acts = std::max(largest_layer_acts, layer_activation_bytes(w, k, s, Recompute::none));
+        // Op-level selective: the recomputed tensors of one layer, beside its saved ones.
+        if (p.recompute == Recompute::selective_op)
+            largest_layer_acts = std::max(largest_layer_acts, layer_activation_bytes(w, k, s, Recompute::none) -
+                                                                  layer_activation_bytes(w, k, s, Recompute::selective_op));
         // Selective recomputation of an unfused core rebuilds one layer's s x s tensors at a time.
         if (p.recompute == Recompute::selective && !flash_attention)
             largest_layer_acts = std::max(largest_layer_acts, forward_layer(w, k, s, false).core_stored);

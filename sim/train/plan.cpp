@@ -5,7 +5,8 @@
 namespace clustersim::train {
 namespace {
 
-constexpr std::array<Recompute, 3> all_recompute{Recompute::none, Recompute::selective, Recompute::full};
+constexpr std::array<Recompute, 4> all_recompute{Recompute::none, Recompute::selective, Recompute::full,
+                                                 Recompute::selective_op};
 constexpr std::array<Optimizer, 4> all_optimizers{Optimizer::plain, Optimizer::zero1, Optimizer::zero2,
                                                   Optimizer::zero3};
 
@@ -16,6 +17,7 @@ std::string_view to_string(Recompute r) {
         case Recompute::none: return "none";
         case Recompute::selective: return "selective";
         case Recompute::full: return "full";
+        case Recompute::selective_op: return "selective_op";
     }
     return "?";
 }

@@ -17,6 +17,10 @@ enum class Recompute : std::uint8_t {
     none,       ///< every activation is stored
     selective,  ///< Korthikanti et al.: the attention core is recomputed (free with flash attention)
     full,       ///< only each layer's input is stored; the forward pass runs twice
+    /// PyTorch op-level selective activation checkpointing as torchtitan applies it (apply_ac, mode
+    /// "selective", selective_ac_option "op"): per layer, the outputs of the 1st, 3rd, 5th ... aten.mm
+    /// and of the attention core are saved; every other matmul and every memory-bound kernel is recomputed.
+    selective_op,
 };
 
 /// How gradients and optimizer states are held across the data-parallel group (ZeRO, SC20).

@@ -30,7 +30,7 @@ SearchSpace default_space(const TrainingSpec& spec, const TrainingCluster& clust
     s.ep = w.moe ? powers_of_two_upto(w.moe->experts) : std::vector<std::int64_t>{1};
     s.virtual_stages = {1, 2, 4, 8};
     s.micro_batch = {1, 2, 4, 8};
-    s.recompute = {Recompute::none, Recompute::selective, Recompute::full};
+    s.recompute = {Recompute::none, Recompute::selective, Recompute::full, Recompute::selective_op};
     s.optimizer = {Optimizer::plain, Optimizer::zero1, Optimizer::zero2, Optimizer::zero3};
     return s;
 }
