@@ -54,6 +54,7 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
     t.right_aligned = {false, true, false, false, false, true, true, true};
     std::string csv = "scenario,case,reference,chips,workload,plan,metric,measured_value_si,predicted_value_si,relative_error,problem\n";
     std::vector<double> errors;
+    std::vector<std::pair<std::string, std::vector<double>>> by_file;  // scenario name -> |errors|
     std::string worst_case;
     double worst = -1;
     std::size_t skipped = 0, failed = 0;
@@ -64,6 +65,7 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
         skipped += s.cases.size() - only.cases.size();
         if (only.cases.empty()) continue;
         results.push_back(run::run_scenario(only));
+        by_file.emplace_back(s.name, std::vector<double>{});
         for (std::size_t i = 0; i < only.cases.size(); ++i) {
             const auto& c = only.cases[i];
             const auto& r = *results.back().cases[i].training;
@@ -73,6 +75,7 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
             if (r.predicted) {
                 const double e = train::relative_error(*r.predicted, m.value);
                 errors.push_back(std::fabs(e));
+                by_file.back().second.push_back(std::fabs(e));
                 if (std::fabs(e) > worst) {
                     worst = std::fabs(e);
                     worst_case = c.name;
@@ -109,6 +112,18 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
     if (failed > 0) out << fmt::format("; {} not predicted (no plan runs)", failed);
     if (skipped > 0) out << fmt::format("; {} cases without a measurement skipped", skipped);
     out << "\n(!mem): the source ran this plan, but the memory model says it does not fit in HBM\n";
+    if (by_file.size() > 1) {
+        output::Table per;
+        per.header = {"scenario", "cases", "median |error|", "worst |error|"};
+        per.right_aligned = {false, true, true, true};
+        for (const auto& [name, errs] : by_file) {
+            if (errs.empty()) continue;
+            per.rows.push_back({name, std::to_string(errs.size()), fmt::format("{:.1f}%", 100 * median(errs)),
+                                fmt::format("{:.1f}%", 100 * *std::max_element(errs.begin(), errs.end()))});
+        }
+        out << "\n" << per.render();
+    }
+
     if (!o.out_dir.empty()) {
         const std::filesystem::path dir = o.out_dir;
         output::write_files_atomically({{dir / "validation.csv", csv}, {dir / "results.csv", output::results_csv(results)}});
