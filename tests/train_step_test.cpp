@@ -14,6 +14,8 @@
 #include "app/cli.hpp"
 #include "app/validate_cmd.hpp"
 #include "output/csv.hpp"
+#include "output/summary.hpp"
+#include "units/format.hpp"
 #include "run/runner.hpp"
 #include "scenario/scenario_loader.hpp"
 #include "test_support.hpp"
@@ -294,4 +296,28 @@ TEST_CASE("train: clustersim validate on files without a measurement says there 
                         (test::source_dir() / "scenarios/weaker-chip-bigger-cluster.yaml").string()},
                        out, err) == app::exit_usage);
     CHECK(out.str() == "no case has a 'measured' figure (7 cases skipped): nothing to validate\n");
+}
+
+TEST_CASE("train: delivered throughput against the baseline, in the CSV and the summary") {
+    const auto sc = scenario::load_scenario_text(R"(
+format: 1
+scenario: vs-baseline
+cases:
+  - name: small
+    system: hgx_h100_ib_cluster
+    count: 16
+    training: {workload: llama3_8b, global_batch: 64, plan: {tp: 8, micro_batch: 1, sequence_parallel: true}}
+  - name: large
+    system: hgx_h100_ib_cluster
+    count: 32
+    baseline: small
+    training: {workload: llama3_8b, global_batch: 64, plan: {tp: 8, micro_batch: 1, sequence_parallel: true}}
+)", "vs-baseline.yaml", test::source_catalog());
+    const auto r = run::run_scenario(sc);
+    const double ratio = r.cases[1].training->step->tokens_per_s / r.cases[0].training->step->tokens_per_s;
+    CHECK(ratio > 1.5);  // twice the chips, the same per-chip work halved: close to 2x
+    CHECK(ratio < 2.0);
+    const std::string csv = output::results_csv({r});
+    CHECK(csv.find("," + units::round_trip(ratio) + "\n") != std::string::npos);
+    CHECK(output::summary_text(r).find("(peak 2×)") != std::string::npos);
 }

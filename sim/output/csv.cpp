@@ -90,6 +90,7 @@ std::vector<std::string> results_columns() {
     });
     cols.insert(cols.end(), ratios.begin(), ratios.end());
     for (const auto& t : training_columns) cols.emplace_back(t.name);
+    cols.emplace_back("tokens_per_s_vs_baseline");
     return cols;
 }
 
@@ -115,7 +116,13 @@ std::string results_csv(const std::vector<run::RunResult>& runs) {
             for (const auto& v : values) out += "," + number(v);
             for (std::size_t k = 0; k < values.size(); ++k) out += "," + number(aggregate::ratio(values[k], base[k]));
             for (const auto& t : training_columns) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
-            out += "\n";
+            // Delivered against the baseline's delivered: the counterpart of the peak ratios above.
+            std::optional<double> delivered;
+            if (c.baseline_index && c.training && c.training->step) {
+                const auto& b = r.cases[*c.baseline_index].training;
+                if (b && b->step) delivered = aggregate::ratio(c.training->step->tokens_per_s, b->step->tokens_per_s);
+            }
+            out += "," + number(delivered) + "\n";
         }
     }
     return out;

@@ -34,12 +34,27 @@ std::string_view short_label(std::string_view key) {
 std::string pct(double f) { return fmt::format("{:.1f}%", 100 * f); }
 std::string seconds(double s) { return units::format_si(s, units::Dimension::time); }
 
+// "0.906× (peak 1.66×)": tokens/s against the baseline's, beside the BF16 peak ratio of the same pair.
+std::string delivered_vs_baseline(const run::RunResult& run, const run::CaseResult& c) {
+    if (!c.baseline_index || !c.training || !c.training->step) return "-";
+    const auto& base = run.cases[*c.baseline_index];
+    if (!base.training || !base.training->step) return "-";
+    const auto delivered = aggregate::ratio(c.training->step->tokens_per_s, base.training->step->tokens_per_s);
+    auto bf16 = [](const aggregate::Aggregates& a) -> std::optional<double> {
+        const auto& p = a.peak_dense[static_cast<std::size_t>(catalog::Precision::bf16)];
+        return p ? std::optional<double>(p->si()) : std::nullopt;
+    };
+    const auto peak = aggregate::ratio(bf16(c.aggregates), bf16(base.aggregates));
+    if (!delivered) return "-";
+    return fmt::format("{:.3g}× (peak {})", *delivered, peak ? fmt::format("{:.3g}×", *peak) : std::string("unknown"));
+}
+
 // Training cases: the plan, step time, throughput, utilisation, memory and where the time goes;
 // for searched plans, how many plans were tried and why the others were rejected.
 std::string training_text(const run::RunResult& run) {
     Table t;
     t.header = {"case", "workload", "plan", "step", "tokens/s", "tokens/s/chip", "MFU", "memory/chip", "compute", "bubble",
-                "TP+CP+EP", "PP", "DP", "optim."};
+                "TP+CP+EP", "PP", "DP", "optim.", "vs baseline"};
     t.right_aligned.assign(t.header.size(), true);
     t.right_aligned[0] = t.right_aligned[1] = t.right_aligned[2] = false;
     std::string notes;
@@ -47,7 +62,7 @@ std::string training_text(const run::RunResult& run) {
         if (!c.training) continue;
         const auto& tr = *c.training;
         if (!tr.step) {
-            t.rows.push_back({c.name, tr.workload, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"});
+            t.rows.push_back({c.name, tr.workload, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"});
             notes += "  " + c.name + ": " + tr.problem + "\n";
             continue;
         }
@@ -59,7 +74,8 @@ std::string training_text(const run::RunResult& run) {
                           units::format_si(s.tokens_per_s / chips, units::Dimension::token_rate), pct(s.mfu),
                           units::format_binary_bytes(s.memory.total()) + (s.fits ? "" : " (!)"), pct(b.compute_s / b.step_s),
                           pct(b.bubble_s / b.step_s), pct((b.tp_comm_s + b.cp_comm_s + b.ep_comm_s) / b.step_s),
-                          pct(b.pp_comm_s / b.step_s), pct(b.dp_comm_s / b.step_s), pct(b.optimizer_s / b.step_s)});
+                          pct(b.pp_comm_s / b.step_s), pct(b.dp_comm_s / b.step_s), pct(b.optimizer_s / b.step_s),
+                          delivered_vs_baseline(run, c)});
         if (!tr.problem.empty()) notes += "  " + c.name + ": " + tr.problem + "\n";
         if (tr.searched) {
             notes += fmt::format("  {}: {} plans tried, {} run", c.name, tr.plans_evaluated, tr.plans_feasible);
