@@ -321,3 +321,32 @@ cases:
     CHECK(csv.find("," + units::round_trip(ratio) + "\n") != std::string::npos);
     CHECK(output::summary_text(r).find("(peak 2×)") != std::string::npos);
 }
+
+TEST_CASE("train: stage_layers counts what layer_kinds puts in each rank's chunks, dense and MoE") {
+    for (const char* id : {"llama3_405b", "deepseek_v3", "mixtral_8x7b", "megatron_gpt_529.6b"}) {
+        const auto& w = *test::source_catalog().workloads.at(id);
+        const auto kinds = train::layer_kinds(w);
+        for (const std::int64_t pp : {1, 2, 7, 16, 35}) {
+            for (const std::int64_t v : {1, 2, 3}) {
+                if (pp * v > w.layers) continue;
+                train::Plan p;
+                p.pp = pp;
+                p.virtual_stages = v;
+                std::int64_t total = 0;
+                for (std::int64_t r = 0; r < pp; ++r) {
+                    train::StageLayers expected;
+                    const std::int64_t chunks = pp * v;
+                    for (std::int64_t c = r; c < chunks; c += pp)
+                        for (std::int64_t l = c * w.layers / chunks; l < (c + 1) * w.layers / chunks; ++l)
+                            (kinds[static_cast<std::size_t>(l)] == train::LayerKind::moe ? expected.moe : expected.dense) += 1;
+                    const auto n = train::stage_layers(w, p, r);
+                    INFO(id, " pp ", pp, " v ", v, " rank ", r);
+                    CHECK(n.dense == expected.dense);
+                    CHECK(n.moe == expected.moe);
+                    total += n.dense + n.moe;
+                }
+                CHECK(total == w.layers);
+            }
+        }
+    }
+}

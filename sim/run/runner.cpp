@@ -38,7 +38,8 @@ TrainingOutcome run_training(const scenario::Case& c, const train::TrainingClust
         out.step = std::get<train::StepResult>(std::move(r));
         if (!out.step->fits) {
             out.problem = "the memory model says this plan does not fit: " +
-                          std::get<train::Rejection>(train::evaluate(spec, *spec.plan, *cluster)).reason;
+                          train::memory_shortfall(out.step->memory.total(), cluster->hbm_bytes(),
+                                                  spec.execution.memory_reserve);
         }
     } else {
         auto found = train::search(spec, *cluster, train::default_space(spec, *cluster), 1 + runners_up);

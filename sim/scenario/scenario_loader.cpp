@@ -443,9 +443,8 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
                 TrainingDraft t = *draft->training;
                 if (!check_training_plan(src, t, path + ".training", c.cluster.chip_count)) continue;
                 c.training_network = c.cluster.topology;
-                const catalog::SystemSpec* sys = draft->system ? &cat.systems.at(*draft->system) : nullptr;
-                for (std::size_t a = 0; a < axes.size(); ++a)
-                    if (axes[a].key == "system") sys = &cat.systems.at(std::get<std::string>(axes[a].values[idx[a]].value));
+                const catalog::SystemSpec* sys =
+                    c.cluster.system_id.empty() ? nullptr : &cat.systems.at(c.cluster.system_id);
                 if (!c.training_network && sys && sys->topology &&
                     topo::analyze(sys->topology->params).accelerators >= c.cluster.chip_count)
                     c.training_network = sys->topology;

@@ -1,8 +1,6 @@
 #include "scenario/topology_decoder.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <memory>
 
 #include "diag/suggest.hpp"
@@ -56,14 +54,14 @@ struct Ctx {
         if (!m.has(key)) return dflt;
         const YAML::Node n = m.get(key);
         const std::string path = join_path(m.path(), key);
-        double v = 0;
         const std::string s = n.IsScalar() ? n.Scalar() : std::string();
-        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (!n.IsScalar() || ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) {
+        const auto number = plain_number(n);
+        if (!number) {
             src.error(n, path, "expected a plain number, got " + (n.IsScalar() ? "'" + s + "'" : std::string(node_kind(n))));
             ok = false;
             return dflt;
         }
+        const double v = *number;
         if (v < min) {
             src.error(n, path, "must be at least " + units::round_trip(min) + ", got " + s);
             ok = false;

@@ -155,16 +155,7 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
     }
     if (m.has("memory_reserve")) {
         const YAML::Node n = m.get("memory_reserve");
-        double v = -1;
-        if (n.IsScalar()) {
-            try {
-                std::size_t used = 0;
-                v = std::stod(n.Scalar(), &used);
-                if (used != n.Scalar().size()) v = -1;
-            } catch (const std::exception&) {
-                v = -1;
-            }
-        }
+        const double v = plain_number(n).value_or(-1);
         if (!(v >= 0 && v < 1)) {
             src.error(n, join_path(path, "memory_reserve"),
                       "expected the fraction of HBM kept free, a number in [0, 1) such as 0.1, got " +

@@ -1,7 +1,5 @@
 #include "scenario/workload_loader.hpp"
 
-#include <charconv>
-#include <cmath>
 #include <vector>
 
 #include "diag/suggest.hpp"
@@ -71,13 +69,12 @@ std::optional<double> parameter_count(const Source& src, const YAML::Node& node,
         return std::nullopt;
     }
     const std::string& s = node.Scalar();
-    double v = 0.0;
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) {
+    const auto v = plain_number(node);
+    if (!v) {
         src.error(node, path, "expected a plain number of parameters like 70.6e9 (no unit or suffix), got '" + s + "'");
         return std::nullopt;
     }
-    if (v < 1.0) {
+    if (*v < 1.0) {
         src.error(node, path, "a parameter count must be at least 1, got " + s);
         return std::nullopt;
     }

@@ -257,6 +257,15 @@ std::optional<double> as_quantity(const Source& src, const YAML::Node& node, con
     return v;
 }
 
+std::optional<double> plain_number(const YAML::Node& node) {
+    if (!node.IsScalar()) return std::nullopt;
+    const std::string& s = node.Scalar();
+    double v = 0.0;
+    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+}
+
 std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const std::string& path) {
     if (node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false")) return node.Scalar() == "true";
     src.error(node, path,
@@ -270,12 +279,12 @@ std::optional<double> as_fraction(const Source& src, const YAML::Node& node, con
         return std::nullopt;
     }
     const std::string& s = node.Scalar();
-    double v = 0.0;
-    const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) {
+    const auto number = plain_number(node);
+    if (!number) {
         src.error(node, path, "expected a fraction between 0 and 1 as a plain number (e.g. 0.8), got '" + s + "'");
         return std::nullopt;
     }
+    const double v = *number;
     if (v <= 0.0 || v > 1.0) {
         src.error(node, path, "a fraction must be above 0 and at most 1, got " + s);
         return std::nullopt;

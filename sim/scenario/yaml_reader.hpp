@@ -68,6 +68,10 @@ private:
     bool ok_ = false;
 };
 
+/// A scalar that is exactly a finite plain number ("0.8", "70.6e9"; no unit, no trailing text), or
+/// nullopt. Records nothing: callers say what they expected.
+std::optional<double> plain_number(const YAML::Node& node);
+
 // Scalar decoders: each records a diagnostic and returns nullopt on a problem.
 std::optional<std::string> as_string(const Source& src, const YAML::Node& node, const std::string& path);
 std::optional<std::int64_t> as_integer(const Source& src, const YAML::Node& node, const std::string& path,

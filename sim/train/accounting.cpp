@@ -484,6 +484,21 @@ std::vector<LayerKind> layer_kinds(const WorkloadSpec& w) {
     return kinds;
 }
 
+StageLayers stage_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
+    // The first dense_layers layers are dense (layer_kinds), the rest MoE; dense for every layer of a dense model.
+    const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
+    const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
+    StageLayers out;
+    for (std::int64_t c = rank; c < chunks; c += std::max<std::int64_t>(1, p.pp)) {
+        const std::int64_t begin = c * w.layers / chunks;
+        const std::int64_t end = (c + 1) * w.layers / chunks;
+        const std::int64_t dense = std::max<std::int64_t>(0, std::min(end, dense_layers) - begin);
+        out.dense += dense;
+        out.moe += end - begin - dense;
+    }
+    return out;
+}
+
 // --- FLOPs ---------------------------------------------------------------------------------------
 
 std::string_view to_string(FlopConvention c) {
@@ -614,25 +629,15 @@ double layer_activation_bytes(const WorkloadSpec& w, LayerKind kind, const Shard
 
 namespace {
 
-/// The layers [begin, end) of each chunk of pipeline rank `rank`.
-template <typename F>
-void for_each_layer(const WorkloadSpec& w, const Plan& p, std::int64_t rank, F&& f) {
-    const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
-    const auto kinds = layer_kinds(w);
-    for (std::int64_t c = rank; c < chunks; c += std::max<std::int64_t>(1, p.pp)) {
-        const std::int64_t begin = c * w.layers / chunks;
-        const std::int64_t end = (c + 1) * w.layers / chunks;
-        for (std::int64_t l = begin; l < end; ++l) f(kinds[static_cast<std::size_t>(l)]);
-    }
-}
-
 RankParams rank_params(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
+    const StageLayers n = stage_layers(w, p, rank);
     RankParams r;
-    for_each_layer(w, p, rank, [&](LayerKind k) {
-        const RankParams l = layer_params(w, k, p.tp, p.ep);
-        r.dense += l.dense;
-        r.expert += l.expert;
-    });
+    for (const auto& [kind, count] : {std::pair{LayerKind::dense, n.dense}, std::pair{LayerKind::moe, n.moe}}) {
+        if (count == 0) continue;
+        const RankParams l = layer_params(w, kind, p.tp, p.ep);
+        r.dense += d(count) * l.dense;
+        r.expert += d(count) * l.expert;
+    }
     if (rank == 0) r.dense += embedding_params(w, p.tp);
     if (rank == p.pp - 1) {
         r.dense += norm_params(w, w.hidden);
@@ -682,11 +687,14 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     // Activations (Korthikanti et al. Table 2, from the stored tensors of the kernels: with flash
     // attention no 5 a s / h term), for the micro-batches in flight.
     const Shard s{p.micro_batch, seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, precision, flash_attention};
+    // Every layer of a kind stores the same: each kind is costed once and counted.
+    const StageLayers n = stage_layers(w, p, rank);
     double per_mb = 0;
     double largest_layer_acts = 0;
     double largest_layer_params = 0;
-    for_each_layer(w, p, rank, [&](LayerKind k) {
-        per_mb += layer_activation_bytes(w, k, s, p.recompute);
+    for (const auto& [k, count] : {std::pair{LayerKind::dense, n.dense}, std::pair{LayerKind::moe, n.moe}}) {
+        if (count == 0) continue;
+        per_mb += d(count) * layer_activation_bytes(w, k, s, p.recompute);
         if (p.recompute == Recompute::full)
             largest_layer_acts = std::max(largest_layer_acts, layer_activation_bytes(w, k, s, Recompute::none));
         // Op-level selective: the recomputed tensors of one layer, beside its saved ones.
@@ -697,7 +705,7 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         if (p.recompute == Recompute::selective && !flash_attention)
             largest_layer_acts = std::max(largest_layer_acts, forward_layer(w, k, s, false).core_stored);
         largest_layer_params = std::max(largest_layer_params, layer_params(w, k, p.tp, p.ep).total());
-    });
+    }
     m.activations = per_mb * in_flight(p, rank);
 
     // Transient: the largest single working set beyond the stored activations.

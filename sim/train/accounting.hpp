@@ -108,6 +108,14 @@ double layer_activation_bytes(const catalog::WorkloadSpec& w, LayerKind kind, co
 /// Layer kinds in order (dense_layers dense layers first for MoE workloads).
 std::vector<LayerKind> layer_kinds(const catalog::WorkloadSpec& w);
 
+/// The layers pipeline rank `rank` holds, by kind: pp x virtual_stages model chunks, chunk c holding
+/// layers [c L / C, (c + 1) L / C), rank r chunks r, r + pp, ... (stages may differ by a layer).
+struct StageLayers {
+    std::int64_t dense = 0;
+    std::int64_t moe = 0;
+};
+StageLayers stage_layers(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t rank);
+
 /// Bytes one rank holds at the peak of a step: the pipeline rank with the largest total (usually
 /// the first, which keeps the most micro-batches in flight). Formulas: ZeRO (SC20) for states,
 /// Korthikanti et al. Table 2 for activations (with flash attention: no s^2 term; `flash_attention`

@@ -160,6 +160,11 @@ struct LayerTime {
 
 }  // namespace
 
+std::string memory_shortfall(double needed_bytes, double hbm_bytes, double reserve) {
+    return fmt::format("needs {:.1f} GiB per chip, {:.1f} GiB usable of {:.1f} GiB HBM", needed_bytes / 0x1p30,
+                       hbm_bytes * (1 - reserve) / 0x1p30, hbm_bytes / 0x1p30);
+}
+
 std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, const TrainingCluster& cluster) {
     std::vector<Rejection> out;
     auto reject = [&out](std::string category, std::string reason) { out.push_back({std::move(category), std::move(reason)}); };
@@ -220,8 +225,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     const double usable = cluster.hbm_bytes() * (1 - e.memory_reserve);
     r.fits = r.memory.total() <= usable;
     if (!r.fits && require_fit)
-        return Rejection{"memory", fmt::format("needs {:.1f} GiB per chip, {:.1f} GiB usable of {:.1f} GiB HBM",
-                                               r.memory.total() / 0x1p30, usable / 0x1p30, cluster.hbm_bytes() / 0x1p30)};
+        return Rejection{"memory", memory_shortfall(r.memory.total(), cluster.hbm_bytes(), e.memory_reserve)};
 
     const Groups g = make_groups(p, e);
     const double share = cluster.comm_compute_share();
@@ -290,9 +294,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         t.ep_s = kind == LayerKind::moe ? ep_layer_s : 0.0;
         return t;
     };
-    const auto kinds = layer_kinds(w);
-    const bool has_dense = std::find(kinds.begin(), kinds.end(), LayerKind::dense) != kinds.end();
-    const bool has_moe = std::find(kinds.begin(), kinds.end(), LayerKind::moe) != kinds.end();
+    const bool has_moe = w.moe.has_value();
+    const bool has_dense = !has_moe || w.moe->dense_layers > 0;
     const LayerTime dense = has_dense ? layer_time(LayerKind::dense) : LayerTime{};
     const LayerTime moe = has_moe ? layer_time(LayerKind::moe) : LayerTime{};
     const KernelTimes embed = kernel_times(chip, embedding_ops(w, shard));
@@ -307,27 +310,23 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         r.pp = {send.algorithm, send.bottleneck, send.time_s};
     }
 
-    // Layers of each pipeline rank: chunk c of pp x v holds layers [c L / C, (c + 1) L / C);
-    // rank s holds chunks s, s + pp, ... The slowest rank sets the pace of the pipeline.
-    const std::int64_t chunks = p.pp * p.virtual_stages;
+    // The layers of each pipeline rank (stage_layers); the slowest rank sets the pace of the pipeline.
     struct RankTime {
         double total = 0, compute = 0, recompute = 0, tp = 0, cp = 0, ep = 0, pp = 0, backward = 0, forward = 0;
     };
     RankTime slowest;
     for (std::int64_t s = 0; s < p.pp; ++s) {
         RankTime t;
-        for (std::int64_t c = s; c < chunks; c += p.pp) {
-            const std::int64_t begin = c * w.layers / chunks, end = (c + 1) * w.layers / chunks;
-            for (std::int64_t l = begin; l < end; ++l) {
-                const LayerTime& lt = kinds[static_cast<std::size_t>(l)] == LayerKind::moe ? moe : dense;
-                t.compute += lt.k.forward_s + lt.k.backward_s + lt.k.recompute_s;
-                t.recompute += lt.k.recompute_s;
-                t.forward += lt.k.forward_s;
-                t.backward += lt.k.backward_s + lt.k.recompute_s;
-                t.tp += lt.tp_s;
-                t.cp += lt.cp_s;
-                t.ep += lt.ep_s;
-            }
+        const StageLayers n = stage_layers(w, p, s);
+        for (const auto& [lt, count] : {std::pair{&dense, n.dense}, std::pair{&moe, n.moe}}) {
+            const double c = static_cast<double>(count);
+            t.compute += c * (lt->k.forward_s + lt->k.backward_s + lt->k.recompute_s);
+            t.recompute += c * lt->k.recompute_s;
+            t.forward += c * lt->k.forward_s;
+            t.backward += c * (lt->k.backward_s + lt->k.recompute_s);
+            t.tp += c * lt->tp_s;
+            t.cp += c * lt->cp_s;
+            t.ep += c * lt->ep_s;
         }
         if (s == 0) {
             t.compute += embed.forward_s + embed.backward_s;

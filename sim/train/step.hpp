@@ -121,6 +121,9 @@ struct Rejection {
     std::string reason;
 };
 
+/// "needs 93.1 GiB per chip, 72.0 GiB usable of 80.0 GiB HBM": why a plan does not fit.
+std::string memory_shortfall(double needed_bytes, double hbm_bytes, double reserve);
+
 /// Everything wrong with `plan` for `spec` on `cluster` that makes it impossible to run, memory
 /// excepted (empty: the plan is valid).
 std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster);
