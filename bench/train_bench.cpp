@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
     for (const auto& c : sc.cases) {
         if (!c.training) continue;
         const auto t0 = clock_type::now();
-        auto graph = std::make_shared<const topo::Topology>(topo::build(c.training_network->params));
+        auto graph = std::make_shared<const topo::Topology>(topo::build(c.job_network->params));
         const double graph_s = seconds_since(t0);
         const auto t1 = clock_type::now();
         auto made = run::make_training_cluster(*c.cluster.chip, c.cluster.chip_count, graph);

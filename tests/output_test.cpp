@@ -1,8 +1,11 @@
-// Output layer: hashing, CSV quoting and schema, atomic writes.
+// Output layer: hashing, CSV quoting and schema, atomic writes, the serving columns.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <unistd.h>
@@ -11,6 +14,10 @@
 #include "output/atomic_file.hpp"
 #include "output/csv.hpp"
 #include "output/sha256.hpp"
+#include "output/summary.hpp"
+#include "run/runner.hpp"
+#include "scenario/scenario_loader.hpp"
+#include "test_support.hpp"
 
 using namespace clustersim;
 namespace fs = std::filesystem;
@@ -58,4 +65,197 @@ TEST_CASE("output: files are written whole or not at all") {
     for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().string().find(".tmp.") == std::string::npos);
     CHECK_THROWS_AS(output::read_file(dir / "missing"), diag::IoError);
     fs::remove_all(dir);
+}
+
+namespace {
+
+/// RFC 4180 records (quoted fields may hold commas, quotes and line breaks), each as column -> cell.
+std::vector<std::map<std::string, std::string>> parse_csv(const std::string& text) {
+    std::vector<std::vector<std::string>> records(1);
+    std::string cell;
+    bool quoted = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char ch = text[i];
+        if (quoted) {
+            if (ch != '"') {
+                cell += ch;
+            } else if (i + 1 < text.size() && text[i + 1] == '"') {
+                cell += '"';
+                ++i;
+            } else {
+                quoted = false;
+            }
+        } else if (ch == '"') {
+            quoted = true;
+        } else if (ch == ',') {
+            records.back().push_back(std::move(cell));
+            cell.clear();
+        } else if (ch == '\n') {
+            records.back().push_back(std::move(cell));
+            cell.clear();
+            records.emplace_back();
+        } else {
+            cell += ch;
+        }
+    }
+    records.pop_back();  // after the last LF
+    std::vector<std::map<std::string, std::string>> rows;
+    for (std::size_t r = 1; r < records.size(); ++r) {
+        REQUIRE(records[r].size() == records[0].size());
+        std::map<std::string, std::string> row;
+        for (std::size_t k = 0; k < records[0].size(); ++k) row[records[0][k]] = records[r][k];
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+double cell_number(const std::map<std::string, std::string>& row, const std::string& column) {
+    INFO(column);
+    REQUIRE(row.count(column) == 1);
+    REQUIRE_FALSE(row.at(column).empty());
+    return std::stod(row.at(column));
+}
+
+}  // namespace
+
+TEST_CASE("output: results.csv carries the serving columns, empty for cases without serving") {
+    const auto sc = scenario::load_scenario_text(R"(
+format: 1
+scenario: serving-columns
+cases:
+  - name: given
+    system: hgx_h100_8gpu
+    serving: {workload: llama3_8b, weights: fp8, prompt_tokens: 1024, output_tokens: 256,
+              decode: {tp: 1, batch: 16}, prefill: {tp: 1, batch: 1}}
+    measured: {tpot: "20 ms", source: "a test figure"}
+  - name: searched
+    system: hgx_h100_8gpu
+    baseline: given
+    serving: {workload: llama3_8b, weights: fp8, prompt_tokens: 1024, output_tokens: 256, tpot_limit: "30 ms",
+              speculation: {draft_tokens: 2, acceptance: 0.8},
+              decode: {chips: 4, tp: 1}, prefill: {chips: 4, tp: 1, batch: 1}}
+  - name: too_tight
+    system: hgx_h100_8gpu
+    serving: {workload: llama3_8b, prompt_tokens: 1024, output_tokens: 256, tpot_limit: "1 us",
+              decode: {tp: 1}, prefill: {tp: 1, batch: 1}}
+  - name: training_only
+    system: hgx_h100_8gpu
+    training: {workload: llama3_8b, global_batch: 64, plan: {tp: 8, micro_batch: 1, sequence_parallel: true}}
+)",
+                                                 "serving-columns.yaml", test::source_catalog());
+    const auto r = run::run_scenario(sc);
+    REQUIRE(r.cases.size() == 4);
+    for (std::size_t i = 0; i < 2; ++i) {
+        INFO(r.cases[i].name, ": ", r.cases[i].serving ? r.cases[i].serving->problem : std::string("no serving"));
+        REQUIRE(r.cases[i].serving.has_value());
+        REQUIRE(r.cases[i].serving->result.has_value());
+    }
+    REQUIRE(r.cases[2].serving.has_value());
+    REQUIRE_FALSE(r.cases[2].serving->result.has_value());
+
+    const auto cols = output::results_columns();
+    const auto serving_begin = std::find(cols.begin(), cols.end(), "serving_workload");
+    REQUIRE(serving_begin != cols.end());
+    // Appended after the training columns, so that the columns of schema v4 keep their positions.
+    CHECK(serving_begin - std::find(cols.begin(), cols.end(), "tokens_per_s_vs_baseline") == 1);
+    CHECK(cols.back() == "serving_problem");
+    const std::vector<std::string> serving_cols(serving_begin, cols.end());
+    for (const char* c : {"serving_weights", "serving_kv_cache", "prompt_tokens", "output_tokens", "tpot_limit_s", "ttft_limit_s",
+                          "draft_tokens", "draft_acceptance", "prefill_chips", "decode_ranks_per_chip", "decode_tp", "decode_ep",
+                          "decode_batch_sequences", "decode_batch_searched", "decode_max_batch_sequences", "decode_batch_limit",
+                          "decode_step_s", "decode_kernels_s", "decode_compute_s", "decode_memory_s", "decode_overhead_s",
+                          "decode_ep_comm_s", "decode_tp_comm_s", "decode_weights_bytes", "decode_kv_cache_bytes",
+                          "decode_activation_bytes", "decode_hbm_usable_bytes", "decode_limiting_resource", "decode_ep_algorithm",
+                          "decode_ep_bottleneck", "prefill_step_s", "prefill_tokens_per_s_per_chip", "decode_tokens_per_s_per_chip",
+                          "decode_draft_s", "ttft_s", "tpot_s", "kv_transfer_s", "prefill_chip_share", "serving_requests_per_s",
+                          "serving_output_tokens_per_s", "serving_output_tokens_per_s_per_chip",
+                          "serving_output_tokens_per_s_vs_baseline", "serving_measured_metric", "serving_measured_value_si",
+                          "serving_predicted_value_si", "serving_relative_error"}) {
+        INFO(c);
+        CHECK(std::count(serving_cols.begin(), serving_cols.end(), c) == 1);
+    }
+
+    const std::string csv = output::results_csv({r});
+    const auto rows = parse_csv(csv);
+    REQUIRE(rows.size() == 4);
+    const auto& given = rows[0];
+    const auto& searched = rows[1];
+    const auto& too_tight = rows[2];
+    const auto& training_only = rows[3];
+
+    // Decode: a step yields batch x ranks per chip x (1 + a + ... + a^d) tokens per chip (serve::evaluate).
+    for (const auto* row : {&given, &searched}) {
+        INFO((*row).at("case"));
+        CHECK(cell_number(*row, "tpot_s") > 0);
+        const double per_chip = cell_number(*row, "decode_tokens_per_s_per_chip");
+        CHECK(per_chip > 0);
+        const double a = row->at("draft_acceptance").empty() ? 0.0 : cell_number(*row, "draft_acceptance");
+        double tokens_per_step = 1, p = 1;
+        for (int i = 0; i < static_cast<int>(cell_number(*row, "draft_tokens")); ++i) tokens_per_step += p *= a;
+        const double expected = cell_number(*row, "decode_batch_sequences") * cell_number(*row, "decode_ranks_per_chip") *
+                                tokens_per_step / cell_number(*row, "decode_step_s");
+        CHECK(std::fabs(per_chip / expected - 1) <= 1e-9);
+        // TPOT = step / tokens per step.
+        CHECK(std::fabs(cell_number(*row, "tpot_s") * tokens_per_step / cell_number(*row, "decode_step_s") - 1) <= 1e-9);
+        CHECK(cell_number(*row, "decode_step_s") >= cell_number(*row, "decode_kernels_s"));
+    }
+    CHECK(given.at("serving_workload") == "llama3_8b");
+    CHECK(given.at("serving_weights") == "fp8");
+    CHECK(given.at("serving_kv_cache") == "bf16");
+    CHECK(given.at("prompt_tokens") == "1024");
+    CHECK(given.at("decode_chips") == "8");
+    CHECK(given.at("decode_batch_sequences") == "16");
+    CHECK(given.at("decode_batch_searched") == "false");
+    CHECK(given.at("decode_batch_limit") == "given");
+    CHECK(given.at("tpot_limit_s").empty());
+    CHECK(given.at("draft_tokens") == "0");
+    CHECK(given.at("draft_acceptance").empty());
+    CHECK(given.at("kv_transfer_s") == "0");  // prefill on every chip: colocated, nothing moves
+    CHECK(given.at("serving_problem").empty());
+    CHECK(given.at("serving_measured_metric") == "tpot");
+    CHECK(cell_number(given, "serving_measured_value_si") == 0.02);
+    CHECK(cell_number(given, "serving_predicted_value_si") == cell_number(given, "tpot_s"));
+    CHECK(cell_number(given, "serving_relative_error") == doctest::Approx(cell_number(given, "tpot_s") / 0.02 - 1));
+    CHECK(given.at("serving_output_tokens_per_s_vs_baseline").empty());  // no baseline
+    // The cluster serves chips / (prompt / prefill rate + output / decode rate) requests per second.
+    const double per_request = 1024 / cell_number(given, "prefill_tokens_per_s_per_chip") +
+                               256 / cell_number(given, "decode_tokens_per_s_per_chip");
+    CHECK(cell_number(given, "serving_requests_per_s") == doctest::Approx(8 / per_request).epsilon(1e-12));
+
+    CHECK(searched.at("decode_batch_searched") == "true");
+    CHECK(searched.at("decode_chips") == "4");
+    CHECK(cell_number(searched, "tpot_limit_s") == 0.03);
+    CHECK(cell_number(searched, "tpot_s") <= 0.03);
+    CHECK(cell_number(searched, "decode_max_batch_sequences") >= cell_number(searched, "decode_batch_sequences"));
+    CHECK(cell_number(searched, "kv_transfer_s") > 0);  // the prefill instance's 4 chips send to the decode instance's
+    CHECK(cell_number(searched, "decode_draft_s") > 0);
+    CHECK(searched.at("serving_measured_metric").empty());
+    CHECK(cell_number(searched, "serving_output_tokens_per_s_vs_baseline") ==
+          doctest::Approx(cell_number(searched, "serving_output_tokens_per_s") / cell_number(given, "serving_output_tokens_per_s"))
+              .epsilon(1e-12));
+
+    // A case that cannot run: its inputs written, the model's figures empty, the problem said.
+    CHECK(too_tight.at("decode_chips") == "8");
+    CHECK(too_tight.at("decode_batch_sequences").empty());
+    CHECK(too_tight.at("decode_batch_searched") == "true");
+    CHECK(too_tight.at("decode_step_s").empty());
+    CHECK(too_tight.at("tpot_s").empty());
+    CHECK(too_tight.at("serving_output_tokens_per_s").empty());
+    CHECK(too_tight.at("serving_problem").find("time-per-output-token") != std::string::npos);
+
+    // A case without serving: every serving cell empty; its training columns filled.
+    CHECK_FALSE(training_only.at("step_time_s").empty());
+    for (const auto& c : serving_cols) {
+        INFO(c);
+        CHECK(training_only.at(c).empty());
+    }
+
+    // The summary's serving table: one row per serving case, the problem for the one that cannot run.
+    const std::string text = output::summary_text(r);
+    REQUIRE(text.find("\nServing (") != std::string::npos);
+    const std::string serving = text.substr(text.find("\nServing ("));
+    CHECK(serving.find("8 chips tp1 ep1 batch 16") != std::string::npos);
+    CHECK(serving.find("best: 4 chips tp1 ep1 batch ") != std::string::npos);
+    CHECK(serving.find("  too_tight: decode: no batch meets the time-per-output-token limit") != std::string::npos);
+    CHECK(serving.find("training_only") == std::string::npos);
 }

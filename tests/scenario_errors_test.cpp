@@ -946,11 +946,80 @@ TEST_CASE("scenario: training and measured sections: each problem named where it
     expect_one_error("training_dp_disagrees.yaml", 9, 25, "cases[0].training.plan.dp",
                      "dp 8 disagrees with the chips: 8 / (tp x pp x cp = 2) = 4 (dp may be left out)");
     expect_one_error("training_measured_alone.yaml", 7, 7, "cases[0].measured",
-                     "a measurement belongs to a training job: add the 'training' section it was measured on");
+                     "a training measurement belongs to a training job: add the 'training' section it was measured on");
     expect_one_error("training_mfu_without_peak.yaml", 10, 7, "cases[0].measured",
                      "missing key 'peak': the per-chip peak the source divides by for its MFU");
     expect_one_error("training_no_network.yaml", 8, 7, "cases[0].training",
                      "the case needs a topology holding its 8 chips");
+}
+
+TEST_CASE("scenario: serving section: each problem named where it is") {
+    expect_one_error("serving_unknown_workload.yaml", 7, 17, "cases[0].serving.workload",
+                     "unknown workload 'deepseek_v4' (did you mean 'deepseek_v3'?); valid: ");
+    // The misspelt key is named once, with its suggestion; the missing 'prompt_tokens' is not also reported.
+    expect_one_error("serving_unknown_key.yaml", 8, 7, "cases[0].serving",
+                     "unknown key 'prompt_token' (did you mean 'prompt_tokens'?); valid keys: workload, weights, kv_cache, "
+                     "prompt_tokens, output_tokens, tpot_limit, ttft_limit, speculation, prefill, decode, execution");
+    expect_one_error("serving_bad_weights.yaml", 8, 16, "cases[0].serving.weights",
+                     "'fp4' is not valid (did you mean 'fp8'?); valid: bf16, fp8, int8");
+    expect_one_error("serving_tpot_no_unit.yaml", 10, 19, "cases[0].serving.tpot_limit",
+                     "missing unit in '50': every dimensioned value carries its unit; a time is written like '1.2 us'");
+    expect_one_error("serving_tpot_wrong_dimension.yaml", 10, 19, "cases[0].serving.tpot_limit",
+                     "'50 GB' is a data size, but a time is needed");
+    expect_one_error("serving_prompt_missing.yaml", 7, 7, "cases[0].serving", "missing key 'prompt_tokens'");
+    expect_one_error("serving_speculation_no_acceptance.yaml", 11, 9, "cases[0].serving.speculation",
+                     "missing key 'acceptance': the probability that a draft token is accepted, e.g. 0.7");
+    expect_one_error("serving_acceptance_out_of_range.yaml", 10, 50, "cases[0].serving.speculation.acceptance",
+                     "a fraction must be above 0 and at most 1, got 1.5");
+    expect_one_error("serving_imbalance_below_one.yaml", 11, 27, "cases[0].serving.execution.expert_imbalance",
+                     "expected the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000, got '0.8'");
+    // Checked once the case's chips are known (check_serving_instances), at the instance's 'chips'.
+    expect_one_error("serving_instance_too_large.yaml", 11, 23, "cases[0].serving.decode.chips",
+                     "the decode instance needs 512 chips, but the case has 384");
+    expect_one_error("serving_measured_alone.yaml", 7, 7, "cases[0].measured",
+                     "a serving measurement belongs to a serving job: add the 'serving' section it was measured on");
+    expect_one_error("serving_no_network.yaml", 8, 7, "cases[0].serving",
+                     "serving runs its collectives on the network: the case needs a topology holding its 8 chips "
+                     "(a system with one, or a 'topology' section)");
+
+    // Every problem of a file at once, in line order.
+    const std::string f = bad("serving_many_errors.yaml");
+    const Result r = check({f});
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(r.out.empty());
+    const auto lines = lines_of(r.err);
+    const std::vector<std::string> expected{
+        prefix(f, 8, 17, "cases[0].serving.kv_cache") + "'fp16' is not valid (did you mean 'bf16'?); valid: bf16, fp8, int8",
+        prefix(f, 9, 22, "cases[0].serving.prompt_tokens") + "must be at most 16777216, got 99999999",
+        prefix(f, 10, 22, "cases[0].serving.output_tokens") + "must be at least 1, got 0",
+        prefix(f, 11, 19, "cases[0].serving.ttft_limit") + "must be positive, got '-2 s'",
+        prefix(f, 12, 35, "cases[0].serving.speculation.draft_tokens") + "must be at most 64, got 100",
+        prefix(f, 12, 52, "cases[0].serving.speculation.acceptance") +
+            "expected a fraction between 0 and 1 as a plain number (e.g. 0.8), got '70%'",
+        prefix(f, 13, 28, "cases[0].serving.prefill") +
+            "unknown key 'tensor_parallel'; valid keys: chips, ranks_per_chip, tp, ep, batch",
+        prefix(f, 15, 13, "cases[0].serving.decode.tp") + "must be at least 1, got 0",
+        prefix(f, 16, 16, "cases[0].serving.decode.batch") + "expected an integer, got 'lots'",
+        prefix(f, 18, 25, "cases[0].serving.execution.memory_reserve") +
+            "expected the fraction of HBM kept free, a number in [0, 1) such as 0.1, got '1.5'",
+        prefix(f, 19, 23, "cases[0].serving.execution.overlap_comm") + "expected true or false, got 'yes'",
+        prefix(f, 20, 27, "cases[0].serving.execution.expert_imbalance") +
+            "expected the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000, got '2x'",
+        prefix(f, 21, 19, "cases[0].serving.execution.dispatch") + "'fp4' is not valid (did you mean 'fp8'?); valid: bf16, fp8, int8",
+        prefix(f, 24, 13, "cases[0].measured.tpot") +
+            "'50 tokens/s' is a token rate, but a time is needed, written like '1.2 us', '3 ms', '10 min'",
+        prefix(f, 27, 14, "cases[1].serving") + "expected a mapping of keys, got a scalar",
+        "15 errors",
+    };
+    CHECK(lines == expected);
+
+    // The valid counterpart: a given decode plan and searched batches on one HGX H100 server.
+    const std::string good = source_dir + "/tests/data/good/serving_small.yaml";
+    const Result ok = check({good});
+    INFO(ok.err);
+    CHECK(ok.code == 0);
+    CHECK(ok.out == good + ": ok (2 cases)\n");
 }
 
 TEST_CASE("scenario: every problem of a training section is reported at once") {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "app/cli.hpp"
 #include "output/atomic_file.hpp"
@@ -21,10 +22,49 @@ std::string value_text(train::Metric m, double v) {
         case train::Metric::flops_per_chip: return units::format_si(v, units::Dimension::compute_rate);
         case train::Metric::mfu: return fmt::format("{:.1f}%", 100 * v);
         case train::Metric::tokens_per_s:
-        case train::Metric::tokens_per_s_per_chip: return units::format_si(v, units::Dimension::token_rate);
-        case train::Metric::step_time: return units::format_si(v, units::Dimension::time);
+        case train::Metric::tokens_per_s_per_chip:
+        case train::Metric::prefill_tokens_per_s_per_chip:
+        case train::Metric::decode_tokens_per_s_per_chip: return units::format_si(v, units::Dimension::token_rate);
+        case train::Metric::step_time:
+        case train::Metric::tpot:
+        case train::Metric::ttft: return units::format_si(v, units::Dimension::time);
     }
     return "";
+}
+
+/// What a validation row shows of its case's outcome, training or serving alike.
+struct Row {
+    std::string workload;
+    std::string plan;  ///< "-" when none runs
+    std::optional<double> predicted;
+    std::string problem;
+    bool memory_suspect = false;  ///< the source ran it, but the memory model says it does not fit
+};
+
+Row row_of(const run::CaseResult& r, const train::Measurement& m) {
+    Row out;
+    if (train::is_serving(m.metric)) {
+        const auto& s = *r.serving;
+        const bool prefill = m.metric == train::Metric::prefill_tokens_per_s_per_chip || m.metric == train::Metric::ttft;
+        out.workload = s.spec.workload->id;
+        if (s.result) {
+            const serve::PhaseResult& phase = prefill ? s.result->prefill : s.result->decode;
+            out.plan = std::string(serve::to_string(phase.phase)) + " " + serve::describe(phase.plan);
+            out.memory_suspect = phase.memory.total() > phase.usable_hbm_bytes;
+        } else {
+            out.plan = "-";
+        }
+        out.predicted = s.predicted;
+        out.problem = s.problem;
+        return out;
+    }
+    const auto& t = *r.training;
+    out.workload = t.workload;
+    out.plan = t.step ? train::describe(t.step->plan) : "-";
+    out.predicted = t.predicted;
+    out.problem = t.problem;
+    out.memory_suspect = t.step && !t.step->fits;
+    return out;
 }
 
 double median(std::vector<double> v) {
@@ -68,9 +108,9 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
         by_file.emplace_back(s.name, std::vector<double>{});
         for (std::size_t i = 0; i < only.cases.size(); ++i) {
             const auto& c = only.cases[i];
-            const auto& r = *results.back().cases[i].training;
             const auto& m = *c.measured;
-            const std::string plan = r.step ? train::describe(r.step->plan) : "-";
+            const Row r = row_of(results.back().cases[i], m);
+            const std::string& plan = r.plan;
             std::string err_text = "-", predicted = "-";
             if (r.predicted) {
                 const double e = train::relative_error(*r.predicted, m.value);
@@ -85,7 +125,7 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
             } else {
                 ++failed;
             }
-            if (r.step && !r.step->fits) err_text += " (!mem)";
+            if (r.memory_suspect) err_text += " (!mem)";
             t.rows.push_back({c.name, std::to_string(c.cluster.chip_count), r.workload, plan, std::string(train::to_string(m.metric)),
                               value_text(m.metric, m.value), predicted, err_text});
             csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", output::csv_field(s.name), output::csv_field(c.name),
@@ -111,7 +151,7 @@ int run_validate(const std::vector<scenario::Scenario>& scenarios, const Validat
                        100 * med, 100 * worst, worst_case, within(0.10), within(0.25));
     if (failed > 0) out << fmt::format("; {} not predicted (no plan runs)", failed);
     if (skipped > 0) out << fmt::format("; {} cases without a measurement skipped", skipped);
-    out << "\n(!mem): the source ran this plan, but the memory model says it does not fit in HBM\n";
+    out << "\n(!mem): the source ran this plan (or batch), but the memory model says it does not fit in HBM\n";
     if (by_file.size() > 1) {
         output::Table per;
         per.header = {"scenario", "cases", "median |error|", "worst |error|"};

@@ -77,26 +77,32 @@ OpCost cost(const ChipModel& chip, const Matmul& op) {
 }
 
 // FlashAttention (Dao et al. 2022; FlashAttention-2, Dao 2023): Q K^T and P V are two matrix
-// products of 2*s_q*s_kv*d FLOPs per head each; causal masking skips the masked blocks; the
-// backward pass does 2.5x the forward FLOPs (five products instead of two). The score matrix is
-// never written: HBM traffic is Q, K, V, O (forward) and Q, K, V, O, dO, dQ, dK, dV (backward).
+// products of 2*s_q*s_kv*d_qk and 2*s_q*s_kv*d_v FLOPs per head; causal masking skips the masked
+// blocks; the backward pass does 2.5x the forward FLOPs (five products instead of two). The score
+// matrix is never written: HBM traffic is Q, K, V, O (forward) and Q, K, V, O, dO, dQ, dK, dV
+// (backward); with shared_kv the values are read with the keys (absorbed MLA, FlashMLA).
 OpCost cost(const ChipModel& chip, const Attention& op) {
     require(chip, op.dtype);
     const double sq = static_cast<double>(op.seq_q);
     const double skv = static_cast<double>(op.seq_kv);
     const double d = static_cast<double>(op.head_dim);
+    const double dv = op.head_dim_v > 0 ? static_cast<double>(op.head_dim_v) : d;
     const double b = static_cast<double>(op.batch);
     const double hq = static_cast<double>(op.heads_q);
     const double hkv = static_cast<double>(op.heads_kv);
     // Query-key pairs computed: with causal masking, query i (of the last s_q positions) sees
     // s_kv - s_q + i + 1 keys: s_q*s_kv - s_q*(s_q-1)/2 pairs in total.
     const double pairs = op.causal ? sq * skv - sq * (sq - 1.0) / 2.0 : sq * skv;
-    const double forward_flops = 4.0 * b * hq * d * pairs;
+    const double forward_flops = 2.0 * b * hq * (d + dv) * pairs;
     const double flops = op.pass == Pass::forward ? forward_flops : 2.5 * forward_flops;
     const double e = bytes_per_element(op.dtype);
-    const double q_bytes = b * sq * hq * d * e;    // Q, O, dO, dQ are each this size
-    const double kv_bytes = b * skv * hkv * d * e;  // K, V, dK, dV are each this size
-    const double bytes = op.pass == Pass::forward ? 2.0 * q_bytes + 2.0 * kv_bytes : 4.0 * q_bytes + 4.0 * kv_bytes;
+    const double e_kv = bytes_per_element(op.kv_dtype.value_or(op.dtype));
+    const double q_bytes = b * sq * hq * d * e;    // Q and dQ are each this size
+    const double o_bytes = b * sq * hq * dv * e;   // O and dO
+    const double k_bytes = b * skv * hkv * d * e_kv;  // K and dK
+    const double v_bytes = op.shared_kv ? 0.0 : b * skv * hkv * dv * e_kv;  // V and dV
+    const double pass_bytes = q_bytes + o_bytes + k_bytes + v_bytes;
+    const double bytes = op.pass == Pass::forward ? pass_bytes : 2.0 * pass_bytes;
     const double compute_s = flops / (chip.peak(op.dtype) * chip.attention_efficiency);
     return finish(chip, compute_s, flops, bytes);
 }

@@ -2,6 +2,7 @@
 // The cost of one operation on one chip: pure functions of a ChipModel and an operation.
 // Equations and sources: docs/models/chip.md. All times in seconds, sizes in bytes.
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <variant>
 
@@ -24,11 +25,17 @@ enum class Pass { forward, backward };
 /// Prefill: seq_q = seq_kv. Decode: seq_q = 1 (or the draft length), seq_kv = context length.
 /// Grouped-query attention: heads_kv divides heads_q. With causal masking, query i sees the
 /// first seq_kv - seq_q + i + 1 keys (the queries are the last seq_q positions).
+/// Multi-head latent attention in its absorbed decode form (DeepSeek-V2/V3 inference, FlashMLA):
+/// one shared latent head (heads_kv = 1) of head_dim = kv_lora_rank + rope that is both the keys
+/// and, its first head_dim_v = kv_lora_rank elements, the values (shared_kv: read once).
 struct Attention {
     std::int64_t batch = 1;
     std::int64_t heads_q = 1;
     std::int64_t heads_kv = 1;
-    std::int64_t head_dim = 128;
+    std::int64_t head_dim = 128;    ///< query-key size per head
+    std::int64_t head_dim_v = 0;    ///< value and output size per head; 0: head_dim
+    bool shared_kv = false;         ///< the values are a prefix of the keys (absorbed MLA): K and V read once
+    std::optional<DType> kv_dtype;  ///< K and V element type when it differs from dtype (an FP8 or INT8 KV cache)
     std::int64_t seq_q = 1;
     std::int64_t seq_kv = 1;
     bool causal = true;

@@ -155,19 +155,25 @@ BuildResult recursive_halving_doubling(const AlgorithmContext& c) {
     return yes(std::move(s));
 }
 
+/// An uneven all-to-all's send matrix, in units of the mean row (what each rank sends on average).
+MatrixFlows uneven_flows(const AlgorithmContext& c) {
+    const std::int64_t p = c.shape.ranks;
+    const auto& w = c.spec.uneven;
+    double total = 0;
+    for (const auto x : w) total += x;
+    const double mean_row = total / dbl(p);
+    MatrixFlows mf{p, w};
+    for (auto& x : mf.weights) x = mean_row > 0 ? x / mean_row : 0.0;
+    return mf;
+}
+
 BuildResult direct(const AlgorithmContext& c) {
     const std::int64_t p = c.shape.ranks;
     const Lines l = flat(p);
     switch (c.spec.kind) {
         case C::all_to_all: {
             if (!uneven(c)) return yes(Schedule{{{"all-to-all", CompleteFlows{l}, 1.0 / dbl(p), 1.0, dbl(p - 1), 0}}});
-            const auto& w = c.spec.uneven;
-            double total = 0;
-            for (const auto x : w) total += x;
-            const double mean_row = total / dbl(p);
-            MatrixFlows mf{p, w};
-            for (auto& x : mf.weights) x = mean_row > 0 ? x / mean_row : 0.0;
-            return yes(Schedule{{{"all-to-all (uneven)", std::move(mf), 1.0, 1.0, dbl(p - 1), 0}}});
+            return yes(Schedule{{{"all-to-all (uneven)", uneven_flows(c), 1.0, 1.0, dbl(p - 1), 0}}});
         }
         case C::reduce_scatter:
             return yes(Schedule{{{"reduce-scatter", CompleteFlows{l}, 1.0 / dbl(p), 1.0, dbl(p - 1), 0}}});
@@ -291,6 +297,25 @@ BuildResult binary_tree(const AlgorithmContext& c) {
         Schedule{{{"broadcast down a pipelined binary tree", BinaryTreeFlows{flat(p), c.spec.root}, 1.0, 1.0, dbl(depth), 0}}});
 }
 
+/// All puts issued at once by the sending ranks (remote writes), so that latency grows by a small
+/// per-peer cost rather than by a step per peer as in the pairwise exchange: where every level the
+/// groups span has a one-sided library (LevelCost::peer_latency > 0).
+BuildResult one_sided(const AlgorithmContext& c) {
+    for (int level = 0; level <= c.shape.top_level; ++level) {
+        if (c.fabric.cost().level(static_cast<std::size_t>(level)).peer_latency.si() <= 0)
+            return no("no one-sided all-to-all library on level " + std::to_string(level) + " (LevelCost::peer_latency)");
+    }
+    const std::int64_t p = c.shape.ranks;
+    const double peers = dbl(std::max<std::int64_t>(0, p - 2));
+    // The library moves its payload at one_sided_efficiency of the line rate where the links'
+    // protocol reaches `efficiency`: its bytes cost efficiency / one_sided_efficiency times more.
+    const auto& top = c.fabric.cost().level(static_cast<std::size_t>(c.shape.top_level));
+    const double slower = top.efficiency / top.one_sided_efficiency;
+    if (!uneven(c))
+        return yes(Schedule{{{"all-to-all (one-sided writes)", CompleteFlows{flat(p)}, 1.0 / dbl(p), slower, 1.0, 0, peers}}});
+    return yes(Schedule{{{"all-to-all (uneven, one-sided writes)", uneven_flows(c), 1.0, slower, 1.0, 0, peers}}});
+}
+
 }  // namespace
 
 void register_builtin_algorithms(AlgorithmRegistry& r) {
@@ -306,6 +331,9 @@ void register_builtin_algorithms(AlgorithmRegistry& r) {
     r.add({"direct", "every rank sends to every other at once (pairwise exchange); pipeline sends for send/recv",
            {C::all_to_all, C::reduce_scatter, C::all_gather, C::send_recv},
            direct});
+    r.add({"one_sided", "all-to-all by remote writes to every peer at once (expert dispatch: CloudMatrix FusedDispatch, DeepEP)",
+           {C::all_to_all},
+           one_sided});
     r.add({"hierarchical", "inside the scale-up domain, then across domains by rail, then inside again (NCCL, HCCL)",
            {C::all_reduce, C::reduce_scatter, C::all_gather, C::all_to_all},
            hierarchical});

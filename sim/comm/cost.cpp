@@ -21,6 +21,8 @@ std::vector<std::string> CostModel::problems() const {
         if (bad(l.hop_latency.si())) out.push_back(at + ".hop_latency must be finite and >= 0");
         if (!(l.efficiency > 0 && l.efficiency <= 1)) out.push_back(at + ".efficiency must be in (0, 1]");
         if (l.compute_units_busy < 0) out.push_back(at + ".compute_units_busy must be >= 0");
+        if (bad(l.peer_latency.si())) out.push_back(at + ".peer_latency must be finite and >= 0");
+        if (!(l.one_sided_efficiency > 0 && l.one_sided_efficiency <= 1)) out.push_back(at + ".one_sided_efficiency must be in (0, 1]");
         if (l.in_network && !(l.in_network->efficiency > 0 && l.in_network->efficiency <= 1))
             out.push_back(at + ".in_network.efficiency must be in (0, 1]");
     }
@@ -84,9 +86,16 @@ LevelCost cloudmatrix_ub() {
     c.hop_latency = units::Seconds(200e-9);
     c.step_latency = units::Seconds(1.2e-6 - 2 * 200e-9);
     c.efficiency = 1.0;
+    // FusedDispatch at 128 tokens per rank: 116 us at EP8, 152 us at EP256 (combine: 118, 149 us):
+    // (152 - 116) / (255 - 7) = 0.145 us per further peer (combine: 0.125). Payload rate at EP8:
+    // dispatch 71 GB/s (INT8), combine 131 GB/s (BF16) of 196 GB/s per die: 0.36 and 0.67, mean 0.5.
+    c.peer_latency = units::Seconds(0.145e-6);
+    c.one_sided_efficiency = 0.5;
     c.source =
         "CloudMatrix384 (arXiv 2506.12708): 196 GB/s per die = 7 x 224 Gb/s line rate, 1.2 us for 512 B; hop 200 ns: "
-        "UB 2.0 single-hop figure (assumed for CM384)";
+        "UB 2.0 single-hop figure (assumed for CM384); one-sided peer latency 0.145 us: FusedDispatch 116 us at EP8 and "
+        "152 us at EP256 for 128 tokens per rank; one-sided efficiency 0.5: the mean of dispatch 71 and combine 131 GB/s "
+        "per die at EP8 over 196 (paper section 4.5, as transcribed in docs/research/cloudmatrix-serving.md)";
     return c;
 }
 

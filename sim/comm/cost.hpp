@@ -36,6 +36,14 @@ struct LevelCost {
     /// runs, taken from compute it overlaps (NCCL runs each channel as a block on its own SM, never
     /// shared with compute kernels). 0: none (DMA-driven transfers) or unknown.
     std::int64_t compute_units_busy = 0;
+    /// One-sided all-to-all (expert dispatch and combine by remote writes, all peers at once:
+    /// CloudMatrix-Infer's FusedDispatch/FusedCombine, DeepEP's low-latency kernels): the time each
+    /// further peer adds, on top of one step latency. 0: no such library on this level (the
+    /// one_sided algorithm does not apply).
+    units::Seconds peer_latency;
+    /// Payload bandwidth / line rate of that library (its copy and quantisation kernels, not the
+    /// links, bound it); used instead of `efficiency` by the one_sided algorithm.
+    double one_sided_efficiency = 1.0;
 };
 
 /// Costs of every level, bottom (scale-up) first, as in topo::Topology::levels(). Levels beyond

@@ -61,7 +61,8 @@ StageTime stage_time(const Fabric& f, const Stage& s, const StageLoads& l, doubl
         }
     if (bottom == l.level_hops.size()) return {};  // nothing crossed a link
     StageTime t;
-    t.latency = s.latency_steps * step_latency(f, l, top) + s.inner_latency_steps * step_latency(f, l, bottom);
+    t.latency = s.latency_steps * step_latency(f, l, top) + s.inner_latency_steps * step_latency(f, l, bottom) +
+                s.peer_steps * f.cost().level(top).peer_latency.si();
     t.bandwidth = s.repeats * s.unit * bytes * l.seconds_per_unit;
     return t;
 }
@@ -252,6 +253,12 @@ const CostCurve::Line* CostCurve::best(double bytes) const {
         }
     }
     return out;
+}
+
+const CostCurve::Line* CostCurve::preferred(std::string_view algorithm, double bytes) const {
+    for (const auto& l : lines)
+        if (l.algorithm == algorithm) return &l;
+    return best(bytes);
 }
 
 double CostCurve::time_s(double bytes) const {

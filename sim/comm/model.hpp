@@ -111,6 +111,8 @@ struct CostCurve {
     [[nodiscard]] const Line* best(double bytes) const;
     /// The tuner's time at `bytes` (launch_s for groups of one rank).
     [[nodiscard]] double time_s(double bytes) const;
+    /// The line of `algorithm` when it applies, else the fastest at `bytes` (nullptr: no lines).
+    [[nodiscard]] const Line* preferred(std::string_view algorithm, double bytes) const;
 };
 
 class CommModel {

@@ -138,6 +138,9 @@ struct Stage {
     double repeats = 1.0;
     double latency_steps = 1.0;
     double inner_latency_steps = 0.0;
+    /// Further peers a rank writes to at once (one-sided all-to-all): each adds the top level's
+    /// LevelCost::peer_latency.
+    double peer_steps = 0.0;
 };
 
 /// An algorithm's stages, run one after the other.

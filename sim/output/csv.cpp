@@ -1,5 +1,9 @@
 #include "output/csv.hpp"
 
+#include <iterator>
+
+#include "chip/chip_model.hpp"
+#include "serve/model.hpp"
 #include "units/format.hpp"
 
 namespace clustersim::output {
@@ -69,6 +73,135 @@ const TrainingColumn training_columns[] = {
     {"relative_error", error_of},
 };
 
+/// The serving columns (docs/results-schema.md, "Serving"): empty for cases without serving. The
+/// job's inputs (workload, precisions, lengths, limits, the instances' shapes) are always written;
+/// what the model computes is empty when the case cannot run (serving_problem says why).
+struct ServingRow {
+    const run::ServingOutcome& s;
+    const run::ServingOutcome* baseline;  ///< the baseline case's, when the case has one with serving
+};
+struct ServingColumn {
+    const char* name;
+    std::string (*value)(const ServingRow&);
+};
+/// One instance's columns, written once per phase as `prefill_NAME` and `decode_NAME`.
+struct PhaseColumn {
+    const char* name;
+    std::string (*value)(const serve::ServingPlan& given, const serve::PhaseResult* ran);
+};
+using R = const ServingRow&;
+using G = const serve::ServingPlan&;
+using P = const serve::PhaseResult*;
+std::string result_number(R r, double serve::ServingResult::*field) {
+    return r.s.result ? units::round_trip((*r.s.result).*field) : "";
+}
+std::string phase_time(P p, double serve::StepTime::*field) { return p ? units::round_trip(p->time.*field) : ""; }
+std::string phase_memory(P p, double serve::ServingMemory::*field) { return p ? units::round_trip(p->memory.*field) : ""; }
+std::string serving_error(R r) {
+    return r.s.measured && r.s.predicted ? units::round_trip(train::relative_error(*r.s.predicted, r.s.measured->value)) : "";
+}
+// Cluster output tokens/s against the baseline's: the serving counterpart of tokens_per_s_vs_baseline.
+std::string serving_vs_baseline(R r) {
+    if (!r.s.result || !r.baseline || !r.baseline->result) return "";
+    return number(aggregate::ratio(r.s.result->output_tokens_per_s, r.baseline->result->output_tokens_per_s));
+}
+
+const ServingColumn serving_head[] = {
+    {"serving_workload", [](R r) { return r.s.spec.workload ? r.s.spec.workload->id : std::string(); }},
+    {"serving_weights", [](R r) { return std::string(chip::to_string(r.s.spec.weights)); }},
+    {"serving_kv_cache", [](R r) { return std::string(chip::to_string(r.s.spec.kv_cache)); }},
+    {"prompt_tokens", [](R r) { return std::to_string(r.s.spec.prompt_tokens); }},
+    {"output_tokens", [](R r) { return std::to_string(r.s.spec.output_tokens); }},
+    {"tpot_limit_s", [](R r) { return number(r.s.spec.tpot_limit_s); }},
+    {"ttft_limit_s", [](R r) { return number(r.s.spec.ttft_limit_s); }},
+    {"draft_tokens", [](R r) { return std::to_string(r.s.spec.speculation.draft_tokens); }},
+    {"draft_acceptance", [](R r) {
+         const auto& sp = r.s.spec.speculation;
+         return sp.draft_tokens > 0 ? units::round_trip(sp.acceptance) : std::string();
+     }},
+};
+
+const PhaseColumn phase_columns[] = {
+    {"chips", [](G g, P) { return std::to_string(g.chips); }},
+    {"ranks_per_chip", [](G g, P) { return std::to_string(g.ranks_per_chip); }},
+    {"tp", [](G g, P) { return std::to_string(g.tp); }},
+    {"ep", [](G g, P) { return std::to_string(g.ep); }},
+    {"batch_sequences", [](G g, P p) {
+         if (p) return std::to_string(p->plan.batch);
+         return g.batch > 0 ? std::to_string(g.batch) : std::string();
+     }},
+    {"batch_searched", [](G g, P) { return boolean(g.batch == 0); }},
+    {"max_batch_sequences", [](G, P p) { return p ? std::to_string(p->max_batch) : ""; }},
+    {"batch_limit", [](G, P p) { return p ? std::string(serve::to_string(p->batch_limit)) : ""; }},
+    {"step_s", [](G, P p) { return phase_time(p, &serve::StepTime::step_s); }},
+    {"kernels_s", [](G, P p) { return phase_time(p, &serve::StepTime::kernels_s); }},
+    {"compute_s", [](G, P p) { return phase_time(p, &serve::StepTime::compute_s); }},
+    {"memory_s", [](G, P p) { return phase_time(p, &serve::StepTime::memory_s); }},
+    {"overhead_s", [](G, P p) { return phase_time(p, &serve::StepTime::overhead_s); }},
+    {"ep_comm_s", [](G, P p) { return phase_time(p, &serve::StepTime::ep_comm_s); }},
+    {"tp_comm_s", [](G, P p) { return phase_time(p, &serve::StepTime::tp_comm_s); }},
+    {"weights_bytes", [](G, P p) { return phase_memory(p, &serve::ServingMemory::weights); }},
+    {"kv_cache_bytes", [](G, P p) { return phase_memory(p, &serve::ServingMemory::kv_cache); }},
+    {"activation_bytes", [](G, P p) { return phase_memory(p, &serve::ServingMemory::activations); }},
+    {"hbm_usable_bytes", [](G, P p) { return p ? units::round_trip(p->usable_hbm_bytes) : ""; }},
+    {"limiting_resource", [](G, P p) { return p ? std::string(serve::to_string(p->limiting_resource)) : ""; }},
+    {"ep_algorithm", [](G, P p) { return p ? p->ep_algorithm : ""; }},
+    {"ep_bottleneck", [](G, P p) { return p ? p->ep_bottleneck : ""; }},
+    {"tp_algorithm", [](G, P p) { return p ? p->tp_algorithm : ""; }},
+    {"tp_bottleneck", [](G, P p) { return p ? p->tp_bottleneck : ""; }},
+};
+
+const ServingColumn serving_tail[] = {
+    {"prefill_tokens_per_s_per_chip", [](R r) { return r.s.result ? units::round_trip(r.s.result->prefill.tokens_per_s_per_chip) : ""; }},
+    {"decode_tokens_per_s_per_chip", [](R r) { return r.s.result ? units::round_trip(r.s.result->decode.tokens_per_s_per_chip) : ""; }},
+    {"decode_draft_s", [](R r) { return r.s.result ? units::round_trip(r.s.result->decode.time.draft_s) : ""; }},
+    {"ttft_s", [](R r) { return result_number(r, &serve::ServingResult::ttft_s); }},
+    {"tpot_s", [](R r) { return result_number(r, &serve::ServingResult::tpot_s); }},
+    {"kv_transfer_s", [](R r) { return result_number(r, &serve::ServingResult::kv_transfer_s); }},
+    {"prefill_chip_share", [](R r) { return result_number(r, &serve::ServingResult::prefill_chip_share); }},
+    {"serving_requests_per_s", [](R r) { return result_number(r, &serve::ServingResult::requests_per_s); }},
+    {"serving_output_tokens_per_s", [](R r) { return result_number(r, &serve::ServingResult::output_tokens_per_s); }},
+    {"serving_output_tokens_per_s_per_chip", [](R r) { return result_number(r, &serve::ServingResult::output_tokens_per_s_per_chip); }},
+    {"serving_output_tokens_per_s_vs_baseline", serving_vs_baseline},
+    {"serving_measured_metric", [](R r) { return r.s.measured ? std::string(train::to_string(r.s.measured->metric)) : ""; }},
+    {"serving_measured_value_si", [](R r) { return r.s.measured ? units::round_trip(r.s.measured->value) : ""; }},
+    {"serving_predicted_value_si", [](R r) { return r.s.predicted ? units::round_trip(*r.s.predicted) : ""; }},
+    {"serving_relative_error", serving_error},
+    {"serving_problem", [](R r) { return r.s.problem; }},
+};
+
+constexpr serve::Phase phases[] = {serve::Phase::prefill, serve::Phase::decode};
+
+std::vector<std::string> serving_columns() {
+    std::vector<std::string> cols;
+    for (const auto& s : serving_head) cols.emplace_back(s.name);
+    for (const serve::Phase ph : phases)
+        for (const auto& p : phase_columns) cols.push_back(std::string(serve::to_string(ph)) + "_" + p.name);
+    for (const auto& s : serving_tail) cols.emplace_back(s.name);
+    return cols;
+}
+
+/// ",cell,cell,..." for the serving columns of case `c` of `run`.
+std::string serving_cells(const run::RunResult& run, const run::CaseResult& c) {
+    std::string out;
+    if (!c.serving) {
+        out.append(std::size(serving_head) + 2 * std::size(phase_columns) + std::size(serving_tail), ',');
+        return out;
+    }
+    const run::ServingOutcome* base = nullptr;
+    if (c.baseline_index && run.cases[*c.baseline_index].serving) base = &*run.cases[*c.baseline_index].serving;
+    const ServingRow row{*c.serving, base};
+    for (const auto& s : serving_head) out += "," + csv_field(s.value(row));
+    for (const serve::Phase ph : phases) {
+        const bool pre = ph == serve::Phase::prefill;
+        const serve::ServingPlan& given = pre ? row.s.spec.prefill : row.s.spec.decode;
+        const serve::PhaseResult* ran = row.s.result ? (pre ? &row.s.result->prefill : &row.s.result->decode) : nullptr;
+        for (const auto& p : phase_columns) out += "," + csv_field(p.value(given, ran));
+    }
+    for (const auto& s : serving_tail) out += "," + csv_field(s.value(row));
+    return out;
+}
+
 }  // namespace
 
 std::string csv_field(const std::string& s) {
@@ -91,6 +224,8 @@ std::vector<std::string> results_columns() {
     cols.insert(cols.end(), ratios.begin(), ratios.end());
     for (const auto& t : training_columns) cols.emplace_back(t.name);
     cols.emplace_back("tokens_per_s_vs_baseline");
+    const auto serving = serving_columns();
+    cols.insert(cols.end(), serving.begin(), serving.end());
     return cols;
 }
 
@@ -122,7 +257,7 @@ std::string results_csv(const std::vector<run::RunResult>& runs) {
                 const auto& b = r.cases[*c.baseline_index].training;
                 if (b && b->step) delivered = aggregate::ratio(c.training->step->tokens_per_s, b->step->tokens_per_s);
             }
-            out += "," + number(delivered) + "\n";
+            out += "," + number(delivered) + serving_cells(r, c) + "\n";
         }
     }
     return out;

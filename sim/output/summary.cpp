@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "output/table.hpp"
+#include "serve/model.hpp"
 #include "units/format.hpp"
 
 namespace clustersim::output {
@@ -90,6 +91,59 @@ std::string training_text(const run::RunResult& run) {
            (notes.empty() ? "" : "\n" + notes);
 }
 
+// "1.12×": the cluster's output tokens/s against the baseline's (both running).
+std::string serving_vs_baseline(const run::RunResult& run, const run::CaseResult& c) {
+    if (!c.baseline_index || !c.serving || !c.serving->result) return "-";
+    const auto& base = run.cases[*c.baseline_index];
+    if (!base.serving || !base.serving->result) return "-";
+    const auto r = aggregate::ratio(c.serving->result->output_tokens_per_s, base.serving->result->output_tokens_per_s);
+    return r ? fmt::format("{:.3g}×", *r) : "-";
+}
+
+// "best: 8 chips tp1 ep1 batch 64": the instance as it ran, marked when the batch was searched.
+std::string serving_plan(const serve::ServingPlan& given, const serve::PhaseResult& ran) {
+    return (given.batch == 0 ? "best: " : "") + serve::describe(ran.plan);
+}
+
+// Serving cases: the decode instance's plan, latency and throughput per chip, the prefill
+// instance's, and the cluster's output tokens/s with prefill and decode sharing its chips; the
+// prefill plan and the cluster split in the notes.
+std::string serving_text(const run::RunResult& run) {
+    Table t;
+    t.header = {"case", "workload", "decode plan", "TPOT", "decode tokens/s/chip", "prefill tokens/s/chip", "TTFT",
+                "output tokens/s", "limited by", "vs baseline"};
+    t.right_aligned.assign(t.header.size(), true);
+    t.right_aligned[0] = t.right_aligned[1] = t.right_aligned[2] = t.right_aligned[8] = false;
+    std::string notes;
+    for (const auto& c : run.cases) {
+        if (!c.serving) continue;
+        const auto& sv = *c.serving;
+        const std::string workload = sv.spec.workload ? sv.spec.workload->id : std::string("-");
+        if (!sv.result) {
+            t.rows.push_back({c.name, workload, "-", "-", "-", "-", "-", "-", "-", "-"});
+            notes += "  " + c.name + ": " + sv.problem + "\n";
+            continue;
+        }
+        const auto& r = *sv.result;
+        const bool fits = r.decode.memory.total() <= r.decode.usable_hbm_bytes;
+        t.rows.push_back({c.name, workload, serving_plan(sv.spec.decode, r.decode) + (fits ? "" : " (!)"), seconds(r.tpot_s),
+                          units::format_si(r.decode.tokens_per_s_per_chip, units::Dimension::token_rate),
+                          units::format_si(r.prefill.tokens_per_s_per_chip, units::Dimension::token_rate), seconds(r.ttft_s),
+                          units::format_si(r.output_tokens_per_s, units::Dimension::token_rate),
+                          fmt::format("{} / {}", serve::to_string(r.decode.limiting_resource), serve::to_string(r.decode.batch_limit)),
+                          serving_vs_baseline(run, c)});
+        notes += fmt::format("  {}: prefill {} ({} / {}), {} of the chips; KV transfer {}\n", c.name,
+                             serving_plan(sv.spec.prefill, r.prefill), serve::to_string(r.prefill.limiting_resource),
+                             serve::to_string(r.prefill.batch_limit), pct(r.prefill_chip_share), seconds(r.kv_transfer_s));
+        if (!sv.problem.empty()) notes += "  " + c.name + ": " + sv.problem + "\n";
+    }
+    if (t.rows.empty()) return {};
+    return "\nServing (decode instance; TTFT includes the KV cache transfer; output tokens/s of the whole cluster, "
+           "its chips split between prefill and decode; limited by: the decode step's main resource / what stopped "
+           "its batch)\n\n" +
+           t.render() + (notes.empty() ? "" : "\n" + notes);
+}
+
 }  // namespace
 
 std::string format_metric(const aggregate::MetricInfo& m, const std::optional<double>& v) {
@@ -140,7 +194,7 @@ std::string summary_text(const run::RunResult& run) {
     std::string out = "Scenario " + run.scenario + ": peak aggregates (dense FLOP/s; HBM in binary units; " +
                       "bandwidth totals count both directions)\n\n" + peaks.render();
     if (!ratios.rows.empty()) out += "\nAgainst each case's baseline:\n\n" + ratios.render();
-    return out + training_text(run);
+    return out + training_text(run) + serving_text(run);
 }
 
 }  // namespace clustersim::output

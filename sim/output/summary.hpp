@@ -1,6 +1,6 @@
 #pragma once
 // The readable summary printed by `clustersim run`: peak aggregates per case, then each
-// case against its baseline.
+// case against its baseline, then the training and serving jobs.
 #include <string>
 
 #include "run/runner.hpp"

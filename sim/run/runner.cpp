@@ -24,7 +24,7 @@ TrainingOutcome run_training(const scenario::Case& c, const train::TrainingClust
     out.seq_len = spec.seq_len;
     out.precision = std::string(chip::to_string(spec.precision));
     out.searched = !spec.plan;
-    out.measured = c.measured;
+    if (c.measured && !train::is_serving(c.measured->metric)) out.measured = c.measured;
     if (!cluster) {
         out.problem = setup_error;
         return out;
@@ -54,7 +54,33 @@ TrainingOutcome run_training(const scenario::Case& c, const train::TrainingClust
         out.step = std::move(found.best.front());
         out.runners_up.assign(std::make_move_iterator(found.best.begin() + 1), std::make_move_iterator(found.best.end()));
     }
-    if (c.measured) out.predicted = train::predict(*c.measured, spec, c.cluster.chip_count, *out.step);
+    if (c.measured && !train::is_serving(c.measured->metric))
+        out.predicted = train::predict(*c.measured, spec, c.cluster.chip_count, *out.step);
+    return out;
+}
+
+ServingOutcome run_serving(const scenario::Case& c, const train::TrainingCluster* cluster, const std::string& setup_error) {
+    ServingOutcome out;
+    out.spec = *c.serving;
+    if (c.measured && train::is_serving(c.measured->metric)) out.measured = c.measured;
+    if (!cluster) {
+        out.problem = setup_error;
+        return out;
+    }
+    auto r = serve::serve(out.spec, *cluster);
+    if (auto* rej = std::get_if<train::Rejection>(&r)) {
+        out.problem = rej->reason;
+        return out;
+    }
+    out.result = std::get<serve::ServingResult>(std::move(r));
+    for (const serve::PhaseResult* phase : {&out.result->prefill, &out.result->decode}) {
+        if (phase->memory.total() > phase->usable_hbm_bytes) {
+            out.problem = std::string("the memory model says the ") + std::string(serve::to_string(phase->phase)) +
+                          " batch does not fit: " + train::memory_shortfall(phase->memory.total(), phase->usable_hbm_bytes, 0.0) +
+                          " per rank";
+        }
+    }
+    if (out.measured) out.predicted = serve::predict(*out.measured, *out.result);
     return out;
 }
 
@@ -91,12 +117,12 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
     std::map<const catalog::TopologySpec*, std::shared_ptr<const topo::Topology>> graphs;
     std::map<ClusterKey, std::pair<std::unique_ptr<train::TrainingCluster>, std::string>> training;
     for (const auto& c : scenario.cases) {
-        if (!c.training) continue;
-        const ClusterKey key{c.training_network.get(), c.cluster.chip.get(), c.cluster.chip_count};
+        if (!c.training && !c.serving) continue;
+        const ClusterKey key{c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count};
         if (training.count(key) != 0) continue;
         auto& [cluster, error] = training[key];
-        auto& graph = graphs[c.training_network.get()];
-        if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.training_network->params));
+        auto& graph = graphs[c.job_network.get()];
+        if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.job_network->params));
         auto made = make_training_cluster(*c.cluster.chip, c.cluster.chip_count, graph);
         if (auto* e = std::get_if<std::string>(&made)) {
             error = *e;
@@ -117,8 +143,12 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
             c.cluster, c.cluster.topology ? &networks.at(c.cluster.topology.get()) : nullptr,
             c.cluster.topology ? &costs.at(c.cluster.topology.get()) : nullptr);
         if (c.training) {
-            const auto& [cluster, error] = training.at({c.training_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
+            const auto& [cluster, error] = training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
             out.training = run_training(c, cluster.get(), error);
+        }
+        if (c.serving) {
+            const auto& [cluster, error] = training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
+            out.serving = run_serving(c, cluster.get(), error);
         }
     });
     std::map<std::string, std::size_t, std::less<>> index;

@@ -10,6 +10,7 @@
 
 #include "aggregate/aggregates.hpp"
 #include "scenario/scenario.hpp"
+#include "serve/model.hpp"
 #include "train/search.hpp"
 #include "train/step.hpp"
 
@@ -33,6 +34,16 @@ struct TrainingOutcome {
     std::optional<double> predicted;
 };
 
+/// A case's serving job: both instances at their given or searched batch, and the cluster's
+/// throughput; or why it cannot run.
+struct ServingOutcome {
+    serve::ServingSpec spec;  ///< as the scenario gives it (batch 0: searched)
+    std::optional<serve::ServingResult> result;
+    std::string problem;  ///< why it cannot run
+    std::optional<train::Measurement> measured;
+    std::optional<double> predicted;
+};
+
 struct CaseResult {
     std::string scenario;
     std::string name;
@@ -43,6 +54,7 @@ struct CaseResult {
     std::string topology;  ///< the topology builder, or empty
     aggregate::Aggregates aggregates;
     std::optional<TrainingOutcome> training;
+    std::optional<ServingOutcome> serving;
 };
 
 struct RunResult {

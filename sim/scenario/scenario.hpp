@@ -8,6 +8,7 @@
 #include "catalog/catalog.hpp"
 #include "catalog/cluster.hpp"
 #include "diag/diagnostic.hpp"
+#include "serve/spec.hpp"
 #include "train/plan.hpp"
 #include "train/validation.hpp"
 
@@ -18,11 +19,12 @@ struct Case {
     std::string baseline;  ///< name of the case it is compared with, or empty
     catalog::Cluster cluster;
     std::optional<train::TrainingSpec> training;  ///< the case's training job (plan: dp set; no plan: searched)
-    std::optional<train::Measurement> measured;    ///< a published measurement of that job (validation cases)
-    /// The network the training job runs on: the cluster's topology, or, for a system resized to
+    std::optional<serve::ServingSpec> serving;     ///< the case's serving job
+    std::optional<train::Measurement> measured;    ///< a published measurement of the case's job (validation cases)
+    /// The network the training or serving job runs on: the cluster's topology, or, for a system resized to
     /// fewer chips (whose aggregates have no topology), the system's own, of which the job uses
     /// the first chip_count accelerators.
-    std::shared_ptr<const catalog::TopologySpec> training_network;
+    std::shared_ptr<const catalog::TopologySpec> job_network;
     diag::Location where;
 };
 

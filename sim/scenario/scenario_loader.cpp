@@ -8,6 +8,7 @@
 #include "diag/suggest.hpp"
 #include "scenario/figure_decoder.hpp"
 #include "scenario/topology_decoder.hpp"
+#include "scenario/serving_decoder.hpp"
 #include "scenario/training_decoder.hpp"
 #include "topo/metrics.hpp"
 
@@ -17,7 +18,7 @@ namespace {
 const std::vector<std::string> top_keys{"format", "scenario", "description", "baseline", "cases", "sweep"};
 const std::vector<std::string> case_keys{"name",      "description", "system",  "chip",
                                          "count",     "overrides",   "baseline", "topology",
-                                         "training",  "measured"};
+                                         "training",  "serving",     "measured"};
 // Case fields a sweep axis may set.
 const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides.<figure>"};
 // Sweeps are expanded in memory (about 2.5 kB per row, CSV included; the effective chip figures
@@ -63,6 +64,7 @@ struct Draft {
     catalog::FigureOverrides overrides;
     std::shared_ptr<const catalog::TopologySpec> topology;  ///< the case's own, replacing a system's
     std::optional<TrainingDraft> training;
+    std::optional<ServingDraft> serving;
     std::optional<train::Measurement> measured;
 };
 
@@ -134,12 +136,18 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
         d.training = decode_training(src, m.get("training"), join_path(path, "training"), cat);
         ok = ok && d.training.has_value();
     }
+    if (m.has("serving")) {
+        d.serving = decode_serving(src, m.get("serving"), join_path(path, "serving"), cat);
+        ok = ok && d.serving.has_value();
+    }
     if (m.has("measured")) {
         d.measured = decode_measured(src, m.get("measured"), join_path(path, "measured"));
         ok = ok && d.measured.has_value();
-        if (d.measured && !m.has("training")) {
+        const bool serving = d.measured && train::is_serving(d.measured->metric);
+        if (d.measured && !m.has(serving ? "serving" : "training")) {
             src.error(m.get("measured"), join_path(path, "measured"),
-                      "a measurement belongs to a training job: add the 'training' section it was measured on");
+                      serving ? "a serving measurement belongs to a serving job: add the 'serving' section it was measured on"
+                              : "a training measurement belongs to a training job: add the 'training' section it was measured on");
             ok = false;
         }
     }
@@ -439,22 +447,31 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
             }
             Case c = resolve(*draft, axes, idx, src, cat, chips);
             if (!topology_fits(src, *draft, c, path)) continue;
-            if (draft->training) {
-                TrainingDraft t = *draft->training;
-                if (!check_training_plan(src, t, path + ".training", c.cluster.chip_count)) continue;
-                c.training_network = c.cluster.topology;
+            if (draft->training || draft->serving) {
+                c.job_network = c.cluster.topology;
                 const catalog::SystemSpec* sys =
                     c.cluster.system_id.empty() ? nullptr : &cat.systems.at(c.cluster.system_id);
-                if (!c.training_network && sys && sys->topology &&
+                if (!c.job_network && sys && sys->topology &&
                     topo::analyze(sys->topology->params).accelerators >= c.cluster.chip_count)
-                    c.training_network = sys->topology;
-                if (!c.training_network) {
-                    src.error(draft->training->node, path + ".training",
-                              "training runs its collectives on the network: the case needs a topology holding its " +
+                    c.job_network = sys->topology;
+                if (!c.job_network) {
+                    const bool training = draft->training.has_value();
+                    src.error(training ? draft->training->node : draft->serving->node, path + (training ? ".training" : ".serving"),
+                              std::string(training ? "training" : "serving") +
+                                  " runs its collectives on the network: the case needs a topology holding its " +
                                   std::to_string(c.cluster.chip_count) + " chips (a system with one, or a 'topology' section)");
                     continue;
                 }
+            }
+            if (draft->training) {
+                TrainingDraft t = *draft->training;
+                if (!check_training_plan(src, t, path + ".training", c.cluster.chip_count)) continue;
                 c.training = std::move(t.spec);
+            }
+            if (draft->serving) {
+                ServingDraft sd = *draft->serving;
+                if (!check_serving_instances(src, sd, path + ".serving", c.cluster.chip_count)) continue;
+                c.serving = std::move(sd.spec);
             }
             // A case is not compared with itself (the default baseline's own row has no ratios).
             if (!baseline.empty() && baseline != draft->name) c.baseline = baseline + c.name.substr(draft->name.size());

@@ -14,8 +14,20 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
                                          "sequence_parallel", "recompute", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "grad_reduce", "order",
                                               "memory_reserve", "attention"};
-const std::vector<std::string> measured_keys{"reference", "source", "note",          "flops_per_chip", "mfu", "tokens_per_s",
-                                             "tokens_per_s_per_chip", "step_time", "flops_convention", "peak"};
+const std::vector<std::string> measured_keys{"reference",
+                                             "source",
+                                             "note",
+                                             "flops_per_chip",
+                                             "mfu",
+                                             "tokens_per_s",
+                                             "tokens_per_s_per_chip",
+                                             "step_time",
+                                             "prefill_tokens_per_s_per_chip",
+                                             "decode_tokens_per_s_per_chip",
+                                             "tpot",
+                                             "ttft",
+                                             "flops_convention",
+                                             "peak"};
 
 // Upper bounds that keep every product of the model (tokens x hidden x ...) far inside 64 bits;
 // each is far beyond any real job.
@@ -273,7 +285,11 @@ std::optional<train::Measurement> decode_measured(const Source& src, const YAML:
                                  {"mfu", train::Metric::mfu, units::Dimension::compute_rate},
                                  {"tokens_per_s", train::Metric::tokens_per_s, units::Dimension::token_rate},
                                  {"tokens_per_s_per_chip", train::Metric::tokens_per_s_per_chip, units::Dimension::token_rate},
-                                 {"step_time", train::Metric::step_time, units::Dimension::time}};
+                                 {"step_time", train::Metric::step_time, units::Dimension::time},
+                                 {"prefill_tokens_per_s_per_chip", train::Metric::prefill_tokens_per_s_per_chip, units::Dimension::token_rate},
+                                 {"decode_tokens_per_s_per_chip", train::Metric::decode_tokens_per_s_per_chip, units::Dimension::token_rate},
+                                 {"tpot", train::Metric::tpot, units::Dimension::time},
+                                 {"ttft", train::Metric::ttft, units::Dimension::time}};
     std::vector<std::string> given;
     for (const auto& mk : metrics) {
         if (!m.has(mk.key)) continue;
@@ -292,7 +308,8 @@ std::optional<train::Measurement> decode_measured(const Source& src, const YAML:
     }
     if (given.size() != 1) {
         src.error(node, path,
-                  given.empty() ? "missing the measured figure: give one of flops_per_chip, mfu, tokens_per_s, tokens_per_s_per_chip, step_time"
+                  given.empty() ? "missing the measured figure: give one of flops_per_chip, mfu, tokens_per_s, tokens_per_s_per_chip, step_time "
+                                                "(training) or prefill_tokens_per_s_per_chip, decode_tokens_per_s_per_chip, tpot, ttft (serving)"
                                 : "give one measured figure, not " + std::to_string(given.size()) + " (" + diag::join_names(given) + ")");
         return std::nullopt;
     }

@@ -423,7 +423,8 @@ double attention_pairs(const Attention& a) {
 double op_flops(const Operation& op, double attention_backward) {
     if (const auto* mm = std::get_if<Matmul>(&op)) return 2.0 * d(mm->m) * d(mm->n) * d(mm->k) * d(mm->batch);
     if (const auto* a = std::get_if<Attention>(&op)) {
-        const double fwd = 4.0 * d(a->batch) * d(a->heads_q) * d(a->head_dim) * attention_pairs(*a);
+        const double dv = a->head_dim_v > 0 ? d(a->head_dim_v) : d(a->head_dim);
+        const double fwd = 2.0 * d(a->batch) * d(a->heads_q) * (d(a->head_dim) + dv) * attention_pairs(*a);
         return a->pass == chip::Pass::forward ? fwd : attention_backward * fwd;
     }
     return std::get<MemoryOp>(op).flops;

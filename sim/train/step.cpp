@@ -46,8 +46,8 @@ TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, c
     return {launch_s_ + share * bytes / injection_Bps_, {}, {}};
 }
 
-TrainingCluster::Cost TrainingCluster::collective(comm::Collective kind, const comm::Placement& placement,
-                                                  double bytes) const {
+TrainingCluster::Cost TrainingCluster::collective(comm::Collective kind, const comm::Placement& placement, double bytes,
+                                                  std::string_view prefer) const {
     const bool reduction = kind == comm::Collective::all_reduce || kind == comm::Collective::reduce_scatter ||
                            kind == comm::Collective::all_gather;
     const std::vector<comm::Collective> family =
@@ -71,7 +71,8 @@ TrainingCluster::Cost TrainingCluster::collective(comm::Collective kind, const c
     const comm::CostCurve* curve = &entry->curves[static_cast<std::size_t>(at - entry->kinds.begin())];
     Cost c;
     c.time_s = curve->time_s(bytes);
-    if (const auto* line = curve->best(bytes)) {
+    if (const auto* line = prefer.empty() ? curve->best(bytes) : curve->preferred(prefer, bytes)) {
+        c.time_s = line->latency_s + bytes * line->seconds_per_byte;
         c.algorithm = line->algorithm;
         c.bottleneck = line->bottleneck;
     }

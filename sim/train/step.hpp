@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <variant>
 #include <vector>
@@ -52,7 +53,10 @@ public:
         std::string algorithm;
         std::string bottleneck;
     };
-    [[nodiscard]] Cost collective(comm::Collective kind, const comm::Placement& placement, double bytes) const;
+    /// `prefer`: an algorithm to use where it applies instead of the tuner's choice (expert dispatch
+    /// uses the one-sided library where a level has one: "one_sided").
+    [[nodiscard]] Cost collective(comm::Collective kind, const comm::Placement& placement, double bytes,
+                                  std::string_view prefer = {}) const;
     /// A lower bound of collective() that needs no graph work: launch latency plus the bytes each
     /// rank must at least send, over its links' total line rate.
     [[nodiscard]] Cost collective_bound(comm::Collective kind, const comm::Placement& placement, double bytes) const;

@@ -11,8 +11,17 @@ std::string_view to_string(Metric m) {
         case Metric::tokens_per_s: return "tokens_per_s";
         case Metric::tokens_per_s_per_chip: return "tokens_per_s_per_chip";
         case Metric::step_time: return "step_time";
+        case Metric::prefill_tokens_per_s_per_chip: return "prefill_tokens_per_s_per_chip";
+        case Metric::decode_tokens_per_s_per_chip: return "decode_tokens_per_s_per_chip";
+        case Metric::tpot: return "tpot";
+        case Metric::ttft: return "ttft";
     }
     return "?";
+}
+
+bool is_serving(Metric m) {
+    return m == Metric::prefill_tokens_per_s_per_chip || m == Metric::decode_tokens_per_s_per_chip || m == Metric::tpot ||
+           m == Metric::ttft;
 }
 
 std::string_view unit_of(Metric m) {
@@ -20,8 +29,12 @@ std::string_view unit_of(Metric m) {
         case Metric::flops_per_chip: return "FLOP/s";
         case Metric::mfu: return "";
         case Metric::tokens_per_s:
-        case Metric::tokens_per_s_per_chip: return "tokens/s";
-        case Metric::step_time: return "s";
+        case Metric::tokens_per_s_per_chip:
+        case Metric::prefill_tokens_per_s_per_chip:
+        case Metric::decode_tokens_per_s_per_chip: return "tokens/s";
+        case Metric::step_time:
+        case Metric::tpot:
+        case Metric::ttft: return "s";
     }
     return "";
 }
@@ -43,6 +56,10 @@ double predict(const Measurement& m, const TrainingSpec& spec, std::int64_t chip
         case Metric::tokens_per_s: return tokens / step_s;
         case Metric::tokens_per_s_per_chip: return tokens / step_s / n;
         case Metric::step_time: return step_s;
+        case Metric::prefill_tokens_per_s_per_chip:
+        case Metric::decode_tokens_per_s_per_chip:
+        case Metric::tpot:
+        case Metric::ttft: throw std::invalid_argument("measurement: a serving metric is predicted by serve::predict");
     }
     return 0;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// A published measurement of a training run, and the model's prediction of the same figure.
+// A published measurement of a training or serving run, and the model's prediction of the same figure.
 // The figure is one of the metrics sources report; all are proportional to 1 / step time once the
 // source's FLOP convention is applied, so the error of any of them is the error of the step time.
 #include <cstdint>
@@ -19,7 +19,14 @@ enum class Metric : std::uint8_t {
     tokens_per_s,           ///< whole job
     tokens_per_s_per_chip,
     step_time,              ///< seconds per optimizer step
+    // Serving (predicted by serve::predict, not by train::predict):
+    prefill_tokens_per_s_per_chip,  ///< prompt tokens per second per chip of the prefill instance
+    decode_tokens_per_s_per_chip,   ///< output tokens per second per chip of the decode instance
+    tpot,                           ///< time per output token, seconds
+    ttft,                           ///< time to first token, seconds
 };
+/// Whether a metric measures a serving job (else a training job).
+bool is_serving(Metric m);
 std::string_view to_string(Metric m);
 /// The CSV and display unit of a metric's value ("FLOP/s", "", "tokens/s", "s").
 std::string_view unit_of(Metric m);

@@ -1,0 +1,200 @@
+#include "scenario/serving_decoder.hpp"
+
+#include "diag/suggest.hpp"
+
+namespace clustersim::scenario {
+namespace {
+
+const std::vector<std::string> serving_keys{"workload",   "weights",    "kv_cache",    "prompt_tokens", "output_tokens",
+                                            "tpot_limit", "ttft_limit", "speculation", "prefill",       "decode",
+                                            "execution"};
+const std::vector<std::string> instance_keys{"chips", "ranks_per_chip", "tp", "ep", "batch"};
+const std::vector<std::string> speculation_keys{"draft_tokens", "acceptance"};
+const std::vector<std::string> execution_keys{"memory_reserve", "overlap_comm", "expert_imbalance", "dispatch", "disaggregated"};
+
+// Bounds that keep every product of the model (tokens x hidden x ...) far inside 64 bits; each is
+// far beyond any real deployment.
+constexpr std::int64_t max_count = std::int64_t{1} << 24;   // chips, degrees, batch, draft tokens
+constexpr std::int64_t max_tokens = std::int64_t{1} << 24;  // prompt or output tokens per request
+
+std::optional<std::int64_t> bounded(const MapReader& m, const Source& src, std::string_view key, bool required,
+                                    std::int64_t min_value, std::int64_t bound) {
+    auto v = m.integer(key, required, min_value);
+    if (v && *v > bound) {
+        src.error(m.get(key), join_path(m.path(), key), "must be at most " + std::to_string(bound) + ", got " + std::to_string(*v));
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<chip::DType> dtype(const Source& src, const MapReader& m, std::string_view key) {
+    auto c = as_choice(src, m.get(key), join_path(m.path(), key), {"bf16", "fp8", "int8"});
+    if (!c) return std::nullopt;
+    return chip::dtype_from_string(*c);
+}
+
+std::optional<serve::ServingPlan> decode_instance(const Source& src, const YAML::Node& node, const std::string& path,
+                                                  bool& chips_given, bool& ep_given) {
+    MapReader m(src, node, path, instance_keys);
+    if (!m.ok()) return std::nullopt;
+    serve::ServingPlan p;
+    p.ep = 0;  // set by check_serving_instances unless given
+    bool ok = true;
+    auto degree = [&](std::string_view key, std::int64_t& out, std::int64_t min_value) {
+        if (!m.has(key)) return false;
+        auto v = bounded(m, src, key, false, min_value, max_count);
+        ok = ok && v.has_value();
+        out = v.value_or(out);
+        return true;
+    };
+    chips_given = degree("chips", p.chips, 1);
+    degree("ranks_per_chip", p.ranks_per_chip, 1);
+    degree("tp", p.tp, 1);
+    ep_given = degree("ep", p.ep, 1);
+    degree("batch", p.batch, 1);
+    if (!ok) return std::nullopt;
+    return p;
+}
+
+std::optional<serve::Speculation> decode_speculation(const Source& src, const YAML::Node& node, const std::string& path) {
+    MapReader m(src, node, path, speculation_keys);
+    if (!m.ok()) return std::nullopt;
+    serve::Speculation s;
+    auto drafts = bounded(m, src, "draft_tokens", true, 1, 64);
+    auto acceptance = m.has("acceptance") ? as_fraction(src, m.get("acceptance"), join_path(path, "acceptance")) : std::nullopt;
+    if (!m.has("acceptance")) src.error(node, path, "missing key 'acceptance': the probability that a draft token is accepted, e.g. 0.7");
+    if (!drafts || !acceptance) return std::nullopt;
+    s.draft_tokens = *drafts;
+    s.acceptance = *acceptance;
+    return s;
+}
+
+std::optional<serve::ServingExecution> decode_execution(const Source& src, const YAML::Node& node, const std::string& path) {
+    MapReader m(src, node, path, execution_keys);
+    if (!m.ok()) return std::nullopt;
+    serve::ServingExecution e;
+    bool ok = true;
+    auto flag = [&](std::string_view key, bool& out) {
+        if (!m.has(key)) return;
+        auto b = as_boolean(src, m.get(key), join_path(path, key));
+        ok = ok && b.has_value();
+        out = b.value_or(out);
+    };
+    flag("overlap_comm", e.overlap_comm);
+    flag("disaggregated", e.disaggregated);
+    if (m.has("memory_reserve")) {
+        const YAML::Node n = m.get("memory_reserve");
+        const double v = plain_number(n).value_or(-1);
+        if (!(v >= 0 && v < 1)) {
+            src.error(n, join_path(path, "memory_reserve"),
+                      "expected the fraction of HBM kept free, a number in [0, 1) such as 0.1, got " +
+                          (n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(node_kind(n))));
+            ok = false;
+        } else {
+            e.memory_reserve = v;
+        }
+    }
+    if (m.has("expert_imbalance")) {
+        const YAML::Node n = m.get("expert_imbalance");
+        const double v = plain_number(n).value_or(0);
+        if (!(v >= 1 && v <= 1000)) {
+            src.error(n, join_path(path, "expert_imbalance"),
+                      "expected the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000, got " +
+                          (n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(node_kind(n))));
+            ok = false;
+        } else {
+            e.expert_imbalance = v;
+        }
+    }
+    if (m.has("dispatch")) {
+        auto c = as_choice(src, m.get("dispatch"), join_path(path, "dispatch"), {"bf16", "fp8", "int8"});
+        ok = ok && c.has_value();
+        if (c) e.dispatch_bytes = *c == "bf16" ? 2 : 1;
+    }
+    if (!ok) return std::nullopt;
+    return e;
+}
+
+}  // namespace
+
+std::optional<ServingDraft> decode_serving(const Source& src, const YAML::Node& node, const std::string& path,
+                                           const catalog::Catalog& cat) {
+    MapReader m(src, node, path, serving_keys);
+    if (!m.ok()) return std::nullopt;
+    ServingDraft d;
+    d.node = node;
+    auto& s = d.spec;
+    bool ok = true;
+    if (auto id = m.string("workload", true)) {
+        const auto it = cat.workloads.find(*id);
+        if (it == cat.workloads.end()) {
+            const auto ids = cat.workload_ids();
+            src.error(m.get("workload"), join_path(path, "workload"),
+                      "unknown workload '" + *id + "'" + diag::did_you_mean(*id, ids) + "; valid: " + diag::join_names(ids) +
+                          " (see 'clustersim list workloads')");
+            ok = false;
+        } else {
+            s.workload = it->second;
+        }
+    } else {
+        ok = false;
+    }
+    for (const char* key : {"weights", "kv_cache"}) {
+        if (!m.has(key)) continue;
+        auto t = dtype(src, m, key);
+        ok = ok && t.has_value();
+        if (t) (std::string_view(key) == "weights" ? s.weights : s.kv_cache) = *t;
+    }
+    auto prompt = bounded(m, src, "prompt_tokens", true, 1, max_tokens);
+    auto output = bounded(m, src, "output_tokens", true, 1, max_tokens);
+    ok = ok && prompt && output;
+    s.prompt_tokens = prompt.value_or(0);
+    s.output_tokens = output.value_or(0);
+    for (const char* key : {"tpot_limit", "ttft_limit"}) {
+        if (!m.has(key)) continue;
+        auto q = as_quantity(src, m.get(key), join_path(path, key), units::Dimension::time, false);
+        ok = ok && q.has_value();
+        (std::string_view(key) == "tpot_limit" ? s.tpot_limit_s : s.ttft_limit_s) = q;
+    }
+    if (m.has("speculation")) {
+        auto sp = decode_speculation(src, m.get("speculation"), join_path(path, "speculation"));
+        ok = ok && sp.has_value();
+        if (sp) s.speculation = *sp;
+    }
+    s.prefill.ep = s.decode.ep = 0;
+    for (const char* key : {"prefill", "decode"}) {
+        if (!m.has(key)) continue;
+        const bool pre = std::string_view(key) == "prefill";
+        auto p = decode_instance(src, m.get(key), join_path(path, key), pre ? d.prefill_chips_given : d.decode_chips_given,
+                                 pre ? d.prefill_ep_given : d.decode_ep_given);
+        ok = ok && p.has_value();
+        if (p) (pre ? s.prefill : s.decode) = *p;
+    }
+    if (m.has("execution")) {
+        auto e = decode_execution(src, m.get("execution"), join_path(path, "execution"));
+        ok = ok && e.has_value();
+        if (e) s.execution = *e;
+    }
+    if (!ok) return std::nullopt;
+    return d;
+}
+
+bool check_serving_instances(const Source& src, ServingDraft& d, const std::string& path, std::int64_t chips) {
+    bool ok = true;
+    const bool moe = d.spec.workload && d.spec.workload->moe;
+    for (const char* key : {"prefill", "decode"}) {
+        const bool pre = std::string_view(key) == "prefill";
+        serve::ServingPlan& p = pre ? d.spec.prefill : d.spec.decode;
+        if (!(pre ? d.prefill_chips_given : d.decode_chips_given)) p.chips = chips;
+        if (!(pre ? d.prefill_ep_given : d.decode_ep_given)) p.ep = moe ? p.ranks() / p.tp : 1;
+        if (p.chips > chips) {
+            src.error(d.node[key]["chips"], join_path(join_path(path, key), "chips"),
+                      "the " + std::string(key) + " instance needs " + std::to_string(p.chips) + " chips, but the case has " +
+                          std::to_string(chips));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+}  // namespace clustersim::scenario

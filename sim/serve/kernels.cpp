@@ -1,0 +1,194 @@
+#include "serve/kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace clustersim::serve {
+namespace {
+
+using catalog::MlpKind;
+using catalog::WorkloadSpec;
+using chip::Attention;
+using chip::DType;
+using chip::Matmul;
+using chip::MemoryOp;
+
+double d(std::int64_t x) { return static_cast<double>(x); }
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return b <= 1 ? a : (a + b - 1) / b; }
+
+// Norms, activations, residuals and attention stay 16-bit whatever the weights' precision
+// (W8A8 quantises the linear layers; DeepSeek's FP8 recipe, CloudMatrix-Infer's INT8).
+constexpr DType act = DType::bf16;
+
+std::int64_t head_dim(const WorkloadSpec& w) { return w.head_dim > 0 ? w.head_dim : w.hidden / std::max<std::int64_t>(1, w.heads); }
+std::int64_t kv_heads(const WorkloadSpec& w) { return w.kv_heads > 0 ? w.kv_heads : w.heads; }
+
+struct Builder {
+    LayerKernels out;
+    /// A linear layer: `tokens` rows through a weight of `in` x `out_features` (`groups` of them:
+    /// grouped expert products, or per-head absorbed MLA products).
+    void linear(std::int64_t tokens, std::int64_t out_features, std::int64_t in, DType dtype, std::int64_t groups = 1) {
+        out.ops.emplace_back(Matmul{tokens, out_features, in, groups, dtype});
+        out.weight_bytes += d(groups) * d(in) * d(out_features) * chip::bytes_per_element(dtype);
+    }
+    void memory(MemoryOp op) { out.ops.emplace_back(op); }
+    void attention(Attention a) { out.ops.emplace_back(a); }
+};
+
+/// The attention core of `s`: `heads_q` query heads against `heads_kv` heads of the cache.
+Attention core(const StepShape& s, std::int64_t heads_q, std::int64_t heads_kv, std::int64_t dim, std::int64_t dim_v) {
+    Attention a;
+    a.batch = s.sequences;
+    a.heads_q = heads_q;
+    a.heads_kv = heads_kv;
+    a.head_dim = dim;
+    a.head_dim_v = dim_v;
+    a.seq_q = s.query_tokens;
+    a.seq_kv = s.context;
+    a.causal = true;
+    a.pass = chip::Pass::forward;
+    a.dtype = act;
+    if (s.kv_cache != act) a.kv_dtype = s.kv_cache;
+    return a;
+}
+
+/// Multi-head latent attention (DeepSeek-V3, arXiv 2412.19437, section 2.1.1) on one rank with
+/// heads / tp query heads; down projections and the latent are replicated over tp.
+///   prefill: keys and values decompressed per head (W_UKV), attention of head sizes 192 / 128;
+///   decode: W_UK absorbed into the queries and W_UV applied after the attention (per-head
+///   products), so the attention reads the cached latent [c_kv, k_rope] once, as one shared head of
+///   d_c + d_rope for keys and its first d_c for values (DeepSeek-V2 section 2.1.2; FlashMLA).
+void mla(const WorkloadSpec& w, const StepShape& s, std::int64_t heads, Builder& b) {
+    const auto& m = *w.mla;
+    const std::int64_t T = s.tokens();
+    const std::int64_t h = w.hidden;
+    const std::int64_t qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    if (m.q_lora_rank > 0) {
+        b.linear(T, m.q_lora_rank, h, s.weights);
+        b.memory(chip::normalization(T * m.q_lora_rank, act));
+        b.linear(T, heads * qk, m.q_lora_rank, s.weights);
+    } else {
+        b.linear(T, heads * qk, h, s.weights);
+    }
+    b.linear(T, m.kv_lora_rank + m.qk_rope_head_dim, h, s.weights);
+    b.memory(chip::normalization(T * m.kv_lora_rank, act));
+    if (s.phase == Phase::prefill) {
+        b.linear(T, heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, s.weights);
+        b.attention(core(s, heads, heads, qk, m.v_head_dim));
+    } else {
+        b.linear(T, m.kv_lora_rank, m.qk_nope_head_dim, s.weights, heads);  // q_nope W_UK
+        Attention a = core(s, heads, 1, m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank);
+        a.shared_kv = true;
+        b.attention(a);
+        b.linear(T, m.v_head_dim, m.kv_lora_rank, s.weights, heads);  // W_UV
+    }
+    b.linear(T, h, heads * m.v_head_dim, s.weights);
+}
+
+/// A SwiGLU or GELU MLP of `ffn` (per gate/up projection) over `rows` rows (`groups` experts).
+void mlp(const WorkloadSpec& w, const StepShape& s, std::int64_t rows, std::int64_t ffn, std::int64_t groups, Builder& b) {
+    const std::int64_t h = w.hidden;
+    if (w.mlp == MlpKind::swiglu) {
+        b.linear(rows, 2 * ffn, h, s.weights, groups);
+        b.memory(chip::swiglu(groups * rows * ffn, act));
+    } else {
+        b.linear(rows, ffn, h, s.weights, groups);
+        // GELU (tanh form): read and write each element, about 8 FP32 operations.
+        const double n = d(groups) * d(rows) * d(ffn);
+        b.memory(MemoryOp{2.0 * n * chip::bytes_per_element(act), 8.0 * n});
+    }
+    b.linear(rows, h, ffn, s.weights, groups);
+}
+
+}  // namespace
+
+LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const StepShape& s) {
+    Builder b;
+    const std::int64_t T = s.tokens();
+    const std::int64_t h = w.hidden;
+    const std::int64_t heads = ceil_div(w.heads, s.tp);
+
+    b.memory(chip::normalization(T * h, act));
+    if (w.mla) {
+        mla(w, s, heads, b);
+    } else {
+        const std::int64_t hd = head_dim(w);
+        const std::int64_t kvh = std::max<std::int64_t>(1, ceil_div(kv_heads(w), s.tp));
+        b.linear(T, (heads + 2 * kvh) * hd, h, s.weights);
+        b.attention(core(s, heads, kvh, hd, hd));
+        b.linear(T, h, heads * hd, s.weights);
+    }
+    b.memory(chip::elementwise(T * h, act));  // residual
+
+    b.memory(chip::normalization(T * h, act));
+    if (kind == train::LayerKind::moe && w.moe) {
+        const auto& moe = *w.moe;
+        // Router (replicated) and top-k selection over FP32 scores.
+        b.linear(T, moe.experts, h, s.weights);
+        b.memory(MemoryOp{d(T) * d(moe.experts) * 8.0, 6.0 * d(T) * d(moe.experts)});
+        // Permute: each token copied once per chosen expert into the dispatch buffer.
+        b.memory(chip::embedding(T * moe.top_k, h, act));
+        // The experts of this rank. The instance's distinct tokens are (ranks / tp) x T; with
+        // balanced routing each of the experts receives tokens x top_k / experts rows, and a rank
+        // holding experts / ep of them (one copy when ep exceeds the experts: EPLB's redundant
+        // copies share the load) receives tokens x top_k / max(experts, ep) rows per expert.
+        const std::int64_t local = ceil_div(moe.experts, s.ep);
+        const double routed = d(s.ranks / s.tp) * d(T) * d(moe.top_k) * s.expert_imbalance;
+        const auto rows = static_cast<std::int64_t>(std::ceil(routed / d(std::max(moe.experts, s.ep))));
+        mlp(w, s, std::max<std::int64_t>(1, rows), ceil_div(moe.expert_ffn, s.expert_tp()), local, b);
+        // Combine: the top-k expert outputs weighted and summed per token.
+        b.memory(MemoryOp{d(T) * d(moe.top_k + 1) * d(h) * 2.0, 2.0 * d(T) * d(moe.top_k) * d(h)});
+        if (moe.shared_experts > 0) mlp(w, s, T, ceil_div(moe.shared_experts * moe.expert_ffn, s.tp), 1, b);
+    } else {
+        mlp(w, s, T, ceil_div(w.ffn, s.tp), 1, b);
+    }
+    b.memory(chip::elementwise(T * h, act));  // residual
+    return b.out;
+}
+
+LayerKernels embedding_kernels(const WorkloadSpec& w, const StepShape& s) {
+    Builder b;
+    b.memory(chip::embedding(s.tokens(), w.hidden, act));
+    return b.out;
+}
+
+LayerKernels head_kernels(const WorkloadSpec& w, const StepShape& s) {
+    Builder b;
+    const std::int64_t rows = s.phase == Phase::prefill ? s.sequences : s.tokens();
+    const std::int64_t vocab = ceil_div(w.vocab, s.tp);
+    b.memory(chip::normalization(rows * w.hidden, act));
+    b.linear(rows, vocab, w.hidden, act);
+    // Sampling: softmax over the logits (FP32) and a top-p / top-k pass.
+    b.memory(MemoryOp{d(rows) * d(vocab) * 8.0, 6.0 * d(rows) * d(vocab)});
+    return b.out;
+}
+
+double embedding_weight_bytes(const WorkloadSpec& w, std::int64_t tp) {
+    return d(ceil_div(w.vocab, tp)) * d(w.hidden) * chip::bytes_per_element(act);
+}
+
+double kv_bytes_per_token(const WorkloadSpec& w, std::int64_t tp, DType kv_cache) {
+    const double e = chip::bytes_per_element(kv_cache);
+    if (w.mla) return d(w.layers) * d(w.mla->kv_lora_rank + w.mla->qk_rope_head_dim) * e;
+    const std::int64_t kvh = std::max<std::int64_t>(1, ceil_div(kv_heads(w), tp));
+    return 2.0 * d(w.layers) * d(kvh) * d(head_dim(w)) * e;
+}
+
+double activation_bytes(const std::vector<chip::Operation>& ops) {
+    double largest = 0;
+    for (const auto& op : ops) {
+        double bytes = 0;
+        if (const auto* mm = std::get_if<Matmul>(&op)) {
+            bytes = d(mm->batch) * d(mm->m) * (d(mm->k) * chip::bytes_per_element(mm->dtype) + d(mm->n) * 2.0);
+        } else if (const auto* a = std::get_if<Attention>(&op)) {
+            const double dv = a->head_dim_v > 0 ? d(a->head_dim_v) : d(a->head_dim);
+            bytes = d(a->batch) * d(a->seq_q) * d(a->heads_q) * (d(a->head_dim) + dv) * chip::bytes_per_element(a->dtype);
+        } else {
+            bytes = std::get<MemoryOp>(op).bytes;
+        }
+        largest = std::max(largest, bytes);
+    }
+    return largest;
+}
+
+}  // namespace clustersim::serve

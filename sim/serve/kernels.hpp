@@ -1,0 +1,62 @@
+#pragma once
+// The kernels one rank runs in one serving step (a prefill batch or a decode step), forward only,
+// and what the rank holds: weights and KV cache. Pure functions of a workload and a shape.
+// Equations and sources: docs/models/serving.md.
+#include <cstdint>
+#include <vector>
+
+#include "catalog/workload.hpp"
+#include "chip/op_cost.hpp"
+#include "train/accounting.hpp"
+
+namespace clustersim::serve {
+
+enum class Phase : std::uint8_t {
+    prefill,  ///< prompts processed whole: causal attention over the prompt; MLA decompressed (DeepSeek's prefill form)
+    decode,   ///< query_tokens new tokens per sequence against the KV cache; MLA absorbed (FlashMLA)
+};
+
+/// What one rank computes in one step.
+struct StepShape {
+    Phase phase = Phase::decode;
+    std::int64_t sequences = 1;     ///< on this rank
+    std::int64_t query_tokens = 1;  ///< per sequence: the prompt (prefill) or 1 + draft tokens (decode)
+    std::int64_t context = 1;       ///< keys per sequence the attention reads, the new tokens included
+    std::int64_t ranks = 1;         ///< of the instance
+    std::int64_t tp = 1;
+    std::int64_t ep = 1;
+    chip::DType weights = chip::DType::bf16;   ///< matrix products and their weights
+    chip::DType kv_cache = chip::DType::bf16;
+    double expert_imbalance = 1.0;  ///< tokens of the most loaded expert rank over the mean
+
+    [[nodiscard]] std::int64_t tokens() const { return sequences * query_tokens; }
+    /// Expert tensor parallelism: ranks / ep ranks share each expert.
+    [[nodiscard]] std::int64_t expert_tp() const { return ranks / ep; }
+};
+
+/// A layer's kernels on one rank, in order, and the weight bytes they read (the layer's weights
+/// on this rank: every weight is read once per step).
+struct LayerKernels {
+    std::vector<chip::Operation> ops;
+    double weight_bytes = 0;
+};
+LayerKernels layer_kernels(const catalog::WorkloadSpec& w, train::LayerKind kind, const StepShape& s);
+/// Input embedding lookup, and final norm and output projection (the logits of every query token
+/// in decode, of the last token of each prompt in prefill) with sampling. Embedding and output
+/// weights are 16-bit (the released FP8 and INT8 checkpoints keep them so); the embedding table is
+/// not read by a matrix product but is held: embedding_weight_bytes.
+LayerKernels embedding_kernels(const catalog::WorkloadSpec& w, const StepShape& s);
+LayerKernels head_kernels(const catalog::WorkloadSpec& w, const StepShape& s);
+double embedding_weight_bytes(const catalog::WorkloadSpec& w, std::int64_t tp);
+
+/// KV cache bytes per token per rank over all layers (formulas.md, "Serving"):
+///   multi-head and grouped-query attention: 2 L ceil(n_kv / tp) d_head bytes (a rank holds its
+///   key-value heads; one replicated head when tp exceeds them);
+///   multi-head latent attention: L (d_c + d_rope) bytes, the latent replicated over tp.
+double kv_bytes_per_token(const catalog::WorkloadSpec& w, std::int64_t tp, chip::DType kv_cache);
+
+/// Bytes of the largest activation working set of one kernel (inputs and outputs that are not
+/// weights), the transient memory a step needs beyond weights and KV cache.
+double activation_bytes(const std::vector<chip::Operation>& ops);
+
+}  // namespace clustersim::serve

@@ -1,0 +1,429 @@
+#include "serve/model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace clustersim::serve {
+namespace {
+
+using train::LayerKind;
+using train::Rejection;
+
+double d(std::int64_t x) { return static_cast<double>(x); }
+
+/// Kernel times of a sequence of kernels, split by what bounds them.
+struct KernelSum {
+    double total = 0, compute = 0, memory = 0, overhead = 0;
+    void add(const chip::ChipModel& chip, const std::vector<chip::Operation>& ops, double times = 1.0) {
+        for (const auto& op : ops) {
+            const chip::OpCost c = chip::cost(chip, op);
+            total += times * c.time_s;
+            overhead += times * c.overhead_s;
+            (c.bound == chip::Bound::compute ? compute : memory) += times * (c.time_s - c.overhead_s);
+        }
+    }
+    void add(const KernelSum& o) {
+        total += o.total;
+        compute += o.compute;
+        memory += o.memory;
+        overhead += o.overhead;
+    }
+};
+
+/// Accelerators of the chips that hold an instance's ranks: 0 .. chips - 1.
+struct Placements {
+    std::optional<comm::Placement> ep;  ///< expert all-to-all groups (chip level)
+    std::optional<comm::Placement> tp;
+    double ep_bytes_scale = 1;          ///< ranks per chip: a chip sends for each of its ranks
+};
+
+Placements placements(const ServingPlan& p) {
+    Placements out;
+    const std::int64_t ep_chips = p.ep / p.ranks_per_chip;
+    if (p.ep > 1 && ep_chips > 1) {
+        // ep = ranks: one group over the instance; ep x tp = ranks: the ranks of the same
+        // tensor-parallel index exchange (stride tp).
+        out.ep = p.ep == p.ranks() ? comm::Placement::contiguous(ep_chips, 1) : comm::Placement::strided(p.ep, p.tp, p.tp);
+        out.ep_bytes_scale = d(p.ranks_per_chip);
+    }
+    if (p.tp > 1) out.tp = comm::Placement::contiguous(p.tp, p.chips / p.tp);
+    return out;
+}
+
+std::int64_t average_context(const ServingSpec& s) { return s.prompt_tokens + s.output_tokens / 2; }
+
+StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
+    StepShape s;
+    s.phase = phase;
+    s.sequences = p.batch;
+    s.ranks = p.ranks();
+    s.tp = p.tp;
+    s.ep = p.ep;
+    s.weights = spec.weights;
+    s.kv_cache = spec.kv_cache;
+    s.expert_imbalance = spec.execution.expert_imbalance;
+    if (phase == Phase::prefill) {
+        s.query_tokens = spec.prompt_tokens;
+        s.context = spec.prompt_tokens;
+    } else {
+        s.query_tokens = 1 + spec.speculation.draft_tokens;
+        s.context = average_context(spec) + s.query_tokens;
+    }
+    return s;
+}
+
+Resource limiting(const StepTime& t) {
+    const double comm = t.ep_comm_s + t.tp_comm_s;
+    Resource r = Resource::compute;
+    double most = t.compute_s;
+    if (t.memory_s > most) r = Resource::hbm_bandwidth, most = t.memory_s;
+    if (comm > most) r = Resource::network, most = comm;
+    if (t.overhead_s > most) r = Resource::kernel_overhead;
+    return r;
+}
+
+}  // namespace
+
+std::string_view to_string(Resource r) {
+    switch (r) {
+        case Resource::compute: return "compute";
+        case Resource::hbm_bandwidth: return "hbm_bandwidth";
+        case Resource::network: return "network";
+        case Resource::kernel_overhead: return "kernel_overhead";
+    }
+    return "?";
+}
+
+std::string_view to_string(BatchLimit b) {
+    switch (b) {
+        case BatchLimit::given: return "given";
+        case BatchLimit::hbm_capacity: return "hbm_capacity";
+        case BatchLimit::latency: return "latency";
+        case BatchLimit::search_limit: return "search_limit";
+        case BatchLimit::throughput_peak: return "throughput_peak";
+    }
+    return "?";
+}
+
+std::string_view to_string(Phase p) { return p == Phase::prefill ? "prefill" : "decode"; }
+
+chip::ChipModel rank_chip(const chip::ChipModel& chip, std::int64_t ranks_per_chip) {
+    chip::ChipModel r = chip;
+    const double n = d(std::max<std::int64_t>(1, ranks_per_chip));
+    for (double& peak : r.peak_flop_per_s) peak /= n;
+    r.hbm_bytes_per_s /= n;
+    r.compute_units = std::max(1.0, std::floor(r.compute_units / n));
+    r.vector_flop_per_s /= n;
+    return r;
+}
+
+std::vector<Rejection> plan_problems(const ServingSpec& spec, Phase phase, const ServingPlan& p,
+                                     const train::TrainingCluster& cluster) {
+    std::vector<Rejection> out;
+    auto reject = [&out](std::string category, std::string reason) { out.push_back({std::move(category), std::move(reason)}); };
+    const auto& w = *spec.workload;
+    const std::string_view name = to_string(phase);
+    if (p.chips < 1 || p.ranks_per_chip < 1 || p.tp < 1 || p.ep < 1 || p.batch < 0) {
+        reject("shape", fmt::format("{}: every degree must be at least 1", name));
+        return out;
+    }
+    if (p.chips > cluster.chips())
+        reject("shape", fmt::format("the {} instance needs {} chips, the cluster has {}", name, p.chips, cluster.chips()));
+    const std::int64_t ranks = p.ranks();
+    if (ranks % p.tp != 0) reject("tensor", fmt::format("{}: tp {} does not divide the {} ranks", name, p.tp, ranks));
+    if (p.tp > 1 && p.ranks_per_chip > 1)
+        reject("tensor", fmt::format("{}: tensor parallelism across the {} ranks of a chip is not modelled; use tp 1 (attention data parallel)",
+                                     name, p.ranks_per_chip));
+    if (p.tp > 1 && w.heads % p.tp != 0) reject("tensor", fmt::format("{}: tp {} does not divide the {} heads", name, p.tp, w.heads));
+    if (p.ep > 1) {
+        if (!w.moe) {
+            reject("expert", fmt::format("{}: ep > 1 needs a mixture-of-experts workload", name));
+        } else if (p.ep != ranks && p.ep * p.tp != ranks) {
+            reject("expert", fmt::format("{}: ep {} must equal the {} ranks (experts whole) or ranks / tp = {} (experts split like the tensor-parallel layers)",
+                                         name, p.ep, ranks, ranks / p.tp));
+        } else if (p.ep < w.moe->experts && w.moe->experts % p.ep != 0) {
+            reject("expert", fmt::format("{}: ep {} does not divide the {} experts", name, p.ep, w.moe->experts));
+        } else if (p.ep % p.ranks_per_chip != 0) {
+            reject("expert", fmt::format("{}: ep {} is not a whole number of chips of {} ranks", name, p.ep, p.ranks_per_chip));
+        }
+    } else if (w.moe && p.tp != ranks) {
+        reject("expert", fmt::format("{}: with ep 1 every rank holds every expert split {} ways: tp must equal the {} ranks", name,
+                                     ranks, ranks));
+    }
+    if (!cluster.chip().supports(spec.weights))
+        reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.weights)));
+    if (!cluster.chip().supports(chip::DType::bf16))
+        reject("precision", fmt::format("{} has no bf16 peak for attention", cluster.chip().id));
+    return out;
+}
+
+namespace {
+
+/// One layer kind of one micro-batch: its kernels and the communication after them.
+struct LayerCost {
+    KernelSum kernels;
+    double ep_s = 0;  ///< dispatch + combine (MoE layers)
+    double tp_s = 0;  ///< the two tensor-parallel all-reduces
+    double weight_bytes = 0;
+    double activation_bytes = 0;
+};
+
+/// What the layers of one step cost on one rank, per layer kind, for `sequences` sequences.
+struct MicroBatch {
+    LayerCost dense, moe;
+    KernelSum edges;  ///< embedding and head
+    double edge_weight_bytes = 0;
+    double edge_activation_bytes = 0;
+};
+
+MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& p, std::int64_t sequences,
+                       const chip::ChipModel& chip, const train::TrainingCluster& cluster, PhaseResult& r) {
+    const auto& w = *spec.workload;
+    ServingPlan mp = p;
+    mp.batch = sequences;
+    const StepShape shape = shape_of(spec, phase, mp);
+    const double tokens = d(shape.tokens());
+    // Collectives of one layer, every group of the instance at once.
+    const Placements pl = placements(p);
+    double tp_s = 0, ep_s = 0;
+    if (pl.tp) {
+        const auto ar = cluster.collective(comm::Collective::all_reduce, *pl.tp, tokens * d(w.hidden) * 2.0);
+        tp_s = 2.0 * ar.time_s;  // after attention and after the MLP (Megatron-LM)
+        r.tp_algorithm = ar.algorithm;
+        r.tp_bottleneck = ar.bottleneck;
+    }
+    if (pl.ep && w.moe) {
+        const double routed = tokens * d(w.moe->top_k) * d(w.hidden) * pl.ep_bytes_scale;
+        // The expert-dispatch library where the network has one (CloudMatrix's FusedDispatch): the
+        // one_sided algorithm; else the collective library's all-to-all.
+        const auto dispatch =
+            cluster.collective(comm::Collective::all_to_all, *pl.ep, routed * spec.execution.dispatch_bytes, "one_sided");
+        const auto combine = cluster.collective(comm::Collective::all_to_all, *pl.ep, routed * 2.0, "one_sided");
+        ep_s = dispatch.time_s + combine.time_s;
+        r.ep_algorithm = combine.algorithm;
+        r.ep_bottleneck = combine.bottleneck;
+    }
+    MicroBatch mb;
+    for (const LayerKind kind : {LayerKind::dense, LayerKind::moe}) {
+        if (kind == LayerKind::moe && !w.moe) continue;
+        LayerCost& c = kind == LayerKind::dense ? mb.dense : mb.moe;
+        const LayerKernels k = layer_kernels(w, kind, shape);
+        c.kernels.add(chip, k.ops);
+        c.ep_s = kind == LayerKind::moe ? ep_s : 0.0;
+        c.tp_s = tp_s;
+        c.weight_bytes = k.weight_bytes;
+        c.activation_bytes = activation_bytes(k.ops);
+    }
+    const LayerKernels head = head_kernels(w, shape);
+    mb.edges.add(chip, embedding_kernels(w, shape).ops);
+    mb.edges.add(chip, head.ops);
+    mb.edge_weight_bytes = embedding_weight_bytes(w, p.tp) + head.weight_bytes;
+    mb.edge_activation_bytes = activation_bytes(head.ops);
+    return mb;
+}
+
+/// One step of `p`, its batch in one piece or (split) as two micro-batches.
+PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p, const train::TrainingCluster& cluster,
+                     const chip::ChipModel& chip, bool split) {
+    const auto& w = *spec.workload;
+    PhaseResult r;
+    r.phase = phase;
+    r.plan = p;
+    r.overlapped = split;
+
+    std::vector<MicroBatch> mbs;
+    if (split) {
+        mbs.push_back(micro_batch(spec, phase, p, (p.batch + 1) / 2, chip, cluster, r));
+        mbs.push_back(micro_batch(spec, phase, p, p.batch / 2, chip, cluster, r));
+    } else {
+        mbs.push_back(micro_batch(spec, phase, p, p.batch, chip, cluster, r));
+    }
+
+    KernelSum kernels;
+    auto add_layers = [&](LayerCost MicroBatch::*kind, std::int64_t count) {
+        if (count == 0) return;
+        KernelSum one;
+        double ep_s = 0, tp_s = 0;
+        for (const MicroBatch& mb : mbs) {
+            one.add((mb.*kind).kernels);
+            ep_s += (mb.*kind).ep_s;
+            tp_s += (mb.*kind).tp_s;
+        }
+        const double comm_s = ep_s + tp_s;
+        const double exposed = split ? std::max(0.0, comm_s - one.total) : comm_s;
+        const double share = comm_s > 0 ? exposed / comm_s : 0.0;
+        const double n = d(count);
+        r.time.ep_comm_s += n * ep_s * share;
+        r.time.tp_comm_s += n * tp_s * share;
+        kernels.total += n * one.total;
+        kernels.compute += n * one.compute;
+        kernels.memory += n * one.memory;
+        kernels.overhead += n * one.overhead;
+    };
+    const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
+    add_layers(&MicroBatch::dense, dense_layers);
+    add_layers(&MicroBatch::moe, w.layers - dense_layers);
+    for (const MicroBatch& mb : mbs) kernels.add(mb.edges);
+    const MicroBatch& first = mbs.front();
+    double weights = d(dense_layers) * first.dense.weight_bytes + d(w.layers - dense_layers) * first.moe.weight_bytes +
+                     first.edge_weight_bytes;
+    const double activations = std::max({first.dense.activation_bytes, first.moe.activation_bytes, first.edge_activation_bytes});
+
+    // Draft tokens (DeepSeek-V3's multi-token prediction module: one more layer of the last kind
+    // and the output head, run once per draft token on one token per sequence).
+    if (phase == Phase::decode && spec.speculation.draft_tokens > 0) {
+        StepShape draft = shape_of(spec, phase, p);
+        draft.query_tokens = 1;
+        const LayerKind last = w.moe && w.layers > dense_layers ? LayerKind::moe : LayerKind::dense;
+        const LayerKernels layer = layer_kernels(w, last, draft);
+        KernelSum ds;
+        ds.add(chip, layer.ops, d(spec.speculation.draft_tokens));
+        ds.add(chip, head_kernels(w, draft).ops, d(spec.speculation.draft_tokens));
+        r.time.draft_s = ds.total;
+        kernels.add(ds);
+        weights += layer.weight_bytes;
+    }
+
+    r.time.kernels_s = kernels.total;
+    r.time.compute_s = kernels.compute;
+    r.time.memory_s = kernels.memory;
+    r.time.overhead_s = kernels.overhead;
+    r.time.step_s = kernels.total + r.time.ep_comm_s + r.time.tp_comm_s;
+    r.limiting_resource = limiting(r.time);
+
+    r.memory.weights = weights;
+    const std::int64_t full_length = spec.prompt_tokens + (phase == Phase::decode ? spec.output_tokens : 0);
+    r.memory.kv_cache = d(p.batch) * d(full_length) * kv_bytes_per_token(w, p.tp, spec.kv_cache);
+    r.memory.activations = activations;
+    r.usable_hbm_bytes = cluster.hbm_bytes() / d(p.ranks_per_chip) * (1.0 - spec.execution.memory_reserve);
+
+    const double per_rank = d(p.batch) * (phase == Phase::prefill ? d(spec.prompt_tokens) : spec.speculation.tokens_per_step());
+    r.tokens_per_s_per_chip = per_rank * d(p.ranks_per_chip) / r.time.step_s;
+    r.latency_s = phase == Phase::prefill ? r.time.step_s : r.time.step_s / spec.speculation.tokens_per_step();
+    return r;
+}
+
+}  // namespace
+
+std::variant<PhaseResult, Rejection> evaluate(const ServingSpec& spec, Phase phase, const ServingPlan& p,
+                                              const train::TrainingCluster& cluster) {
+    if (auto problems = plan_problems(spec, phase, p, cluster); !problems.empty()) return problems.front();
+    if (p.batch < 1) return Rejection{"batch", fmt::format("{}: the batch must be at least 1 sequence per rank", to_string(phase))};
+    const chip::ChipModel chip = rank_chip(cluster.chip(), p.ranks_per_chip);
+
+    // Overlap (two-batch overlap): the batch runs as two micro-batches, one's communication under
+    // the other's kernels, so a layer takes max(kernels of both, communication of both). The
+    // kernels run at half the batch each: weights are read twice, which is why overlap gains little
+    // in weight-bound decode (CloudMatrix-Infer measures +6 to +9 %) and much in prefill (+23 to
+    // 31 %). The runtime keeps whichever schedule is faster (SGLang turns two-batch overlap off for
+    // small batches, where it loses).
+    PhaseResult whole = schedule(spec, phase, p, cluster, chip, false);
+    if (spec.execution.overlap_comm && p.batch >= 2) {
+        PhaseResult split = schedule(spec, phase, p, cluster, chip, true);
+        if (split.time.step_s < whole.time.step_s) return split;
+    }
+    return whole;
+}
+
+std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, const ServingPlan& plan,
+                                          const train::TrainingCluster& cluster) {
+    const auto limit = phase == Phase::prefill ? spec.ttft_limit_s : spec.tpot_limit_s;
+    auto fits = [](const PhaseResult& r) { return r.memory.total() <= r.usable_hbm_bytes; };
+    if (plan.batch > 0) {
+        auto r = evaluate(spec, phase, plan, cluster);
+        if (auto* ok = std::get_if<PhaseResult>(&r)) {
+            ok->batch_limit = BatchLimit::given;
+            ServingPlan one = plan;
+            for (one.batch = 1; one.batch <= max_search_batch; ++one.batch) {
+                const auto probe = evaluate(spec, phase, one, cluster);
+                if (!fits(std::get<PhaseResult>(probe))) break;
+            }
+            ok->max_batch = one.batch - 1;
+        }
+        return r;
+    }
+    // Every batch from 1 until HBM is full: the step time need not be monotone in the batch (tile
+    // and wave quantisation), so the best is the maximum over all that fit and meet the limit. A
+    // looser limit admits a superset: the throughput never decreases when the limit is relaxed.
+    std::optional<PhaseResult> top;
+    std::int64_t largest_fit = 0;
+    bool missed_limit_after_top = false;
+    ServingPlan p = plan;
+    for (p.batch = 1; p.batch <= max_search_batch; ++p.batch) {
+        auto r = evaluate(spec, phase, p, cluster);
+        if (auto* rej = std::get_if<Rejection>(&r)) return *rej;
+        const PhaseResult& pr = std::get<PhaseResult>(r);
+        if (!fits(pr)) break;
+        largest_fit = p.batch;
+        if (limit && pr.latency_s > *limit) {
+            if (top) missed_limit_after_top = true;
+            continue;
+        }
+        if (!top || pr.tokens_per_s_per_chip > top->tokens_per_s_per_chip) {
+            top = pr;
+            missed_limit_after_top = false;
+        }
+    }
+    if (!top) {
+        if (largest_fit == 0) {
+            const auto one = evaluate(spec, phase, ServingPlan{plan.chips, plan.ranks_per_chip, plan.tp, plan.ep, 1}, cluster);
+            const auto& pr = std::get<PhaseResult>(one);
+            return Rejection{"memory", fmt::format("{}: one sequence per rank does not fit: {}", to_string(phase),
+                                                   train::memory_shortfall(pr.memory.total(), pr.usable_hbm_bytes, 0.0))};
+        }
+        return Rejection{"latency", fmt::format("{}: no batch meets the {} limit of {:.3g} ms", to_string(phase),
+                                                phase == Phase::prefill ? "time-to-first-token" : "time-per-output-token", *limit * 1e3)};
+    }
+    top->max_batch = largest_fit;
+    if (top->plan.batch == largest_fit) {
+        top->batch_limit = largest_fit == max_search_batch ? BatchLimit::search_limit : BatchLimit::hbm_capacity;
+    } else {
+        top->batch_limit = missed_limit_after_top ? BatchLimit::latency : BatchLimit::throughput_peak;
+    }
+    return *top;
+}
+
+std::variant<ServingResult, Rejection> serve(const ServingSpec& spec, const train::TrainingCluster& cluster) {
+    ServingResult out;
+    auto pre = best(spec, Phase::prefill, spec.prefill, cluster);
+    if (auto* rej = std::get_if<Rejection>(&pre)) return *rej;
+    auto dec = best(spec, Phase::decode, spec.decode, cluster);
+    if (auto* rej = std::get_if<Rejection>(&dec)) return *rej;
+    out.prefill = std::get<PhaseResult>(pre);
+    out.decode = std::get<PhaseResult>(dec);
+
+    // Disaggregated: one prefill rank's batch of KV cache goes to the decode instance, placed on
+    // the chips after the prefill instance's (a send on the graph from chip 0 to that chip).
+    if (spec.execution.disaggregated && spec.prefill.chips < cluster.chips()) {
+        const double bytes = d(out.prefill.plan.batch) * d(spec.prompt_tokens) *
+                             kv_bytes_per_token(*spec.workload, 1, spec.kv_cache) * d(spec.prefill.ranks_per_chip);
+        const auto pl = comm::Placement::explicit_groups({{0, static_cast<topo::NodeId>(spec.prefill.chips)}});
+        out.kv_transfer_s = cluster.collective(comm::Collective::send_recv, pl, bytes).time_s;
+    }
+    out.ttft_s = out.prefill.latency_s + out.kv_transfer_s;
+    out.tpot_s = out.decode.latency_s;
+
+    const double prefill_chip_s = d(spec.prompt_tokens) / out.prefill.tokens_per_s_per_chip;
+    const double decode_chip_s = d(spec.output_tokens) / out.decode.tokens_per_s_per_chip;
+    const double per_request = prefill_chip_s + decode_chip_s;
+    out.prefill_chip_share = prefill_chip_s / per_request;
+    out.requests_per_s = d(cluster.chips()) / per_request;
+    out.output_tokens_per_s = out.requests_per_s * d(spec.output_tokens);
+    out.output_tokens_per_s_per_chip = out.output_tokens_per_s / d(cluster.chips());
+    return out;
+}
+
+double predict(const train::Measurement& m, const ServingResult& r) {
+    switch (m.metric) {
+        case train::Metric::prefill_tokens_per_s_per_chip: return r.prefill.tokens_per_s_per_chip;
+        case train::Metric::decode_tokens_per_s_per_chip: return r.decode.tokens_per_s_per_chip;
+        case train::Metric::tpot: return r.tpot_s;
+        case train::Metric::ttft: return r.ttft_s;
+        default: throw std::invalid_argument("measurement: " + std::string(train::to_string(m.metric)) + " is not a serving metric");
+    }
+}
+
+}  // namespace clustersim::serve

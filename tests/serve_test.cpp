@@ -1,0 +1,231 @@
+// The serving model (sim/serve): KV cache closed forms, the decode and prefill steps, the batch
+// search under latency limits, and the CloudMatrix-Infer reproduction.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <memory>
+#include <variant>
+
+#include "catalog/chip.hpp"
+#include "run/runner.hpp"
+#include "serve/model.hpp"
+#include "test_support.hpp"
+#include "topo/topology.hpp"
+
+using namespace clustersim;
+
+namespace {
+
+std::unique_ptr<train::TrainingCluster> system_cluster(const std::string& id) {
+    const auto& cat = test::source_catalog();
+    const auto& sys = cat.systems.at(id);
+    const auto chip = catalog::apply_overrides(cat.chips.at(sys.chip_id), sys.chip_overrides);
+    auto graph = std::make_shared<const topo::Topology>(topo::build(sys.topology->params));
+    auto made = run::make_training_cluster(chip, sys.chip_count.value.value(), graph);
+    REQUIRE(std::holds_alternative<std::unique_ptr<train::TrainingCluster>>(made));
+    return std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
+}
+
+serve::ServingSpec deepseek_cm384() {
+    serve::ServingSpec s;
+    s.workload = test::source_catalog().workloads.at("deepseek_v3");
+    s.weights = chip::DType::int8;
+    s.kv_cache = chip::DType::int8;
+    s.prompt_tokens = 4096;
+    s.output_tokens = 256;
+    s.speculation = {1, 0.7};
+    s.prefill = {16, 2, 1, 32, 2};
+    s.decode = {160, 2, 1, 320, 48};
+    s.execution.overlap_comm = true;
+    s.execution.dispatch_bytes = 1;
+    return s;
+}
+
+
+serve::ServingSpec llama8b_h100() {
+    serve::ServingSpec s;
+    s.workload = test::source_catalog().workloads.at("llama3_8b");
+    s.weights = chip::DType::bf16;
+    s.prompt_tokens = 1024;
+    s.output_tokens = 256;
+    s.prefill = {1, 1, 1, 1, 1};
+    s.decode = {1, 1, 1, 1, 1};
+    return s;
+}
+
+const serve::PhaseResult& phase_of(const std::variant<serve::PhaseResult, train::Rejection>& r) {
+    if (const auto* rej = std::get_if<train::Rejection>(&r)) FAIL(rej->reason);
+    return std::get<serve::PhaseResult>(r);
+}
+
+}  // namespace
+
+// formulas.md, "Serving": 2 L n_kv d_head bytes (MHA, GQA); L (d_c + d_rope) bytes (MLA).
+TEST_CASE("serve: KV cache per token equals the closed forms for MHA, GQA and MLA") {
+    const auto& w = test::source_catalog().workloads;
+    using chip::DType;
+    // GPT-3 175B, multi-head: 96 layers, 96 heads of 128, BF16.
+    CHECK(serve::kv_bytes_per_token(*w.at("gpt3_175b"), 1, DType::bf16) == 2.0 * 96 * 96 * 128 * 2);
+    // ... split over tp 8: 12 heads per rank.
+    CHECK(serve::kv_bytes_per_token(*w.at("gpt3_175b"), 8, DType::bf16) == 2.0 * 96 * 12 * 128 * 2);
+    // Llama 3 70B, grouped-query: 80 layers, 8 key-value heads of 128: 320 KiB per token in BF16.
+    CHECK(serve::kv_bytes_per_token(*w.at("llama3_70b"), 1, DType::bf16) == 2.0 * 80 * 8 * 128 * 2);
+    CHECK(serve::kv_bytes_per_token(*w.at("llama3_70b"), 1, DType::fp8) == 2.0 * 80 * 8 * 128);
+    // tp 8: one key-value head per rank; tp 16: still one (replicated).
+    CHECK(serve::kv_bytes_per_token(*w.at("llama3_70b"), 8, DType::bf16) == 2.0 * 80 * 1 * 128 * 2);
+    CHECK(serve::kv_bytes_per_token(*w.at("llama3_70b"), 16, DType::bf16) == 2.0 * 80 * 1 * 128 * 2);
+    // DeepSeek-V3, latent: 61 layers x (512 + 64), replicated over tp.
+    CHECK(serve::kv_bytes_per_token(*w.at("deepseek_v3"), 1, DType::bf16) == 61.0 * 576 * 2);
+    CHECK(serve::kv_bytes_per_token(*w.at("deepseek_v3"), 8, DType::int8) == 61.0 * 576);
+}
+
+TEST_CASE("serve: absorbed MLA reads the latent once; its FLOPs count both head sizes") {
+    chip::ChipModel c;
+    c.id = "test";
+    c.peak_flop_per_s[0] = 1e15;
+    c.hbm_bytes_per_s = 1e12;
+    c.attention_efficiency = 1;
+    c.memory_efficiency = 1;
+    chip::Attention a;
+    a.batch = 4;
+    a.heads_q = 128;
+    a.heads_kv = 1;
+    a.head_dim = 576;
+    a.head_dim_v = 512;
+    a.shared_kv = true;
+    a.seq_q = 1;
+    a.seq_kv = 4096;
+    a.kv_dtype = chip::DType::int8;
+    const auto cost = chip::cost(c, a);
+    // K read once, 1 byte per element; Q (576) and O (512) per head in BF16.
+    CHECK(cost.bytes == doctest::Approx(4.0 * 4096 * 576 * 1 + 4.0 * 128 * (576 + 512) * 2));
+    CHECK(cost.flops == doctest::Approx(2.0 * 4 * 128 * (576 + 512) * 4096));
+}
+
+TEST_CASE("serve: decode at batch 1 is bound by HBM bandwidth: weights and KV over the bandwidth") {
+    auto cluster = system_cluster("hgx_h100_8gpu");
+    const auto spec = llama8b_h100();
+    const auto& r = phase_of(serve::evaluate(spec, serve::Phase::decode, spec.decode, *cluster));
+    CHECK(r.limiting_resource == serve::Resource::hbm_bandwidth);
+    const auto& chip = cluster->chip();
+    // The step reads every weight and the sequence's KV cache at least once.
+    const double kv = serve::kv_bytes_per_token(*spec.workload, 1, spec.kv_cache) * (1024 + 128 + 1);
+    const double floor_s = (r.memory.weights + kv) / (chip.hbm_bytes_per_s * chip.memory_efficiency);
+    CHECK(r.time.step_s >= floor_s);
+    CHECK(r.time.memory_s >= 0.9 * floor_s);
+    // ... and little else: kernel overheads and the small compute of one token.
+    CHECK(r.time.step_s <= 1.25 * floor_s);
+    // 16 GB of BF16 weights at about 3 TB/s: 5 to 7 ms per token.
+    CHECK(r.memory.weights == doctest::Approx(2.0 * 8.03e9).epsilon(0.02));
+    CHECK(r.latency_s == r.time.step_s);
+}
+
+TEST_CASE("serve: relaxing the latency limit never lowers the best throughput") {
+    auto cluster = system_cluster("hgx_h100_8gpu");
+    auto spec = llama8b_h100();
+    spec.decode.batch = 0;
+    double last = 0;
+    std::int64_t last_batch = 0;
+    for (const double limit_ms : {6.0, 7.0, 8.0, 10.0, 15.0, 25.0, 50.0, 100.0}) {
+        spec.tpot_limit_s = limit_ms * 1e-3;
+        const auto r = serve::best(spec, serve::Phase::decode, spec.decode, *cluster);
+        if (std::holds_alternative<train::Rejection>(r)) {
+            CHECK(last == 0);  // only the tightest limits may admit no batch
+            continue;
+        }
+        const auto& p = std::get<serve::PhaseResult>(r);
+        CHECK(p.latency_s <= limit_ms * 1e-3);
+        CHECK(p.tokens_per_s_per_chip >= last);
+        CHECK(p.plan.batch >= last_batch);
+        last = p.tokens_per_s_per_chip;
+        last_batch = p.plan.batch;
+    }
+    CHECK(last > 0);
+    // Without a limit the batch grows until HBM is full (or the search's largest batch).
+    spec.tpot_limit_s.reset();
+    const auto& open = phase_of(serve::best(spec, serve::Phase::decode, spec.decode, *cluster));
+    CHECK(open.tokens_per_s_per_chip >= last);
+    CHECK((open.batch_limit == serve::BatchLimit::hbm_capacity || open.batch_limit == serve::BatchLimit::search_limit ||
+           open.batch_limit == serve::BatchLimit::throughput_peak));
+    CHECK(open.memory.total() <= open.usable_hbm_bytes);
+}
+
+TEST_CASE("serve: the searched batch is the largest that fits when nothing else limits it") {
+    auto cluster = system_cluster("hgx_h100_8gpu");
+    auto spec = llama8b_h100();
+    spec.prompt_tokens = 32768;  // 4 GiB of KV per sequence: HBM fills at a few sequences
+    spec.output_tokens = 1024;
+    spec.decode.batch = 0;
+    const auto& r = phase_of(serve::best(spec, serve::Phase::decode, spec.decode, *cluster));
+    CHECK(r.batch_limit == serve::BatchLimit::hbm_capacity);
+    CHECK(r.plan.batch == r.max_batch);
+    auto bigger = spec.decode;
+    bigger.batch = r.plan.batch + 1;
+    const auto& over = phase_of(serve::evaluate(spec, serve::Phase::decode, bigger, *cluster));
+    CHECK(over.memory.total() > over.usable_hbm_bytes);
+}
+
+TEST_CASE("serve: more HBM bandwidth never slows decode; speculation yields 1 + a + ... + a^d tokens per step") {
+    serve::Speculation sp{1, 0.7};
+    CHECK(sp.tokens_per_step() == doctest::Approx(1.7));
+    sp = {2, 0.5};
+    CHECK(sp.tokens_per_step() == doctest::Approx(1.75));
+    CHECK(serve::Speculation{}.tokens_per_step() == 1.0);
+
+    auto spec = llama8b_h100();
+    spec.decode.batch = 32;
+    auto cluster = system_cluster("hgx_h100_8gpu");
+    const auto& base = phase_of(serve::evaluate(spec, serve::Phase::decode, spec.decode, *cluster));
+    auto faster = cluster->chip();
+    faster.hbm_bytes_per_s *= 1.5;
+    train::TrainingCluster fast(faster, cluster->hbm_bytes(), cluster->chips(),
+                                std::make_shared<const topo::Topology>(cluster->topology()), comm::CostModel{});
+    const auto& quick = phase_of(serve::evaluate(spec, serve::Phase::decode, spec.decode, fast));
+    CHECK(quick.time.step_s < base.time.step_s);
+}
+
+TEST_CASE("serve: a plan that cannot run says why") {
+    auto cluster = system_cluster("hgx_h100_8gpu");
+    auto spec = llama8b_h100();
+    auto bad = spec.decode;
+    bad.chips = 8;
+    bad.tp = 3;
+    auto r = serve::evaluate(spec, serve::Phase::decode, bad, *cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(r));
+    CHECK(std::get<train::Rejection>(r).reason == "decode: tp 3 does not divide the 8 ranks");
+    bad.tp = 1;
+    bad.ep = 8;
+    r = serve::evaluate(spec, serve::Phase::decode, bad, *cluster);
+    CHECK(std::get<train::Rejection>(r).reason == "decode: ep > 1 needs a mixture-of-experts workload");
+    bad.ep = 1;
+    bad.chips = 16;
+    r = serve::evaluate(spec, serve::Phase::decode, bad, *cluster);
+    CHECK(std::get<train::Rejection>(r).reason == "the decode instance needs 16 chips, the cluster has 8");
+    spec.prompt_tokens = 1 << 22;  // one sequence's KV cache alone exceeds HBM
+    spec.decode.batch = 0;
+    r = serve::best(spec, serve::Phase::decode, spec.decode, *cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(r));
+    CHECK(std::get<train::Rejection>(r).category == "memory");
+}
+
+TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank per die") {
+    auto cluster = system_cluster("cloudmatrix_384");
+    const auto spec = deepseek_cm384();
+    const auto r = serve::serve(spec, *cluster);
+    REQUIRE(std::holds_alternative<serve::ServingResult>(r));
+    const auto& s = std::get<serve::ServingResult>(r);
+    // Each die holds its attention, one expert copy per MoE layer and its shared expert: about 22 GB
+    // of its 64 GiB; 48 sequences of 4,352 tokens of INT8 latent KV: 48 x 4352 x 61 x 576 bytes.
+    CHECK(s.decode.memory.weights < 30e9);
+    CHECK(s.decode.memory.kv_cache == doctest::Approx(48.0 * 4352 * 61 * 576));
+    CHECK(s.decode.usable_hbm_bytes == doctest::Approx(64.0 * 0x1p30 * 0.9));
+    CHECK(s.decode.memory.total() <= s.decode.usable_hbm_bytes);
+    CHECK(!s.decode.ep_algorithm.empty());
+    CHECK(s.tpot_s == doctest::Approx(s.decode.time.step_s / 1.7));
+    CHECK(s.decode.tokens_per_s_per_chip == doctest::Approx(2 * 48 * 1.7 / s.decode.time.step_s));
+    // The cluster's output rate: chip-seconds per request split between the phases.
+    const double per_request = 4096 / s.prefill.tokens_per_s_per_chip + 256 / s.decode.tokens_per_s_per_chip;
+    CHECK(s.output_tokens_per_s == doctest::Approx(384 / per_request * 256));
+    CHECK(s.kv_transfer_s > 0);
+    CHECK(s.ttft_s > s.prefill.latency_s);
+}
