@@ -959,7 +959,7 @@ TEST_CASE("scenario: serving section: each problem named where it is") {
     // The misspelt key is named once, with its suggestion; the missing 'prompt_tokens' is not also reported.
     expect_one_error("serving_unknown_key.yaml", 8, 7, "cases[0].serving",
                      "unknown key 'prompt_token' (did you mean 'prompt_tokens'?); valid keys: workload, weights, kv_cache, "
-                     "prompt_tokens, output_tokens, tpot_limit, ttft_limit, speculation, prefill, decode, execution");
+                     "attention, prompt_tokens, output_tokens, tpot_limit, ttft_limit, speculation, prefill, decode, execution");
     expect_one_error("serving_bad_weights.yaml", 8, 16, "cases[0].serving.weights",
                      "'fp4' is not valid (did you mean 'fp8'?); valid: bf16, fp8, int8");
     expect_one_error("serving_tpot_no_unit.yaml", 10, 19, "cases[0].serving.tpot_limit",
@@ -968,7 +968,10 @@ TEST_CASE("scenario: serving section: each problem named where it is") {
                      "'50 GB' is a data size, but a time is needed");
     expect_one_error("serving_prompt_missing.yaml", 7, 7, "cases[0].serving", "missing key 'prompt_tokens'");
     expect_one_error("serving_speculation_no_acceptance.yaml", 11, 9, "cases[0].serving.speculation",
-                     "missing key 'acceptance': the probability that a draft token is accepted, e.g. 0.7");
+                     "missing key 'acceptance' (the probability that a draft token is accepted, e.g. 0.7)");
+    // A misspelt required key gets its did-you-mean only, not also "missing key".
+    expect_one_error("serving_acceptance_misspelt.yaml", 10, 38, "cases[0].serving.speculation",
+                     "unknown key 'aceptance' (did you mean 'acceptance'?)");
     expect_one_error("serving_acceptance_out_of_range.yaml", 10, 50, "cases[0].serving.speculation.acceptance",
                      "a fraction must be above 0 and at most 1, got 1.5");
     expect_one_error("serving_imbalance_below_one.yaml", 11, 27, "cases[0].serving.execution.expert_imbalance",

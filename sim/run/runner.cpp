@@ -9,6 +9,7 @@
 #include "chip/chip_model.hpp"
 #include "comm/cost.hpp"
 #include "topo/topology.hpp"
+#include "units/format.hpp"
 
 namespace clustersim::run {
 namespace {
@@ -73,13 +74,23 @@ ServingOutcome run_serving(const scenario::Case& c, const train::TrainingCluster
         return out;
     }
     out.result = std::get<serve::ServingResult>(std::move(r));
+    // A given batch is timed whatever it costs: say when it does not fit or misses its limit.
+    std::vector<std::string> problems;
     for (const serve::PhaseResult* phase : {&out.result->prefill, &out.result->decode}) {
+        const std::string name(serve::to_string(phase->phase));
         if (phase->memory.total() > phase->usable_hbm_bytes) {
-            out.problem = std::string("the memory model says the ") + std::string(serve::to_string(phase->phase)) +
-                          " batch does not fit: " + train::memory_shortfall(phase->memory.total(), phase->usable_hbm_bytes, 0.0) +
-                          " per rank";
+            problems.push_back("the memory model says the " + name + " batch does not fit: needs " +
+                               units::format_si(phase->memory.total(), units::Dimension::data) + " per rank, " +
+                               units::format_si(phase->usable_hbm_bytes, units::Dimension::data) + " usable");
+        }
+        const auto limit = phase->phase == serve::Phase::prefill ? out.spec.ttft_limit_s : out.spec.tpot_limit_s;
+        if (limit && phase->latency_s > *limit) {
+            problems.push_back("the given " + name + " batch misses its " + (phase->phase == serve::Phase::prefill ? "TTFT" : "TPOT") +
+                               " limit: " + units::format_si(phase->latency_s, units::Dimension::time) + " > " +
+                               units::format_si(*limit, units::Dimension::time));
         }
     }
+    for (const auto& p : problems) out.problem += (out.problem.empty() ? "" : "; ") + p;
     if (out.measured) out.predicted = serve::predict(*out.measured, *out.result);
     return out;
 }

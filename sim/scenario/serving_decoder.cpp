@@ -5,7 +5,7 @@
 namespace clustersim::scenario {
 namespace {
 
-const std::vector<std::string> serving_keys{"workload",   "weights",    "kv_cache",    "prompt_tokens", "output_tokens",
+const std::vector<std::string> serving_keys{"workload",   "weights",    "kv_cache",    "attention",     "prompt_tokens", "output_tokens",
                                             "tpot_limit", "ttft_limit", "speculation", "prefill",       "decode",
                                             "execution"};
 const std::vector<std::string> instance_keys{"chips", "ranks_per_chip", "tp", "ep", "batch"};
@@ -61,8 +61,8 @@ std::optional<serve::Speculation> decode_speculation(const Source& src, const YA
     if (!m.ok()) return std::nullopt;
     serve::Speculation s;
     auto drafts = bounded(m, src, "draft_tokens", true, 1, 64);
-    auto acceptance = m.has("acceptance") ? as_fraction(src, m.get("acceptance"), join_path(path, "acceptance")) : std::nullopt;
-    if (!m.has("acceptance")) src.error(node, path, "missing key 'acceptance': the probability that a draft token is accepted, e.g. 0.7");
+    const auto given = m.require("acceptance", "the probability that a draft token is accepted, e.g. 0.7");
+    auto acceptance = given ? as_fraction(src, *given, join_path(path, "acceptance")) : std::nullopt;
     if (!drafts || !acceptance) return std::nullopt;
     s.draft_tokens = *drafts;
     s.acceptance = *acceptance;
@@ -144,6 +144,11 @@ std::optional<ServingDraft> decode_serving(const Source& src, const YAML::Node& 
         auto t = dtype(src, m, key);
         ok = ok && t.has_value();
         if (t) (std::string_view(key) == "weights" ? s.weights : s.kv_cache) = *t;
+    }
+    if (m.has("attention")) {
+        auto c = as_choice(src, m.get("attention"), join_path(path, "attention"), {"bf16", "fp8"});
+        ok = ok && c.has_value();
+        if (c) s.attention = *chip::dtype_from_string(*c);
     }
     auto prompt = bounded(m, src, "prompt_tokens", true, 1, max_tokens);
     auto output = bounded(m, src, "output_tokens", true, 1, max_tokens);

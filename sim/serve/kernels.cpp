@@ -16,7 +16,7 @@ using chip::MemoryOp;
 double d(std::int64_t x) { return static_cast<double>(x); }
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return b <= 1 ? a : (a + b - 1) / b; }
 
-// Norms, activations, residuals and attention stay 16-bit whatever the weights' precision
+// Norms, activations and residuals stay 16-bit whatever the weights' precision
 // (W8A8 quantises the linear layers; DeepSeek's FP8 recipe, CloudMatrix-Infer's INT8).
 constexpr DType act = DType::bf16;
 
@@ -47,8 +47,8 @@ Attention core(const StepShape& s, std::int64_t heads_q, std::int64_t heads_kv, 
     a.seq_kv = s.context;
     a.causal = true;
     a.pass = chip::Pass::forward;
-    a.dtype = act;
-    if (s.kv_cache != act) a.kv_dtype = s.kv_cache;
+    a.dtype = s.attention;
+    if (s.kv_cache != s.attention) a.kv_dtype = s.kv_cache;
     return a;
 }
 
@@ -128,13 +128,13 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
         b.memory(MemoryOp{d(T) * d(moe.experts) * 8.0, 6.0 * d(T) * d(moe.experts)});
         // Permute: each token copied once per chosen expert into the dispatch buffer.
         b.memory(chip::embedding(T * moe.top_k, h, act));
-        // The experts of this rank. The instance's distinct tokens are (ranks / tp) x T; with
-        // balanced routing each of the experts receives tokens x top_k / experts rows, and a rank
-        // holding experts / ep of them (one copy when ep exceeds the experts: EPLB's redundant
-        // copies share the load) receives tokens x top_k / max(experts, ep) rows per expert.
+        // The experts of this rank. Each of the ep ranks holds ceil(experts / ep) expert slots;
+        // slots beyond the experts hold redundant copies (EPLB) that share their expert's load. The
+        // instance's distinct tokens are (ranks / tp) x T, and with balanced routing each slot
+        // receives tokens x top_k / slots rows.
         const std::int64_t local = ceil_div(moe.experts, s.ep);
         const double routed = d(s.ranks / s.tp) * d(T) * d(moe.top_k) * s.expert_imbalance;
-        const auto rows = static_cast<std::int64_t>(std::ceil(routed / d(std::max(moe.experts, s.ep))));
+        const auto rows = static_cast<std::int64_t>(std::ceil(routed / d(local * s.ep)));
         mlp(w, s, std::max<std::int64_t>(1, rows), ceil_div(moe.expert_ffn, s.expert_tp()), local, b);
         // Combine: the top-k expert outputs weighted and summed per token.
         b.memory(MemoryOp{d(T) * d(moe.top_k + 1) * d(h) * 2.0, 2.0 * d(T) * d(moe.top_k) * d(h)});

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "units/format.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -64,6 +66,7 @@ StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     s.ep = p.ep;
     s.weights = spec.weights;
     s.kv_cache = spec.kv_cache;
+    s.attention = spec.attention;
     s.expert_imbalance = spec.execution.expert_imbalance;
     if (phase == Phase::prefill) {
         s.query_tokens = spec.prompt_tokens;
@@ -144,8 +147,6 @@ std::vector<Rejection> plan_problems(const ServingSpec& spec, Phase phase, const
         } else if (p.ep != ranks && p.ep * p.tp != ranks) {
             reject("expert", fmt::format("{}: ep {} must equal the {} ranks (experts whole) or ranks / tp = {} (experts split like the tensor-parallel layers)",
                                          name, p.ep, ranks, ranks / p.tp));
-        } else if (p.ep < w.moe->experts && w.moe->experts % p.ep != 0) {
-            reject("expert", fmt::format("{}: ep {} does not divide the {} experts", name, p.ep, w.moe->experts));
         } else if (p.ep % p.ranks_per_chip != 0) {
             reject("expert", fmt::format("{}: ep {} is not a whole number of chips of {} ranks", name, p.ep, p.ranks_per_chip));
         }
@@ -155,8 +156,8 @@ std::vector<Rejection> plan_problems(const ServingSpec& spec, Phase phase, const
     }
     if (!cluster.chip().supports(spec.weights))
         reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.weights)));
-    if (!cluster.chip().supports(chip::DType::bf16))
-        reject("precision", fmt::format("{} has no bf16 peak for attention", cluster.chip().id));
+    if (!cluster.chip().supports(spec.attention))
+        reject("precision", fmt::format("{} has no {} peak for attention", cluster.chip().id, chip::to_string(spec.attention)));
     return out;
 }
 
@@ -350,6 +351,7 @@ std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, 
     // looser limit admits a superset: the throughput never decreases when the limit is relaxed.
     std::optional<PhaseResult> top;
     std::int64_t largest_fit = 0;
+    double fastest_s = 0;  ///< the latency at batch 1
     bool missed_limit_after_top = false;
     ServingPlan p = plan;
     for (p.batch = 1; p.batch <= max_search_batch; ++p.batch) {
@@ -358,6 +360,7 @@ std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, 
         const PhaseResult& pr = std::get<PhaseResult>(r);
         if (!fits(pr)) break;
         largest_fit = p.batch;
+        if (p.batch == 1) fastest_s = pr.latency_s;
         if (limit && pr.latency_s > *limit) {
             if (top) missed_limit_after_top = true;
             continue;
@@ -374,8 +377,10 @@ std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, 
             return Rejection{"memory", fmt::format("{}: one sequence per rank does not fit: {}", to_string(phase),
                                                    train::memory_shortfall(pr.memory.total(), pr.usable_hbm_bytes, 0.0))};
         }
-        return Rejection{"latency", fmt::format("{}: no batch meets the {} limit of {:.3g} ms", to_string(phase),
-                                                phase == Phase::prefill ? "time-to-first-token" : "time-per-output-token", *limit * 1e3)};
+        return Rejection{"latency", fmt::format("{}: no batch meets the {} limit of {} (one sequence per rank takes {})",
+                                                to_string(phase), phase == Phase::prefill ? "time-to-first-token" : "time-per-output-token",
+                                                units::format_si(*limit, units::Dimension::time),
+                                                units::format_si(fastest_s, units::Dimension::time))};
     }
     top->max_batch = largest_fit;
     if (top->plan.batch == largest_fit) {

@@ -17,8 +17,8 @@ namespace clustersim::serve {
 /// ranks() = chips x ranks_per_chip ranks. Attention and the dense MLPs are split over tp ranks
 /// and replicated over the ranks() / tp attention data-parallel groups ("DP attention");
 /// mixture-of-experts layers spread the routed experts over ep ranks, each expert split over
-/// ranks() / ep ranks (expert tensor parallelism); ep > experts places redundant copies (EPLB) that
-/// share the load. Invariants (plan_problems): every degree >= 1; tp and ep divide ranks().
+/// ranks() / ep ranks (expert tensor parallelism); each rank holds ceil(experts / ep) expert slots,
+/// the slots beyond the experts redundant copies (EPLB) that share the load. Invariants (plan_problems): every degree >= 1; tp and ep divide ranks().
 struct ServingPlan {
     std::int64_t chips = 1;
     /// Processes per chip: 2 on Ascend 910C, whose two dies CloudMatrix-Infer runs as separate
@@ -71,6 +71,8 @@ struct ServingSpec {
     std::shared_ptr<const catalog::WorkloadSpec> workload;
     chip::DType weights = chip::DType::bf16;   ///< linear-layer weights and their matrix products (bf16, fp8, int8)
     chip::DType kv_cache = chip::DType::bf16;  ///< KV cache elements
+    /// The attention core's matrix products (bf16; fp8 as FlashMLA-FP8 and FlashAttention-3 FP8 run them).
+    chip::DType attention = chip::DType::bf16;
     std::int64_t prompt_tokens = 0;  ///< input tokens per request
     std::int64_t output_tokens = 0;  ///< generated tokens per request
     std::optional<double> tpot_limit_s;  ///< time per output token limit (decode)
