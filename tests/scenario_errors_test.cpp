@@ -969,6 +969,8 @@ TEST_CASE("scenario: serving section: each problem named where it is") {
     expect_one_error("serving_prompt_missing.yaml", 7, 7, "cases[0].serving", "missing key 'prompt_tokens'");
     expect_one_error("serving_speculation_no_acceptance.yaml", 11, 9, "cases[0].serving.speculation",
                      "missing key 'acceptance' (the probability that a draft token is accepted, e.g. 0.7)");
+    expect_one_error("serving_step_too_large.yaml", 10, 35, "cases[0].serving.prefill.batch",
+                     "batch 4096 x 1000000 tokens per sequence exceeds 2147483648 tokens per rank in one step");
     // A misspelt required key gets its did-you-mean only, not also "missing key".
     expect_one_error("serving_acceptance_misspelt.yaml", 10, 38, "cases[0].serving.speculation",
                      "unknown key 'aceptance' (did you mean 'acceptance'?)");

@@ -16,6 +16,7 @@ const std::vector<std::string> execution_keys{"memory_reserve", "overlap_comm", 
 // far beyond any real deployment.
 constexpr std::int64_t max_count = std::int64_t{1} << 24;   // chips, degrees, batch, draft tokens
 constexpr std::int64_t max_tokens = std::int64_t{1} << 24;  // prompt or output tokens per request
+constexpr std::int64_t max_step_tokens = std::int64_t{1} << 31;  // tokens of one rank in one step
 
 std::optional<std::int64_t> bounded(const MapReader& m, const Source& src, std::string_view key, bool required,
                                     std::int64_t min_value, std::int64_t bound) {
@@ -192,6 +193,15 @@ bool check_serving_instances(const Source& src, ServingDraft& d, const std::stri
         serve::ServingPlan& p = pre ? d.spec.prefill : d.spec.decode;
         if (!(pre ? d.prefill_chips_given : d.decode_chips_given)) p.chips = chips;
         if (!(pre ? d.prefill_ep_given : d.decode_ep_given)) p.ep = moe ? p.ranks() / p.tp : 1;
+        // Tokens one rank handles in a step: every kernel's rows. Bounded so that rows x any workload
+        // dimension (at most 1e8) stays far inside 64 bits.
+        const double query = pre ? static_cast<double>(d.spec.prompt_tokens) : 1.0 + static_cast<double>(d.spec.speculation.draft_tokens);
+        if (static_cast<double>(p.batch) * query > static_cast<double>(max_step_tokens)) {
+            src.error(d.node[key]["batch"], join_path(join_path(path, key), "batch"),
+                      "batch " + std::to_string(p.batch) + " x " + std::to_string(static_cast<std::int64_t>(query)) +
+                          " tokens per sequence exceeds " + std::to_string(max_step_tokens) + " tokens per rank in one step");
+            ok = false;
+        }
         if (p.chips > chips) {
             src.error(d.node[key]["chips"], join_path(join_path(path, key), "chips"),
                       "the " + std::string(key) + " instance needs " + std::to_string(p.chips) + " chips, but the case has " +

@@ -40,9 +40,12 @@ struct Placements {
     std::optional<comm::Placement> ep;  ///< expert all-to-all groups (chip level)
     std::optional<comm::Placement> tp;
     double ep_bytes_scale = 1;          ///< ranks per chip: a chip sends for each of its ranks
+    /// An expert group over several scale-up domains: inside each domain, and across them by rail
+    /// (the chips of the same index in every domain).
+    std::optional<comm::Placement> ep_inner, ep_across;
 };
 
-Placements placements(const ServingPlan& p) {
+Placements placements(const ServingPlan& p, std::int64_t domain) {
     Placements out;
     const std::int64_t ep_chips = p.ep / p.ranks_per_chip;
     if (p.ep > 1 && ep_chips > 1) {
@@ -50,6 +53,10 @@ Placements placements(const ServingPlan& p) {
         // tensor-parallel index exchange (stride tp).
         out.ep = p.ep == p.ranks() ? comm::Placement::contiguous(ep_chips, 1) : comm::Placement::strided(p.ep, p.tp, p.tp);
         out.ep_bytes_scale = d(p.ranks_per_chip);
+        if (p.ep == p.ranks() && domain > 1 && ep_chips > domain && ep_chips % domain == 0) {
+            out.ep_inner = comm::Placement::contiguous(domain, ep_chips / domain);
+            out.ep_across = comm::Placement::strided(ep_chips / domain, domain, domain);
+        }
     }
     if (p.tp > 1) out.tp = comm::Placement::contiguous(p.tp, p.chips / p.tp);
     return out;
@@ -188,7 +195,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
     const StepShape shape = shape_of(spec, phase, mp);
     const double tokens = d(shape.tokens());
     // Collectives of one layer, every group of the instance at once.
-    const Placements pl = placements(p);
+    const Placements pl = placements(p, cluster.scale_up_domain());
     double tp_s = 0, ep_s = 0;
     if (pl.tp) {
         const auto ar = cluster.collective(comm::Collective::all_reduce, *pl.tp, tokens * d(w.hidden) * 2.0);
@@ -197,7 +204,8 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         r.tp_bottleneck = ar.bottleneck;
     }
     if (pl.ep && w.moe) {
-        const double routed = tokens * d(w.moe->top_k) * d(w.hidden) * pl.ep_bytes_scale;
+        const double k = d(w.moe->top_k);
+        const double routed = tokens * k * d(w.hidden) * pl.ep_bytes_scale;
         // The expert-dispatch library where the network has one (CloudMatrix's FusedDispatch): the
         // one_sided algorithm; else the collective library's all-to-all.
         const auto dispatch =
@@ -206,6 +214,27 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         ep_s = dispatch.time_s + combine.time_s;
         r.ep_algorithm = combine.algorithm;
         r.ep_bottleneck = combine.bottleneck;
+        if (phase == Phase::prefill && pl.ep_inner && combine.algorithm != "one_sided") {
+            // Prefill across scale-up domains without a one-sided library: DeepEP's normal mode
+            // (arXiv 2412.19437 section 3.2.2; decode uses its low-latency mode, direct RDMA writes to
+            // every expert rank, the flat all-to-all above): a token crosses the scale-out network once per distinct
+            // remote domain its k experts sit in, (D - 1)(1 - (1 - 1/D)^k) of D domains with experts
+            // spread evenly, and is forwarded inside the domain to each expert. The all-to-all's size
+            // counts a rank's share to itself, hence D / (D - 1) on the remote bytes.
+            const double domains = d(pl.ep_across->group_size());
+            const double per_token = d(w.hidden) * tokens * pl.ep_bytes_scale;
+            const double across = per_token * domains * (1.0 - std::pow(1.0 - 1.0 / domains, k));
+            auto two_stage = [&](double bytes_per_element) {
+                return cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * bytes_per_element).time_s +
+                       cluster.collective(comm::Collective::all_to_all, *pl.ep_inner, per_token * k * bytes_per_element).time_s;
+            };
+            const double hierarchical_s = two_stage(spec.execution.dispatch_bytes) + two_stage(2.0);
+            if (hierarchical_s < ep_s) {
+                ep_s = hierarchical_s;
+                r.ep_algorithm = "hierarchical_dispatch";
+                r.ep_bottleneck = cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * 2.0).bottleneck;
+            }
+        }
     }
     MicroBatch mb;
     for (const LayerKind kind : {LayerKind::dense, LayerKind::moe}) {
@@ -273,17 +302,21 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
                      first.edge_weight_bytes;
     const double activations = std::max({first.dense.activation_bytes, first.moe.activation_bytes, first.edge_activation_bytes});
 
-    // Draft tokens (DeepSeek-V3's multi-token prediction module: one more layer of the last kind
-    // and the output head, run once per draft token on one token per sequence).
+    // Draft tokens (DeepSeek-V3's multi-token prediction module: one more layer of the last kind,
+    // its communication included, and the embedding and output head, run once per draft token on
+    // one token per sequence).
     if (phase == Phase::decode && spec.speculation.draft_tokens > 0) {
-        StepShape draft = shape_of(spec, phase, p);
-        draft.query_tokens = 1;
-        const LayerKind last = w.moe && w.layers > dense_layers ? LayerKind::moe : LayerKind::dense;
-        const LayerKernels layer = layer_kernels(w, last, draft);
-        KernelSum ds;
-        ds.add(chip, layer.ops, d(spec.speculation.draft_tokens));
-        ds.add(chip, head_kernels(w, draft).ops, d(spec.speculation.draft_tokens));
-        r.time.draft_s = ds.total;
+        ServingSpec one_token = spec;
+        one_token.speculation = {};
+        const MicroBatch draft = micro_batch(one_token, phase, p, p.batch, chip, cluster, r);
+        const LayerCost& layer = w.moe && w.layers > dense_layers ? draft.moe : draft.dense;
+        const double n = d(spec.speculation.draft_tokens);
+        KernelSum ds = layer.kernels;
+        ds.add(draft.edges);
+        ds.total *= n, ds.compute *= n, ds.memory *= n, ds.overhead *= n;
+        r.time.draft_s = ds.total + n * (layer.ep_s + layer.tp_s);
+        r.time.ep_comm_s += n * layer.ep_s;
+        r.time.tp_comm_s += n * layer.tp_s;
         kernels.add(ds);
         weights += layer.weight_bytes;
     }

@@ -44,7 +44,7 @@ struct StepTime {
     double compute_s = 0;     ///< of kernels_s: in compute-bound kernels, their overhead excluded
     double memory_s = 0;      ///< of kernels_s: in memory-bound kernels, their overhead excluded
     double overhead_s = 0;    ///< of kernels_s: kernel launch and synchronisation
-    double draft_s = 0;       ///< of kernels_s: the draft (multi-token prediction) module
+    double draft_s = 0;       ///< the draft (multi-token prediction) module: its kernels (in kernels_s) and communication (in the comm terms)
     double ep_comm_s = 0;     ///< exposed expert dispatch and combine
     double tp_comm_s = 0;     ///< exposed tensor-parallel all-reduces
     double step_s = 0;
