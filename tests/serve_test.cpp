@@ -206,10 +206,21 @@ TEST_CASE("serve: a plan that cannot run says why") {
     r = serve::best(spec, serve::Phase::decode, spec.decode, *cluster);
     REQUIRE(std::holds_alternative<train::Rejection>(r));
     CHECK(std::get<train::Rejection>(r).category == "memory");
+    CHECK(std::get<train::Rejection>(r).reason.find("decode: one sequence per rank does not fit: it needs ") == 0);
+    spec.prompt_tokens = 1024;
+    spec.tpot_limit_s = 1e-6;  // nothing decodes a token in a microsecond
+    r = serve::best(spec, serve::Phase::decode, spec.decode, *cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(r));
+    CHECK(std::get<train::Rejection>(r).category == "latency");
+    CHECK(std::get<train::Rejection>(r).reason.find("decode: no batch meets the time-per-output-token limit of 1 us") == 0);
 }
 
 TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank per die") {
     auto cluster = system_cluster("cloudmatrix_384");
+    // Collectives inside the UB domain take no AI cores (UB preset); the RDMA level's NCCL-style preset
+    // holds 16 compute units, which only a placement leaving the domain pays.
+    CHECK(cluster->comm_compute_share(comm::Placement::contiguous(160, 1)) == 0.0);
+    CHECK(cluster->comm_compute_share() == doctest::Approx(16.0 / 48.0));
     const auto spec = deepseek_cm384();
     const auto r = serve::serve(spec, *cluster);
     REQUIRE(std::holds_alternative<serve::ServingResult>(r));

@@ -83,30 +83,15 @@ std::optional<serve::ServingExecution> decode_execution(const Source& src, const
     };
     flag("overlap_comm", e.overlap_comm);
     flag("disaggregated", e.disaggregated);
-    if (m.has("memory_reserve")) {
-        const YAML::Node n = m.get("memory_reserve");
-        const double v = plain_number(n).value_or(-1);
-        if (!(v >= 0 && v < 1)) {
-            src.error(n, join_path(path, "memory_reserve"),
-                      "expected the fraction of HBM kept free, a number in [0, 1) such as 0.1, got " +
-                          (n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(node_kind(n))));
-            ok = false;
-        } else {
-            e.memory_reserve = v;
-        }
-    }
-    if (m.has("expert_imbalance")) {
-        const YAML::Node n = m.get("expert_imbalance");
-        const double v = plain_number(n).value_or(0);
-        if (!(v >= 1 && v <= 1000)) {
-            src.error(n, join_path(path, "expert_imbalance"),
-                      "expected the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000, got " +
-                          (n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(node_kind(n))));
-            ok = false;
-        } else {
-            e.expert_imbalance = v;
-        }
-    }
+    auto number = [&](std::string_view key, double& out, double low, double high, bool high_included, std::string_view what) {
+        if (!m.has(key)) return;
+        auto v = as_number_in(src, m.get(key), join_path(path, key), low, high, high_included, what);
+        ok = ok && v.has_value();
+        out = v.value_or(out);
+    };
+    number("memory_reserve", e.memory_reserve, 0, 1, false, "the fraction of HBM kept free, a number in [0, 1) such as 0.1");
+    number("expert_imbalance", e.expert_imbalance, 1, 1000, true,
+           "the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000");
     if (m.has("dispatch")) {
         auto c = as_choice(src, m.get("dispatch"), join_path(path, "dispatch"), {"bf16", "fp8", "int8"});
         ok = ok && c.has_value();

@@ -166,16 +166,10 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         if (o) e.order = *o;
     }
     if (m.has("memory_reserve")) {
-        const YAML::Node n = m.get("memory_reserve");
-        const double v = plain_number(n).value_or(-1);
-        if (!(v >= 0 && v < 1)) {
-            src.error(n, join_path(path, "memory_reserve"),
-                      "expected the fraction of HBM kept free, a number in [0, 1) such as 0.1, got " +
-                          (n.IsScalar() ? "'" + n.Scalar() + "'" : std::string(node_kind(n))));
-            ok = false;
-        } else {
-            e.memory_reserve = v;
-        }
+        auto v = as_number_in(src, m.get("memory_reserve"), join_path(path, "memory_reserve"), 0, 1, false,
+                              "the fraction of HBM kept free, a number in [0, 1) such as 0.1");
+        ok = ok && v.has_value();
+        e.memory_reserve = v.value_or(e.memory_reserve);
     }
     if (!ok) return std::nullopt;
     return e;

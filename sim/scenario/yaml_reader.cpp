@@ -273,6 +273,15 @@ std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const 
     return std::nullopt;
 }
 
+std::optional<double> as_number_in(const Source& src, const YAML::Node& node, const std::string& path, double low, double high,
+                                   bool high_included, std::string_view what) {
+    const double v = plain_number(node).value_or(std::nan(""));
+    if (v >= low && (v < high || (high_included && v == high))) return v;
+    src.error(node, path,
+              "expected " + std::string(what) + ", got " + (node.IsScalar() ? "'" + node.Scalar() + "'" : std::string(node_kind(node))));
+    return std::nullopt;
+}
+
 std::optional<double> as_fraction(const Source& src, const YAML::Node& node, const std::string& path) {
     if (!node.IsScalar()) {
         src.error(node, path, "expected a fraction between 0 and 1 (e.g. 0.8), got " + std::string(node_kind(node)));

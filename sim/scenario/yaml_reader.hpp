@@ -86,6 +86,10 @@ std::map<std::string, std::string, std::less<>> as_string_map(const Source& src,
 std::optional<double> as_fraction(const Source& src, const YAML::Node& node, const std::string& path);
 /// `true` or `false` (YAML's other spellings, such as yes/no/on/off, are refused as ambiguous).
 std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const std::string& path);
+/// A plain number from `low` to `high` (`high` itself excluded unless `high_included`); otherwise
+/// records "expected <what>, got '<text>'".
+std::optional<double> as_number_in(const Source& src, const YAML::Node& node, const std::string& path, double low, double high,
+                                   bool high_included, std::string_view what);
 /// One of a fixed set of words.
 std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
                                      std::initializer_list<std::string_view> choices);

@@ -20,8 +20,7 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return b <= 1 ? a : (a +
 // (W8A8 quantises the linear layers; DeepSeek's FP8 recipe, CloudMatrix-Infer's INT8).
 constexpr DType act = DType::bf16;
 
-std::int64_t head_dim(const WorkloadSpec& w) { return w.head_dim > 0 ? w.head_dim : w.hidden / std::max<std::int64_t>(1, w.heads); }
-std::int64_t kv_heads(const WorkloadSpec& w) { return w.kv_heads > 0 ? w.kv_heads : w.heads; }
+// The loader guarantees head_dim >= 1 and kv_heads >= 1 (catalog/workload.hpp).
 
 struct Builder {
     LayerKernels out;
@@ -112,8 +111,8 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
     if (w.mla) {
         mla(w, s, heads, b);
     } else {
-        const std::int64_t hd = head_dim(w);
-        const std::int64_t kvh = std::max<std::int64_t>(1, ceil_div(kv_heads(w), s.tp));
+        const std::int64_t hd = w.head_dim;
+        const std::int64_t kvh = std::max<std::int64_t>(1, ceil_div(w.kv_heads, s.tp));
         b.linear(T, (heads + 2 * kvh) * hd, h, s.weights);
         b.attention(core(s, heads, kvh, hd, hd));
         b.linear(T, h, heads * hd, s.weights);
@@ -170,8 +169,8 @@ double embedding_weight_bytes(const WorkloadSpec& w, std::int64_t tp) {
 double kv_bytes_per_token(const WorkloadSpec& w, std::int64_t tp, DType kv_cache) {
     const double e = chip::bytes_per_element(kv_cache);
     if (w.mla) return d(w.layers) * d(w.mla->kv_lora_rank + w.mla->qk_rope_head_dim) * e;
-    const std::int64_t kvh = std::max<std::int64_t>(1, ceil_div(kv_heads(w), tp));
-    return 2.0 * d(w.layers) * d(kvh) * d(head_dim(w)) * e;
+    const std::int64_t kvh = std::max<std::int64_t>(1, ceil_div(w.kv_heads, tp));
+    return 2.0 * d(w.layers) * d(kvh) * d(w.head_dim) * e;
 }
 
 double activation_bytes(const std::vector<chip::Operation>& ops) {

@@ -185,6 +185,9 @@ struct MicroBatch {
     KernelSum edges;  ///< embedding and head
     double edge_weight_bytes = 0;
     double edge_activation_bytes = 0;
+    /// Compute units the collective libraries hold while the layers' collectives run (a fraction,
+    /// train::TrainingCluster::comm_compute_share of the levels they use).
+    double comm_share = 0;
 };
 
 MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& p, std::int64_t sequences,
@@ -196,8 +199,9 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
     const double tokens = d(shape.tokens());
     // Collectives of one layer, every group of the instance at once.
     const Placements pl = placements(p, cluster.scale_up_domain());
-    double tp_s = 0, ep_s = 0;
+    double tp_s = 0, ep_s = 0, share = 0;
     if (pl.tp) {
+        share = std::max(share, cluster.comm_compute_share(*pl.tp));
         const auto ar = cluster.collective(comm::Collective::all_reduce, *pl.tp, tokens * d(w.hidden) * 2.0);
         tp_s = 2.0 * ar.time_s;  // after attention and after the MLP (Megatron-LM)
         r.tp_algorithm = ar.algorithm;
@@ -214,6 +218,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         ep_s = dispatch.time_s + combine.time_s;
         r.ep_algorithm = combine.algorithm;
         r.ep_bottleneck = combine.bottleneck;
+        share = std::max(share, cluster.comm_compute_share(*pl.ep));
         if (phase == Phase::prefill && pl.ep_inner && combine.algorithm != "one_sided") {
             // Prefill across scale-up domains without a one-sided library: DeepEP's normal mode
             // (arXiv 2412.19437 section 3.2.2; decode uses its low-latency mode, direct RDMA writes to
@@ -237,6 +242,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         }
     }
     MicroBatch mb;
+    mb.comm_share = share;
     for (const LayerKind kind : {LayerKind::dense, LayerKind::moe}) {
         if (kind == LayerKind::moe && !w.moe) continue;
         LayerCost& c = kind == LayerKind::dense ? mb.dense : mb.moe;
@@ -283,7 +289,7 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
             tp_s += (mb.*kind).tp_s;
         }
         const double comm_s = ep_s + tp_s;
-        const double exposed = split ? std::max(0.0, comm_s - one.total) : comm_s;
+        const double exposed = split ? train::exposed(comm_s, one.total, mbs.front().comm_share) : comm_s;
         const double share = comm_s > 0 ? exposed / comm_s : 0.0;
         const double n = d(count);
         r.time.ep_comm_s += n * ep_s * share;
@@ -349,7 +355,8 @@ std::variant<PhaseResult, Rejection> evaluate(const ServingSpec& spec, Phase pha
     const chip::ChipModel chip = rank_chip(cluster.chip(), p.ranks_per_chip);
 
     // Overlap (two-batch overlap): the batch runs as two micro-batches, one's communication under
-    // the other's kernels, so a layer takes max(kernels of both, communication of both). The
+    // the other's kernels, so a layer takes max(comm, kernels + f comm) of both (train::exposed: the
+    // collective library's share f of the compute units slows the kernels it overlaps). The
     // kernels run at half the batch each: weights are read twice, which is why overlap gains little
     // in weight-bound decode (CloudMatrix-Infer measures +6 to +9 %) and much in prefill (+23 to
     // 31 %). The runtime keeps whichever schedule is faster (SGLang turns two-batch overlap off for
@@ -407,8 +414,9 @@ std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, 
         if (largest_fit == 0) {
             const auto one = evaluate(spec, phase, ServingPlan{plan.chips, plan.ranks_per_chip, plan.tp, plan.ep, 1}, cluster);
             const auto& pr = std::get<PhaseResult>(one);
-            return Rejection{"memory", fmt::format("{}: one sequence per rank does not fit: {}", to_string(phase),
-                                                   train::memory_shortfall(pr.memory.total(), pr.usable_hbm_bytes, 0.0))};
+            return Rejection{"memory", fmt::format("{}: one sequence per rank does not fit: it needs {} of HBM per rank, {} usable",
+                                                   to_string(phase), units::format_si(pr.memory.total(), units::Dimension::data),
+                                                   units::format_si(pr.usable_hbm_bytes, units::Dimension::data))};
         }
         return Rejection{"latency", fmt::format("{}: no batch meets the {} limit of {} (one sequence per rank takes {})",
                                                 to_string(phase), phase == Phase::prefill ? "time-to-first-token" : "time-per-output-token",

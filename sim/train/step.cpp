@@ -31,9 +31,16 @@ TrainingCluster::TrainingCluster(chip::ChipModel chip, double hbm_bytes, std::in
     }
     launch_s_ = comm_.fabric().cost().launch_latency.si();
     std::int64_t busy = 0;
-    for (std::size_t l = 0; l < topology_->levels().size(); ++l)
+    for (std::size_t l = 0; l < topology_->levels().size(); ++l) {
         busy = std::max(busy, comm_.fabric().cost().level(l).compute_units_busy);
+        if (l == 0 && chip_.compute_units > 0)
+            domain_share_ = std::min(1.0, static_cast<double>(busy) / chip_.compute_units);
+    }
     if (chip_.compute_units > 0) comm_share_ = std::min(1.0, static_cast<double>(busy) / chip_.compute_units);
+}
+
+double TrainingCluster::comm_compute_share(const comm::Placement& placement) const {
+    return placement.extent() <= static_cast<topo::NodeId>(domain_) ? domain_share_ : comm_share_;
 }
 
 TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, const comm::Placement& placement,
@@ -45,6 +52,8 @@ TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, c
     const double share = kind == comm::Collective::send_recv ? 1.0 : (p - 1) / p;
     return {launch_s_ + share * bytes / injection_Bps_, {}, {}};
 }
+
+double exposed(double comm_s, double compute_s, double share) { return std::max(comm_s - compute_s, share * comm_s); }
 
 TrainingCluster::Cost TrainingCluster::collective(comm::Collective kind, const comm::Placement& placement, double bytes,
                                                   std::string_view prefer) const {
@@ -144,13 +153,6 @@ KernelTimes kernel_times(const chip::ChipModel& chip, const LayerOps& ops) {
     k.attention_forward_s = attention_time(chip, ops.forward);
     k.attention_backward_s = attention_time(chip, ops.backward);
     return k;
-}
-
-/// Communication C overlapped with computation W: while both run, the computation has only the compute
-/// units the collective library leaves it (share f held by the library), so the pair takes
-/// max(C, W + f C) and the time exposed beyond W is max(C - W, f C). f = 0 gives max(0, C - W).
-double exposed(double comm_s, double compute_s, double share) {
-    return std::max(comm_s - compute_s, share * comm_s);
 }
 
 /// The time per micro-batch of one layer kind on one rank: kernels and exposed collectives.

@@ -45,6 +45,9 @@ public:
     /// (the largest over the network's levels; comm::LevelCost::compute_units_busy): overlapped
     /// computation runs that much slower (docs/models/training.md, "Overlap").
     [[nodiscard]] double comm_compute_share() const { return comm_share_; }
+    /// The same for the collectives of one placement: the scale-up level's share when every group
+    /// lies in the first scale-up domain (its collectives use no other level), else the largest.
+    [[nodiscard]] double comm_compute_share(const comm::Placement& placement) const;
 
     /// Every group of `placement` running `kind` of `bytes` at once: the tuner's time, and the
     /// limiting link class.
@@ -69,6 +72,7 @@ private:
     double injection_Bps_ = 0;  ///< the largest total line rate out of one accelerator
     double launch_s_ = 0;
     double comm_share_ = 0;
+    double domain_share_ = 0;  ///< the scale-up level's
     std::shared_ptr<const topo::Topology> topology_;
     comm::CommModel comm_;
     // Reductions (all-reduce, reduce-scatter, all-gather) share one entry: their curves are computed
@@ -82,6 +86,12 @@ private:
     mutable std::mutex mutex_;
     mutable std::map<Key, std::shared_ptr<Entry>> curves_;
 };
+
+/// Communication C overlapped with computation W: while both run, the computation has only the compute
+/// units the collective library leaves it (share f held by the library, TrainingCluster::comm_compute_share),
+/// so the pair takes max(C, W + f C) and the time exposed beyond W is max(C - W, f C); f = 0 gives
+/// max(0, C - W) (docs/models/training.md, "Overlap"; serving's two-batch overlap uses the same rule).
+double exposed(double comm_s, double compute_s, double share);
 
 /// Where the time of a step goes (seconds). Sums to step_s.
 struct StepBreakdown {
