@@ -340,8 +340,10 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
     r.memory.activations = activations;
     r.usable_hbm_bytes = cluster.hbm_bytes() / d(p.ranks_per_chip) * (1.0 - spec.execution.memory_reserve);
 
-    const double per_rank = d(p.batch) * (phase == Phase::prefill ? d(spec.prompt_tokens) : spec.speculation.tokens_per_step());
-    r.tokens_per_s_per_chip = per_rank * d(p.ranks_per_chip) / r.time.step_s;
+    // The tp ranks of an attention data-parallel group share its batch: ranks / tp groups on
+    // chips chips, ranks_per_chip / tp groups per chip.
+    const double per_group = d(p.batch) * (phase == Phase::prefill ? d(spec.prompt_tokens) : spec.speculation.tokens_per_step());
+    r.tokens_per_s_per_chip = per_group * d(p.ranks_per_chip) / d(p.tp) / r.time.step_s;
     r.latency_s = phase == Phase::prefill ? r.time.step_s : r.time.step_s / spec.speculation.tokens_per_step();
     return r;
 }
@@ -445,7 +447,7 @@ std::variant<ServingResult, Rejection> serve(const ServingSpec& spec, const trai
     // the chips after the prefill instance's (a send on the graph from chip 0 to that chip).
     if (spec.execution.disaggregated && spec.prefill.chips < cluster.chips()) {
         const double bytes = d(out.prefill.plan.batch) * d(spec.prompt_tokens) *
-                             kv_bytes_per_token(*spec.workload, 1, spec.kv_cache) * d(spec.prefill.ranks_per_chip);
+                             kv_bytes_per_token(*spec.workload, spec.prefill.tp, spec.kv_cache) * d(spec.prefill.ranks_per_chip);
         const auto pl = comm::Placement::explicit_groups({{0, static_cast<topo::NodeId>(spec.prefill.chips)}});
         out.kv_transfer_s = cluster.collective(comm::Collective::send_recv, pl, bytes).time_s;
     }

@@ -26,8 +26,9 @@ struct ServingPlan {
     std::int64_t ranks_per_chip = 1;
     std::int64_t tp = 1;
     std::int64_t ep = 1;
-    /// Sequences per rank in one step (decode: in flight; prefill: prompts per batch); 0: search
-    /// the best batch under the latency limits and HBM.
+    /// Sequences of one attention data-parallel group (its tp ranks share them; per rank when
+    /// tp = 1) in one step (decode: in flight; prefill: prompts per batch); 0: search the best batch
+    /// under the latency limits and HBM.
     std::int64_t batch = 0;
 
     [[nodiscard]] std::int64_t ranks() const { return chips * ranks_per_chip; }
