@@ -53,7 +53,8 @@ serve::ServingSpec llama8b_h100() {
     return s;
 }
 
-const serve::PhaseResult& phase_of(const std::variant<serve::PhaseResult, train::Rejection>& r) {
+/// The phase's result by value (the variant is usually a temporary).
+serve::PhaseResult phase_of(const std::variant<serve::PhaseResult, train::Rejection>& r) {
     if (const auto* rej = std::get_if<train::Rejection>(&r)) FAIL(rej->reason);
     return std::get<serve::PhaseResult>(r);
 }

@@ -8,6 +8,7 @@
 
 #include "catalog/chip.hpp"
 #include "catalog/network_part.hpp"
+#include "catalog/reliability.hpp"
 #include "catalog/system.hpp"
 #include "catalog/workload.hpp"
 
@@ -20,12 +21,15 @@ struct Catalog {
     std::map<std::string, TransceiverSpec, std::less<>> transceivers;  ///< models/network/, kind: transceiver
     /// models/workloads/; shared so that scenario cases can point at one without copying it.
     std::map<std::string, std::shared_ptr<const WorkloadSpec>, std::less<>> workloads;
+    /// models/reliability/: failure and recovery figures of a fleet.
+    std::map<std::string, ReliabilitySpec, std::less<>> reliability;
 
     [[nodiscard]] std::vector<std::string> chip_ids() const;
     [[nodiscard]] std::vector<std::string> system_ids() const;
     [[nodiscard]] std::vector<std::string> switch_ids() const;
     [[nodiscard]] std::vector<std::string> transceiver_ids() const;
     [[nodiscard]] std::vector<std::string> workload_ids() const;
+    [[nodiscard]] std::vector<std::string> reliability_ids() const;
 };
 
 }  // namespace clustersim::catalog

@@ -36,6 +36,12 @@ std::vector<std::string> Catalog::workload_ids() const {
     return out;
 }
 
+std::vector<std::string> Catalog::reliability_ids() const {
+    std::vector<std::string> out;
+    for (const auto& [id, profile] : reliability) out.push_back(id);
+    return out;
+}
+
 namespace {
 
 template <class Q>

@@ -1,5 +1,7 @@
 #include "output/csv.hpp"
 
+#include <cmath>
+
 #include <iterator>
 
 #include "chip/chip_model.hpp"
@@ -204,6 +206,33 @@ std::string serving_cells(const run::RunResult& run, const run::CaseResult& c) {
     return out;
 }
 
+/// The reliability columns (docs/results-schema.md, "Reliability"): empty for cases without a
+/// reliability section.
+struct ReliabilityColumn {
+    const char* name;
+    std::string (*value)(const run::ReliabilityOutcome&);
+};
+const ReliabilityColumn reliability_columns[] = {
+    {"reliability_profile", [](const run::ReliabilityOutcome& r) { return r.profile; }},
+    {"failure_parts_hosts", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.parts.hosts); }},
+    {"failure_parts_switches", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.parts.switches); }},
+    {"failure_parts_links", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.parts.links); }},
+    {"failure_parts_transceivers", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.parts.transceivers); }},
+    {"interruptions_per_day", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.interruptions_per_day()); }},
+    {"hardware_interruptions_per_day",
+     [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.rate.hardware_per_s * 86400.0); }},
+    // Empty when no part can fail (an infinite mean time to interruption).
+    {"mtti_s", [](const run::ReliabilityOutcome& r) { return std::isfinite(r.outcome.mtti_s) ? units::round_trip(r.outcome.mtti_s) : ""; }},
+    {"checkpoint_bytes", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.checkpoint_bytes); }},
+    {"checkpoint_write_s", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.checkpoint_s); }},
+    {"checkpoint_interval_s", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.interval_s); }},
+    {"restart_s", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.restart_s); }},
+    {"availability", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.availability()); }},
+    {"useful_fraction", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.useful_fraction); }},
+    {"goodput_tokens_per_s",
+     [](const run::ReliabilityOutcome& r) { return r.goodput_tokens_per_s > 0 ? units::round_trip(r.goodput_tokens_per_s) : std::string(); }},
+};
+
 }  // namespace
 
 std::string csv_field(const std::string& s) {
@@ -228,6 +257,7 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("tokens_per_s_vs_baseline");
     const auto serving = serving_columns();
     cols.insert(cols.end(), serving.begin(), serving.end());
+    for (const auto& rc : reliability_columns) cols.emplace_back(rc.name);
     return cols;
 }
 
@@ -259,7 +289,9 @@ std::string results_csv(const std::vector<run::RunResult>& runs) {
                 const auto& b = r.cases[*c.baseline_index].training;
                 if (b && b->step) delivered = aggregate::ratio(c.training->step->tokens_per_s, b->step->tokens_per_s);
             }
-            out += "," + number(delivered) + serving_cells(r, c) + "\n";
+            out += "," + number(delivered) + serving_cells(r, c);
+            for (const auto& rc : reliability_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
+            out += "\n";
         }
     }
     return out;

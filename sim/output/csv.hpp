@@ -10,8 +10,9 @@ namespace clustersim::output {
 
 /// 1: peak aggregates; 2: a `topology` column and the network columns; 3: network power and price
 /// (`network_power_w`, `network_price_usd` and their per-chip columns, after the other metrics);
-/// 4: the training columns; 5: the serving columns (`serving_workload` … `serving_problem`, last).
-inline constexpr int results_schema_version = 5;
+/// 4: the training columns; 5: the serving columns (`serving_workload` … `serving_problem`);
+/// 6: the reliability columns (`reliability_profile` … `goodput_tokens_per_s`, last).
+inline constexpr int results_schema_version = 6;
 
 std::vector<std::string> results_columns();
 std::string results_csv(const std::vector<run::RunResult>& runs);

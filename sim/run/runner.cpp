@@ -2,6 +2,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -95,6 +96,34 @@ ServingOutcome run_serving(const scenario::Case& c, const train::TrainingCluster
     return out;
 }
 
+ReliabilityOutcome run_reliability(const scenario::Case& c, const TrainingOutcome& training, const topo::Metrics& network) {
+    const auto& job = *c.reliability;
+    ReliabilityOutcome out;
+    out.profile = job.profile;
+    const auto chips = static_cast<double>(c.cluster.chip_count);
+    // The job's share of its network's parts: the first `chips` accelerators of a larger system use
+    // that fraction of its switches, links and transceivers.
+    const double share = network.accelerators > 0 ? chips / static_cast<double>(network.accelerators) : 1.0;
+    out.parts.accelerators = chips;
+    out.parts.hosts = chips / job.accelerators_per_host;
+    out.parts.nics = chips * job.nics_per_accelerator;
+    out.parts.switches = static_cast<double>(network.switches) * share;
+    // Cables: every scale-out link and every optical link. Electrical scale-up links (board traces
+    // and backplanes to NVSwitch or UB switch chips) fail with their accelerator or host.
+    double cables = 0;
+    for (const auto& lc : network.link_counts) {
+        const auto level = std::find_if(network.levels.begin(), network.levels.end(), [&](const auto& l) { return l.name == lc.level; });
+        const bool scale_out = level == network.levels.end() || level->plane_kind == topo::PlaneKind::scale_out;
+        if (scale_out || lc.spec.medium == topo::Medium::optical) cables += static_cast<double>(lc.count);
+    }
+    out.parts.links = cables * share;
+    out.parts.transceivers = static_cast<double>(network.transceivers) * share;
+    out.checkpoint_bytes = reliability::checkpoint_bytes(train::count_params(*c.training->workload).total);
+    out.outcome = reliability::evaluate(out.parts, job.mtbf, out.checkpoint_bytes / job.checkpoint_Bps, job.restart_s, job.interval_s);
+    if (training.step) out.goodput_tokens_per_s = training.step->tokens_per_s * out.outcome.useful_fraction;
+    return out;
+}
+
 }  // namespace
 
 std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training_cluster(
@@ -141,6 +170,12 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
             cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
         }
     }
+    // The parts of every job network (the reliability model counts them).
+    std::map<const catalog::TopologySpec*, topo::Metrics> job_networks;
+    for (const auto& c : scenario.cases) {
+        if (c.reliability && c.job_network && job_networks.count(c.job_network.get()) == 0)
+            job_networks.emplace(c.job_network.get(), topo::analyze(c.job_network->params));
+    }
     tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
         const auto& c = scenario.cases[i];
         CaseResult& out = r.cases[i];
@@ -156,6 +191,7 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
         if (c.training) {
             const auto& [cluster, error] = training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
             out.training = run_training(c, cluster.get(), error);
+            if (c.reliability) out.reliability = run_reliability(c, *out.training, job_networks.at(c.job_network.get()));
         }
         if (c.serving) {
             const auto& [cluster, error] = training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count});

@@ -10,6 +10,7 @@
 
 #include "aggregate/aggregates.hpp"
 #include "scenario/scenario.hpp"
+#include "reliability/model.hpp"
 #include "serve/model.hpp"
 #include "train/search.hpp"
 #include "train/step.hpp"
@@ -44,6 +45,16 @@ struct ServingOutcome {
     std::optional<double> predicted;
 };
 
+/// A case's training job under failures: interruptions, checkpoints and goodput (when the
+/// training job has a step).
+struct ReliabilityOutcome {
+    std::string profile;
+    reliability::Parts parts;
+    double checkpoint_bytes = 0;
+    reliability::Outcome outcome;
+    double goodput_tokens_per_s = 0;  ///< the step's tokens/s x the useful fraction
+};
+
 struct CaseResult {
     std::string scenario;
     std::string name;
@@ -55,6 +66,7 @@ struct CaseResult {
     aggregate::Aggregates aggregates;
     std::optional<TrainingOutcome> training;
     std::optional<ServingOutcome> serving;
+    std::optional<ReliabilityOutcome> reliability;
 };
 
 struct RunResult {

@@ -248,6 +248,42 @@ std::vector<fs::path> optional_yaml_files(const fs::path& dir) {
 
 std::vector<fs::path> network_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "network"); }
 std::vector<fs::path> workload_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "workloads"); }
+std::vector<fs::path> reliability_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "reliability"); }
+
+const std::vector<std::string> reliability_keys{"id", "name", "year", "sources", "notes", "figures"};
+
+/// A fleet's failure and recovery figures (models/reliability/*.yaml; docs/catalog-format.md).
+std::optional<catalog::ReliabilitySpec> decode_reliability(const fs::path& file, diag::Diagnostics& diags) {
+    auto root = load_yaml_file(file, diags);
+    if (!root) return std::nullopt;
+    const Source src{file.string(), diags};
+    MapReader m(src, *root, "", reliability_keys);
+    if (!m.ok()) return std::nullopt;
+    const std::size_t problems = diags.size();
+    catalog::ReliabilitySpec spec;
+    if (auto id = m.string("id", true)) {
+        spec.id = *id;
+        if (spec.id != file.stem().string())
+            src.error(m.get("id"), "id", "id '" + spec.id + "' must equal the file name '" + file.stem().string() + "'");
+    }
+    spec.name = m.string("name", true).value_or("");
+    if (auto year = m.integer("year", true, 1990)) spec.year = static_cast<int>(*year);
+    if (m.has("notes")) spec.notes = m.string("notes", false).value_or("");
+    if (auto s = m.require("sources", "a mapping of source id to full citation")) {
+        spec.sources = as_string_map(src, *s, "sources");
+        if (s->IsMap() && spec.sources.empty()) src.error(*s, "sources", "at least one source is needed");
+    }
+    const auto fig = m.require("figures", "the fleet's failure and recovery figures");
+    const MapReader figures(src, fig.value_or(YAML::Node()), "figures", names_of(catalog::reliability_figures, "figures"),
+                            fig.has_value());
+    catalog::for_each_figure_of_reliability(spec, [&](const catalog::FigureInfo& info, auto& figure) {
+        auto n = figure_node(src, figures, info);
+        if (!n) return;
+        figure = typed<units::Seconds>(decode_catalog_figure(src, *n, join_path("figures", info.name), info, spec.sources));
+    });
+    if (diags.size() != problems) return std::nullopt;
+    return spec;
+}
 
 }  // namespace
 
@@ -259,6 +295,8 @@ std::vector<fs::path> catalog_files(const fs::path& models_dir) {
     files.insert(files.end(), parts.begin(), parts.end());
     const auto workloads = workload_files(models_dir);
     files.insert(files.end(), workloads.begin(), workloads.end());
+    const auto reliability = reliability_files(models_dir);
+    files.insert(files.end(), reliability.begin(), reliability.end());
     return files;
 }
 
@@ -310,6 +348,12 @@ catalog::Catalog load_catalog(const fs::path& models_dir) {
         }
         if (auto w = decode_workload(file, diags)) {
             cat.workloads.emplace(id, std::make_shared<const catalog::WorkloadSpec>(std::move(*w)));
+        }
+    }
+    for (const auto& file : reliability_files(models_dir)) {
+        auto r = decode_reliability(file, diags);
+        if (r && !cat.reliability.emplace(r->id, std::move(*r)).second) {
+            diags.error({file.string(), 0, 0}, "", "a second file for reliability profile '" + file.stem().string() + "' (.yaml and .yml)");
         }
     }
     diags.throw_if_any();

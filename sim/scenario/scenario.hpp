@@ -8,6 +8,7 @@
 #include "catalog/catalog.hpp"
 #include "catalog/cluster.hpp"
 #include "diag/diagnostic.hpp"
+#include "reliability/model.hpp"
 #include "serve/spec.hpp"
 #include "train/plan.hpp"
 #include "train/validation.hpp"
@@ -20,6 +21,7 @@ struct Case {
     catalog::Cluster cluster;
     std::optional<train::TrainingSpec> training;  ///< the case's training job (plan: dp set; no plan: searched)
     std::optional<serve::ServingSpec> serving;     ///< the case's serving job
+    std::optional<reliability::JobSpec> reliability;  ///< failures and checkpoints of the training job
     std::optional<train::Measurement> measured;    ///< a published measurement of the case's job (validation cases)
     /// The network the training or serving job runs on: the cluster's topology, or, for a system resized to
     /// fewer chips (whose aggregates have no topology), the system's own, of which the job uses

@@ -8,6 +8,7 @@
 #include "diag/suggest.hpp"
 #include "scenario/figure_decoder.hpp"
 #include "scenario/topology_decoder.hpp"
+#include "scenario/reliability_decoder.hpp"
 #include "scenario/serving_decoder.hpp"
 #include "scenario/training_decoder.hpp"
 #include "topo/metrics.hpp"
@@ -18,7 +19,7 @@ namespace {
 const std::vector<std::string> top_keys{"format", "scenario", "description", "baseline", "cases", "sweep"};
 const std::vector<std::string> case_keys{"name",      "description", "system",  "chip",
                                          "count",     "overrides",   "baseline", "topology",
-                                         "training",  "serving",     "measured"};
+                                         "training",  "serving",     "reliability", "measured"};
 // Case fields a sweep axis may set.
 const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides.<figure>"};
 // Sweeps are expanded in memory (about 2.5 kB per row, CSV included; the effective chip figures
@@ -65,6 +66,8 @@ struct Draft {
     std::shared_ptr<const catalog::TopologySpec> topology;  ///< the case's own, replacing a system's
     std::optional<TrainingDraft> training;
     std::optional<ServingDraft> serving;
+    std::optional<reliability::JobSpec> reliability;
+    YAML::Node reliability_node;
     std::optional<train::Measurement> measured;
 };
 
@@ -139,6 +142,16 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
     if (m.has("serving")) {
         d.serving = decode_serving(src, m.get("serving"), join_path(path, "serving"), cat);
         ok = ok && d.serving.has_value();
+    }
+    if (m.has("reliability")) {
+        d.reliability_node = m.get("reliability");
+        d.reliability = decode_reliability(src, d.reliability_node, join_path(path, "reliability"), cat);
+        ok = ok && d.reliability.has_value();
+        if (d.reliability && !m.has("training")) {
+            src.error(d.reliability_node, join_path(path, "reliability"),
+                      "reliability gives a training job's goodput: add the 'training' section it applies to");
+            ok = false;
+        }
     }
     if (m.has("measured")) {
         d.measured = decode_measured(src, m.get("measured"), join_path(path, "measured"));
@@ -467,6 +480,7 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
                 TrainingDraft t = *draft->training;
                 if (!check_training_plan(src, t, path + ".training", c.cluster.chip_count)) continue;
                 c.training = std::move(t.spec);
+                c.reliability = draft->reliability;
             }
             if (draft->serving) {
                 ServingDraft sd = *draft->serving;
