@@ -158,7 +158,8 @@ cases:
     REQUIRE(serving_begin != cols.end());
     // Appended after the training columns, so that the columns of schema v4 keep their positions.
     CHECK(serving_begin - std::find(cols.begin(), cols.end(), "tokens_per_s_vs_baseline") == 1);
-    CHECK(cols.back() == "serving_problem");
+    CHECK(cols.back() == "goodput_tokens_per_s");  // the reliability columns follow the serving ones (schema v6)
+    CHECK(std::find(cols.begin(), cols.end(), "serving_problem") != cols.end());
     const std::vector<std::string> serving_cols(serving_begin, cols.end());
     for (const char* c : {"serving_weights", "serving_kv_cache", "prompt_tokens", "output_tokens", "tpot_limit_s", "ttft_limit_s",
                           "draft_tokens", "draft_acceptance", "prefill_chips", "decode_ranks_per_chip", "decode_tp", "decode_ep",
