@@ -1,5 +1,7 @@
 #include "output/summary.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "output/table.hpp"
@@ -144,6 +146,31 @@ std::string serving_text(const run::RunResult& run) {
            t.render() + (notes.empty() ? "" : "\n" + notes);
 }
 
+/// Interruptions, checkpoints and goodput of the cases with a reliability section.
+std::string reliability_text(const run::RunResult& run) {
+    Table t;
+    t.header = {"case", "profile", "interruptions/day", "MTTI", "checkpoint", "every", "restart", "useful", "goodput", "vs baseline"};
+    t.right_aligned = {false, false, true, true, true, true, true, true, true, true};
+    for (const auto& c : run.cases) {
+        if (!c.reliability) continue;
+        const auto& r = *c.reliability;
+        const auto& o = r.outcome;
+        std::string vs = "-";
+        if (c.baseline_index && run.cases[*c.baseline_index].reliability) {
+            const double b = run.cases[*c.baseline_index].reliability->goodput_tokens_per_s;
+            if (b > 0 && r.goodput_tokens_per_s > 0) vs = fmt::format("{:.3g}×", r.goodput_tokens_per_s / b);
+        }
+        t.rows.push_back({c.name, r.profile, fmt::format("{:.3g}", o.interruptions_per_day()),
+                          std::isfinite(o.mtti_s) ? fmt::format("{:.3g} h", o.mtti_s / 3600) : "none", seconds(o.checkpoint_s), seconds(o.interval_s),
+                          seconds(o.restart_s), pct(o.useful_fraction),
+                          r.goodput_tokens_per_s > 0 ? units::format_si(r.goodput_tokens_per_s, units::Dimension::token_rate) : "-", vs});
+    }
+    if (t.rows.empty()) return {};
+    return "\nReliability (interruptions of the training job from its parts; a checkpoint of its state every interval; "
+           "goodput = tokens/s x useful fraction)\n\n" +
+           t.render();
+}
+
 }  // namespace
 
 std::string format_metric(const aggregate::MetricInfo& m, const std::optional<double>& v) {
@@ -194,7 +221,7 @@ std::string summary_text(const run::RunResult& run) {
     std::string out = "Scenario " + run.scenario + ": peak aggregates (dense FLOP/s; HBM in binary units; " +
                       "bandwidth totals count both directions)\n\n" + peaks.render();
     if (!ratios.rows.empty()) out += "\nAgainst each case's baseline:\n\n" + ratios.render();
-    return out + training_text(run) + serving_text(run);
+    return out + training_text(run) + serving_text(run) + reliability_text(run);
 }
 
 }  // namespace clustersim::output
