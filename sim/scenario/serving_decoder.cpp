@@ -75,12 +75,7 @@ std::optional<serve::ServingExecution> decode_execution(const Source& src, const
     if (!m.ok()) return std::nullopt;
     serve::ServingExecution e;
     bool ok = true;
-    auto flag = [&](std::string_view key, bool& out) {
-        if (!m.has(key)) return;
-        auto b = as_boolean(src, m.get(key), join_path(path, key));
-        ok = ok && b.has_value();
-        out = b.value_or(out);
-    };
+    auto flag = [&](std::string_view key, bool& out) { ok = read_flag(src, m, key, out) && ok; };
     flag("overlap_comm", e.overlap_comm);
     flag("disaggregated", e.disaggregated);
     auto number = [&](std::string_view key, double& out, double low, double high, bool high_included, std::string_view what) {

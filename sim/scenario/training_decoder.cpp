@@ -142,12 +142,7 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
     if (!m.ok()) return std::nullopt;
     train::Execution e;
     bool ok = true;
-    auto flag = [&](std::string_view key, bool& out) {
-        if (!m.has(key)) return;
-        auto b = as_boolean(src, m.get(key), join_path(path, key));
-        ok = ok && b.has_value();
-        out = b.value_or(out);
-    };
+    auto flag = [&](std::string_view key, bool& out) { ok = read_flag(src, m, key, out) && ok; };
     flag("overlap_grad_reduce", e.overlap_grad_reduce);
     flag("overlap_tp_comm", e.overlap_tp_comm);
     if (m.has("grad_reduce")) {

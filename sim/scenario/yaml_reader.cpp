@@ -273,6 +273,13 @@ std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const 
     return std::nullopt;
 }
 
+bool read_flag(const Source& src, const MapReader& m, std::string_view key, bool& out) {
+    if (!m.has(key)) return true;
+    const auto b = as_boolean(src, m.get(key), join_path(m.path(), key));
+    out = b.value_or(out);
+    return b.has_value();
+}
+
 std::optional<double> as_number_in(const Source& src, const YAML::Node& node, const std::string& path, double low, double high,
                                    bool high_included, std::string_view what) {
     const double v = plain_number(node).value_or(std::nan(""));

@@ -86,6 +86,9 @@ std::map<std::string, std::string, std::less<>> as_string_map(const Source& src,
 std::optional<double> as_fraction(const Source& src, const YAML::Node& node, const std::string& path);
 /// `true` or `false` (YAML's other spellings, such as yes/no/on/off, are refused as ambiguous).
 std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const std::string& path);
+/// An optional `true`/`false` key of `m` into `out` (left as is when absent); false when the value
+/// is not a boolean (reported).
+bool read_flag(const Source& src, const MapReader& m, std::string_view key, bool& out);
 /// A plain number from `low` to `high` (`high` itself excluded unless `high_included`); otherwise
 /// records "expected <what>, got '<text>'".
 std::optional<double> as_number_in(const Source& src, const YAML::Node& node, const std::string& path, double low, double high,
