@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "diag/diagnostic.hpp"
 #include "reliability/model.hpp"
 #include "run/runner.hpp"
 #include "scenario/scenario_loader.hpp"
@@ -102,4 +103,34 @@ TEST_CASE("reliability: Meta's Llama 3 job, 466 interruptions in 54 days (419 un
     REQUIRE(t.step);
     CHECK(meta.goodput_tokens_per_s == doctest::Approx(t.step->tokens_per_s * meta.outcome.useful_fraction));
     CHECK(meta.goodput_tokens_per_s < t.step->tokens_per_s);
+}
+
+TEST_CASE("reliability: a profile without a restart time needs the scenario's") {
+    catalog::Catalog cat = test::source_catalog();
+    cat.reliability.at("meta_llama3_h100").restart_time = {};
+    const std::string text = R"(format: 1
+scenario: no-restart
+cases:
+  - name: a
+    system: hgx_h100_8gpu
+    training:
+      workload: llama3_8b
+      global_batch: 16
+      plan: {tp: 8, micro_batch: 1, sequence_parallel: true, recompute: selective, optimizer: zero1}
+    reliability: {profile: meta_llama3_h100, checkpoint_bandwidth: "200 GB/s"}
+)";
+    try {
+        (void)scenario::load_scenario_text(text, "no-restart.yaml", cat);
+        FAIL("expected an error");
+    } catch (const diag::InputError& e) {
+        REQUIRE(e.diagnostics().size() == 1);
+        CHECK(e.diagnostics().front().key_path == "cases[0].reliability");
+        CHECK(e.diagnostics().front().message ==
+              "the profile 'meta_llama3_h100' has no restart time: give restart_time, the time a job loses per interruption (e.g. \"10 min\")");
+    }
+    // Given in the scenario, it runs.
+    std::string with = text;
+    with.replace(with.find("checkpoint_bandwidth"), 0, "restart_time: \"10 min\", ");
+    const auto sc = scenario::load_scenario_text(with, "restart.yaml", cat);
+    CHECK(sc.cases.front().reliability->restart_s == 600);
 }

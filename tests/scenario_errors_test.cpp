@@ -1027,6 +1027,61 @@ TEST_CASE("scenario: serving section: each problem named where it is") {
     CHECK(ok.out == good + ": ok (2 cases)\n");
 }
 
+TEST_CASE("scenario: reliability section: each problem named where it is") {
+    // sim/scenario/reliability_decoder.cpp, and the training section it needs (scenario_loader.cpp).
+    expect_one_error("reliability_unknown_profile.yaml", 11, 28, "cases[0].reliability.profile",
+                     "unknown reliability profile 'meta_llama3_h10' (did you mean 'meta_llama3_h100'?); valid: "
+                     "independent_fleet_2024, meta_llama3_h100, ub_mesh_network_assumption (models/reliability/)");
+    expect_one_error("reliability_bandwidth_missing.yaml", 12, 7, "cases[0].reliability",
+                     "missing key 'checkpoint_bandwidth' (the checkpoint storage's aggregate write bandwidth, e.g. \"1 TB/s\")");
+    expect_one_error("reliability_bandwidth_wrong_dimension.yaml", 13, 29, "cases[0].reliability.checkpoint_bandwidth",
+                     "'2 TB' is a data size, but a data rate is needed, written like '900 GB/s' (bytes) or '400 Gb/s' (bits)");
+    expect_one_error("reliability_interval_no_unit.yaml", 14, 28, "cases[0].reliability.checkpoint_interval",
+                     "missing unit in '3600': every dimensioned value carries its unit; a time is written like '1.2 us', '3 ms', "
+                     "'10 min'");
+    expect_one_error("reliability_zero_accelerators_per_host.yaml", 13, 30, "cases[0].reliability.accelerators_per_host",
+                     "expected accelerators per server, a number from 0.001 to 1e6 such as 8, got '0'");
+    expect_one_error("reliability_unknown_key.yaml", 14, 7, "cases[0].reliability",
+                     "unknown key 'restart_tme' (did you mean 'restart_time'?); valid keys: profile, accelerators_per_host, "
+                     "nics_per_accelerator, checkpoint_bandwidth, checkpoint_interval, restart_time");
+    expect_one_error("reliability_without_training.yaml", 6, 18, "cases[0].reliability",
+                     "reliability gives a training job's goodput: add the 'training' section it applies to");
+
+    // Every problem of a file at once, in line order.
+    const std::string f = bad("reliability_many_errors.yaml");
+    const Result r = check({f});
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(r.out.empty());
+    const std::vector<std::string> expected{
+        prefix(f, 12, 16, "cases[0].reliability.profile") + "expected a string, got a list",
+        prefix(f, 13, 30, "cases[0].reliability.accelerators_per_host") +
+            "expected accelerators per server, a number from 0.001 to 1e6 such as 8, got 'eight'",
+        prefix(f, 14, 29, "cases[0].reliability.nics_per_accelerator") +
+            "expected scale-out NICs per accelerator, a number from 0.001 to 1e6 such as 1, got '2000000'",
+        prefix(f, 15, 29, "cases[0].reliability.checkpoint_bandwidth") + "must be positive, got '-1 TB/s'",
+        prefix(f, 16, 28, "cases[0].reliability.checkpoint_interval") + "must be positive, got '0 s'",
+        prefix(f, 17, 21, "cases[0].reliability.restart_time") +
+            "'10 GB' is a data size, but a time is needed, written like '1.2 us', '3 ms', '10 min'",
+        prefix(f, 25, 18, "cases[1].reliability") + "expected a mapping of keys, got a scalar",
+        prefix(f, 33, 18, "cases[2].reliability") + "missing key 'profile'",
+        "8 errors",
+    };
+    CHECK(lines_of(r.err) == expected);
+
+    // A profile file's figures are checked like every catalog figure: an MTBF needs its unit.
+    expect_edit_error("reliability/meta_llama3_h100.yaml", "value: \"79200 h\"", "value: \"79200\"", "\"79200\"",
+                      "figures.accelerator_mtbf.value",
+                      "missing unit in '79200': every dimensioned value carries its unit; a time is written like '1.2 us'");
+
+    // The valid counterpart: Daly's interval, and every key given.
+    const std::string good = source_dir + "/tests/data/good/reliability_small.yaml";
+    const Result ok = check({good});
+    INFO(ok.err);
+    CHECK(ok.code == 0);
+    CHECK(ok.out == good + ": ok (2 cases)\n");
+}
+
 TEST_CASE("scenario: every problem of a training section is reported at once") {
     const Result r = check_bad("training_many_errors.yaml");
     INFO(r.err);

@@ -31,7 +31,7 @@ std::optional<reliability::JobSpec> decode_reliability(const Source& src, const 
             j.profile = p.id;
             j.mtbf = {mtbf_s(p.accelerator_mtbf), mtbf_s(p.host_mtbf),        mtbf_s(p.nic_mtbf),     mtbf_s(p.switch_mtbf),
                       mtbf_s(p.transceiver_mtbf), mtbf_s(p.link_mtbf),        mtbf_s(p.software_mtbf)};
-            j.restart_s = mtbf_s(p.restart_time);
+            j.restart_s = p.restart_time.known() ? p.restart_time.value->si() : -1.0;  // -1: the scenario must give it
         }
     } else {
         ok = false;
@@ -61,6 +61,11 @@ std::optional<reliability::JobSpec> decode_reliability(const Source& src, const 
         } else {
             j.interval_s = *q;
         }
+    }
+    if (ok && j.restart_s < 0) {
+        src.error(node, path,
+                  "the profile '" + j.profile + "' has no restart time: give restart_time, the time a job loses per interruption (e.g. \"10 min\")");
+        ok = false;
     }
     if (!ok) return std::nullopt;
     return j;

@@ -147,7 +147,7 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
         d.reliability_node = m.get("reliability");
         d.reliability = decode_reliability(src, d.reliability_node, join_path(path, "reliability"), cat);
         ok = ok && d.reliability.has_value();
-        if (d.reliability && !m.has("training")) {
+        if (!m.has("training")) {
             src.error(d.reliability_node, join_path(path, "reliability"),
                       "reliability gives a training job's goodput: add the 'training' section it applies to");
             ok = false;
