@@ -34,7 +34,7 @@ LinkSpec el(double bw, double latency = 0) { return topo::electrical(BytesPerSec
 /// alpha per step on every level, full line rate.
 CostModel alpha_cost(std::size_t levels, double alpha) {
     CostModel c;
-    for (std::size_t i = 0; i < levels; ++i) c.levels.push_back({Seconds(alpha), Seconds(0), 1.0, {}, "test", 0, Seconds(0), 1.0});
+    for (std::size_t i = 0; i < levels; ++i) c.levels.push_back({Seconds(alpha), Seconds(0), 1.0, {}, "test", 0, {}});
     return c;
 }
 
@@ -613,7 +613,7 @@ TEST_CASE("comm: invalid placements, specs and cost models are errors that say w
         m.run(Placement::contiguous(2, 1), CollectiveSpec{Collective::all_to_all, Bytes(1), 0, {0, -1, 0, 0}}),
         doctest::Contains("finite and >= 0"), CommError);
     CostModel bad;
-    bad.levels.push_back({Seconds(-1), Seconds(0), 1.5, InNetworkReduction{0, false, ""}, "", 0, Seconds(0), 1.0});
+    bad.levels.push_back({Seconds(-1), Seconds(0), 1.5, InNetworkReduction{0, false, ""}, "", 0, {}});
     bad.launch_latency = Seconds(std::nan(""));
     CHECK_THROWS_WITH_AS(CommModel(t, bad), doctest::Contains("levels[0].efficiency must be in (0, 1]"), CommError);
     try {

@@ -299,18 +299,18 @@ BuildResult binary_tree(const AlgorithmContext& c) {
 
 /// All puts issued at once by the sending ranks (remote writes), so that latency grows by a small
 /// per-peer cost rather than by a step per peer as in the pairwise exchange: where every level the
-/// groups span has a one-sided library (LevelCost::peer_latency > 0).
+/// groups span has a one-sided library (LevelCost::one_sided).
 BuildResult one_sided(const AlgorithmContext& c) {
     for (int level = 0; level <= c.shape.top_level; ++level) {
-        if (c.fabric.cost().level(static_cast<std::size_t>(level)).peer_latency.si() <= 0)
-            return no("no one-sided all-to-all library on level " + std::to_string(level) + " (LevelCost::peer_latency)");
+        if (!c.fabric.cost().level(static_cast<std::size_t>(level)).one_sided)
+            return no("no one-sided all-to-all library on level " + std::to_string(level) + " (LevelCost::one_sided)");
     }
     const std::int64_t p = c.shape.ranks;
     const double peers = dbl(std::max<std::int64_t>(0, p - 2));
     // The library moves its payload at one_sided_efficiency of the line rate where the links'
     // protocol reaches `efficiency`: its bytes cost efficiency / one_sided_efficiency times more.
     const auto& top = c.fabric.cost().level(static_cast<std::size_t>(c.shape.top_level));
-    const double slower = top.efficiency / top.one_sided_efficiency;
+    const double slower = top.efficiency / top.one_sided->efficiency;
     if (!uneven(c))
         return yes(Schedule{{{"all-to-all (one-sided writes)", CompleteFlows{flat(p)}, 1.0 / dbl(p), slower, 1.0, 0, peers}}});
     return yes(Schedule{{{"all-to-all (uneven, one-sided writes)", uneven_flows(c), 1.0, slower, 1.0, 0, peers}}});

@@ -21,8 +21,9 @@ std::vector<std::string> CostModel::problems() const {
         if (bad(l.hop_latency.si())) out.push_back(at + ".hop_latency must be finite and >= 0");
         if (!(l.efficiency > 0 && l.efficiency <= 1)) out.push_back(at + ".efficiency must be in (0, 1]");
         if (l.compute_units_busy < 0) out.push_back(at + ".compute_units_busy must be >= 0");
-        if (bad(l.peer_latency.si())) out.push_back(at + ".peer_latency must be finite and >= 0");
-        if (!(l.one_sided_efficiency > 0 && l.one_sided_efficiency <= 1)) out.push_back(at + ".one_sided_efficiency must be in (0, 1]");
+        if (l.one_sided && bad(l.one_sided->peer_latency.si())) out.push_back(at + ".one_sided.peer_latency must be finite and >= 0");
+        if (l.one_sided && !(l.one_sided->efficiency > 0 && l.one_sided->efficiency <= 1))
+            out.push_back(at + ".one_sided.efficiency must be in (0, 1]");
         if (l.in_network && !(l.in_network->efficiency > 0 && l.in_network->efficiency <= 1))
             out.push_back(at + ".in_network.efficiency must be in (0, 1]");
     }
@@ -89,8 +90,8 @@ LevelCost cloudmatrix_ub() {
     // FusedDispatch at 128 tokens per rank: 116 us at EP8, 152 us at EP256 (combine: 118, 149 us):
     // (152 - 116) / (255 - 7) = 0.145 us per further peer (combine: 0.125). Payload rate at EP8:
     // dispatch 71 GB/s (INT8), combine 131 GB/s (BF16) of 196 GB/s per die: 0.36 and 0.67, mean 0.5.
-    c.peer_latency = units::Seconds(0.145e-6);
-    c.one_sided_efficiency = 0.5;
+    c.one_sided = OneSidedLibrary{units::Seconds(0.145e-6), 0.5,
+                                  "CloudMatrix-Infer FusedDispatch/FusedCombine (arXiv 2506.12708 section 4.5; docs/research/cloudmatrix-serving.md)"};
     c.source =
         "CloudMatrix384 (arXiv 2506.12708): 196 GB/s per die = 7 x 224 Gb/s line rate, 1.2 us for 512 B; hop 200 ns: "
         "UB 2.0 single-hop figure (assumed for CM384); one-sided peer latency 0.145 us: FusedDispatch 116 us at EP8 and "

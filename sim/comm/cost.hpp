@@ -24,6 +24,14 @@ struct InNetworkReduction {
     std::string source;
 };
 
+/// A one-sided all-to-all library: expert dispatch and combine by remote writes to every peer at
+/// once (CloudMatrix-Infer's FusedDispatch/FusedCombine, DeepEP's kernels).
+struct OneSidedLibrary {
+    units::Seconds peer_latency;  ///< what each further peer adds to one step latency
+    double efficiency = 1.0;      ///< payload bandwidth / line rate (its copy and quantisation kernels bound it, not only the links)
+    std::string source;
+};
+
 /// Costs of one topology level (a scale-up domain's fabric, a scale-out network).
 /// Invariants: latencies >= 0; 0 < efficiency <= 1.
 struct LevelCost {
@@ -36,14 +44,9 @@ struct LevelCost {
     /// runs, taken from compute it overlaps (NCCL runs each channel as a block on its own SM, never
     /// shared with compute kernels). 0: none (DMA-driven transfers) or unknown.
     std::int64_t compute_units_busy = 0;
-    /// One-sided all-to-all (expert dispatch and combine by remote writes, all peers at once:
-    /// CloudMatrix-Infer's FusedDispatch/FusedCombine, DeepEP's low-latency kernels): the time each
-    /// further peer adds, on top of one step latency. 0: no such library on this level (the
-    /// one_sided algorithm does not apply).
-    units::Seconds peer_latency;
-    /// Payload bandwidth / line rate of that library (its copy and quantisation kernels, not the
-    /// links, bound it); used instead of `efficiency` by the one_sided algorithm.
-    double one_sided_efficiency = 1.0;
+    /// The level's one-sided all-to-all library, if it has one (the one_sided algorithm applies
+    /// only where every level a group spans has one).
+    std::optional<OneSidedLibrary> one_sided;
 };
 
 /// Costs of every level, bottom (scale-up) first, as in topo::Topology::levels(). Levels beyond

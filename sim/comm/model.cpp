@@ -62,7 +62,7 @@ StageTime stage_time(const Fabric& f, const Stage& s, const StageLoads& l, doubl
     if (bottom == l.level_hops.size()) return {};  // nothing crossed a link
     StageTime t;
     t.latency = s.latency_steps * step_latency(f, l, top) + s.inner_latency_steps * step_latency(f, l, bottom) +
-                s.peer_steps * f.cost().level(top).peer_latency.si();
+                (s.peer_steps > 0 ? s.peer_steps * f.cost().level(top).one_sided->peer_latency.si() : 0.0);
     t.bandwidth = s.repeats * s.unit * bytes * l.seconds_per_unit;
     return t;
 }

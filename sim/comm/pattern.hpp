@@ -139,7 +139,7 @@ struct Stage {
     double latency_steps = 1.0;
     double inner_latency_steps = 0.0;
     /// Further peers a rank writes to at once (one-sided all-to-all): each adds the top level's
-    /// LevelCost::peer_latency.
+    /// LevelCost::one_sided->peer_latency (set only where that library exists).
     double peer_steps = 0.0;
 };
 
