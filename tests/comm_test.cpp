@@ -955,6 +955,35 @@ TEST_CASE("comm: validation: CloudMatrix 384 one-sided expert dispatch at EP8 an
     }
 }
 
+TEST_CASE("comm: validation: DeepEP low-latency dispatch + combine on H800 over 400G InfiniBand") {
+    // DeepEP README (H800, one CX7 400 Gb/s NIC each; 128 tokens per rank, hidden 7168, top-8, FP8
+    // dispatch of 7,168 B per token copy and BF16 combine): dispatch + combine 118 + 195 us at EP16,
+    // 155 + 273 at EP32, 192 + 369 at EP128, 194 + 360 at EP256. The presets' one-sided figures were
+    // fitted on EP16 and EP256; EP32 and EP128 are the check.
+    struct Row {
+        std::int64_t ep;
+        double measured_us;
+    };
+    for (const Row r : {Row{16, 313}, Row{32, 428}, Row{128, 561}, Row{256, 554}}) {
+        // H800 nodes: 8 NVLink links of 25 GB/s per GPU (200 GB/s, export-capped), one 400G NIC per GPU.
+        topo::ScaleUpScaleOutParams p = std::get<topo::ScaleUpScaleOutParams>(hgx_h100(r.ep / 8));
+        p.scale_up = clos({{"nvswitch", 64, 1.0, el(25e9)}}, 1, 8);
+        const auto t = topo::build(p);
+        CostModel c;
+        c.levels = {presets::nvlink3_nccl(), presets::ndr400_nccl()};
+        c.launch_latency = presets::nccl_launch_latency();
+        const CommModel m(t, c);
+        RunOptions one_sided;
+        one_sided.algorithm = "one_sided";
+        const auto pl = Placement::contiguous(r.ep, 1);
+        const double us = (m.run(pl, spec(Collective::all_to_all, 128 * 8 * 7168.0), one_sided).time.si() +
+                           m.run(pl, spec(Collective::all_to_all, 128 * 8 * 14336.0), one_sided).time.si()) * 1e6;
+        MESSAGE("DeepEP LL dispatch + combine EP" << r.ep << ": " << us << " us, measured " << r.measured_us << " us, error "
+                                                  << pct(us, r.measured_us) << "%");
+        CHECK(std::abs(pct(us, r.measured_us)) < 25.0);
+    }
+}
+
 // ------------------------------------------------------------------ presets chosen per level
 
 namespace {

@@ -33,6 +33,24 @@ std::vector<std::string> CostModel::problems() const {
 namespace presets {
 namespace {
 
+// DeepEP (deepseek-ai/DeepEP README, "Performance"; H800 with one CX7 400 Gb/s NIC each, 128 tokens per
+// rank, hidden 7168, top-8, FP8 dispatch and BF16 combine). Low-latency kernels, dispatch + combine:
+// EP16 118 + 195 = 313 us, EP256 194 + 360 = 554 us. Fitted to the graph model (launch 8.4 us and a
+// 14 us step per call; at EP16 8 of 16 shares cross InfiniBand, at EP256 248 of 256): a per-peer cost
+// of 0 (the latency does not grow with the peers beyond the bytes) and 0.82 of the 50 GB/s line rate
+// (41 GB/s; the README's "39-43 GB/s" RDMA bandwidths). Normal kernels inside a node: 153 GB/s of the
+// H800's 200 GB/s one-way NVLink (0.77).
+OneSidedLibrary deepep_rdma() {
+    return {units::Seconds(0.0), 0.82,
+            "DeepEP low-latency kernels on H800 + CX7 400G (README): dispatch + combine 313 us at EP16, 554 us at EP256 for "
+            "128 tokens per rank; fitted: no per-peer cost, 0.82 of line rate"};
+}
+OneSidedLibrary deepep_nvlink() {
+    return {units::Seconds(0.0), 0.77,
+            "DeepEP intranode kernels on H800 (README): 153 GB/s of 200 GB/s one-way NVLink; the same fraction assumed for "
+            "every NVLink generation"};
+}
+
 // NCCL runs one thread block per channel, each on an SM of its own.
 constexpr std::int64_t nccl_sms = 16;
 constexpr const char* nccl_sms_source =
@@ -54,6 +72,7 @@ LevelCost nvlink4_nccl_no_nvls() {
     c.hop_latency = units::Seconds(0.0);
     c.efficiency = 20.6 / 25.0;
     c.compute_units_busy = nccl_sms;
+    c.one_sided = deepep_nvlink();
     c.source =
         "efficiency 20.6/25: NCCL src/graph/topo.h SM90_NVLINK_BW 20.6 GB/s per 25 GB/s link (nccl-tests#212: "
         "370 of 450 GB/s); step 3.4 us: NCCL tuning.cc hwLat NVLink/Ring/Simple; " + std::string(nccl_sms_source);
@@ -76,6 +95,7 @@ LevelCost ndr400_nccl() {
     c.hop_latency = units::Seconds(0.0);
     c.efficiency = 47.0 / 50.0;
     c.compute_units_busy = nccl_sms;
+    c.one_sided = deepep_rdma();
     c.source =
         "efficiency 47/50: nccl-tests#290 (NCCL maintainer: 46-48 GB/s per 400 Gb/s NIC); step 14 us: NCCL "
         "tuning.cc hwLat Net/Ring/Simple; " + std::string(nccl_sms_source);

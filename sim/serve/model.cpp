@@ -219,10 +219,10 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         r.ep_algorithm = combine.algorithm;
         r.ep_bottleneck = combine.bottleneck;
         share = std::max(share, cluster.comm_compute_share(*pl.ep));
-        if (phase == Phase::prefill && pl.ep_inner && combine.algorithm != "one_sided") {
-            // Prefill across scale-up domains without a one-sided library: DeepEP's normal mode
-            // (arXiv 2412.19437 section 3.2.2; decode uses its low-latency mode, direct RDMA writes to
-            // every expert rank, the flat all-to-all above): a token crosses the scale-out network once per distinct
+        if (phase == Phase::prefill && pl.ep_inner) {
+            // Prefill across scale-up domains: DeepEP's normal mode where faster (arXiv 2412.19437
+            // section 3.2.2; decode uses its low-latency mode, direct RDMA writes to every expert
+            // rank, the flat all-to-all above): a token crosses the scale-out network once per distinct
             // remote domain its k experts sit in, (D - 1)(1 - (1 - 1/D)^k) of D domains with experts
             // spread evenly, and is forwarded inside the domain to each expert. The all-to-all's size
             // counts a rank's share to itself, hence D / (D - 1) on the remote bytes.
