@@ -1,6 +1,6 @@
 #include "scenario/serving_decoder.hpp"
 
-#include "diag/suggest.hpp"
+#include "scenario/workload_loader.hpp"
 
 namespace clustersim::scenario {
 namespace {
@@ -106,20 +106,8 @@ std::optional<ServingDraft> decode_serving(const Source& src, const YAML::Node& 
     d.node = node;
     auto& s = d.spec;
     bool ok = true;
-    if (auto id = m.string("workload", true)) {
-        const auto it = cat.workloads.find(*id);
-        if (it == cat.workloads.end()) {
-            const auto ids = cat.workload_ids();
-            src.error(m.get("workload"), join_path(path, "workload"),
-                      "unknown workload '" + *id + "'" + diag::did_you_mean(*id, ids) + "; valid: " + diag::join_names(ids) +
-                          " (see 'clustersim list workloads')");
-            ok = false;
-        } else {
-            s.workload = it->second;
-        }
-    } else {
-        ok = false;
-    }
+    s.workload = workload_of(src, m, cat);
+    ok = s.workload != nullptr;
     for (const char* key : {"weights", "kv_cache"}) {
         if (!m.has(key)) continue;
         auto t = dtype(src, m, key);

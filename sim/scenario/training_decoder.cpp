@@ -5,6 +5,7 @@
 #include <set>
 
 #include "diag/suggest.hpp"
+#include "scenario/workload_loader.hpp"
 
 namespace clustersim::scenario {
 namespace {
@@ -179,18 +180,9 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
     TrainingDraft d;
     d.node = node;
     bool ok = true;
-    if (auto id = m.string("workload", true)) {
-        const auto it = cat.workloads.find(*id);
-        if (it == cat.workloads.end()) {
-            const auto ids = cat.workload_ids();
-            src.error(m.get("workload"), join_path(path, "workload"),
-                      "unknown workload '" + *id + "'" + diag::did_you_mean(*id, ids) + "; valid: " + diag::join_names(ids) +
-                          " (see 'clustersim list workloads')");
-            ok = false;
-        } else {
-            d.spec.workload = it->second;
-            d.spec.seq_len = it->second->seq_len;
-        }
+    d.spec.workload = workload_of(src, m, cat);
+    if (d.spec.workload) {
+        d.spec.seq_len = d.spec.workload->seq_len;
     } else {
         ok = false;
     }

@@ -240,4 +240,16 @@ catalog::WorkloadSpec load_workload(const std::filesystem::path& file) {
     return std::move(*w);
 }
 
+std::shared_ptr<const catalog::WorkloadSpec> workload_of(const Source& src, const MapReader& m, const catalog::Catalog& cat) {
+    const auto id = m.string("workload", true);
+    if (!id) return nullptr;
+    const auto it = cat.workloads.find(*id);
+    if (it != cat.workloads.end()) return it->second;
+    const auto ids = cat.workload_ids();
+    src.error(m.get("workload"), join_path(m.path(), "workload"),
+              "unknown workload '" + *id + "'" + diag::did_you_mean(*id, ids) + "; valid: " + diag::join_names(ids) +
+                  " (see 'clustersim list workloads')");
+    return nullptr;
+}
+
 }  // namespace clustersim::scenario
