@@ -221,6 +221,8 @@ TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank p
     // Collectives inside the UB domain take no AI cores (UB preset); the RDMA level's NCCL-style preset
     // holds 16 compute units, which only a placement leaving the domain pays.
     CHECK(cluster->comm_compute_share(comm::Placement::contiguous(160, 1)) == 0.0);
+    CHECK(cluster->comm_compute_share(comm::Placement::contiguous(8, 48)) == 0.0);      // tensor-parallel groups of 8
+    CHECK(cluster->comm_compute_share(comm::Placement::strided(48, 8, 8)) == 0.0);      // data-parallel groups inside the domain
     CHECK(cluster->comm_compute_share() == doctest::Approx(16.0 / 48.0));
     const auto spec = deepseek_cm384();
     const auto r = serve::serve(spec, *cluster);

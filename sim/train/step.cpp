@@ -40,7 +40,11 @@ TrainingCluster::TrainingCluster(chip::ChipModel chip, double hbm_bytes, std::in
 }
 
 double TrainingCluster::comm_compute_share(const comm::Placement& placement) const {
-    return placement.extent() <= static_cast<topo::NodeId>(domain_) ? domain_share_ : comm_share_;
+    // Every group inside one scale-up domain: all groups in the first domain, or strided groups whose
+    // period (p x stride) tiles the domain.
+    const bool inside = placement.extent() <= static_cast<topo::NodeId>(domain_) ||
+                        (placement.is_strided() && placement.offset() % domain_ == 0 && domain_ % placement.period() == 0);
+    return inside ? domain_share_ : comm_share_;
 }
 
 TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, const comm::Placement& placement,
@@ -231,7 +235,11 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         return Rejection{"memory", memory_shortfall(r.memory.total(), cluster.hbm_bytes(), e.memory_reserve)};
 
     const Groups g = make_groups(p, e);
-    const double share = cluster.comm_compute_share();
+    // The compute share the collective library holds, per collective family: the levels its groups
+    // span decide it (an all-reduce inside a UB or HCCS domain takes no AI cores; one over NCCL does).
+    const double tp_share = cluster.comm_compute_share(g.tp);
+    const double cp_share = cluster.comm_compute_share(g.cp);
+    const double dp_share = std::max(cluster.comm_compute_share(g.dense_grad), cluster.comm_compute_share(g.expert_grad));
     struct Costs {
         const TrainingCluster& cluster;
         Fidelity fidelity;
@@ -292,8 +300,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         LayerTime t;
         t.k = kernel_times(chip, layer_ops(w, kind, shard, p.recompute));
         const double tp_s = tp_calls * tp_call_s;
-        t.tp_s = e.overlap_tp_comm ? exposed(tp_s, t.k.forward_s + t.k.backward_s, share) : tp_s;
-        t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, share) + exposed(cp_bwd_s, t.k.attention_backward_s, share);
+        t.tp_s = e.overlap_tp_comm ? exposed(tp_s, t.k.forward_s + t.k.backward_s, tp_share) : tp_s;
+        t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, cp_share) + exposed(cp_bwd_s, t.k.attention_backward_s, cp_share);
         t.ep_s = kind == LayerKind::moe ? ep_layer_s : 0.0;
         return t;
     };
@@ -388,12 +396,12 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         // gradients reduce-scattered after the backward, once per micro-batch, prefetched one layer
         // ahead so that they overlap the neighbouring layer's kernels.
         const double per_mb_comm = 2 * gather_s + reduce_s;
-        b.dp_comm_s = m * exposed(per_mb_comm, slowest.compute, share);
+        b.dp_comm_s = m * exposed(per_mb_comm, slowest.compute, dp_share);
     } else if (e.overlap_grad_reduce) {
         // Buckets are reduced as the last micro-batch's backward pass produces them, and parameters
         // gathered as the next step's first forward pass needs them (Megatron-LM --overlap-grad-reduce,
         // --overlap-param-gather; PyTorch DDP buckets).
-        b.dp_comm_s = exposed(reduce_s, slowest.backward, share) + exposed(gather_s, slowest.forward, share);
+        b.dp_comm_s = exposed(reduce_s, slowest.backward, dp_share) + exposed(gather_s, slowest.forward, dp_share);
     } else {
         b.dp_comm_s = reduce_s + gather_s;
     }

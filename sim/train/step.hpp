@@ -43,10 +43,11 @@ public:
     [[nodiscard]] std::int64_t scale_up_domain() const { return domain_; }
     /// Fraction of the chip's compute units the collective library holds while a collective runs
     /// (the largest over the network's levels; comm::LevelCost::compute_units_busy): overlapped
-    /// computation runs that much slower (docs/models/training.md, "Overlap").
+    /// computation runs that much slower (docs/models/training.md, "Overlap"). The step time uses
+    /// the per-placement form below.
     [[nodiscard]] double comm_compute_share() const { return comm_share_; }
     /// The same for the collectives of one placement: the scale-up level's share when every group
-    /// lies in the first scale-up domain (its collectives use no other level), else the largest.
+    /// lies inside one scale-up domain (its collectives use no other level), else the largest.
     [[nodiscard]] double comm_compute_share(const comm::Placement& placement) const;
 
     /// Every group of `placement` running `kind` of `bytes` at once: the tuner's time, and the
