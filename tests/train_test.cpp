@@ -340,12 +340,13 @@ TEST_CASE("train: tensor, context and expert parallelism conserve the work") {
     CHECK(ds4 - ds1 == doctest::Approx(3 * (down + latent_norms)).epsilon(1e-9));
 }
 
-TEST_CASE("train: MLA attention uses the mean of the query-key and value head sizes") {
+TEST_CASE("train: MLA attention has its query-key and value head sizes") {
     // 2 (qk + v) FLOPs per query-key pair and head: 2 x 192 for Q K^T, 2 x 128 for P V.
     const auto ops = layer_ops(deepseek_v3(), LayerKind::dense, shard(1, 4096), Recompute::none);
     for (const auto& op : ops.forward) {
         if (const auto* a = std::get_if<chip::Attention>(&op)) {
-            CHECK(a->head_dim == 160);
+            CHECK(a->head_dim == 192);
+            CHECK(a->head_dim_v == 128);
             CHECK(a->heads_q == 128);
             CHECK(model_flops(op) == doctest::Approx(2.0 * (192 + 128) * 128 * (4096.0 * 4097 / 2)).epsilon(1e-12));
         }

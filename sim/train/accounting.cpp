@@ -196,13 +196,14 @@ Dims dims(const WorkloadSpec& w, const Shard& s) {
 /// the same causal work, s (s + 1) / (2 cp) query-key pairs per head; a causal Attention of
 /// c = s / cp queries against s (cp + 1) / (2 cp) keys has exactly that many pairs
 /// (c * kv - c (c - 1) / 2). cp = 1: a plain causal prefill.
-Attention attention_core(const Shard& s, std::int64_t heads_q, std::int64_t heads_kv, std::int64_t hd) {
+Attention attention_core(const Shard& s, std::int64_t heads_q, std::int64_t heads_kv, std::int64_t hd, std::int64_t hd_v = 0) {
     const std::int64_t cp = std::max<std::int64_t>(1, s.cp);
     Attention a;
     a.batch = s.micro_batch;
     a.heads_q = heads_q;
     a.heads_kv = heads_kv;
     a.head_dim = hd;
+    a.head_dim_v = hd_v;
     a.seq_q = s.seq_len / cp;
     a.seq_kv = cp == 1 ? s.seq_len : ceil_div(s.seq_len * (cp + 1), 2 * cp);
     a.causal = true;
@@ -285,11 +286,9 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         b.add(chip::normalization(T * m.kv_lora_rank, act), d(T) * d(m.kv_lora_rank) * act_bytes);
         b.add(Matmul{T, x.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1, x.dtype},
               d(T) * d(m.kv_lora_rank) * x.in_bytes);
-        // The core with query/key head size qk and value head size v is one Attention of head size
-        // (qk + v) / 2: its FLOPs 4 (qk + v) / 2 = 2 qk + 2 v per pair, and its Q, K, V, O traffic,
-        // are then exact (chip::Attention has a single head size).
+        // The core with query/key head size qk and value head size v: 2 qk + 2 v FLOPs per pair.
         const double qkv_o = d(T) * d(x.heads) * d(2 * qk + 2 * m.v_head_dim) * act_bytes;  // Q, K, V, O
-        b.add(attention_core(s, x.heads, x.heads, (qk + m.v_head_dim + 1) / 2), qkv_o);
+        b.add(attention_core(s, x.heads, x.heads, qk, m.v_head_dim), qkv_o);
         const double o_cast = x.in_bytes < act_bytes ? d(T) * d(x.heads * m.v_head_dim) * x.in_bytes : 0.0;
         b.add(Matmul{T, h, x.heads * m.v_head_dim, 1, x.dtype}, o_cast);
     } else {
