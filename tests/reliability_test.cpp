@@ -41,6 +41,16 @@ TEST_CASE("reliability: Daly's useful fraction on a hand-worked case, and its li
     CHECK(useful_fraction(3600, 60, 600, 1e12) == doctest::Approx(3600.0 / 3660.0).epsilon(1e-6));
 }
 
+TEST_CASE("reliability: planned maintenance interrupts the job once per interval, whatever its size") {
+    Mtbf m;
+    m.planned_s = 27.6 * 3600;
+    const auto small = failure_rate(Parts{8, 1, 8, 1, 0, 8}, m);
+    const auto large = failure_rate(Parts{16384, 2048, 16384, 1000, 38000, 35000}, m);
+    CHECK(small.per_s == doctest::Approx(1.0 / (27.6 * 3600)));
+    CHECK(large.per_s == small.per_s);
+    CHECK(large.hardware_per_s == 0);
+}
+
 TEST_CASE("reliability: the job's failure rate is the sum of count / MTBF over its parts") {
     Parts p{16, 2, 16, 3, 20, 40};
     Mtbf m{1000, 2000, 4000, 0, 8000, 16000, 500};
@@ -87,11 +97,13 @@ TEST_CASE("reliability: Meta's Llama 3 job, 466 interruptions in 54 days (419 un
         FAIL("no case " << name);
         return run.cases.front();
     };
-    // The rates derived from the job reproduce its unexpected interruptions (by construction, within
-    // the rounding of the MTBFs and the link count of the preset's network).
+    // The rates derived from the job reproduce its 466 interruptions, 419 unexpected and 47 planned
+    // (by construction, within the rounding of the MTBFs and the link count of the preset's network).
     const auto& meta = *find("llama3_405b_16k_h100_meta_rates").reliability;
-    CHECK(meta.outcome.interruptions_per_day() == doctest::Approx(419.0 / 54).epsilon(0.02));
-    // Rates from other fleets (no host, NIC or software rate) under-count, within 15% of it.
+    CHECK(meta.outcome.interruptions_per_day() == doctest::Approx(466.0 / 54).epsilon(0.02));
+    CHECK(meta.outcome.rate.planned_per_s * 86400 == doctest::Approx(47.0 / 54).epsilon(0.01));
+    // Rates from other fleets (no host, NIC, software or planned rate) under-count the unexpected
+    // interruptions, within 15%.
     const auto& indep = *find("llama3_405b_16k_h100_independent_rates").reliability;
     MESSAGE("independent rates: " << indep.outcome.interruptions_per_day() << " interruptions per day, measured "
                                   << 419.0 / 54 << " unexpected (" << 466.0 / 54 << " with planned)");

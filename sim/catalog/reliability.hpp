@@ -28,9 +28,10 @@ struct ReliabilitySpec {
     Figure<units::Seconds> link_mtbf;         ///< a cable
     Figure<units::Seconds> software_mtbf;     ///< per accelerator: interruptions without a failed part
     Figure<units::Seconds> restart_time;      ///< per interruption: detect, replace or reschedule, reload, resume
+    Figure<units::Seconds> planned_interval;  ///< per job: mean time between planned interruptions (maintenance)
 };
 
-inline constexpr std::array<FigureInfo, 8> reliability_figures{{
+inline constexpr std::array<FigureInfo, 9> reliability_figures{{
     {"accelerator_mtbf", FigureKind::time, false, "mean time between failures of one accelerator (with its HBM)"},
     {"host_mtbf", FigureKind::time, false, "mean time between failures of one server (CPUs, memory, storage, power)"},
     {"nic_mtbf", FigureKind::time, false, "mean time between failures of one scale-out NIC"},
@@ -39,6 +40,7 @@ inline constexpr std::array<FigureInfo, 8> reliability_figures{{
     {"link_mtbf", FigureKind::time, false, "mean time between failures of one cable"},
     {"software_mtbf", FigureKind::time, false, "mean time between interruptions without a failed part, per accelerator"},
     {"restart_time", FigureKind::time, false, "time a job loses per interruption beyond the lost work"},
+    {"planned_interval", FigureKind::time, false, "mean time between planned interruptions of a job (maintenance)"},
 }};
 
 template <class Spec, class F>
@@ -51,6 +53,7 @@ void for_each_figure_of_reliability(Spec& s, F&& f) {
     f(reliability_figures[5], s.link_mtbf);
     f(reliability_figures[6], s.software_mtbf);
     f(reliability_figures[7], s.restart_time);
+    f(reliability_figures[8], s.planned_interval);
 }
 
 }  // namespace clustersim::catalog

@@ -219,6 +219,8 @@ const ReliabilityColumn reliability_columns[] = {
     {"failure_parts_links", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.parts.links); }},
     {"failure_parts_transceivers", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.parts.transceivers); }},
     {"interruptions_per_day", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.interruptions_per_day()); }},
+    {"planned_interruptions_per_day",
+     [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.rate.planned_per_s * 86400.0); }},
     {"hardware_interruptions_per_day",
      [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.rate.hardware_per_s * 86400.0); }},
     // Empty when no part can fail (an infinite mean time to interruption).

@@ -20,7 +20,8 @@ FailureRate failure_rate(const Parts& p, const Mtbf& m) {
     r.link_per_s = rate(p.links, m.link_s);
     r.software_per_s = rate(p.accelerators, m.software_s);
     r.hardware_per_s = r.accelerator_per_s + r.host_per_s + r.nic_per_s + r.switch_per_s + r.transceiver_per_s + r.link_per_s;
-    r.per_s = r.hardware_per_s + r.software_per_s;
+    r.planned_per_s = m.planned_s > 0 ? 1.0 / m.planned_s : 0.0;
+    r.per_s = r.hardware_per_s + r.software_per_s + r.planned_per_s;
     return r;
 }
 

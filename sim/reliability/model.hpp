@@ -31,14 +31,16 @@ struct Mtbf {
     double transceiver_s = 0;
     double link_s = 0;
     double software_s = 0;
+    double planned_s = 0;  ///< per job: mean time between planned interruptions (maintenance); 0: none
 };
 
-/// Interruptions per second of a job on `parts`, and how many of them are hardware failures.
+/// Interruptions per second of a job on `parts` (failures and planned maintenance), and how many of
+/// them are hardware failures.
 struct FailureRate {
     double per_s = 0;
     double hardware_per_s = 0;
     double accelerator_per_s = 0, host_per_s = 0, nic_per_s = 0, switch_per_s = 0, transceiver_per_s = 0, link_per_s = 0,
-           software_per_s = 0;
+           software_per_s = 0, planned_per_s = 0;
 };
 FailureRate failure_rate(const Parts& parts, const Mtbf& mtbf);
 

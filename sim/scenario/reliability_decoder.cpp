@@ -30,7 +30,7 @@ std::optional<reliability::JobSpec> decode_reliability(const Source& src, const 
             const auto& p = it->second;
             j.profile = p.id;
             j.mtbf = {mtbf_s(p.accelerator_mtbf), mtbf_s(p.host_mtbf),        mtbf_s(p.nic_mtbf),     mtbf_s(p.switch_mtbf),
-                      mtbf_s(p.transceiver_mtbf), mtbf_s(p.link_mtbf),        mtbf_s(p.software_mtbf)};
+                      mtbf_s(p.transceiver_mtbf), mtbf_s(p.link_mtbf),        mtbf_s(p.software_mtbf), mtbf_s(p.planned_interval)};
             j.restart_s = p.restart_time.known() ? p.restart_time.value->si() : -1.0;  // -1: the scenario must give it
         }
     } else {
