@@ -147,6 +147,10 @@ TEST_CASE("app: list and show print every catalog entry and its sources") {
     const auto systems = cli({"list", "systems"});
     CHECK(systems.code == 0);
     CHECK(systems.out.find("atlas_960_supercluster") != std::string::npos);
+    const auto profiles = cli({"list", "reliability"});
+    CHECK(profiles.code == 0);
+    for (const auto& [id, profile] : test::source_catalog().reliability) CHECK(profiles.out.find(id) != std::string::npos);
+    CHECK(profiles.out.find("27.6 h") != std::string::npos);  // Meta's planned maintenance interval
     const auto show = cli({"show", "chip", "ascend_910c"});
     CHECK(show.code == 0);
     CHECK(show.out.find("752 TFLOP/s") != std::string::npos);

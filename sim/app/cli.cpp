@@ -40,6 +40,7 @@ constexpr const char* examples = R"(Examples:
   clustersim show chip ascend_910c
   clustersim show system cloudmatrix_384
   clustersim list workloads
+  clustersim list reliability
   clustersim show workload llama3_70b
   clustersim list topologies
   clustersim show topology cloudmatrix_384 --graph cm384.dot
@@ -142,7 +143,10 @@ int cmd_list(const Options& o, std::ostream& out) {
         return exit_ok;
     }
     const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
-    out << (o.kind == "chips" ? list_chips(cat) : o.kind == "workloads" ? list_workloads(cat) : list_systems(cat));
+    out << (o.kind == "chips"         ? list_chips(cat)
+            : o.kind == "workloads"   ? list_workloads(cat)
+            : o.kind == "reliability" ? list_reliability(cat)
+                                      : list_systems(cat));
     return exit_ok;
 }
 
@@ -303,10 +307,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     auto* check = app.add_subcommand("check", "validate scenario files (and the catalog) without running them");
     check->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
 
-    auto* list = app.add_subcommand("list", "list chips, systems, workloads or topology builders as a table");
-    list->add_option("what", o.kind, "chips, systems, workloads or topologies")
+    auto* list = app.add_subcommand("list", "list chips, systems, workloads, reliability profiles or topology builders as a table");
+    list->add_option("what", o.kind, "chips, systems, workloads, reliability or topologies")
         ->required()
-        ->check(CLI::IsMember({"chips", "systems", "workloads", "topologies"}));
+        ->check(CLI::IsMember({"chips", "systems", "workloads", "reliability", "topologies"}));
 
     auto* show = app.add_subcommand(
         "show", "a chip's or system's figures with sources and derived figures, a workload's architecture, or a system's topology");

@@ -14,6 +14,8 @@ std::string show_chip(const catalog::ChipSpec& chip);
 std::string show_system(const catalog::Catalog& cat, const catalog::SystemSpec& system);
 /// One line per workload: id, name, layers, hidden, published parameters, dense or MoE.
 std::string list_workloads(const catalog::Catalog& cat);
+/// The fleet reliability profiles (models/reliability/): each part's MTBF and the restart time.
+std::string list_reliability(const catalog::Catalog& cat);
 /// Every field of a workload file, and its sources.
 std::string show_workload(const catalog::WorkloadSpec& workload);
 std::string list_topologies(const topo::BuilderRegistry& registry);
