@@ -126,6 +126,17 @@ MemoryOp swiglu(std::int64_t elements, DType dtype) {
     return {3.0 * n * bytes_per_element(dtype), 6.0 * n};  // sigmoid, two multiplies
 }
 
+MemoryOp gelu(std::int64_t elements, DType dtype) {
+    const double n = static_cast<double>(elements);
+    return {2.0 * n * bytes_per_element(dtype), 8.0 * n};
+}
+
+MemoryOp combine(std::int64_t routed, std::int64_t tokens, std::int64_t hidden, DType dtype) {
+    const double r = static_cast<double>(routed);
+    const double h = static_cast<double>(hidden);
+    return {(r + static_cast<double>(tokens)) * h * bytes_per_element(dtype), 2.0 * r * h};
+}
+
 MemoryOp elementwise(std::int64_t elements, DType dtype) {
     const double n = static_cast<double>(elements);
     return {3.0 * n * bytes_per_element(dtype), n};

@@ -53,6 +53,8 @@ struct MemoryOp {
 MemoryOp normalization(std::int64_t elements, DType dtype);
 /// SwiGLU activation: read gate and up (2 x elements), write elements.
 MemoryOp swiglu(std::int64_t elements, DType dtype);
+/// GELU (tanh form): read x, write y; about 8 FP32 operations per element.
+MemoryOp gelu(std::int64_t elements, DType dtype);
 /// An element-wise binary operation (add, multiply): read 2, write 1.
 MemoryOp elementwise(std::int64_t elements, DType dtype);
 /// Mixed-precision Adam step per parameter: read fp32 master weight, fp32 gradient, m, v;
@@ -60,6 +62,9 @@ MemoryOp elementwise(std::int64_t elements, DType dtype);
 MemoryOp adam_update(std::int64_t parameters);
 /// Embedding lookup: gather `tokens` rows of `hidden` values and write them.
 MemoryOp embedding(std::int64_t tokens, std::int64_t hidden, DType dtype);
+/// Combine of mixture-of-experts outputs: read `routed` expert rows of `hidden`, weight them by the
+/// router probabilities and write one row per token (`tokens` rows).
+MemoryOp combine(std::int64_t routed, std::int64_t tokens, std::int64_t hidden, DType dtype);
 
 enum class Bound { compute, memory };
 

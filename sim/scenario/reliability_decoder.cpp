@@ -36,14 +36,10 @@ std::optional<reliability::JobSpec> decode_reliability(const Source& src, const 
     } else {
         ok = false;
     }
-    auto count = [&](std::string_view key, double& out, std::string_view what) {
-        if (!m.has(key)) return;
-        auto v = as_number_in(src, m.get(key), join_path(path, key), 1e-3, 1e6, true, what);
-        ok = ok && v.has_value();
-        out = v.value_or(out);
-    };
-    count("accelerators_per_host", j.accelerators_per_host, "accelerators per server, a number from 0.001 to 1e6 such as 8");
-    count("nics_per_accelerator", j.nics_per_accelerator, "scale-out NICs per accelerator, a number from 0.001 to 1e6 such as 1");
+    ok = read_number(src, m, "accelerators_per_host", j.accelerators_per_host, 1e-3, 1e6, true,
+                     "accelerators per server, a number from 0.001 to 1e6 such as 8") && ok;
+    ok = read_number(src, m, "nics_per_accelerator", j.nics_per_accelerator, 1e-3, 1e6, true,
+                     "scale-out NICs per accelerator, a number from 0.001 to 1e6 such as 1") && ok;
     if (auto n = m.require("checkpoint_bandwidth", "the checkpoint storage's aggregate write bandwidth, e.g. \"1 TB/s\"")) {
         auto q = as_quantity(src, *n, join_path(path, "checkpoint_bandwidth"), units::Dimension::data_rate, false);
         ok = ok && q.has_value();

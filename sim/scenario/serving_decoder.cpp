@@ -18,16 +18,6 @@ constexpr std::int64_t max_count = std::int64_t{1} << 24;   // chips, degrees, b
 constexpr std::int64_t max_tokens = std::int64_t{1} << 24;  // prompt or output tokens per request
 constexpr std::int64_t max_step_tokens = std::int64_t{1} << 31;  // tokens of one rank in one step
 
-std::optional<std::int64_t> bounded(const MapReader& m, const Source& src, std::string_view key, bool required,
-                                    std::int64_t min_value, std::int64_t bound) {
-    auto v = m.integer(key, required, min_value);
-    if (v && *v > bound) {
-        src.error(m.get(key), join_path(m.path(), key), "must be at most " + std::to_string(bound) + ", got " + std::to_string(*v));
-        return std::nullopt;
-    }
-    return v;
-}
-
 std::optional<chip::DType> dtype(const Source& src, const MapReader& m, std::string_view key) {
     auto c = as_choice(src, m.get(key), join_path(m.path(), key), {"bf16", "fp8", "int8"});
     if (!c) return std::nullopt;
@@ -43,7 +33,7 @@ std::optional<serve::ServingPlan> decode_instance(const Source& src, const YAML:
     bool ok = true;
     auto degree = [&](std::string_view key, std::int64_t& out, std::int64_t min_value) {
         if (!m.has(key)) return false;
-        auto v = bounded(m, src, key, false, min_value, max_count);
+        auto v = m.integer(key, false, min_value, max_count);
         ok = ok && v.has_value();
         out = v.value_or(out);
         return true;
@@ -61,7 +51,7 @@ std::optional<serve::Speculation> decode_speculation(const Source& src, const YA
     MapReader m(src, node, path, speculation_keys);
     if (!m.ok()) return std::nullopt;
     serve::Speculation s;
-    auto drafts = bounded(m, src, "draft_tokens", true, 1, 64);
+    auto drafts = m.integer("draft_tokens", true, 1, 64);
     const auto given = m.require("acceptance", "the probability that a draft token is accepted, e.g. 0.7");
     auto acceptance = given ? as_fraction(src, *given, join_path(path, "acceptance")) : std::nullopt;
     if (!drafts || !acceptance) return std::nullopt;
@@ -78,15 +68,10 @@ std::optional<serve::ServingExecution> decode_execution(const Source& src, const
     auto flag = [&](std::string_view key, bool& out) { ok = read_flag(src, m, key, out) && ok; };
     flag("overlap_comm", e.overlap_comm);
     flag("disaggregated", e.disaggregated);
-    auto number = [&](std::string_view key, double& out, double low, double high, bool high_included, std::string_view what) {
-        if (!m.has(key)) return;
-        auto v = as_number_in(src, m.get(key), join_path(path, key), low, high, high_included, what);
-        ok = ok && v.has_value();
-        out = v.value_or(out);
-    };
-    number("memory_reserve", e.memory_reserve, 0, 1, false, "the fraction of HBM kept free, a number in [0, 1) such as 0.1");
-    number("expert_imbalance", e.expert_imbalance, 1, 1000, true,
-           "the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000");
+    ok = read_number(src, m, "memory_reserve", e.memory_reserve, 0, 1, false,
+                     "the fraction of HBM kept free, a number in [0, 1) such as 0.1") && ok;
+    ok = read_number(src, m, "expert_imbalance", e.expert_imbalance, 1, 1000, true,
+                     "the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000") && ok;
     if (m.has("dispatch")) {
         auto c = as_choice(src, m.get("dispatch"), join_path(path, "dispatch"), {"bf16", "fp8", "int8"});
         ok = ok && c.has_value();
@@ -119,8 +104,8 @@ std::optional<ServingDraft> decode_serving(const Source& src, const YAML::Node& 
         ok = ok && c.has_value();
         if (c) s.attention = *chip::dtype_from_string(*c);
     }
-    auto prompt = bounded(m, src, "prompt_tokens", true, 1, max_tokens);
-    auto output = bounded(m, src, "output_tokens", true, 1, max_tokens);
+    auto prompt = m.integer("prompt_tokens", true, 1, max_tokens);
+    auto output = m.integer("output_tokens", true, 1, max_tokens);
     ok = ok && prompt && output;
     s.prompt_tokens = prompt.value_or(0);
     s.output_tokens = output.value_or(0);

@@ -42,13 +42,6 @@ std::string fmt_count(double v) {
     return buf;
 }
 
-/// Records "must be at most N" and returns false above the bound.
-bool at_most(const Source& src, const YAML::Node& node, const std::string& path, std::int64_t value, std::int64_t bound) {
-    if (value <= bound) return true;
-    src.error(node, path, "must be at most " + std::to_string(bound) + ", got " + std::to_string(value));
-    return false;
-}
-
 std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node, const std::string& path,
                                        std::optional<std::int64_t>& dp) {
     MapReader m(src, node, path, plan_keys);
@@ -57,7 +50,7 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
     bool ok = true;
     auto degree = [&](std::string_view key, std::int64_t& out) {
         if (!m.has(key)) return;
-        if (auto v = m.integer(key, false, 1); v && at_most(src, m.get(key), join_path(path, key), *v, max_degree)) {
+        if (auto v = m.integer(key, false, 1, max_degree)) {
             out = *v;
         } else {
             ok = false;
@@ -70,8 +63,7 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
     degree("virtual_stages", p.virtual_stages);
     degree("micro_batch", p.micro_batch);
     if (m.has("dp")) {
-        dp = m.integer("dp", false, 1);
-        if (dp && !at_most(src, m.get("dp"), join_path(path, "dp"), *dp, max_degree)) dp.reset();
+        dp = m.integer("dp", false, 1, max_degree);
         ok = ok && dp.has_value();
     }
     if (m.has("sequence_parallel")) {
@@ -161,12 +153,8 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && o.has_value();
         if (o) e.order = *o;
     }
-    if (m.has("memory_reserve")) {
-        auto v = as_number_in(src, m.get("memory_reserve"), join_path(path, "memory_reserve"), 0, 1, false,
-                              "the fraction of HBM kept free, a number in [0, 1) such as 0.1");
-        ok = ok && v.has_value();
-        e.memory_reserve = v.value_or(e.memory_reserve);
-    }
+    ok = read_number(src, m, "memory_reserve", e.memory_reserve, 0, 1, false,
+                     "the fraction of HBM kept free, a number in [0, 1) such as 0.1") && ok;
     if (!ok) return std::nullopt;
     return e;
 }
@@ -186,15 +174,13 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
     } else {
         ok = false;
     }
-    if (auto gb = m.integer("global_batch", true, 1);
-        gb && at_most(src, m.get("global_batch"), join_path(path, "global_batch"), *gb, max_global_batch)) {
+    if (auto gb = m.integer("global_batch", true, 1, max_global_batch)) {
         d.spec.global_batch = *gb;
     } else {
         ok = false;
     }
     if (m.has("seq_len")) {
-        auto s = m.integer("seq_len", false, 1);
-        if (s && !at_most(src, m.get("seq_len"), join_path(path, "seq_len"), *s, max_seq_len)) s.reset();
+        auto s = m.integer("seq_len", false, 1, max_seq_len);
         ok = ok && s.has_value();
         if (s) d.spec.seq_len = *s;
     }

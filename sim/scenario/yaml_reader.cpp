@@ -194,13 +194,14 @@ std::optional<std::string> MapReader::string(std::string_view key, bool required
     return as_string(src_, n, join_path(path_, key));
 }
 
-std::optional<std::int64_t> MapReader::integer(std::string_view key, bool required, std::int64_t min_value) const {
+std::optional<std::int64_t> MapReader::integer(std::string_view key, bool required, std::int64_t min_value,
+                                               std::int64_t max_value) const {
     YAML::Node n = get(key);
     if (!n.IsDefined()) {
         if (required && ok_ && !misspelt(key)) src_.error(node_, path_, "missing key '" + std::string(key) + "'");
         return std::nullopt;
     }
-    return as_integer(src_, n, join_path(path_, key), min_value);
+    return as_integer(src_, n, join_path(path_, key), min_value, max_value);
 }
 
 std::optional<std::string> as_string(const Source& src, const YAML::Node& node, const std::string& path) {
@@ -212,7 +213,7 @@ std::optional<std::string> as_string(const Source& src, const YAML::Node& node, 
 }
 
 std::optional<std::int64_t> as_integer(const Source& src, const YAML::Node& node, const std::string& path,
-                                       std::int64_t min_value) {
+                                       std::int64_t min_value, std::int64_t max_value) {
     if (!node.IsScalar()) {
         src.error(node, path, "expected an integer, got " + std::string(node_kind(node)));
         return std::nullopt;
@@ -230,6 +231,10 @@ std::optional<std::int64_t> as_integer(const Source& src, const YAML::Node& node
     }
     if (v < min_value) {
         src.error(node, path, "must be at least " + std::to_string(min_value) + ", got " + s);
+        return std::nullopt;
+    }
+    if (v > max_value) {
+        src.error(node, path, "must be at most " + std::to_string(max_value) + ", got " + std::to_string(v));
         return std::nullopt;
     }
     return v;
@@ -278,6 +283,14 @@ bool read_flag(const Source& src, const MapReader& m, std::string_view key, bool
     const auto b = as_boolean(src, m.get(key), join_path(m.path(), key));
     out = b.value_or(out);
     return b.has_value();
+}
+
+bool read_number(const Source& src, const MapReader& m, std::string_view key, double& out, double low, double high,
+                 bool high_included, std::string_view what) {
+    if (!m.has(key)) return true;
+    const auto v = as_number_in(src, m.get(key), join_path(m.path(), key), low, high, high_included, what);
+    out = v.value_or(out);
+    return v.has_value();
 }
 
 std::optional<double> as_number_in(const Source& src, const YAML::Node& node, const std::string& path, double low, double high,

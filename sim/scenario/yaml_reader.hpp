@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <map>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,7 +58,9 @@ public:
     std::optional<YAML::Node> require(std::string_view key, std::string_view what) const;
 
     std::optional<std::string> string(std::string_view key, bool required) const;
-    std::optional<std::int64_t> integer(std::string_view key, bool required, std::int64_t min_value) const;
+    /// An integer from min_value to max_value (both reported when crossed).
+    std::optional<std::int64_t> integer(std::string_view key, bool required, std::int64_t min_value,
+                                        std::int64_t max_value = std::numeric_limits<std::int64_t>::max()) const;
 
 private:
     const Source& src_;
@@ -75,7 +78,8 @@ std::optional<double> plain_number(const YAML::Node& node);
 // Scalar decoders: each records a diagnostic and returns nullopt on a problem.
 std::optional<std::string> as_string(const Source& src, const YAML::Node& node, const std::string& path);
 std::optional<std::int64_t> as_integer(const Source& src, const YAML::Node& node, const std::string& path,
-                                       std::int64_t min_value);
+                                       std::int64_t min_value,
+                                       std::int64_t max_value = std::numeric_limits<std::int64_t>::max());
 /// A quantity with a unit, e.g. "900 GB/s"; must be > 0 unless allow_zero.
 std::optional<double> as_quantity(const Source& src, const YAML::Node& node, const std::string& path,
                                   units::Dimension dimension, bool allow_zero);
@@ -89,6 +93,10 @@ std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const 
 /// An optional `true`/`false` key of `m` into `out` (left as is when absent); false when the value
 /// is not a boolean (reported).
 bool read_flag(const Source& src, const MapReader& m, std::string_view key, bool& out);
+/// An optional plain-number key of `m` into `out` (left as is when absent), checked by
+/// as_number_in; false when the value is not such a number (reported).
+bool read_number(const Source& src, const MapReader& m, std::string_view key, double& out, double low, double high,
+                 bool high_included, std::string_view what);
 /// A plain number from `low` to `high` (`high` itself excluded unless `high_included`); otherwise
 /// records "expected <what>, got '<text>'".
 std::optional<double> as_number_in(const Source& src, const YAML::Node& node, const std::string& path, double low, double high,

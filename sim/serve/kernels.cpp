@@ -92,9 +92,7 @@ void mlp(const WorkloadSpec& w, const StepShape& s, std::int64_t rows, std::int6
         b.memory(chip::swiglu(groups * rows * ffn, act));
     } else {
         b.linear(rows, ffn, h, s.weights, groups);
-        // GELU (tanh form): read and write each element, about 8 FP32 operations.
-        const double n = d(groups) * d(rows) * d(ffn);
-        b.memory(MemoryOp{2.0 * n * chip::bytes_per_element(act), 8.0 * n});
+        b.memory(chip::gelu(groups * rows * ffn, act));
     }
     b.linear(rows, h, ffn, s.weights, groups);
 }
@@ -136,7 +134,7 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
         const auto rows = static_cast<std::int64_t>(std::ceil(routed / d(local * s.ep)));
         mlp(w, s, std::max<std::int64_t>(1, rows), ceil_div(moe.expert_ffn, s.expert_tp()), local, b);
         // Combine: the top-k expert outputs weighted and summed per token.
-        b.memory(MemoryOp{d(T) * d(moe.top_k + 1) * d(h) * 2.0, 2.0 * d(T) * d(moe.top_k) * d(h)});
+        b.memory(chip::combine(T * moe.top_k, T, h, act));
         if (moe.shared_experts > 0) mlp(w, s, T, ceil_div(moe.shared_experts * moe.expert_ffn, s.tp), 1, b);
     } else {
         mlp(w, s, T, ceil_div(w.ffn, s.tp), 1, b);

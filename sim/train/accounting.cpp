@@ -107,20 +107,11 @@ double output_params(const WorkloadSpec& w, std::int64_t tp) { return d(ceil_div
 
 // --- Kernels -------------------------------------------------------------------------------------
 
-/// GELU (tanh form) of `elements` values: read x, write y; about 8 FP32 operations per element.
-MemoryOp gelu(std::int64_t elements) {
-    const double n = d(elements);
-    return {2.0 * n * act_bytes, 8.0 * n};
-}
 /// Softmax of `elements` 16-bit logits into FP32 probabilities kept for the backward pass (the
 /// router, and the vocabulary-parallel cross-entropy of Megatron-LM): max, subtract, exp, sum, divide.
 MemoryOp softmax(std::int64_t elements) {
     const double n = d(elements);
     return {n * (act_bytes + 4.0), 5.0 * n};
-}
-/// Combine of the expert outputs, weighted by the router probabilities: read `routed` rows, write `tokens`.
-MemoryOp unpermute(std::int64_t routed, std::int64_t tokens, std::int64_t hidden) {
-    return {(d(routed) + d(tokens)) * d(hidden) * act_bytes, 2.0 * d(routed) * d(hidden)};
 }
 /// Backward of the embedding lookup: scatter-add of the rows' gradients into the table's gradient
 /// (read the gradient, read and write the table rows).
@@ -252,7 +243,7 @@ void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn,
         b.add(chip::swiglu(x.tokens * f, act), 2.0 * d(x.tokens) * d(f) * act_bytes);
     } else {
         b.add(Matmul{x.tokens, f, h, 1, x.dtype}, in);
-        b.add(gelu(x.tokens * f), d(x.tokens) * d(f) * act_bytes);
+        b.add(chip::gelu(x.tokens * f, act), d(x.tokens) * d(f) * act_bytes);
     }
     b.add(Matmul{x.tokens, h, f, 1, x.dtype}, d(x.tokens) * d(f) * x.in_bytes);
 }
@@ -334,11 +325,11 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
             b.add(chip::swiglu(local * rows * f, act), 2.0 * routed * d(f) * act_bytes);
         } else {
             b.add_split(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
-            b.add(gelu(local * rows * f), routed * d(f) * act_bytes);
+            b.add(chip::gelu(local * rows * f, act), routed * d(f) * act_bytes);
         }
         b.add_split(Matmul{rows, h, f, local, x.dtype}, routed * d(f) * x.in_bytes, {});
         // Combine: the expert outputs are kept for the gradient of the routing probabilities.
-        b.add(unpermute(routed_here, x.norm_tokens, h), d(routed_here) * d(h) * act_bytes);
+        b.add(chip::combine(routed_here, x.norm_tokens, h, act), d(routed_here) * d(h) * act_bytes);
         if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b);
     } else {
         mlp(w, s, x, w.ffn, false, b);
