@@ -2,17 +2,26 @@
 #   make run    install missing packages, build (release), run the flagship scenario
 #   make test   install missing packages, build (dev: warnings as errors), run every test
 # Also: make asan (tests under AddressSanitizer + UBSan), make bench (performance figures),
-# make fuzz (libFuzzer on the scenario loader, FUZZ_SECONDS=60), make clean.
+# make fuzz (libFuzzer on the scenario loader, FUZZ_SECONDS=60), make plots (figures from the
+# PLOT_SCENARIOS into docs/figures/, docs/plots.md), make clean.
 
 PACKAGES := build-essential cmake ninja-build git \
-            libboost-graph-dev libeigen3-dev libtbb-dev libyaml-cpp-dev doctest-dev libfmt-dev libcli11-dev
+            libboost-graph-dev libeigen3-dev libtbb-dev libyaml-cpp-dev doctest-dev libfmt-dev libcli11-dev \
+            python3-matplotlib libopenmpi-dev openmpi-bin
 FLAGSHIP := scenarios/weaker-chip-bigger-cluster.yaml
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: deps run test asan bench fuzz build-release build-dev clean
+# make plots: the scenarios whose results the figures show, the figures' directory, extra arguments for
+# docs/plots/plot_results.py (e.g. PLOT_ARGS="--series chip"), and Debian's python3 (python3-matplotlib).
+PLOT_SCENARIOS ?= scenarios/training-weaker-chip-bigger-cluster.yaml
+PLOTS_DIR      ?= docs/figures
+PLOT_ARGS      ?=
+PYTHON3        ?= /usr/bin/python3
+
+.PHONY: deps run test asan bench fuzz plots build-release build-dev clean
 
 # Installs only what is missing; does nothing (and needs no network) when all is there.
 deps:
@@ -48,6 +57,11 @@ bench: build-release
 	./build/release/bench/comm_bench
 	./build/release/bench/preset_bench
 	./build/release/bench/train_bench
+
+# Runs PLOT_SCENARIOS (one results.csv for all) and draws the standard figures from it (docs/plots.md).
+plots: build-release
+	./build/release/sim/app/clustersim run -q $(PLOT_SCENARIOS) -o out/plots
+	$(PYTHON3) docs/plots/plot_results.py out/plots/results.csv --out $(PLOTS_DIR) $(PLOT_ARGS)
 
 # Fuzzes the scenario loader for FUZZ_SECONDS (needs clang and libclang-rt-14-dev), seeded with
 # the project's scenarios and malformed test files; crashing inputs land in build/fuzz/crashes/.

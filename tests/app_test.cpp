@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/cli.hpp"
+#include "app/progress.hpp"
 #include "output/atomic_file.hpp"
 #include "output/csv.hpp"
 #include "output/sha256.hpp"
@@ -115,6 +116,91 @@ sweep:
                                             "h20|count=8|overrides.tdp=700 W", "h20|count=8|overrides.tdp=400 W",
                                             "h20|count=1024|overrides.tdp=700 W", "h20|count=1024|overrides.tdp=400 W"});
     CHECK(csv.find("h20|count=1024|overrides.tdp=400 W,h100|count=1024|overrides.tdp=400 W,") != std::string::npos);
+}
+
+namespace {
+
+// A sweep with training rows whose baseline comes later in the file (the stream evaluates
+// baselines first), copied into `dir` (a test may edit it).
+fs::path streaming_sweep(const fs::path& dir) {
+    fs::copy_file(test::source_dir() / "tests" / "data" / "good" / "sweep_streaming.yaml", dir / "s.yaml");
+    return dir / "s.yaml";
+}
+
+}  // namespace
+
+TEST_CASE("app: a stopped run resumes to the bytes of an uninterrupted one; a row cut short is dropped") {
+    const fs::path dir = temp_dir("resume");
+    const std::string scen = streaming_sweep(dir).string();
+    const auto whole = cli({"run", scen, "-q", "-o", (dir / "whole").string()});
+    REQUIRE_MESSAGE(whole.code == 0, whole.err);
+    const std::string expected = output::read_file(dir / "whole" / "results.csv");
+    CHECK(count_lines(expected) == 65);
+    CHECK(expected.find("h20|overrides.bf16_dense=900 TFLOPS|overrides.hbm_bandwidth=9 TB/s,h100|overrides.bf16_dense=900 TFLOPS|overrides.hbm_bandwidth=9 TB/s,") !=
+          std::string::npos);
+
+    const fs::path out = dir / "cut";
+    auto r = cli({"run", scen, "-q", "-o", out.string(), "--max-rows", "23"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("stopped after 23 new rows: 23 of 64") != std::string::npos);
+    CHECK_FALSE(fs::exists(out / "results.csv"));  // never a half file under the final name
+    const fs::path partial = out / "results.csv.partial";
+    CHECK(count_lines(output::read_file(partial)) == 24);
+    fs::resize_file(partial, fs::file_size(partial) - 40);  // a kill in the middle of a row
+    r = cli({"run", scen, "-q", "-o", out.string(), "--resume", "--max-rows", "10"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("32 of 64") != std::string::npos);  // 22 complete rows kept, 10 more
+    r = cli({"run", scen, "-q", "-o", out.string(), "--resume", "--threads", "1"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(output::read_file(out / "results.csv") == expected);
+    CHECK(output::read_file(out / "run.json") == output::read_file(dir / "whole" / "run.json"));
+    CHECK_FALSE(fs::exists(partial));
+    r = cli({"run", scen, "-q", "-o", out.string(), "--resume"});
+    CHECK(r.out.find("already complete (64 rows)") != std::string::npos);
+}
+
+TEST_CASE("app: --resume refuses rows written from other inputs") {
+    const fs::path dir = temp_dir("resume_other");
+    const std::string scen = streaming_sweep(dir).string();
+    REQUIRE(cli({"run", scen, "-q", "-o", (dir / "o").string(), "--max-rows", "5"}).code == 0);
+    std::ofstream(scen, std::ios::app) << "# edited\n";
+    const auto r = cli({"run", scen, "-q", "-o", (dir / "o").string(), "--resume"});
+    CHECK(r.code == 4);
+    CHECK(r.err.find("results.csv.partial: error: was written by a different run") != std::string::npos);
+    CHECK(cli({"run", scen, "-q", "-o", (dir / "o").string()}).code == 0);  // without --resume: starts over
+}
+
+TEST_CASE("app: shards merge into the bytes of one run; merge names a missing or unfinished shard") {
+    const fs::path dir = temp_dir("shards");
+    const std::string scen = streaming_sweep(dir).string();
+    REQUIRE(cli({"run", scen, "-q", "-o", (dir / "whole").string()}).code == 0);
+    const fs::path out = dir / "sharded";
+    for (const char* k : {"1/3", "3/3"}) REQUIRE(cli({"run", scen, "-q", "-o", out.string(), "--shard", k}).code == 0);
+    auto r = cli({"merge", out.string()});
+    CHECK(r.code == 4);
+    CHECK(r.err.find("shard-2-of-3: error: is missing: run shard 2/3 first") != std::string::npos);
+    REQUIRE(cli({"run", scen, "-q", "-o", out.string(), "--shard", "2/3", "--max-rows", "3"}).code == 0);
+    r = cli({"merge", out.string()});
+    CHECK(r.err.find("is not finished: resume it with --resume --shard 2/3") != std::string::npos);
+    REQUIRE(cli({"run", scen, "-q", "-o", out.string(), "--shard", "2/3", "--resume"}).code == 0);
+    CHECK(count_lines(output::read_file(out / "shard-2-of-3" / "results.csv")) == 1 + 21);  // rows 22-42
+    r = cli({"merge", out.string()});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(output::read_file(out / "results.csv") == output::read_file(dir / "whole" / "results.csv"));
+    CHECK(output::read_file(out / "run.json") == output::read_file(dir / "whole" / "run.json"));
+    for (const char* bad : {"0/3", "4/3", "2", "a/b", "1/0"}) {
+        r = cli({"run", scen, "-q", "-o", out.string(), "--shard", bad});
+        CHECK(r.code == 2);
+        CHECK(r.err.find("--shard takes K/N with 1 <= K <= N") != std::string::npos);
+    }
+}
+
+TEST_CASE("app: the progress line shows rows, rate and time left") {
+    CHECK(app::Progress::line(0, 10000, 0, 0.0) == "[>                       ] 0%  0/10,000 rows");
+    CHECK(app::Progress::line(5000, 10000, 0, 10.0) == "[============>           ] 50%  5,000/10,000 rows  500 rows/s  10 s left");
+    // A resumed run's rate counts its own rows only.
+    CHECK(app::Progress::line(6000, 10000, 5000, 2.0) == "[==============>         ] 60%  6,000/10,000 rows  500 rows/s  8 s left");
+    CHECK(app::Progress::line(10000, 10000, 0, 100.0) == "[========================] 100%  10,000/10,000 rows  100 rows/s");
 }
 
 TEST_CASE("app: an output directory that cannot be written gives exit 4 and no file") {

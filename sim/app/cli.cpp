@@ -11,6 +11,7 @@
 
 #include "app/calibrate.hpp"
 #include "app/comm_cmd.hpp"
+#include "app/run_cmd.hpp"
 #include "app/show.hpp"
 #include "app/validate_cmd.hpp"
 #include "chip/chip_model.hpp"
@@ -35,6 +36,10 @@ namespace fs = std::filesystem;
 
 constexpr const char* examples = R"(Examples:
   clustersim run scenarios/weaker-chip-bigger-cluster.yaml -o out/flagship
+  clustersim run scenarios/sweep.yaml -o out/sweep --resume        # continue a killed sweep
+  clustersim run scenarios/sweep.yaml -o out/sweep --shard 3/8      # one block of rows; then:
+  clustersim merge out/sweep
+  mpirun -n 4 clustersim run scenarios/sweep.yaml -o out/sweep      # one shard per rank, merged
   clustersim check scenarios/*.yaml
   clustersim list chips
   clustersim show chip ascend_910c
@@ -90,9 +95,7 @@ std::vector<scenario::Scenario> load_all(const std::vector<std::string>& files, 
 struct Options {
     std::string catalog;
     std::vector<std::string> files;
-    std::string out_dir;
-    std::size_t threads = 0;
-    bool quiet = false;
+    RunOptions run;
     std::string kind;
     std::string name;
     std::vector<std::string> fit;
@@ -102,30 +105,16 @@ struct Options {
     ValidateOptions validate;
 };
 
-int cmd_run(const Options& o, std::ostream& out) {
+int cmd_run(const Options& o, const RunContext& ctx, std::ostream& out, std::ostream& err) {
     const fs::path models = catalog_dir(o.catalog);
-    const auto cat = scenario::load_catalog(models);
-    const auto scenarios = load_all(o.files, cat);
-    std::optional<tbb::global_control> limit;
-    if (o.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, o.threads);
-    std::vector<run::RunResult> results;
-    for (const auto& s : scenarios) results.push_back(run::run_scenario(s));
-
-    const fs::path dir = !o.out_dir.empty() ? fs::path(o.out_dir)
-                         : o.files.size() == 1 ? fs::path("out") / fs::path(o.files.front()).stem()
-                                               : fs::path("out") / "run";
-    std::vector<fs::path> inputs(o.files.begin(), o.files.end());
-    const auto provenance = output::collect_provenance(inputs, models, scenario::catalog_files(models));
-    output::write_files_atomically({{dir / "results.csv", output::results_csv(results)},
-                                    {dir / "run.json", output::run_json(provenance, results)}});
-    std::size_t rows = 0;
-    for (const auto& r : results) {
-        rows += r.cases.size();
-        if (!o.quiet) out << output::summary_text(r) << "\n";
+    std::vector<scenario::Scenario> scenarios;
+    try {
+        scenarios = load_all(o.run.files, scenario::load_catalog(models));
+    } catch (const diag::InputError&) {
+        if (ctx.rank > 0) return exit_invalid;  // rank 0 reports the same problems
+        throw;
     }
-    out << "wrote " << (dir / "results.csv").string() << " (" << rows << (rows == 1 ? " row" : " rows") << ") and "
-        << (dir / "run.json").string() << "\n";
-    return exit_ok;
+    return run_scenarios(scenarios, models, scenario::catalog_files(models), o.run, ctx, out, err);
 }
 
 int cmd_check(const Options& o, std::ostream& out) {
@@ -272,9 +261,9 @@ int cmd_calibrate(const Options& o, std::ostream& out, std::ostream& err) {
 
 }  // namespace
 
-int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const RunContext& ctx) {
     // An unknown command is named as such (CLI11 would only say that a subcommand is required).
-    static const std::vector<std::string> commands{"run", "check", "list", "show", "calibrate", "comm", "validate"};
+    static const std::vector<std::string> commands{"run", "merge", "check", "list", "show", "calibrate", "comm", "validate"};
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--catalog") {
             ++i;
@@ -298,11 +287,22 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     app.add_option("--catalog", o.catalog, "catalog directory (chips/, systems/ and optionally network/)");
 
     auto* run = app.add_subcommand("run", "run scenario files; write DIR/results.csv and DIR/run.json");
-    run->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
-    run->add_option("-o,--out", o.out_dir, "output directory (default: out/<scenario file name>)");
-    run->add_option("--threads", o.threads, "worker threads (default: all cores); results do not depend on it")
+    run->add_option("files", o.run.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
+    run->add_option("-o,--out", o.run.out_dir, "output directory (default: out/<scenario file name>)");
+    run->add_option("--threads", o.run.threads, "worker threads (default: all cores); results do not depend on it")
         ->check(CLI::Range(1, 4096));
-    run->add_flag("-q,--quiet", o.quiet, "print only the output paths");
+    run->add_flag("-q,--quiet", o.run.quiet, "no progress line and no summary tables: only the output paths");
+    run->add_flag("--resume", o.run.resume,
+                  "continue a run that was killed or stopped, from the rows already in DIR/results.csv.partial");
+    run->add_option("--shard", o.run.shard,
+                    "run only block K of N of the rows (e.g. a Slurm array task) into DIR/shard-K-of-N/; "
+                    "'clustersim merge DIR' joins the shards");
+    run->add_option("--max-rows", o.run.max_rows, "stop after this many new rows (continue later with --resume)")
+        ->check(CLI::PositiveNumber);
+
+    auto* merge = app.add_subcommand("merge", "join the shards of a run (DIR/shard-K-of-N/) into DIR/results.csv and DIR/run.json");
+    std::string merge_dir;
+    merge->add_option("dir", merge_dir, "the run's output directory")->required()->check(CLI::ExistingDirectory);
 
     auto* check = app.add_subcommand("check", "validate scenario files (and the catalog) without running them");
     check->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
@@ -365,7 +365,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
 
     try {
-        if (run->parsed()) return cmd_run(o, out);
+        if (run->parsed()) return cmd_run(o, ctx, out, err);
+        if (merge->parsed()) return merge_run(merge_dir, out);
         if (check->parsed()) return cmd_check(o, out);
         if (list->parsed()) return cmd_list(o, out);
         if (calibrate->parsed()) return cmd_calibrate(o, out, err);

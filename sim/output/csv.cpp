@@ -185,15 +185,14 @@ std::vector<std::string> serving_columns() {
     return cols;
 }
 
-/// ",cell,cell,..." for the serving columns of case `c` of `run`.
-std::string serving_cells(const run::RunResult& run, const run::CaseResult& c) {
+/// ",cell,cell,..." for the serving columns of case `c` (compared with `baseline`, when given).
+std::string serving_cells(const run::CaseResult& c, const run::CaseResult* baseline) {
     std::string out;
     if (!c.serving) {
         out.append(std::size(serving_head) + 2 * std::size(phase_columns) + std::size(serving_tail), ',');
         return out;
     }
-    const run::ServingOutcome* base = nullptr;
-    if (c.baseline_index && run.cases[*c.baseline_index].serving) base = &*run.cases[*c.baseline_index].serving;
+    const run::ServingOutcome* base = baseline && baseline->serving ? &*baseline->serving : nullptr;
     const ServingRow row{*c.serving, base};
     for (const auto& s : serving_head) out += "," + csv_field(s.value(row));
     for (const serve::Phase ph : phases) {
@@ -263,38 +262,39 @@ std::vector<std::string> results_columns() {
     return cols;
 }
 
-std::string results_csv(const std::vector<run::RunResult>& runs) {
+std::string results_header() {
     std::string out;
     const auto cols = results_columns();
     for (std::size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + cols[i];
-    out += "\n";
+    return out + "\n";
+}
+
+std::string results_row(const run::CaseResult& c, const run::CaseResult* baseline) {
+    std::string out = csv_field(c.scenario) + "," + csv_field(c.name) + "," + csv_field(c.baseline) + "," +
+                      csv_field(c.system_id) + "," + csv_field(c.chip_id) + "," + csv_field(c.topology);
+    std::vector<std::optional<double>> values;
+    aggregate::for_each_metric(c.aggregates, [&](const aggregate::MetricInfo&, std::optional<double> v) { values.push_back(v); });
+    std::vector<std::optional<double>> base(values.size());
+    if (baseline) {
+        std::size_t k = 0;
+        aggregate::for_each_metric(baseline->aggregates, [&](const aggregate::MetricInfo&, std::optional<double> v) { base[k++] = v; });
+    }
+    for (const auto& v : values) out += "," + number(v);
+    for (std::size_t k = 0; k < values.size(); ++k) out += "," + number(aggregate::ratio(values[k], base[k]));
+    for (const auto& t : training_columns) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
+    // Delivered against the baseline's delivered: the counterpart of the peak ratios above.
+    std::optional<double> delivered;
+    if (baseline && c.training && c.training->step && baseline->training && baseline->training->step)
+        delivered = aggregate::ratio(c.training->step->tokens_per_s, baseline->training->step->tokens_per_s);
+    out += "," + number(delivered) + serving_cells(c, baseline);
+    for (const auto& rc : reliability_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
+    return out + "\n";
+}
+
+std::string results_csv(const std::vector<run::RunResult>& runs) {
+    std::string out = results_header();
     for (const auto& r : runs) {
-        for (const auto& c : r.cases) {
-            out += csv_field(c.scenario) + "," + csv_field(c.name) + "," + csv_field(c.baseline) + "," +
-                   csv_field(c.system_id) + "," + csv_field(c.chip_id) + "," + csv_field(c.topology);
-            std::vector<std::optional<double>> values;
-            aggregate::for_each_metric(c.aggregates, [&](const aggregate::MetricInfo&, std::optional<double> v) {
-                values.push_back(v);
-            });
-            std::vector<std::optional<double>> base(values.size());
-            if (c.baseline_index) {
-                std::size_t k = 0;
-                aggregate::for_each_metric(r.cases[*c.baseline_index].aggregates,
-                                           [&](const aggregate::MetricInfo&, std::optional<double> v) { base[k++] = v; });
-            }
-            for (const auto& v : values) out += "," + number(v);
-            for (std::size_t k = 0; k < values.size(); ++k) out += "," + number(aggregate::ratio(values[k], base[k]));
-            for (const auto& t : training_columns) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
-            // Delivered against the baseline's delivered: the counterpart of the peak ratios above.
-            std::optional<double> delivered;
-            if (c.baseline_index && c.training && c.training->step) {
-                const auto& b = r.cases[*c.baseline_index].training;
-                if (b && b->step) delivered = aggregate::ratio(c.training->step->tokens_per_s, b->step->tokens_per_s);
-            }
-            out += "," + number(delivered) + serving_cells(r, c);
-            for (const auto& rc : reliability_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
-            out += "\n";
-        }
+        for (const auto& c : r.cases) out += results_row(c, c.baseline_index ? &r.cases[*c.baseline_index] : nullptr);
     }
     return out;
 }

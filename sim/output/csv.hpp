@@ -15,6 +15,10 @@ namespace clustersim::output {
 inline constexpr int results_schema_version = 6;
 
 std::vector<std::string> results_columns();
+/// The header line, then one line per case (with its baseline's result for the ratio columns);
+/// results_csv is the header followed by every case's row.
+std::string results_header();
+std::string results_row(const run::CaseResult& c, const run::CaseResult* baseline);
 std::string results_csv(const std::vector<run::RunResult>& runs);
 
 /// RFC 4180 quoting when a field holds a comma, quote or line break.

@@ -69,9 +69,7 @@ RunProvenance collect_provenance(const std::vector<fs::path>& scenarios, const f
     return p;
 }
 
-std::string run_json(const RunProvenance& p, const std::vector<run::RunResult>& runs) {
-    std::size_t rows = 0;
-    for (const auto& r : runs) rows += r.cases.size();
+std::string run_json(const RunProvenance& p, std::size_t rows, const Shard* shard) {
     std::string out = "{\n";
     out += "  \"tool\": \"clustersim\",\n";
     out += "  \"version\": " + json_string(CLUSTERSIM_VERSION) + ",\n";
@@ -79,6 +77,10 @@ std::string run_json(const RunProvenance& p, const std::vector<run::RunResult>& 
                                                                            : json_string(CLUSTERSIM_GIT_COMMIT)) + ",\n";
     out += "  \"results_schema_version\": " + std::to_string(results_schema_version) + ",\n";
     out += "  \"rows\": " + std::to_string(rows) + ",\n";
+    if (shard) {
+        out += "  \"shard\": {\"index\": " + std::to_string(shard->index) + ", \"count\": " + std::to_string(shard->count) +
+               ", \"first_row\": " + std::to_string(shard->first_row(rows)) + ", \"rows\": " + std::to_string(shard->rows(rows)) + "},\n";
+    }
     out += "  \"scenarios\": " + files_json(p.scenarios, "  ") + ",\n";
     out += "  \"catalog\": {\"dir\": " + json_string(p.catalog_dir) + ", \"files\": " +
            files_json(p.catalog_files, "    ") + "}\n";

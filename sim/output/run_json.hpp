@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "output/results_stream.hpp"
 #include "run/runner.hpp"
 
 namespace clustersim::output {
@@ -25,7 +26,9 @@ RunProvenance collect_provenance(const std::vector<std::filesystem::path>& scena
                                  const std::filesystem::path& catalog_dir,
                                  const std::vector<std::filesystem::path>& catalog_files);
 
-std::string run_json(const RunProvenance& provenance, const std::vector<run::RunResult>& runs);
+/// `rows`: the whole run's; a shard's run.json also says which block of them it holds (and
+/// merge_shards removes that line again).
+std::string run_json(const RunProvenance& provenance, std::size_t rows, const Shard* shard = nullptr);
 
 /// The version string printed by --version.
 std::string version_string();

@@ -1,6 +1,7 @@
 #include "run/runner.hpp"
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <map>
@@ -137,75 +138,142 @@ std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training
                                                     chips, std::move(network), std::move(cost));
 }
 
+struct Evaluator::Shared {
+    using ClusterKey = std::tuple<const catalog::TopologySpec*, const catalog::ChipSpec*, std::int64_t>;
+    std::map<const catalog::TopologySpec*, topo::Metrics> networks;
+    std::map<const catalog::TopologySpec*, topo::NetworkCost> costs;  ///< network power and price
+    std::map<ClusterKey, std::pair<std::unique_ptr<train::TrainingCluster>, std::string>> training;
+    std::map<const catalog::TopologySpec*, topo::Metrics> job_networks;  ///< parts the reliability model counts
+};
+
+Evaluator::Evaluator(const scenario::Scenario& scenario, const std::vector<std::size_t>& cases)
+    : scenario_(scenario), shared_(std::make_unique<Shared>()) {
+    Shared& sh = *shared_;
+    std::map<const catalog::TopologySpec*, std::shared_ptr<const topo::Topology>> graphs;
+    for (const std::size_t i : cases) {
+        const auto& c = scenario.cases.at(i);
+        // Every distinct topology is analysed once, however many rows share it.
+        if (c.cluster.topology && sh.networks.count(c.cluster.topology.get()) == 0) {
+            const auto& m = sh.networks.emplace(c.cluster.topology.get(), topo::analyze(c.cluster.topology->params)).first->second;
+            sh.costs.emplace(c.cluster.topology.get(), aggregate::network_cost_of(*c.cluster.topology, m));
+        }
+        if (c.training || c.serving) {
+            const Shared::ClusterKey key{c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count};
+            if (sh.training.count(key) == 0) {
+                auto& [cluster, error] = sh.training[key];
+                auto& graph = graphs[c.job_network.get()];
+                if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.job_network->params));
+                auto made = make_training_cluster(*c.cluster.chip, c.cluster.chip_count, graph);
+                if (auto* e = std::get_if<std::string>(&made)) {
+                    error = *e;
+                } else {
+                    cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
+                }
+            }
+        }
+        if (c.reliability && c.job_network && sh.job_networks.count(c.job_network.get()) == 0)
+            sh.job_networks.emplace(c.job_network.get(), topo::analyze(c.job_network->params));
+    }
+}
+
+Evaluator::~Evaluator() = default;
+
+CaseResult Evaluator::evaluate(std::size_t i) const {
+    const auto& c = scenario_.cases.at(i);
+    const Shared& sh = *shared_;
+    CaseResult out;
+    out.scenario = scenario_.name;
+    out.name = c.name;
+    out.baseline = c.baseline;
+    out.system_id = c.cluster.system_id;
+    out.chip_id = c.cluster.chip->id;
+    out.topology = c.cluster.topology ? c.cluster.topology->builder : std::string();
+    out.aggregates = aggregate::compute_aggregates(c.cluster, c.cluster.topology ? &sh.networks.at(c.cluster.topology.get()) : nullptr,
+                                                   c.cluster.topology ? &sh.costs.at(c.cluster.topology.get()) : nullptr);
+    if (c.training || c.serving) {
+        const auto& [cluster, error] = sh.training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
+        if (c.training) {
+            out.training = run_training(c, cluster.get(), error);
+            if (c.reliability) out.reliability = run_reliability(c, *out.training, sh.job_networks.at(c.job_network.get()));
+        }
+        if (c.serving) out.serving = run_serving(c, cluster.get(), error);
+    }
+    return out;
+}
+
+std::vector<std::optional<std::size_t>> baseline_indices(const scenario::Scenario& scenario) {
+    std::map<std::string_view, std::size_t> index;
+    for (std::size_t i = 0; i < scenario.cases.size(); ++i) index.emplace(scenario.cases[i].name, i);
+    std::vector<std::optional<std::size_t>> out(scenario.cases.size());
+    for (std::size_t i = 0; i < scenario.cases.size(); ++i) {
+        const auto& b = scenario.cases[i].baseline;
+        if (const auto it = index.find(b); !b.empty() && it != index.end()) out[i] = it->second;
+    }
+    return out;
+}
+
 RunResult run_scenario(const scenario::Scenario& scenario) {
     RunResult r;
     r.scenario = scenario.name;
     const std::size_t n = scenario.cases.size();
+    std::vector<std::size_t> all(n);
+    for (std::size_t i = 0; i < n; ++i) all[i] = i;
+    const Evaluator evaluator(scenario, all);
     r.cases.resize(n);
-    // Every distinct topology is analysed once, however many rows share it.
-    std::map<const catalog::TopologySpec*, topo::Metrics> networks;
-    std::map<const catalog::TopologySpec*, topo::NetworkCost> costs;  // network power and price, likewise
-    for (const auto& c : scenario.cases) {
-        if (c.cluster.topology && networks.count(c.cluster.topology.get()) == 0) {
-            const auto& m = networks.emplace(c.cluster.topology.get(), topo::analyze(c.cluster.topology->params)).first->second;
-            costs.emplace(c.cluster.topology.get(), aggregate::network_cost_of(*c.cluster.topology, m));
-        }
-    }
-    // Training clusters: one per distinct (topology, chip, chip count), built before the parallel
-    // loop so that cases sharing one share its collective cost curves.
-    using ClusterKey = std::tuple<const catalog::TopologySpec*, const catalog::ChipSpec*, std::int64_t>;
-    std::map<const catalog::TopologySpec*, std::shared_ptr<const topo::Topology>> graphs;
-    std::map<ClusterKey, std::pair<std::unique_ptr<train::TrainingCluster>, std::string>> training;
-    for (const auto& c : scenario.cases) {
-        if (!c.training && !c.serving) continue;
-        const ClusterKey key{c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count};
-        if (training.count(key) != 0) continue;
-        auto& [cluster, error] = training[key];
-        auto& graph = graphs[c.job_network.get()];
-        if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.job_network->params));
-        auto made = make_training_cluster(*c.cluster.chip, c.cluster.chip_count, graph);
-        if (auto* e = std::get_if<std::string>(&made)) {
-            error = *e;
-        } else {
-            cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
-        }
-    }
-    // The parts of every job network (the reliability model counts them).
-    std::map<const catalog::TopologySpec*, topo::Metrics> job_networks;
-    for (const auto& c : scenario.cases) {
-        if (c.reliability && c.job_network && job_networks.count(c.job_network.get()) == 0)
-            job_networks.emplace(c.job_network.get(), topo::analyze(c.job_network->params));
-    }
-    tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
-        const auto& c = scenario.cases[i];
-        CaseResult& out = r.cases[i];
-        out.scenario = scenario.name;
-        out.name = c.name;
-        out.baseline = c.baseline;
-        out.system_id = c.cluster.system_id;
-        out.chip_id = c.cluster.chip->id;
-        out.topology = c.cluster.topology ? c.cluster.topology->builder : std::string();
-        out.aggregates = aggregate::compute_aggregates(
-            c.cluster, c.cluster.topology ? &networks.at(c.cluster.topology.get()) : nullptr,
-            c.cluster.topology ? &costs.at(c.cluster.topology.get()) : nullptr);
-        if (c.training) {
-            const auto& [cluster, error] = training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
-            out.training = run_training(c, cluster.get(), error);
-            if (c.reliability) out.reliability = run_reliability(c, *out.training, job_networks.at(c.job_network.get()));
-        }
-        if (c.serving) {
-            const auto& [cluster, error] = training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
-            out.serving = run_serving(c, cluster.get(), error);
-        }
-    });
-    std::map<std::string, std::size_t, std::less<>> index;
-    for (std::size_t i = 0; i < n; ++i) index.emplace(r.cases[i].name, i);
-    for (auto& c : r.cases) {
-        if (const auto it = index.find(c.baseline); !c.baseline.empty() && it != index.end()) {
-            c.baseline_index = it->second;
-        }
-    }
+    tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) { r.cases[i] = evaluator.evaluate(i); });
+    const auto baselines = baseline_indices(scenario);
+    for (std::size_t i = 0; i < n; ++i) r.cases[i].baseline_index = baselines[i];
     return r;
+}
+
+std::size_t stream_scenario(const scenario::Scenario& scenario, std::size_t begin, std::size_t end, const StreamHooks& hooks) {
+    end = std::min(end, scenario.cases.size());
+    if (begin >= end) return 0;
+    const auto baselines = baseline_indices(scenario);
+    // The cases to prepare: the range and the baselines it refers to.
+    std::vector<std::size_t> needed;
+    std::vector<std::size_t> baseline_cases;
+    for (std::size_t i = begin; i < end; ++i) {
+        needed.push_back(i);
+        if (baselines[i]) baseline_cases.push_back(*baselines[i]);
+    }
+    std::sort(baseline_cases.begin(), baseline_cases.end());
+    baseline_cases.erase(std::unique(baseline_cases.begin(), baseline_cases.end()), baseline_cases.end());
+    for (const std::size_t b : baseline_cases)
+        if (b < begin || b >= end) needed.push_back(b);
+    const Evaluator evaluator(scenario, needed);
+    // Baselines first, kept for the rows that compare with them (in a sweep, one per point).
+    std::vector<CaseResult> kept(baseline_cases.size());
+    tbb::parallel_for(std::size_t{0}, baseline_cases.size(), [&](std::size_t k) { kept[k] = evaluator.evaluate(baseline_cases[k]); });
+    auto kept_result = [&](std::size_t i) -> const CaseResult* {
+        const auto it = std::lower_bound(baseline_cases.begin(), baseline_cases.end(), i);
+        return it != baseline_cases.end() && *it == i ? &kept[static_cast<std::size_t>(it - baseline_cases.begin())] : nullptr;
+    };
+    // Chunks big enough to keep every thread busy, small enough to bound memory and the work a
+    // killed run loses.
+    const std::size_t chunk = std::max<std::size_t>(16, 8 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
+    std::vector<CaseResult> rows;
+    std::size_t handed = 0;
+    for (std::size_t first = begin; first < end; first += chunk) {
+        const std::size_t last = std::min(end, first + chunk);
+        rows.assign(last - first, CaseResult{});
+        tbb::parallel_for(first, last, [&](std::size_t i) {
+            const CaseResult* kept_row = kept_result(i);
+            rows[i - first] = kept_row ? *kept_row : evaluator.evaluate(i);
+            if (hooks.case_done) hooks.case_done();
+        });
+        for (std::size_t i = first; i < last; ++i) {
+            CaseResult& row = rows[i - first];
+            row.baseline_index = baselines[i];
+            ++handed;
+            if (!hooks.row(i, row, baselines[i] ? kept_result(*baselines[i]) : nullptr)) {
+                if (hooks.chunk_done) hooks.chunk_done();
+                return handed;
+            }
+        }
+        if (hooks.chunk_done) hooks.chunk_done();
+    }
+    return handed;
 }
 
 }  // namespace clustersim::run

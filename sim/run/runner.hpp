@@ -1,6 +1,7 @@
 #pragma once
 // Evaluates a validated scenario: one result per case, as values, in case order.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <variant>
 #include <map>
@@ -80,8 +81,48 @@ struct RunResult {
 std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training_cluster(
     const catalog::ChipSpec& chip, std::int64_t chips, std::shared_ptr<const topo::Topology> network);
 
+/// What the cases of a scenario share, built once before they run: every distinct network
+/// analysed once, every training cluster (job network, chip, chip count) built once so that the
+/// cases using it share its collective cost curves. Built for some of the cases (a shard, or the
+/// rows a resumed run still needs); evaluate() is const and safe to call from many threads.
+class Evaluator {
+public:
+    Evaluator(const scenario::Scenario& scenario, const std::vector<std::size_t>& cases);
+    ~Evaluator();
+    Evaluator(const Evaluator&) = delete;
+    Evaluator& operator=(const Evaluator&) = delete;
+
+    /// Case i of the scenario (one of the cases given to the constructor); baseline_index unset.
+    [[nodiscard]] CaseResult evaluate(std::size_t i) const;
+
+private:
+    struct Shared;
+    const scenario::Scenario& scenario_;
+    std::unique_ptr<Shared> shared_;
+};
+
+/// The index of each case's baseline case, in case order (empty when it has none).
+std::vector<std::optional<std::size_t>> baseline_indices(const scenario::Scenario& scenario);
+
 /// Cases are evaluated in parallel (TBB); the result order is the scenario's case order,
 /// so output is the same whatever the thread count.
 RunResult run_scenario(const scenario::Scenario& scenario);
+
+/// What stream_scenario calls. `row` gets each case of the range in case order, with its
+/// baseline's result (null when it has none); it returns false to stop after that row. `chunk_done`
+/// is called after each chunk's rows (a place to flush them). `case_done` is called from worker
+/// threads as each case finishes, in any order (for progress; keep it cheap and thread-safe).
+struct StreamHooks {
+    std::function<bool(std::size_t index, CaseResult& result, const CaseResult* baseline)> row;
+    std::function<void()> chunk_done;
+    std::function<void()> case_done;
+};
+
+/// Cases [begin, end) of a scenario, evaluated in parallel in chunks and handed to hooks.row in
+/// case order, so that a sweep of any size streams in bounded memory and gives the same rows
+/// whatever the thread count. The baselines the range refers to are evaluated first and kept.
+/// Returns the number of rows handed over.
+std::size_t stream_scenario(const scenario::Scenario& scenario, std::size_t begin, std::size_t end,
+                            const StreamHooks& hooks);
 
 }  // namespace clustersim::run
