@@ -36,6 +36,26 @@ fs::path write_sweep(std::size_t counts) {
     return file;
 }
 
+// The same size of sweep through field axes: 4 training cases x `counts` x 5 values of
+// training.global_batch (a field axis: each case is decoded once per value, 20 decodes in all),
+// loaded only (evaluating 100,000 training jobs is train_bench's business).
+fs::path write_field_sweep(std::size_t counts) {
+    const fs::path file = fs::temp_directory_path() / ("clustersim_field_sweep_bench_" + std::to_string(counts) + ".yaml");
+    std::ofstream out(file);
+    out << "format: 1\nscenario: bench-field\nbaseline: colossus\ncases:\n";
+    for (const char* name : {"colossus", "colossus_fp8", "meta", "meta_fp8"}) {
+        const std::string n = name;
+        out << "  - name: " << n << "\n    system: "
+            << (n.rfind("colossus", 0) == 0 ? "xai_colossus_hopper_200k" : "meta_h100_roce_24k")
+            << "\n    training: {workload: llama3_70b, global_batch: 512, precision: "
+            << (n.find("fp8") != std::string::npos ? "fp8" : "bf16") << "}\n";
+    }
+    out << "sweep:\n  count: [";
+    for (std::size_t i = 0; i < counts; ++i) out << (i ? ", " : "") << 4 * (i + 1);
+    out << "]\n  training.global_batch: [256, 512, 1024, 2048, 4096]\n";
+    return file;
+}
+
 }  // namespace
 
 int main() {
@@ -61,6 +81,16 @@ int main() {
         const double rows = static_cast<double>(result.cases.size());
         std::printf("%10zu %12.3f %12.3f %12.3f %14.0f\n", result.cases.size(), load_s, run_s, csv_s,
                     rows / (load_s + run_s + csv_s));
+        fs::remove(file);
+    }
+    std::printf("\nfield axis (count x training.global_batch, training cases), load only:\n%10s %12s %14s\n", "rows",
+                "load_s", "rows_per_s");
+    for (const std::size_t counts : {std::size_t{50}, std::size_t{500}, std::size_t{5000}}) {
+        const fs::path file = write_field_sweep(counts);
+        const auto t0 = clock_type::now();
+        const auto sc = clustersim::scenario::load_scenario(file, cat);
+        const double load_s = seconds_since(t0);
+        std::printf("%10zu %12.3f %14.0f\n", sc.cases.size(), load_s, static_cast<double>(sc.cases.size()) / load_s);
         fs::remove(file);
     }
     return 0;

@@ -13,6 +13,7 @@
 #include "output/atomic_file.hpp"
 #include "output/csv.hpp"
 #include "output/sha256.hpp"
+#include "scenario/scenario_loader.hpp"
 #include "test_support.hpp"
 
 using namespace clustersim;
@@ -69,7 +70,7 @@ TEST_CASE("app: run writes results.csv and run.json and prints the summary") {
     CHECK(count_lines(csv) == 8);  // header + 7 cases
     CHECK(csv.substr(0, csv.find('\n')).find("scenario,case,baseline,system,chip,topology,chips_count") == 0);
     const std::string json = output::read_file(dir / "run.json");
-    CHECK(json.find("\"results_schema_version\": 6") != std::string::npos);
+    CHECK(json.find("\"results_schema_version\": 7") != std::string::npos);
     CHECK(json.find(output::sha256_hex(output::read_file(flagship()))) != std::string::npos);
     CHECK(json.find("chips/nvidia_h100_sxm.yaml") != std::string::npos);
 }
@@ -136,6 +137,11 @@ TEST_CASE("app: a stopped run resumes to the bytes of an uninterrupted one; a ro
     REQUIRE_MESSAGE(whole.code == 0, whole.err);
     const std::string expected = output::read_file(dir / "whole" / "results.csv");
     CHECK(count_lines(expected) == 65);
+    // Chunks of 8 rows per thread: 8 threads stream 64-row chunks, 1 thread 16-row ones.
+    for (const char* threads : {"1", "8"}) {
+        REQUIRE(cli({"run", scen, "-q", "--threads", threads, "-o", (dir / threads).string()}).code == 0);
+        CHECK(output::read_file(dir / threads / "results.csv") == expected);
+    }
     CHECK(expected.find("h20|overrides.bf16_dense=900 TFLOPS|overrides.hbm_bandwidth=9 TB/s,h100|overrides.bf16_dense=900 TFLOPS|overrides.hbm_bandwidth=9 TB/s,") !=
           std::string::npos);
 
@@ -333,4 +339,113 @@ TEST_CASE("app: comm sweeps a collective over message sizes on a system's networ
     const auto unknown = cli({"comm", "cloudmatrix384"});
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("did you mean 'cloudmatrix_384'") != std::string::npos);
+}
+
+// ---------------------------------------------------------------- sweeps: field axes, ranges, zip groups
+
+namespace {
+
+// The point names of a one-case scenario (chip h100 x 8) with the given sweep section.
+std::vector<std::string> sweep_names(const std::string& sweep) {
+    const auto sc = scenario::load_scenario_text("format: 1\nscenario: names\ncases:\n  - {name: a, chip: nvidia_h100_sxm, count: 8}\n"
+                                                 "sweep:\n" + sweep,
+                                                 "names.yaml", test::source_catalog());
+    std::vector<std::string> names;
+    for (const auto& c : sc.cases) names.push_back(c.name);
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("app: field axes set case fields; a zip group is one factor; names and order are the cartesian product's") {
+    const auto sc = scenario::load_scenario(test::source_dir() / "tests/data/good/sweep_fields.yaml", test::source_catalog());
+    REQUIRE(sc.cases.size() == 12);  // 2 cases x 3 batches x 2 zipped points x 1
+    std::vector<std::string> names;
+    for (const auto& c : sc.cases) names.push_back(c.name);
+    const std::string tail = "|training.execution.memory_reserve=0.1";
+    CHECK(names[0] == "h100|training.global_batch=16|training.plan.tp=1|overrides.hbm_bandwidth=2 TB/s" + tail);
+    CHECK(names[1] == "h100|training.global_batch=16|training.plan.tp=2|overrides.hbm_bandwidth=3 TB/s" + tail);
+    CHECK(names[2] == "h100|training.global_batch=32|training.plan.tp=1|overrides.hbm_bandwidth=2 TB/s" + tail);
+    CHECK(names[11] == "h20|training.global_batch=64|training.plan.tp=2|overrides.hbm_bandwidth=3 TB/s" + tail);
+    for (std::size_t i = 0; i < sc.cases.size(); ++i) {
+        const auto& c = sc.cases[i];
+        INFO(c.name);
+        REQUIRE(c.training.has_value());
+        CHECK(c.training->global_batch == std::int64_t{16} << ((i % 6) / 2));
+        REQUIRE(c.training->plan.has_value());
+        CHECK(c.training->plan->tp == (i % 2 == 0 ? 1 : 2));
+        CHECK(c.training->seq_len == 4096);  // the case's own, through the anchor
+        CHECK(c.training->execution.memory_reserve == 0.1);
+        CHECK(c.cluster.chip->hbm_bandwidth.value->si() == (i % 2 == 0 ? 2e12 : 3e12));
+        CHECK(c.baseline == (i < 6 ? "" : "h100" + c.name.substr(3)));  // compared at the same point
+    }
+}
+
+TEST_CASE("app: ranges: linear by step, by steps, logarithmic, geometric; integers stay integers, units as in 'from'") {
+    CHECK(sweep_names("  count: {from: 8, to: 32, step: 8}\n") ==
+          std::vector<std::string>{"a|count=8", "a|count=16", "a|count=24", "a|count=32"});
+    CHECK(sweep_names("  count: {from: 8, to: 30, step: 8}\n") ==  // 'to' is included only when reached
+          std::vector<std::string>{"a|count=8", "a|count=16", "a|count=24"});
+    CHECK(sweep_names("  count: {from: 1024, to: 1048576, steps: 11, scale: log}\n").back() == "a|count=1048576");
+    CHECK(sweep_names("  count: {from: 1024, to: 1048576, steps: 11, scale: log}\n")[1] == "a|count=2048");
+    CHECK(sweep_names("  count: {from: 1024, to: 1048576, factor: 2}\n").size() == 11);
+    CHECK(sweep_names("  count: {from: 1, to: 1000, steps: 5, scale: log}\n") ==  // rounded to the nearest integer
+          std::vector<std::string>{"a|count=1", "a|count=6", "a|count=32", "a|count=178", "a|count=1000"});
+    CHECK(sweep_names("  overrides.tdp: {from: \"100 W\", to: \"900 W\", steps: 5}\n") ==
+          std::vector<std::string>{"a|overrides.tdp=100 W", "a|overrides.tdp=300 W", "a|overrides.tdp=500 W",
+                                   "a|overrides.tdp=700 W", "a|overrides.tdp=900 W"});
+    // Points are written in the unit of 'from', 4 significant digits (more when needed to tell them apart).
+    CHECK(sweep_names("  overrides.hbm_bandwidth: {from: \"512 GB/s\", to: \"10 TB/s\", factor: 2}\n").back() ==
+          "a|overrides.hbm_bandwidth=8192 GB/s");
+    CHECK(sweep_names("  overrides.hbm_bandwidth: {from: \"1 TB/s\", to: \"2 TB/s\", steps: 4}\n")[1] ==
+          "a|overrides.hbm_bandwidth=1.333 TB/s");
+    CHECK(sweep_names("  overrides.hbm_bandwidth: {from: \"1 TB/s\", to: \"1.0001 TB/s\", steps: 3}\n")[1] ==
+          "a|overrides.hbm_bandwidth=1.00005 TB/s");
+    CHECK(sweep_names("  overrides.memory_efficiency: {from: 0.1, to: 0.3, step: 0.1}\n") ==
+          std::vector<std::string>{"a|overrides.memory_efficiency=0.1", "a|overrides.memory_efficiency=0.2",
+                                   "a|overrides.memory_efficiency=0.3"});
+    // A bandwidth between chips: the range's direction makes each point a long-form value.
+    const auto sc = scenario::load_scenario_text(
+        "format: 1\nscenario: dir\ncases:\n  - {name: a, chip: nvidia_h100_sxm, count: 8}\nsweep:\n"
+        "  overrides.scale_up_bandwidth: {from: \"200 GB/s\", to: \"400 GB/s\", steps: 2, direction: both-ways}\n",
+        "dir.yaml", test::source_catalog());
+    REQUIRE(sc.cases.size() == 2);
+    CHECK(sc.cases[1].name == "a|overrides.scale_up_bandwidth=400 GB/s both-ways");
+    CHECK(sc.cases[1].cluster.chip->scale_up_bandwidth.value->si() == 200e9);  // stored one way
+}
+
+TEST_CASE("app: a zip group advances its axes together, in place among the other axes") {
+    CHECK(sweep_names("  chip: [nvidia_h100_sxm, nvidia_h20]\n"
+                      "  zip:\n    count: [8, 16, 32]\n    overrides.tdp: [\"700 W\", \"600 W\", \"500 W\"]\n") ==
+          std::vector<std::string>{"a|chip=nvidia_h100_sxm|count=8|overrides.tdp=700 W",
+                                   "a|chip=nvidia_h100_sxm|count=16|overrides.tdp=600 W",
+                                   "a|chip=nvidia_h100_sxm|count=32|overrides.tdp=500 W",
+                                   "a|chip=nvidia_h20|count=8|overrides.tdp=700 W",
+                                   "a|chip=nvidia_h20|count=16|overrides.tdp=600 W",
+                                   "a|chip=nvidia_h20|count=32|overrides.tdp=500 W"});
+    // Two groups, 'zip' and 'zip.NAME': 2 x 2 points; the same value may repeat inside a group.
+    CHECK(sweep_names("  zip: {count: [8, 8], overrides.tdp: [\"700 W\", \"600 W\"]}\n"
+                      "  zip.mem: {overrides.hbm_bandwidth: [\"3 TB/s\", \"4 TB/s\"], overrides.hbm_capacity: [\"80 GB\", \"80 GB\"]}\n")
+              .size() == 4);
+}
+
+TEST_CASE("app: a field axis over mappings names each point by its value in flow style") {
+    const auto sc = scenario::load_scenario_text(R"(format: 1
+scenario: topologies
+cases:
+  - name: a
+    chip: nvidia_h100_sxm
+    count: 8
+    topology: {builder: ring, accelerators: 8, link: {bandwidth: "100 GB/s"}}
+sweep:
+  topology:
+    - {builder: ring, accelerators: 8, link: {bandwidth: "100 GB/s"}}
+    - {builder: full_mesh, accelerators: 8, link: {bandwidth: "100 GB/s"}}
+)",
+                                                 "t.yaml", test::source_catalog());
+    REQUIRE(sc.cases.size() == 2);
+    CHECK(sc.cases[1].name == "a|topology={builder: full_mesh, accelerators: 8, link: {bandwidth: 100 GB/s}}");
+    REQUIRE(sc.cases[1].cluster.topology != nullptr);
+    CHECK(sc.cases[1].cluster.topology->builder == "full_mesh");
+    CHECK(sc.cases[0].cluster.topology->builder == "ring");
 }

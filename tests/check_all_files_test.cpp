@@ -117,4 +117,9 @@ TEST_CASE("check all files: the catalog loads and every figure cites a source") 
     for (const auto& [id, part] : catalog.transceivers) {
         check_part(id, part, [](const auto& p, auto&& f) { cat::for_each_figure_of_transceiver(p, f); });
     }
+    // Foundry processes (models/processes/): the wafer-cost model's figures, each cited.
+    REQUIRE(!catalog.processes.empty());
+    for (const auto& [id, process] : catalog.processes) {
+        check_part(id, process, [](const auto& p, auto&& f) { cat::for_each_figure_of_process(p, f); });
+    }
 }

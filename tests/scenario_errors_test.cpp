@@ -365,7 +365,7 @@ TEST_CASE("scenario: override with an invalid direction word") {
 
 TEST_CASE("scenario: sweep over a key that cannot be swept") {
     expect_one_error("sweep_not_sweepable.yaml", 4, 3, "sweep",
-                     "cannot sweep 'name'; a sweep axis sets a case field: system, chip, count, overrides");
+                     "cannot sweep 'name': a sweep point is named after its case and its axis values");
 }
 
 TEST_CASE("scenario: sweep over overrides without naming the figure") {
@@ -384,6 +384,188 @@ TEST_CASE("scenario: duplicate sweep axis") {
 TEST_CASE("scenario: invalid sweep value is reported once, where the value is written") {
     // "x" is reached at two sweep points (overrides.tdp has two values): one diagnostic.
     expect_one_error("sweep_bad_value.yaml", 4, 14, "sweep.count[1]", "expected an integer, got 'x'");
+}
+
+// Field axes (any key path inside a case), ranges and zip groups (docs/scenario-format.md, "Sweeps").
+
+TEST_CASE("scenario: a malformed sweep axis key path") {
+    expect_one_error("sweep_bad_key_path.yaml", 6, 3, "sweep",
+                     "cannot sweep 'training..global_batch': an axis key is a case key, or a path of keys joined by '.'");
+}
+
+TEST_CASE("scenario: a field axis that adds a sub-mapping lacking a required key") {
+    expect_one_error("sweep_field_adds_section.yaml", 6, 14, "cases[0].serving.speculation",
+                     "missing key 'acceptance' (the probability that a draft token is accepted, e.g. 0.7); sweep axis");
+}
+
+TEST_CASE("scenario: a bad field-axis value is reported once, at the value, however many cases and points") {
+    expect_one_error("sweep_field_bad_value.yaml", 12, 31, "sweep.training.global_batch[1]",
+                     "must be at least 1, got 0");
+}
+
+TEST_CASE("scenario: a field axis to a list entry that does not exist") {
+    expect_one_error("sweep_field_index_range.yaml", 12, 3, "sweep",
+                     "cannot sweep 'topology.network.tiers[1].radix' in cases[0]: 'topology.network.tiers' has 1 entry");
+}
+
+TEST_CASE("scenario: a field axis inside a section the case does not have") {
+    expect_one_error("sweep_field_no_section.yaml", 4, 5, "cases[0]",
+                     "sweep axis 'training.global_batch' sets a key inside 'training', but this case has no 'training' section");
+}
+
+TEST_CASE("scenario: a field axis through a value that is not a mapping") {
+    expect_one_error("sweep_field_not_mapping.yaml", 8, 3, "sweep",
+                     "cannot sweep 'training.workload.name' in cases[0]: 'training.workload' is a scalar, not a mapping of keys");
+}
+
+TEST_CASE("scenario: problems inside a swept mapping are located inside it, and a point's problem at its value") {
+    const std::string f = bad("sweep_field_value_location.yaml");
+    const Result r = check({f});
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(has_diagnostic(r, f, 11, 7, "sweep.topology[0]", "the topology holds 8 accelerators, but the case has 8000 chips"));
+    CHECK(has_diagnostic(r, f, 12, 66, "sweep.topology[1].link", "unknown key 'bandwith' (did you mean 'bandwidth'?)"));
+    CHECK(last_line(r.err) == "2 errors");
+}
+
+TEST_CASE("scenario: a sweep that is not a mapping") {
+    expect_one_error("sweep_not_mapping.yaml", 6, 3, "sweep",
+                     "expected a mapping of axis key to a list of values or a range, got a list");
+}
+
+TEST_CASE("scenario: two sweep axes where one sets a key inside the other") {
+    expect_one_error("sweep_overlap.yaml", 12, 3, "sweep",
+                     "sweep axes 'training.plan' and 'training.plan.pp' overlap: 'training.plan.pp' sets a key inside the");
+}
+
+TEST_CASE("scenario: a sweep axis inside one override") {
+    expect_one_error("sweep_override_subkey.yaml", 6, 3, "sweep",
+                     "cannot sweep 'overrides.tdp.value': sweep the whole override, 'overrides.tdp', with short- or");
+}
+
+TEST_CASE("scenario: a range end that is not a number") {
+    expect_one_error("sweep_range_bad_bound.yaml", 6, 17, "sweep.count.from",
+                     "'eight' does not start with a number (expected e.g. '900 GB/s')");
+}
+
+TEST_CASE("scenario: a range of a bandwidth between chips without its direction") {
+    expect_one_error("sweep_range_direction_missing.yaml", 6, 33, "sweep.overrides.scale_up_bandwidth",
+                     "say the direction of this range's bandwidths: add 'direction: one-way' or 'direction: both-ways'");
+}
+
+TEST_CASE("scenario: 'direction' on a range of another figure") {
+    expect_one_error("sweep_range_direction_not_bandwidth.yaml", 6, 67, "sweep.overrides.tdp.direction",
+                     "'direction' applies to a range of a bandwidth between chips (overrides.scale_up_bandwidth,");
+}
+
+TEST_CASE("scenario: a geometric range with a factor of 1") {
+    expect_one_error("sweep_range_factor_one.yaml", 6, 36, "sweep.count.factor",
+                     "'factor' must be a plain number above 1, got '1'");
+}
+
+TEST_CASE("scenario: an integer range whose rounded points collide") {
+    expect_one_error("sweep_range_integer_collision.yaml", 6, 10, "sweep.count",
+                     "points 1 and 2 of the range both round to 2 (a range from integers gives integers): use fewer");
+}
+
+TEST_CASE("scenario: a logarithmic range from 0") {
+    expect_one_error("sweep_range_log_from_zero.yaml", 6, 25, "sweep.overrides.tdp.from",
+                     "a geometric range ('scale: log') needs 'from' above 0, got 0 W");
+}
+
+TEST_CASE("scenario: a range with two units") {
+    expect_one_error("sweep_range_mixed_units.yaml", 6, 49, "sweep.overrides.hbm_bandwidth.to",
+                     "'from' is a data rate ('2 TB/s') but 'to' is a data size ('80 GB'): a range has one unit");
+}
+
+TEST_CASE("scenario: a range without step, steps or factor") {
+    expect_one_error("sweep_range_no_step.yaml", 6, 10, "sweep.count",
+                     "a range needs one of 'step' (linear, by a fixed step), 'steps' (that many points, both ends");
+}
+
+TEST_CASE("scenario: a mapping on an axis without from and to") {
+    expect_one_error("sweep_range_not_range.yaml", 6, 18, "sweep.training.plan",
+                     "a mapping on a sweep axis is a range {from, to, step | steps | factor}; to sweep mappings, write a");
+}
+
+TEST_CASE("scenario: 'scale' on a range by step") {
+    expect_one_error("sweep_range_scale_with_step.yaml", 6, 44, "sweep.count.scale",
+                     "'scale' applies to 'steps'; a range by 'step' is linear and one by 'factor' geometric");
+}
+
+TEST_CASE("scenario: a range with both 'step' and 'steps'") {
+    expect_one_error("sweep_range_step_and_steps.yaml", 6, 44, "sweep.count",
+                     "give one of 'step', 'steps' and 'factor', not step, steps");
+}
+
+TEST_CASE("scenario: a range with a step of 0") {
+    expect_one_error("sweep_range_step_zero.yaml", 6, 34, "sweep.count.step",
+                     "'step' must be above 0, got 0");
+}
+
+TEST_CASE("scenario: a range of 1 step") {
+    expect_one_error("sweep_range_steps_one.yaml", 6, 35, "sweep.count.steps",
+                     "must be at least 2, got 1");
+}
+
+TEST_CASE("scenario: a range whose 'to' is below its 'from'") {
+    expect_one_error("sweep_range_to_below_from.yaml", 6, 25, "sweep.count.to",
+                     "'to' (8) must be greater than 'from' (64)");
+}
+
+TEST_CASE("scenario: a range of more points than a sweep may have") {
+    expect_one_error("sweep_range_too_many.yaml", 6, 10, "sweep.count",
+                     "the range has 2000000 points; a sweep has at most 1000000 rows");
+}
+
+TEST_CASE("scenario: a range point its field refuses is reported at the range") {
+    expect_one_error("sweep_range_value_rejected.yaml", 6, 10, "sweep.count[1]",
+                     "expected an integer, got '8.5'");
+}
+
+TEST_CASE("scenario: a sweep axis key that names no case key, with a did-you-mean") {
+    expect_one_error("sweep_unknown_case_key.yaml", 6, 3, "sweep",
+                     "cannot sweep 'trainig.global_batch' (did you mean 'training'?): 'trainig' is not a case key; a");
+}
+
+TEST_CASE("scenario: a sweep axis key path to an unknown key, with the valid keys and a did-you-mean") {
+    expect_one_error("sweep_unknown_field.yaml", 11, 3, "sweep",
+                     "cannot sweep 'training.global_batc': unknown key 'global_batc' (did you mean 'global_batch'?);");
+}
+
+TEST_CASE("scenario: a zip group with an invalid name") {
+    expect_one_error("sweep_zip_bad_name.yaml", 6, 3, "sweep",
+                     "a zip group is named 'zip' or 'zip.NAME' (NAME of letters, digits, '_' and '-'), got 'zip.a/b'");
+}
+
+TEST_CASE("scenario: an axis both alone and in a zip group") {
+    expect_one_error("sweep_zip_duplicate_axis.yaml", 7, 9, "sweep.zip.count",
+                     "duplicate sweep axis 'count'");
+}
+
+TEST_CASE("scenario: two zip groups of the same name") {
+    expect_one_error("sweep_zip_duplicate_group.yaml", 7, 3, "sweep.zip",
+                     "duplicate zip group 'zip'");
+}
+
+TEST_CASE("scenario: the same point twice in a zip group") {
+    expect_one_error("sweep_zip_duplicate_point.yaml", 7, 20, "sweep.zip.count[2]",
+                     "point 'count=8|overrides.tdp=700 W' appears twice in this zip group: sweep points need distinct names");
+}
+
+TEST_CASE("scenario: a zip group inside a zip group") {
+    expect_one_error("sweep_zip_nested.yaml", 8, 5, "sweep.zip",
+                     "zip groups do not nest: write 'zip.inner' beside 'zip' in 'sweep'");
+}
+
+TEST_CASE("scenario: a zip group of one axis") {
+    expect_one_error("sweep_zip_one_axis.yaml", 6, 8, "sweep.zip",
+                     "a zip group is a mapping of two or more axes that advance together, e.g. {count: [8, 64],");
+}
+
+TEST_CASE("scenario: a zip group of unequal lengths names both") {
+    expect_one_error("sweep_zip_unequal.yaml", 8, 5, "sweep.zip",
+                     "the axes of a zip group advance together and need equal lengths: 'count' has 3 values, 'overrides.tdp' has 2");
 }
 
 // ---------------------------------------------------------------- reporting together
@@ -485,6 +667,12 @@ figures:
   compute_units: null
   l2_cache: null
   vector_fp32: null
+  price: null
+  host_power: null
+  host_price: null
+  die_area: null
+  compute_dies: null
+  die_yield: null
 performance:
   matmul_tile_m: null
   matmul_tile_n: null
@@ -665,7 +853,7 @@ TEST_CASE("scenario: an unknown command is named, with a suggestion") {
     std::ostringstream out;
     std::ostringstream err;
     CHECK(run_cli({"chek", bad("count_zero.yaml")}, out, err) == 2);
-    CHECK(err.str() == "clustersim: unknown command 'chek' (did you mean 'check'?); commands: run, check, list, show, "
+    CHECK(err.str() == "clustersim: unknown command 'chek' (did you mean 'check'?); commands: run, merge, check, list, show, "
                        "calibrate, comm, validate (see clustersim --help)\n");
 }
 

@@ -117,7 +117,8 @@ TEST_CASE("units: formatting picks a prefix; round_trip reads back exactly") {
 
 TEST_CASE("units: every accepted symbol parses to its own dimension") {
     for (auto d : {Dimension::time, Dimension::data, Dimension::data_rate, Dimension::compute, Dimension::compute_rate,
-                   Dimension::power, Dimension::energy, Dimension::frequency, Dimension::money, Dimension::token_rate}) {
+                   Dimension::power, Dimension::energy, Dimension::frequency, Dimension::money, Dimension::token_rate,
+                   Dimension::area, Dimension::defect_density, Dimension::energy_price}) {
         for (const auto& sym : unit_symbols(d)) {
             auto r = parse_quantity("1 " + sym);
             REQUIRE(std::holds_alternative<ParsedQuantity>(r));
@@ -164,4 +165,32 @@ TEST_CASE("units: money prints as whole dollars, then in millions and billions")
     CHECK(format_si(4.25, Dimension::money) == "4.25 USD");
     CHECK(format_si(3.1e6, Dimension::money) == "3.1 million USD");
     CHECK(format_si(2.0736e9, Dimension::money) == "2.074 billion USD");
+}
+
+TEST_CASE("units: die areas, defect densities, electricity prices and years (the economics model)") {
+    // Areas in m^2: 1 mm2 = 1e-6 m^2; '^2' and the superscript two are the same unit.
+    CHECK(si_of("814 mm2", Dimension::area) == doctest::Approx(814e-6));
+    CHECK(si_of("814 mm^2", Dimension::area) == doctest::Approx(814e-6));
+    CHECK(si_of("814 mm\xC2\xB2", Dimension::area) == doctest::Approx(814e-6));
+    CHECK(si_of("6.656 cm2", Dimension::area) == doctest::Approx(6.656e-4));
+    // Defects per m^2: 0.1 /cm2 = 1000 /m^2.
+    CHECK(si_of("0.1 /cm2", Dimension::defect_density) == doctest::Approx(1000.0));
+    CHECK(si_of("0.001/mm2", Dimension::defect_density) == doctest::Approx(1000.0));
+    // Electricity in USD per joule: 1 kWh = 3.6e6 J.
+    CHECK(si_of("0.08 USD/kWh", Dimension::energy_price) == doctest::Approx(0.08 / 3.6e6));
+    CHECK(si_of("80 USD/MWh", Dimension::energy_price) == doctest::Approx(0.08 / 3.6e6));
+    // Julian years.
+    CHECK(si_of("4 years", Dimension::time) == 4 * 31557600.0);
+    CHECK(si_of("1 year", Dimension::time) == 31557600.0);
+    CHECK(si_of("2.5 yr", Dimension::time) == 2.5 * 31557600.0);
+    // Errors name the dimension and its units.
+    CHECK(error_of("0.08 USD", Dimension::energy_price) ==
+          "'0.08 USD' is an amount of money, but a price of energy is needed, written like '0.08 USD/kWh', '80 USD/MWh'");
+    CHECK(error_of("814", Dimension::area) ==
+          "missing unit in '814': every dimensioned value carries its unit; an area is written like '814 mm2', '6.66 cm2'");
+    CHECK(error_of("814 MM2", Dimension::area).find("did you mean 'mm2' (area)?") != std::string::npos);
+    // Formatting reads in the same units.
+    CHECK(format_si(814e-6, Dimension::area) == "814 mm2");
+    CHECK(format_si(1000.0, Dimension::defect_density) == "0.1 /cm2");
+    CHECK(format_si(0.08 / 3.6e6, Dimension::energy_price) == "0.08 USD/kWh");
 }

@@ -86,8 +86,10 @@ bool run_shard(const std::vector<scenario::Scenario>& scenarios, const std::stri
         return false;
     }
     stream.finish();
-    if (!o.quiet)
-        for (const auto& r : collected) out << output::summary_text(r) << "\n";
+    if (!o.quiet) {
+        for (std::size_t s = 0; s < collected.size(); ++s)
+            out << output::summary_text(collected[s]) << output::crossover_text(run::crossovers(scenarios[s], collected[s])) << "\n";
+    }
     if (!collect && !o.quiet && shard.whole() && ctx.size == 1)
         out << "(" << plural(total, "row") << ": summary tables are printed for runs of at most " << summary_rows
             << " rows computed at once; read results.csv)\n";

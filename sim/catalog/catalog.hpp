@@ -8,6 +8,7 @@
 
 #include "catalog/chip.hpp"
 #include "catalog/network_part.hpp"
+#include "catalog/process.hpp"
 #include "catalog/reliability.hpp"
 #include "catalog/system.hpp"
 #include "catalog/workload.hpp"
@@ -23,6 +24,8 @@ struct Catalog {
     std::map<std::string, std::shared_ptr<const WorkloadSpec>, std::less<>> workloads;
     /// models/reliability/: failure and recovery figures of a fleet.
     std::map<std::string, ReliabilitySpec, std::less<>> reliability;
+    /// models/processes/: foundry processes (wafer price, defect density) for the wafer-cost model.
+    std::map<std::string, ProcessSpec, std::less<>> processes;
 
     [[nodiscard]] std::vector<std::string> chip_ids() const;
     [[nodiscard]] std::vector<std::string> system_ids() const;
@@ -30,6 +33,7 @@ struct Catalog {
     [[nodiscard]] std::vector<std::string> transceiver_ids() const;
     [[nodiscard]] std::vector<std::string> workload_ids() const;
     [[nodiscard]] std::vector<std::string> reliability_ids() const;
+    [[nodiscard]] std::vector<std::string> process_ids() const;
 };
 
 }  // namespace clustersim::catalog

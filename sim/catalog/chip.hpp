@@ -37,6 +37,14 @@ struct ChipSpec {
     Figure<std::int64_t> compute_units;         ///< SMs or AI cores, all dies together
     Figure<units::Bytes> l2_cache;              ///< last-level on-chip cache or SRAM
     Figure<units::FlopsPerSecond> vector_fp32;  ///< non-matrix (vector / CUDA-core) FP32 rate
+    // Economics (docs/models/economics.md): prices in US dollars as the source states them.
+    Figure<units::Usd> price;         ///< one accelerator (package or board), without its server
+    Figure<units::Watts> host_power;  ///< the server beyond its accelerators (CPUs, memory, NICs, fans), per accelerator
+    Figure<units::Usd> host_price;    ///< the server beyond its accelerators, per accelerator
+    // Silicon, for the wafer-cost model (economics::package_cost).
+    Figure<units::Area> die_area;          ///< one compute die
+    Figure<std::int64_t> compute_dies;     ///< compute dies per package
+    Figure<double> die_yield;              ///< reported fraction of good compute dies, in (0, 1]
 
     // Performance-model parameters (section `performance:`; docs/models/chip.md).
     Figure<std::int64_t> matmul_tile_m;      ///< output tile rows one compute unit works on
@@ -50,7 +58,7 @@ struct ChipSpec {
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 19> chip_figures{{
+inline constexpr std::array<FigureInfo, 25> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -63,6 +71,12 @@ inline constexpr std::array<FigureInfo, 19> chip_figures{{
     {"compute_units", FigureKind::count, false, "compute units (SMs, AI cores), all dies"},
     {"l2_cache", FigureKind::data, false, "last-level on-chip cache"},
     {"vector_fp32", FigureKind::compute_rate, false, "non-matrix FP32 FLOP/s"},
+    {"price", FigureKind::price, false, "price of one accelerator, without its server"},
+    {"host_power", FigureKind::power, false, "server power beyond the accelerators, per accelerator"},
+    {"host_price", FigureKind::price, false, "server price beyond the accelerators, per accelerator"},
+    {"die_area", FigureKind::area, false, "area of one compute die"},
+    {"compute_dies", FigureKind::count, false, "compute dies per package"},
+    {"die_yield", FigureKind::fraction, false, "reported fraction of good compute dies"},
     {"matmul_tile_m", FigureKind::count, false, "matrix-product output tile rows per compute unit", "performance"},
     {"matmul_tile_n", FigureKind::count, false, "matrix-product output tile columns per compute unit", "performance"},
     {"matmul_efficiency", FigureKind::fraction, false, "achievable fraction of peak in full tiles", "performance"},
@@ -89,13 +103,19 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[9], chip.compute_units);
     f(chip_figures[10], chip.l2_cache);
     f(chip_figures[11], chip.vector_fp32);
-    f(chip_figures[12], chip.matmul_tile_m);
-    f(chip_figures[13], chip.matmul_tile_n);
-    f(chip_figures[14], chip.matmul_efficiency);
-    f(chip_figures[15], chip.matmul_tile_overhead);
-    f(chip_figures[16], chip.attention_efficiency);
-    f(chip_figures[17], chip.memory_efficiency);
-    f(chip_figures[18], chip.kernel_overhead);
+    f(chip_figures[12], chip.price);
+    f(chip_figures[13], chip.host_power);
+    f(chip_figures[14], chip.host_price);
+    f(chip_figures[15], chip.die_area);
+    f(chip_figures[16], chip.compute_dies);
+    f(chip_figures[17], chip.die_yield);
+    f(chip_figures[18], chip.matmul_tile_m);
+    f(chip_figures[19], chip.matmul_tile_n);
+    f(chip_figures[20], chip.matmul_efficiency);
+    f(chip_figures[21], chip.matmul_tile_overhead);
+    f(chip_figures[22], chip.attention_efficiency);
+    f(chip_figures[23], chip.memory_efficiency);
+    f(chip_figures[24], chip.kernel_overhead);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

@@ -36,6 +36,12 @@ std::vector<std::string> Catalog::workload_ids() const {
     return out;
 }
 
+std::vector<std::string> Catalog::process_ids() const {
+    std::vector<std::string> out;
+    for (const auto& [id, process] : processes) out.push_back(id);
+    return out;
+}
+
 std::vector<std::string> Catalog::reliability_ids() const {
     std::vector<std::string> out;
     for (const auto& [id, profile] : reliability) out.push_back(id);
@@ -88,6 +94,7 @@ Cluster make_cluster(const SystemSpec& system, std::shared_ptr<const ChipSpec> c
     c.host_memory = scaled(system.host_memory, preset, c.chip_count);
     if (c.chip_count == preset) c.topology = system.topology;  // a resized system needs its own topology
     c.power_all_in = scaled(system.power_all_in, preset, c.chip_count);
+    c.price = scaled(system.price, preset, c.chip_count);
     return c;
 }
 

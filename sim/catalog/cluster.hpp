@@ -17,6 +17,7 @@ struct Cluster {
     Figure<std::int64_t> scale_up_domain;  ///< chips per scale-up domain, at most chip_count
     Figure<units::Bytes> host_memory;      ///< whole cluster
     Figure<units::Watts> power_all_in;     ///< whole cluster
+    Figure<units::Usd> price;              ///< whole cluster: the system price, scaled per chip when resized
     std::shared_ptr<const TopologySpec> topology;  ///< the network, when known
 };
 
@@ -25,7 +26,7 @@ std::shared_ptr<const ChipSpec> effective_chip(const ChipSpec& chip, const Figur
                                                const FigureOverrides& case_overrides);
 
 /// A system preset with its effective chip, optionally resized to `chip_count` chips. System-level
-/// totals (all-in power, host memory) scale per chip when resized; their provenance says so.
+/// totals (all-in power, host memory, price) scale per chip when resized; their provenance says so.
 Cluster make_cluster(const SystemSpec& system, std::shared_ptr<const ChipSpec> chip,
                      std::optional<std::int64_t> chip_count);
 

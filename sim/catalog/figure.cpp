@@ -20,6 +20,8 @@ units::Dimension dimension_of(FigureKind kind) {
         case FigureKind::power: return units::Dimension::power;
         case FigureKind::time: return units::Dimension::time;
         case FigureKind::price: return units::Dimension::money;
+        case FigureKind::area: return units::Dimension::area;
+        case FigureKind::defect_density: return units::Dimension::defect_density;
         case FigureKind::count:
         case FigureKind::fraction:
         case FigureKind::choice: break;

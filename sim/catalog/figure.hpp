@@ -58,6 +58,8 @@ enum class FigureKind {
     count,     ///< a positive integer, no unit
     fraction,  ///< a plain number in (0, 1], no unit
     price,     ///< money in US dollars ("25000 USD")
+    area,      ///< silicon area ("814 mm2")
+    defect_density,  ///< defects per area ("0.1 /cm2")
     choice,    ///< one of a fixed set of words (e.g. a transceiver's medium), no unit
 };
 

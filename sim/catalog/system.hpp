@@ -31,17 +31,19 @@ struct SystemSpec {
     Figure<std::int64_t> cabinets;
     Figure<units::Bytes> host_memory;      ///< CPU memory vendors count as "fast memory" (Grace/Vera LPDDR5X)
     Figure<units::Watts> power_all_in;     ///< whole system: chips, CPUs, switches, optics, as the source counts
+    Figure<units::Usd> price;              ///< whole system, as the source counts it (the note says what is in it)
 
     /// The system's network, when the file gives one (its accelerator count equals chip_count).
     std::shared_ptr<const TopologySpec> topology;
 };
 
-inline constexpr std::array<FigureInfo, 5> system_figures{{
+inline constexpr std::array<FigureInfo, 6> system_figures{{
     {"chip_count", FigureKind::count, false, "accelerators (packages) in the system"},
     {"scale_up_domain", FigureKind::count, false, "accelerators per scale-up domain"},
     {"cabinets", FigureKind::count, false, "cabinets (racks)"},
     {"host_memory", FigureKind::data, false, "host (CPU) memory of the whole system"},
     {"power_all_in", FigureKind::power, false, "all-in system power"},
+    {"price", FigureKind::price, false, "price of the whole system"},
 }};
 
 template <class System, class F>
@@ -51,6 +53,7 @@ void for_each_figure_of_system(System& s, F&& f) {
     f(system_figures[2], s.cabinets);
     f(system_figures[3], s.host_memory);
     f(system_figures[4], s.power_all_in);
+    f(system_figures[5], s.price);
 }
 
 }  // namespace clustersim::catalog

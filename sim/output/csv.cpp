@@ -234,6 +234,43 @@ const ReliabilityColumn reliability_columns[] = {
      [](const run::ReliabilityOutcome& r) { return r.goodput_tokens_per_s > 0 ? units::round_trip(r.goodput_tokens_per_s) : std::string(); }},
 };
 
+/// The economics columns (docs/results-schema.md, "Economics"): empty for cases without an
+/// economics section; each figure empty when an input it needs is unknown (economics_unknown says which).
+struct EconomicsColumn {
+    const char* name;
+    std::string (*value)(const run::EconomicsOutcome&);
+};
+using E = const run::EconomicsOutcome&;
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : "; ") + i;
+    return out;
+}
+const EconomicsColumn economics_columns[] = {
+    {"electricity_price_usd_per_kwh", [](E e) { return units::round_trip(e.assumptions.electricity_usd_per_j * 3.6e6); }},
+    {"pue", [](E e) { return units::round_trip(e.assumptions.pue); }},
+    {"amortization_s", [](E e) { return units::round_trip(e.assumptions.amortization_s); }},
+    {"it_power_w", [](E e) { return number(e.outcome.it_power_w); }},
+    {"facility_power_w", [](E e) { return number(e.outcome.facility_power_w); }},
+    {"capex_usd", [](E e) { return number(e.outcome.capex_usd); }},
+    {"capex_per_chip_usd", [](E e) { return number(e.outcome.capex_per_chip_usd); }},
+    {"capex_per_hour_usd", [](E e) { return number(e.outcome.capex_per_hour_usd); }},
+    {"energy_per_hour_usd", [](E e) { return number(e.outcome.energy_per_hour_usd); }},
+    {"cost_per_hour_usd", [](E e) { return number(e.outcome.cost_per_hour_usd); }},
+    {"training_energy_per_token_j", [](E e) { return number(e.outcome.training_energy_per_token_j); }},
+    {"training_cost_per_million_tokens_usd", [](E e) { return number(e.outcome.training_cost_per_million_tokens_usd); }},
+    {"training_tokens_per_s_per_kw", [](E e) { return number(e.outcome.training_tokens_per_s_per_kw); }},
+    {"training_tokens_per_s_per_musd", [](E e) { return number(e.outcome.training_tokens_per_s_per_musd); }},
+    {"serving_energy_per_output_token_j", [](E e) { return number(e.outcome.serving_energy_per_output_token_j); }},
+    {"serving_cost_per_million_output_tokens_usd", [](E e) { return number(e.outcome.serving_cost_per_million_output_tokens_usd); }},
+    {"serving_output_tokens_per_s_per_kw", [](E e) { return number(e.outcome.serving_output_tokens_per_s_per_kw); }},
+    {"serving_output_tokens_per_s_per_musd", [](E e) { return number(e.outcome.serving_output_tokens_per_s_per_musd); }},
+    {"power_basis", [](E e) { return e.outcome.power_basis; }},
+    {"capex_basis", [](E e) { return e.outcome.capex_basis; }},
+    {"economics_unknown", [](E e) { return joined(e.outcome.unknown); }},
+    {"economics_omitted", [](E e) { return joined(e.outcome.omitted); }},
+};
+
 }  // namespace
 
 std::string csv_field(const std::string& s) {
@@ -259,6 +296,7 @@ std::vector<std::string> results_columns() {
     const auto serving = serving_columns();
     cols.insert(cols.end(), serving.begin(), serving.end());
     for (const auto& rc : reliability_columns) cols.emplace_back(rc.name);
+    for (const auto& ec : economics_columns) cols.emplace_back(ec.name);
     return cols;
 }
 
@@ -288,6 +326,7 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
         delivered = aggregate::ratio(c.training->step->tokens_per_s, baseline->training->step->tokens_per_s);
     out += "," + number(delivered) + serving_cells(c, baseline);
     for (const auto& rc : reliability_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
+    for (const auto& ec : economics_columns) out += "," + (c.economics ? csv_field(ec.value(*c.economics)) : std::string());
     return out + "\n";
 }
 

@@ -11,8 +11,9 @@ namespace clustersim::output {
 /// 1: peak aggregates; 2: a `topology` column and the network columns; 3: network power and price
 /// (`network_power_w`, `network_price_usd` and their per-chip columns, after the other metrics);
 /// 4: the training columns; 5: the serving columns (`serving_workload` … `serving_problem`);
-/// 6: the reliability columns (`reliability_profile` … `goodput_tokens_per_s`, last).
-inline constexpr int results_schema_version = 6;
+/// 6: the reliability columns (`reliability_profile` … `goodput_tokens_per_s`); 7: the economics
+/// columns (`electricity_price_usd_per_kwh` … `economics_omitted`, last).
+inline constexpr int results_schema_version = 7;
 
 std::vector<std::string> results_columns();
 /// The header line, then one line per case (with its baseline's result for the ratio columns);

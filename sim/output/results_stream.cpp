@@ -139,8 +139,8 @@ void ResultsStream::finish() {
     flush();
     file_.close();
     std::error_code ec;
-    fs::rename(dir_ / partial_json, dir_ / "run.json", ec);
-    if (!ec) fs::rename(dir_ / partial_csv, dir_ / "results.csv", ec);
+    fs::rename(dir_ / partial_csv, dir_ / "results.csv", ec);
+    if (!ec) fs::rename(dir_ / partial_json, dir_ / "run.json", ec);
     if (ec) fail(dir_ / "results.csv", "cannot write file: " + ec.message());
 }
 

@@ -171,7 +171,113 @@ std::string reliability_text(const run::RunResult& run) {
            t.render();
 }
 
+/// "0.964×", or "-" when either side is unknown.
+std::string times(std::optional<double> a, std::optional<double> b) {
+    const auto r = aggregate::ratio(a, b);
+    return r ? fmt::format("{:.3g}×", *r) : "-";
+}
+
+std::optional<double> peak_bf16(const run::CaseResult& c) {
+    const auto& p = c.aggregates.peak_dense[static_cast<std::size_t>(catalog::Precision::bf16)];
+    return p ? std::optional<double>(p->si()) : std::nullopt;
+}
+std::optional<double> training_rate(const run::CaseResult& c) {
+    return c.training && c.training->step ? std::optional<double>(c.training->step->tokens_per_s) : std::nullopt;
+}
+std::optional<double> serving_rate(const run::CaseResult& c) {
+    return c.serving && c.serving->result ? std::optional<double>(c.serving->result->output_tokens_per_s) : std::nullopt;
+}
+template <class F>
+std::optional<double> economics_figure(const run::CaseResult& c, F field) {
+    return c.economics ? c.economics->outcome.*field : std::nullopt;
+}
+
+/// The answer in one table: each case against its baseline, peak against delivered, and what the
+/// delivered throughput costs in power and money. Shown when a pair has a job or economics.
+std::string headline_text(const run::RunResult& run) {
+    Table t;
+    t.header = {"case", "vs", "chips", "peak BF16", "training tokens/s", "serving tokens/s", "power", "capex", "$/M training tokens",
+                "$/M output tokens"};
+    t.right_aligned.assign(t.header.size(), true);
+    t.right_aligned[0] = t.right_aligned[1] = false;
+    bool jobs = false;
+    for (const auto& c : run.cases) {
+        if (!c.baseline_index) continue;
+        const auto& b = run.cases[*c.baseline_index];
+        jobs = jobs || c.training || c.serving || c.economics;
+        using O = economics::Outcome;
+        t.rows.push_back({c.name, b.name, times(static_cast<double>(c.aggregates.chip_count), static_cast<double>(b.aggregates.chip_count)),
+                          times(peak_bf16(c), peak_bf16(b)), times(training_rate(c), training_rate(b)),
+                          times(serving_rate(c), serving_rate(b)),
+                          times(economics_figure(c, &O::facility_power_w), economics_figure(b, &O::facility_power_w)),
+                          times(economics_figure(c, &O::capex_usd), economics_figure(b, &O::capex_usd)),
+                          times(economics_figure(c, &O::training_cost_per_million_tokens_usd),
+                                economics_figure(b, &O::training_cost_per_million_tokens_usd)),
+                          times(economics_figure(c, &O::serving_cost_per_million_output_tokens_usd),
+                                economics_figure(b, &O::serving_cost_per_million_output_tokens_usd))});
+    }
+    if (t.rows.empty() || !jobs) return {};
+    return "Headline: each case against its baseline, peak against delivered (ratios; power at the facility; '-' unknown or "
+           "not run)\n\n" +
+           t.render() + "\n";
+}
+
+/// Power, capital and the cost of a token, for the cases with an economics section.
+std::string economics_text(const run::RunResult& run) {
+    Table t;
+    t.header = {"case", "power", "capex", "cost/hour", "J/training token", "$/M training tokens", "J/output token", "$/M output tokens",
+                "unknown"};
+    t.right_aligned.assign(t.header.size(), true);
+    t.right_aligned[0] = t.right_aligned[8] = false;
+    auto money = [](std::optional<double> v) { return v ? units::format_si(*v, units::Dimension::money) : std::string("-"); };
+    auto joules = [](std::optional<double> v) { return v ? fmt::format("{:.3g} J", *v) : std::string("-"); };
+    for (const auto& c : run.cases) {
+        if (!c.economics) continue;
+        const auto& o = c.economics->outcome;
+        std::string unknown;
+        for (const auto& u : o.unknown) unknown += (unknown.empty() ? "" : ", ") + u;
+        t.rows.push_back({c.name, o.facility_power_w ? units::format_si(*o.facility_power_w, units::Dimension::power) : "-",
+                          money(o.capex_usd), money(o.cost_per_hour_usd), joules(o.training_energy_per_token_j),
+                          money(o.training_cost_per_million_tokens_usd), joules(o.serving_energy_per_output_token_j),
+                          money(o.serving_cost_per_million_output_tokens_usd), unknown.empty() ? "-" : unknown});
+    }
+    if (t.rows.empty()) return {};
+    return "\nEconomics (facility power = IT power x PUE; cost/hour = capex over its amortisation + electricity; per token: "
+           "the delivered training and serving throughput above)\n\n" +
+           t.render();
+}
+
 }  // namespace
+
+std::string crossover_text(const std::vector<run::CrossoverRow>& rows) {
+    if (rows.empty()) return {};
+    Table t;
+    t.header = {"reference", "chips", "delivers", "candidate", "chips to match", "per reference chip", "candidate's largest run"};
+    t.right_aligned = {false, true, true, false, true, true, false};
+    for (const auto& r : rows) {
+        using S = run::CrossoverRow::Status;
+        std::string chips = "-";
+        std::string per = "-";
+        if (r.candidate_chips) {
+            chips = (r.status == S::at_most ? "<= " : r.status == S::interpolated ? "~" : "") + fmt::format("{:.0f}", *r.candidate_chips);
+            per = (r.status == S::at_most ? "<= " : "") + fmt::format("{:.3g}", *r.candidate_chips / static_cast<double>(r.reference_chips));
+        } else if (r.status == S::not_reached) {
+            chips = "not reached";
+        }
+        const std::string largest = r.candidate_max_chips > 0
+                                        ? fmt::format("{} chips: {}", r.candidate_max_chips,
+                                                      units::format_si(r.candidate_max_tokens_per_s, units::Dimension::token_rate))
+                                        : "-";
+        t.rows.push_back({r.reference_row, std::to_string(r.reference_chips),
+                          r.status == S::no_reference ? "-"
+                                                      : units::format_si(r.reference_tokens_per_s, units::Dimension::token_rate) +
+                                                            (r.metric == "training tokens/s" ? " training" : " output"),
+                          r.candidate + (r.point.empty() ? "" : " at " + r.point), chips, per, largest});
+    }
+    return "\nCrossover: chips of the candidate that deliver what the reference delivers (training tokens/s, or serving "
+           "output tokens/s; log-log between the candidate's sweep points; '<=': its smallest run already does)\n\n" +
+           t.render();
+}
 
 std::string format_metric(const aggregate::MetricInfo& m, const std::optional<double>& v) {
     if (!v) return "unknown";
@@ -218,10 +324,10 @@ std::string summary_text(const run::RunResult& run) {
                                    });
         ratios.rows.push_back(std::move(rrow));
     }
-    std::string out = "Scenario " + run.scenario + ": peak aggregates (dense FLOP/s; HBM in binary units; " +
+    std::string out = headline_text(run) + "Scenario " + run.scenario + ": peak aggregates (dense FLOP/s; HBM in binary units; " +
                       "bandwidth totals count both directions)\n\n" + peaks.render();
     if (!ratios.rows.empty()) out += "\nAgainst each case's baseline:\n\n" + ratios.render();
-    return out + training_text(run) + serving_text(run) + reliability_text(run);
+    return out + training_text(run) + serving_text(run) + reliability_text(run) + economics_text(run);
 }
 
 }  // namespace clustersim::output

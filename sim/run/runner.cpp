@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 #include <tuple>
 
 #include "chip/chip_model.hpp"
@@ -125,6 +126,15 @@ ReliabilityOutcome run_reliability(const scenario::Case& c, const TrainingOutcom
     return out;
 }
 
+EconomicsOutcome run_economics(const scenario::Case& c, const CaseResult& r) {
+    economics::Inputs in = economics::inputs_from_cluster(c.cluster);
+    if (r.aggregates.network_power) in.network_power_w = r.aggregates.network_power->si();
+    if (r.aggregates.network_price) in.network_price_usd = r.aggregates.network_price->si();
+    if (r.training && r.training->step) in.training_tokens_per_s = r.training->step->tokens_per_s;
+    if (r.serving && r.serving->result) in.serving_output_tokens_per_s = r.serving->result->output_tokens_per_s;
+    return {*c.economics, economics::evaluate(in, *c.economics)};
+}
+
 }  // namespace
 
 std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training_cluster(
@@ -140,18 +150,23 @@ std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training
 
 struct Evaluator::Shared {
     using ClusterKey = std::tuple<const catalog::TopologySpec*, const catalog::ChipSpec*, std::int64_t>;
+    // Kept for the whole run: a scenario has few distinct networks, however many rows.
     std::map<const catalog::TopologySpec*, topo::Metrics> networks;
     std::map<const catalog::TopologySpec*, topo::NetworkCost> costs;  ///< network power and price
-    std::map<ClusterKey, std::pair<std::unique_ptr<train::TrainingCluster>, std::string>> training;
+    std::map<const catalog::TopologySpec*, std::shared_ptr<const topo::Topology>> graphs;
     std::map<const catalog::TopologySpec*, topo::Metrics> job_networks;  ///< parts the reliability model counts
+    // Kept while the prepared cases need them: a sweep over chip figures has one per row.
+    std::map<ClusterKey, std::pair<std::unique_ptr<train::TrainingCluster>, std::string>> training;
 };
 
-Evaluator::Evaluator(const scenario::Scenario& scenario, const std::vector<std::size_t>& cases)
-    : scenario_(scenario), shared_(std::make_unique<Shared>()) {
+Evaluator::Evaluator(const scenario::Scenario& scenario) : scenario_(scenario), shared_(std::make_unique<Shared>()) {}
+
+void Evaluator::prepare(const std::vector<std::size_t>& cases) {
     Shared& sh = *shared_;
-    std::map<const catalog::TopologySpec*, std::shared_ptr<const topo::Topology>> graphs;
+    std::set<Shared::ClusterKey> wanted;
+    std::vector<std::pair<Shared::ClusterKey, std::size_t>> missing;  // and a case that needs it
     for (const std::size_t i : cases) {
-        const auto& c = scenario.cases.at(i);
+        const auto& c = scenario_.cases.at(i);
         // Every distinct topology is analysed once, however many rows share it.
         if (c.cluster.topology && sh.networks.count(c.cluster.topology.get()) == 0) {
             const auto& m = sh.networks.emplace(c.cluster.topology.get(), topo::analyze(c.cluster.topology->params)).first->second;
@@ -159,21 +174,27 @@ Evaluator::Evaluator(const scenario::Scenario& scenario, const std::vector<std::
         }
         if (c.training || c.serving) {
             const Shared::ClusterKey key{c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count};
-            if (sh.training.count(key) == 0) {
-                auto& [cluster, error] = sh.training[key];
-                auto& graph = graphs[c.job_network.get()];
-                if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.job_network->params));
-                auto made = make_training_cluster(*c.cluster.chip, c.cluster.chip_count, graph);
-                if (auto* e = std::get_if<std::string>(&made)) {
-                    error = *e;
-                } else {
-                    cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
-                }
-            }
+            if (wanted.insert(key).second && sh.training.count(key) == 0) missing.emplace_back(key, i);
+            auto& graph = sh.graphs[c.job_network.get()];
+            if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.job_network->params));
         }
         if (c.reliability && c.job_network && sh.job_networks.count(c.job_network.get()) == 0)
             sh.job_networks.emplace(c.job_network.get(), topo::analyze(c.job_network->params));
     }
+    std::erase_if(sh.training, [&](const auto& kv) { return wanted.count(kv.first) == 0; });
+    // Training clusters (chip model and collective cost curves), one per distinct (network, chip,
+    // count), built in parallel: each depends only on its key.
+    std::vector<std::pair<std::unique_ptr<train::TrainingCluster>, std::string>> built(missing.size());
+    tbb::parallel_for(std::size_t{0}, missing.size(), [&](std::size_t k) {
+        const auto& c = scenario_.cases[missing[k].second];
+        auto made = make_training_cluster(*c.cluster.chip, c.cluster.chip_count, sh.graphs.at(c.job_network.get()));
+        if (auto* e = std::get_if<std::string>(&made)) {
+            built[k].second = *e;
+        } else {
+            built[k].first = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
+        }
+    });
+    for (std::size_t k = 0; k < missing.size(); ++k) sh.training.emplace(missing[k].first, std::move(built[k]));
 }
 
 Evaluator::~Evaluator() = default;
@@ -198,6 +219,7 @@ CaseResult Evaluator::evaluate(std::size_t i) const {
         }
         if (c.serving) out.serving = run_serving(c, cluster.get(), error);
     }
+    if (c.economics) out.economics = run_economics(c, out);
     return out;
 }
 
@@ -218,7 +240,8 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
     const std::size_t n = scenario.cases.size();
     std::vector<std::size_t> all(n);
     for (std::size_t i = 0; i < n; ++i) all[i] = i;
-    const Evaluator evaluator(scenario, all);
+    Evaluator evaluator(scenario);
+    evaluator.prepare(all);
     r.cases.resize(n);
     tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) { r.cases[i] = evaluator.evaluate(i); });
     const auto baselines = baseline_indices(scenario);
@@ -230,19 +253,15 @@ std::size_t stream_scenario(const scenario::Scenario& scenario, std::size_t begi
     end = std::min(end, scenario.cases.size());
     if (begin >= end) return 0;
     const auto baselines = baseline_indices(scenario);
-    // The cases to prepare: the range and the baselines it refers to.
-    std::vector<std::size_t> needed;
+    // The baselines the range refers to, wherever they are in the file.
     std::vector<std::size_t> baseline_cases;
-    for (std::size_t i = begin; i < end; ++i) {
-        needed.push_back(i);
+    for (std::size_t i = begin; i < end; ++i)
         if (baselines[i]) baseline_cases.push_back(*baselines[i]);
-    }
     std::sort(baseline_cases.begin(), baseline_cases.end());
     baseline_cases.erase(std::unique(baseline_cases.begin(), baseline_cases.end()), baseline_cases.end());
-    for (const std::size_t b : baseline_cases)
-        if (b < begin || b >= end) needed.push_back(b);
-    const Evaluator evaluator(scenario, needed);
+    Evaluator evaluator(scenario);
     // Baselines first, kept for the rows that compare with them (in a sweep, one per point).
+    evaluator.prepare(baseline_cases);
     std::vector<CaseResult> kept(baseline_cases.size());
     tbb::parallel_for(std::size_t{0}, baseline_cases.size(), [&](std::size_t k) { kept[k] = evaluator.evaluate(baseline_cases[k]); });
     auto kept_result = [&](std::size_t i) -> const CaseResult* {
@@ -254,8 +273,13 @@ std::size_t stream_scenario(const scenario::Scenario& scenario, std::size_t begi
     const std::size_t chunk = std::max<std::size_t>(16, 8 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
     std::vector<CaseResult> rows;
     std::size_t handed = 0;
+    std::vector<std::size_t> chunk_cases;
     for (std::size_t first = begin; first < end; first += chunk) {
         const std::size_t last = std::min(end, first + chunk);
+        chunk_cases.clear();
+        for (std::size_t i = first; i < last; ++i)
+            if (!kept_result(i)) chunk_cases.push_back(i);
+        evaluator.prepare(chunk_cases);
         rows.assign(last - first, CaseResult{});
         tbb::parallel_for(first, last, [&](std::size_t i) {
             const CaseResult* kept_row = kept_result(i);

@@ -11,6 +11,7 @@
 
 #include "aggregate/aggregates.hpp"
 #include "scenario/scenario.hpp"
+#include "economics/model.hpp"
 #include "reliability/model.hpp"
 #include "serve/model.hpp"
 #include "train/search.hpp"
@@ -56,6 +57,13 @@ struct ReliabilityOutcome {
     double goodput_tokens_per_s = 0;  ///< the step's tokens/s x the useful fraction
 };
 
+/// A case's power, capital and operating cost, and energy and cost per delivered token (training
+/// step and serving output), under the case's economics assumptions.
+struct EconomicsOutcome {
+    economics::Assumptions assumptions;
+    economics::Outcome outcome;
+};
+
 struct CaseResult {
     std::string scenario;
     std::string name;
@@ -68,6 +76,7 @@ struct CaseResult {
     std::optional<TrainingOutcome> training;
     std::optional<ServingOutcome> serving;
     std::optional<ReliabilityOutcome> reliability;
+    std::optional<EconomicsOutcome> economics;
 };
 
 struct RunResult {
@@ -81,18 +90,22 @@ struct RunResult {
 std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training_cluster(
     const catalog::ChipSpec& chip, std::int64_t chips, std::shared_ptr<const topo::Topology> network);
 
-/// What the cases of a scenario share, built once before they run: every distinct network
-/// analysed once, every training cluster (job network, chip, chip count) built once so that the
-/// cases using it share its collective cost curves. Built for some of the cases (a shard, or the
-/// rows a resumed run still needs); evaluate() is const and safe to call from many threads.
+/// What the cases of a scenario share, built before they run: every distinct network built and
+/// analysed once for the whole run, every training cluster (job network, chip, chip count) built
+/// once for the cases prepared together, so that they share its collective cost curves.
+/// prepare() the cases (a chunk of a stream, or all of them), then evaluate() them: evaluate is
+/// const and safe to call from many threads; prepare is not.
 class Evaluator {
 public:
-    Evaluator(const scenario::Scenario& scenario, const std::vector<std::size_t>& cases);
+    explicit Evaluator(const scenario::Scenario& scenario);
+    /// Builds what `cases` need and drops the training clusters they do not (a sweep over chip
+    /// figures has one per row).
+    void prepare(const std::vector<std::size_t>& cases);
     ~Evaluator();
     Evaluator(const Evaluator&) = delete;
     Evaluator& operator=(const Evaluator&) = delete;
 
-    /// Case i of the scenario (one of the cases given to the constructor); baseline_index unset.
+    /// Case i of the scenario (one of the cases last prepared); baseline_index unset.
     [[nodiscard]] CaseResult evaluate(std::size_t i) const;
 
 private:

@@ -78,6 +78,8 @@ const std::vector<std::string> chip_keys{"id",      "name",    "vendor",      "y
                                          "sources", "figures", "performance", "notes"};
 const std::vector<std::string> network_part_keys{"id",     "kind",    "name",    "vendor", "year",
                                                  "status", "sources", "figures", "notes"};
+// A process file has a chip file's header keys and `figures`.
+const std::vector<std::string> process_keys{"id", "name", "vendor", "year", "status", "sources", "figures", "notes"};
 const std::vector<std::string> system_keys{"id",      "name",    "vendor",         "year",   "status",
                                            "sources", "notes",   "chip",           "chip_overrides", "figures",
                                            "topology"};
@@ -249,6 +251,7 @@ std::vector<fs::path> optional_yaml_files(const fs::path& dir) {
 std::vector<fs::path> network_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "network"); }
 std::vector<fs::path> workload_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "workloads"); }
 std::vector<fs::path> reliability_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "reliability"); }
+std::vector<fs::path> process_files(const fs::path& models_dir) { return optional_yaml_files(models_dir / "processes"); }
 
 const std::vector<std::string> reliability_keys{"id", "name", "year", "sources", "notes", "figures"};
 
@@ -285,6 +288,29 @@ std::optional<catalog::ReliabilitySpec> decode_reliability(const fs::path& file,
     return spec;
 }
 
+/// A foundry process's wafer figures (models/processes/*.yaml; docs/catalog-format.md).
+std::optional<catalog::ProcessSpec> decode_process(const fs::path& file, diag::Diagnostics& diags) {
+    auto root = load_yaml_file(file, diags);
+    if (!root) return std::nullopt;
+    const Source src{file.string(), diags};
+    MapReader m(src, *root, "", process_keys);
+    if (!m.ok()) return std::nullopt;
+    const std::size_t problems = diags.size();
+    catalog::ProcessSpec spec;
+    apply_header(decode_header(src, m, file), spec);
+    const auto fig = m.require("figures", "the process's wafer figures");
+    const MapReader figures(src, fig.value_or(YAML::Node()), "figures", names_of(catalog::process_figures, "figures"),
+                            fig.has_value());
+    catalog::for_each_figure_of_process(spec, [&](const catalog::FigureInfo& info, auto& figure) {
+        auto n = figure_node(src, figures, info);
+        if (!n) return;
+        using Q = typename std::decay_t<decltype(figure.value)>::value_type;
+        figure = typed<Q>(decode_catalog_figure(src, *n, join_path("figures", info.name), info, spec.sources));
+    });
+    if (diags.size() != problems) return std::nullopt;
+    return spec;
+}
+
 }  // namespace
 
 std::vector<fs::path> catalog_files(const fs::path& models_dir) {
@@ -297,6 +323,8 @@ std::vector<fs::path> catalog_files(const fs::path& models_dir) {
     files.insert(files.end(), workloads.begin(), workloads.end());
     const auto reliability = reliability_files(models_dir);
     files.insert(files.end(), reliability.begin(), reliability.end());
+    const auto processes = process_files(models_dir);
+    files.insert(files.end(), processes.begin(), processes.end());
     return files;
 }
 
@@ -354,6 +382,12 @@ catalog::Catalog load_catalog(const fs::path& models_dir) {
         auto r = decode_reliability(file, diags);
         if (r && !cat.reliability.emplace(r->id, std::move(*r)).second) {
             diags.error({file.string(), 0, 0}, "", "a second file for reliability profile '" + file.stem().string() + "' (.yaml and .yml)");
+        }
+    }
+    for (const auto& file : process_files(models_dir)) {
+        auto p = decode_process(file, diags);
+        if (p && !cat.processes.emplace(p->id, std::move(*p)).second) {
+            diags.error({file.string(), 0, 0}, "", "a second file for process '" + file.stem().string() + "' (.yaml and .yml)");
         }
     }
     diags.throw_if_any();

@@ -10,6 +10,7 @@
 #include "scenario/topology_decoder.hpp"
 #include "scenario/reliability_decoder.hpp"
 #include "scenario/serving_decoder.hpp"
+#include "scenario/sweep.hpp"
 #include "scenario/training_decoder.hpp"
 #include "topo/metrics.hpp"
 
@@ -20,8 +21,6 @@ const std::vector<std::string> top_keys{"format", "scenario", "description", "ba
 const std::vector<std::string> case_keys{"name",      "description", "system",  "chip",
                                          "count",     "overrides",   "baseline", "topology",
                                          "training",  "serving",     "reliability", "measured"};
-// Case fields a sweep axis may set.
-const std::vector<std::string> sweepable_keys{"system", "chip", "count", "overrides.<figure>"};
 // Sweeps are expanded in memory (about 2.5 kB per row, CSV included; the effective chip figures
 // are shared): beyond this many rows, split the scenario. Streaming sweeps would lift this.
 constexpr std::size_t max_rows = 1'000'000;
@@ -32,33 +31,11 @@ bool valid_case_name(const std::string& s) {
     });
 }
 
-std::vector<std::string> chip_figure_names() {
-    std::vector<std::string> names;
-    for (const auto& info : catalog::chip_figures) names.emplace_back(info.name);
-    return names;
-}
-
-const catalog::FigureInfo* chip_figure(std::string_view name) {
-    for (const auto& info : catalog::chip_figures) {
-        if (info.name == name) return &info;
-    }
-    return nullptr;
-}
-
-// "unknown chip 'x' (did you mean 'y'?); valid: ..." with a hint when a quote was left open.
-std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& valid) {
-    std::string msg = "unknown " + std::string(what) + " '" + name + "'" + diag::did_you_mean(name, valid) +
-                      "; valid: " + diag::join_names(valid) + " (see 'clustersim list " + std::string(what) + "s')";
-    if (name.find('\n') != std::string::npos || name.find(": ") != std::string::npos) {
-        msg += "; the value runs over several lines: is a closing quote missing?";
-    }
-    return msg;
-}
-
 /// A case as written, before sweep values are applied and names are resolved.
 struct Draft {
     std::string name;
-    YAML::Node node;  ///< for locations
+    YAML::Node node;    ///< as decoded: the case with its field-axis values set
+    YAML::Node origin;  ///< the case as written, for its location
     std::optional<std::string> system;
     std::optional<std::string> chip;
     std::optional<std::int64_t> count;
@@ -71,24 +48,13 @@ struct Draft {
     std::optional<train::Measurement> measured;
 };
 
-/// One value of a sweep axis, decoded once.
-struct AxisValue {
-    std::string label;  ///< as written, for the sweep point's name
-    std::variant<std::int64_t, std::string, catalog::RawFigure> value;
-};
-
-struct Axis {
-    std::string key;   ///< "count", "chip", "system" or "overrides.<figure>"
-    YAML::Node where;  ///< the axis key, for locations
-    std::vector<AxisValue> values;
-};
-
 std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, const std::string& path,
                                   const catalog::Catalog& cat) {
     MapReader m(src, node, path, case_keys);
     if (!m.ok()) return std::nullopt;
     Draft d;
     d.node = node;
+    d.origin = node;
     bool ok = true;
     if (auto name = m.string("name", true)) {
         d.name = *name;
@@ -169,10 +135,8 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
 }
 
 // Checks once per case that every sweep point will have a system, or a chip and a count.
-bool check_shape(const Source& src, const MapReader& m, const std::string& path, const std::vector<Axis>& axes) {
-    auto swept = [&axes](std::string_view key) {
-        return std::any_of(axes.begin(), axes.end(), [key](const Axis& a) { return a.key == key; });
-    };
+bool check_shape(const Source& src, const MapReader& m, const std::string& path, const Sweep& sweep) {
+    auto swept = [&sweep](std::string_view key) { return sweep.swept(key); };
     const bool system = m.has("system") || swept("system");
     const bool chip = m.has("chip") || swept("chip");
     if (system && chip) {
@@ -197,135 +161,35 @@ bool check_shape(const Source& src, const MapReader& m, const std::string& path,
     return true;
 }
 
-std::optional<Axis> decode_axis(const Source& src, const YAML::Node& key_node, const YAML::Node& list,
-                                const catalog::Catalog& cat) {
-    auto key = as_string(src, key_node, "sweep");
-    if (!key) return std::nullopt;
-    const std::string path = join_path("sweep", *key);
-    Axis axis{*key, key_node, {}};
-    const catalog::FigureInfo* figure = nullptr;
-    if (key->rfind("overrides.", 0) == 0) {
-        const std::string name = key->substr(std::string("overrides.").size());
-        figure = chip_figure(name);
-        if (figure == nullptr) {
-            src.error(key_node, "sweep",
-                      "cannot sweep '" + *key + "': unknown figure '" + name + "'" +
-                          diag::did_you_mean(name, chip_figure_names()) +
-                          "; valid: " + diag::join_names(chip_figure_names()));
-            return std::nullopt;
-        }
-    } else if (*key == "overrides") {
-        src.error(key_node, "sweep", "name the figure to sweep, e.g. 'overrides.hbm_bandwidth'");
-        return std::nullopt;
-    } else if (*key != "count" && *key != "chip" && *key != "system") {
-        const std::vector<std::string> plain{"count", "chip", "system", "overrides"};
-        src.error(key_node, "sweep",
-                  "cannot sweep '" + *key + "'" + diag::did_you_mean(*key, plain) +
-                      "; a sweep axis sets a case field: " + diag::join_names(sweepable_keys) +
-                      " (e.g. 'count' or 'overrides.hbm_bandwidth')");
-        return std::nullopt;
-    }
-    if (!list.IsSequence() || list.size() == 0) {
-        src.error(list.IsNull() ? key_node : list, path,
-                  "expected a non-empty list of values, got " + std::string(node_kind(list)));
-        return std::nullopt;
-    }
-    bool ok = true;
-    std::set<std::string> labels;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        const YAML::Node v = list[i];
-        const std::string vpath = index_path(path, i);
-        AxisValue av;
-        av.label = v.IsScalar() ? v.Scalar() : std::string(node_kind(v));
-        if (v.IsScalar() && !labels.insert(av.label).second) {
-            src.error(v, vpath, "value '" + av.label + "' appears twice on this axis: sweep points need distinct names");
-            ok = false;
-            continue;
-        }
-        if (*key == "count") {
-            auto n = as_integer(src, v, vpath, 1);
-            if (n) av.value = *n;
-            ok = ok && n.has_value();
-        } else if (*key == "chip" || *key == "system") {
-            auto name = as_string(src, v, vpath);
-            const bool chip = *key == "chip";
-            if (name && (chip ? cat.chips.count(*name) == 0 : cat.systems.count(*name) == 0)) {
-                src.error(v, vpath, unknown_name(*key, *name, chip ? cat.chip_ids() : cat.system_ids()));
-                name.reset();
-            }
-            if (name) av.value = *name;
-            ok = ok && name.has_value();
-        } else {
-            auto raw = decode_override(src, v, vpath, *figure);
-            if (raw) {
-                if (v.IsMap()) {
-                    av.label = raw->provenance.stated.empty() ? "unknown" : raw->provenance.stated;
-                    if (!labels.insert(av.label).second) {
-                        src.error(v, vpath, "value '" + av.label + "' appears twice on this axis: sweep points need distinct names");
-                        ok = false;
-                    }
-                }
-                av.value = std::move(*raw);
-            }
-            ok = ok && raw.has_value();
-        }
-        axis.values.push_back(std::move(av));
-    }
-    if (!ok) return std::nullopt;
-    return axis;
-}
-
-std::vector<Axis> decode_sweep(const Source& src, const YAML::Node& node, const catalog::Catalog& cat, bool& ok) {
-    std::vector<Axis> axes;
-    if (!node.IsMap()) {
-        src.error(node, "sweep",
-                  "expected a mapping of axis key to a list of values, got " + std::string(node_kind(node)));
-        ok = false;
-        return axes;
-    }
-    std::set<std::string> seen;
-    for (const auto& kv : node) {
-        if (kv.first.IsScalar() && !seen.insert(kv.first.Scalar()).second) {
-            src.error(kv.first, join_path("sweep", kv.first.Scalar()), "duplicate sweep axis '" + kv.first.Scalar() + "'");
-            ok = false;
-            continue;
-        }
-        auto axis = decode_axis(src, kv.first, kv.second, cat);
-        if (axis) {
-            axes.push_back(std::move(*axis));
-        } else {
-            ok = false;
-        }
-    }
-    return axes;
-}
-
-// Effective chips of one case, shared by every sweep point that does not change them (a count
-// axis never does): a sweep of a million rows holds as many chips as distinct override values.
+// Effective chips of one case, shared by every sweep point that does not change them (count and
+// field axes never do): a sweep of a million rows holds as many chips as distinct override values.
 using ChipCache = std::map<std::vector<std::size_t>, std::shared_ptr<const catalog::ChipSpec>>;
 
-// The case at one sweep point, resolved against the catalog.
-Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size_t>& idx, const Source& src,
+// The case at one sweep point (idx: the value of each factor), resolved against the catalog. The
+// field axes' values are already in the draft.
+Case resolve(Draft d, const Sweep& sweep, const std::vector<std::size_t>& idx, const Source& src,
              const catalog::Catalog& cat, ChipCache& chips) {
     std::string suffix;
-    for (std::size_t a = 0; a < axes.size(); ++a) {
-        const AxisValue& v = axes[a].values[idx[a]];
-        suffix += "|" + axes[a].key + "=" + v.label;
-        if (axes[a].key == "count") {
-            d.count = std::get<std::int64_t>(v.value);
-        } else if (axes[a].key == "chip") {
-            d.chip = std::get<std::string>(v.value);
-        } else if (axes[a].key == "system") {
-            d.system = std::get<std::string>(v.value);
-        } else {
-            d.overrides[axes[a].key.substr(std::string("overrides.").size())] = std::get<catalog::RawFigure>(v.value);
+    std::vector<std::size_t> key(idx.size(), 0);
+    for (std::size_t f = 0; f < sweep.factors.size(); ++f) {
+        for (const auto& axis : sweep.factors[f].axes) {
+            const SweepValue& v = axis.values[idx[f]];
+            suffix += "|" + axis.key + "=" + v.label;
+            switch (axis.kind) {
+                case AxisKind::count: d.count = std::get<std::int64_t>(v.typed); break;
+                case AxisKind::chip: d.chip = std::get<std::string>(v.typed); break;
+                case AxisKind::system: d.system = std::get<std::string>(v.typed); break;
+                case AxisKind::override_figure: d.overrides[axis.figure] = std::get<catalog::RawFigure>(v.typed); break;
+                case AxisKind::field: break;
+            }
+            if (axis.kind == AxisKind::chip || axis.kind == AxisKind::system || axis.kind == AxisKind::override_figure) {
+                key[f] = idx[f];
+            }
         }
     }
     Case c;
     c.name = d.name + suffix;
-    c.where = src.at(d.node);
-    std::vector<std::size_t> key;
-    for (std::size_t a = 0; a < axes.size(); ++a) key.push_back(axes[a].key == "count" ? 0 : idx[a]);
+    c.where = src.at(d.origin);
     const catalog::SystemSpec* sys = d.system ? &cat.systems.at(*d.system) : nullptr;
     auto& chip = chips[key];
     if (!chip) {
@@ -336,6 +200,124 @@ Case resolve(Draft d, const std::vector<Axis>& axes, const std::vector<std::size
     if (d.topology) c.cluster.topology = d.topology;
     c.measured = d.measured;
     return c;
+}
+
+/// A field axis' value set into one case at one combination of field-axis values.
+struct Assignment {
+    const SweepAxis* axis = nullptr;
+    const SweepValue* value = nullptr;
+    std::string full;  ///< the key path it sets: "cases[0].training.global_batch"
+};
+
+// True when `path` is `at` or a key path inside it.
+bool under(const std::string& path, const std::string& at) {
+    return path.compare(0, at.size(), at) == 0 &&
+           (path.size() == at.size() || path[at.size()] == '.' || path[at.size()] == '[');
+}
+
+// The node at key path `rel` ("training.plan", "[1].radix", "") inside `root`, or the deepest
+// one on the way; and whether the whole path is there.
+std::pair<YAML::Node, bool> locate(const YAML::Node& root, const std::string& rel) {
+    YAML::Node cur;
+    cur.reset(root);
+    if (rel.empty()) return {cur, true};
+    auto steps = parse_key_path(rel.front() == '[' ? "_" + rel : rel);
+    if (!steps) return {cur, false};
+    if (rel.front() == '[') steps->erase(steps->begin());
+    for (const auto& step : *steps) {
+        // A missing key gives an invalid node, which may be tested but not reset() to.
+        const YAML::Node& here = cur;
+        const YAML::Node next = std::holds_alternative<std::string>(step)
+                                    ? (cur.IsMap() ? here[std::get<std::string>(step)] : YAML::Node(YAML::NodeType::Undefined))
+                                    : (cur.IsSequence() && std::get<std::size_t>(step) < cur.size() ? here[std::get<std::size_t>(step)]
+                                                                                                    : YAML::Node(YAML::NodeType::Undefined));
+        if (!next.IsDefined()) return {cur, false};
+        cur.reset(next);
+    }
+    return {cur, true};
+}
+
+// The n-th (from 0) key `key` of a mapping, or an undefined node.
+YAML::Node key_of(const YAML::Node& map, const std::string& key, int n) {
+    if (map.IsMap()) {
+        for (const auto& kv : map) {
+            if (kv.first.IsScalar() && kv.first.Scalar() == key && n-- == 0) return kv.first;
+        }
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+}
+
+// "x" from a message starting with `prefix` "x'...", or "".
+std::string quoted_word(const std::string& message, const std::string& prefix) {
+    if (message.rfind(prefix, 0) != 0) return {};
+    const std::size_t end = message.find('\'', prefix.size());
+    return end == std::string::npos ? std::string() : message.substr(prefix.size(), end - prefix.size());
+}
+
+// The node as written that a problem at key path `rel` of `root` is about: the node at that path,
+// or for MapReader's unknown and duplicate keys (reported at a key of a mapping) that key.
+std::pair<YAML::Node, bool> place(const YAML::Node& root, const std::string& rel, const std::string& message) {
+    if (const auto key = quoted_word(message, "unknown key '"); !key.empty()) {
+        const auto [map, found] = locate(root, rel);
+        if (const auto k = key_of(map, key, 0); found && k.IsDefined()) return {k, true};
+    }
+    if (const auto key = quoted_word(message, "duplicate key '"); !key.empty() && rel.size() > key.size()) {
+        const auto [map, found] = locate(root, rel.substr(0, rel.size() - key.size() - 1));
+        if (const auto k = key_of(map, key, 1); found && k.IsDefined()) return {k, true};
+    }
+    return locate(root, rel);
+}
+
+// Reports the problems found in a case decoded with field-axis values set (`local`), where they
+// belong. The case was decoded from a copy without file locations (see decode_scenario), so each
+// problem is placed by its key path: inside a swept value, at that value in the sweep section
+// (sweep.training.global_batch[2]: ...); an unknown key on an axis' path, at the axis key; any
+// other, at the case as written.
+void report(const Source& src, const diag::Diagnostics& local, const YAML::Node& original, const std::string& case_path,
+            const std::vector<Assignment>& set) {
+    for (auto d : local.sorted()) {
+        if (set.empty() || !under(d.key_path, case_path)) {
+            src.diags.error(d.where, d.key_path, d.message);
+            continue;
+        }
+        const std::string rel = d.key_path.size() > case_path.size() ? d.key_path.substr(case_path.size() + 1) : "";
+        const Assignment* owner = nullptr;     // the value the problem is in
+        const Assignment* through = nullptr;   // an axis whose path runs through the problem's place
+        const Assignment* misnamed = nullptr;  // an axis that adds a key unknown there
+        for (const auto& a : set) {
+            if (under(d.key_path, a.full)) {
+                if (owner == nullptr || a.full.size() > owner->full.size()) owner = &a;
+            } else if (under(a.full, d.key_path)) {
+                if (through == nullptr) through = &a;
+                const std::size_t start = d.key_path.size() + 1;
+                const std::string next = a.full[d.key_path.size()] == '.'
+                                             ? a.full.substr(start, a.full.find_first_of(".[", start) - start)
+                                             : std::string();
+                if (!next.empty() && quoted_word(d.message, "unknown key '") == next &&
+                    !key_of(locate(original, rel).first, next, 0).IsDefined()) {
+                    misnamed = &a;
+                }
+            }
+        }
+        if (owner != nullptr) {
+            const std::string sub = d.key_path.substr(owner->full.size());
+            d.key_path = owner->value->path + sub;
+            const YAML::Node& value = owner->value->node;
+            d.where = src.at(value.Mark().is_null() ? owner->value->where
+                                                    : place(value, sub.empty() || sub.front() == '[' ? sub : sub.substr(1), d.message).first);
+        } else if (misnamed != nullptr) {
+            src.diags.error(src.at(misnamed->axis->where), misnamed->axis->section,
+                            "cannot sweep '" + misnamed->axis->key + "': " + d.message);
+            continue;
+        } else {
+            const auto [at, found] = place(original, rel, d.message);
+            if (through != nullptr && !found) {
+                d.message += "; sweep axis '" + through->axis->key + "' adds '" + rel + "' to this case, which has none";
+            }
+            d.where = src.at(at);
+        }
+        src.diags.error(d.where, d.key_path, d.message);
+    }
 }
 
 // A case's own topology must hold its chips (checked once per distinct count).
@@ -388,12 +370,9 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
     }
     sc.description = m.string("description", false).value_or("");
     bool ok = true;
-    std::vector<Axis> axes;
-    if (m.has("sweep")) axes = decode_sweep(src, m.get("sweep"), cat, ok);
-    std::size_t points = 1;
-    for (const auto& a : axes) {
-        points = a.values.size() > max_rows / points ? max_rows + 1 : points * a.values.size();
-    }
+    Sweep sweep;
+    if (m.has("sweep")) sweep = decode_sweep(src, m.get("sweep"), cat, max_rows, ok);
+    const std::size_t points = sweep.points(max_rows);
 
     // Names first, so baselines can refer to cases in any order.
     std::vector<YAML::Node> case_nodes;
@@ -427,69 +406,150 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
         diags.throw_if_any();
     }
     // A baseline names a case; `baseline: null` on a case opts out of the scenario's default.
-    auto baseline_of = [&](const YAML::Node& at, const std::string& path) -> std::string {
+    auto baseline_of = [&names](const Source& at_src, const YAML::Node& at, const std::string& path) -> std::string {
         if (at.IsNull()) return {};
-        auto b = as_string(src, at, path);
+        auto b = as_string(at_src, at, path);
         if (!b) return {};
         if (std::find(names.begin(), names.end(), *b) == names.end()) {
-            src.error(at, path, "baseline '" + *b + "' is not a case" + diag::did_you_mean(*b, names) +
-                                    "; cases: " + diag::join_names(names));
+            at_src.error(at, path, "baseline '" + *b + "' is not a case" + diag::did_you_mean(*b, names) +
+                                       "; cases: " + diag::join_names(names));
             return {};
         }
         return *b;
     };
-    const std::string default_baseline = m.has("baseline") ? baseline_of(m.get("baseline"), "baseline") : "";
+    const std::string default_baseline = m.has("baseline") ? baseline_of(src, m.get("baseline"), "baseline") : "";
+
+    // The factors with field axes: the case is decoded once per combination of their values; the
+    // other (typed) axes are applied to the decoded case at each point.
+    const auto& factors = sweep.factors;
+    std::vector<bool> field_factor(factors.size());
+    for (std::size_t f = 0; f < factors.size(); ++f) field_factor[f] = factors[f].has(AxisKind::field);
+    std::vector<std::size_t> stride(factors.size(), 1);  // point index = sum of idx[f] x stride[f]
+    for (std::size_t f = factors.size(); f-- > 1;) stride[f - 1] = stride[f] * factors[f].size();
+    std::size_t combos = 1;
+    for (std::size_t f = 0; f < factors.size(); ++f) {
+        if (field_factor[f]) combos *= factors[f].size();
+    }
+    // A sweep with problems has no points; each case is still decoded once, for its own problems.
+    if (!ok) combos = std::min<std::size_t>(combos, 1);
+    const std::size_t typed_points = ok ? points / combos : 0;
+    const bool set_fields = std::find(field_factor.begin(), field_factor.end(), true) != field_factor.end();
+    // The accelerators of a system's network, analysed once per system (not once per point).
+    std::map<std::string, std::int64_t> system_sizes;
+    auto system_size = [&system_sizes](const catalog::SystemSpec& sys) {
+        auto [it, added] = system_sizes.try_emplace(sys.id, 0);
+        if (added) it->second = topo::analyze(sys.topology->params).accelerators;
+        return it->second;
+    };
 
     for (std::size_t i = 0; i < case_nodes.size(); ++i) {
         const std::string path = index_path("cases", i);
         const YAML::Node& node = case_nodes[i];
-        std::string baseline = default_baseline;
-        if (node.IsMap() && node["baseline"].IsDefined()) baseline = baseline_of(node["baseline"], path + ".baseline");
-        auto draft = decode_draft(src, node, path, cat);
         MapReader shape_reader(src, node, path, case_keys, /*report=*/false);
-        const bool shape_ok = shape_reader.ok() && check_shape(src, shape_reader, path, axes);
-        if (!draft || !shape_ok || !ok) continue;
-        // Every sweep point, cartesian product, last axis fastest.
-        std::vector<std::size_t> idx(axes.size(), 0);
-        ChipCache chips;
-        for (std::size_t p = 0; p < points; ++p) {
-            std::size_t rest = p;
-            for (std::size_t a = axes.size(); a-- > 0;) {
-                idx[a] = rest % axes[a].values.size();
-                rest /= axes[a].values.size();
+        const bool shape_ok = shape_reader.ok() && check_shape(src, shape_reader, path, sweep);
+        // A key inside a section needs the section: alone it is never a valid one.
+        bool sections_ok = true;
+        for (const auto& factor : factors) {
+            for (const auto& axis : factor.axes) {
+                if (axis.kind != AxisKind::field || axis.path.size() < 2 || !node.IsMap()) continue;
+                const std::string& section = std::get<std::string>(axis.path.front());
+                const YAML::Node there = node[section];
+                if (there.IsDefined() && !there.IsNull()) continue;
+                src.error(node, path,
+                          "sweep axis '" + axis.key + "' sets a key inside '" + section + "', but this case has no '" +
+                              section + "' section");
+                sections_ok = false;
             }
-            Case c = resolve(*draft, axes, idx, src, cat, chips);
-            if (!topology_fits(src, *draft, c, path)) continue;
-            if (draft->training || draft->serving) {
-                c.job_network = c.cluster.topology;
-                const catalog::SystemSpec* sys =
-                    c.cluster.system_id.empty() ? nullptr : &cat.systems.at(c.cluster.system_id);
-                if (!c.job_network && sys && sys->topology &&
-                    topo::analyze(sys->topology->params).accelerators >= c.cluster.chip_count)
-                    c.job_network = sys->topology;
-                if (!c.job_network) {
-                    const bool training = draft->training.has_value();
-                    src.error(training ? draft->training->node : draft->serving->node, path + (training ? ".training" : ".serving"),
-                              std::string(training ? "training" : "serving") +
-                                  " runs its collectives on the network: the case needs a topology holding its " +
-                                  std::to_string(c.cluster.chip_count) + " chips (a system with one, or a 'topology' section)");
-                    continue;
+        }
+        if (!sections_ok) continue;
+        const std::size_t first = sc.cases.size();
+        const bool expand = ok && shape_ok;
+        if (expand) sc.cases.resize(first + points);
+        std::vector<std::size_t> idx(factors.size(), 0);
+        ChipCache chips;
+        for (std::size_t g = 0; g < combos; ++g) {
+            std::size_t rest = g;
+            for (std::size_t f = factors.size(); f-- > 0;) {
+                if (!field_factor[f]) continue;
+                idx[f] = rest % factors[f].size();
+                rest /= factors[f].size();
+            }
+            // The case with this combination's field values set. With field axes it is a copy (YAML::Clone)
+            // of the case and of the values, without file locations (report() places each problem by
+            // its key path): a copy that shared nodes with the file would join the file's yaml-cpp
+            // memory and live, with every other copy, as long as the file (quadratic time, and memory
+            // growing with each combination).
+            YAML::Node copy;
+            copy.reset(set_fields ? YAML::Clone(node) : node);
+            std::vector<Assignment> set;
+            bool set_ok = true;
+            for (std::size_t f = 0; f < factors.size(); ++f) {
+                if (!field_factor[f]) continue;
+                for (const auto& axis : factors[f].axes) {
+                    if (axis.kind != AxisKind::field) continue;
+                    const SweepValue& v = axis.values[idx[f]];
+                    auto with = with_value_at(copy, axis.path, YAML::Clone(v.node));
+                    if (auto* err = std::get_if<std::string>(&with)) {
+                        src.error(axis.where, axis.section, "cannot sweep '" + axis.key + "' in " + path + ": " + *err);
+                        set_ok = false;
+                        continue;
+                    }
+                    copy.reset(std::get<YAML::Node>(with));
+                    set.push_back(Assignment{&axis, &v, join_path(path, axis.key)});
                 }
             }
-            if (draft->training) {
-                TrainingDraft t = *draft->training;
-                if (!check_training_plan(src, t, path + ".training", c.cluster.chip_count)) continue;
-                c.training = std::move(t.spec);
-                c.reliability = draft->reliability;
+            if (!set_ok) continue;
+            diag::Diagnostics local;
+            const Source here{src.file, local};
+            const YAML::Node& decoded = copy;
+            auto draft = decode_draft(here, decoded, path, cat);
+            std::string baseline = default_baseline;
+            if (decoded.IsMap() && decoded["baseline"].IsDefined()) baseline = baseline_of(here, decoded["baseline"], path + ".baseline");
+            if (draft) draft->origin.reset(node);  // reset: Node assignment would write into the copy
+            // Every point of this combination: the typed factors' values, last factor fastest.
+            for (std::size_t t = 0; draft && expand && t < typed_points; ++t) {
+                rest = t;
+                std::size_t p = 0;
+                for (std::size_t f = factors.size(); f-- > 0;) {
+                    if (!field_factor[f]) {
+                        idx[f] = rest % factors[f].size();
+                        rest /= factors[f].size();
+                    }
+                    p += idx[f] * stride[f];
+                }
+                Case c = resolve(*draft, sweep, idx, here, cat, chips);
+                if (!topology_fits(here, *draft, c, path)) continue;
+                if (draft->training || draft->serving) {
+                    c.job_network = c.cluster.topology;
+                    const catalog::SystemSpec* sys =
+                        c.cluster.system_id.empty() ? nullptr : &cat.systems.at(c.cluster.system_id);
+                    if (!c.job_network && sys && sys->topology && system_size(*sys) >= c.cluster.chip_count)
+                        c.job_network = sys->topology;
+                    if (!c.job_network) {
+                        const bool training = draft->training.has_value();
+                        here.error(training ? draft->training->node : draft->serving->node, path + (training ? ".training" : ".serving"),
+                                   std::string(training ? "training" : "serving") +
+                                       " runs its collectives on the network: the case needs a topology holding its " +
+                                       std::to_string(c.cluster.chip_count) + " chips (a system with one, or a 'topology' section)");
+                        continue;
+                    }
+                }
+                if (draft->training) {
+                    TrainingDraft tr = *draft->training;
+                    if (!check_training_plan(here, tr, path + ".training", c.cluster.chip_count)) continue;
+                    c.training = std::move(tr.spec);
+                    c.reliability = draft->reliability;
+                }
+                if (draft->serving) {
+                    ServingDraft sd = *draft->serving;
+                    if (!check_serving_instances(here, sd, path + ".serving", c.cluster.chip_count)) continue;
+                    c.serving = std::move(sd.spec);
+                }
+                // A case is not compared with itself (the default baseline's own row has no ratios).
+                if (!baseline.empty() && baseline != draft->name) c.baseline = baseline + c.name.substr(draft->name.size());
+                sc.cases[first + p] = std::move(c);
             }
-            if (draft->serving) {
-                ServingDraft sd = *draft->serving;
-                if (!check_serving_instances(src, sd, path + ".serving", c.cluster.chip_count)) continue;
-                c.serving = std::move(sd.spec);
-            }
-            // A case is not compared with itself (the default baseline's own row has no ratios).
-            if (!baseline.empty() && baseline != draft->name) c.baseline = baseline + c.name.substr(draft->name.size());
-            sc.cases.push_back(std::move(c));
+            if (!local.empty()) report(src, local, node, path, set);
         }
     }
     diags.throw_if_any();

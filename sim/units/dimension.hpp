@@ -15,6 +15,9 @@ enum class Dimension {
     frequency,
     money,  ///< US dollars ("25000 USD"); nominal, no currency conversion, no inflation adjustment
     token_rate,  ///< tokens per second ("4160 tokens/s", "1.3 Mtokens/s")
+    area,        ///< silicon area ("814 mm2", "6.66 cm2"); SI m^2
+    defect_density,  ///< defects per area ("0.1 /cm2"); SI per m^2
+    energy_price,    ///< money per energy ("0.08 USD/kWh"); SI USD per J
 };
 
 /// "data rate", "compute rate", ... for error messages.

@@ -21,6 +21,9 @@ std::string_view base_symbol(Dimension d) {
         case Dimension::frequency: return "Hz";
         case Dimension::money: return "USD";
         case Dimension::token_rate: return "tokens/s";
+        case Dimension::area: return "m2";
+        case Dimension::defect_density: return "/m2";
+        case Dimension::energy_price: return "USD/J";
     }
     return "";
 }
@@ -46,6 +49,10 @@ std::string format_si(double value_si, Dimension d) {
         }
         return four_digits(value_si) + " USD";
     }
+    // Silicon reads in its own units: die area in mm2, defects per cm2, electricity in USD/kWh.
+    if (d == Dimension::area) return four_digits(value_si * 1e6) + " mm2";
+    if (d == Dimension::defect_density) return four_digits(value_si * 1e-4) + " /cm2";
+    if (d == Dimension::energy_price) return four_digits(value_si * 3.6e6) + " USD/kWh";
     if (d == Dimension::time) {
         const double a = std::fabs(value_si);
         if (a != 0.0 && a < 1e-6) return four_digits(value_si * 1e9) + " ns";

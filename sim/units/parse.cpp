@@ -65,8 +65,23 @@ UnitTable make_table() {
     add("min", 60.0, Dimension::time);
     add("h", 3600.0, Dimension::time);
     add("d", 86400.0, Dimension::time);
+    // Years for amortisation periods: the Julian year of 365.25 days (IAU), 31,557,600 s.
+    add("year", 31557600.0, Dimension::time);
+    add("years", 31557600.0, Dimension::time);
+    add("yr", 31557600.0, Dimension::time);
+    // Silicon area and defect density (die sizes, wafer yield models); '2', '^2' and the
+    // superscript two are the same unit.
+    for (const char* sq : {"2", "^2", "\xC2\xB2"}) {
+        add(std::string("mm") + sq, 1e-6, Dimension::area);
+        add(std::string("cm") + sq, 1e-4, Dimension::area);
+        add(std::string("/mm") + sq, 1e6, Dimension::defect_density);
+        add(std::string("/cm") + sq, 1e4, Dimension::defect_density);
+    }
     // Money: US dollars only, without a prefix ("kUSD" reads as a typo, not as a unit).
     add("USD", 1.0, Dimension::money);
+    // Electricity prices, stored in USD per joule: 1 kWh = 3.6e6 J.
+    add("USD/kWh", 1.0 / 3.6e6, Dimension::energy_price);
+    add("USD/MWh", 1.0 / 3.6e9, Dimension::energy_price);
     return t;
 }
 
@@ -117,6 +132,9 @@ std::string_view dimension_name(Dimension d) {
         case Dimension::frequency: return "frequency";
         case Dimension::money: return "amount of money";
         case Dimension::token_rate: return "token rate";
+        case Dimension::area: return "area";
+        case Dimension::defect_density: return "defect density";
+        case Dimension::energy_price: return "price of energy";
     }
     return "?";
 }
@@ -133,6 +151,9 @@ std::string_view dimension_examples(Dimension d) {
         case Dimension::frequency: return "'1.8 GHz'";
         case Dimension::money: return "'25000 USD', '3.1e6 USD'";
         case Dimension::token_rate: return "'4160 tokens/s', '1.3 Mtokens/s'";
+        case Dimension::area: return "'814 mm2', '6.66 cm2'";
+        case Dimension::defect_density: return "'0.1 /cm2' (defects per square centimetre)";
+        case Dimension::energy_price: return "'0.08 USD/kWh', '80 USD/MWh'";
     }
     return "";
 }

@@ -6,6 +6,9 @@
 //  - 'B' is a byte and 'b' a bit: "400 Gb/s" = 50e9 B/s; bit sizes and rates are stored in bytes;
 //  - FLOPS and FLOP/s are the same unit; TOPS (integer operations) share the compute-rate dimension;
 //  - money is written in US dollars with the unit "USD" ("25000 USD"), no prefix, no currency sign;
+//    electricity prices in "USD/kWh" or "USD/MWh" (stored per joule);
+//  - silicon area in "mm2" or "cm2" ('^2' and the superscript two also read), defect densities in
+//    "/cm2" or "/mm2"; years ("4 years", "yr") are Julian years of 365.25 days;
 //  - a number needs a unit; only a bare "0" is accepted without one.
 // The parser never throws: it returns the value or a message that says how to fix the input.
 #include <string>
@@ -40,6 +43,7 @@ template <> constexpr Dimension dimension_of<FlopsPerSecond>() { return Dimensio
 template <> constexpr Dimension dimension_of<Watts>() { return Dimension::power; }
 template <> constexpr Dimension dimension_of<Joules>() { return Dimension::energy; }
 template <> constexpr Dimension dimension_of<Usd>() { return Dimension::money; }
+template <> constexpr Dimension dimension_of<Area>() { return Dimension::area; }
 
 /// Typed parse: parse_as<BytesPerSecond>("900 GB/s").
 template <class Q>

@@ -38,6 +38,7 @@ struct FlopsPerSecondTag {};
 struct WattsTag {};
 struct JoulesTag {};
 struct UsdTag {};
+struct AreaTag {};
 
 using Seconds = Quantity<SecondsTag>;
 using Bytes = Quantity<BytesTag>;                    ///< data size; bits are stored as bytes / 8
@@ -47,6 +48,7 @@ using FlopsPerSecond = Quantity<FlopsPerSecondTag>;  ///< operation rate (FLOP/s
 using Watts = Quantity<WattsTag>;
 using Joules = Quantity<JoulesTag>;
 using Usd = Quantity<UsdTag>;  ///< money in US dollars (prices as a source states them, not inflation-adjusted)
+using Area = Quantity<AreaTag>;  ///< silicon area in m^2 (die sizes are written in mm2)
 
 constexpr Seconds operator/(Bytes b, BytesPerSecond r) { return Seconds(b.si() / r.si()); }
 constexpr Seconds operator/(Flops f, FlopsPerSecond r) { return Seconds(f.si() / r.si()); }
