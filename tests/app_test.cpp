@@ -54,7 +54,7 @@ fs::path temp_dir(const std::string& name) {
     return d;
 }
 
-std::string flagship() { return (test::source_dir() / "scenarios" / "weaker-chip-bigger-cluster.yaml").string(); }
+std::string peak_pairs() { return (test::source_dir() / "scenarios" / "peak-weaker-chip-bigger-cluster.yaml").string(); }
 
 std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -62,7 +62,7 @@ std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(
 
 TEST_CASE("app: run writes results.csv and run.json and prints the summary") {
     const fs::path dir = temp_dir("run");
-    const auto r = cli({"run", flagship(), "-o", dir.string()});
+    const auto r = cli({"run", peak_pairs(), "-o", dir.string()});
     REQUIRE_MESSAGE(r.code == 0, r.err);
     CHECK(r.out.find("Against each case's baseline") != std::string::npos);
     CHECK(r.out.find("cloudmatrix_384         gb200_nvl72") != std::string::npos);
@@ -71,7 +71,7 @@ TEST_CASE("app: run writes results.csv and run.json and prints the summary") {
     CHECK(csv.substr(0, csv.find('\n')).find("scenario,case,baseline,system,chip,topology,chips_count") == 0);
     const std::string json = output::read_file(dir / "run.json");
     CHECK(json.find("\"results_schema_version\": 7") != std::string::npos);
-    CHECK(json.find(output::sha256_hex(output::read_file(flagship()))) != std::string::npos);
+    CHECK(json.find(output::sha256_hex(output::read_file(peak_pairs()))) != std::string::npos);
     CHECK(json.find("chips/nvidia_h100_sxm.yaml") != std::string::npos);
 }
 
@@ -79,7 +79,7 @@ TEST_CASE("app: results are byte-identical whatever the thread count") {
     const fs::path dir = temp_dir("threads");
     std::vector<std::string> csvs;
     for (const char* threads : {"1", "2", "8"}) {
-        const auto r = cli({"run", flagship(), "-q", "--threads", threads, "-o", (dir / threads).string()});
+        const auto r = cli({"run", peak_pairs(), "-q", "--threads", threads, "-o", (dir / threads).string()});
         REQUIRE(r.code == 0);
         csvs.push_back(output::read_file(dir / threads / "results.csv") + output::read_file(dir / threads / "run.json"));
     }
@@ -212,7 +212,7 @@ TEST_CASE("app: the progress line shows rows, rate and time left") {
 TEST_CASE("app: an output directory that cannot be written gives exit 4 and no file") {
     const fs::path dir = temp_dir("io");
     std::ofstream(dir / "file") << "in the way";
-    const auto r = cli({"run", flagship(), "-q", "-o", (dir / "file" / "out").string()});
+    const auto r = cli({"run", peak_pairs(), "-q", "-o", (dir / "file" / "out").string()});
     CHECK(r.code == 4);
     CHECK(r.err.find("cannot create output directory") != std::string::npos);
     CHECK_FALSE(fs::exists(dir / "file" / "out"));
@@ -223,7 +223,7 @@ TEST_CASE("app: usage errors exit 2; --help and --version exit 0") {
     CHECK(cli({"frobnicate"}).code == 2);
     CHECK(cli({"list", "gpus"}).code == 2);
     CHECK(cli({"run", "/nonexistent/x.yaml"}).code == 2);
-    CHECK(cli({"run", flagship(), "--threads", "0"}).code == 2);
+    CHECK(cli({"run", peak_pairs(), "--threads", "0"}).code == 2);
     const auto help = cli({"--help"});
     CHECK(help.code == 0);
     CHECK(help.out.find("Examples:") != std::string::npos);

@@ -17,6 +17,9 @@
 #include "economics/model.hpp"
 #include "economics/wafer.hpp"
 #include "scenario/economics_decoder.hpp"
+#include "scenario/scenario_loader.hpp"
+#include "output/csv.hpp"
+#include "run/runner.hpp"
 #include "test_support.hpp"
 
 using namespace clustersim;
@@ -275,16 +278,17 @@ struct Decoded {
     std::string file;
 };
 
-// Decodes cases[0].economics of a file as a scenario loader would (path "cases[0].economics").
+// Loads a scenario file; the decoded assumptions of its first case, or every error.
 Decoded decode_file(const std::string& name, bool bad = true) {
     Decoded d;
     d.file = (test::source_dir() / "tests" / "data" / (bad ? "bad" : "good") / name).string();
-    diag::Diagnostics diags;
-    const auto root = scenario::load_yaml_file(d.file, diags);
-    REQUIRE(root);
-    const scenario::Source src{d.file, diags};
-    d.value = scenario::decode_economics(src, (*root)["cases"][0]["economics"], "cases[0].economics");
-    for (const auto& e : diags.sorted()) d.errors.push_back(diag::format(e));
+    try {
+        const auto sc = scenario::load_scenario(d.file, test::source_catalog());
+        REQUIRE_FALSE(sc.cases.empty());
+        d.value = sc.cases.front().economics;
+    } catch (const diag::InputError& e) {
+        for (const auto& x : e.diagnostics()) d.errors.push_back(diag::format(x));
+    }
     return d;
 }
 
@@ -353,6 +357,38 @@ TEST_CASE("economics: each bad input is named where it is") {
     expect_one_error("economics_omit_not_boolean.yaml", 10, 27, "cases[0].economics.omit_unknown_parts",
                      "expected true or false, got 'yes'");
     expect_one_error("economics_not_mapping.yaml", 6, 16, "cases[0].economics", "expected a mapping of keys, got a scalar");
+}
+
+TEST_CASE("economics: a file's section applies to every case without its own; results carry the figures") {
+    const auto sc = scenario::load_scenario_text(R"(format: 1
+scenario: econ
+economics: {electricity_price: "0.08 USD/kWh", pue: 1.3, amortization: "4 years"}
+cases:
+  - name: gb200
+    system: gb200_nvl72
+  - name: cm384
+    system: cloudmatrix_384
+    economics: {electricity_price: "0.06 USD/kWh", pue: 1.2, amortization: "5 years"}
+  - name: h100
+    chip: nvidia_h100_sxm
+    count: 8
+)", "econ.yaml", test::source_catalog());
+    REQUIRE(sc.cases.size() == 3);
+    REQUIRE(sc.cases[0].economics);
+    CHECK(sc.cases[0].economics->pue == 1.3);
+    REQUIRE(sc.cases[1].economics);
+    CHECK(sc.cases[1].economics->pue == 1.2);
+    CHECK(sc.cases[1].economics->electricity_usd_per_j == doctest::Approx(0.06 / 3.6e6));
+    const auto r = run::run_scenario(sc);
+    // GB200 NVL72: $3.1M and 145 kW all-in (the system's figures), as in docs/models/economics.md.
+    const auto& gb = r.cases[0].economics->outcome;
+    REQUIRE(gb.capex_usd);
+    CHECK(*gb.capex_usd == doctest::Approx(3.1e6));
+    REQUIRE(gb.facility_power_w);
+    CHECK(*gb.facility_power_w == doctest::Approx(145e3 * 1.3));
+    CHECK_FALSE(gb.training_energy_per_token_j);  // no job: no per-token figures
+    const auto csv = output::results_csv({r});
+    CHECK(csv.find(",1.3,126230400,145000,188500,3100000,") != std::string::npos);
 }
 
 TEST_CASE("economics: every problem of a section is reported at once") {

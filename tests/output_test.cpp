@@ -15,6 +15,7 @@
 #include "output/csv.hpp"
 #include "output/sha256.hpp"
 #include "output/summary.hpp"
+#include "run/crossover.hpp"
 #include "run/runner.hpp"
 #include "scenario/scenario_loader.hpp"
 #include "test_support.hpp"
@@ -263,4 +264,72 @@ cases:
     CHECK(serving.find("best: 4 chips tp1 ep1 batch ") != std::string::npos);
     CHECK(serving.find("  too_tight: decode: no batch meets the time-per-output-token limit") != std::string::npos);
     CHECK(serving.find("training_only") == std::string::npos);
+}
+
+TEST_CASE("output: the crossover interpolates the candidate's curve log-log at each reference row") {
+    // Each case sweeps its own size: H100s at 8 and 16 chips, H20s at 8 to 64, on single switches.
+    const auto sc = scenario::load_scenario_text(R"(format: 1
+scenario: crossover
+crossover:
+  - {reference: h100, candidate: h20, metric: training}
+cases:
+  - name: h100
+    chip: nvidia_h100_sxm
+    topology: {builder: single_switch, accelerators: 8, radix: 8, link: {bandwidth: "400 Gb/s"}}
+    training: {workload: megatron_gpt_1.7b, global_batch: 64, seq_len: 2048, plan: {tp: 1, pp: 1, micro_batch: 1}}
+    sweep:
+      zip: {count: [8, 16], topology.accelerators: [8, 16], topology.radix: [8, 16]}
+  - name: h20
+    chip: nvidia_h20
+    topology: {builder: single_switch, accelerators: 8, radix: 8, link: {bandwidth: "400 Gb/s"}}
+    training: {workload: megatron_gpt_1.7b, global_batch: 64, seq_len: 2048, plan: {tp: 1, pp: 1, micro_batch: 1}}
+    sweep:
+      zip: {count: [8, 16, 32, 64], topology.accelerators: [8, 16, 32, 64], topology.radix: [8, 16, 32, 64]}
+)", "crossover.yaml", test::source_catalog());
+    REQUIRE(sc.cases.size() == 6);
+    CHECK(sc.cases[2].case_name == "h20");
+    CHECK(sc.cases[2].series.empty());  // count zipped with the topology's size: one curve
+    const auto r = run::run_scenario(sc);
+    const auto rows = run::crossovers(sc, r);
+    REQUIRE(rows.size() == 2);
+    auto rate = [&](std::size_t i) { return r.cases[i].training->step->tokens_per_s; };
+    for (std::size_t k = 0; k < 2; ++k) {
+        const auto& x = rows[k];
+        CHECK(x.reference_chips == (k == 0 ? 8 : 16));
+        CHECK(x.reference_tokens_per_s == rate(k));
+        REQUIRE(x.status == run::CrossoverRow::Status::interpolated);
+        // The bracketing H20 rows, and the log-log interpolation between them by hand.
+        std::size_t hi = 2;
+        while (rate(hi) < x.reference_tokens_per_s) ++hi;
+        REQUIRE(hi > 2);
+        const double n0 = static_cast<double>(sc.cases[hi - 1].cluster.chip_count);
+        const double n1 = static_cast<double>(sc.cases[hi].cluster.chip_count);
+        const double f = std::log(x.reference_tokens_per_s / rate(hi - 1)) / std::log(rate(hi) / rate(hi - 1));
+        CHECK(*x.candidate_chips == doctest::Approx(n0 * std::pow(n1 / n0, f)));
+        CHECK(*x.candidate_chips > static_cast<double>(x.reference_chips));  // the H20 is the weaker chip
+    }
+    const std::string text = output::crossover_text(rows);
+    CHECK(text.find("Crossover: chips of the candidate") != std::string::npos);
+    CHECK(text.find("h100|count=16|topology.accelerators=16|topology.radix=16") != std::string::npos);
+}
+
+TEST_CASE("output: every point of a case's own sweep compares with a baseline that has one row") {
+    const auto sc = scenario::load_scenario_text(R"(format: 1
+scenario: one-row-baseline
+cases:
+  - name: h100
+    chip: nvidia_h100_sxm
+    count: 8
+  - name: h20
+    chip: nvidia_h20
+    baseline: h100
+    sweep:
+      count: [8, 16]
+)", "one-row-baseline.yaml", test::source_catalog());
+    REQUIRE(sc.cases.size() == 3);
+    CHECK(sc.cases[1].name == "h20|count=8");
+    CHECK(sc.cases[1].baseline == "h100");
+    CHECK(sc.cases[2].baseline == "h100");
+    const auto r = run::run_scenario(sc);
+    CHECK(r.cases[2].baseline_index == std::optional<std::size_t>(0));
 }

@@ -849,6 +849,24 @@ TEST_CASE("scenario: a case's description must be text") {
     expect_one_error("case_description_list.yaml", 6, 18, "cases[0].description", "expected a string, got a list");
 }
 
+TEST_CASE("scenario: crossover entries name cases with the section their metric needs") {
+    expect_one_error("crossover_unknown_case.yaml", 4, 33, "crossover[0].candidate", "'smal' is not a case (did you mean 'small'?); cases: big, small");
+    expect_one_error("crossover_no_section.yaml", 4, 33, "crossover[0].candidate",
+                     "case 'small' has no 'training' section: a training crossover compares training throughput");
+    expect_one_error("crossover_bad_metric.yaml", 4, 48, "crossover[0].metric",
+                     "unknown metric 'tokens'; valid: training (training tokens/s), serving (serving output tokens/s)");
+    expect_one_error("crossover_same_case.yaml", 4, 5, "crossover[0]", "the reference and the candidate are the same case 'big'");
+    expect_one_error("crossover_not_list.yaml", 3, 12, "crossover", "expected a non-empty list of {reference, candidate, metric}, got a mapping");
+}
+
+TEST_CASE("scenario: a case's own sweep adds to the file's, and its baseline needs the same points") {
+    expect_one_error("sweep_case_repeats_file_axis.yaml", 9, 7, "cases[0].sweep.count",
+                     "'count' is also an axis of the file's sweep: sweep it in one place");
+    expect_one_error("baseline_point_missing.yaml", 8, 5, "cases[1].baseline",
+                     "baseline 'a' has no row 'a|count=32': a case and its baseline need the same sweep points, or a baseline "
+                     "with one row (its own sweep gives 'a' 2 rows)");
+}
+
 TEST_CASE("scenario: an unknown command is named, with a suggestion") {
     std::ostringstream out;
     std::ostringstream err;

@@ -293,7 +293,7 @@ TEST_CASE("train: a scenario's training cases run: a given plan, a searched MoE 
 TEST_CASE("train: clustersim validate on files without a measurement says there is nothing to validate") {
     std::ostringstream out, err;
     CHECK(app::run_cli({"--catalog", test::models_dir().string(), "validate",
-                        (test::source_dir() / "scenarios/weaker-chip-bigger-cluster.yaml").string()},
+                        (test::source_dir() / "scenarios/peak-weaker-chip-bigger-cluster.yaml").string()},
                        out, err) == app::exit_usage);
     CHECK(out.str() == "no case has a 'measured' figure (7 cases skipped): nothing to validate\n");
 }

@@ -14,16 +14,6 @@ std::optional<double> throughput(const CaseResult& r, scenario::Crossover::Metri
     return r.serving && r.serving->result ? std::optional<double>(r.serving->result->output_tokens_per_s) : std::nullopt;
 }
 
-/// The sweep labels of a row other than its count: rows at the same point but for their size.
-std::string point_without_count(const scenario::Case& c) {
-    std::string out;
-    for (const auto& [axis, label] : c.point) {
-        if (axis == "count") continue;
-        out += (out.empty() ? "" : "|") + axis + "=" + label;
-    }
-    return out;
-}
-
 }  // namespace
 
 std::string_view to_string(CrossoverRow::Status s) {
@@ -45,7 +35,7 @@ std::vector<CrossoverRow> crossovers(const scenario::Scenario& scenario, const R
         for (std::size_t i = 0; i < scenario.cases.size(); ++i) {
             const auto& c = scenario.cases[i];
             if (c.case_name != x.candidate) continue;
-            if (const auto t = throughput(run.cases.at(i), x.metric)) curves[point_without_count(c)].emplace_back(c.cluster.chip_count, *t);
+            if (const auto t = throughput(run.cases.at(i), x.metric)) curves[c.series].emplace_back(c.cluster.chip_count, *t);
         }
         for (auto& [point, curve] : curves) std::sort(curve.begin(), curve.end());
         for (std::size_t i = 0; i < scenario.cases.size(); ++i) {
@@ -54,7 +44,7 @@ std::vector<CrossoverRow> crossovers(const scenario::Scenario& scenario, const R
             CrossoverRow row;
             row.reference_row = c.name;
             row.candidate = x.candidate;
-            row.point = point_without_count(c);
+            row.point = c.series;
             row.metric = x.metric == scenario::Crossover::Metric::training ? "training tokens/s" : "serving output tokens/s";
             row.reference_chips = c.cluster.chip_count;
             const auto target = throughput(run.cases.at(i), x.metric);

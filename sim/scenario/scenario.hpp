@@ -21,6 +21,10 @@ struct Case {
     std::string case_name;  ///< the case as written (`name` without the sweep point)
     /// The sweep point: each axis key and the label of its value, in axis order (empty without a sweep).
     std::vector<std::pair<std::string, std::string>> point;
+    /// The labels of the sweep factors that do not set `count` ("axis=label|..."): the rows of a case
+    /// with the same series form one curve against chip count (a `count` zipped with other axes,
+    /// such as the topology's size, counts as one size axis).
+    std::string series;
     std::string baseline;  ///< name of the case it is compared with, or empty
     catalog::Cluster cluster;
     std::optional<train::TrainingSpec> training;  ///< the case's training job (plan: dp set; no plan: searched)

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <set>
 #include <variant>
 
 #include "diag/suggest.hpp"
+#include "scenario/economics_decoder.hpp"
 #include "scenario/figure_decoder.hpp"
 #include "scenario/topology_decoder.hpp"
 #include "scenario/reliability_decoder.hpp"
@@ -17,10 +19,11 @@
 namespace clustersim::scenario {
 namespace {
 
-const std::vector<std::string> top_keys{"format", "scenario", "description", "baseline", "cases", "sweep"};
-const std::vector<std::string> case_keys{"name",      "description", "system",  "chip",
-                                         "count",     "overrides",   "baseline", "topology",
-                                         "training",  "serving",     "reliability", "measured"};
+const std::vector<std::string> top_keys{"format", "scenario", "description", "baseline",
+                                        "cases",  "sweep",    "economics",   "crossover"};
+const std::vector<std::string> case_keys{"name",     "description", "system",      "chip",     "count",
+                                         "overrides", "baseline",   "topology",    "training", "serving",
+                                         "reliability", "economics", "measured",   "sweep"};
 // Sweeps are expanded in memory (about 2.5 kB per row, CSV included; the effective chip figures
 // are shared): beyond this many rows, split the scenario. Streaming sweeps would lift this.
 constexpr std::size_t max_rows = 1'000'000;
@@ -46,6 +49,7 @@ struct Draft {
     std::optional<reliability::JobSpec> reliability;
     YAML::Node reliability_node;
     std::optional<train::Measurement> measured;
+    std::optional<economics::Assumptions> economics;  ///< the case's own (else the file's)
 };
 
 std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, const std::string& path,
@@ -119,6 +123,10 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
             ok = false;
         }
     }
+    if (m.has("economics")) {
+        d.economics = decode_economics(src, m.get("economics"), join_path(path, "economics"));
+        ok = ok && d.economics.has_value();
+    }
     if (m.has("measured")) {
         d.measured = decode_measured(src, m.get("measured"), join_path(path, "measured"));
         ok = ok && d.measured.has_value();
@@ -170,11 +178,15 @@ using ChipCache = std::map<std::vector<std::size_t>, std::shared_ptr<const catal
 Case resolve(Draft d, const Sweep& sweep, const std::vector<std::size_t>& idx, const Source& src,
              const catalog::Catalog& cat, ChipCache& chips) {
     std::string suffix;
+    std::vector<std::pair<std::string, std::string>> point;
+    std::string series;
     std::vector<std::size_t> key(idx.size(), 0);
     for (std::size_t f = 0; f < sweep.factors.size(); ++f) {
         for (const auto& axis : sweep.factors[f].axes) {
             const SweepValue& v = axis.values[idx[f]];
             suffix += "|" + axis.key + "=" + v.label;
+            point.emplace_back(axis.key, v.label);
+            if (!sweep.factors[f].has(AxisKind::count)) series += "|" + axis.key + "=" + v.label;
             switch (axis.kind) {
                 case AxisKind::count: d.count = std::get<std::int64_t>(v.typed); break;
                 case AxisKind::chip: d.chip = std::get<std::string>(v.typed); break;
@@ -189,6 +201,9 @@ Case resolve(Draft d, const Sweep& sweep, const std::vector<std::size_t>& idx, c
     }
     Case c;
     c.name = d.name + suffix;
+    c.case_name = d.name;
+    c.point = std::move(point);
+    c.series = series.empty() ? series : series.substr(1);
     c.where = src.at(d.origin);
     const catalog::SystemSpec* sys = d.system ? &cat.systems.at(*d.system) : nullptr;
     auto& chip = chips[key];
@@ -199,6 +214,7 @@ Case resolve(Draft d, const Sweep& sweep, const std::vector<std::size_t>& idx, c
     c.cluster = sys ? catalog::make_cluster(*sys, chip, d.count) : catalog::make_cluster(chip, *d.count);
     if (d.topology) c.cluster.topology = d.topology;
     c.measured = d.measured;
+    c.economics = d.economics;
     return c;
 }
 
@@ -320,6 +336,83 @@ void report(const Source& src, const diag::Diagnostics& local, const YAML::Node&
     }
 }
 
+// A row compares with its baseline's row at the same sweep point; when the baseline case has other
+// points (its own sweep) but a single row, that row serves every point; otherwise it is an error.
+void match_baselines(const Source& src, Scenario& sc, const std::vector<std::string>& names) {
+    std::set<std::string_view> rows;
+    std::map<std::string_view, std::vector<std::string_view>> rows_of;
+    for (const auto& c : sc.cases) {
+        rows.insert(c.name);
+        rows_of[c.case_name].push_back(c.name);
+    }
+    std::set<std::string> reported;
+    for (auto& c : sc.cases) {
+        if (c.baseline.empty() || rows.count(c.baseline) != 0) continue;
+        const std::string base = c.baseline.substr(0, c.baseline.find('|'));
+        const auto& base_rows = rows_of[base];
+        if (base_rows.size() == 1) {
+            c.baseline = std::string(base_rows.front());
+            continue;
+        }
+        if (!reported.insert(c.case_name).second) continue;
+        const auto at = std::find(names.begin(), names.end(), c.case_name);
+        src.diags.error(c.where, index_path("cases", static_cast<std::size_t>(at - names.begin())) + ".baseline",
+                        "baseline '" + base + "' has no row '" + c.baseline + "': a case and its baseline need the same sweep points, "
+                        "or a baseline with one row (its own sweep gives '" + base + "' " + std::to_string(base_rows.size()) + " rows)");
+    }
+}
+
+// The `crossover` list: pairs of cases whose throughput curves are compared (run::crossovers).
+std::vector<Crossover> decode_crossovers(const Source& src, const YAML::Node& node, const std::vector<std::string>& names,
+                                         const Scenario& sc) {
+    std::vector<Crossover> out;
+    if (!node.IsSequence() || node.size() == 0) {
+        src.error(node, "crossover", "expected a non-empty list of {reference, candidate, metric}, got " + std::string(node_kind(node)));
+        return out;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const std::string path = index_path("crossover", i);
+        MapReader m(src, node[i], path, {"reference", "candidate", "metric"});
+        if (!m.ok()) continue;
+        Crossover x;
+        x.where = src.at(node[i]);
+        bool ok = true;
+        const auto metric = m.string("metric", true);
+        if (metric && *metric != "training" && *metric != "serving") {
+            src.error(m.get("metric"), join_path(path, "metric"), "unknown metric '" + *metric + "'; valid: training (training tokens/s), serving (serving output tokens/s)");
+            ok = false;
+        }
+        x.metric = metric && *metric == "serving" ? Crossover::Metric::serving : Crossover::Metric::training;
+        for (const char* role : {"reference", "candidate"}) {
+            const auto name = m.string(role, true);
+            if (!name) {
+                ok = false;
+                continue;
+            }
+            const std::string at = join_path(path, role);
+            if (std::find(names.begin(), names.end(), *name) == names.end()) {
+                src.error(m.get(role), at, "'" + *name + "' is not a case" + diag::did_you_mean(*name, names) + "; cases: " + diag::join_names(names));
+                ok = false;
+                continue;
+            }
+            const bool has_job = std::any_of(sc.cases.begin(), sc.cases.end(), [&](const Case& c) {
+                return c.case_name == *name && (x.metric == Crossover::Metric::training ? c.training.has_value() : c.serving.has_value());
+            });
+            if (metric && !has_job) {
+                src.error(m.get(role), at, "case '" + *name + "' has no '" + *metric + "' section: a " + *metric + " crossover compares " + *metric + " throughput");
+                ok = false;
+            }
+            (std::string(role) == "reference" ? x.reference : x.candidate) = *name;
+        }
+        if (ok && x.reference == x.candidate) {
+            src.error(node[i], path, "the reference and the candidate are the same case '" + x.reference + "'");
+            ok = false;
+        }
+        if (ok) out.push_back(std::move(x));
+    }
+    return out;
+}
+
 // A case's own topology must hold its chips (checked once per distinct count).
 bool topology_fits(const Source& src, const Draft& d, const Case& c, const std::string& path) {
     if (!d.topology) return true;
@@ -369,10 +462,11 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
         sc.name_where = src.at(m.get("scenario"));
     }
     sc.description = m.string("description", false).value_or("");
-    bool ok = true;
-    Sweep sweep;
-    if (m.has("sweep")) sweep = decode_sweep(src, m.get("sweep"), cat, max_rows, ok);
-    const std::size_t points = sweep.points(max_rows);
+    bool file_ok = true;
+    Sweep file_sweep;
+    if (m.has("sweep")) file_sweep = decode_sweep(src, m.get("sweep"), "sweep", cat, max_rows, file_ok);
+    std::optional<economics::Assumptions> default_economics;
+    if (m.has("economics")) default_economics = decode_economics(src, m.get("economics"), "economics");
 
     // Names first, so baselines can refer to cases in any order.
     std::vector<YAML::Node> case_nodes;
@@ -400,9 +494,37 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
             names.push_back(name);
         }
     }
-    if (points > max_rows || points * std::max<std::size_t>(1, case_nodes.size()) > max_rows) {
-        src.error(m.get("sweep"), "sweep",
-                  "the sweep expands to more than " + std::to_string(max_rows) + " rows; split the scenario");
+    // Each case's sweep: the file's axes, then the case's own (a `sweep` in the case).
+    std::vector<Sweep> case_sweeps(case_nodes.size(), file_sweep);
+    std::vector<bool> case_sweep_ok(case_nodes.size(), file_ok);
+    std::size_t rows = 0;
+    for (std::size_t i = 0; i < case_nodes.size(); ++i) {
+        const YAML::Node& node = case_nodes[i];
+        if (node.IsMap() && node["sweep"].IsDefined()) {
+            bool own_ok = true;
+            const std::string at = index_path("cases", i) + ".sweep";
+            Sweep own = decode_sweep(src, node["sweep"], at, cat, max_rows, own_ok);
+            for (auto& factor : own.factors) {
+                for (const auto& axis : factor.axes) {
+                    for (const auto& top : file_sweep.factors) {
+                        for (const auto& t : top.axes) {
+                            if (t.key != axis.key) continue;
+                            src.error(axis.where, join_path(at, axis.key),
+                                      "'" + axis.key + "' is also an axis of the file's sweep: sweep it in one place");
+                            own_ok = false;
+                        }
+                    }
+                }
+                case_sweeps[i].factors.push_back(std::move(factor));
+            }
+            case_sweep_ok[i] = file_ok && own_ok;
+        }
+        const std::size_t points = case_sweeps[i].points(max_rows);
+        rows = points > max_rows - std::min(rows, max_rows) ? max_rows + 1 : rows + points;
+    }
+    if (rows > max_rows) {
+        src.error(m.has("sweep") ? m.get("sweep") : m.get("cases"), m.has("sweep") ? "sweep" : "cases",
+                  "the sweeps expand to more than " + std::to_string(max_rows) + " rows; split the scenario");
         diags.throw_if_any();
     }
     // A baseline names a case; `baseline: null` on a case opts out of the scenario's default.
@@ -419,21 +541,6 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
     };
     const std::string default_baseline = m.has("baseline") ? baseline_of(src, m.get("baseline"), "baseline") : "";
 
-    // The factors with field axes: the case is decoded once per combination of their values; the
-    // other (typed) axes are applied to the decoded case at each point.
-    const auto& factors = sweep.factors;
-    std::vector<bool> field_factor(factors.size());
-    for (std::size_t f = 0; f < factors.size(); ++f) field_factor[f] = factors[f].has(AxisKind::field);
-    std::vector<std::size_t> stride(factors.size(), 1);  // point index = sum of idx[f] x stride[f]
-    for (std::size_t f = factors.size(); f-- > 1;) stride[f - 1] = stride[f] * factors[f].size();
-    std::size_t combos = 1;
-    for (std::size_t f = 0; f < factors.size(); ++f) {
-        if (field_factor[f]) combos *= factors[f].size();
-    }
-    // A sweep with problems has no points; each case is still decoded once, for its own problems.
-    if (!ok) combos = std::min<std::size_t>(combos, 1);
-    const std::size_t typed_points = ok ? points / combos : 0;
-    const bool set_fields = std::find(field_factor.begin(), field_factor.end(), true) != field_factor.end();
     // The accelerators of a system's network, analysed once per system (not once per point).
     std::map<std::string, std::int64_t> system_sizes;
     auto system_size = [&system_sizes](const catalog::SystemSpec& sys) {
@@ -445,6 +552,24 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
     for (std::size_t i = 0; i < case_nodes.size(); ++i) {
         const std::string path = index_path("cases", i);
         const YAML::Node& node = case_nodes[i];
+        const Sweep& sweep = case_sweeps[i];
+        const bool ok = case_sweep_ok[i];
+        const std::size_t points = sweep.points(max_rows);
+        // The factors with field axes: the case is decoded once per combination of their values; the
+        // other (typed) axes are applied to the decoded case at each point.
+        const auto& factors = sweep.factors;
+        std::vector<bool> field_factor(factors.size());
+        for (std::size_t f = 0; f < factors.size(); ++f) field_factor[f] = factors[f].has(AxisKind::field);
+        std::vector<std::size_t> stride(factors.size(), 1);  // point index = sum of idx[f] x stride[f]
+        for (std::size_t f = factors.size(); f-- > 1;) stride[f - 1] = stride[f] * factors[f].size();
+        std::size_t combos = 1;
+        for (std::size_t f = 0; f < factors.size(); ++f) {
+            if (field_factor[f]) combos *= factors[f].size();
+        }
+        // A sweep with problems has no points; each case is still decoded once, for its own problems.
+        if (!ok) combos = std::min<std::size_t>(combos, 1);
+        const std::size_t typed_points = ok ? points / combos : 0;
+        const bool set_fields = std::find(field_factor.begin(), field_factor.end(), true) != field_factor.end();
         MapReader shape_reader(src, node, path, case_keys, /*report=*/false);
         const bool shape_ok = shape_reader.ok() && check_shape(src, shape_reader, path, sweep);
         // A key inside a section needs the section: alone it is never a valid one.
@@ -547,11 +672,15 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
                 }
                 // A case is not compared with itself (the default baseline's own row has no ratios).
                 if (!baseline.empty() && baseline != draft->name) c.baseline = baseline + c.name.substr(draft->name.size());
+                if (!c.economics) c.economics = default_economics;
                 sc.cases[first + p] = std::move(c);
             }
             if (!local.empty()) report(src, local, node, path, set);
         }
     }
+    diags.throw_if_any();
+    match_baselines(src, sc, names);
+    if (m.has("crossover")) sc.crossovers = decode_crossovers(src, m.get("crossover"), names, sc);
     diags.throw_if_any();
     return sc;
 }

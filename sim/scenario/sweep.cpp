@@ -19,7 +19,8 @@ namespace {
 
 // The case keys an axis path may start with (`name` is refused with its own message).
 const std::vector<std::string> axis_case_keys{"description", "system",   "chip",     "count",       "overrides", "baseline",
-                                              "topology",    "training", "serving", "reliability", "measured"};
+                                              "topology",    "training", "serving", "reliability", "economics",
+                                              "measured"};
 const std::vector<std::string> range_keys{"from", "to", "step", "steps", "factor", "scale", "direction"};
 
 std::string_view trim(std::string_view s) {
@@ -439,11 +440,11 @@ std::optional<SweepAxis> decode_axis(const Source& src, const YAML::Node& key_no
 }
 
 std::optional<SweepFactor> decode_zip(const Source& src, const YAML::Node& key_node, const YAML::Node& group,
-                                      const std::string& key, const catalog::Catalog& cat, std::size_t max_points,
-                                      std::set<std::string>& seen) {
-    const std::string section = join_path("sweep", key);
+                                      const std::string& key, const std::string& at, const catalog::Catalog& cat,
+                                      std::size_t max_points, std::set<std::string>& seen) {
+    const std::string section = join_path(at, key);
     if (key != "zip" && !valid_zip_name(key.substr(4))) {
-        src.error(key_node, "sweep",
+        src.error(key_node, at,
                   "a zip group is named 'zip' or 'zip.NAME' (NAME of letters, digits, '_' and '-'), got '" + key + "'");
         return std::nullopt;
     }
@@ -631,29 +632,29 @@ std::size_t Sweep::points(std::size_t cap) const {
     return n;
 }
 
-Sweep decode_sweep(const Source& src, const YAML::Node& node, const catalog::Catalog& cat, std::size_t max_points,
-                   bool& ok) {
+Sweep decode_sweep(const Source& src, const YAML::Node& node, const std::string& at, const catalog::Catalog& cat,
+                   std::size_t max_points, bool& ok) {
     Sweep sw;
     if (!node.IsMap()) {
-        src.error(node, "sweep",
+        src.error(node, at,
                   "expected a mapping of axis key to a list of values or a range, got " + std::string(node_kind(node)));
         ok = false;
         return sw;
     }
     std::set<std::string> seen;
     for (const auto& kv : node) {
-        auto key = as_string(src, kv.first, "sweep");
+        auto key = as_string(src, kv.first, at);
         if (!key) {
             ok = false;
             continue;
         }
         if (is_zip_key(*key)) {
             if (!seen.insert(*key).second) {
-                src.error(kv.first, join_path("sweep", *key), "duplicate zip group '" + *key + "'");
+                src.error(kv.first, join_path(at, *key), "duplicate zip group '" + *key + "'");
                 ok = false;
                 continue;
             }
-            auto f = decode_zip(src, kv.first, kv.second, *key, cat, max_points, seen);
+            auto f = decode_zip(src, kv.first, kv.second, *key, at, cat, max_points, seen);
             if (f) {
                 sw.factors.push_back(std::move(*f));
             } else {
@@ -662,11 +663,11 @@ Sweep decode_sweep(const Source& src, const YAML::Node& node, const catalog::Cat
             continue;
         }
         if (!seen.insert(*key).second) {
-            src.error(kv.first, join_path("sweep", *key), "duplicate sweep axis '" + *key + "'");
+            src.error(kv.first, join_path(at, *key), "duplicate sweep axis '" + *key + "'");
             ok = false;
             continue;
         }
-        auto axis = decode_axis(src, kv.first, kv.second, "sweep", cat, max_points, /*in_zip=*/false);
+        auto axis = decode_axis(src, kv.first, kv.second, at, cat, max_points, /*in_zip=*/false);
         if (axis) {
             sw.factors.push_back(SweepFactor{{std::move(*axis)}});
         } else {

@@ -77,10 +77,11 @@ struct Sweep {
     [[nodiscard]] std::size_t points(std::size_t cap) const;
 };
 
-/// Decodes the `sweep:` mapping. Records every problem; `ok` becomes false on any, and the axes
-/// with problems are left out. A range has at most `max_points` points.
-Sweep decode_sweep(const Source& src, const YAML::Node& node, const catalog::Catalog& cat, std::size_t max_points,
-                   bool& ok);
+/// Decodes a `sweep:` mapping at key path `at` ("sweep", or a case's "cases[2].sweep"). Records every
+/// problem; `ok` becomes false on any, and the axes with problems are left out. A range has at most
+/// `max_points` points.
+Sweep decode_sweep(const Source& src, const YAML::Node& node, const std::string& at, const catalog::Catalog& cat,
+                   std::size_t max_points, bool& ok);
 
 /// "unknown chip 'x' (did you mean 'y'?); valid: ..." with a hint when a quote was left open.
 std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& valid);
