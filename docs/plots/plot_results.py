@@ -120,6 +120,10 @@ def case_series_name(case):
 
 def series_name(row, by):
     if by == "case":
+        # Schema v7 names each row's curve: the case as written and its sweep labels but for the size
+        # axes (a count zipped with the topology's size is one size axis).
+        if row.get("base_case"):
+            return row["base_case"] + ("|" + row["series"] if row.get("series") else "")
         return case_series_name(row.get("case", ""))
     if by == "chip":
         return row.get("chip", "") or "(no chip)"

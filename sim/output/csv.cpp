@@ -297,6 +297,8 @@ std::vector<std::string> results_columns() {
     cols.insert(cols.end(), serving.begin(), serving.end());
     for (const auto& rc : reliability_columns) cols.emplace_back(rc.name);
     for (const auto& ec : economics_columns) cols.emplace_back(ec.name);
+    cols.emplace_back("base_case");
+    cols.emplace_back("series");
     return cols;
 }
 
@@ -327,6 +329,7 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     out += "," + number(delivered) + serving_cells(c, baseline);
     for (const auto& rc : reliability_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
     for (const auto& ec : economics_columns) out += "," + (c.economics ? csv_field(ec.value(*c.economics)) : std::string());
+    out += "," + csv_field(c.base_case) + "," + csv_field(c.series);
     return out + "\n";
 }
 

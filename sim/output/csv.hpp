@@ -12,7 +12,7 @@ namespace clustersim::output {
 /// (`network_power_w`, `network_price_usd` and their per-chip columns, after the other metrics);
 /// 4: the training columns; 5: the serving columns (`serving_workload` … `serving_problem`);
 /// 6: the reliability columns (`reliability_profile` … `goodput_tokens_per_s`); 7: the economics
-/// columns (`electricity_price_usd_per_kwh` … `economics_omitted`, last).
+/// columns (`electricity_price_usd_per_kwh` … `economics_omitted`) and `base_case`, `series` (last).
 inline constexpr int results_schema_version = 7;
 
 std::vector<std::string> results_columns();

@@ -177,8 +177,10 @@ std::string times(std::optional<double> a, std::optional<double> b) {
     return r ? fmt::format("{:.3g}×", *r) : "-";
 }
 
-std::optional<double> peak_bf16(const run::CaseResult& c) {
-    const auto& p = c.aggregates.peak_dense[static_cast<std::size_t>(catalog::Precision::bf16)];
+/// The dense peak in the number format the case trains in (BF16 without a training job).
+std::optional<double> peak_of_job(const run::CaseResult& c) {
+    const auto precision = c.training && c.training->precision == "fp8" ? catalog::Precision::fp8 : catalog::Precision::bf16;
+    const auto& p = c.aggregates.peak_dense[static_cast<std::size_t>(precision)];
     return p ? std::optional<double>(p->si()) : std::nullopt;
 }
 std::optional<double> training_rate(const run::CaseResult& c) {
@@ -196,7 +198,7 @@ std::optional<double> economics_figure(const run::CaseResult& c, F field) {
 /// delivered throughput costs in power and money. Shown when a pair has a job or economics.
 std::string headline_text(const run::RunResult& run) {
     Table t;
-    t.header = {"case", "vs", "chips", "peak BF16", "training tokens/s", "serving tokens/s", "power", "capex", "$/M training tokens",
+    t.header = {"case", "vs", "chips", "peak", "training tokens/s", "serving tokens/s", "power", "capex", "$/M training tokens",
                 "$/M output tokens"};
     t.right_aligned.assign(t.header.size(), true);
     t.right_aligned[0] = t.right_aligned[1] = false;
@@ -207,7 +209,7 @@ std::string headline_text(const run::RunResult& run) {
         jobs = jobs || c.training || c.serving || c.economics;
         using O = economics::Outcome;
         t.rows.push_back({c.name, b.name, times(static_cast<double>(c.aggregates.chip_count), static_cast<double>(b.aggregates.chip_count)),
-                          times(peak_bf16(c), peak_bf16(b)), times(training_rate(c), training_rate(b)),
+                          times(peak_of_job(c), peak_of_job(b)), times(training_rate(c), training_rate(b)),
                           times(serving_rate(c), serving_rate(b)),
                           times(economics_figure(c, &O::facility_power_w), economics_figure(b, &O::facility_power_w)),
                           times(economics_figure(c, &O::capex_usd), economics_figure(b, &O::capex_usd)),
@@ -217,8 +219,8 @@ std::string headline_text(const run::RunResult& run) {
                                 economics_figure(b, &O::serving_cost_per_million_output_tokens_usd))});
     }
     if (t.rows.empty() || !jobs) return {};
-    return "Headline: each case against its baseline, peak against delivered (ratios; power at the facility; '-' unknown or "
-           "not run)\n\n" +
+    return "Headline: each case against its baseline, peak against delivered (ratios; peak: dense FLOP/s in the training "
+           "job's format, BF16 or FP8; power at the facility; '-' unknown or not run)\n\n" +
            t.render() + "\n";
 }
 

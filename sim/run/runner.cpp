@@ -205,6 +205,8 @@ CaseResult Evaluator::evaluate(std::size_t i) const {
     CaseResult out;
     out.scenario = scenario_.name;
     out.name = c.name;
+    out.base_case = c.case_name;
+    out.series = c.series;
     out.baseline = c.baseline;
     out.system_id = c.cluster.system_id;
     out.chip_id = c.cluster.chip->id;

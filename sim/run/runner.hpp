@@ -67,6 +67,8 @@ struct EconomicsOutcome {
 struct CaseResult {
     std::string scenario;
     std::string name;
+    std::string base_case;  ///< the case as written (name without its sweep point)
+    std::string series;     ///< scenario::Case::series: the curve against chip count the row is on
     std::string baseline;  ///< empty when the case has none
     std::optional<std::size_t> baseline_index;  ///< into the same RunResult's cases
     std::string system_id;
