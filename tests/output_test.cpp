@@ -334,3 +334,17 @@ cases:
     const auto r = run::run_scenario(sc);
     CHECK(r.cases[2].baseline_index == std::optional<std::size_t>(0));
 }
+
+TEST_CASE("output: a candidate swept over an axis the reference lacks gives one crossover per curve") {
+    // tests/data/good/study_small.yaml: h20 also sweeps the electricity price (two curves against chips).
+    const auto sc = scenario::load_scenario(test::source_dir() / "tests" / "data" / "good" / "study_small.yaml", test::source_catalog());
+    const auto rows = run::crossovers(sc, run::run_scenario(sc));
+    REQUIRE(rows.size() == 4);  // 2 reference rows x 2 candidate curves
+    CHECK(rows[0].point == "economics.electricity_price=0.04 USD/kWh");
+    CHECK(rows[1].point == "economics.electricity_price=0.08 USD/kWh");
+    for (const auto& r : rows) {
+        CHECK(r.status == run::CrossoverRow::Status::interpolated);
+        CHECK(*r.candidate_chips > static_cast<double>(r.reference_chips));
+    }
+    CHECK(*rows[0].candidate_chips == *rows[1].candidate_chips);  // the price moves no token
+}

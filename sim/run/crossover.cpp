@@ -14,6 +14,31 @@ std::optional<double> throughput(const CaseResult& r, scenario::Crossover::Metri
     return r.serving && r.serving->result ? std::optional<double>(r.serving->result->output_tokens_per_s) : std::nullopt;
 }
 
+/// The smallest count of `curve` that reaches the row's target, log-log between it and the count
+/// below it.
+void locate(CrossoverRow& row, const std::vector<std::pair<std::int64_t, double>>& curve) {
+    const double target = row.reference_tokens_per_s;
+    row.status = CrossoverRow::Status::not_reached;
+    for (std::size_t k = 0; k < curve.size(); ++k) {
+        const auto [n, t] = curve[k];
+        if (t < target) continue;
+        if (t == target) {
+            row.status = CrossoverRow::Status::at_point;
+            row.candidate_chips = static_cast<double>(n);
+        } else if (k == 0) {
+            row.status = CrossoverRow::Status::at_most;
+            row.candidate_chips = static_cast<double>(n);
+        } else {
+            const auto [n0, t0] = curve[k - 1];
+            const double f = std::log(target / t0) / std::log(t / t0);
+            row.status = CrossoverRow::Status::interpolated;
+            row.candidate_chips =
+                std::exp(std::log(static_cast<double>(n0)) + f * (std::log(static_cast<double>(n)) - std::log(static_cast<double>(n0))));
+        }
+        return;
+    }
+}
+
 }  // namespace
 
 std::string_view to_string(CrossoverRow::Status s) {
@@ -27,58 +52,59 @@ std::string_view to_string(CrossoverRow::Status s) {
     return "?";
 }
 
+namespace {
+
+/// Two rows are on comparable curves when every sweep axis they share has the same label: a
+/// candidate swept over a price the reference does not have gives one curve per price.
+bool compatible(const scenario::Case& a, const scenario::Case& b) {
+    for (const auto& [key, label] : a.series_point) {
+        for (const auto& [other_key, other_label] : b.series_point) {
+            if (key == other_key && label != other_label) return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
 std::vector<CrossoverRow> crossovers(const scenario::Scenario& scenario, const RunResult& run) {
     std::vector<CrossoverRow> out;
     for (const auto& x : scenario.crossovers) {
-        // The candidate's curve at each sweep point: (chips, tokens/s), by chips.
-        std::map<std::string, std::vector<std::pair<std::int64_t, double>>> curves;
+        // The candidate's curves, one per series in order of first appearance: (chips, tokens/s) by chips,
+        // and a row of the series to compare sweep labels with.
+        std::vector<std::string> order;
+        std::map<std::string, std::pair<const scenario::Case*, std::vector<std::pair<std::int64_t, double>>>> curves;
         for (std::size_t i = 0; i < scenario.cases.size(); ++i) {
             const auto& c = scenario.cases[i];
             if (c.case_name != x.candidate) continue;
-            if (const auto t = throughput(run.cases.at(i), x.metric)) curves[c.series].emplace_back(c.cluster.chip_count, *t);
+            auto [it, added] = curves.try_emplace(c.series, &c, std::vector<std::pair<std::int64_t, double>>{});
+            if (added) order.push_back(c.series);
+            if (const auto t = throughput(run.cases.at(i), x.metric)) it->second.second.emplace_back(c.cluster.chip_count, *t);
         }
-        for (auto& [point, curve] : curves) std::sort(curve.begin(), curve.end());
+        for (auto& [series, curve] : curves) std::sort(curve.second.begin(), curve.second.end());
         for (std::size_t i = 0; i < scenario.cases.size(); ++i) {
             const auto& c = scenario.cases[i];
             if (c.case_name != x.reference) continue;
-            CrossoverRow row;
-            row.reference_row = c.name;
-            row.candidate = x.candidate;
-            row.point = c.series;
-            row.metric = x.metric == scenario::Crossover::Metric::training ? "training tokens/s" : "serving output tokens/s";
-            row.reference_chips = c.cluster.chip_count;
             const auto target = throughput(run.cases.at(i), x.metric);
-            const auto& curve = curves[row.point];
-            if (!curve.empty()) {
-                row.candidate_max_chips = curve.back().first;
-                row.candidate_max_tokens_per_s = curve.back().second;
-            }
-            if (!target) {
-                out.push_back(std::move(row));
-                continue;
-            }
-            row.reference_tokens_per_s = *target;
-            row.status = CrossoverRow::Status::not_reached;
-            // The smallest count that reaches the target; log-log between it and the row below.
-            for (std::size_t k = 0; k < curve.size(); ++k) {
-                const auto [n, t] = curve[k];
-                if (t < *target) continue;
-                if (t == *target) {
-                    row.status = CrossoverRow::Status::at_point;
-                    row.candidate_chips = static_cast<double>(n);
-                } else if (k == 0) {
-                    row.status = CrossoverRow::Status::at_most;
-                    row.candidate_chips = static_cast<double>(n);
-                } else {
-                    const auto [n0, t0] = curve[k - 1];
-                    const double f = std::log(*target / t0) / std::log(t / t0);
-                    row.status = CrossoverRow::Status::interpolated;
-                    row.candidate_chips = std::exp(std::log(static_cast<double>(n0)) +
-                                                   f * (std::log(static_cast<double>(n)) - std::log(static_cast<double>(n0))));
+            for (const auto& series : order) {
+                const auto& [sample, curve] = curves.at(series);
+                if (!compatible(c, *sample)) continue;
+                CrossoverRow row;
+                row.reference_row = c.name;
+                row.candidate = x.candidate;
+                row.point = series;
+                row.metric = x.metric == scenario::Crossover::Metric::training ? "training tokens/s" : "serving output tokens/s";
+                row.reference_chips = c.cluster.chip_count;
+                if (!curve.empty()) {
+                    row.candidate_max_chips = curve.back().first;
+                    row.candidate_max_tokens_per_s = curve.back().second;
                 }
-                break;
+                if (target) {
+                    row.reference_tokens_per_s = *target;
+                    locate(row, curve);
+                }
+                out.push_back(std::move(row));
             }
-            out.push_back(std::move(row));
         }
     }
     return out;

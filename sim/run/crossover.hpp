@@ -15,7 +15,7 @@ namespace clustersim::run {
 struct CrossoverRow {
     std::string reference_row;  ///< the reference's row name
     std::string candidate;      ///< the candidate case as written
-    std::string point;          ///< the row's series: its sweep labels but for the size axes ("" without)
+    std::string point;          ///< the candidate curve's series: its sweep labels but for the size axes ("" without)
     std::string metric;         ///< "training tokens/s" or "serving output tokens/s"
     std::int64_t reference_chips = 0;
     double reference_tokens_per_s = 0;
@@ -31,9 +31,10 @@ struct CrossoverRow {
 std::string_view to_string(CrossoverRow::Status s);
 
 /// Every crossover of the scenario, over the rows of `run` (the scenario's results, in case order):
-/// for each reference row, the candidate rows of the same series (scenario::Case::series), by chip count;
-/// the smallest count whose throughput reaches the reference's, interpolated log-log with the row
-/// below it. Rows without a throughput are skipped.
+/// for each reference row and each of the candidate's curves (its rows of one scenario::Case::series,
+/// by chip count) whose shared sweep labels agree with the row's, the smallest count whose throughput
+/// reaches the reference's, interpolated log-log with the row below it. Rows without a throughput
+/// are skipped.
 std::vector<CrossoverRow> crossovers(const scenario::Scenario& scenario, const RunResult& run);
 
 }  // namespace clustersim::run

@@ -25,6 +25,7 @@ struct Case {
     /// with the same series form one curve against chip count (a `count` zipped with other axes,
     /// such as the topology's size, counts as one size axis).
     std::string series;
+    std::vector<std::pair<std::string, std::string>> series_point;  ///< the same labels, as (axis key, label)
     std::string baseline;  ///< name of the case it is compared with, or empty
     catalog::Cluster cluster;
     std::optional<train::TrainingSpec> training;  ///< the case's training job (plan: dp set; no plan: searched)
