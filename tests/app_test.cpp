@@ -201,6 +201,42 @@ TEST_CASE("app: shards merge into the bytes of one run; merge names a missing or
     }
 }
 
+TEST_CASE("app: resume takes the same inputs by another path, and starts over from a partial file with no full header") {
+    const fs::path dir = temp_dir("resume_paths");
+    const std::string scen = streaming_sweep(dir).string();
+    REQUIRE(cli({"run", scen, "-q", "-o", (dir / "whole").string()}).code == 0);
+    const fs::path out = dir / "o";
+    REQUIRE(cli({"run", scen, "-q", "-o", out.string(), "--max-rows", "5"}).code == 0);
+    // The same file through another spelling of its path: the same run.
+    const std::string other = (dir / "." / "s.yaml").string();
+    auto r = cli({"run", other, "-q", "-o", out.string(), "--resume"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(output::read_file(out / "results.csv") == output::read_file(dir / "whole" / "results.csv"));
+    // A kill before the header was written: nothing to keep, so --resume starts over.
+    const fs::path cut = dir / "cut";
+    REQUIRE(cli({"run", scen, "-q", "-o", cut.string(), "--max-rows", "5"}).code == 0);
+    fs::resize_file(cut / "results.csv.partial", 10);
+    r = cli({"run", scen, "-q", "-o", cut.string(), "--resume"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(output::read_file(cut / "results.csv") == output::read_file(dir / "whole" / "results.csv"));
+}
+
+TEST_CASE("app: merge refuses a shard folder that holds another shard's block") {
+    const fs::path dir = temp_dir("merge_copied");
+    const std::string scen = streaming_sweep(dir).string();
+    const fs::path out = dir / "m";
+    for (const char* k : {"1/2", "2/2"}) REQUIRE(cli({"run", scen, "-q", "-o", out.string(), "--shard", k}).code == 0);
+    fs::remove_all(out / "shard-2-of-2");
+    fs::copy(out / "shard-1-of-2", out / "shard-2-of-2");
+    auto r = cli({"merge", out.string()});
+    CHECK(r.code == 4);
+    CHECK(r.err.find("does not describe shard 2 of 2 starting at row 33: was the folder copied or renamed?") != std::string::npos);
+    CHECK_FALSE(fs::exists(out / "results.csv"));
+    fs::create_directories(out / "shard-3-of-2");
+    r = cli({"merge", out.string()});
+    CHECK(r.err.find("shard-3-of-2: error: is not a shard of a run: K of N needs 1 <= K <= N") != std::string::npos);
+}
+
 TEST_CASE("app: the progress line shows rows, rate and time left") {
     CHECK(app::Progress::line(0, 10000, 0, 0.0) == "[>                       ] 0%  0/10,000 rows");
     CHECK(app::Progress::line(5000, 10000, 0, 10.0) == "[============>           ] 50%  5,000/10,000 rows  500 rows/s  10 s left");

@@ -107,14 +107,30 @@ struct Options {
 
 int cmd_run(const Options& o, const RunContext& ctx, std::ostream& out, std::ostream& err) {
     const fs::path models = catalog_dir(o.catalog);
+    if (ctx.size == 1) {
+        return run_scenarios(load_all(o.run.files, scenario::load_catalog(models)), models, scenario::catalog_files(models), o.run,
+                             ctx, out, err);
+    }
+    // Under MPI every rank loads the inputs and meets the others before running, so that a rank that
+    // cannot load them does not leave the others waiting.
     std::vector<scenario::Scenario> scenarios;
+    std::vector<fs::path> catalog;
+    int code = exit_ok;
     try {
         scenarios = load_all(o.run.files, scenario::load_catalog(models));
-    } catch (const diag::InputError&) {
-        if (ctx.rank > 0) return exit_invalid;  // rank 0 reports the same problems
-        throw;
+        catalog = scenario::catalog_files(models);
+    } catch (const diag::InputError& e) {
+        if (ctx.rank == 0) print_diagnostics(e.diagnostics(), err);  // every rank finds the same problems
+        code = exit_invalid;
+    } catch (const diag::IoError& e) {
+        err << e.what() << "\n";
+        code = exit_io;
+    } catch (const std::exception& e) {
+        err << "clustersim: internal error: " << e.what() << "\n";
+        code = exit_internal;
     }
-    return run_scenarios(scenarios, models, scenario::catalog_files(models), o.run, ctx, out, err);
+    if (const int worst = ctx.max_over_ranks(code); worst != exit_ok) return code != exit_ok ? code : worst;
+    return run_scenarios(scenarios, models, catalog, o.run, ctx, out, err);
 }
 
 int cmd_check(const Options& o, std::ostream& out) {

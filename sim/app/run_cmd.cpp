@@ -25,9 +25,11 @@ constexpr std::size_t summary_rows = 2000;
 
 std::string plural(std::size_t n, const char* one) { return std::to_string(n) + " " + one + (n == 1 ? "" : "s"); }
 
+/// How this process's part of the run ended.
+enum class ShardEnd { written, already_complete, stopped };
+
 /// This process's part of the run: its shard's rows, resumed or fresh, streamed to its folder.
-/// Returns true when every row of the shard is written.
-bool run_shard(const std::vector<scenario::Scenario>& scenarios, const std::string& run_json, const output::Shard& shard,
+ShardEnd run_shard(const std::vector<scenario::Scenario>& scenarios, const std::string& run_json, const output::Shard& shard,
                const fs::path& shard_dir, const RunOptions& o, const RunContext& ctx, std::ostream& out, std::ostream& err) {
     std::size_t total = 0;
     for (const auto& s : scenarios) total += s.cases.size();
@@ -48,7 +50,7 @@ bool run_shard(const std::vector<scenario::Scenario>& scenarios, const std::stri
     output::ResultsStream stream(shard_dir, output::results_header(), run_json, o.resume, count, expected);
     if (stream.complete()) {
         out << (shard_dir / "results.csv").string() << " is already complete (" << plural(count, "row") << ")\n";
-        return true;
+        return ShardEnd::already_complete;
     }
     if (o.resume && !o.quiet) {
         err << (stream.resumed() ? "resuming after " + plural(stream.rows(), "row") + " of " + std::to_string(count)
@@ -83,7 +85,7 @@ bool run_shard(const std::vector<scenario::Scenario>& scenarios, const std::stri
     if (stopped) {
         out << "stopped after " << plural(new_rows, "new row") << ": " << stream.rows() << " of " << count << " in "
             << stream.partial_path().string() << "; continue with --resume\n";
-        return false;
+        return ShardEnd::stopped;
     }
     stream.finish();
     if (!o.quiet) {
@@ -93,7 +95,7 @@ bool run_shard(const std::vector<scenario::Scenario>& scenarios, const std::stri
     if (!collect && !o.quiet && shard.whole() && ctx.size == 1)
         out << "(" << plural(total, "row") << ": summary tables are printed for runs of at most " << summary_rows
             << " rows computed at once; read results.csv)\n";
-    return true;
+    return ShardEnd::written;
 }
 
 }  // namespace
@@ -109,7 +111,8 @@ int run_scenarios(const std::vector<scenario::Scenario>& scenarios, const fs::pa
     output::Shard shard;
     if (!o.shard.empty()) {
         if (!output::parse_shard(o.shard, shard)) {
-            err << "clustersim run: --shard takes K/N with 1 <= K <= N (e.g. 2/4), got '" << o.shard << "'\n";
+            err << "clustersim run: --shard takes K/N with 1 <= K <= N <= " << output::max_shards << " (e.g. 2/4), got '" << o.shard
+                << "'\n";
             return exit_usage;
         }
         if (ctx.size > 1) {
@@ -128,18 +131,22 @@ int run_scenarios(const std::vector<scenario::Scenario>& scenarios, const fs::pa
     std::vector<fs::path> inputs(o.files.begin(), o.files.end());
     // Each rank catches its own errors so that every rank reaches the reduction below.
     int code = exit_ok;
-    bool finished = false;
+    ShardEnd end = ShardEnd::stopped;
     try {
         const auto provenance = output::collect_provenance(inputs, models, catalog_files);
-        finished = run_shard(scenarios, output::run_json(provenance, total, shard.whole() ? nullptr : &shard), shard, shard_dir, o,
+        end = run_shard(scenarios, output::run_json(provenance, total, shard.whole() ? nullptr : &shard), shard, shard_dir, o,
                              ctx, out, err);
     } catch (const diag::IoError& e) {
         err << e.what() << "\n";
         code = exit_io;
+    } catch (const std::exception& e) {
+        if (ctx.size == 1) throw;  // run_cli reports it
+        err << "clustersim: internal error: " << e.what() << "\n";
+        code = exit_internal;
     }
     if (ctx.size > 1) {
         code = ctx.max_over_ranks(code);
-        finished = ctx.max_over_ranks(finished ? 0 : 1) == 0;
+        const bool finished = ctx.max_over_ranks(end == ShardEnd::stopped ? 1 : 0) == 0;
         if (code != exit_ok || !finished) {
             if (ctx.rank == 0 && code != exit_ok) err << "clustersim run: a rank failed; the shards in " << dir.string() << " are not merged\n";
             return code;
@@ -156,7 +163,7 @@ int run_scenarios(const std::vector<scenario::Scenario>& scenarios, const fs::pa
         }
         return exit_ok;
     }
-    if (code != exit_ok || !finished) return code;
+    if (code != exit_ok || end != ShardEnd::written) return code;
     if (shard.whole()) {
         out << "wrote " << (dir / "results.csv").string() << " (" << plural(total, "row") << ") and " << (dir / "run.json").string()
             << "\n";

@@ -52,6 +52,14 @@ private:
     std::uintmax_t end_ = 0;
 };
 
+/// run.json without the paths it records (the scenario files as given on the command line, the catalog
+/// directory): two runs of the same inputs from another working directory or machine are the same run.
+std::string without_paths(const std::string& run_json) {
+    static const std::regex scenario_path(R"re(\n    \{"path": "(?:[^"\\]|\\.)*", )re");
+    static const std::regex catalog_dir(R"re("catalog": \{"dir": "(?:[^"\\]|\\.)*", )re");
+    return std::regex_replace(std::regex_replace(run_json, scenario_path, "\n    {"), catalog_dir, "\"catalog\": {");
+}
+
 std::string slurp_or_empty(const fs::path& p) {
     std::error_code ec;
     return fs::exists(p, ec) ? read_file(p) : std::string();
@@ -70,7 +78,7 @@ bool parse_shard(const std::string& text, Shard& shard) {
     const auto [p1, e1] = std::from_chars(b, b + slash, k);
     const auto [p2, e2] = std::from_chars(b + slash + 1, b + text.size(), n);
     if (e1 != std::errc{} || e2 != std::errc{} || p1 != b + slash || p2 != b + text.size()) return false;
-    if (n < 1 || k < 1 || k > n) return false;
+    if (n < 1 || k < 1 || k > n || n > max_shards) return false;
     shard = {k, n};
     return true;
 }
@@ -84,8 +92,13 @@ ResultsStream::ResultsStream(fs::path dir, const std::string& header, const std:
     fs::create_directories(dir_, ec);
     if (ec) fail(dir_, "cannot create output directory: " + ec.message());
     const fs::path csv = dir_ / partial_csv;
-    if (resume && fs::exists(csv)) {
-        if (slurp_or_empty(dir_ / partial_json) != run_json) {
+    // A kill before the header was complete leaves nothing to keep: start fresh.
+    const bool started = fs::exists(csv) && fs::file_size(csv) > 0 &&
+                         !(fs::file_size(csv) < header.size() && header.starts_with(slurp_or_empty(csv)));
+    if (resume && started) {
+        const std::string before = slurp_or_empty(dir_ / partial_json);
+        if (before.empty()) fail(csv, "has no run.json.partial beside it to say which run wrote it; run without --resume to start over");
+        if (without_paths(before) != without_paths(run_json)) {
             fail(csv, "was written by a different run (the inputs, the clustersim version or the shard differ); "
                       "run without --resume to start over");
         }
@@ -109,11 +122,14 @@ ResultsStream::ResultsStream(fs::path dir, const std::string& header, const std:
         if (!file_) fail(csv, "cannot append to file");
         return;
     }
-    if (resume && fs::exists(dir_ / "results.csv") && slurp_or_empty(dir_ / "run.json") == run_json) {
+    if (resume && fs::exists(dir_ / "results.csv") && without_paths(slurp_or_empty(dir_ / "run.json")) == without_paths(run_json)) {
         complete_ = true;
         rows_ = total_rows;
         return;
     }
+    // The old rows go before the new fingerprint is written, so that a kill in between never leaves
+    // them beside it.
+    fs::remove(csv, ec);
     write_files_atomically({{dir_ / partial_json, run_json}});
     file_.open(csv, std::ios::binary | std::ios::trunc);
     file_ << header;
@@ -156,6 +172,7 @@ std::size_t merge_shards(const fs::path& dir) {
         if (!it->is_directory() || !std::regex_match(leaf, m, name)) continue;
         const std::size_t k = std::stoul(m[1]);
         const std::size_t n = std::stoul(m[2]);
+        if (k < 1 || k > n) fail(it->path(), "is not a shard of a run: K of N needs 1 <= K <= N");
         if (count != 0 && n != count) fail(dir, "holds shards of different runs (of " + std::to_string(count) + " and of " + std::to_string(n) + ")");
         count = n;
         shards.emplace(k, it->path());
@@ -169,16 +186,29 @@ std::size_t merge_shards(const fs::path& dir) {
                                                                 : "holds no results.csv");
         }
     }
-    // The run.json each shard wrote, without its shard line, is the unsharded run's.
+    // The run.json each shard wrote, without its shard line, is the unsharded run's; the shard line
+    // must name the folder's block.
     std::string merged_json;
+    std::map<std::size_t, std::size_t> block_rows;  // shard -> rows its run.json says it holds
+    std::size_t next_row = 0;
     for (const auto& [k, path] : shards) {
         std::string json = read_file(path / "run.json");
         const auto at = json.find("\n  \"shard\": ");
         if (at == std::string::npos) fail(path / "run.json", "has no shard entry");
-        json.erase(at, json.find('\n', at + 1) - at);
+        static const std::regex line(R"re(\n  "shard": \{"index": ([0-9]+), "count": ([0-9]+), "first_row": ([0-9]+), "rows": ([0-9]+)\},)re");
+        std::smatch sm;
+        const std::string entry = json.substr(at, json.find('\n', at + 1) - at);
+        if (!std::regex_match(entry, sm, line) || std::stoul(sm[1]) != k || std::stoul(sm[2]) != count ||
+            std::stoul(sm[3]) != next_row) {
+            fail(path / "run.json", "does not describe shard " + std::to_string(k) + " of " + std::to_string(count) +
+                                        " starting at row " + std::to_string(next_row + 1) + ": was the folder copied or renamed?");
+        }
+        block_rows[k] = std::stoul(sm[4]);
+        next_row += block_rows[k];
+        json.erase(at, entry.size());
         if (merged_json.empty()) {
             merged_json = json;
-        } else if (json != merged_json) {
+        } else if (without_paths(json) != without_paths(merged_json)) {
             fail(path / "run.json", "differs from shard 1's: the shards ran different inputs or clustersim versions");
         }
     }
@@ -197,10 +227,18 @@ std::size_t merge_shards(const fs::path& dir) {
         } else if (record != header) {
             fail(path / "results.csv", "has a different header from shard 1's");
         }
+        std::size_t block = 0;
         while (reader.next(record)) {
             out << record;
-            ++rows;
+            ++block;
         }
+        if (block != block_rows[k]) {
+            out.close();
+            fs::remove(tmp, ec);
+            fail(path / "results.csv", "holds " + std::to_string(block) + " rows, not the " + std::to_string(block_rows[k]) +
+                                           " of its block");
+        }
+        rows += block;
     }
     out.close();
     if (!out) {
@@ -210,7 +248,7 @@ std::size_t merge_shards(const fs::path& dir) {
     const auto rows_at = merged_json.find("\"rows\": ");
     if (rows_at == std::string::npos || std::stoul(merged_json.substr(rows_at + 8)) != rows) {
         fs::remove(tmp, ec);
-        fail(dir, "the shards hold " + std::to_string(rows) + " rows, not the run's: is one cut short?");
+        fail(dir, "the shards hold " + std::to_string(rows) + " rows, not the run's");
     }
     write_files_atomically({{dir / "run.json", merged_json}});
     fs::rename(tmp, dir / "results.csv", ec);

@@ -14,6 +14,10 @@
 
 namespace clustersim::output {
 
+/// At most this many shards (so that total x index cannot overflow for any run of at most
+/// 10^12 rows).
+inline constexpr std::size_t max_shards = 1'000'000;
+
 /// Which contiguous block of a run's rows one shard holds: shard `index` (1-based) of `count`
 /// holds rows [first_row(total), first_row(total) + rows(total)).
 struct Shard {
@@ -26,7 +30,7 @@ struct Shard {
     [[nodiscard]] std::string folder() const;
 };
 
-/// "2/4" -> {2, 4}; nullopt-like failure is reported by the caller (returns false).
+/// "2/4" -> {2, 4}; false when it is not K/N with 1 <= K <= N <= max_shards (the caller says so).
 bool parse_shard(const std::string& text, Shard& shard);
 
 class ResultsStream {

@@ -251,53 +251,78 @@ RunResult run_scenario(const scenario::Scenario& scenario) {
     return r;
 }
 
+namespace {
+
+/// What a row's ratio columns need of its baseline: the result without the search's runners-up and
+/// rejections (most of its size).
+CaseResult baseline_view(const CaseResult& r) {
+    CaseResult v = r;
+    if (v.training) {
+        v.training->runners_up.clear();
+        v.training->rejected.clear();
+    }
+    return v;
+}
+
+}  // namespace
+
 std::size_t stream_scenario(const scenario::Scenario& scenario, std::size_t begin, std::size_t end, const StreamHooks& hooks) {
     end = std::min(end, scenario.cases.size());
     if (begin >= end) return 0;
     const auto baselines = baseline_indices(scenario);
-    // The baselines the range refers to, wherever they are in the file.
-    std::vector<std::size_t> baseline_cases;
+    // Each baseline's last row in the range: its result is kept from its first use to its last.
+    std::map<std::size_t, std::size_t> last_use;
     for (std::size_t i = begin; i < end; ++i)
-        if (baselines[i]) baseline_cases.push_back(*baselines[i]);
-    std::sort(baseline_cases.begin(), baseline_cases.end());
-    baseline_cases.erase(std::unique(baseline_cases.begin(), baseline_cases.end()), baseline_cases.end());
+        if (baselines[i]) last_use[*baselines[i]] = i;
+    std::map<std::size_t, CaseResult> kept;
     Evaluator evaluator(scenario);
-    // Baselines first, kept for the rows that compare with them (in a sweep, one per point).
-    evaluator.prepare(baseline_cases);
-    std::vector<CaseResult> kept(baseline_cases.size());
-    tbb::parallel_for(std::size_t{0}, baseline_cases.size(), [&](std::size_t k) { kept[k] = evaluator.evaluate(baseline_cases[k]); });
-    auto kept_result = [&](std::size_t i) -> const CaseResult* {
-        const auto it = std::lower_bound(baseline_cases.begin(), baseline_cases.end(), i);
-        return it != baseline_cases.end() && *it == i ? &kept[static_cast<std::size_t>(it - baseline_cases.begin())] : nullptr;
-    };
     // Chunks big enough to keep every thread busy, small enough to bound memory and the work a
     // killed run loses.
     const std::size_t chunk = std::max<std::size_t>(16, 8 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
     std::vector<CaseResult> rows;
     std::size_t handed = 0;
-    std::vector<std::size_t> chunk_cases;
+    std::vector<std::size_t> cases;
     for (std::size_t first = begin; first < end; first += chunk) {
         const std::size_t last = std::min(end, first + chunk);
-        chunk_cases.clear();
-        for (std::size_t i = first; i < last; ++i)
-            if (!kept_result(i)) chunk_cases.push_back(i);
-        evaluator.prepare(chunk_cases);
+        // The baselines this chunk compares with that are neither kept nor rows of the chunk: first.
+        cases.clear();
+        for (std::size_t i = first; i < last; ++i) {
+            const auto b = baselines[i];
+            if (b && kept.count(*b) == 0 && (*b < first || *b >= last)) cases.push_back(*b);
+        }
+        std::sort(cases.begin(), cases.end());
+        cases.erase(std::unique(cases.begin(), cases.end()), cases.end());
+        if (!cases.empty()) {
+            evaluator.prepare(cases);
+            std::vector<CaseResult> made(cases.size());
+            tbb::parallel_for(std::size_t{0}, cases.size(), [&](std::size_t k) { made[k] = baseline_view(evaluator.evaluate(cases[k])); });
+            for (std::size_t k = 0; k < cases.size(); ++k) kept.emplace(cases[k], std::move(made[k]));
+        }
+        cases.clear();
+        for (std::size_t i = first; i < last; ++i) cases.push_back(i);
+        evaluator.prepare(cases);
         rows.assign(last - first, CaseResult{});
         tbb::parallel_for(first, last, [&](std::size_t i) {
-            const CaseResult* kept_row = kept_result(i);
-            rows[i - first] = kept_row ? *kept_row : evaluator.evaluate(i);
+            rows[i - first] = evaluator.evaluate(i);
             if (hooks.case_done) hooks.case_done();
         });
+        // Rows that later rows compare with stay until their last use.
+        for (std::size_t i = first; i < last; ++i) {
+            const auto it = last_use.find(i);
+            if (it != last_use.end() && it->second >= first && kept.count(i) == 0) kept.emplace(i, baseline_view(rows[i - first]));
+        }
         for (std::size_t i = first; i < last; ++i) {
             CaseResult& row = rows[i - first];
             row.baseline_index = baselines[i];
             ++handed;
-            if (!hooks.row(i, row, baselines[i] ? kept_result(*baselines[i]) : nullptr)) {
+            const CaseResult* base = baselines[i] ? &kept.at(*baselines[i]) : nullptr;
+            if (!hooks.row(i, row, base)) {
                 if (hooks.chunk_done) hooks.chunk_done();
                 return handed;
             }
         }
         if (hooks.chunk_done) hooks.chunk_done();
+        std::erase_if(kept, [&](const auto& kv) { return last_use.at(kv.first) < last; });
     }
     return handed;
 }

@@ -134,9 +134,11 @@ struct StreamHooks {
 };
 
 /// Cases [begin, end) of a scenario, evaluated in parallel in chunks and handed to hooks.row in
-/// case order, so that a sweep of any size streams in bounded memory and gives the same rows
-/// whatever the thread count. The baselines the range refers to are evaluated first and kept.
-/// Returns the number of rows handed over.
+/// case order, so that a sweep streams and gives the same rows whatever the thread count. A chunk's
+/// baselines are evaluated before it (or come from an earlier chunk) and kept, without the search's
+/// runners-up, until the last row that compares with them: memory grows with the baselines in use
+/// at once (in a file sweep with a file-level baseline, one per sweep point until the other cases'
+/// rows reach it), not with the rows. Returns the number of rows handed over.
 std::size_t stream_scenario(const scenario::Scenario& scenario, std::size_t begin, std::size_t end,
                             const StreamHooks& hooks);
 

@@ -24,8 +24,9 @@ const std::vector<std::string> top_keys{"format", "scenario", "description", "ba
 const std::vector<std::string> case_keys{"name",     "description", "system",      "chip",     "count",
                                          "overrides", "baseline",   "topology",    "training", "serving",
                                          "reliability", "economics", "measured",   "sweep"};
-// Sweeps are expanded in memory (about 2.5 kB per row, CSV included; the effective chip figures
-// are shared): beyond this many rows, split the scenario. Streaming sweeps would lift this.
+// Sweeps are expanded in memory (about 2.5 kB per row; an overrides axis gives each point its own
+// effective chip, about 23 kB per row): beyond this many rows, split the scenario. The rows' results
+// stream (run::stream_scenario); expanding the cases lazily would lift this limit too.
 constexpr std::size_t max_rows = 1'000'000;
 
 bool valid_case_name(const std::string& s) {
