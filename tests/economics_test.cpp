@@ -270,45 +270,6 @@ TEST_CASE("economics: catalog prices and host power are in the chip and system f
 
 // ---------------------------------------------------------------- the `economics:` decoder
 
-namespace {
-
-struct Decoded {
-    std::optional<Assumptions> value;
-    std::vector<std::string> errors;
-    std::string file;
-};
-
-// Loads a scenario file; the decoded assumptions of its first case, or every error.
-Decoded decode_file(const std::string& name, bool bad = true) {
-    Decoded d;
-    d.file = (test::source_dir() / "tests" / "data" / (bad ? "bad" : "good") / name).string();
-    try {
-        const auto sc = scenario::load_scenario(d.file, test::source_catalog());
-        REQUIRE_FALSE(sc.cases.empty());
-        d.value = sc.cases.front().economics;
-    } catch (const diag::InputError& e) {
-        for (const auto& x : e.diagnostics()) d.errors.push_back(diag::format(x));
-    }
-    return d;
-}
-
-std::string at(const Decoded& d, int line, int column, const std::string& path) {
-    return d.file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + path + ": ";
-}
-
-void expect_one_error(const std::string& name, int line, int column, const std::string& path, const std::string& message) {
-    const auto d = decode_file(name);
-    INFO(name);
-    CHECK_FALSE(d.value);
-    std::string all;
-    for (const auto& e : d.errors) all += e + "\n";
-    INFO(all);
-    REQUIRE(d.errors.size() == 1);
-    CHECK(d.errors[0] == at(d, line, column, path) + message);
-}
-
-}  // namespace
-
 TEST_CASE("economics: the decoder reads the assumptions from YAML text") {
     diag::Diagnostics diags;
     const auto root = scenario::parse_yaml_text(
@@ -333,31 +294,6 @@ TEST_CASE("economics: the decoder reads the assumptions from YAML text") {
     CHECK(b->omit_unknown_parts);
 }
 
-TEST_CASE("economics: each bad input is named where it is") {
-    expect_one_error("economics_price_wrong_dimension.yaml", 7, 26, "cases[0].economics.electricity_price",
-                     "'0.08 USD' is an amount of money, but a price of energy is needed, written like '0.08 USD/kWh', '80 USD/MWh'");
-    expect_one_error("economics_price_missing.yaml", 7, 7, "cases[0].economics",
-                     "missing key 'electricity_price' (the price of electricity, e.g. \"0.08 USD/kWh\")");
-    expect_one_error("economics_price_negative.yaml", 7, 26, "cases[0].economics.electricity_price",
-                     "must be positive, got '-0.08 USD/kWh'");
-    expect_one_error("economics_pue_below_one.yaml", 8, 12, "cases[0].economics.pue",
-                     "expected a power usage effectiveness (facility power / IT power), a plain number from 1 to 3 such as 1.3, "
-                     "got '0.9'");
-    expect_one_error("economics_pue_percent.yaml", 8, 12, "cases[0].economics.pue",
-                     "expected a power usage effectiveness (facility power / IT power), a plain number from 1 to 3 such as 1.3, "
-                     "got '130%'");
-    expect_one_error("economics_amortization_no_unit.yaml", 9, 21, "cases[0].economics.amortization",
-                     "missing unit in '4': every dimensioned value carries its unit; a time is written like '1.2 us', '3 ms', "
-                     "'10 min'");
-    expect_one_error("economics_amortization_too_long.yaml", 9, 21, "cases[0].economics.amortization",
-                     "an amortisation period of more than 20 years is not plausible, got '40 years'");
-    expect_one_error("economics_unknown_key.yaml", 9, 7, "cases[0].economics",
-                     "unknown key 'amortisation' (did you mean 'amortization'?); valid keys: electricity_price, pue, "
-                     "amortization, omit_unknown_parts");
-    expect_one_error("economics_omit_not_boolean.yaml", 10, 27, "cases[0].economics.omit_unknown_parts",
-                     "expected true or false, got 'yes'");
-    expect_one_error("economics_not_mapping.yaml", 6, 16, "cases[0].economics", "expected a mapping of keys, got a scalar");
-}
 
 TEST_CASE("economics: a file's section applies to every case without its own; results carry the figures") {
     const auto sc = scenario::load_scenario_text(R"(format: 1
@@ -391,14 +327,3 @@ cases:
     CHECK(csv.find(",1.3,126230400,145000,188500,3100000,") != std::string::npos);
 }
 
-TEST_CASE("economics: every problem of a section is reported at once") {
-    const auto d = decode_file("economics_many_errors.yaml");
-    CHECK_FALSE(d.value);
-    REQUIRE(d.errors.size() == 4);
-    CHECK(d.errors[0].starts_with(at(d, 7, 26, "cases[0].economics.electricity_price") + "unknown unit 'cents/kWh'"));
-    CHECK(d.errors[1] == at(d, 8, 12, "cases[0].economics.pue") +
-                             "expected a power usage effectiveness (facility power / IT power), a plain number from 1 to 3 "
-                             "such as 1.3, got a list");
-    CHECK(d.errors[2] == at(d, 9, 21, "cases[0].economics.amortization") + "must be positive, got '0 years'");
-    CHECK(d.errors[3] == at(d, 10, 27, "cases[0].economics.omit_unknown_parts") + "expected true or false, got '1'");
-}

@@ -849,6 +849,46 @@ TEST_CASE("scenario: a case's description must be text") {
     expect_one_error("case_description_list.yaml", 6, 18, "cases[0].description", "expected a string, got a list");
 }
 
+TEST_CASE("scenario: economics section: each problem named where it is") {
+    // sim/scenario/economics_decoder.cpp through the loader.
+    expect_one_error("economics_price_wrong_dimension.yaml", 7, 26, "cases[0].economics.electricity_price",
+                     "'0.08 USD' is an amount of money, but a price of energy is needed, written like '0.08 USD/kWh', '80 USD/MWh'");
+    expect_one_error("economics_price_missing.yaml", 7, 7, "cases[0].economics",
+                     "missing key 'electricity_price' (the price of electricity, e.g. \"0.08 USD/kWh\")");
+    expect_one_error("economics_price_negative.yaml", 7, 26, "cases[0].economics.electricity_price",
+                     "must be positive, got '-0.08 USD/kWh'");
+    expect_one_error("economics_pue_below_one.yaml", 8, 12, "cases[0].economics.pue",
+                     "expected a power usage effectiveness (facility power / IT power), a plain number from 1 to 3 such as 1.3, "
+                     "got '0.9'");
+    expect_one_error("economics_pue_percent.yaml", 8, 12, "cases[0].economics.pue",
+                     "expected a power usage effectiveness (facility power / IT power), a plain number from 1 to 3 such as 1.3, "
+                     "got '130%'");
+    expect_one_error("economics_amortization_no_unit.yaml", 9, 21, "cases[0].economics.amortization",
+                     "missing unit in '4': every dimensioned value carries its unit; a time is written like '1.2 us', '3 ms', "
+                     "'10 min'");
+    expect_one_error("economics_amortization_too_long.yaml", 9, 21, "cases[0].economics.amortization",
+                     "an amortisation period of more than 20 years is not plausible, got '40 years'");
+    expect_one_error("economics_unknown_key.yaml", 9, 7, "cases[0].economics",
+                     "unknown key 'amortisation' (did you mean 'amortization'?); valid keys: electricity_price, pue, "
+                     "amortization, omit_unknown_parts");
+    expect_one_error("economics_omit_not_boolean.yaml", 10, 27, "cases[0].economics.omit_unknown_parts",
+                     "expected true or false, got 'yes'");
+    expect_one_error("economics_not_mapping.yaml", 6, 16, "cases[0].economics", "expected a mapping of keys, got a scalar");
+}
+
+TEST_CASE("scenario: economics section: every problem at once") {
+    const Result r = check_bad("economics_many_errors.yaml");
+    const std::string file = bad("economics_many_errors.yaml");
+    CHECK(r.code == 3);
+    CHECK(has_diagnostic(r, file, 7, 26, "cases[0].economics.electricity_price", "unknown unit 'cents/kWh'"));
+    CHECK(has_diagnostic(r, file, 8, 12, "cases[0].economics.pue",
+                         "expected a power usage effectiveness (facility power / IT power), a plain number from 1 to 3 such as 1.3, "
+                         "got a list"));
+    CHECK(has_diagnostic(r, file, 9, 21, "cases[0].economics.amortization", "must be positive, got '0 years'"));
+    CHECK(has_diagnostic(r, file, 10, 27, "cases[0].economics.omit_unknown_parts", "expected true or false, got '1'"));
+    CHECK(last_line(r.err) == "4 errors");
+}
+
 TEST_CASE("scenario: crossover entries name cases with the section their metric needs") {
     expect_one_error("crossover_unknown_case.yaml", 4, 33, "crossover[0].candidate", "'smal' is not a case (did you mean 'small'?); cases: big, small");
     expect_one_error("crossover_no_section.yaml", 4, 33, "crossover[0].candidate",
