@@ -30,7 +30,7 @@ enum class ShardEnd { written, already_complete, stopped };
 
 /// This process's part of the run: its shard's rows, resumed or fresh, streamed to its folder.
 ShardEnd run_shard(const std::vector<scenario::Scenario>& scenarios, const std::string& run_json, const output::Shard& shard,
-               const fs::path& shard_dir, const RunOptions& o, const RunContext& ctx, std::ostream& out, std::ostream& err) {
+                   const fs::path& shard_dir, const RunOptions& o, const RunContext& ctx, std::ostream& out, std::ostream& err) {
     std::size_t total = 0;
     for (const auto& s : scenarios) total += s.cases.size();
     const std::size_t first = shard.first_row(total);
