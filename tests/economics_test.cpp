@@ -21,6 +21,7 @@
 #include "output/csv.hpp"
 #include "run/runner.hpp"
 #include "test_support.hpp"
+#include "units/format.hpp"
 
 using namespace clustersim;
 using namespace clustersim::economics;
@@ -276,7 +277,7 @@ TEST_CASE("economics: the decoder reads the assumptions from YAML text") {
         "economics:\n  electricity_price: \"0.08 USD/kWh\"\n  pue: 1.3\n  amortization: \"4 years\"\n", "inline.yaml", diags);
     REQUIRE(root);
     const scenario::Source src{"inline.yaml", diags};
-    const auto a = scenario::decode_economics(src, (*root)["economics"], "economics");
+    const auto a = scenario::decode_economics(src, (*root)["economics"], "economics", test::source_catalog());
     REQUIRE(a);
     CHECK(diags.empty());
     CHECK(a->electricity_usd_per_j == doctest::Approx(0.08 / 3.6e6));
@@ -287,7 +288,8 @@ TEST_CASE("economics: the decoder reads the assumptions from YAML text") {
     const auto root2 = scenario::parse_yaml_text(
         "economics: {electricity_price: \"60 USD/MWh\", pue: 1, amortization: \"35064 h\", omit_unknown_parts: true}\n",
         "inline2.yaml", diags);
-    const auto b = scenario::decode_economics(scenario::Source{"inline2.yaml", diags}, (*root2)["economics"], "economics");
+    const auto b = scenario::decode_economics(scenario::Source{"inline2.yaml", diags}, (*root2)["economics"], "economics",
+                                              test::source_catalog());
     REQUIRE(b);
     CHECK(b->electricity_usd_per_j == doctest::Approx(0.06 / 3.6e6));
     CHECK(b->amortization_s == doctest::Approx(4 * year_s));
@@ -327,3 +329,41 @@ cases:
     CHECK(csv.find(",1.3,126230400,145000,188500,3100000,") != std::string::npos);
 }
 
+
+TEST_CASE("economics: a silicon section prices the chip from its wafers and counts the wafers a cluster takes") {
+    const auto sc = scenario::load_scenario_text(R"(format: 1
+scenario: silicon
+cases:
+  - name: cm384
+    system: cloudmatrix_384
+    economics:
+      electricity_price: "0.06 USD/kWh"
+      pue: 1.3
+      amortization: "4 years"
+      silicon: {process: smic_n_plus_2, hbm: "1500 USD", packaging: "700 USD"}
+  - name: cm384_bottom_up
+    system: cloudmatrix_384
+    economics:
+      electricity_price: "0.06 USD/kWh"
+      pue: 1.3
+      amortization: "4 years"
+      omit_unknown_parts: true
+      silicon: {process: smic_n_plus_2, hbm: "1500 USD", packaging: "700 USD", price_chips: true}
+)", "silicon.yaml", test::source_catalog());
+    const auto r = run::run_scenario(sc);
+    const auto& e = *r.cases[0].economics;
+    REQUIRE(e.package);
+    REQUIRE(e.package->package_usd);
+    REQUIRE(e.package->dies_usd);
+    CHECK(*e.package->package_usd == doctest::Approx(*e.package->dies_usd + 2200));
+    // 384 NPUs of 2 compute dies each, over the good dies one wafer gives.
+    REQUIRE(e.wafers_needed);
+    CHECK(*e.wafers_needed == doctest::Approx(384.0 * 2 / *e.package->good_dies_per_wafer));
+    CHECK(*e.outcome.capex_usd == doctest::Approx(8e6));  // the catalog's system price, unchanged
+    // price_chips: capital bottom up from the package cost (hosts and network unknown: left out).
+    const auto& b = r.cases[1].economics->outcome;
+    REQUIRE(b.capex_usd);
+    CHECK(*b.capex_usd == doctest::Approx(384 * *e.package->package_usd));
+    const auto csv = output::results_csv({r});
+    CHECK(csv.find(output::csv_field(units::round_trip(*e.wafers_needed))) != std::string::npos);
+}

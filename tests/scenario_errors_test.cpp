@@ -876,6 +876,11 @@ TEST_CASE("scenario: economics section: each problem named where it is") {
     expect_one_error("economics_not_mapping.yaml", 6, 16, "cases[0].economics", "expected a mapping of keys, got a scalar");
 }
 
+TEST_CASE("scenario: economics silicon section: the process is a catalog id") {
+    expect_one_error("economics_unknown_process.yaml", 10, 26, "cases[0].economics.silicon.process",
+                     "unknown process 'smic_n2'; valid: smic_n_plus_2, tsmc_n4, tsmc_n7 (models/processes/)");
+}
+
 TEST_CASE("scenario: economics section: every problem at once") {
     const Result r = check_bad("economics_many_errors.yaml");
     const std::string file = bad("economics_many_errors.yaml");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "catalog/cluster.hpp"
+#include "catalog/process.hpp"
 
 namespace clustersim::economics {
 
@@ -42,7 +43,18 @@ struct Inputs {
 /// Network power and price and the throughputs are left for the caller.
 Inputs inputs_from_cluster(const catalog::Cluster& cluster);
 
-/// Scenario assumptions (docs/scenario-format.md, "Economics"), all required.
+/// The wafer model applied to the case's chip (an `economics.silicon` section): the foundry process
+/// its compute dies are made on, and what HBM and packaging add per package.
+struct Silicon {
+    catalog::ProcessSpec process;
+    double hbm_usd = 0;        ///< HBM stacks of one package
+    double packaging_usd = 0;  ///< interposer or substrate, assembly and test of one package
+    /// true: the capital cost counts each chip at its package cost (bottom up: chips, hosts,
+    /// network; a system's price is not used); false: the catalog's prices, the package cost beside.
+    bool price_chips = false;
+};
+
+/// Scenario assumptions (docs/scenario-format.md, "Economics"), all required but `silicon`.
 struct Assumptions {
     double electricity_usd_per_j = 0;  ///< price of electricity, > 0 (0.08 USD/kWh = 2.22e-8 USD/J)
     double pue = 1;                    ///< power usage effectiveness, >= 1: facility power / IT power
@@ -50,6 +62,7 @@ struct Assumptions {
     /// false: an unknown host or network term makes the total unknown. true: it is left out (the
     /// total is a lower bound) and named in Outcome::omitted.
     bool omit_unknown_parts = false;
+    std::optional<Silicon> silicon;
 };
 
 /// The answers; each is unknown when an input it needs is.

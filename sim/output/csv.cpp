@@ -299,6 +299,7 @@ std::vector<std::string> results_columns() {
     for (const auto& ec : economics_columns) cols.emplace_back(ec.name);
     cols.emplace_back("base_case");
     cols.emplace_back("series");
+    for (const char* c : {"package_cost_usd", "good_dies_per_wafer", "wafers_needed"}) cols.emplace_back(c);
     return cols;
 }
 
@@ -330,6 +331,11 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     for (const auto& rc : reliability_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
     for (const auto& ec : economics_columns) out += "," + (c.economics ? csv_field(ec.value(*c.economics)) : std::string());
     out += "," + csv_field(c.base_case) + "," + csv_field(c.series);
+    // The wafer model's answers, with an economics `silicon` section.
+    const economics::PackageCost* package = c.economics && c.economics->package ? &*c.economics->package : nullptr;
+    out += "," + number(package ? package->package_usd : std::nullopt) + "," +
+           number(package ? package->good_dies_per_wafer : std::nullopt) + "," +
+           number(c.economics ? c.economics->wafers_needed : std::nullopt);
     return out + "\n";
 }
 

@@ -127,12 +127,30 @@ ReliabilityOutcome run_reliability(const scenario::Case& c, const TrainingOutcom
 }
 
 EconomicsOutcome run_economics(const scenario::Case& c, const CaseResult& r) {
+    const economics::Assumptions& a = *c.economics;
+    EconomicsOutcome out{a, {}, std::nullopt, std::nullopt};
     economics::Inputs in = economics::inputs_from_cluster(c.cluster);
     if (r.aggregates.network_power) in.network_power_w = r.aggregates.network_power->si();
     if (r.aggregates.network_price) in.network_price_usd = r.aggregates.network_price->si();
     if (r.training && r.training->step) in.training_tokens_per_s = r.training->step->tokens_per_s;
     if (r.serving && r.serving->result) in.serving_output_tokens_per_s = r.serving->result->output_tokens_per_s;
-    return {*c.economics, economics::evaluate(in, *c.economics)};
+    if (a.silicon) {
+        auto pin = economics::package_inputs(*c.cluster.chip, &a.silicon->process);
+        pin.hbm_usd = a.silicon->hbm_usd;
+        pin.packaging_usd = a.silicon->packaging_usd;
+        out.package = economics::package_cost(pin);
+        if (out.package->good_dies_per_wafer && *out.package->good_dies_per_wafer > 0 && pin.dies_per_package) {
+            out.wafers_needed = static_cast<double>(c.cluster.chip_count) * static_cast<double>(*pin.dies_per_package) /
+                                *out.package->good_dies_per_wafer;
+        }
+        if (a.silicon->price_chips) {
+            // Bottom up from the package cost: a system's price bundles what is counted here apart.
+            in.chip_price_usd = out.package->package_usd;
+            in.system_price_usd.reset();
+        }
+    }
+    out.outcome = economics::evaluate(in, a);
+    return out;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "aggregate/aggregates.hpp"
 #include "scenario/scenario.hpp"
 #include "economics/model.hpp"
+#include "economics/wafer.hpp"
 #include "reliability/model.hpp"
 #include "serve/model.hpp"
 #include "train/search.hpp"
@@ -62,6 +63,10 @@ struct ReliabilityOutcome {
 struct EconomicsOutcome {
     economics::Assumptions assumptions;
     economics::Outcome outcome;
+    /// With `silicon`: the chip's package cost from the wafer model, and the wafers its compute dies
+    /// take (chips x dies per package / good dies per wafer); unknown when an input is.
+    std::optional<economics::PackageCost> package;
+    std::optional<double> wafers_needed;
 };
 
 struct CaseResult {

@@ -11,12 +11,15 @@
 #include <optional>
 #include <string>
 
+#include "catalog/catalog.hpp"
 #include "economics/model.hpp"
 #include "scenario/yaml_reader.hpp"
 
 namespace clustersim::scenario {
 
 /// Every problem goes to src's diagnostics with its file:line:col and key path; nullopt when any.
-std::optional<economics::Assumptions> decode_economics(const Source& src, const YAML::Node& node, const std::string& path);
+/// `cat`: the catalog the `silicon.process` id is looked up in.
+std::optional<economics::Assumptions> decode_economics(const Source& src, const YAML::Node& node, const std::string& path,
+                                                       const catalog::Catalog& cat);
 
 }  // namespace clustersim::scenario

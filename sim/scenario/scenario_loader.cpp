@@ -125,7 +125,7 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
         }
     }
     if (m.has("economics")) {
-        d.economics = decode_economics(src, m.get("economics"), join_path(path, "economics"));
+        d.economics = decode_economics(src, m.get("economics"), join_path(path, "economics"), cat);
         ok = ok && d.economics.has_value();
     }
     if (m.has("measured")) {
@@ -472,7 +472,7 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
     Sweep file_sweep;
     if (m.has("sweep")) file_sweep = decode_sweep(src, m.get("sweep"), "sweep", cat, max_rows, file_ok);
     std::optional<economics::Assumptions> default_economics;
-    if (m.has("economics")) default_economics = decode_economics(src, m.get("economics"), "economics");
+    if (m.has("economics")) default_economics = decode_economics(src, m.get("economics"), "economics", cat);
 
     // Names first, so baselines can refer to cases in any order.
     std::vector<YAML::Node> case_nodes;
