@@ -227,8 +227,8 @@ TEST_CASE("aggregate: a network figure with any unknown part figure is unknown, 
     // In results.csv: the unknown cells are empty, the known ones numbers.
     run::RunResult r;
     r.scenario = "s";
-    r.cases.push_back({"s", "priced", "", "", "", std::nullopt, "", "nvidia_h100_sxm", "fat_tree", priced, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
-    r.cases.push_back({"s", "none", "", "", "", std::nullopt, "", "nvidia_h100_sxm", "fat_tree", none, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+    r.cases.push_back({"s", "priced", "", "", "", std::nullopt, "", "nvidia_h100_sxm", "fat_tree", std::nullopt, priced, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+    r.cases.push_back({"s", "none", "", "", "", std::nullopt, "", "nvidia_h100_sxm", "fat_tree", std::nullopt, none, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
     const std::string csv = output::results_csv({r});
     const auto cols = output::results_columns();
     const auto column = [&](std::string_view name) {

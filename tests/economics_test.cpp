@@ -367,3 +367,12 @@ cases:
     const auto csv = output::results_csv({r});
     CHECK(csv.find(output::csv_field(units::round_trip(*e.wafers_needed))) != std::string::npos);
 }
+
+TEST_CASE("economics: floor space in cabinets scales with the chip count, unknown without a system") {
+    // CloudMatrix 384: 16 cabinets (12 compute + 4 network, Huawei WAIC 2025); resized to 96 NPUs, a quarter.
+    const auto& cat = test::source_catalog();
+    const auto& sys = cat.systems.at("cloudmatrix_384");
+    CHECK(catalog::make_cluster(sys, cat.chips.at(sys.chip_id), std::nullopt, {}).cabinets == std::optional<double>(16.0));
+    CHECK(catalog::make_cluster(sys, cat.chips.at(sys.chip_id), 96, {}).cabinets == std::optional<double>(4.0));
+    CHECK_FALSE(catalog::make_cluster(cat.chips.at("ascend_910c"), 384, {}).cabinets.has_value());
+}

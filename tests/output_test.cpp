@@ -160,12 +160,13 @@ cases:
     // Appended after the training columns, so that the columns of schema v4 keep their positions.
     CHECK(serving_begin - std::find(cols.begin(), cols.end(), "tokens_per_s_vs_baseline") == 1);
     // The reliability columns follow the serving ones (schema v6), the economics columns them (v7).
-    CHECK(cols.size() == 225);
+    CHECK(cols.size() == 226);
     CHECK(cols[197] == "goodput_tokens_per_s");
     CHECK(cols[198] == "electricity_price_usd_per_kwh");
     CHECK(cols[219] == "economics_omitted");
     CHECK(cols[221] == "series");
-    CHECK(cols.back() == "wafers_needed");
+    CHECK(cols[224] == "wafers_needed");
+    CHECK(cols.back() == "cabinets_count");
     CHECK(std::find(cols.begin(), cols.end(), "serving_problem") != cols.end());
     const std::vector<std::string> serving_cols(serving_begin, std::find(cols.begin(), cols.end(), "serving_problem") + 1);
     for (const char* c : {"serving_weights", "serving_kv_cache", "prompt_tokens", "output_tokens", "tpot_limit_s", "ttft_limit_s",

@@ -95,6 +95,8 @@ Cluster make_cluster(const SystemSpec& system, std::shared_ptr<const ChipSpec> c
     if (c.chip_count == preset) c.topology = system.topology;  // a resized system needs its own topology
     c.power_all_in = scaled(system.power_all_in, preset, c.chip_count);
     c.price = scaled(system.price, preset, c.chip_count);
+    if (system.cabinets.known() && preset > 0)
+        c.cabinets = static_cast<double>(*system.cabinets.value) * static_cast<double>(c.chip_count) / static_cast<double>(preset);
     return c;
 }
 

@@ -18,6 +18,9 @@ struct Cluster {
     Figure<units::Bytes> host_memory;      ///< whole cluster
     Figure<units::Watts> power_all_in;     ///< whole cluster
     Figure<units::Usd> price;              ///< whole cluster: the system price, scaled per chip when resized
+    /// Floor space, in the system's cabinets (racks) scaled per chip when resized (a fraction of a
+    /// cabinet for part of one); unknown for a chip + count case or a system without the figure.
+    std::optional<double> cabinets;
     std::shared_ptr<const TopologySpec> topology;  ///< the network, when known
 };
 

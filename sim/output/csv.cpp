@@ -299,7 +299,7 @@ std::vector<std::string> results_columns() {
     for (const auto& ec : economics_columns) cols.emplace_back(ec.name);
     cols.emplace_back("base_case");
     cols.emplace_back("series");
-    for (const char* c : {"package_cost_usd", "good_dies_per_wafer", "wafers_needed"}) cols.emplace_back(c);
+    for (const char* c : {"package_cost_usd", "good_dies_per_wafer", "wafers_needed", "cabinets_count"}) cols.emplace_back(c);
     return cols;
 }
 
@@ -335,7 +335,7 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     const economics::PackageCost* package = c.economics && c.economics->package ? &*c.economics->package : nullptr;
     out += "," + number(package ? package->package_usd : std::nullopt) + "," +
            number(package ? package->good_dies_per_wafer : std::nullopt) + "," +
-           number(c.economics ? c.economics->wafers_needed : std::nullopt);
+           number(c.economics ? c.economics->wafers_needed : std::nullopt) + "," + number(c.cabinets);
     return out + "\n";
 }
 

@@ -229,6 +229,7 @@ CaseResult Evaluator::evaluate(std::size_t i) const {
     out.system_id = c.cluster.system_id;
     out.chip_id = c.cluster.chip->id;
     out.topology = c.cluster.topology ? c.cluster.topology->builder : std::string();
+    out.cabinets = c.cluster.cabinets;
     out.aggregates = aggregate::compute_aggregates(c.cluster, c.cluster.topology ? &sh.networks.at(c.cluster.topology.get()) : nullptr,
                                                    c.cluster.topology ? &sh.costs.at(c.cluster.topology.get()) : nullptr);
     if (c.training || c.serving) {

@@ -79,6 +79,7 @@ struct CaseResult {
     std::string system_id;
     std::string chip_id;
     std::string topology;  ///< the topology builder, or empty
+    std::optional<double> cabinets;  ///< floor space: catalog::Cluster::cabinets
     aggregate::Aggregates aggregates;
     std::optional<TrainingOutcome> training;
     std::optional<ServingOutcome> serving;
