@@ -324,9 +324,8 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     for (std::size_t k = 0; k < values.size(); ++k) out += "," + number(aggregate::ratio(values[k], base[k]));
     for (const auto& t : training_columns) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
     // Delivered against the baseline's delivered: the counterpart of the peak ratios above.
-    std::optional<double> delivered;
-    if (baseline && c.training && c.training->step && baseline->training && baseline->training->step)
-        delivered = aggregate::ratio(c.training->step->tokens_per_s, baseline->training->step->tokens_per_s);
+    const auto delivered = baseline ? aggregate::ratio(run::training_tokens_per_s(c), run::training_tokens_per_s(*baseline))
+                                    : std::nullopt;
     out += "," + number(delivered) + serving_cells(c, baseline);
     for (const auto& rc : reliability_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
     for (const auto& ec : economics_columns) out += "," + (c.economics ? csv_field(ec.value(*c.economics)) : std::string());

@@ -37,19 +37,31 @@ std::string_view short_label(std::string_view key) {
 std::string pct(double f) { return fmt::format("{:.1f}%", 100 * f); }
 std::string seconds(double s) { return units::format_si(s, units::Dimension::time); }
 
+/// "0.964×", or "-" when either side is unknown.
+std::string times(std::optional<double> a, std::optional<double> b) {
+    const auto r = aggregate::ratio(a, b);
+    return r ? fmt::format("{:.3g}×", *r) : "-";
+}
+
+/// A case's dense peak in one number format.
+std::optional<double> peak(const run::CaseResult& c, catalog::Precision precision) {
+    const auto& p = c.aggregates.peak_dense[static_cast<std::size_t>(precision)];
+    return p ? std::optional<double>(p->si()) : std::nullopt;
+}
+
+/// The dense peak in the number format the case trains in (BF16 without a training job).
+std::optional<double> peak_of_job(const run::CaseResult& c) {
+    return peak(c, c.training && c.training->precision == "fp8" ? catalog::Precision::fp8 : catalog::Precision::bf16);
+}
+
 // "0.906× (peak 1.66×)": tokens/s against the baseline's, beside the BF16 peak ratio of the same pair.
 std::string delivered_vs_baseline(const run::RunResult& run, const run::CaseResult& c) {
-    if (!c.baseline_index || !c.training || !c.training->step) return "-";
+    if (!c.baseline_index) return "-";
     const auto& base = run.cases[*c.baseline_index];
-    if (!base.training || !base.training->step) return "-";
-    const auto delivered = aggregate::ratio(c.training->step->tokens_per_s, base.training->step->tokens_per_s);
-    auto bf16 = [](const aggregate::Aggregates& a) -> std::optional<double> {
-        const auto& p = a.peak_dense[static_cast<std::size_t>(catalog::Precision::bf16)];
-        return p ? std::optional<double>(p->si()) : std::nullopt;
-    };
-    const auto peak = aggregate::ratio(bf16(c.aggregates), bf16(base.aggregates));
+    const auto delivered = aggregate::ratio(run::training_tokens_per_s(c), run::training_tokens_per_s(base));
     if (!delivered) return "-";
-    return fmt::format("{:.3g}× (peak {})", *delivered, peak ? fmt::format("{:.3g}×", *peak) : std::string("unknown"));
+    const auto peaks = aggregate::ratio(peak(c, catalog::Precision::bf16), peak(base, catalog::Precision::bf16));
+    return fmt::format("{:.3g}× (peak {})", *delivered, peaks ? fmt::format("{:.3g}×", *peaks) : std::string("unknown"));
 }
 
 // Training cases: the plan, step time, throughput, utilisation, memory and where the time goes;
@@ -95,11 +107,8 @@ std::string training_text(const run::RunResult& run) {
 
 // "1.12×": the cluster's output tokens/s against the baseline's (both running).
 std::string serving_vs_baseline(const run::RunResult& run, const run::CaseResult& c) {
-    if (!c.baseline_index || !c.serving || !c.serving->result) return "-";
-    const auto& base = run.cases[*c.baseline_index];
-    if (!base.serving || !base.serving->result) return "-";
-    const auto r = aggregate::ratio(c.serving->result->output_tokens_per_s, base.serving->result->output_tokens_per_s);
-    return r ? fmt::format("{:.3g}×", *r) : "-";
+    if (!c.baseline_index) return "-";
+    return times(run::serving_output_tokens_per_s(c), run::serving_output_tokens_per_s(run.cases[*c.baseline_index]));
 }
 
 // "best: 8 chips tp1 ep1 batch 64": the instance as it ran, marked when the batch was searched.
@@ -171,24 +180,6 @@ std::string reliability_text(const run::RunResult& run) {
            t.render();
 }
 
-/// "0.964×", or "-" when either side is unknown.
-std::string times(std::optional<double> a, std::optional<double> b) {
-    const auto r = aggregate::ratio(a, b);
-    return r ? fmt::format("{:.3g}×", *r) : "-";
-}
-
-/// The dense peak in the number format the case trains in (BF16 without a training job).
-std::optional<double> peak_of_job(const run::CaseResult& c) {
-    const auto precision = c.training && c.training->precision == "fp8" ? catalog::Precision::fp8 : catalog::Precision::bf16;
-    const auto& p = c.aggregates.peak_dense[static_cast<std::size_t>(precision)];
-    return p ? std::optional<double>(p->si()) : std::nullopt;
-}
-std::optional<double> training_rate(const run::CaseResult& c) {
-    return c.training && c.training->step ? std::optional<double>(c.training->step->tokens_per_s) : std::nullopt;
-}
-std::optional<double> serving_rate(const run::CaseResult& c) {
-    return c.serving && c.serving->result ? std::optional<double>(c.serving->result->output_tokens_per_s) : std::nullopt;
-}
 template <class F>
 std::optional<double> economics_figure(const run::CaseResult& c, F field) {
     return c.economics ? c.economics->outcome.*field : std::nullopt;
@@ -209,8 +200,8 @@ std::string headline_text(const run::RunResult& run) {
         jobs = jobs || c.training || c.serving || c.economics;
         using O = economics::Outcome;
         t.rows.push_back({c.name, b.name, times(static_cast<double>(c.aggregates.chip_count), static_cast<double>(b.aggregates.chip_count)),
-                          times(peak_of_job(c), peak_of_job(b)), times(training_rate(c), training_rate(b)),
-                          times(serving_rate(c), serving_rate(b)),
+                          times(peak_of_job(c), peak_of_job(b)), times(run::training_tokens_per_s(c), run::training_tokens_per_s(b)),
+                          times(run::serving_output_tokens_per_s(c), run::serving_output_tokens_per_s(b)),
                           times(economics_figure(c, &O::facility_power_w), economics_figure(b, &O::facility_power_w)),
                           times(economics_figure(c, &O::capex_usd), economics_figure(b, &O::capex_usd)),
                           times(economics_figure(c, &O::training_cost_per_million_tokens_usd),

@@ -9,9 +9,7 @@ namespace clustersim::run {
 namespace {
 
 std::optional<double> throughput(const CaseResult& r, scenario::Crossover::Metric m) {
-    if (m == scenario::Crossover::Metric::training)
-        return r.training && r.training->step ? std::optional<double>(r.training->step->tokens_per_s) : std::nullopt;
-    return r.serving && r.serving->result ? std::optional<double>(r.serving->result->output_tokens_per_s) : std::nullopt;
+    return m == scenario::Crossover::Metric::training ? training_tokens_per_s(r) : serving_output_tokens_per_s(r);
 }
 
 /// The smallest count of `curve` that reaches the row's target, log-log between it and the count
@@ -57,8 +55,8 @@ namespace {
 /// Two rows are on comparable curves when every sweep axis they share has the same label: a
 /// candidate swept over a price the reference does not have gives one curve per price.
 bool compatible(const scenario::Case& a, const scenario::Case& b) {
-    for (const auto& [key, label] : a.series_point) {
-        for (const auto& [other_key, other_label] : b.series_point) {
+    for (const auto& [key, label] : a.series) {
+        for (const auto& [other_key, other_label] : b.series) {
             if (key == other_key && label != other_label) return false;
         }
     }
@@ -77,8 +75,9 @@ std::vector<CrossoverRow> crossovers(const scenario::Scenario& scenario, const R
         for (std::size_t i = 0; i < scenario.cases.size(); ++i) {
             const auto& c = scenario.cases[i];
             if (c.case_name != x.candidate) continue;
-            auto [it, added] = curves.try_emplace(c.series, &c, std::vector<std::pair<std::int64_t, double>>{});
-            if (added) order.push_back(c.series);
+            const std::string series = scenario::series_text(c);
+            auto [it, added] = curves.try_emplace(series, &c, std::vector<std::pair<std::int64_t, double>>{});
+            if (added) order.push_back(series);
             if (const auto t = throughput(run.cases.at(i), x.metric)) it->second.second.emplace_back(c.cluster.chip_count, *t);
         }
         for (auto& [series, curve] : curves) std::sort(curve.second.begin(), curve.second.end());

@@ -132,8 +132,8 @@ EconomicsOutcome run_economics(const scenario::Case& c, const CaseResult& r) {
     economics::Inputs in = economics::inputs_from_cluster(c.cluster);
     if (r.aggregates.network_power) in.network_power_w = r.aggregates.network_power->si();
     if (r.aggregates.network_price) in.network_price_usd = r.aggregates.network_price->si();
-    if (r.training && r.training->step) in.training_tokens_per_s = r.training->step->tokens_per_s;
-    if (r.serving && r.serving->result) in.serving_output_tokens_per_s = r.serving->result->output_tokens_per_s;
+    in.training_tokens_per_s = training_tokens_per_s(r);
+    in.serving_output_tokens_per_s = serving_output_tokens_per_s(r);
     if (a.silicon) {
         auto pin = economics::package_inputs(*c.cluster.chip, &a.silicon->process);
         pin.hbm_usd = a.silicon->hbm_usd;
@@ -224,7 +224,7 @@ CaseResult Evaluator::evaluate(std::size_t i) const {
     out.scenario = scenario_.name;
     out.name = c.name;
     out.base_case = c.case_name;
-    out.series = c.series;
+    out.series = scenario::series_text(c);
     out.baseline = c.baseline;
     out.system_id = c.cluster.system_id;
     out.chip_id = c.cluster.chip->id;
@@ -242,6 +242,14 @@ CaseResult Evaluator::evaluate(std::size_t i) const {
     }
     if (c.economics) out.economics = run_economics(c, out);
     return out;
+}
+
+std::optional<double> training_tokens_per_s(const CaseResult& r) {
+    return r.training && r.training->step ? std::optional<double>(r.training->step->tokens_per_s) : std::nullopt;
+}
+
+std::optional<double> serving_output_tokens_per_s(const CaseResult& r) {
+    return r.serving && r.serving->result ? std::optional<double>(r.serving->result->output_tokens_per_s) : std::nullopt;
 }
 
 std::vector<std::optional<std::size_t>> baseline_indices(const scenario::Scenario& scenario) {
@@ -300,26 +308,27 @@ std::size_t stream_scenario(const scenario::Scenario& scenario, std::size_t begi
     const std::size_t chunk = std::max<std::size_t>(16, 8 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()));
     std::vector<CaseResult> rows;
     std::size_t handed = 0;
-    std::vector<std::size_t> cases;
+    std::vector<std::size_t> missing;      // baselines to evaluate before a chunk
+    std::vector<std::size_t> chunk_cases;  // the chunk's rows
     for (std::size_t first = begin; first < end; first += chunk) {
         const std::size_t last = std::min(end, first + chunk);
         // The baselines this chunk compares with that are neither kept nor rows of the chunk: first.
-        cases.clear();
+        missing.clear();
         for (std::size_t i = first; i < last; ++i) {
             const auto b = baselines[i];
-            if (b && kept.count(*b) == 0 && (*b < first || *b >= last)) cases.push_back(*b);
+            if (b && kept.count(*b) == 0 && (*b < first || *b >= last)) missing.push_back(*b);
         }
-        std::sort(cases.begin(), cases.end());
-        cases.erase(std::unique(cases.begin(), cases.end()), cases.end());
-        if (!cases.empty()) {
-            evaluator.prepare(cases);
-            std::vector<CaseResult> made(cases.size());
-            tbb::parallel_for(std::size_t{0}, cases.size(), [&](std::size_t k) { made[k] = baseline_view(evaluator.evaluate(cases[k])); });
-            for (std::size_t k = 0; k < cases.size(); ++k) kept.emplace(cases[k], std::move(made[k]));
+        std::sort(missing.begin(), missing.end());
+        missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+        if (!missing.empty()) {
+            evaluator.prepare(missing);
+            std::vector<CaseResult> made(missing.size());
+            tbb::parallel_for(std::size_t{0}, missing.size(), [&](std::size_t k) { made[k] = baseline_view(evaluator.evaluate(missing[k])); });
+            for (std::size_t k = 0; k < missing.size(); ++k) kept.emplace(missing[k], std::move(made[k]));
         }
-        cases.clear();
-        for (std::size_t i = first; i < last; ++i) cases.push_back(i);
-        evaluator.prepare(cases);
+        chunk_cases.clear();
+        for (std::size_t i = first; i < last; ++i) chunk_cases.push_back(i);
+        evaluator.prepare(chunk_cases);
         rows.assign(last - first, CaseResult{});
         tbb::parallel_for(first, last, [&](std::size_t i) {
             rows[i - first] = evaluator.evaluate(i);

@@ -73,7 +73,7 @@ struct CaseResult {
     std::string scenario;
     std::string name;
     std::string base_case;  ///< the case as written (name without its sweep point)
-    std::string series;     ///< scenario::Case::series: the curve against chip count the row is on
+    std::string series;     ///< scenario::series_text: the curve against chip count the row is on
     std::string baseline;  ///< empty when the case has none
     std::optional<std::size_t> baseline_index;  ///< into the same RunResult's cases
     std::string system_id;
@@ -86,6 +86,11 @@ struct CaseResult {
     std::optional<ReliabilityOutcome> reliability;
     std::optional<EconomicsOutcome> economics;
 };
+
+/// What a case delivers: the training step's tokens/s, the serving cluster's output tokens/s;
+/// unknown when the case has no such job or it cannot run.
+std::optional<double> training_tokens_per_s(const CaseResult& r);
+std::optional<double> serving_output_tokens_per_s(const CaseResult& r);
 
 struct RunResult {
     std::string scenario;

@@ -19,13 +19,10 @@ namespace clustersim::scenario {
 struct Case {
     std::string name;      ///< unique; sweep points are "case|axis=label|..."
     std::string case_name;  ///< the case as written (`name` without the sweep point)
-    /// The sweep point: each axis key and the label of its value, in axis order (empty without a sweep).
-    std::vector<std::pair<std::string, std::string>> point;
-    /// The labels of the sweep factors that do not set `count` ("axis=label|..."): the rows of a case
-    /// with the same series form one curve against chip count (a `count` zipped with other axes,
-    /// such as the topology's size, counts as one size axis).
-    std::string series;
-    std::vector<std::pair<std::string, std::string>> series_point;  ///< the same labels, as (axis key, label)
+    /// The (axis key, label) of each sweep factor that does not set `count`, in axis order: the rows of
+    /// a case with the same series form one curve against chip count (a `count` zipped with other axes,
+    /// such as the topology's size, counts as one size axis). series_text writes it as one string.
+    std::vector<std::pair<std::string, std::string>> series;
     std::string baseline;  ///< name of the case it is compared with, or empty
     catalog::Cluster cluster;
     std::optional<train::TrainingSpec> training;  ///< the case's training job (plan: dp set; no plan: searched)
@@ -50,6 +47,9 @@ struct Crossover {
     Metric metric = Metric::training;
     diag::Location where;
 };
+
+/// A case's series as text, "axis=label|axis=label" ("" without): the `series` column.
+std::string series_text(const Case& c);
 
 struct Scenario {
     std::string name;

@@ -179,19 +179,13 @@ using ChipCache = std::map<std::vector<std::size_t>, std::shared_ptr<const catal
 Case resolve(Draft d, const Sweep& sweep, const std::vector<std::size_t>& idx, const Source& src,
              const catalog::Catalog& cat, ChipCache& chips) {
     std::string suffix;
-    std::vector<std::pair<std::string, std::string>> point;
-    std::string series;
-    std::vector<std::pair<std::string, std::string>> series_point;
+    std::vector<std::pair<std::string, std::string>> series;
     std::vector<std::size_t> key(idx.size(), 0);
     for (std::size_t f = 0; f < sweep.factors.size(); ++f) {
         for (const auto& axis : sweep.factors[f].axes) {
             const SweepValue& v = axis.values[idx[f]];
             suffix += "|" + axis.key + "=" + v.label;
-            point.emplace_back(axis.key, v.label);
-            if (!sweep.factors[f].has(AxisKind::count)) {
-                series += "|" + axis.key + "=" + v.label;
-                series_point.emplace_back(axis.key, v.label);
-            }
+            if (!sweep.factors[f].has(AxisKind::count)) series.emplace_back(axis.key, v.label);
             switch (axis.kind) {
                 case AxisKind::count: d.count = std::get<std::int64_t>(v.typed); break;
                 case AxisKind::chip: d.chip = std::get<std::string>(v.typed); break;
@@ -207,9 +201,7 @@ Case resolve(Draft d, const Sweep& sweep, const std::vector<std::size_t>& idx, c
     Case c;
     c.name = d.name + suffix;
     c.case_name = d.name;
-    c.point = std::move(point);
-    c.series = series.empty() ? series : series.substr(1);
-    c.series_point = std::move(series_point);
+    c.series = std::move(series);
     c.where = src.at(d.origin);
     const catalog::SystemSpec* sys = d.system ? &cat.systems.at(*d.system) : nullptr;
     auto& chip = chips[key];
@@ -434,6 +426,12 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
                          const catalog::Catalog& cat, diag::Diagnostics& diags);
 
 }  // namespace
+
+std::string series_text(const Case& c) {
+    std::string out;
+    for (const auto& [axis, label] : c.series) out += (out.empty() ? "" : "|") + axis + "=" + label;
+    return out;
+}
 
 Scenario load_scenario(const std::filesystem::path& file, const catalog::Catalog& cat) {
     diag::Diagnostics diags;
