@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "app/cli.hpp"
 #include "app/progress.hpp"
+#include "comm/algorithms.hpp"
 #include "output/atomic_file.hpp"
 #include "output/csv.hpp"
 #include "output/sha256.hpp"
@@ -366,8 +368,10 @@ TEST_CASE("app: comm sweeps a collective over message sizes on a system's networ
     REQUIRE_MESSAGE(r.code == 0, r.err);
     CHECK(r.out.find("NVLink 4 with NCCL") != std::string::npos);
     const std::string csv = output::read_file(dir / "comm.csv");
-    CHECK(csv.rfind("system,collective,group_size,groups,stride,algorithm,bytes,time_s,algbw_bytes_per_s,"
-                    "busbw_bytes_per_s,bottleneck,bottleneck_utilisation\n", 0) == 0);
+    CHECK(csv.rfind("scenario,case,system,chips,collective,group_size,groups,stride,algorithm,size_bytes,time_s,"
+                    "algbw_bytes_per_s,busbw_bytes_per_s,bottleneck,bottleneck_utilisation\n",
+                    0) == 0);
+    CHECK(csv.find("\n,hgx_h100_8gpu,hgx_h100_8gpu,8,all_reduce,8,1,1,in_network,1048576,") != std::string::npos);
     CHECK(count_lines(csv) == 7);  // 1, 4, 16, 64, 256 MiB, 1 GiB
     CHECK(cli({"comm", "hgx_h100_8gpu", "--collective", "allreduce"}).code == 2);
     CHECK(cli({"comm", "hgx_h100_8gpu", "--min", "1 KB"}).code == 2);
@@ -375,6 +379,57 @@ TEST_CASE("app: comm sweeps a collective over message sizes on a system's networ
     const auto unknown = cli({"comm", "cloudmatrix384"});
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("did you mean 'cloudmatrix_384'") != std::string::npos);
+}
+
+TEST_CASE("app: comm runs every comm section of a scenario; contention shows across oversubscribed leaves") {
+    const fs::path dir = temp_dir("comm_scenario");
+    const std::string file = (test::source_dir() / "scenarios" / "comm-benchmarks.yaml").string();
+    const auto r = cli({"comm", file, "-o", dir.string()});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("all_to_all on cloudmatrix_384_ep32_all_to_all: 12 groups of 32 ranks (stride 1) on 384 chips") != std::string::npos);
+    CHECK(r.out.find("CloudMatrix 384 UB (presets::cloudmatrix_ub)") != std::string::npos);
+    const std::string csv = output::read_file(dir / "comm.csv");
+    CHECK(count_lines(csv) == 1 + 7 + 7 + 4 + 7 + 4 + 4);
+    // The rows of a swept case carry its sweep point; 48 ring all-reduces of 12 ranks at once on leaves
+    // of 48 hosts with 16 up-links: one rank per leaf (stride 48) crosses the spines at a third of the
+    // hosts' bandwidth, whole groups on a leaf (stride 1) never leave it.
+    std::map<std::int64_t, double> time_at_1gib;  // by stride
+    std::istringstream lines(csv);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.find("oversubscribed_fat_tree_all_reduce|comm.stride=") == std::string::npos) continue;
+        std::vector<std::string> f;
+        std::stringstream cells(line);
+        for (std::string cell; std::getline(cells, cell, ',');) f.push_back(cell);
+        REQUIRE(f.size() == 15);
+        CHECK(f[5] == "12");
+        CHECK(f[6] == "48");
+        if (f[9] == "1073741824") time_at_1gib[std::stoll(f[7])] = std::stod(f[10]);
+    }
+    REQUIRE(time_at_1gib.size() == 2);
+    CHECK(time_at_1gib.at(48) / time_at_1gib.at(1) == doctest::Approx(3.0).epsilon(0.05));
+
+    // The sections set the benchmark: command-line settings are refused, not silently ignored.
+    const auto flags = cli({"comm", file, "--collective", "all_gather", "--min", "1 MiB"});
+    CHECK(flags.code == 2);
+    CHECK(flags.err.find("--collective, --min: a scenario's comm sections set the benchmark") != std::string::npos);
+    const auto none = cli({"comm", peak_pairs()});
+    CHECK(none.code == 2);
+    CHECK(none.err.find("no case has a 'comm' section") != std::string::npos);
+    const auto bad = cli({"comm", (test::source_dir() / "tests/data/bad/comm_many_errors.yaml").string()});
+    CHECK(bad.code == 3);
+    CHECK(bad.err.find("12 errors") != std::string::npos);
+    CHECK(fs::exists(dir / "comm.csv"));
+
+    // `run` says where the comm sections run.
+    const auto run = cli({"run", file, "-o", temp_dir("comm_run").string()});
+    REQUIRE_MESSAGE(run.code == 0, run.err);
+    CHECK(run.out.find("(6 cases of " + file + " with a comm section: 'clustersim comm " + file + "' runs the benchmarks)") !=
+          std::string::npos);
+
+    const auto list = cli({"list", "algorithms"});
+    REQUIRE(list.code == 0);
+    for (const auto& name : comm::builtin_algorithms().names()) CHECK(list.out.find(name) != std::string::npos);
 }
 
 // ---------------------------------------------------------------- sweeps: field axes, ranges, zip groups

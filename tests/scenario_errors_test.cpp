@@ -894,6 +894,38 @@ TEST_CASE("scenario: economics section: every problem at once") {
     CHECK(last_line(r.err) == "4 errors");
 }
 
+TEST_CASE("scenario: a comm section's problems are all reported, each at its key") {
+    const std::string f = bad("comm_many_errors.yaml");
+    const Result r = check({f});
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::vector<std::string> expected{
+        prefix(f, 7, 19, "cases[0].comm.collective") +
+            "unknown collective 'allreduce' (did you mean 'all_reduce'?); valid: all_reduce, reduce_scatter, all_gather, all_to_all, "
+            "broadcast, send_recv",
+        prefix(f, 8, 19, "cases[0].comm.group_size") + "must be at least 1, got 0",
+        prefix(f, 9, 15, "cases[0].comm.stride") + "expected an integer, got 'two'",
+        prefix(f, 10, 52, "cases[0].comm.sizes.factor") + "must be above 1 (each size is factor times the previous)",
+        prefix(f, 15, 18, "cases[1].comm.algorithm") +
+            "algorithm 'ring' does not run all_to_all; valid for it: direct, one_sided, hierarchical, dimension_wise",
+        prefix(f, 16, 34, "cases[1].comm.sizes.to") + "is smaller than 'from': the sizes run from 'from' up to 'to'",
+        prefix(f, 19, 48, "cases[2].comm.group_size") + "group_size 3 does not divide the case's 8 chips",
+        prefix(f, 23, 47, "cases[3].comm.algorithm") +
+            "unknown algorithm 'rings' (did you mean 'ring'?); valid for all_reduce: ring, double_binary_tree, "
+            "recursive_halving_doubling, hierarchical, dimension_wise, in_network (clustersim list algorithms), or leave it out "
+            "for the tuner's choice",
+        prefix(f, 23, 61, "cases[3].comm.sizes") + "missing key 'to' (a message size such as \"8 GiB\")",
+        prefix(f, 27, 11, "cases[4].comm") +
+            "comm runs its collectives on the network: the case needs a topology holding its 8 chips (a system with one, or a "
+            "'topology' section)",
+        prefix(f, 30, 59, "cases[5].comm.stride") +
+            "stride 3 does not divide the 128 groups (the groups of one period interleave; valid strides divide chips / group_size)",
+    };
+    for (const auto& e : expected) CHECK_MESSAGE(r.err.find(e) != std::string::npos, e);
+    CHECK(r.err.find("cases[0].comm.sizes.from: unknown unit 'KB/s'") != std::string::npos);
+    CHECK(last_line(r.err) == "12 errors");
+}
+
 TEST_CASE("scenario: crossover entries name cases with the section their metric needs") {
     expect_one_error("crossover_unknown_case.yaml", 4, 33, "crossover[0].candidate", "'smal' is not a case (did you mean 'small'?); cases: big, small");
     expect_one_error("crossover_no_section.yaml", 4, 33, "crossover[0].candidate",

@@ -15,6 +15,7 @@
 #include "app/show.hpp"
 #include "app/validate_cmd.hpp"
 #include "chip/chip_model.hpp"
+#include "comm/algorithms.hpp"
 #include "diag/suggest.hpp"
 #include "output/atomic_file.hpp"
 #include "output/csv.hpp"
@@ -48,9 +49,11 @@ constexpr const char* examples = R"(Examples:
   clustersim list reliability
   clustersim show workload llama3_70b
   clustersim list topologies
+  clustersim list algorithms
   clustersim show topology cloudmatrix_384 --graph cm384.dot
   clustersim calibrate chip nvidia_h100_sxm measurements.csv --fit matmul_efficiency --write fit.yaml
   clustersim comm hgx_h100_8gpu --collective all_reduce --min "1 MiB" --max "8 GiB" -o out/comm
+  clustersim comm scenarios/comm-benchmarks.yaml -o out/comm       # every case's comm section
   clustersim validate --max-median-error 0.10 --max-worst-error 0.25
 
 Exit codes: 0 ok, 2 usage, 3 invalid scenario or catalog, 4 I/O error, 5 validation targets missed.
@@ -145,6 +148,10 @@ int cmd_check(const Options& o, std::ostream& out) {
 int cmd_list(const Options& o, std::ostream& out) {
     if (o.kind == "topologies") {
         out << list_topologies(scenario::builtin_topologies());
+        return exit_ok;
+    }
+    if (o.kind == "algorithms") {
+        out << list_algorithms(comm::builtin_algorithms());
         return exit_ok;
     }
     const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
@@ -323,10 +330,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     auto* check = app.add_subcommand("check", "validate scenario files (and the catalog) without running them");
     check->add_option("files", o.files, "scenario YAML files")->required()->check(CLI::ExistingFile);
 
-    auto* list = app.add_subcommand("list", "list chips, systems, workloads, reliability profiles or topology builders as a table");
-    list->add_option("what", o.kind, "chips, systems, workloads, reliability or topologies")
+    auto* list = app.add_subcommand(
+        "list", "list chips, systems, workloads, reliability profiles, topology builders or collective algorithms as a table");
+    list->add_option("what", o.kind, "chips, systems, workloads, reliability, topologies or algorithms")
         ->required()
-        ->check(CLI::IsMember({"chips", "systems", "workloads", "reliability", "topologies"}));
+        ->check(CLI::IsMember({"chips", "systems", "workloads", "reliability", "topologies", "algorithms"}));
 
     auto* show = app.add_subcommand(
         "show", "a chip's or system's figures with sources and derived figures, a workload's architecture, or a system's topology");
@@ -347,8 +355,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         ->delimiter(',');
     calibrate->add_option("--write", o.write_path, "write the fitted values as a YAML overrides block");
 
-    auto* comm = app.add_subcommand("comm", "a collective benchmark over message sizes on a system's network, like nccl-tests");
-    comm->add_option("system", o.comm.system, "system id with a topology (see 'clustersim list systems')")->required();
+    auto* comm = app.add_subcommand(
+        "comm", "collective benchmarks over message sizes, like nccl-tests: on a system's network, or a scenario's comm sections");
+    comm->add_option("target", o.comm.target,
+                     "system id with a topology (see 'clustersim list systems'), or a scenario file whose cases have comm sections")
+        ->required();
     comm->add_option("--collective", o.comm.collective, "all_reduce (default), reduce_scatter, all_gather, all_to_all, broadcast, send_recv");
     comm->add_option("--group-size", o.comm.group_size, "ranks per group (default: every chip); every group runs at once")
         ->check(CLI::PositiveNumber);
@@ -395,7 +406,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             }
             return run_validate(load_all(files, cat), o.validate, out);
         }
-        if (comm->parsed()) return run_comm(scenario::load_catalog(catalog_dir(o.catalog)), o.comm, out, err);
+        if (comm->parsed()) {
+            for (const char* flag : {"--collective", "--group-size", "--stride", "--min", "--max", "--factor", "--algorithm"}) {
+                if (comm->get_option(flag)->count() > 0) o.comm.given.emplace_back(flag);
+            }
+            const auto cat = scenario::load_catalog(catalog_dir(o.catalog));
+            if (!is_scenario_target(o.comm.target)) return run_comm(cat, o.comm, out, err);
+            return run_comm(load_all({o.comm.target}, cat).front(), o.comm, out, err);
+        }
         return cmd_show(o, out, err);
     } catch (const diag::InputError& e) {
         print_diagnostics(e.diagnostics(), err);

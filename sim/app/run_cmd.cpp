@@ -2,6 +2,7 @@
 
 #include <tbb/global_control.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "app/cli.hpp"
@@ -95,6 +96,14 @@ ShardEnd run_shard(const std::vector<scenario::Scenario>& scenarios, const std::
     if (!collect && !o.quiet && shard.whole() && ctx.size == 1)
         out << "(" << plural(total, "row") << ": summary tables are printed for runs of at most " << summary_rows
             << " rows computed at once; read results.csv)\n";
+    if (!o.quiet && ctx.rank == 0) {
+        for (const auto& sc : scenarios) {
+            const auto n = std::count_if(sc.cases.begin(), sc.cases.end(), [](const auto& c) { return c.comm.has_value(); });
+            if (n > 0)
+                out << "(" << plural(static_cast<std::size_t>(n), "case") << " of " << sc.file.string()
+                    << " with a comm section: 'clustersim comm " << sc.file.string() << "' runs the benchmarks)\n";
+        }
+    }
     return ShardEnd::written;
 }
 

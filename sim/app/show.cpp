@@ -10,6 +10,7 @@
 #include "topo/metrics.hpp"
 #include "chip/chip_model.hpp"
 #include "chip/transformer_layer.hpp"
+#include "diag/suggest.hpp"
 #include "output/summary.hpp"
 #include "output/table.hpp"
 #include "units/format.hpp"
@@ -274,6 +275,18 @@ std::string list_topologies(const topo::BuilderRegistry& registry) {
     t.header = {"builder", "description"};
     for (const auto& e : registry.entries()) t.rows.push_back({e.name, e.description});
     return t.render() + "(keys of each: docs/scenario-format.md#topology; presets: 'clustersim show topology SYSTEM')\n";
+}
+
+std::string list_algorithms(const comm::AlgorithmRegistry& registry) {
+    output::Table t;
+    t.header = {"algorithm", "collectives", "description"};
+    for (const auto& e : registry.entries()) {
+        std::vector<std::string> kinds;
+        for (const auto c : e.collectives) kinds.emplace_back(comm::to_string(c));
+        t.rows.push_back({e.name, diag::join_names(kinds), e.description});
+    }
+    return t.render() + "(the tuner picks the fastest that applies; force one with a comm section's 'algorithm' or --algorithm;"
+                        " docs/models/comm.md#algorithms)\n";
 }
 
 std::string show_topology(const std::string& name, const catalog::TopologySpec& spec, const topo::Topology* built,

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "catalog/catalog.hpp"
+#include "comm/algorithms.hpp"
 #include "topo/registry.hpp"
 #include "topo/topology.hpp"
 
@@ -18,6 +19,8 @@ std::string list_workloads(const catalog::Catalog& cat);
 std::string list_reliability(const catalog::Catalog& cat);
 /// Every field of a workload file, and its sources.
 std::string show_workload(const catalog::WorkloadSpec& workload);
+/// The registered collective algorithms: name, collectives, one-line description.
+std::string list_algorithms(const comm::AlgorithmRegistry& registry);
 std::string list_topologies(const topo::BuilderRegistry& registry);
 /// The topology's closed-form metrics; with `built`, also the graph's own counts and size.
 std::string show_topology(const std::string& name, const catalog::TopologySpec& t, const topo::Topology* built,

@@ -82,6 +82,17 @@ struct SweepSpec {
     double factor = 2.0;
 };
 
+/// A collective benchmark on a cluster, as nccl-tests runs one: `kind` on groups of `group_size`
+/// ranks (0: one group of every accelerator) laid out with `stride` (Placement::tiled), every group
+/// at once, over the sizes of `sizes`; `algorithm` forces one (empty: the tuner's choice per size).
+struct BenchmarkSpec {
+    Collective kind = Collective::all_reduce;
+    std::int64_t group_size = 0;
+    std::int64_t stride = 1;
+    SweepSpec sizes;
+    std::string algorithm;
+};
+
 struct BenchmarkRow {
     units::Bytes bytes;
     std::string algorithm;

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "chip/chip_model.hpp"
+#include "run/comm_bench.hpp"
 #include "comm/cost.hpp"
 #include "topo/topology.hpp"
 #include "units/format.hpp"
@@ -160,8 +161,7 @@ std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training
     auto model = chip::make_chip_model(chip);
     if (auto* e = std::get_if<std::string>(&model)) return "the chip model needs figures the catalog lacks: " + *e;
     if (!chip.hbm_capacity.known()) return std::string("the chip's HBM capacity is unknown");
-    const double scale_up = chip.scale_up_bandwidth.known() ? chip.scale_up_bandwidth.value->si() : 0.0;
-    auto cost = comm::preset_cost_model(*network, scale_up);
+    auto cost = job_cost_model(chip, *network);
     return std::make_unique<train::TrainingCluster>(std::get<chip::ChipModel>(std::move(model)), chip.hbm_capacity.value->si(),
                                                     chips, std::move(network), std::move(cost));
 }

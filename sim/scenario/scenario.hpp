@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/cluster.hpp"
+#include "comm/model.hpp"
 #include "diag/diagnostic.hpp"
 #include "economics/model.hpp"
 #include "reliability/model.hpp"
@@ -30,9 +31,10 @@ struct Case {
     std::optional<reliability::JobSpec> reliability;  ///< failures and checkpoints of the training job
     std::optional<economics::Assumptions> economics;  ///< electricity, PUE, amortisation: power and cost per token
     std::optional<train::Measurement> measured;    ///< a published measurement of the case's job (validation cases)
-    /// The network the training or serving job runs on: the cluster's topology, or, for a system resized to
-    /// fewer chips (whose aggregates have no topology), the system's own, of which the job uses
-    /// the first chip_count accelerators.
+    std::optional<comm::BenchmarkSpec> comm;       ///< a collective benchmark on the case's network (`clustersim comm`)
+    /// The network the training, serving or comm job runs on: the cluster's topology, or, for a system
+    /// resized to fewer chips (whose aggregates have no topology), the system's own, of which the job
+    /// uses the first chip_count accelerators.
     std::shared_ptr<const catalog::TopologySpec> job_network;
     diag::Location where;
 };

@@ -10,6 +10,7 @@
 #include "scenario/economics_decoder.hpp"
 #include "scenario/figure_decoder.hpp"
 #include "scenario/topology_decoder.hpp"
+#include "scenario/comm_decoder.hpp"
 #include "scenario/reliability_decoder.hpp"
 #include "scenario/serving_decoder.hpp"
 #include "scenario/sweep.hpp"
@@ -21,9 +22,12 @@ namespace {
 
 const std::vector<std::string> top_keys{"format", "scenario", "description", "baseline",
                                         "cases",  "sweep",    "economics",   "crossover"};
-const std::vector<std::string> case_keys{"name",     "description", "system",      "chip",     "count",
-                                         "overrides", "baseline",   "topology",    "training", "serving",
-                                         "reliability", "economics", "measured",   "sweep"};
+const std::vector<std::string> case_keys = [] {
+    std::vector<std::string> keys{"name"};
+    keys.insert(keys.end(), case_field_keys().begin(), case_field_keys().end());
+    keys.emplace_back("sweep");
+    return keys;
+}();
 // Sweeps are expanded in memory (about 2.5 kB per row; an overrides axis gives each point its own
 // effective chip, about 23 kB per row): beyond this many rows, split the scenario. The rows' results
 // stream (run::stream_scenario); expanding the cases lazily would lift this limit too.
@@ -51,6 +55,8 @@ struct Draft {
     YAML::Node reliability_node;
     std::optional<train::Measurement> measured;
     std::optional<economics::Assumptions> economics;  ///< the case's own (else the file's)
+    std::optional<comm::BenchmarkSpec> comm;
+    YAML::Node comm_node;
 };
 
 std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, const std::string& path,
@@ -123,6 +129,11 @@ std::optional<Draft> decode_draft(const Source& src, const YAML::Node& node, con
                       "reliability gives a training job's goodput: add the 'training' section it applies to");
             ok = false;
         }
+    }
+    if (m.has("comm")) {
+        d.comm_node = m.get("comm");
+        d.comm = decode_comm(src, d.comm_node, join_path(path, "comm"));
+        ok = ok && d.comm.has_value();
     }
     if (m.has("economics")) {
         d.economics = decode_economics(src, m.get("economics"), join_path(path, "economics"), cat);
@@ -648,20 +659,26 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
                 }
                 Case c = resolve(*draft, sweep, idx, here, cat, chips);
                 if (!topology_fits(here, *draft, c, path)) continue;
-                if (draft->training || draft->serving) {
+                if (draft->training || draft->serving || draft->comm) {
                     c.job_network = c.cluster.topology;
                     const catalog::SystemSpec* sys =
                         c.cluster.system_id.empty() ? nullptr : &cat.systems.at(c.cluster.system_id);
                     if (!c.job_network && sys && sys->topology && system_size(*sys) >= c.cluster.chip_count)
                         c.job_network = sys->topology;
                     if (!c.job_network) {
-                        const bool training = draft->training.has_value();
-                        here.error(training ? draft->training->node : draft->serving->node, path + (training ? ".training" : ".serving"),
-                                   std::string(training ? "training" : "serving") +
-                                       " runs its collectives on the network: the case needs a topology holding its " +
+                        const char* job = draft->training ? "training" : draft->serving ? "serving" : "comm";
+                        const YAML::Node& at = draft->training  ? draft->training->node
+                                               : draft->serving ? draft->serving->node
+                                                                : draft->comm_node;
+                        here.error(at, path + "." + job,
+                                   std::string(job) + " runs its collectives on the network: the case needs a topology holding its " +
                                        std::to_string(c.cluster.chip_count) + " chips (a system with one, or a 'topology' section)");
                         continue;
                     }
+                }
+                if (draft->comm) {
+                    if (!check_comm_groups(here, draft->comm_node, path + ".comm", *draft->comm, c.cluster.chip_count)) continue;
+                    c.comm = draft->comm;
                 }
                 if (draft->training) {
                     TrainingDraft tr = *draft->training;

@@ -15,12 +15,16 @@
 #include "units/parse.hpp"
 
 namespace clustersim::scenario {
+
+const std::vector<std::string>& case_field_keys() {
+    static const std::vector<std::string> keys{"description", "system",      "chip",      "count",    "overrides",
+                                               "baseline",    "topology",    "training",  "serving",  "reliability",
+                                               "economics",   "measured",    "comm"};
+    return keys;
+}
+
 namespace {
 
-// The case keys an axis path may start with (`name` is refused with its own message).
-const std::vector<std::string> axis_case_keys{"description", "system",   "chip",     "count",       "overrides", "baseline",
-                                              "topology",    "training", "serving", "reliability", "economics",
-                                              "measured"};
 const std::vector<std::string> range_keys{"from", "to", "step", "steps", "factor", "scale", "direction"};
 
 std::string_view trim(std::string_view s) {
@@ -293,6 +297,7 @@ std::optional<KeyClass> classify(const Source& src, const YAML::Node& key_node, 
                   "('case|axis=value'); the name is not a field to sweep");
         return std::nullopt;
     }
+    const auto& axis_case_keys = case_field_keys();
     if (std::find(axis_case_keys.begin(), axis_case_keys.end(), first) == axis_case_keys.end()) {
         src.error(key_node, section,
                   "cannot sweep '" + key + "'" + diag::did_you_mean(first, axis_case_keys) + ": '" + first +
