@@ -34,7 +34,7 @@ LinkSpec el(double bw, double latency = 0) { return topo::electrical(BytesPerSec
 /// alpha per step on every level, full line rate.
 CostModel alpha_cost(std::size_t levels, double alpha) {
     CostModel c;
-    for (std::size_t i = 0; i < levels; ++i) c.levels.push_back({Seconds(alpha), Seconds(0), 1.0, {}, "test", 0, {}});
+    for (std::size_t i = 0; i < levels; ++i) c.levels.push_back({Seconds(alpha), Seconds(0), 1.0, {}, "test", 0, {}, {}});
     return c;
 }
 
@@ -217,6 +217,56 @@ TEST_CASE("comm: ring all-reduce on one switch = 2(p-1)a + 2(p-1)/p n/B (Pataras
             if (n > 0) CHECK(r.busbw.si() == doctest::Approx(n / r.time.si() * 2 * (pd - 1) / pd).epsilon(1e-12));
         }
     }
+}
+
+TEST_CASE("comm: protocols: the tuner weighs LL and LL128 with the default; each where every crossed level runs it") {
+    // Ring all-reduce on one switch under a protocol P: launch_P + 2(p-1) alpha_P + 2(p-1)/p n / (B f_P).
+    const double B = 100e9, a = 3.4e-6, p = 8;
+    const auto t = topo::build(topo::SingleSwitchParams{8, 32, el(B), 1});
+    CostModel c = alpha_cost(1, a);
+    c.launch_latency = Seconds(8.4e-6);
+    c.protocols = presets::nccl_protocols();
+    c.levels[0].protocols = presets::nccl_nvlink_protocols();
+    const CommModel m(t, c);
+    auto ring_time = [&](double launch, double alpha, double factor, double n) {
+        return launch + 2 * (p - 1) * alpha + 2 * (p - 1) / p * n / (B * factor);
+    };
+    for (const double n : {8.0, 1e3, 1e5, 1e6, 1e7, 1e9}) {
+        const auto r = m.run(Placement::contiguous(8, 1), spec(Collective::all_reduce, n), algo("ring"));
+        const double simple = ring_time(8.4e-6, a, 1.0, n), ll = ring_time(6.6e-6, 0.6e-6, 0.5, n),
+                     ll128 = ring_time(14e-6, 1.9e-6, 0.92, n);
+        const double best = std::min({simple, ll, ll128});
+        CHECK(r.time.si() == doctest::Approx(best).epsilon(1e-12));
+        CHECK(r.algorithm == (best == ll ? "ring/LL" : best == ll128 ? "ring/LL128" : "ring"));
+        REQUIRE(r.candidates.size() == 3);  // forcing the algorithm leaves the protocol to the tuner
+        // The cost curve's preferred line for "ring" is the same choice, at the same time.
+        const auto curve = m.curve(Placement::contiguous(8, 1), Collective::all_reduce);
+        const auto* line = curve.preferred("ring", n);
+        REQUIRE(line != nullptr);
+        CHECK(line->algorithm == r.algorithm);
+        CHECK(line->base == "ring");
+        CHECK(line->latency_s + n * line->seconds_per_byte == doctest::Approx(best).epsilon(1e-12));
+    }
+    // LL at 8 B, Simple at 1 GB: the crossing sizes are where the lines meet.
+    CHECK(m.run(Placement::contiguous(8, 1), spec(Collective::all_reduce, 8), algo("ring")).algorithm == "ring/LL");
+    CHECK(m.run(Placement::contiguous(8, 1), spec(Collective::all_reduce, 1e9), algo("ring")).algorithm == "ring");
+    // Algorithms that do not run under protocols never get them (recursive halving-doubling, direct).
+    const auto rhd = m.run(Placement::contiguous(8, 1), spec(Collective::all_reduce, 8), algo("recursive_halving_doubling"));
+    CHECK(rhd.algorithm == "recursive_halving_doubling");
+    CHECK(rhd.candidates.size() == 1);
+    // A level without the protocol (its library has only the default one) rules it out.
+    CostModel no_ll = c;
+    no_ll.levels[0].protocols.clear();
+    const auto plain = CommModel(t, no_ll).run(Placement::contiguous(8, 1), spec(Collective::all_reduce, 8), algo("ring"));
+    CHECK(plain.algorithm == "ring");
+    CHECK(plain.candidates.size() == 1);
+    // Invalid protocol figures are named.
+    CostModel bad = c;
+    bad.levels[0].protocols[0].bandwidth_factor = 1.5;
+    bad.protocols.push_back(bad.protocols[0]);
+    const auto problems = bad.problems();
+    CHECK(std::find(problems.begin(), problems.end(), "levels[0].protocols[0].bandwidth_factor must be in (0, 1]") != problems.end());
+    CHECK(std::find(problems.begin(), problems.end(), "protocols[2].name 'LL' is listed twice") != problems.end());
 }
 
 TEST_CASE("comm: closed forms of the other algorithms on one switch (Thakur, Rabenseifner & Gropp 2005)") {
@@ -613,7 +663,7 @@ TEST_CASE("comm: invalid placements, specs and cost models are errors that say w
         m.run(Placement::contiguous(2, 1), CollectiveSpec{Collective::all_to_all, Bytes(1), 0, {0, -1, 0, 0}}),
         doctest::Contains("finite and >= 0"), CommError);
     CostModel bad;
-    bad.levels.push_back({Seconds(-1), Seconds(0), 1.5, InNetworkReduction{0, false, ""}, "", 0, {}});
+    bad.levels.push_back({Seconds(-1), Seconds(0), 1.5, InNetworkReduction{0, false, ""}, "", 0, {}, {}});
     bad.launch_latency = Seconds(std::nan(""));
     CHECK_THROWS_WITH_AS(CommModel(t, bad), doctest::Contains("levels[0].efficiency must be in (0, 1]"), CommError);
     try {

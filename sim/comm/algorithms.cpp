@@ -321,10 +321,12 @@ BuildResult one_sided(const AlgorithmContext& c) {
 void register_builtin_algorithms(AlgorithmRegistry& r) {
     r.add({"ring", "ring reduce-scatter/all-gather, one ring per rank of a scale-up domain across domains (NCCL rings)",
            {C::all_reduce, C::reduce_scatter, C::all_gather},
-           ring});
+           ring,
+           /*protocols=*/true});
     r.add({"double_binary_tree", "NCCL's pipelined double binary tree across domains, chains inside them",
            {C::all_reduce},
-           double_binary_tree});
+           double_binary_tree,
+           /*protocols=*/true});
     r.add({"recursive_halving_doubling", "Rabenseifner: recursive halving reduce-scatter, doubling all-gather (p = 2^k)",
            {C::all_reduce, C::reduce_scatter, C::all_gather},
            recursive_halving_doubling});
@@ -343,7 +345,8 @@ void register_builtin_algorithms(AlgorithmRegistry& r) {
     r.add({"in_network", "reduction in the switches (NVLink SHARP, InfiniBand SHARP) where the cost model enables it",
            {C::all_reduce, C::reduce_scatter, C::all_gather},
            in_network});
-    r.add({"chain", "broadcast down a pipelined chain from the root (NCCL ring broadcast)", {C::broadcast}, chain});
+    r.add({"chain", "broadcast down a pipelined chain from the root (NCCL ring broadcast)", {C::broadcast}, chain,
+           /*protocols=*/true});
     r.add({"binary_tree", "broadcast down a pipelined binary tree from the root", {C::broadcast}, binary_tree});
 }
 

@@ -35,6 +35,9 @@ struct AlgorithmEntry {
     std::string description;  ///< one line
     std::vector<Collective> collectives;
     std::function<BuildResult(const AlgorithmContext&)> build;
+    /// Runs under the cost model's other protocols too (NCCL's LL and LL128: ring and tree kernels),
+    /// which the tuner weighs with the default one.
+    bool protocols = false;
 
     [[nodiscard]] bool supports(Collective c) const;
 };

@@ -26,6 +26,20 @@ std::vector<std::string> CostModel::problems() const {
             out.push_back(at + ".one_sided.efficiency must be in (0, 1]");
         if (l.in_network && !(l.in_network->efficiency > 0 && l.in_network->efficiency <= 1))
             out.push_back(at + ".in_network.efficiency must be in (0, 1]");
+        for (std::size_t k = 0; k < l.protocols.size(); ++k) {
+            const auto& pc = l.protocols[k];
+            const std::string pat = at + ".protocols[" + std::to_string(k) + "]";
+            if (pc.name.empty()) out.push_back(pat + ".name must not be empty");
+            if (bad(pc.step_latency.si())) out.push_back(pat + ".step_latency must be finite and >= 0");
+            if (!(pc.bandwidth_factor > 0 && pc.bandwidth_factor <= 1)) out.push_back(pat + ".bandwidth_factor must be in (0, 1]");
+        }
+    }
+    for (std::size_t k = 0; k < protocols.size(); ++k) {
+        const std::string at = "protocols[" + std::to_string(k) + "]";
+        if (protocols[k].name.empty()) out.push_back(at + ".name must not be empty");
+        if (bad(protocols[k].launch_latency.si())) out.push_back(at + ".launch_latency must be finite and >= 0");
+        for (std::size_t j = 0; j < k; ++j)
+            if (protocols[j].name == protocols[k].name) out.push_back(at + ".name '" + protocols[k].name + "' is listed twice");
     }
     return out;
 }
@@ -73,6 +87,7 @@ LevelCost nvlink4_nccl_no_nvls() {
     c.efficiency = 20.6 / 25.0;
     c.compute_units_busy = nccl_sms;
     c.one_sided = deepep_nvlink();
+    c.protocols = nccl_nvlink_protocols();
     c.source =
         "efficiency 20.6/25: NCCL src/graph/topo.h SM90_NVLINK_BW 20.6 GB/s per 25 GB/s link (nccl-tests#212: "
         "370 of 450 GB/s); step 3.4 us: NCCL tuning.cc hwLat NVLink/Ring/Simple; " + std::string(nccl_sms_source);
@@ -96,6 +111,7 @@ LevelCost ndr400_nccl() {
     c.efficiency = 47.0 / 50.0;
     c.compute_units_busy = nccl_sms;
     c.one_sided = deepep_rdma();
+    c.protocols = nccl_net_protocols();
     c.source =
         "efficiency 47/50: nccl-tests#290 (NCCL maintainer: 46-48 GB/s per 400 Gb/s NIC); step 14 us: NCCL "
         "tuning.cc hwLat Net/Ring/Simple; " + std::string(nccl_sms_source);
@@ -165,6 +181,18 @@ LevelCost hccs() {
 
 units::Seconds nccl_launch_latency() { return units::Seconds(8.4e-6); }
 
+// NCCL src/graph/tuning.cc (2.2x): baseLat[RING] = {LL 6.6, LL128 14.0, Simple 8.4} us; hwLat[NVLINK][RING]
+// = {0.6, 1.9, 3.4} us, hwLat[NET][RING] = {2.7, 4.0, 14.0} us; ncclTopoTuneModel's ring refinements: LL
+// busBw x 0.5 (capped at llMaxBw), LL128 busBw x 0.92 (120 of 128 bytes; capped per channel). The caps
+// (e.g. LL 141 GB/s busbw inside a Hopper node) bind only at sizes where Simple is faster anyway.
+std::vector<Protocol> nccl_protocols() { return {{"LL", units::Seconds(6.6e-6)}, {"LL128", units::Seconds(14.0e-6)}}; }
+std::vector<ProtocolCost> nccl_nvlink_protocols() {
+    return {{"LL", units::Seconds(0.6e-6), 0.5}, {"LL128", units::Seconds(1.9e-6), 0.92}};
+}
+std::vector<ProtocolCost> nccl_net_protocols() {
+    return {{"LL", units::Seconds(2.7e-6), 0.5}, {"LL128", units::Seconds(4.0e-6), 0.92}};
+}
+
 }  // namespace presets
 
 namespace {
@@ -210,6 +238,7 @@ PresetChoice preset_for_level(const topo::LevelInfo& level, double chip_scale_up
 CostModel preset_cost_model(const topo::Topology& t, double chip_scale_up_Bps) {
     CostModel cost;
     cost.launch_latency = presets::nccl_launch_latency();
+    cost.protocols = presets::nccl_protocols();
     for (const auto& level : t.levels()) {
         auto choice = preset_for_level(level, chip_scale_up_Bps);
         if (!cost.source.empty()) cost.source += "; ";

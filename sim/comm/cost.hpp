@@ -32,6 +32,15 @@ struct OneSidedLibrary {
     std::string source;
 };
 
+/// A level's figures under a protocol other than its default one (the LevelCost's own figures, NCCL's
+/// Simple): NCCL's LL (8-byte stores with an inline flag: low latency, half the bandwidth) and LL128
+/// (120 of 128 bytes payload). The tuner picks the protocol with the algorithm, per size.
+struct ProtocolCost {
+    std::string name;             ///< e.g. "LL", "LL128"; a CostModel::protocols entry names it
+    units::Seconds step_latency;  ///< replaces LevelCost::step_latency
+    double bandwidth_factor = 1.0;  ///< of the level's effective bandwidth (0 < f <= 1)
+};
+
 /// Costs of one topology level (a scale-up domain's fabric, a scale-out network).
 /// Invariants: latencies >= 0; 0 < efficiency <= 1.
 struct LevelCost {
@@ -47,6 +56,16 @@ struct LevelCost {
     /// The level's one-sided all-to-all library, if it has one (the one_sided algorithm applies
     /// only where every level a group spans has one).
     std::optional<OneSidedLibrary> one_sided;
+    /// The other protocols this level's library runs (empty: only its default one).
+    std::vector<ProtocolCost> protocols;
+};
+
+/// A protocol a collective call may run under besides the default one, with its launch latency.
+/// It applies to algorithms that run under protocols (AlgorithmEntry::protocols) where every level a
+/// group's flows cross lists it (LevelCost::protocols).
+struct Protocol {
+    std::string name;
+    units::Seconds launch_latency;  ///< replaces CostModel::launch_latency
 };
 
 /// Costs of every level, bottom (scale-up) first, as in topo::Topology::levels(). Levels beyond
@@ -54,6 +73,7 @@ struct LevelCost {
 struct CostModel {
     std::vector<LevelCost> levels;
     units::Seconds launch_latency;  ///< once per collective call (NCCL's base latency)
+    std::vector<Protocol> protocols;  ///< besides the default one (NCCL: LL, LL128)
     std::string source;
 
     [[nodiscard]] const LevelCost& level(std::size_t l) const;
@@ -109,6 +129,12 @@ LevelCost tpu_ici();
 LevelCost hccs();
 /// NCCL's base latency of a ring all-reduce with the Simple protocol: 8.4 us (tuning.cc baseLat).
 units::Seconds nccl_launch_latency();
+/// NCCL's LL and LL128 protocols with their base latencies, 6.6 and 14.0 us (tuning.cc baseLat, Ring).
+std::vector<Protocol> nccl_protocols();
+/// A NCCL level's LL and LL128 figures (tuning.cc, Ring): NVLink step 0.6 and 1.9 us, network 2.7 and
+/// 4.0 us (hwLat); bandwidth 0.5 and 0.92 of Simple's (the ring refinements of ncclTopoTuneModel).
+std::vector<ProtocolCost> nccl_nvlink_protocols();
+std::vector<ProtocolCost> nccl_net_protocols();
 
 }  // namespace presets
 

@@ -37,22 +37,41 @@ private:
 };
 
 struct Candidate {
-    std::string name;
+    std::string name;  ///< the algorithm
     Schedule schedule;
     std::vector<const StageLoads*> loads;
+    int protocol = -1;  ///< index into CostModel::protocols; -1: the default protocol
+    std::string label;  ///< name, or "name/PROTOCOL"
 };
+
+/// The level's figures under protocol `name`, if its library runs it.
+const ProtocolCost* protocol_cost(const LevelCost& c, const std::string& name) {
+    for (const auto& pc : c.protocols)
+        if (pc.name == name) return &pc;
+    return nullptr;
+}
+
+/// The bandwidth factor of `protocol` on `level` (1 for the default protocol).
+double bandwidth_factor(const Fabric& f, int protocol, std::size_t level) {
+    if (protocol < 0) return 1.0;
+    return protocol_cost(f.cost().level(level), f.cost().protocols[static_cast<std::size_t>(protocol)].name)->bandwidth_factor;
+}
 
 struct StageTime {
     double latency = 0, bandwidth = 0;
 };
 
-double step_latency(const Fabric& f, const StageLoads& l, std::size_t level) {
+double step_latency(const Fabric& f, const StageLoads& l, std::size_t level, int protocol) {
     const auto& c = f.cost().level(level);
     const double per_hop = c.hop_latency.si() + f.levels()[level].max_link_latency_s;
-    return c.step_latency.si() + static_cast<double>(l.level_hops[level]) * per_hop;
+    const double alpha = protocol < 0 ? c.step_latency.si()
+                                      : protocol_cost(c, f.cost().protocols[static_cast<std::size_t>(protocol)].name)->step_latency.si();
+    return alpha + static_cast<double>(l.level_hops[level]) * per_hop;
 }
 
-StageTime stage_time(const Fabric& f, const Stage& s, const StageLoads& l, double bytes) {
+// A protocol's bandwidth factor applies to every link the stage loads; with factors that differ
+// between the levels it crosses, the smallest (NCCL's presets give every level the same).
+StageTime stage_time(const Fabric& f, const Stage& s, const StageLoads& l, double bytes, int protocol) {
     std::size_t top = 0, bottom = l.level_hops.size();
     for (std::size_t i = 0; i < l.level_hops.size(); ++i)
         if (l.level_hops[i] > 0) {
@@ -61,9 +80,12 @@ StageTime stage_time(const Fabric& f, const Stage& s, const StageLoads& l, doubl
         }
     if (bottom == l.level_hops.size()) return {};  // nothing crossed a link
     StageTime t;
-    t.latency = s.latency_steps * step_latency(f, l, top) + s.inner_latency_steps * step_latency(f, l, bottom) +
+    t.latency = s.latency_steps * step_latency(f, l, top, protocol) + s.inner_latency_steps * step_latency(f, l, bottom, protocol) +
                 (s.peer_steps > 0 ? s.peer_steps * f.cost().level(top).one_sided->peer_latency.si() : 0.0);
-    t.bandwidth = s.repeats * s.unit * bytes * l.seconds_per_unit;
+    double factor = 1.0;
+    for (std::size_t i = 0; i < l.level_hops.size(); ++i)
+        if (l.level_hops[i] > 0) factor = std::min(factor, bandwidth_factor(f, protocol, i));
+    t.bandwidth = s.repeats * s.unit * bytes * l.seconds_per_unit / factor;
     return t;
 }
 
@@ -74,9 +96,10 @@ struct Totals {
 
 Totals totals(const Fabric& f, const Candidate& c, double bytes) {
     Totals t;
-    t.latency = f.cost().launch_latency.si();
+    t.latency = c.protocol < 0 ? f.cost().launch_latency.si()
+                               : f.cost().protocols[static_cast<std::size_t>(c.protocol)].launch_latency.si();
     for (std::size_t i = 0; i < c.schedule.stages.size(); ++i) {
-        const StageTime st = stage_time(f, c.schedule.stages[i], *c.loads[i], bytes);
+        const StageTime st = stage_time(f, c.schedule.stages[i], *c.loads[i], bytes, c.protocol);
         t.latency += st.latency;
         t.bandwidth += st.bandwidth;
     }
@@ -96,7 +119,7 @@ Limiting limiting_class(const Fabric& f, const Candidate& c) {
         const auto& l = *c.loads[i];
         for (std::size_t k = 0; k < l.class_max.size(); ++k) {
             if (!(l.class_max[k] > 0)) continue;
-            double bw = f.effective_Bps(k);
+            double bw = f.effective_Bps(k) * bandwidth_factor(f, c.protocol, static_cast<std::size_t>(f.level_of_class(k)));
             if (l.in_network) {
                 const auto& lc = f.cost().level(static_cast<std::size_t>(f.level_of_class(k)));
                 if (lc.in_network) bw *= lc.in_network->efficiency;
@@ -142,27 +165,47 @@ std::vector<Candidate> candidates(const Fabric& f, const AlgorithmRegistry& reg,
     const GroupShape shape = describe_groups(f, pl);
     const AlgorithmContext ctx{f, pl, shape, spec};
     std::vector<Candidate> out;
+    // The algorithm under the default protocol, then under each other protocol it runs (analyse()
+    // drops those a level the groups cross does not offer).
+    auto add = [&](const AlgorithmEntry& e, Schedule schedule) {
+        if (e.protocols) {
+            for (std::size_t k = 0; k < f.cost().protocols.size(); ++k)
+                out.push_back({e.name, schedule, {}, static_cast<int>(k), e.name + "/" + f.cost().protocols[k].name});
+        }
+        // The default protocol first: on a tie the tuner keeps it.
+        out.insert(out.end() - static_cast<std::ptrdiff_t>(e.protocols ? f.cost().protocols.size() : 0),
+                   Candidate{e.name, std::move(schedule), {}, -1, e.name});
+    };
     if (!o.algorithm.empty()) {
         const auto& e = reg.at(o.algorithm);
         if (!e.supports(spec.kind))
             throw NotApplicable("algorithm '" + e.name + "' does not implement " + std::string(to_string(spec.kind)));
         auto b = e.build(ctx);
         if (!b.schedule) throw NotApplicable("algorithm '" + e.name + "' does not apply: " + b.reason);
-        out.push_back({e.name, std::move(*b.schedule), {}});
+        add(e, std::move(*b.schedule));
         return out;
     }
     for (const auto& e : reg.entries()) {
         if (!e.supports(spec.kind)) continue;
         auto b = e.build(ctx);
-        if (b.schedule) out.push_back({e.name, std::move(*b.schedule), {}});
+        if (b.schedule) add(e, std::move(*b.schedule));
     }
     if (out.empty()) throw CommError("no registered algorithm implements " + std::string(to_string(spec.kind)));
     return out;
 }
 
-void analyse(std::vector<Candidate>& cs, LoadCache& cache) {
+void analyse(const Fabric& f, std::vector<Candidate>& cs, LoadCache& cache) {
     for (auto& c : cs)
         for (const auto& s : c.schedule.stages) c.loads.push_back(&cache.get(s.pattern));
+    // A protocol runs only where every level the flows cross offers it.
+    std::erase_if(cs, [&f](const Candidate& c) {
+        if (c.protocol < 0) return false;
+        const std::string& name = f.cost().protocols[static_cast<std::size_t>(c.protocol)].name;
+        for (const auto* l : c.loads)
+            for (std::size_t i = 0; i < l->level_hops.size(); ++i)
+                if (l->level_hops[i] > 0 && protocol_cost(f.cost().level(i), name) == nullptr) return true;
+        return false;
+    });
 }
 
 std::size_t fastest(const Fabric& f, const std::vector<Candidate>& cs, double bytes) {
@@ -202,10 +245,10 @@ CollectiveResult CommModel::run(const Placement& pl, const CollectiveSpec& spec,
     }
     auto cs = candidates(fabric_, algorithms_, pl, spec, o);
     LoadCache cache(fabric_, pl, o);
-    analyse(cs, cache);
-    for (const auto& c : cs) r.candidates.emplace_back(c.name, units::Seconds(totals(fabric_, c, bytes).time()));
+    analyse(fabric_, cs, cache);
+    for (const auto& c : cs) r.candidates.emplace_back(c.label, units::Seconds(totals(fabric_, c, bytes).time()));
     const Candidate& c = cs[fastest(fabric_, cs, bytes)];
-    r.algorithm = c.name;
+    r.algorithm = c.label;
     const Totals t = totals(fabric_, c, bytes);
     r.time = units::Seconds(t.time());
     r.latency = units::Seconds(t.latency);
@@ -217,7 +260,7 @@ CollectiveResult CommModel::run(const Placement& pl, const CollectiveSpec& spec,
     for (std::size_t i = 0; i < c.schedule.stages.size(); ++i) {
         const auto& s = c.schedule.stages[i];
         const auto& l = *c.loads[i];
-        const StageTime st = stage_time(fabric_, s, l, bytes);
+        const StageTime st = stage_time(fabric_, s, l, bytes, c.protocol);
         StageResult sr;
         sr.name = s.name;
         sr.pattern = describe(s.pattern);
@@ -256,9 +299,17 @@ const CostCurve::Line* CostCurve::best(double bytes) const {
 }
 
 const CostCurve::Line* CostCurve::preferred(std::string_view algorithm, double bytes) const {
-    for (const auto& l : lines)
-        if (l.algorithm == algorithm) return &l;
-    return best(bytes);
+    const Line* out = nullptr;
+    double t = std::numeric_limits<double>::infinity();
+    for (const auto& l : lines) {
+        if (l.base != algorithm) continue;
+        const double tl = l.latency_s + bytes * l.seconds_per_byte;
+        if (tl < t) {
+            t = tl;
+            out = &l;
+        }
+    }
+    return out != nullptr ? out : best(bytes);
 }
 
 double CostCurve::time_s(double bytes) const {
@@ -282,12 +333,12 @@ std::vector<CostCurve> CommModel::curves(const Placement& pl, const std::vector<
         if (pl.group_size() == 1) continue;
         const CollectiveSpec spec{kinds[k], units::Bytes(0.0), 0, {}};
         auto cs = candidates(fabric_, algorithms_, pl, spec, o);
-        analyse(cs, cache);
+        analyse(fabric_, cs, cache);
         for (const auto& c : cs) {
             // totals() is affine in the size: its latency does not depend on it, its bandwidth part is per byte at 1 byte.
             const Totals t = totals(fabric_, c, 1.0);
             const Limiting lim = limiting_class(fabric_, c);
-            out[k].lines.push_back({c.name, t.latency, t.bandwidth,
+            out[k].lines.push_back({c.label, c.name, t.latency, t.bandwidth,
                                     lim.cls >= 0 ? fabric_.class_label(static_cast<std::size_t>(lim.cls)) : std::string()});
         }
     }
@@ -308,7 +359,7 @@ std::vector<BenchmarkRow> CommModel::benchmark(const Placement& pl, const Collec
     LoadCache cache(fabric_, pl, o);
     if (p > 1) {
         cs = candidates(fabric_, algorithms_, pl, spec, o);
-        analyse(cs, cache);
+        analyse(fabric_, cs, cache);
     }
     for (double b = lo; b <= hi * (1 + 1e-12); b *= sweep.factor) {
         BenchmarkRow row;
@@ -322,7 +373,7 @@ std::vector<BenchmarkRow> CommModel::benchmark(const Placement& pl, const Collec
         }
         const Candidate& c = cs[fastest(fabric_, cs, b)];
         const Totals t = totals(fabric_, c, b);
-        row.algorithm = c.name;
+        row.algorithm = c.label;
         row.time = units::Seconds(t.time());
         if (t.time() > 0) {
             row.algbw = units::BytesPerSecond(b / t.time());

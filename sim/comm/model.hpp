@@ -53,7 +53,7 @@ struct StageResult {
 
 struct CollectiveResult {
     Collective kind = Collective::all_reduce;
-    std::string algorithm;
+    std::string algorithm;  ///< the chosen algorithm, "name/PROTOCOL" under a protocol other than the default
     std::int64_t ranks = 0;
     std::int64_t groups = 0;
     units::Bytes bytes;
@@ -110,7 +110,8 @@ struct BenchmarkRow {
 /// Used by models that cost many sizes on few placements (the training plan search).
 struct CostCurve {
     struct Line {
-        std::string algorithm;
+        std::string algorithm;  ///< the algorithm, with "/PROTOCOL" under a protocol other than the default
+        std::string base;       ///< the algorithm alone
         double latency_s = 0;         ///< launch + every stage's latency
         double seconds_per_byte = 0;  ///< the bandwidth part per byte of the collective's size
         std::string bottleneck;       ///< the limiting link class; empty when nothing crosses a link
@@ -122,7 +123,8 @@ struct CostCurve {
     [[nodiscard]] const Line* best(double bytes) const;
     /// The tuner's time at `bytes` (launch_s for groups of one rank).
     [[nodiscard]] double time_s(double bytes) const;
-    /// The line of `algorithm` when it applies, else the fastest at `bytes` (nullptr: no lines).
+    /// The fastest line of `algorithm` (under any protocol) at `bytes` when it applies, else the
+    /// fastest line (nullptr: no lines).
     [[nodiscard]] const Line* preferred(std::string_view algorithm, double bytes) const;
 };
 
