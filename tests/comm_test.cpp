@@ -1054,12 +1054,17 @@ TEST_CASE("comm: preset_for_level picks the NVLink generation from the chip's sc
     CHECK(h100.cost.efficiency == doctest::Approx(presets::nvlink4_nccl().efficiency));
     CHECK(h100.cost.in_network.has_value());
     CHECK(h100.label == "NVLink 4 with NCCL (presets::nvlink4_nccl)");
-    // Above 450 GB/s, or unknown (0 or NaN): NVLink 5.
+    // Up to 900 GB/s (Blackwell), or unknown (0 or NaN): NVLink 5.
     for (const double bw : {900e9, 0.0, std::nan("")}) {
         const auto c = preset_for_level(nvlink, bw);
         CHECK(c.cost.efficiency == doctest::Approx(40.1 / 50.0));
         CHECK(c.label == "NVLink 5 with NCCL (presets::nvlink5_nccl)");
     }
+    // Rubin's 1.8 TB/s one way: NVLink 6, with NVLink 5's figures (assumed) and a label that says so.
+    const auto rubin = preset_for_level(nvlink, 1.8e12);
+    CHECK(rubin.cost.efficiency == doctest::Approx(40.1 / 50.0));
+    CHECK(rubin.label == "NVLink 6 with NCCL, NVLink 5's figures assumed (presets::nvlink6_nccl)");
+    CHECK(rubin.cost.source.find("not public") != std::string::npos);
     // The boundary belongs to the lower generation.
     CHECK(preset_for_level(nvlink, 300e9 + 1).cost.efficiency == doctest::Approx(20.6 / 25.0));
 }

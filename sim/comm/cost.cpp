@@ -104,6 +104,14 @@ LevelCost nvlink5_nccl() {
     return c;
 }
 
+LevelCost nvlink6_nccl() {
+    LevelCost c = nvlink5_nccl();
+    c.source =
+        "NVLink 6 (Rubin, 36 links of 50 GB/s per direction): NCCL's figures for it are not public, so NVLink 5's are "
+        "assumed (efficiency 40.1/50 from SM100_NVLINK_BW, step 3.4 us, NVLS 0.85); " + std::string(nccl_sms_source);
+    return c;
+}
+
 LevelCost ndr400_nccl() {
     LevelCost c;
     c.step_latency = units::Seconds(14e-6);
@@ -217,10 +225,13 @@ PresetChoice preset_for_level(const topo::LevelInfo& level, double chip_scale_up
     const std::string_view n = level.name;
     if (contains(n, "nvlink")) {
         // NVLink's generation by the chip's scale-up bandwidth per direction: A100's 12 links of 25 GB/s
-        // (300 GB/s) are NVLink 3, Hopper's 18 (450 GB/s) NVLink 4, anything faster (or unknown) NVLink 5.
+        // (300 GB/s) are NVLink 3, Hopper's 18 (450 GB/s) NVLink 4, Blackwell's 18 of 50 GB/s (900 GB/s)
+        // NVLink 5 (also when unknown), Rubin's 36 (1.8 TB/s) NVLink 6.
         const bool known = std::isfinite(chip_scale_up_Bps) && chip_scale_up_Bps > 0;
         if (known && chip_scale_up_Bps <= 300e9) return {presets::nvlink3_nccl(), "NVLink 3 with NCCL (presets::nvlink3_nccl)"};
         if (known && chip_scale_up_Bps <= 450e9) return {presets::nvlink4_nccl(), "NVLink 4 with NCCL (presets::nvlink4_nccl)"};
+        if (known && chip_scale_up_Bps > 900e9)
+            return {presets::nvlink6_nccl(), "NVLink 6 with NCCL, NVLink 5's figures assumed (presets::nvlink6_nccl)"};
         return {presets::nvlink5_nccl(), "NVLink 5 with NCCL (presets::nvlink5_nccl)"};
     }
     if (has_token(n, "hccs")) return {presets::hccs(), "Ascend HCCS with HCCL (presets::hccs)"};

@@ -97,6 +97,9 @@ LevelCost nvlink4_nccl_no_nvls();
 /// src/graph/topo.h SM100_NVLINK_BW (per 50 GB/s link, one direction), derived like nvlink4_nccl; the
 /// step latency and the NVLS efficiency are Hopper's (assumed).
 LevelCost nvlink5_nccl();
+/// NVLink 6 (Rubin, NVL144): NVLink 5's figures (assumed; NCCL's Rubin values are not public), its own
+/// label so that a run says which generation it assumed.
+LevelCost nvlink6_nccl();
 /// InfiniBand NDR / 400G RoCE with NCCL: efficiency 0.94 = 47 GB/s of 50 per 400 Gb/s NIC (NCCL
 /// maintainer, nccl-tests issue 290: "For NDR @ 400Gbps you should see 46-48GB/s per NIC"; midpoint).
 /// step latency 14 us: NCCL tuning.cc hwLat[NET][RING][SIMPLE]. No SHARP.
@@ -149,7 +152,7 @@ struct PresetChoice {
 /// part of the name between '_', '-' or the ends.
 ///   1. name contains "nvlink": the generation follows the chip's scale-up bandwidth per direction,
 ///      `chip_scale_up_Bps` (0 or not finite: unknown): <= 300 GB/s NVLink 3, <= 450 GB/s NVLink 4,
-///      above or unknown NVLink 5.
+///      <= 900 GB/s or unknown NVLink 5, above NVLink 6.
 ///   2. a token "hccs": hccs(). 3. a token "ici": tpu_ici().
 ///   4. name contains "ub", "dim" or "hrs": cloudmatrix_ub().
 ///   5. scale-out with a token "hdr" or "200g": hdr200_nccl(); other scale-out: ndr400_nccl().
