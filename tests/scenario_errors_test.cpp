@@ -1234,6 +1234,18 @@ TEST_CASE("scenario: training and measured sections: each problem named where it
                      "missing key 'peak': the per-chip peak the source divides by for its MFU");
     expect_one_error("training_no_network.yaml", 8, 7, "cases[0].training",
                      "the case needs a topology holding its 8 chips");
+    const std::string f = bad("training_algorithms.yaml");
+    const Result r = check({f});
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(has_diagnostic(r, f, 10, 26, "cases[0].training.execution.algorithms.dp",
+                         "unknown algorithm 'rings' (did you mean 'ring'?); valid for dp: ring, double_binary_tree, "
+                         "recursive_halving_doubling, direct, hierarchical, dimension_wise, in_network (clustersim list algorithms)"));
+    CHECK(has_diagnostic(r, f, 10, 37, "cases[0].training.execution.algorithms.ep",
+                         "algorithm 'ring' does not run the ep collectives; valid for ep: direct, one_sided, hierarchical, "
+                         "dimension_wise"));
+    CHECK(has_diagnostic(r, f, 10, 43, "cases[0].training.execution.algorithms", "unknown key 'sp' (did you mean 'tp'?)"));
+    CHECK(last_line(r.err) == "3 errors");
 }
 
 TEST_CASE("scenario: serving section: each problem named where it is") {

@@ -209,6 +209,30 @@ TEST_CASE("train: a faster chip or a faster network is never slower") {
     CHECK(w.time.compute_s == base.time.compute_s);
 }
 
+TEST_CASE("train: execution.algorithms forces a dimension's collective algorithm; the tuner's choice is never slower") {
+    Fixture f = make();
+    const auto p = plan(8, 1, 4);
+    const auto tuned = step_of(f, p);
+    for (const std::string dp : {"ring", "recursive_halving_doubling"}) {
+        f.sc.cases.front().training->execution.algorithms = {{"dp", dp}, {"tp", "ring"}};
+        const auto forced = step_of(f, p);
+        INFO(dp << ": " << forced.dp.algorithm << ", tuned " << tuned.dp.algorithm);
+        // The reduction runs the forced algorithm (under the protocol the tuner picks for it).
+        CHECK(forced.dp.algorithm.rfind(dp, 0) == 0);
+        CHECK(forced.tp.algorithm.rfind("ring", 0) == 0);
+        CHECK(forced.dp.time_s >= tuned.dp.time_s * (1 - 1e-12));
+        CHECK(forced.time.step_s >= tuned.time.step_s * (1 - 1e-12));
+        CHECK(forced.tp.time_s >= tuned.tp.time_s * (1 - 1e-12));
+    }
+    // Where the forced algorithm does not apply, the tuner's: no in-network reduction across the
+    // InfiniBand rails, and the distributed optimizer's reduce-scatter and all-gather have no tree.
+    REQUIRE(tuned.dp.algorithm.find('+') != std::string::npos);  // zero1: reduce-scatter + all-gather
+    for (const std::string dp : {"in_network", "double_binary_tree"}) {
+        f.sc.cases.front().training->execution.algorithms = {{"dp", dp}};
+        CHECK(step_of(f, p).dp.algorithm == tuned.dp.algorithm);
+    }
+}
+
 TEST_CASE("train: plan checks name what is wrong") {
     const Fixture f = make();
     auto reason = [&f](const train::Plan& p) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "comm/algorithms.hpp"
 #include "diag/suggest.hpp"
 #include "scenario/workload_loader.hpp"
 
@@ -14,7 +15,8 @@ const std::vector<std::string> training_keys{"workload", "global_batch", "seq_le
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
                                          "sequence_parallel", "recompute", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "grad_reduce", "order",
-                                              "memory_reserve", "attention"};
+                                              "memory_reserve", "attention", "algorithms"};
+const std::vector<std::string> dimension_keys{"tp", "cp", "ep", "pp", "dp"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -130,6 +132,48 @@ std::optional<std::vector<std::string>> decode_order(const Source& src, const YA
     return dims;
 }
 
+// The collectives each parallel dimension runs (docs/models/training.md, "Step time").
+std::vector<comm::Collective> dimension_collectives(std::string_view d) {
+    using C = comm::Collective;
+    if (d == "ep") return {C::all_to_all};
+    if (d == "pp") return {C::send_recv};
+    if (d == "cp") return {C::all_gather, C::reduce_scatter};
+    return {C::all_reduce, C::reduce_scatter, C::all_gather};  // tp, dp
+}
+
+std::optional<std::map<std::string, std::string, std::less<>>> decode_algorithms(const Source& src, const YAML::Node& node,
+                                                                                const std::string& path) {
+    MapReader m(src, node, path, dimension_keys);
+    if (!m.ok()) return std::nullopt;
+    const auto registry = comm::builtin_algorithms();
+    std::map<std::string, std::string, std::less<>> out;
+    bool ok = true;
+    for (const auto& d : dimension_keys) {
+        if (!m.has(d)) continue;
+        auto name = m.string(d, false);
+        if (!name) {
+            ok = false;
+            continue;
+        }
+        const auto kinds = dimension_collectives(d);
+        std::vector<std::string> valid;
+        for (const auto& e : registry.entries())
+            if (std::any_of(kinds.begin(), kinds.end(), [&e](comm::Collective c) { return e.supports(c); })) valid.push_back(e.name);
+        if (std::find(valid.begin(), valid.end(), *name) == valid.end()) {
+            const bool known = registry.find(*name) != nullptr;
+            src.error(m.get(d), join_path(path, d),
+                      (known ? "algorithm '" + *name + "' does not run the " + d + " collectives"
+                             : "unknown algorithm '" + *name + "'" + diag::did_you_mean(*name, registry.names())) +
+                          "; valid for " + d + ": " + diag::join_names(valid) + " (clustersim list algorithms)");
+            ok = false;
+            continue;
+        }
+        out.emplace(d, *name);
+    }
+    if (!ok) return std::nullopt;
+    return out;
+}
+
 std::optional<train::Execution> decode_execution(const Source& src, const YAML::Node& node, const std::string& path) {
     MapReader m(src, node, path, execution_keys);
     if (!m.ok()) return std::nullopt;
@@ -155,6 +199,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
     }
     ok = read_number(src, m, "memory_reserve", e.memory_reserve, 0, 1, false,
                      "the fraction of HBM kept free, a number in [0, 1) such as 0.1") && ok;
+    if (m.has("algorithms")) {
+        auto a = decode_algorithms(src, m.get("algorithms"), join_path(path, "algorithms"));
+        ok = ok && a.has_value();
+        if (a) e.algorithms = std::move(*a);
+    }
     if (!ok) return std::nullopt;
     return e;
 }

@@ -2,6 +2,7 @@
 // A training job: which workload, how much per step, and how it is split over the cluster.
 // Value types; the scenario layer decodes them from YAML, the training model reads them.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,10 @@ struct Execution {
     /// FlashAttention-style fused attention (false: Megatron-LM's 2021–22 unfused attention: explicit
     /// s x s scores, softmax and dropout; docs/models/training.md).
     bool flash_attention = true;
+    /// Collective algorithm per parallel dimension ("tp", "cp", "ep", "pp", "dp" → a registered
+    /// algorithm, as NCCL_ALGO forces one): used where it applies, the tuner's choice elsewhere and
+    /// for the dimensions not listed.
+    std::map<std::string, std::string, std::less<>> algorithms;
 };
 
 struct TrainingSpec {

@@ -243,10 +243,14 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     struct Costs {
         const TrainingCluster& cluster;
         Fidelity fidelity;
-        [[nodiscard]] TrainingCluster::Cost collective(comm::Collective k, const comm::Placement& pl, double bytes) const {
-            return fidelity == Fidelity::exact ? cluster.collective(k, pl, bytes) : cluster.collective_bound(k, pl, bytes);
+        const std::map<std::string, std::string, std::less<>>& algorithms;  ///< per dimension (Execution::algorithms)
+        [[nodiscard]] TrainingCluster::Cost collective(comm::Collective k, const comm::Placement& pl, double bytes,
+                                                       std::string_view dimension) const {
+            if (fidelity != Fidelity::exact) return cluster.collective_bound(k, pl, bytes);
+            const auto it = algorithms.find(dimension);
+            return cluster.collective(k, pl, bytes, it == algorithms.end() ? std::string_view() : std::string_view(it->second));
         }
-    } const costs{cluster, fidelity};
+    } const costs{cluster, fidelity, spec.execution.algorithms};
     const Shard shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision,
                       spec.execution.flash_attention};
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
@@ -258,12 +262,12 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     double tp_call_s = 0;
     if (p.tp > 1) {
         if (p.sequence_parallel) {
-            const auto ag = costs.collective(comm::Collective::all_gather, g.tp, act_bytes);
-            const auto rs = costs.collective(comm::Collective::reduce_scatter, g.tp, act_bytes);
+            const auto ag = costs.collective(comm::Collective::all_gather, g.tp, act_bytes, "tp");
+            const auto rs = costs.collective(comm::Collective::reduce_scatter, g.tp, act_bytes, "tp");
             tp_call_s = ag.time_s + rs.time_s;
             r.tp = {ag.algorithm + "+" + rs.algorithm, rs.bottleneck, tp_call_s};
         } else {
-            const auto ar = costs.collective(comm::Collective::all_reduce, g.tp, act_bytes);
+            const auto ar = costs.collective(comm::Collective::all_reduce, g.tp, act_bytes, "tp");
             tp_call_s = ar.time_s;
             r.tp = {ar.algorithm, ar.bottleneck, tp_call_s};
         }
@@ -278,8 +282,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         const double kv_heads_rank = std::max<double>(1.0, static_cast<double>(w.kv_heads) / static_cast<double>(p.tp));
         const double head_dim = w.mla ? static_cast<double>(w.mla->qk_nope_head_dim + w.mla->qk_rope_head_dim) : static_cast<double>(w.head_dim);
         const double kv_bytes = 2 * tokens_per_rank * kv_heads_rank * head_dim * activation_bytes * static_cast<double>(p.cp);
-        const auto ag = costs.collective(comm::Collective::all_gather, g.cp, kv_bytes);
-        const auto rs = costs.collective(comm::Collective::reduce_scatter, g.cp, kv_bytes);
+        const auto ag = costs.collective(comm::Collective::all_gather, g.cp, kv_bytes, "cp");
+        const auto rs = costs.collective(comm::Collective::reduce_scatter, g.cp, kv_bytes, "cp");
         cp_fwd_s = ag.time_s;
         cp_bwd_s = ag.time_s + rs.time_s;
         r.cp = {ag.algorithm, ag.bottleneck, ag.time_s};
@@ -291,7 +295,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     if (w.moe && p.ep > 1) {
         const double tokens = tokens_per_rank / (p.sequence_parallel ? static_cast<double>(p.tp) : 1.0);
         const double bytes = tokens * static_cast<double>(w.moe->top_k * w.hidden) * activation_bytes;
-        const auto a2a = costs.collective(comm::Collective::all_to_all, g.ep, bytes);
+        const auto a2a = costs.collective(comm::Collective::all_to_all, g.ep, bytes, "ep");
         ep_layer_s = a2a.time_s * (4 + (p.recompute == Recompute::full ? 2 : 0));
         r.ep = {a2a.algorithm, a2a.bottleneck, a2a.time_s};
     }
@@ -316,7 +320,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     double pp_send_s = 0;
     if (p.pp > 1) {
         const double bytes = act_bytes / (p.sequence_parallel ? static_cast<double>(p.tp) : 1.0);
-        const auto send = costs.collective(comm::Collective::send_recv, g.pp, bytes);
+        const auto send = costs.collective(comm::Collective::send_recv, g.pp, bytes, "pp");
         pp_send_s = send.time_s;
         r.pp = {send.algorithm, send.bottleneck, send.time_s};
     }
@@ -378,12 +382,12 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         if (group.group_size() == 1 || n_params <= 0) return;
         const double grad = n_params * e.grad_bytes;
         if (!sharded) {
-            const auto ar = costs.collective(comm::Collective::all_reduce, group, grad);
+            const auto ar = costs.collective(comm::Collective::all_reduce, group, grad, "dp");
             reduce_s += ar.time_s;
             if (r.dp.algorithm.empty()) r.dp = {ar.algorithm, ar.bottleneck, ar.time_s};
         } else {
-            const auto rs = costs.collective(comm::Collective::reduce_scatter, group, grad);
-            const auto ag = costs.collective(comm::Collective::all_gather, group, n_params * activation_bytes);
+            const auto rs = costs.collective(comm::Collective::reduce_scatter, group, grad, "dp");
+            const auto ag = costs.collective(comm::Collective::all_gather, group, n_params * activation_bytes, "dp");
             reduce_s += rs.time_s;
             gather_s += ag.time_s;
             if (r.dp.algorithm.empty()) r.dp = {rs.algorithm + "+" + ag.algorithm, rs.bottleneck, rs.time_s + ag.time_s};
