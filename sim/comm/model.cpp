@@ -51,10 +51,17 @@ const ProtocolCost* protocol_cost(const LevelCost& c, const std::string& name) {
     return nullptr;
 }
 
+/// The figures of `protocol` on `level`; nullptr for the default protocol, or where the level lacks it
+/// (analyse() has dropped such candidates for the levels their flows cross).
+const ProtocolCost* protocol_at(const Fabric& f, int protocol, std::size_t level) {
+    if (protocol < 0) return nullptr;
+    return protocol_cost(f.cost().level(level), f.cost().protocols[static_cast<std::size_t>(protocol)].name);
+}
+
 /// The bandwidth factor of `protocol` on `level` (1 for the default protocol).
 double bandwidth_factor(const Fabric& f, int protocol, std::size_t level) {
-    if (protocol < 0) return 1.0;
-    return protocol_cost(f.cost().level(level), f.cost().protocols[static_cast<std::size_t>(protocol)].name)->bandwidth_factor;
+    const ProtocolCost* pc = protocol_at(f, protocol, level);
+    return pc != nullptr ? pc->bandwidth_factor : 1.0;
 }
 
 struct StageTime {
@@ -64,8 +71,8 @@ struct StageTime {
 double step_latency(const Fabric& f, const StageLoads& l, std::size_t level, int protocol) {
     const auto& c = f.cost().level(level);
     const double per_hop = c.hop_latency.si() + f.levels()[level].max_link_latency_s;
-    const double alpha = protocol < 0 ? c.step_latency.si()
-                                      : protocol_cost(c, f.cost().protocols[static_cast<std::size_t>(protocol)].name)->step_latency.si();
+    const ProtocolCost* pc = protocol_at(f, protocol, level);
+    const double alpha = pc != nullptr ? pc->step_latency.si() : c.step_latency.si();
     return alpha + static_cast<double>(l.level_hops[level]) * per_hop;
 }
 
