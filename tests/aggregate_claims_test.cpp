@@ -252,31 +252,38 @@ TEST_CASE("aggregate: a network figure with any unknown part figure is unknown, 
     CHECK(rows[2][column("network_power_w")].empty());
     CHECK(rows[2][column("network_price_per_chip_usd")].empty());
 
-    // A system without named parts has switches and modules but no network power or price.
+    // A system whose tiers name no part has switches and modules but no network power or price.
     const auto& cat = test::source_catalog();
-    const auto& sys = cat.systems.at("atlas_950_superpod");
-    const auto huawei = aggregate::compute_aggregates(catalog::make_cluster(sys, cat.chips.at(sys.chip_id), std::nullopt, {}));
-    REQUIRE(huawei.switches.has_value());
-    CHECK(*huawei.switches > 0);
-    CHECK_FALSE(huawei.network_power.has_value());  // the UB high-radix switch's power is not public
-    CHECK_FALSE(huawei.network_price.has_value());
+    const auto& sys = cat.systems.at("meta_h100_roce_24k");
+    const auto meta = aggregate::compute_aggregates(catalog::make_cluster(sys, cat.chips.at(sys.chip_id), std::nullopt, {}));
+    REQUIRE(meta.switches.has_value());
+    CHECK(*meta.switches > 0);
+    CHECK_FALSE(meta.network_power.has_value());  // its RoCE chassis switches have no part
+    CHECK_FALSE(meta.network_price.has_value());
 }
 
-TEST_CASE("aggregate: a preset's parts become cost inputs; an unpublished part keeps the total unknown") {
-    // gb200_nvl72: Quantum-2 switches at 747 W and 400G modules at 9 W (NVIDIA datasheets), but the
-    // NVSwitch chips' power and every price are not public.
+TEST_CASE("aggregate: a preset's parts become cost inputs; a tier without a part keeps the total unknown") {
+    // gb200_nvl72: Quantum-2 switches at 747 W and 400G modules at 9 W (NVIDIA datasheets); the NVSwitch
+    // chip's 529 W and every price are estimates (docs/research/network-part-estimates.md).
     const auto& spec = *test::source_catalog().systems.at("gb200_nvl72").topology;
     const auto in = aggregate::cost_inputs(spec.parts);
     REQUIRE(in.switches.at("ib_leaf").power.has_value());
     CHECK(in.switches.at("ib_leaf").power->si() == 747.0);
     CHECK(in.switches.at("ib_spine").power->si() == 747.0);
-    CHECK_FALSE(in.switches.at("nvswitch").power.has_value());
+    CHECK(in.switches.at("nvswitch").power->si() == 529.0);
     CHECK(in.transceiver_power->si() == 9.0);
-    CHECK_FALSE(in.transceiver_price.has_value());
+    CHECK(*in.transceiver_price == 625.0);
     const auto cost = topo::network_cost(topo::analyze(spec.params), in);
-    CHECK_FALSE(cost.power.has_value());
-    CHECK(cost.missing == std::vector<std::string>{"switch 'nvswitch' power", "switch 'nvswitch' price",
-                                                   "switch 'ib_leaf' price", "switch 'ib_spine' price",
-                                                   "transceiver price"});
-    CHECK_FALSE(system_aggregates("gb200_nvl72").network_power.has_value());
+    // 18 NVSwitch chips, 3 leaves and 2 spines (the 3 leaves' 96 up-links need 2 spines of 64 ports), 336 modules.
+    CHECK(cost.power->si() == doctest::Approx(18 * 529.0 + 5 * 747.0 + 336 * 9.0));
+    CHECK(*cost.price == doctest::Approx(18 * 15188.0 + 5 * 13500.0 + 336 * 625.0));
+    CHECK(cost.missing.empty());
+    CHECK(system_aggregates("gb200_nvl72").network_power->si() == doctest::Approx(16281.0));
+    // meta_h100_roce_24k names a part for its NVSwitch chips only: each unnamed tier keeps the total unknown.
+    const auto& meta = *test::source_catalog().systems.at("meta_h100_roce_24k").topology;
+    const auto unknown = topo::network_cost(topo::analyze(meta.params), aggregate::cost_inputs(meta.parts));
+    CHECK_FALSE(unknown.power.has_value());
+    CHECK(unknown.missing == std::vector<std::string>{"switch 'rtsw' power", "switch 'rtsw' price", "switch 'ctsw' power",
+                                                      "switch 'ctsw' price", "switch 'atsw' power", "switch 'atsw' price",
+                                                      "transceiver power", "transceiver price"});
 }

@@ -360,10 +360,13 @@ cases:
     REQUIRE(e.wafers_needed);
     CHECK(*e.wafers_needed == doctest::Approx(384.0 * 2 / *e.package->good_dies_per_wafer));
     CHECK(*e.outcome.capex_usd == doctest::Approx(8e6));  // the catalog's system price, unchanged
-    // price_chips: capital bottom up from the package cost (hosts and network unknown: left out).
+    // price_chips: capital bottom up from the package cost and the network's estimated price (its UB and
+    // RDMA switches and LPO modules, models/network/); the hosts' price is unknown: left out.
     const auto& b = r.cases[1].economics->outcome;
     REQUIRE(b.capex_usd);
-    CHECK(*b.capex_usd == doctest::Approx(384 * *e.package->package_usd));
+    REQUIRE(r.cases[1].aggregates.network_price);
+    CHECK(r.cases[1].aggregates.network_price->si() == doctest::Approx(5824320.0));
+    CHECK(*b.capex_usd == doctest::Approx(384 * *e.package->package_usd + r.cases[1].aggregates.network_price->si()));
     const auto csv = output::results_csv({r});
     CHECK(csv.find(output::csv_field(units::round_trip(*e.wafers_needed))) != std::string::npos);
 }

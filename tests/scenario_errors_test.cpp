@@ -1130,17 +1130,19 @@ TEST_CASE("scenario: network parts load with their figures, sources and the syst
     CHECK(qm.power.value->si() == 747.0);
     CHECK(qm.power.provenance.confidence == clustersim::catalog::Confidence::official);
     CHECK(qm.power.provenance.source_id == "CW-HW");
-    CHECK_FALSE(qm.price.known());
+    CHECK(qm.price.value->si() == 13500.0);
+    CHECK(qm.price.provenance.confidence == clustersim::catalog::Confidence::estimate);
     const auto& lpo = cat.transceivers.at("lpo_800g_osfp");
     CHECK(lpo.price.value->si() == 800.0);
     CHECK(lpo.price.provenance.confidence == clustersim::catalog::Confidence::estimate);
     CHECK(*cat.transceivers.at("nvidia_mms4x00_ns400").medium.value == "single-mode fiber");
-    CHECK_FALSE(cat.switches.at("huawei_ub_hrs").power.known());
+    CHECK(cat.switches.at("huawei_ub_hrs").power.provenance.confidence == clustersim::catalog::Confidence::estimate);
+    CHECK_FALSE(cat.switches.at("huawei_ub_hrs").ports.known());  // the port width is not public
     // gb200_nvl72's topology names its parts; a tier it leaves out has none.
     const auto& parts = cat.systems.at("gb200_nvl72").topology->parts;
     CHECK(parts.switches.at("ib_leaf")->id == "nvidia_qm9700");
     CHECK(parts.transceiver->id == "nvidia_mms4x00_ns400");
-    CHECK(cat.systems.at("cloudmatrix_384").topology->parts.switches.count("rdma_leaf") == 0);
+    CHECK(cat.systems.at("meta_h100_roce_24k").topology->parts.switches.count("rtsw") == 0);
 }
 
 TEST_CASE("scenario: a topology part that is not in the catalog, with a suggestion") {
@@ -1176,7 +1178,7 @@ TEST_CASE("scenario: a network part figure without a source") {
 TEST_CASE("scenario: a network part with an unknown kind, figure or medium") {
     expect_edit_error("network/nvidia_qm9700.yaml", "kind: switch", "kind: swich", "swich", "kind",
                       "'swich' is not valid (did you mean 'switch'?); valid: switch, transceiver");
-    expect_edit_error("network/nvidia_qm9700.yaml", "  price: null\n", "", "  ports:", "figures",
+    expect_edit_error("network/nvidia_mma4z00_ns.yaml", "  price: null\n", "", "  bandwidth:", "figures",
                       "missing figure 'price' (write 'price: null' when it is not public)", 2);
     expect_edit_error("network/nvidia_mms4x00_ns400.yaml", "value: single-mode fiber", "value: singlemode fiber",
                       "singlemode fiber", "figures.medium.value",
@@ -1338,7 +1340,7 @@ TEST_CASE("scenario: reliability section: each problem named where it is") {
                      "expected accelerators per server, a number from 0.001 to 1e6 such as 8, got '0'");
     expect_one_error("reliability_unknown_key.yaml", 14, 7, "cases[0].reliability",
                      "unknown key 'restart_tme' (did you mean 'restart_time'?); valid keys: profile, accelerators_per_host, "
-                     "nics_per_accelerator, checkpoint_bandwidth, checkpoint_interval, restart_time");
+                     "nics_per_accelerator, accelerators_per_rack, checkpoint_bandwidth, checkpoint_interval, restart_time, spares");
     expect_one_error("reliability_without_training.yaml", 6, 18, "cases[0].reliability",
                      "reliability gives a training job's goodput: add the 'training' section it applies to");
 
@@ -1363,6 +1365,28 @@ TEST_CASE("scenario: reliability section: each problem named where it is") {
         "8 errors",
     };
     CHECK(lines_of(r.err) == expected);
+
+    // Racks and spares (issue 10): every problem at once; a swap-in longer than the restart it replaces.
+    const std::string sp = bad("reliability_spares_errors.yaml");
+    const Result rs = check({sp});
+    INFO(rs.err);
+    CHECK(rs.code == 3);
+    const std::vector<std::string> expected_spares{
+        prefix(sp, 14, 30, "cases[0].reliability.accelerators_per_rack") +
+            "expected accelerators per rack (cabinet), a number from 0.001 to 1e9 such as 72, got '0'",
+        prefix(sp, 16, 9, "cases[0].reliability.spares") +
+            "missing key 'repair_time' (how long a failed accelerator is out before it is a spare again (e.g. \"72 h\"))",
+        prefix(sp, 16, 21, "cases[0].reliability.spares.per_domain") + "must be at least 1, got 0",
+        prefix(sp, 17, 9, "cases[0].reliability.spares") +
+            "unknown key 'domain_sise' (did you mean 'domain_size'?); valid keys: per_domain, domain_size, swap_time, repair_time",
+        prefix(sp, 18, 20, "cases[0].reliability.spares.swap_time") +
+            "'3 GB' is a data size, but a time is needed, written like '1.2 us', '3 ms', '10 min'",
+        prefix(sp, 29, 44, "cases[1].reliability.spares.swap_time") +
+            "a spare's swap-in must not take longer than the restart it replaces: 1200 s > the restart time, 600 s",
+        prefix(sp, 40, 15, "cases[2].reliability.spares") + "expected a mapping of keys, got a list",
+        "7 errors",
+    };
+    CHECK(lines_of(rs.err) == expected_spares);
 
     // A profile file's figures are checked like every catalog figure: an MTBF needs its unit.
     expect_edit_error("reliability/meta_llama3_h100.yaml", "value: \"79200 h\"", "value: \"79200\"", "\"79200\"",

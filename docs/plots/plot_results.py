@@ -26,6 +26,10 @@ METRICS = [
      "unit": "output tokens/s", "energy": "serving_energy_per_output_token_j",
      "energy_unit": "J/output token", "cost": "serving_cost_per_million_output_tokens_usd",
      "cost_unit": "USD per million output tokens"},
+    # Training under failures (schema v6's reliability columns): tokens/s x the useful fraction. No per-token
+    # cost columns of its own.
+    {"key": "goodput", "throughput": "goodput_tokens_per_s", "label": "Training goodput (under failures)",
+     "unit": "tokens/s", "energy": None, "energy_unit": None, "cost": None, "cost_unit": None},
 ]
 
 # Power for performance per watt, most complete first (facility includes cooling; the last two are the
@@ -636,14 +640,15 @@ class Plotter:
             self.skip("perf_per_dollar_vs_chips", "no row has both a throughput and a capital cost")
 
     def per_token(self, name, title, key, unit_key, what):
-        if not any(self.has(m[key]) for m in METRICS):
-            self.skip(name, f"the CSV has no {' or '.join(m[key] for m in METRICS)} column")
+        columns = [m[key] for m in METRICS if m[key]]
+        if not any(self.has(c) for c in columns):
+            self.skip(name, f"the CSV has no {' or '.join(columns)} column")
             return
         ok = self.per_metric_figure(
             name, title, lambda m: f"{what} ({m[unit_key]}, {m[key]})",
-            lambda m: (lambda r, c=m[key]: cell(r, c)) if self.has(m[key]) else None)
+            lambda m: (lambda r, c=m[key]: cell(r, c)) if m[key] and self.has(m[key]) else None)
         if not ok:
-            self.skip(name, f"no known {' or '.join(m[key] for m in METRICS if self.has(m[key]))}")
+            self.skip(name, f"no known {' or '.join(c for c in columns if self.has(c))}")
 
     def all(self):
         self.throughput()
@@ -675,7 +680,8 @@ def make_parser():
             Reads columns by name only; an empty cell is unknown and is never plotted.
 
             Figures (stable names, written into --out):
-              throughput_vs_chips        tokens_per_s (training) and serving_output_tokens_per_s (serving)
+              throughput_vs_chips        tokens_per_s (training), serving_output_tokens_per_s (serving) and
+                                         goodput_tokens_per_s (training under failures, where known)
                                          vs chips_count, log-log, one line per series
               efficiency_vs_chips        (T(n)/n) / (T(n0)/n0), n0 the series' smallest chip count
               crossover                  candidate chips that deliver the reference's throughput at each of

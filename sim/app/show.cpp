@@ -358,8 +358,8 @@ std::string list_workloads(const catalog::Catalog& cat) {
 
 std::string list_reliability(const catalog::Catalog& cat) {
     output::Table t;
-    t.header = {"id", "accelerator", "host", "NIC", "switch", "transceiver", "link", "software", "planned", "restart", "name"};
-    t.right_aligned = {false, true, true, true, true, true, true, true, true, true, false};
+    t.header = {"id", "accelerator", "host", "NIC", "switch", "transceiver", "link", "rack", "software", "planned", "restart", "name"};
+    t.right_aligned = {false, true, true, true, true, true, true, true, true, true, true, false};
     // MTBFs in hours as the sources state them, the restart in minutes.
     const auto hours = [](const catalog::Figure<units::Seconds>& f) {
         return f.known() ? fmt::format("{:.3g} h", f.value->si() / 3600) : std::string("unknown");
@@ -369,11 +369,12 @@ std::string list_reliability(const catalog::Catalog& cat) {
     };
     for (const auto& [id, r] : cat.reliability) {
         t.rows.push_back({id, hours(r.accelerator_mtbf), hours(r.host_mtbf), hours(r.nic_mtbf), hours(r.switch_mtbf), hours(r.transceiver_mtbf),
-                          hours(r.link_mtbf), hours(r.software_mtbf), hours(r.planned_interval), minutes(r.restart_time), r.name});
+                          hours(r.link_mtbf), hours(r.rack_mtbf), hours(r.software_mtbf), hours(r.planned_interval), minutes(r.restart_time),
+                          r.name});
     }
     return t.render() +
-           "(mean time between failures per part; software per accelerator, planned per job; unknown: no failures of that "
-           "kind are counted; the sources and notes are in models/reliability/ID.yaml)\n";
+           "(mean time between failures per part; rack per rack (cabinet), software per accelerator, planned per job; unknown: no "
+           "failures of that kind are counted; the sources and notes are in models/reliability/ID.yaml)\n";
 }
 
 std::string show_workload(const catalog::WorkloadSpec& w) {

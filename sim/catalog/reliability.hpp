@@ -26,12 +26,13 @@ struct ReliabilitySpec {
     Figure<units::Seconds> switch_mtbf;       ///< a switch of any tier
     Figure<units::Seconds> transceiver_mtbf;  ///< an optical module
     Figure<units::Seconds> link_mtbf;         ///< a cable
+    Figure<units::Seconds> rack_mtbf;         ///< a rack (cabinet): events that take all of it down (power, cooling)
     Figure<units::Seconds> software_mtbf;     ///< per accelerator: interruptions without a failed part
     Figure<units::Seconds> restart_time;      ///< per interruption: detect, replace or reschedule, reload, resume
     Figure<units::Seconds> planned_interval;  ///< per job: mean time between planned interruptions (maintenance)
 };
 
-inline constexpr std::array<FigureInfo, 9> reliability_figures{{
+inline constexpr std::array<FigureInfo, 10> reliability_figures{{
     {"accelerator_mtbf", FigureKind::time, false, "mean time between failures of one accelerator (with its HBM)"},
     {"host_mtbf", FigureKind::time, false, "mean time between failures of one server (CPUs, memory, storage, power)"},
     {"nic_mtbf", FigureKind::time, false, "mean time between failures of one scale-out NIC"},
@@ -41,6 +42,7 @@ inline constexpr std::array<FigureInfo, 9> reliability_figures{{
     {"software_mtbf", FigureKind::time, false, "mean time between interruptions without a failed part, per accelerator"},
     {"restart_time", FigureKind::time, false, "time a job loses per interruption beyond the lost work"},
     {"planned_interval", FigureKind::time, false, "mean time between planned interruptions of a job (maintenance)"},
+    {"rack_mtbf", FigureKind::time, false, "mean time between events that take a whole rack down (power distribution, cooling), per rack"},
 }};
 
 template <class Spec, class F>
@@ -54,6 +56,7 @@ void for_each_figure_of_reliability(Spec& s, F&& f) {
     f(reliability_figures[6], s.software_mtbf);
     f(reliability_figures[7], s.restart_time);
     f(reliability_figures[8], s.planned_interval);
+    f(reliability_figures[9], s.rack_mtbf);
 }
 
 }  // namespace clustersim::catalog

@@ -234,6 +234,28 @@ const ReliabilityColumn reliability_columns[] = {
      [](const run::ReliabilityOutcome& r) { return r.goodput_tokens_per_s > 0 ? units::round_trip(r.goodput_tokens_per_s) : std::string(); }},
 };
 
+/// The reliability columns of schema v8 (docs/results-schema.md, "Reliability columns (schema v8)"):
+/// racks for correlated (rack-level) events and hot spares; appended after cabinets_count, empty for
+/// cases without a reliability section.
+std::string spared(const run::ReliabilityOutcome& r, double v) { return r.spare_accelerators > 0 ? units::round_trip(v) : std::string(); }
+const ReliabilityColumn reliability_v8_columns[] = {
+    // Empty when the count is unknown (no accelerators_per_rack and no system cabinets).
+    {"failure_parts_racks",
+     [](const run::ReliabilityOutcome& r) { return r.racks_known ? units::round_trip(r.parts.racks) : std::string(); }},
+    {"rack_interruptions_per_day", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.rate.rack_per_s * 86400.0); }},
+    // The spares' columns: empty without a spares section.
+    {"spare_accelerators_count", [](const run::ReliabilityOutcome& r) { return spared(r, r.spare_accelerators); }},
+    {"spared_interruptions_per_day", [](const run::ReliabilityOutcome& r) { return spared(r, r.outcome.spared_per_s * 86400.0); }},
+    {"spares_busy_fraction", [](const run::ReliabilityOutcome& r) { return spared(r, r.outcome.spares_busy); }},
+    {"swap_s", [](const run::ReliabilityOutcome& r) { return spared(r, r.outcome.swap_s); }},
+    {"mean_restart_s", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.mean_restart_s()); }},
+};
+
+std::optional<double> goodput(const run::CaseResult& c) {
+    return c.reliability && c.reliability->goodput_tokens_per_s > 0 ? std::optional<double>(c.reliability->goodput_tokens_per_s)
+                                                                     : std::nullopt;
+}
+
 /// The economics columns (docs/results-schema.md, "Economics"): empty for cases without an
 /// economics section; each figure empty when an input it needs is unknown (economics_unknown says which).
 struct EconomicsColumn {
@@ -300,6 +322,8 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("base_case");
     cols.emplace_back("series");
     for (const char* c : {"package_cost_usd", "good_dies_per_wafer", "wafers_needed", "cabinets_count"}) cols.emplace_back(c);
+    for (const auto& rc : reliability_v8_columns) cols.emplace_back(rc.name);
+    cols.emplace_back("goodput_tokens_per_s_vs_baseline");
     return cols;
 }
 
@@ -335,6 +359,8 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     out += "," + number(package ? package->package_usd : std::nullopt) + "," +
            number(package ? package->good_dies_per_wafer : std::nullopt) + "," +
            number(c.economics ? c.economics->wafers_needed : std::nullopt) + "," + number(c.cabinets);
+    for (const auto& rc : reliability_v8_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
+    out += "," + number(baseline ? aggregate::ratio(goodput(c), goodput(*baseline)) : std::nullopt);
     return out + "\n";
 }
 

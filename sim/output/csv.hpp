@@ -12,8 +12,10 @@ namespace clustersim::output {
 /// (`network_power_w`, `network_price_usd` and their per-chip columns, after the other metrics);
 /// 4: the training columns; 5: the serving columns (`serving_workload` … `serving_problem`);
 /// 6: the reliability columns (`reliability_profile` … `goodput_tokens_per_s`); 7: the economics
-/// columns (`electricity_price_usd_per_kwh` … `economics_omitted`) and `base_case`, `series` (last).
-inline constexpr int results_schema_version = 7;
+/// columns (`electricity_price_usd_per_kwh` … `economics_omitted`), `base_case`, `series`, the wafer
+/// model's and `cabinets_count`; 8: racks and spares of the reliability model (`failure_parts_racks`
+/// … `mean_restart_s`) and `goodput_tokens_per_s_vs_baseline` (last).
+inline constexpr int results_schema_version = 8;
 
 std::vector<std::string> results_columns();
 /// The header line, then one line per case (with its baseline's result for the ratio columns);

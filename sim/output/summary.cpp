@@ -171,12 +171,12 @@ std::string reliability_text(const run::RunResult& run) {
         }
         t.rows.push_back({c.name, r.profile, fmt::format("{:.3g}", o.interruptions_per_day()),
                           std::isfinite(o.mtti_s) ? fmt::format("{:.3g} h", o.mtti_s / 3600) : "none", seconds(o.checkpoint_s), seconds(o.interval_s),
-                          seconds(o.restart_s), pct(o.useful_fraction),
+                          seconds(o.mean_restart_s()), pct(o.useful_fraction),
                           r.goodput_tokens_per_s > 0 ? units::format_si(r.goodput_tokens_per_s, units::Dimension::token_rate) : "-", vs});
     }
     if (t.rows.empty()) return {};
-    return "\nReliability (interruptions of the training job from its parts; a checkpoint of its state every interval; "
-           "goodput = tokens/s x useful fraction)\n\n" +
+    return "\nReliability (interruptions of the training job from its parts; a checkpoint of its state every interval; restart: "
+           "mean per interruption, a spare's swap-in where one covers it; goodput = tokens/s x useful fraction)\n\n" +
            t.render();
 }
 

@@ -4,6 +4,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <set>
@@ -121,8 +122,22 @@ ReliabilityOutcome run_reliability(const scenario::Case& c, const TrainingOutcom
     }
     out.parts.links = cables * share;
     out.parts.transceivers = static_cast<double>(network.transceivers) * share;
+    // Racks (cabinets), for events that take a whole rack down: the scenario's accelerators per
+    // rack, else the system's cabinets scaled to the chips (network cabinets included: their loss
+    // interrupts the job too); unknown without either, and then not counted.
+    if (job.accelerators_per_rack) {
+        out.parts.racks = chips / *job.accelerators_per_rack;
+    } else if (c.cluster.cabinets) {
+        out.parts.racks = *c.cluster.cabinets;
+    } else {
+        out.racks_known = false;
+    }
+    if (job.spares) {
+        out.spare_accelerators = std::ceil(chips / static_cast<double>(job.spares->domain_size)) * static_cast<double>(job.spares->per_domain);
+    }
     out.checkpoint_bytes = reliability::checkpoint_bytes(train::count_params(*c.training->workload).total);
-    out.outcome = reliability::evaluate(out.parts, job.mtbf, out.checkpoint_bytes / job.checkpoint_Bps, job.restart_s, job.interval_s);
+    out.outcome = reliability::evaluate(out.parts, job.mtbf, out.checkpoint_bytes / job.checkpoint_Bps, job.restart_s, job.interval_s,
+                                        job.spares);
     if (training.step) out.goodput_tokens_per_s = training.step->tokens_per_s * out.outcome.useful_fraction;
     return out;
 }

@@ -53,6 +53,8 @@ struct ServingOutcome {
 struct ReliabilityOutcome {
     std::string profile;
     reliability::Parts parts;
+    bool racks_known = true;        ///< false: no accelerators per rack nor system cabinets; rack events not counted
+    double spare_accelerators = 0;  ///< hot spares beyond the job's chips: ceil(chips / domain) x per domain
     double checkpoint_bytes = 0;
     reliability::Outcome outcome;
     double goodput_tokens_per_s = 0;  ///< the step's tokens/s x the useful fraction

@@ -94,10 +94,12 @@ void wire_clos(const LevelPlan& l, const ClosNetwork& n, std::int64_t group, Sin
             for (std::int64_t k = 0; k < s.h; ++k) sink(id(first + i), leaf, host);
         }
         if (s.tiers == 2) {
+            // Each leaf's u1 up-links: m1 parallel links to each of the tier2 spines (none for one leaf).
             const auto up = l.link_class(1, plane);
             for (std::int64_t leaf = 0; leaf < s.leaves; ++leaf)
-                for (std::int64_t j = 0; j < s.u1; ++j)
-                    sink(l.switch_id(group, plane, 0, leaf), l.switch_id(group, plane, 1, j), up);
+                for (std::int64_t j = 0; j < s.tier2; ++j)
+                    for (std::int64_t k = 0; k < s.m1; ++k)
+                        sink(l.switch_id(group, plane, 0, leaf), l.switch_id(group, plane, 1, j), up);
         } else if (s.tiers == 3) {
             const auto up = l.link_class(1, plane);
             const auto core = l.link_class(2, plane);
@@ -106,11 +108,14 @@ void wire_clos(const LevelPlan& l, const ClosNetwork& n, std::int64_t group, Sin
                 for (std::int64_t j = 0; j < s.u1; ++j)
                     sink(l.switch_id(group, plane, 0, leaf), l.switch_id(group, plane, 1, pod * s.u1 + j), up);
             }
+            // Aggregation switch j of every pod: m2 parallel links to each of core group j's
+            // core_per_group switches (none for one pod).
             for (std::int64_t pod = 0; pod < s.pods; ++pod)
                 for (std::int64_t j = 0; j < s.u1; ++j)
-                    for (std::int64_t m = 0; m < s.u2; ++m)
-                        sink(l.switch_id(group, plane, 1, pod * s.u1 + j), l.switch_id(group, plane, 2, j * s.u2 + m),
-                             core);
+                    for (std::int64_t c = 0; c < s.core_per_group; ++c)
+                        for (std::int64_t k = 0; k < s.m2; ++k)
+                            sink(l.switch_id(group, plane, 1, pod * s.u1 + j),
+                                 l.switch_id(group, plane, 2, j * s.core_per_group + c), core);
         }
     }
 }

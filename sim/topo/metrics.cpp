@@ -61,12 +61,15 @@ Metrics analyze(const HierarchicalParams& p) {
 
         // The split point lies in one group of each level; the cut is the sum over levels
         // (levels share only accelerators, whose sides are fixed).
+        // (One level: its own worst cut is the answer; a dragonfly's split flow is a max-flow, skipped.)
         auto add = [&](std::optional<double>& cut, std::int64_t a) {
             const auto flow = detail::prefix_flow_Bps(level, a % level.group_size);
             cut = cut && flow ? std::optional<double>(*cut + *flow) : std::nullopt;
         };
-        add(cut_lo, n / 2);
-        add(cut_hi, n - n / 2);
+        if (p.levels.size() > 1) {
+            add(cut_lo, n / 2);
+            add(cut_hi, n - n / 2);
+        }
     }
     m.average_hops = pairs > 0 ? hop_sum / pairs : 0.0;
     if (p.levels.size() == 1) {

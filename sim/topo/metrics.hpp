@@ -48,7 +48,8 @@ struct LevelMetrics {
     std::int64_t diameter = 0;        ///< hops between accelerators of one group, through this network
     double average_hops = 0;          ///< over all accelerator pairs of one group
     /// The worst balanced cut of one group's network (max-flow, one direction, between halves of
-    /// its accelerators); unknown where no closed form is known (see docs/models/topology.md).
+    /// its accelerators): the cheapest structured split, exact or an upper bound as
+    /// docs/models/topology.md says for each network kind.
     std::optional<units::BytesPerSecond> bisection;
 };
 

@@ -29,6 +29,8 @@ struct ClosTier {
 /// Each accelerator has `links_per_accelerator` links to one leaf in every plane.
 /// Rail-optimised when rails > 1: accelerators form servers of `rails` consecutive accelerators,
 /// and the leaf of rail r serves accelerator r of every server in its server group.
+/// A partly filled Clos builds only the spines (core switches) it needs, with parallel links from
+/// each leaf (aggregation switch) to each of them (detail::spines_needed, docs/models/topology.md).
 struct ClosNetwork {
     std::vector<ClosTier> tiers;
     std::int64_t planes = 1;

@@ -56,6 +56,102 @@ double line_cut(std::int64_t a, std::int64_t stride, std::int64_t k, Cut cut) {
     return dbl(low) * cut(c + 1) + dbl(stride - low) * cut(c);
 }
 
+/// Orders of the dimensions, least significant first, whose prefix splits are candidate cuts:
+/// every permutation up to 7 dimensions (5,040), beyond that each dimension once as the most
+/// significant (the others in their own order).
+std::vector<std::vector<std::size_t>> dimension_orders(std::size_t n) {
+    std::vector<std::size_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    std::vector<std::vector<std::size_t>> out;
+    if (n <= 7) {
+        do out.push_back(order);
+        while (std::next_permutation(order.begin(), order.end()));
+        return out;
+    }
+    for (std::size_t top = 0; top < n; ++top) {
+        std::vector<std::size_t> o;
+        for (std::size_t i = 0; i < n; ++i)
+            if (i != top) o.push_back(i);
+        o.push_back(top);
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+/// Max-flow (Dinic) on a small directed graph with real capacities; used where a split's flow
+/// runs through switches whose side is free (a dragonfly's routers).
+class MaxFlow {
+public:
+    explicit MaxFlow(std::size_t nodes) : first_(nodes, -1), level_(nodes), next_arc_(nodes) {}
+
+    /// A full-duplex link: capacity `uv` from u to v and `vu` from v to u.
+    void add(std::size_t u, std::size_t v, double uv, double vu) {
+        arcs_.push_back({v, uv, first_[u]});
+        first_[u] = static_cast<std::int64_t>(arcs_.size() - 1);
+        arcs_.push_back({u, vu, first_[v]});
+        first_[v] = static_cast<std::int64_t>(arcs_.size() - 1);
+        eps_ = std::max(eps_, 1e-12 * std::max(uv, vu));
+    }
+
+    double run(std::size_t s, std::size_t t) {
+        double flow = 0;
+        while (levels(s, t)) {
+            for (std::size_t v = 0; v < first_.size(); ++v) next_arc_[v] = first_[v];
+            while (true) {
+                const double f = push(s, t, std::numeric_limits<double>::infinity());
+                if (f <= eps_) break;
+                flow += f;
+            }
+        }
+        return flow;
+    }
+
+private:
+    struct Arc {
+        std::size_t to;
+        double cap;
+        std::int64_t next;
+    };
+
+    bool levels(std::size_t s, std::size_t t) {
+        std::fill(level_.begin(), level_.end(), -1);
+        std::deque<std::size_t> queue{s};
+        level_[s] = 0;
+        while (!queue.empty()) {
+            const std::size_t v = queue.front();
+            queue.pop_front();
+            for (auto e = first_[v]; e >= 0; e = arcs_[static_cast<std::size_t>(e)].next) {
+                const Arc& a = arcs_[static_cast<std::size_t>(e)];
+                if (a.cap <= eps_ || level_[a.to] >= 0) continue;
+                level_[a.to] = level_[v] + 1;
+                queue.push_back(a.to);
+            }
+        }
+        return level_[t] >= 0;
+    }
+
+    double push(std::size_t v, std::size_t t, double limit) {
+        if (v == t) return limit;
+        for (auto& e = next_arc_[v]; e >= 0; e = arcs_[static_cast<std::size_t>(e)].next) {
+            Arc& a = arcs_[static_cast<std::size_t>(e)];
+            if (a.cap <= eps_ || level_[a.to] != level_[v] + 1) continue;
+            const double f = push(a.to, t, std::min(limit, a.cap));
+            if (f > eps_) {
+                a.cap -= f;
+                arcs_[static_cast<std::size_t>(e ^ 1)].cap += f;
+                return f;
+            }
+        }
+        return 0;
+    }
+
+    std::vector<Arc> arcs_;
+    std::vector<std::int64_t> first_;
+    std::vector<std::int64_t> level_;
+    std::vector<std::int64_t> next_arc_;
+    double eps_ = 0;
+};
+
 // ------------------------------------------------------------------------------------ Clos
 
 PairStats clos_pairs(const ClosNetwork& n, std::int64_t group, std::int64_t subgroup) {
@@ -192,27 +288,57 @@ PairStats mesh_pairs(const FullMeshNetwork& m, std::int64_t subgroup) {
     return st;
 }
 
-double mesh_prefix_flow(const FullMeshNetwork& m, std::int64_t a) {
+/// Max-flow between the first `a` accelerators of a dimension order (least significant first)
+/// and the rest: the links each dimension's lines cut, plus the spares, each relaying
+/// min(neighbours in A, neighbours in B) links' worth (its side is free).
+double mesh_order_flow(const FullMeshNetwork& m, std::int64_t a, const std::vector<std::size_t>& order) {
     double flow = 0;
     std::int64_t stride = 1;
-    for (const auto& d : m.dims) {
-        const std::int64_t k = d.size;
-        flow += d.link.bandwidth.si() * line_cut(a, stride, k, [k](std::int64_t x) { return dbl(x) * dbl(k - x); });
+    for (const auto i : order) {
+        const std::int64_t k = m.dims[i].size;
+        flow +=
+            m.dims[i].link.bandwidth.si() * line_cut(a, stride, k, [k](std::int64_t x) { return dbl(x) * dbl(k - x); });
         stride *= k;
     }
-    if (m.spares_per_block > 0 && a % m.spare_block != 0) {
-        const std::int64_t k0 = m.dims.front().size;
-        const std::int64_t start = a / m.spare_block * m.spare_block;
+    if (m.spares_per_block == 0) return flow;
+    // Canonical strides, and each dimension's stride in this order.
+    std::vector<std::int64_t> canon(m.dims.size()), permuted(m.dims.size());
+    std::int64_t c = 1;
+    for (std::size_t i = 0; i < m.dims.size(); ++i) {
+        canon[i] = c;
+        c *= m.dims[i].size;
+    }
+    std::int64_t p = 1;
+    for (const auto i : order) {
+        permuted[i] = p;
+        p *= m.dims[i].size;
+    }
+    const bool identity = std::is_sorted(order.begin(), order.end());
+    auto in_a = [&](std::int64_t v) {
+        if (identity) return v < a;
+        std::int64_t rank = 0;
+        for (std::size_t i = 0; i < m.dims.size(); ++i) rank += v / canon[i] % m.dims[i].size * permuted[i];
+        return rank < a;
+    };
+    const std::int64_t k0 = m.dims.front().size;
+    const std::int64_t g = mesh_size(m);
+    for (std::int64_t start = 0; start < g; start += m.spare_block) {
+        // In canonical order only the block holding the split point has spares on both sides.
+        if (identity && (a <= start || a >= start + m.spare_block)) continue;
         for (std::int64_t sp = 0; sp < m.spares_per_block; ++sp) {
-            std::int64_t in_a = 0, in_b = 0;
-            for (std::int64_t line = 0; line < m.spare_block / k0; ++line) {
-                const std::int64_t v = start + line * k0 + (line + sp) % k0;
-                (v < a ? in_a : in_b) += 1;
-            }
-            flow += dbl(std::min(in_a, in_b)) * m.spare_link.bandwidth.si();
+            std::int64_t na = 0, nb = 0;
+            for (std::int64_t line = 0; line < m.spare_block / k0; ++line)
+                (in_a(start + line * k0 + (line + sp) % k0) ? na : nb) += 1;
+            flow += dbl(std::min(na, nb)) * m.spare_link.bandwidth.si();
         }
     }
     return flow;
+}
+
+double mesh_prefix_flow(const FullMeshNetwork& m, std::int64_t a) {
+    std::vector<std::size_t> order(m.dims.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    return mesh_order_flow(m, a, order);
 }
 
 /// Cut across dimension i (k_i even): accelerators with coordinate i below k_i / 2 against the rest.
@@ -238,15 +364,22 @@ double mesh_dimension_cut(const FullMeshNetwork& m, std::size_t i) {
     return flow;
 }
 
+/// The cheapest of the structured balanced cuts: across each even dimension, and the first
+/// floor(N/2) (ceil(N/2)) accelerators of every dimension order, i.e. whole slabs of the most
+/// significant dimension and, recursively, a staircase of the others. 1-D: the exact
+/// floor(N/2) ceil(N/2) links. docs/models/topology.md says where this is exact.
 std::optional<double> mesh_bisection(const FullMeshNetwork& m) {
-    if (m.dims.size() == 1 && m.spares_per_block == 0) return mesh_prefix_flow(m, m.dims[0].size / 2);
-    // With an odd dimension a mixed cut can beat every dimension cut (e.g. 2 x 3): no closed form.
-    for (const auto& d : m.dims)
-        if (d.size % 2 != 0) return std::nullopt;
+    const std::int64_t g = mesh_size(m);
+    if (m.dims.size() == 1 && m.spares_per_block == 0) return mesh_prefix_flow(m, g / 2);
     std::optional<double> best;
-    for (std::size_t i = 0; i < m.dims.size(); ++i) {
-        const double cut = mesh_dimension_cut(m, i);
+    auto take = [&best](double cut) {
         if (!best || cut < *best) best = cut;
+    };
+    for (std::size_t i = 0; i < m.dims.size(); ++i)
+        if (m.dims[i].size % 2 == 0) take(mesh_dimension_cut(m, i));
+    for (const auto& order : dimension_orders(m.dims.size())) {
+        take(mesh_order_flow(m, g / 2, order));
+        if (g % 2 != 0) take(mesh_order_flow(m, g - g / 2, order));
     }
     return best;
 }
@@ -274,21 +407,42 @@ PairStats torus_pairs(const TorusNetwork& t, std::int64_t subgroup) {
     return st;
 }
 
-double torus_prefix_flow(const TorusNetwork& t, std::int64_t a) {
+/// Links cut between the first `a` accelerators of a dimension order (least significant first)
+/// and the rest: per dimension, the lines holding both sides cut 2 links (1 when k = 2).
+double torus_order_flow(const TorusNetwork& t, std::int64_t a, const std::vector<std::size_t>& order) {
     double links = 0;
     std::int64_t stride = 1;
-    for (const auto k : t.dims) {
+    for (const auto i : order) {
+        const std::int64_t k = t.dims[i];
         links += line_cut(a, stride, k, [k](std::int64_t x) { return x == 0 || x == k ? 0.0 : (k >= 3 ? 2.0 : 1.0); });
         stride *= k;
     }
     return links * t.link.bandwidth.si();
 }
 
+double torus_prefix_flow(const TorusNetwork& t, std::int64_t a) {
+    std::vector<std::size_t> order(t.dims.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    return torus_order_flow(t, a, order);
+}
+
+/// Largest dimension even: c * (N / k_max) links, exact (the k-ary n-cube's 2 k^(n-1)). Otherwise
+/// the cheapest staircase: the first floor(N/2) (ceil(N/2)) accelerators of every dimension order
+/// (whole slabs of the most significant dimension, the rest of one slab split the same way
+/// recursively), which also holds the straight cuts across the even dimensions.
 std::optional<double> torus_bisection(const TorusNetwork& t) {
-    if (t.dims.size() == 1) return torus_prefix_flow(t, t.dims[0] / 2);
+    const std::int64_t n = torus_size(t);
+    if (t.dims.size() == 1) return torus_prefix_flow(t, n / 2);
     const std::int64_t kmax = *std::max_element(t.dims.begin(), t.dims.end());
-    if (kmax % 2 != 0) return std::nullopt;
-    return dbl((kmax >= 3 ? 2 : 1) * (torus_size(t) / kmax)) * t.link.bandwidth.si();
+    if (kmax % 2 == 0) return dbl((kmax >= 3 ? 2 : 1) * (n / kmax)) * t.link.bandwidth.si();
+    std::optional<double> best;
+    for (const auto& order : dimension_orders(t.dims.size())) {
+        for (const std::int64_t a : {n / 2, n - n / 2}) {
+            const double cut = torus_order_flow(t, a, order);
+            if (!best || cut < *best) best = cut;
+        }
+    }
+    return best;
 }
 
 // ------------------------------------------------------------------------------ dragonfly
@@ -341,15 +495,103 @@ PairStats dragonfly_pairs(const DragonflyNetwork& d) {
     return st;
 }
 
-std::optional<double> dragonfly_prefix_flow(const DragonflyNetwork& d, std::int64_t a) {
-    const std::int64_t per_group = d.terminals_per_router * d.routers_per_group;
-    const std::int64_t n = per_group * d.groups;
-    if (a % per_group != 0) return std::nullopt;
-    const std::int64_t in_a = a / per_group;
-    const std::int64_t per_pair = d.routers_per_group * d.global_links_per_router / (d.groups - 1);
-    const double global = dbl(in_a * (d.groups - in_a) * per_pair) * d.global_link.bandwidth.si();
-    const double terminals = dbl(std::min(a, n - a)) * d.terminal_link.bandwidth.si();
-    return std::min(global, terminals);
+/// Max-flow from the first `a` accelerators to the rest, exactly, on the router graph: a source
+/// feeding each router its A terminals' links, a sink fed by its B terminals' links, every local
+/// and global link full duplex (accelerators have one link each, so they relay nothing).
+double dragonfly_split_flow(const DragonflyNetwork& d, std::int64_t a) {
+    const std::int64_t p = d.terminals_per_router, ra = d.routers_per_group, g = d.groups;
+    const std::int64_t routers = ra * g;
+    const auto source = static_cast<std::size_t>(routers), sink = source + 1;
+    MaxFlow f(static_cast<std::size_t>(routers) + 2);
+    const double bt = d.terminal_link.bandwidth.si(), bl = d.local_link.bandwidth.si(),
+                 bg = d.global_link.bandwidth.si();
+    for (std::int64_t r = 0; r < routers; ++r) {
+        const std::int64_t in_a = std::clamp<std::int64_t>(a - r * p, 0, p);
+        const auto v = static_cast<std::size_t>(r);
+        if (in_a > 0) f.add(source, v, dbl(in_a) * bt, 0.0);
+        if (p - in_a > 0) f.add(v, sink, dbl(p - in_a) * bt, 0.0);
+    }
+    for (std::int64_t grp = 0; grp < g; ++grp)
+        for (std::int64_t r = 0; r < ra; ++r) {
+            const auto u = static_cast<std::size_t>(grp * ra + r);
+            for (std::int64_t r2 = r + 1; r2 < ra; ++r2) f.add(u, static_cast<std::size_t>(grp * ra + r2), bl, bl);
+            for (std::int64_t port = 0; port < d.global_links_per_router; ++port) {
+                const GlobalEnd e = dragonfly_global_end(d, grp, r, port);
+                if (grp < e.group) f.add(u, static_cast<std::size_t>(e.group * ra + e.router), bg, bg);
+            }
+        }
+    return f.run(source, sink);
+}
+
+/// Max-flow from the first `a` accelerators to the rest: exact, on the router graph (a closed
+/// form for whole groups, min(global links, terminal links), misses cuts through thin local links).
+double dragonfly_prefix_flow(const DragonflyNetwork& d, std::int64_t a) { return dragonfly_split_flow(d, a); }
+
+/// The cheapest of three families of balanced cuts, each a set R of routers on side A (every
+/// terminal on its router's side where the balance allows; the terminals that must change side
+/// cost one terminal link each): (i) k whole groups, k = 0..g (k = 0: the terminal links of half
+/// the accelerators); (ii) k whole groups and the x routers of one more group (group k or g - 1)
+/// with the most global links into them; (iii) the same window of x consecutive router indices in
+/// every group. An upper bound on the worst cut; docs/models/topology.md says where it is exact.
+double dragonfly_bisection(const DragonflyNetwork& d) {
+    const std::int64_t p = d.terminals_per_router, a = d.routers_per_group, g = d.groups,
+                       h = d.global_links_per_router;
+    const std::int64_t n = p * a * g;
+    const std::int64_t m = a * h / (g - 1);  // global links between each pair of groups
+    const double bt = d.terminal_link.bandwidth.si(), bl = d.local_link.bandwidth.si(),
+                 bg = d.global_link.bandwidth.si();
+    // Terminals that must leave their router's side when R holds r routers.
+    auto terminals = [&](std::int64_t r) {
+        const std::int64_t t = p * r, lo = n / 2, hi = n - n / 2;
+        return bt * dbl(t < lo ? lo - t : (t > hi ? t - hi : 0));
+    };
+    // The wiring is invariant under rotating the groups: global port (r, port) of every group leads
+    // offset groups further on, to the same far router.
+    std::vector<std::int64_t> offset(static_cast<std::size_t>(a * h)), far(static_cast<std::size_t>(a * h));
+    for (std::int64_t r = 0; r < a; ++r)
+        for (std::int64_t port = 0; port < h; ++port) {
+            const GlobalEnd e = dragonfly_global_end(d, 0, r, port);
+            offset[static_cast<std::size_t>(r * h + port)] = e.group;
+            far[static_cast<std::size_t>(r * h + port)] = e.router;
+        }
+    double best = std::numeric_limits<double>::infinity();
+    std::vector<double> delta(static_cast<std::size_t>(a));
+    for (std::int64_t k = 0; k <= g; ++k) {
+        const double whole = dbl(k * (g - k) * m) * bg;  // global links between the k groups and the rest
+        best = std::min(best, whole + terminals(k * a));
+        if (k == g) continue;
+        for (const std::int64_t part : {k, g - 1}) {
+            if (part == g - 1 && part == k) continue;
+            // Moving router r of the partial group to A changes the cut by (to B - to A) global links;
+            // its port leads into groups 0..k-1 when (part + offset) mod g < k.
+            for (std::int64_t r = 0; r < a; ++r) {
+                std::int64_t to_a = 0;
+                for (std::int64_t port = 0; port < h; ++port)
+                    to_a += (part + offset[static_cast<std::size_t>(r * h + port)]) % g < k;
+                delta[static_cast<std::size_t>(r)] = dbl(h - 2 * to_a) * bg;
+            }
+            std::sort(delta.begin(), delta.end());
+            double moved = 0;
+            for (std::int64_t x = 1; x < a; ++x) {
+                moved += delta[static_cast<std::size_t>(x - 1)];
+                best = std::min(best, whole + moved + dbl(x * (a - x)) * bl + terminals(k * a + x));
+            }
+        }
+    }
+    // (iii) The far router does not depend on the group, so group 0's routers count every group's
+    // crossing links twice.
+    for (std::int64_t x = 1; x < a; ++x)
+        for (std::int64_t start = 0; start + x <= a; ++start) {
+            std::int64_t crossing = 0;
+            for (std::int64_t r = 0; r < a; ++r)
+                for (std::int64_t port = 0; port < h; ++port) {
+                    const std::int64_t fr = far[static_cast<std::size_t>(r * h + port)];
+                    crossing += (r >= start && r < start + x) != (fr >= start && fr < start + x);
+                }
+            const double cut = dbl(g * x * (a - x)) * bl + 0.5 * dbl(g * crossing) * bg;
+            best = std::min(best, cut + terminals(g * x));
+        }
+    return best;
 }
 
 }  // namespace
@@ -440,7 +682,8 @@ ClosShape clos_shape(const ClosNetwork& n, std::int64_t group) {
     s.leaves_per_pod = s.leaves;
     if (s.tiers == 2) {
         s.d2 = n.tiers[1].radix;
-        s.tier2 = s.u1;
+        s.tier2 = spines_needed(s.u1, s.leaves, s.d2);
+        s.m1 = s.tier2 > 0 ? s.u1 / s.tier2 : 1;
         s.b1 = n.tiers[1].down_link.bandwidth.si();
     } else if (s.tiers == 3) {
         const auto sp = split_ports(n.tiers[1].radix, n.tiers[1].oversubscription).value_or(PortSplit{});
@@ -454,9 +697,20 @@ ClosShape clos_shape(const ClosNetwork& n, std::int64_t group) {
             s.pods = ceil_div(s.leaves, s.d2);
         }
         s.tier2 = s.pods * s.u1;
-        s.tier3 = s.u1 * s.u2;
+        s.core_per_group = spines_needed(s.u2, s.pods, s.k3);
+        s.m2 = s.core_per_group > 0 ? s.u2 / s.core_per_group : 1;
+        s.tier3 = s.u1 * s.core_per_group;
     }
     return s;
+}
+
+std::int64_t spines_needed(std::int64_t up, std::int64_t blocks, std::int64_t radix) {
+    if (blocks <= 1 || up <= 0 || radix <= 0) return 0;
+    // up * blocks <= up * radix (validated capacity), so s = up always qualifies.
+    const std::int64_t need = ceil_div(saturating_mul(up, blocks), radix);
+    for (std::int64_t s = std::max<std::int64_t>(need, 1); s < up; ++s)
+        if (up % s == 0) return s;
+    return up;
 }
 
 std::int64_t clos_capacity(const ClosNetwork& n) {
@@ -486,13 +740,17 @@ LevelShape level_shape(const LevelParams& level) {
                 const auto& t = n.tiers;
                 ls.switches.push_back({t[0].name, 1, t[0].radix, s.leaves});
                 ls.links.push_back({"accelerator-" + t[0].name, t[0].down_link, g * s.h});
-                if (s.tiers >= 2) {
+                if (s.tiers == 2) {
                     ls.switches.push_back({t[1].name, 2, t[1].radix, s.tier2});
-                    ls.links.push_back({t[0].name + "-" + t[1].name, t[1].down_link, s.leaves * s.u1});
+                    ls.links.push_back(
+                        {t[0].name + "-" + t[1].name, t[1].down_link, s.tier2 > 0 ? s.leaves * s.u1 : 0});
                 }
                 if (s.tiers == 3) {
+                    ls.switches.push_back({t[1].name, 2, t[1].radix, s.tier2});
+                    ls.links.push_back({t[0].name + "-" + t[1].name, t[1].down_link, s.leaves * s.u1});
                     ls.switches.push_back({t[2].name, 3, t[2].radix, s.tier3});
-                    ls.links.push_back({t[1].name + "-" + t[2].name, t[2].down_link, s.pods * s.u1 * s.u2});
+                    ls.links.push_back(
+                        {t[1].name + "-" + t[2].name, t[2].down_link, s.tier3 > 0 ? s.pods * s.u1 * s.u2 : 0});
                 }
                 ls.injection_Bps = dbl(n.planes * s.h) * s.b0;
                 return ls;
@@ -550,7 +808,7 @@ std::optional<double> prefix_flow_Bps(const LevelParams& level, std::int64_t a) 
             [&](const ClosNetwork& n) -> std::optional<double> { return clos_prefix_flow(n, level.group_size, a); },
             [&](const FullMeshNetwork& m) -> std::optional<double> { return mesh_prefix_flow(m, a); },
             [&](const TorusNetwork& t) -> std::optional<double> { return torus_prefix_flow(t, a); },
-            [&](const DragonflyNetwork& d) { return dragonfly_prefix_flow(d, a); },
+            [&](const DragonflyNetwork& d) -> std::optional<double> { return dragonfly_prefix_flow(d, a); },
         },
         level.network);
 }
@@ -561,10 +819,7 @@ std::optional<double> bisection_Bps(const LevelParams& level) {
                           [&](const ClosNetwork& n) -> std::optional<double> { return clos_bisection(n, g); },
                           [&](const FullMeshNetwork& m) { return mesh_bisection(m); },
                           [&](const TorusNetwork& t) { return torus_bisection(t); },
-                          [&](const DragonflyNetwork& d) -> std::optional<double> {
-                              if (d.groups % 2 != 0) return std::nullopt;
-                              return dragonfly_prefix_flow(d, g / 2);
-                          },
+                          [&](const DragonflyNetwork& d) -> std::optional<double> { return dragonfly_bisection(d); },
                       },
                       level.network);
 }

@@ -40,8 +40,13 @@ struct ClosShape {
     std::int64_t leaves = 0;
     std::int64_t leaves_per_pod = 0;  ///< 3 tiers: d2; otherwise leaves
     std::int64_t pods = 1;            ///< 3 tiers; otherwise 1
-    std::int64_t tier2 = 0;           ///< 2 tiers: spines (u1); 3 tiers: aggregation switches (pods * u1)
-    std::int64_t tier3 = 0;           ///< 3 tiers: core switches (u1 * u2)
+    /// 2 tiers: spines, the fewest a partly filled fabric needs (see spines_needed); 3 tiers:
+    /// aggregation switches (pods * u1).
+    std::int64_t tier2 = 0;
+    std::int64_t tier3 = 0;           ///< 3 tiers: core switches (u1 * core_per_group)
+    std::int64_t m1 = 1;              ///< 2 tiers: parallel links from each leaf to each spine (u1 / tier2)
+    std::int64_t core_per_group = 0;  ///< 3 tiers: core switches per aggregation index j
+    std::int64_t m2 = 1;              ///< 3 tiers: links from aggregation switch j to each of its core switches
     double b0 = 0, b1 = 0, b2 = 0;    ///< bytes/s of accelerator, tier 1-2 and tier 2-3 links
 
     /// Leaf of local accelerator i (0 <= i < group).
@@ -52,6 +57,13 @@ struct ClosShape {
     [[nodiscard]] std::int64_t capacity() const;
 };
 ClosShape clos_shape(const ClosNetwork& n, std::int64_t group);
+
+/// The fewest switches an upper tier needs when `blocks` lower switches (leaves, or pods'
+/// aggregation switches of one index) each have `up` up-links and an upper switch has `radix`
+/// ports: the smallest divisor s of `up` with s * radix >= up * blocks (each lower switch then has
+/// up / s parallel links to every upper one, so traffic still spreads evenly). 0 when blocks <= 1:
+/// a single leaf (pod) switches all its traffic itself. A full fabric (blocks = radix) keeps all `up`.
+std::int64_t spines_needed(std::int64_t up, std::int64_t blocks, std::int64_t radix);
 /// Capacity without building a shape (for validation): 0 when the ports do not split.
 std::int64_t clos_capacity(const ClosNetwork& n);
 
@@ -86,14 +98,16 @@ struct PairStats {
 PairStats pair_stats(const LevelParams& level, std::int64_t subgroup);
 
 /// Max-flow, one direction, from the first `a` accelerators of one group to the rest, through
-/// this network only; nullopt where no closed form is known (dragonfly splits inside a group).
+/// this network only (a dragonfly's by a max-flow on its router graph; the others in closed form).
+/// Always known; optional for callers that combine levels.
 std::optional<double> prefix_flow_Bps(const LevelParams& level, std::int64_t a);
 
-/// The worst balanced cut (max-flow, one direction) of one group's network alone: the minimum
-/// over its structured candidate splits (Clos: first/second half in accelerator order and in leaf
-/// order; meshes and tori: cuts across an even dimension). nullopt where no closed form is known:
-/// a torus whose largest dimension is odd, a multi-dimensional mesh with an odd dimension, a
-/// dragonfly with an odd number of groups.
+/// The worst balanced cut (max-flow, one direction) of one group's network alone, as the cheapest
+/// of its structured candidate splits (Clos: first/second half in accelerator order and in leaf
+/// order; tori and meshes: cuts across even dimensions and the first half of every dimension
+/// order; dragonflies: whole groups, whole groups and part of one, the same routers of every
+/// group). Each candidate is a real split, so the figure is never below the worst cut; where it is
+/// exact is in docs/models/topology.md.
 std::optional<double> bisection_Bps(const LevelParams& level);
 
 /// The dragonfly's global link from (group, router, port): the far group and router.

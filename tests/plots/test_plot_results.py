@@ -152,6 +152,36 @@ class PlotResultsTest(unittest.TestCase):
                          [("8", "32", "at_point"), ("16", "", "not_reached"), ("32", "", "not_reached"),
                           ("64", "", "not_reached")])
 
+    def test_goodput_panel_and_crossover(self):
+        """goodput_tokens_per_s (schema v6) is a third metric where known: its own panel and crossover rows.
+        strong keeps half its throughput (500 per chip), half all of it (500 per chip): parity in goodput."""
+        with open(FIXTURE, newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader)
+            rows = list(reader)
+        chips, case, goodput = header.index("chips_count"), header.index("case"), header.index("goodput_tokens_per_s")
+        for row in rows:
+            name = row[case].split("|")[0]
+            if name in ("strong", "half") and row[header.index("tokens_per_s")]:
+                row[goodput] = str(int(500 * float(row[chips])))
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "goodput.csv")
+            with open(path, "w", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(header)
+                w.writerows(rows)
+            out = os.path.join(d, "fig")
+            r = run(path, "--out", out, "--reference", "strong", "--candidate", "half")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "throughput_vs_chips.svg")) as f:
+                self.assertIn("goodput_tokens_per_s", f.read())
+            good = [x for x in self.crossover_rows(out) if x["metric"] == "goodput"]
+            self.assertEqual([int(x["reference_chips"]) for x in good], [8, 16, 32, 64])
+            for x in good:
+                self.assertAlmostEqual(float(x["candidate_chips_per_reference_chip"]), 1.0, places=9)
+            training = [x for x in self.crossover_rows(out) if x["metric"] == "training"]
+            self.assertAlmostEqual(float(training[0]["candidate_chips_per_reference_chip"]), 2.0, places=9)
+
     def test_crossover_serving(self):
         rows = [r for r in self.crossover_rows() if r["metric"] == "serving"]
         self.assertEqual({r["reference"] for r in rows}, {"serve_strong"})
