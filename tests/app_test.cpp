@@ -422,8 +422,19 @@ TEST_CASE("app: comm runs every comm section of a scenario; contention shows acr
     CHECK(none.err.find("no case has a 'comm' section") != std::string::npos);
     const auto bad = cli({"comm", (test::source_dir() / "tests/data/bad/comm_many_errors.yaml").string()});
     CHECK(bad.code == 3);
-    CHECK(bad.err.find("12 errors") != std::string::npos);
+    CHECK(bad.err.find("13 errors") != std::string::npos);
     CHECK(fs::exists(dir / "comm.csv"));
+    // A forced algorithm that cannot run on the case's groups is found when they are routed: named at the case.
+    const fs::path rt = temp_dir("comm_runtime") / "rt.yaml";
+    {
+        std::ofstream(rt) << "format: 1\nscenario: rt\ncases:\n  - name: twelve\n    system: hgx_h100_ib_cluster\n    count: 96\n"
+                             "    comm: {collective: all_reduce, group_size: 12, algorithm: recursive_halving_doubling}\n";
+    }
+    const auto runtime = cli({"comm", rt.string(), "-o", (rt.parent_path() / "out").string()});
+    CHECK(runtime.code == 3);
+    CHECK(runtime.err == rt.string() + ":4:5: error: comm: case 'twelve': algorithm 'recursive_halving_doubling' does not apply: "
+                                       "the group size 12 is not a power of two\n");
+    CHECK_FALSE(fs::exists(rt.parent_path() / "out" / "comm.csv"));
 
     // `run` says where the comm sections run.
     const auto run = cli({"run", file, "-o", temp_dir("comm_run").string()});

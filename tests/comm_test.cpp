@@ -266,7 +266,21 @@ TEST_CASE("comm: protocols: the tuner weighs LL and LL128 with the default; each
     bad.protocols.push_back(bad.protocols[0]);
     const auto problems = bad.problems();
     CHECK(std::find(problems.begin(), problems.end(), "levels[0].protocols[0].bandwidth_factor must be in (0, 1]") != problems.end());
-    CHECK(std::find(problems.begin(), problems.end(), "protocols[2].name 'LL' is listed twice") != problems.end());
+    CHECK(std::find(problems.begin(), problems.end(), "protocols[4].name 'LL' is listed twice for the ring kernels") !=
+          problems.end());
+    // The tree kernels run their own figures (NCCL's tree refinements): LL at 1/3.8 of Simple's bandwidth,
+    // LL128 at 7/9 on NVLink, so the bandwidth part of the tree's candidates grows 3.8x and 9/7x as fast.
+    auto tree_times = [&](double n) {
+        std::map<std::string, double> out;
+        for (const auto& [name, time] : m.run(Placement::contiguous(8, 1), spec(Collective::all_reduce, n), algo("double_binary_tree")).candidates)
+            out[name] = time.si();
+        return out;
+    };
+    const auto t1 = tree_times(1e6), t2 = tree_times(1e8);
+    REQUIRE(t1.size() == 3);
+    auto slope = [&](const std::string& name) { return t2.at(name) - t1.at(name); };
+    CHECK(slope("double_binary_tree/LL") / slope("double_binary_tree") == doctest::Approx(3.8).epsilon(1e-9));
+    CHECK(slope("double_binary_tree/LL128") / slope("double_binary_tree") == doctest::Approx(9.0 / 7.0).epsilon(1e-9));
 }
 
 TEST_CASE("comm: closed forms of the other algorithms on one switch (Thakur, Rabenseifner & Gropp 2005)") {
@@ -646,7 +660,7 @@ TEST_CASE("comm: invalid placements, specs and cost models are errors that say w
                          doctest::Contains("at least one group"), CommError);
     CHECK_THROWS_WITH_AS(m.run(Placement::strided(0, 1, 1), all_reduce), doctest::Contains("group size must be"),
                          CommError);
-    CHECK_THROWS_WITH_AS(Placement::tiled(10, 4), doctest::Contains("do not tile"), CommError);
+    CHECK_THROWS_WITH_AS(Placement::tiled(10, 4), doctest::Contains("placement: group_size 4 does not divide the 10 accelerators"), CommError);
     CHECK_THROWS_WITH_AS(m.run(Placement::contiguous(4, 1), spec(Collective::all_reduce, -1)),
                          doctest::Contains("bytes must be finite and >= 0"), CommError);
     CHECK_THROWS_WITH_AS(m.run(Placement::contiguous(4, 1), CollectiveSpec{Collective::broadcast, Bytes(1), 4, {}}),
@@ -741,13 +755,13 @@ TEST_CASE("comm: registry: one-line descriptions, unknown names list the valid o
                          UnknownAlgorithm);
     AlgorithmRegistry copy = r;
     CHECK_THROWS_WITH_AS(copy.add(r.entries().front()), doctest::Contains("registered twice"), CommError);
-    CHECK_THROWS_WITH_AS(copy.add({"x", "two\nlines", {Collective::all_reduce}, r.entries().front().build}),
+    CHECK_THROWS_WITH_AS(copy.add({"x", "two\nlines", {Collective::all_reduce}, r.entries().front().build, std::nullopt}),
                          doctest::Contains("one-line description"), CommError);
-    CHECK_THROWS_WITH_AS(copy.add({"", "d", {Collective::all_reduce}, r.entries().front().build}),
+    CHECK_THROWS_WITH_AS(copy.add({"", "d", {Collective::all_reduce}, r.entries().front().build, std::nullopt}),
                          doctest::Contains("needs a name"), CommError);
-    CHECK_THROWS_WITH_AS(copy.add({"y", "d", {}, r.entries().front().build}), doctest::Contains("supports no"),
+    CHECK_THROWS_WITH_AS(copy.add({"y", "d", {}, r.entries().front().build, std::nullopt}), doctest::Contains("supports no"),
                          CommError);
-    CHECK_THROWS_WITH_AS(copy.add({"z", "d", {Collective::all_reduce}, {}}), doctest::Contains("no build function"),
+    CHECK_THROWS_WITH_AS(copy.add({"z", "d", {Collective::all_reduce}, {}, std::nullopt}), doctest::Contains("no build function"),
                          CommError);
 
     const auto t = topo::build(topo::SingleSwitchParams{6, 16, el(100e9), 1});
@@ -1112,6 +1126,10 @@ TEST_CASE("comm: preset_cost_model gives every level of a topology its preset an
     CHECK(c.levels[0].source == presets::hccs().source);
     CHECK(c.levels[1].efficiency == doctest::Approx(presets::hdr200_nccl().efficiency));
     CHECK(c.source.find("hccs: ") != std::string::npos);
+    // HCCL drives this cluster: its RoCE level gets the 200G preset's bandwidth and latency, not NCCL's protocols.
+    CHECK(c.protocols.empty());
+    CHECK(c.levels[1].protocols.empty());
+    CHECK_FALSE(presets::hdr200_nccl().protocols.empty());
     // Every preset is a valid cost input with its source.
     for (const auto& l : {presets::nvlink3_nccl(), presets::hdr200_nccl(), presets::tpu_ici(), presets::hccs()}) {
         CostModel one;
@@ -1129,7 +1147,9 @@ TEST_CASE("comm: preset_cost_model gives every level of a topology its preset an
     p.scale_out_name = "infiniband_hdr";
     p.scale_out = clos({{"ib_leaf", 40, 1.0, el(25e9)}, {"ib_spine", 40, 1.0, el(25e9)}}, 1, 1, 8);
     const auto a100 = topo::build(topo::TopologyParams{p});
-    const CommModel m(a100, preset_cost_model(a100, 300e9));
+    const CostModel a100_cost = preset_cost_model(a100, 300e9);
+    CHECK(a100_cost.protocols.size() == 4);  // NCCL on every level: LL and LL128, ring and tree kernels
+    const CommModel m(a100, a100_cost);
     const auto r = m.run(Placement::contiguous(16, 1), spec(Collective::all_reduce, 8e9), algo("ring"));
     MESSAGE("2 x DGX A100 ring all-reduce 8 GB busbw " << r.busbw.si() / 1e9 << " GB/s (NIC bound 192)");
     CHECK(r.busbw.si() == doctest::Approx(8 * 24e9).epsilon(0.02));

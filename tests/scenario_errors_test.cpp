@@ -909,7 +909,7 @@ TEST_CASE("scenario: a comm section's problems are all reported, each at its key
         prefix(f, 15, 18, "cases[1].comm.algorithm") +
             "algorithm 'ring' does not run all_to_all; valid for it: direct, one_sided, hierarchical, dimension_wise",
         prefix(f, 16, 34, "cases[1].comm.sizes.to") + "is smaller than 'from': the sizes run from 'from' up to 'to'",
-        prefix(f, 19, 48, "cases[2].comm.group_size") + "group_size 3 does not divide the case's 8 chips",
+        prefix(f, 19, 48, "cases[2].comm.group_size") + "group_size 3 does not divide the 8 accelerators",
         prefix(f, 23, 47, "cases[3].comm.algorithm") +
             "unknown algorithm 'rings' (did you mean 'ring'?); valid for all_reduce: ring, double_binary_tree, "
             "recursive_halving_doubling, hierarchical, dimension_wise, in_network (clustersim list algorithms), or leave it out "
@@ -919,11 +919,13 @@ TEST_CASE("scenario: a comm section's problems are all reported, each at its key
             "comm runs its collectives on the network: the case needs a topology holding its 8 chips (a system with one, or a "
             "'topology' section)",
         prefix(f, 30, 59, "cases[5].comm.stride") +
-            "stride 3 does not divide the 128 groups (the groups of one period interleave; valid strides divide chips / group_size)",
+            "stride 3 does not divide the 128 groups (the groups of one period interleave; valid strides divide accelerators / "
+            "group_size)",
     };
     for (const auto& e : expected) CHECK_MESSAGE(r.err.find(e) != std::string::npos, e);
     CHECK(r.err.find("cases[0].comm.sizes.from: unknown unit 'KB/s'") != std::string::npos);
-    CHECK(last_line(r.err) == "12 errors");
+    CHECK(has_diagnostic(r, f, 33, 78, "cases[6].comm.sizes.factor", "gives more than 10000 sizes from 'from' to 'to': raise the factor"));
+    CHECK(last_line(r.err) == "13 errors");
 }
 
 TEST_CASE("scenario: crossover entries name cases with the section their metric needs") {

@@ -72,16 +72,10 @@ int run_comm(const catalog::Catalog& cat, const CommOptions& o, std::ostream& ou
         return exit_usage;
     }
     comm::BenchmarkSpec spec;
-    std::vector<std::string> names;
-    bool known = false;
-    for (const auto c : comm::all_collectives()) {
-        names.emplace_back(comm::to_string(c));
-        if (comm::to_string(c) == o.collective) {
-            spec.kind = c;
-            known = true;
-        }
-    }
-    if (!known) {
+    if (const auto kind = comm::collective_from_string(o.collective)) {
+        spec.kind = *kind;
+    } else {
+        const auto names = comm::collective_names();
         err << "error: --collective: unknown collective '" << o.collective << "'" << diag::did_you_mean(o.collective, names)
             << "; valid: " << diag::join_names(names) << "\n";
         return exit_usage;
@@ -134,7 +128,7 @@ int run_comm(const scenario::Scenario& sc, const CommOptions& o, std::ostream& o
     try {
         return finish(sc.name, run::run_comm_benchmarks(sc), o, out);
     } catch (const comm::CommError& e) {
-        err << "error: " << sc.file.string() << ": " << e.what() << "\n";
+        err << e.what() << "\n";  // FILE:LINE:COL: error: comm: case '...': ...
         return exit_invalid;
     }
 }

@@ -40,6 +40,13 @@ std::vector<std::string> AlgorithmRegistry::names() const {
     return n;
 }
 
+std::vector<std::string> AlgorithmRegistry::names_for(const std::vector<Collective>& collectives) const {
+    std::vector<std::string> out;
+    for (const auto& e : entries_)
+        if (std::any_of(collectives.begin(), collectives.end(), [&e](Collective c) { return e.supports(c); })) out.push_back(e.name);
+    return out;
+}
+
 namespace {
 
 using C = Collective;
@@ -322,32 +329,32 @@ void register_builtin_algorithms(AlgorithmRegistry& r) {
     r.add({"ring", "ring reduce-scatter/all-gather, one ring per rank of a scale-up domain across domains (NCCL rings)",
            {C::all_reduce, C::reduce_scatter, C::all_gather},
            ring,
-           /*protocols=*/true});
+           KernelFamily::ring});
     r.add({"double_binary_tree", "NCCL's pipelined double binary tree across domains, chains inside them",
            {C::all_reduce},
            double_binary_tree,
-           /*protocols=*/true});
+           KernelFamily::tree});
     r.add({"recursive_halving_doubling", "Rabenseifner: recursive halving reduce-scatter, doubling all-gather (p = 2^k)",
            {C::all_reduce, C::reduce_scatter, C::all_gather},
-           recursive_halving_doubling});
+           recursive_halving_doubling, std::nullopt});
     r.add({"direct", "every rank sends to every other at once (pairwise exchange); pipeline sends for send/recv",
            {C::all_to_all, C::reduce_scatter, C::all_gather, C::send_recv},
-           direct});
+           direct, std::nullopt});
     r.add({"one_sided", "all-to-all by remote writes to every peer at once (expert dispatch: CloudMatrix FusedDispatch, DeepEP)",
            {C::all_to_all},
-           one_sided});
+           one_sided, std::nullopt});
     r.add({"hierarchical", "inside the scale-up domain, then across domains by rail, then inside again (NCCL, HCCL)",
            {C::all_reduce, C::reduce_scatter, C::all_gather, C::all_to_all},
-           hierarchical});
+           hierarchical, std::nullopt});
     r.add({"dimension_wise", "one dimension at a time: torus axes, full-mesh axes, then each level above",
            {C::all_reduce, C::reduce_scatter, C::all_gather, C::all_to_all},
-           dimension_wise});
+           dimension_wise, std::nullopt});
     r.add({"in_network", "reduction in the switches (NVLink SHARP, InfiniBand SHARP) where the cost model enables it",
            {C::all_reduce, C::reduce_scatter, C::all_gather},
-           in_network});
+           in_network, std::nullopt});
     r.add({"chain", "broadcast down a pipelined chain from the root (NCCL ring broadcast)", {C::broadcast}, chain,
-           /*protocols=*/true});
-    r.add({"binary_tree", "broadcast down a pipelined binary tree from the root", {C::broadcast}, binary_tree});
+           KernelFamily::ring});
+    r.add({"binary_tree", "broadcast down a pipelined binary tree from the root", {C::broadcast}, binary_tree, std::nullopt});
 }
 
 AlgorithmRegistry builtin_algorithms() {

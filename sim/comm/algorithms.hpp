@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "comm/collective.hpp"
+#include "comm/cost.hpp"
 #include "comm/fabric.hpp"
 #include "comm/group_shape.hpp"
 #include "comm/pattern.hpp"
@@ -35,9 +36,10 @@ struct AlgorithmEntry {
     std::string description;  ///< one line
     std::vector<Collective> collectives;
     std::function<BuildResult(const AlgorithmContext&)> build;
-    /// Runs under the cost model's other protocols too (NCCL's LL and LL128: ring and tree kernels),
-    /// which the tuner weighs with the default one.
-    bool protocols = false;
+    /// Runs under the cost model's other protocols too, with the figures of this kernel family (NCCL's
+    /// LL and LL128 for its ring and tree kernels), which the tuner weighs with the default one; empty:
+    /// the default protocol only.
+    std::optional<KernelFamily> protocols;
 
     [[nodiscard]] bool supports(Collective c) const;
 };
@@ -52,6 +54,8 @@ public:
     [[nodiscard]] const AlgorithmEntry* find(std::string_view name) const;
     [[nodiscard]] const std::vector<AlgorithmEntry>& entries() const { return entries_; }
     [[nodiscard]] std::vector<std::string> names() const;
+    /// The algorithms that run at least one of `collectives`, in registry order.
+    [[nodiscard]] std::vector<std::string> names_for(const std::vector<Collective>& collectives) const;
 
 private:
     std::vector<AlgorithmEntry> entries_;

@@ -35,6 +35,18 @@ std::vector<Collective> all_collectives() {
             Collective::all_to_all, Collective::broadcast,      Collective::send_recv};
 }
 
+std::optional<Collective> collective_from_string(std::string_view name) {
+    for (const auto c : all_collectives())
+        if (to_string(c) == name) return c;
+    return std::nullopt;
+}
+
+std::vector<std::string> collective_names() {
+    std::vector<std::string> out;
+    for (const auto c : all_collectives()) out.emplace_back(to_string(c));
+    return out;
+}
+
 double bus_factor(Collective c, std::int64_t ranks) {
     if (ranks < 2) return 0.0;
     const double p = static_cast<double>(ranks);

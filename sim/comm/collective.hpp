@@ -2,6 +2,8 @@
 // The collectives this layer models and what one call moves, with nccl-tests' size conventions
 // so that algorithm and bus bandwidth mean what they mean in nccl-tests (PERFORMANCE.md).
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -14,6 +16,10 @@ enum class Collective : std::uint8_t { all_reduce, reduce_scatter, all_gather, a
 std::string_view to_string(Collective c);
 /// Every collective, in declaration order.
 std::vector<Collective> all_collectives();
+/// The collective named `name` (to_string's spelling), if any.
+std::optional<Collective> collective_from_string(std::string_view name);
+/// Every collective's name, in declaration order.
+std::vector<std::string> collective_names();
 
 /// One collective call made by every group of a placement at the same moment.
 /// `bytes` is nccl-tests' size S:

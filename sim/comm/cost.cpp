@@ -10,6 +10,8 @@ const LevelCost& CostModel::level(std::size_t l) const {
     return l < levels.size() ? levels[l] : none;
 }
 
+std::string_view to_string(KernelFamily f) { return f == KernelFamily::ring ? "ring" : "tree"; }
+
 std::vector<std::string> CostModel::problems() const {
     std::vector<std::string> out;
     auto bad = [](double v) { return !std::isfinite(v) || v < 0; };
@@ -39,7 +41,9 @@ std::vector<std::string> CostModel::problems() const {
         if (protocols[k].name.empty()) out.push_back(at + ".name must not be empty");
         if (bad(protocols[k].launch_latency.si())) out.push_back(at + ".launch_latency must be finite and >= 0");
         for (std::size_t j = 0; j < k; ++j)
-            if (protocols[j].name == protocols[k].name) out.push_back(at + ".name '" + protocols[k].name + "' is listed twice");
+            if (protocols[j].name == protocols[k].name && protocols[j].family == protocols[k].family)
+                out.push_back(at + ".name '" + protocols[k].name + "' is listed twice for the " +
+                              std::string(to_string(protocols[k].family)) + " kernels");
     }
     return out;
 }
@@ -189,16 +193,32 @@ LevelCost hccs() {
 
 units::Seconds nccl_launch_latency() { return units::Seconds(8.4e-6); }
 
-// NCCL src/graph/tuning.cc (2.2x): baseLat[RING] = {LL 6.6, LL128 14.0, Simple 8.4} us; hwLat[NVLINK][RING]
-// = {0.6, 1.9, 3.4} us, hwLat[NET][RING] = {2.7, 4.0, 14.0} us; ncclTopoTuneModel's ring refinements: LL
-// busBw x 0.5 (capped at llMaxBw), LL128 busBw x 0.92 (120 of 128 bytes; capped per channel). The caps
-// (e.g. LL 141 GB/s busbw inside a Hopper node) bind only at sizes where Simple is faster anyway.
-std::vector<Protocol> nccl_protocols() { return {{"LL", units::Seconds(6.6e-6)}, {"LL128", units::Seconds(14.0e-6)}}; }
+// NCCL src/graph/tuning.cc (2.2x): baseLat = {LL, LL128, Simple}: Ring {6.6, 14.0, 8.4}, Tree {6.8, 14.0,
+// 8.4} us; hwLat[NVLINK]: Ring {0.6, 1.9, 3.4}, Tree {0.6, 1.25, 4.0} us; hwLat[NET]: Ring {2.7, 4.0, 14.0},
+// Tree {5.0, 8.5, 14} us. ncclTopoTuneModel's refinements: Ring LL busBw x 0.5 (capped at llMaxBw), Ring
+// LL128 x 0.92 (120 of 128 bytes; capped per channel); Tree LL x 1/3.8, Tree LL128 x 7/9 on one node and
+// 120/128 across nodes (the NVLink and network levels here). The caps (e.g. LL 141 GB/s busbw inside a
+// Hopper node) bind only at sizes where Simple is faster anyway.
+std::vector<Protocol> nccl_protocols() {
+    using F = KernelFamily;
+    return {{"LL", F::ring, units::Seconds(6.6e-6)},
+            {"LL128", F::ring, units::Seconds(14.0e-6)},
+            {"LL", F::tree, units::Seconds(6.8e-6)},
+            {"LL128", F::tree, units::Seconds(14.0e-6)}};
+}
 std::vector<ProtocolCost> nccl_nvlink_protocols() {
-    return {{"LL", units::Seconds(0.6e-6), 0.5}, {"LL128", units::Seconds(1.9e-6), 0.92}};
+    using F = KernelFamily;
+    return {{"LL", F::ring, units::Seconds(0.6e-6), 0.5},
+            {"LL128", F::ring, units::Seconds(1.9e-6), 0.92},
+            {"LL", F::tree, units::Seconds(0.6e-6), 1.0 / 3.8},
+            {"LL128", F::tree, units::Seconds(1.25e-6), 7.0 / 9.0}};
 }
 std::vector<ProtocolCost> nccl_net_protocols() {
-    return {{"LL", units::Seconds(2.7e-6), 0.5}, {"LL128", units::Seconds(4.0e-6), 0.92}};
+    using F = KernelFamily;
+    return {{"LL", F::ring, units::Seconds(2.7e-6), 0.5},
+            {"LL128", F::ring, units::Seconds(4.0e-6), 0.92},
+            {"LL", F::tree, units::Seconds(5.0e-6), 1.0 / 3.8},
+            {"LL128", F::tree, units::Seconds(8.5e-6), 120.0 / 128.0}};
 }
 
 }  // namespace presets
@@ -250,11 +270,19 @@ CostModel preset_cost_model(const topo::Topology& t, double chip_scale_up_Bps) {
     CostModel cost;
     cost.launch_latency = presets::nccl_launch_latency();
     cost.protocols = presets::nccl_protocols();
+    bool nccl = true;  // NCCL drives every level: no level of another library (HCCL, XLA)
     for (const auto& level : t.levels()) {
         auto choice = preset_for_level(level, chip_scale_up_Bps);
         if (!cost.source.empty()) cost.source += "; ";
         cost.source += level.name + ": " + choice.label;
+        nccl = nccl && (choice.cost.protocols.size() > 0 || choice.label.rfind("no preset", 0) == 0);
         cost.levels.push_back(std::move(choice.cost));
+    }
+    // An Ascend or TPU cluster's scale-out level gets the 400G preset for its bandwidth and latency, but
+    // its library is HCCL or XLA, whose protocols are not public: NCCL's LL and LL128 only where NCCL runs.
+    if (!nccl) {
+        cost.protocols.clear();
+        for (auto& l : cost.levels) l.protocols.clear();
     }
     return cost;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "topo/topology.hpp"
@@ -32,11 +33,18 @@ struct OneSidedLibrary {
     std::string source;
 };
 
+/// The kernels an algorithm runs, for the protocols' figures: NCCL tunes its ring kernels (ring
+/// all-reduce, reduce-scatter, all-gather, broadcast) and its tree kernels with different numbers.
+enum class KernelFamily : std::uint8_t { ring, tree };
+std::string_view to_string(KernelFamily f);
+
 /// A level's figures under a protocol other than its default one (the LevelCost's own figures, NCCL's
-/// Simple): NCCL's LL (8-byte stores with an inline flag: low latency, half the bandwidth) and LL128
-/// (120 of 128 bytes payload). The tuner picks the protocol with the algorithm, per size.
+/// Simple) for one kernel family: NCCL's LL (8-byte stores with an inline flag: low latency, a fraction
+/// of the bandwidth) and LL128 (120 of 128 bytes payload). The tuner picks the protocol with the
+/// algorithm, per size.
 struct ProtocolCost {
     std::string name;             ///< e.g. "LL", "LL128"; a CostModel::protocols entry names it
+    KernelFamily family = KernelFamily::ring;
     units::Seconds step_latency;  ///< replaces LevelCost::step_latency
     double bandwidth_factor = 1.0;  ///< of the level's effective bandwidth (0 < f <= 1)
 };
@@ -65,6 +73,7 @@ struct LevelCost {
 /// group's flows cross lists it (LevelCost::protocols).
 struct Protocol {
     std::string name;
+    KernelFamily family = KernelFamily::ring;
     units::Seconds launch_latency;  ///< replaces CostModel::launch_latency
 };
 
@@ -132,10 +141,13 @@ LevelCost tpu_ici();
 LevelCost hccs();
 /// NCCL's base latency of a ring all-reduce with the Simple protocol: 8.4 us (tuning.cc baseLat).
 units::Seconds nccl_launch_latency();
-/// NCCL's LL and LL128 protocols with their base latencies, 6.6 and 14.0 us (tuning.cc baseLat, Ring).
+/// NCCL's LL and LL128 protocols with their base latencies (tuning.cc baseLat): ring 6.6 and 14.0 us,
+/// tree 6.8 and 14.0 us.
 std::vector<Protocol> nccl_protocols();
-/// A NCCL level's LL and LL128 figures (tuning.cc, Ring): NVLink step 0.6 and 1.9 us, network 2.7 and
-/// 4.0 us (hwLat); bandwidth 0.5 and 0.92 of Simple's (the ring refinements of ncclTopoTuneModel).
+/// A NCCL level's LL and LL128 figures (tuning.cc hwLat and ncclTopoTuneModel's refinements). Ring:
+/// NVLink step 0.6 and 1.9 us, network 2.7 and 4.0 us; bandwidth 0.5 and 0.92 of Simple's. Tree:
+/// NVLink 0.6 and 1.25 us, network 5.0 and 8.5 us; bandwidth 1/3.8 and, for LL128, 7/9 inside a node,
+/// 120/128 across nodes.
 std::vector<ProtocolCost> nccl_nvlink_protocols();
 std::vector<ProtocolCost> nccl_net_protocols();
 

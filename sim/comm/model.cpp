@@ -44,10 +44,10 @@ struct Candidate {
     std::string label;  ///< name, or "name/PROTOCOL"
 };
 
-/// The level's figures under protocol `name`, if its library runs it.
-const ProtocolCost* protocol_cost(const LevelCost& c, const std::string& name) {
+/// The level's figures under `p` for p's kernel family, if its library runs it.
+const ProtocolCost* protocol_cost(const LevelCost& c, const Protocol& p) {
     for (const auto& pc : c.protocols)
-        if (pc.name == name) return &pc;
+        if (pc.name == p.name && pc.family == p.family) return &pc;
     return nullptr;
 }
 
@@ -55,7 +55,7 @@ const ProtocolCost* protocol_cost(const LevelCost& c, const std::string& name) {
 /// (analyse() has dropped such candidates for the levels their flows cross).
 const ProtocolCost* protocol_at(const Fabric& f, int protocol, std::size_t level) {
     if (protocol < 0) return nullptr;
-    return protocol_cost(f.cost().level(level), f.cost().protocols[static_cast<std::size_t>(protocol)].name);
+    return protocol_cost(f.cost().level(level), f.cost().protocols[static_cast<std::size_t>(protocol)]);
 }
 
 /// The bandwidth factor of `protocol` on `level` (1 for the default protocol).
@@ -175,13 +175,14 @@ std::vector<Candidate> candidates(const Fabric& f, const AlgorithmRegistry& reg,
     // The algorithm under the default protocol, then under each other protocol it runs (analyse()
     // drops those a level the groups cross does not offer).
     auto add = [&](const AlgorithmEntry& e, Schedule schedule) {
-        if (e.protocols) {
-            for (std::size_t k = 0; k < f.cost().protocols.size(); ++k)
-                out.push_back({e.name, schedule, {}, static_cast<int>(k), e.name + "/" + f.cost().protocols[k].name});
+        std::ptrdiff_t variants = 0;
+        for (std::size_t k = 0; e.protocols && k < f.cost().protocols.size(); ++k) {
+            if (f.cost().protocols[k].family != *e.protocols) continue;
+            out.push_back({e.name, schedule, {}, static_cast<int>(k), e.name + "/" + f.cost().protocols[k].name});
+            ++variants;
         }
         // The default protocol first: on a tie the tuner keeps it.
-        out.insert(out.end() - static_cast<std::ptrdiff_t>(e.protocols ? f.cost().protocols.size() : 0),
-                   Candidate{e.name, std::move(schedule), {}, -1, e.name});
+        out.insert(out.end() - variants, Candidate{e.name, std::move(schedule), {}, -1, e.name});
     };
     if (!o.algorithm.empty()) {
         const auto& e = reg.at(o.algorithm);
@@ -207,10 +208,10 @@ void analyse(const Fabric& f, std::vector<Candidate>& cs, LoadCache& cache) {
     // A protocol runs only where every level the flows cross offers it.
     std::erase_if(cs, [&f](const Candidate& c) {
         if (c.protocol < 0) return false;
-        const std::string& name = f.cost().protocols[static_cast<std::size_t>(c.protocol)].name;
+        const Protocol& p = f.cost().protocols[static_cast<std::size_t>(c.protocol)];
         for (const auto* l : c.loads)
             for (std::size_t i = 0; i < l->level_hops.size(); ++i)
-                if (l->level_hops[i] > 0 && protocol_cost(f.cost().level(i), name) == nullptr) return true;
+                if (l->level_hops[i] > 0 && protocol_cost(f.cost().level(i), p) == nullptr) return true;
         return false;
     });
 }

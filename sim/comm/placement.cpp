@@ -22,11 +22,20 @@ Placement Placement::strided(std::int64_t group_size, std::int64_t stride, std::
     return p;
 }
 
+std::optional<std::string> Placement::tiling_problem(std::int64_t accelerators, std::int64_t group_size, std::int64_t stride) {
+    const std::string p = std::to_string(group_size), n = std::to_string(accelerators);
+    if (group_size < 1) return "group_size " + p + " is below 1";
+    if (stride < 1) return "stride " + std::to_string(stride) + " is below 1";
+    if (group_size > accelerators) return "group_size " + p + " is larger than the " + n + " accelerators";
+    if (accelerators % group_size != 0) return "group_size " + p + " does not divide the " + n + " accelerators";
+    if ((accelerators / group_size) % stride != 0)
+        return "stride " + std::to_string(stride) + " does not divide the " + std::to_string(accelerators / group_size) +
+               " groups (the groups of one period interleave; valid strides divide accelerators / group_size)";
+    return std::nullopt;
+}
+
 Placement Placement::tiled(std::int64_t accelerators, std::int64_t group_size, std::int64_t stride) {
-    if (group_size < 1 || stride < 1 || accelerators < group_size || accelerators % group_size != 0 ||
-        (accelerators / group_size) % stride != 0)
-        throw CommError("placement: " + std::to_string(accelerators) + " accelerators do not tile into groups of " +
-                        std::to_string(group_size) + " with stride " + std::to_string(stride));
+    if (const auto why = tiling_problem(accelerators, group_size, stride)) throw CommError("placement: " + *why);
     return strided(group_size, stride, accelerators / group_size, 0);
 }
 

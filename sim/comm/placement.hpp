@@ -29,6 +29,9 @@ public:
     /// As many strided groups as fit in `accelerators` (accelerators / group_size; the stride
     /// must divide accelerators / group_size).
     static Placement tiled(std::int64_t accelerators, std::int64_t group_size, std::int64_t stride = 1);
+    /// Why `accelerators` do not tile into groups of `group_size` with `stride` (tiled()'s rule), if they
+    /// do not: the offending figure first ("group_size ..." or "stride ...").
+    static std::optional<std::string> tiling_problem(std::int64_t accelerators, std::int64_t group_size, std::int64_t stride);
     static Placement explicit_groups(std::vector<std::vector<topo::NodeId>> groups);
 
     [[nodiscard]] std::int64_t group_size() const { return p_; }

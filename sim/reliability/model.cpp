@@ -1,5 +1,6 @@
 #include "reliability/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -72,9 +73,11 @@ Outcome evaluate(const Parts& parts, const Mtbf& mtbf, double checkpoint_s, doub
     }
     std::vector<RecoveryKind> recoveries{{1.0, restart_s}};
     if (spares && o.rate.accelerator_per_s > 0) {
-        // Each domain's accelerators fail at domain_size / MTBF; each failure holds a spare for the
-        // repair time: offered load rho = domain_size x repair / MTBF (Erlang's loss system).
-        const double rho = static_cast<double>(spares->domain_size) * spares->repair_s / mtbf.accelerator_s;
+        // Each domain's accelerators fail at domain_size / MTBF (a job smaller than one domain: its
+        // accelerators); each failure holds a spare for the repair time: offered load
+        // rho = accelerators per domain x repair / MTBF (Erlang's loss system).
+        const double in_domain = std::min(static_cast<double>(spares->domain_size), parts.accelerators);
+        const double rho = in_domain * spares->repair_s / mtbf.accelerator_s;
         o.swap_s = spares->swap_s;
         o.spares_busy = erlang_b(spares->per_domain, rho);
         o.spared_per_s = o.rate.accelerator_per_s * (1.0 - o.spares_busy);

@@ -1,9 +1,9 @@
 #include "run/comm_bench.hpp"
 
-#include <map>
 
 #include "comm/cost.hpp"
 #include "comm/error.hpp"
+#include "diag/diagnostic.hpp"
 #include "topo/topology.hpp"
 
 namespace clustersim::run {
@@ -39,19 +39,25 @@ CommBenchmark run_comm_benchmark(const catalog::ChipSpec& chip, const topo::Topo
 }
 
 std::vector<CommBenchmark> run_comm_benchmarks(const scenario::Scenario& sc) {
-    std::map<const catalog::TopologySpec*, std::unique_ptr<const topo::Topology>> graphs;
+    // One network at a time: the cases of a network follow each other (sweep points, in order).
+    const catalog::TopologySpec* built_for = nullptr;
+    std::unique_ptr<const topo::Topology> graph;
     std::vector<CommBenchmark> out;
     for (const auto& c : sc.cases) {
         if (!c.comm) continue;
-        auto& graph = graphs[c.job_network.get()];
-        if (!graph) graph = std::make_unique<const topo::Topology>(topo::build(c.job_network->params));
+        if (c.job_network.get() != built_for) {
+            graph.reset();  // before the next one is built
+            graph = std::make_unique<const topo::Topology>(topo::build(c.job_network->params));
+            built_for = c.job_network.get();
+        }
         try {
             auto b = run_comm_benchmark(*c.cluster.chip, *graph, c.cluster.chip_count, *c.comm);
             b.case_name = c.name;
             b.system_id = c.cluster.system_id;
             out.push_back(std::move(b));
         } catch (const comm::CommError& e) {
-            throw comm::CommError("case '" + c.name + "': " + e.what());
+            // Where the case is: the problem depends on its network, found only when the groups are routed.
+            throw comm::CommError(diag::format(diag::Diagnostic{c.where, "comm", "case '" + c.name + "': " + e.what()}));
         }
     }
     return out;

@@ -38,8 +38,9 @@ struct CommBenchmark {
 CommBenchmark run_comm_benchmark(const catalog::ChipSpec& chip, const topo::Topology& network, std::int64_t chips,
                                  const comm::BenchmarkSpec& spec);
 
-/// Every case of `sc` with a comm section, in case order; each distinct network is built once.
-/// Throws as run_comm_benchmark, naming the case.
+/// Every case of `sc` with a comm section, in case order; each network is built once for the cases
+/// that follow each other on it, and dropped before the next. Throws as run_comm_benchmark, the
+/// message a formatted diagnostic at the case ("FILE:LINE:COL: error: comm: case 'x': ...").
 std::vector<CommBenchmark> run_comm_benchmarks(const scenario::Scenario& sc);
 
 }  // namespace clustersim::run

@@ -124,11 +124,12 @@ ReliabilityOutcome run_reliability(const scenario::Case& c, const TrainingOutcom
     out.parts.transceivers = static_cast<double>(network.transceivers) * share;
     // Racks (cabinets), for events that take a whole rack down: the scenario's accelerators per
     // rack, else the system's cabinets scaled to the chips (network cabinets included: their loss
-    // interrupts the job too); unknown without either, and then not counted.
+    // interrupts the job too), whole racks (a job on part of a rack stops when it fails); unknown
+    // without either, and then not counted.
     if (job.accelerators_per_rack) {
-        out.parts.racks = chips / *job.accelerators_per_rack;
+        out.parts.racks = std::ceil(chips / *job.accelerators_per_rack);
     } else if (c.cluster.cabinets) {
-        out.parts.racks = *c.cluster.cabinets;
+        out.parts.racks = std::ceil(*c.cluster.cabinets);
     } else {
         out.racks_known = false;
     }

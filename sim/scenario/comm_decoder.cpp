@@ -1,7 +1,9 @@
 #include "scenario/comm_decoder.hpp"
 
 #include <cmath>
+#include <string>
 
+#include "comm/placement.hpp"
 #include "diag/suggest.hpp"
 
 namespace clustersim::scenario {
@@ -12,8 +14,10 @@ const std::vector<std::string> size_keys{"from", "to", "factor"};
 
 // Far beyond any cluster; keeps group_size x stride inside 64 bits.
 constexpr std::int64_t max_ranks = std::int64_t{1} << 30;
-// nccl-tests' largest buffers are a few GiB; 1 PiB bounds the sweep's length with any factor.
+// nccl-tests' largest buffers are a few GiB; 1 PiB is far beyond any.
 constexpr double max_bytes = 1125899906842624.0;
+// Sizes in one sweep (CommModel::benchmark refuses more).
+constexpr int max_sizes = 10'000;
 
 std::optional<comm::SweepSpec> decode_sizes(const Source& src, const YAML::Node& node, const std::string& path) {
     MapReader m(src, node, path, size_keys);
@@ -45,6 +49,12 @@ std::optional<comm::SweepSpec> decode_sizes(const Source& src, const YAML::Node&
         src.error(m.get("to"), join_path(path, "to"), "is smaller than 'from': the sizes run from 'from' up to 'to'");
         ok = false;
     }
+    // CommModel::benchmark's limit, checked here so that `clustersim check` finds it.
+    if (ok && std::log(s.max.si() / s.min.si()) / std::log(s.factor) >= max_sizes) {
+        src.error(m.has("factor") ? m.get("factor") : m.node(), m.has("factor") ? join_path(path, "factor") : path,
+                  "gives more than " + std::to_string(max_sizes) + " sizes from 'from' to 'to': raise the factor");
+        ok = false;
+    }
     if (!ok) return std::nullopt;
     return s;
 }
@@ -58,16 +68,11 @@ std::optional<comm::BenchmarkSpec> decode_comm(const Source& src, const YAML::No
     bool ok = true;
     bool kind_known = false;
     if (auto name = m.string("collective", true)) {
-        std::vector<std::string> names;
-        bool found = false;
-        for (const auto c : comm::all_collectives()) {
-            names.emplace_back(comm::to_string(c));
-            if (comm::to_string(c) == *name) {
-                spec.kind = c;
-                found = kind_known = true;
-            }
-        }
-        if (!found) {
+        if (const auto kind = comm::collective_from_string(*name)) {
+            spec.kind = *kind;
+            kind_known = true;
+        } else {
+            const auto names = comm::collective_names();
             src.error(m.get("collective"), join_path(path, "collective"),
                       "unknown collective '" + *name + "'" + diag::did_you_mean(*name, names) + "; valid: " + diag::join_names(names));
             ok = false;
@@ -94,10 +99,7 @@ std::optional<comm::BenchmarkSpec> decode_comm(const Source& src, const YAML::No
         if (auto a = m.string("algorithm", false)) {
             const auto registry = comm::builtin_algorithms();
             const auto* entry = registry.find(*a);
-            std::vector<std::string> valid;
-            for (const auto& e : registry.entries()) {
-                if (!kind_known || e.supports(spec.kind)) valid.push_back(e.name);
-            }
+            const auto valid = kind_known ? registry.names_for({spec.kind}) : registry.names();
             if (entry == nullptr) {
                 src.error(m.get("algorithm"), join_path(path, "algorithm"),
                           "unknown algorithm '" + *a + "'" + diag::did_you_mean(*a, registry.names()) + "; valid" +
@@ -123,21 +125,12 @@ std::optional<comm::BenchmarkSpec> decode_comm(const Source& src, const YAML::No
 
 bool check_comm_groups(const Source& src, const YAML::Node& node, const std::string& path, const comm::BenchmarkSpec& spec,
                        std::int64_t chips) {
-    const std::int64_t p = spec.group_size > 0 ? spec.group_size : chips;
-    if (p <= chips && chips % p == 0 && (chips / p) % spec.stride == 0) return true;
-    std::string why;
-    if (p > chips) {
-        why = "group_size " + std::to_string(p) + " is larger than the case's " + std::to_string(chips) + " chips";
-    } else if (chips % p != 0) {
-        why = "group_size " + std::to_string(p) + " does not divide the case's " + std::to_string(chips) + " chips";
-    } else {
-        why = "stride " + std::to_string(spec.stride) + " does not divide the " + std::to_string(chips / p) +
-              " groups (the groups of one period interleave; valid strides divide chips / group_size)";
-    }
+    const auto why = comm::Placement::tiling_problem(chips, spec.group_size > 0 ? spec.group_size : chips, spec.stride);
+    if (!why) return true;
     // At the key that does not fit (group_size left out: every chip in one group, which always fits).
-    const char* key = p > chips || chips % p != 0 ? "group_size" : "stride";
+    const char* key = why->rfind("group_size", 0) == 0 ? "group_size" : "stride";
     const bool at_key = node.IsMap() && node[key].IsDefined();
-    src.error(at_key ? node[key] : node, at_key ? join_path(path, key) : path, why);
+    src.error(at_key ? node[key] : node, at_key ? join_path(path, key) : path, *why);
     return false;
 }
 

@@ -83,10 +83,10 @@ struct Sweep {
 Sweep decode_sweep(const Source& src, const YAML::Node& node, const std::string& at, const catalog::Catalog& cat,
                    std::size_t max_points, bool& ok);
 
-/// "unknown chip 'x' (did you mean 'y'?); valid: ..." with a hint when a quote was left open.
 /// The keys of a case a sweep axis may set (every case key but `name` and `sweep`).
 const std::vector<std::string>& case_field_keys();
 
+/// "unknown chip 'x' (did you mean 'y'?); valid: ..." with a hint when a quote was left open.
 std::string unknown_name(std::string_view what, const std::string& name, const std::vector<std::string>& valid);
 
 /// The chip figure names, in catalog order, and one figure by name (nullptr when unknown).

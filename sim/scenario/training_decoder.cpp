@@ -16,7 +16,6 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
                                          "sequence_parallel", "recompute", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "grad_reduce", "order",
                                               "memory_reserve", "attention", "algorithms"};
-const std::vector<std::string> dimension_keys{"tp", "cp", "ep", "pp", "dp"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -132,33 +131,21 @@ std::optional<std::vector<std::string>> decode_order(const Source& src, const YA
     return dims;
 }
 
-// The collectives each parallel dimension runs (docs/models/training.md, "Step time").
-std::vector<comm::Collective> dimension_collectives(std::string_view d) {
-    using C = comm::Collective;
-    if (d == "ep") return {C::all_to_all};
-    if (d == "pp") return {C::send_recv};
-    if (d == "cp") return {C::all_gather, C::reduce_scatter};
-    return {C::all_reduce, C::reduce_scatter, C::all_gather};  // tp, dp
-}
-
 std::optional<std::map<std::string, std::string, std::less<>>> decode_algorithms(const Source& src, const YAML::Node& node,
                                                                                 const std::string& path) {
-    MapReader m(src, node, path, dimension_keys);
+    MapReader m(src, node, path, train::parallel_dimensions());
     if (!m.ok()) return std::nullopt;
     const auto registry = comm::builtin_algorithms();
     std::map<std::string, std::string, std::less<>> out;
     bool ok = true;
-    for (const auto& d : dimension_keys) {
+    for (const auto& d : train::parallel_dimensions()) {
         if (!m.has(d)) continue;
         auto name = m.string(d, false);
         if (!name) {
             ok = false;
             continue;
         }
-        const auto kinds = dimension_collectives(d);
-        std::vector<std::string> valid;
-        for (const auto& e : registry.entries())
-            if (std::any_of(kinds.begin(), kinds.end(), [&e](comm::Collective c) { return e.supports(c); })) valid.push_back(e.name);
+        const auto valid = registry.names_for(train::dimension_collectives(d));
         if (std::find(valid.begin(), valid.end(), *name) == valid.end()) {
             const bool known = registry.find(*name) != nullptr;
             src.error(m.get(d), join_path(path, d),

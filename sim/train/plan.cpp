@@ -46,6 +46,19 @@ std::optional<Optimizer> optimizer_from_string(std::string_view s) {
     return std::nullopt;
 }
 
+const std::vector<std::string>& parallel_dimensions() {
+    static const std::vector<std::string> d{"tp", "cp", "ep", "pp", "dp"};
+    return d;
+}
+
+std::vector<comm::Collective> dimension_collectives(std::string_view dimension) {
+    using C = comm::Collective;
+    if (dimension == "ep") return {C::all_to_all};
+    if (dimension == "pp") return {C::send_recv};
+    if (dimension == "cp") return {C::all_gather, C::reduce_scatter};
+    return {C::all_reduce, C::reduce_scatter, C::all_gather};  // tp, dp
+}
+
 std::string describe(const Plan& p) {
     std::string out;
     auto part = [&out](const std::string& text) { out += (out.empty() ? "" : " ") + text; };

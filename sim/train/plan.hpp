@@ -11,6 +11,7 @@
 
 #include "catalog/workload.hpp"
 #include "chip/chip_model.hpp"
+#include "comm/collective.hpp"
 
 namespace clustersim::train {
 
@@ -60,6 +61,12 @@ struct Plan {
 
 /// "tp8 pp8 dp16 v2 mb1 sp full zero1": the plan in one short line (degrees of 1 left out, but dp).
 std::string describe(const Plan& p);
+
+/// The parallel dimensions whose collectives a step runs, and the collectives each runs (step.cpp):
+/// tp and dp reduce (all-reduce, or reduce-scatter + all-gather), cp gathers keys and values and
+/// reduce-scatters their gradients, ep exchanges all-to-all, pp sends.
+const std::vector<std::string>& parallel_dimensions();
+std::vector<comm::Collective> dimension_collectives(std::string_view dimension);
 
 /// How the job runs, beyond the plan (each a documented switch, not a tuning knob).
 struct Execution {
