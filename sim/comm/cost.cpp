@@ -254,10 +254,10 @@ PresetChoice preset_for_level(const topo::LevelInfo& level, double chip_scale_up
             return {presets::nvlink6_nccl(), "NVLink 6 with NCCL, NVLink 5's figures assumed (presets::nvlink6_nccl)"};
         return {presets::nvlink5_nccl(), "NVLink 5 with NCCL (presets::nvlink5_nccl)"};
     }
-    if (has_token(n, "hccs")) return {presets::hccs(), "Ascend HCCS with HCCL (presets::hccs)"};
-    if (has_token(n, "ici")) return {presets::tpu_ici(), "TPU ICI (presets::tpu_ici)"};
+    if (has_token(n, "hccs")) return {presets::hccs(), "Ascend HCCS with HCCL (presets::hccs)", true};
+    if (has_token(n, "ici")) return {presets::tpu_ici(), "TPU ICI (presets::tpu_ici)", true};
     if (contains(n, "ub") || contains(n, "dim") || contains(n, "hrs")) {
-        return {presets::cloudmatrix_ub(), "CloudMatrix 384 UB (presets::cloudmatrix_ub)"};
+        return {presets::cloudmatrix_ub(), "CloudMatrix 384 UB (presets::cloudmatrix_ub)", true};
     }
     if (level.plane_kind == topo::PlaneKind::scale_out) {
         if (has_token(n, "hdr") || has_token(n, "200g")) return {presets::hdr200_nccl(), "200G NIC with NCCL (presets::hdr200_nccl)"};
@@ -275,7 +275,7 @@ CostModel preset_cost_model(const topo::Topology& t, double chip_scale_up_Bps) {
         auto choice = preset_for_level(level, chip_scale_up_Bps);
         if (!cost.source.empty()) cost.source += "; ";
         cost.source += level.name + ": " + choice.label;
-        nccl = nccl && (choice.cost.protocols.size() > 0 || choice.label.rfind("no preset", 0) == 0);
+        nccl = nccl && !choice.other_library;
         cost.levels.push_back(std::move(choice.cost));
     }
     // An Ascend or TPU cluster's scale-out level gets the 400G preset for its bandwidth and latency, but

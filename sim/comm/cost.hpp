@@ -157,6 +157,8 @@ std::vector<ProtocolCost> nccl_net_protocols();
 struct PresetChoice {
     LevelCost cost;
     std::string label;
+    /// The level runs a library other than NCCL (HCCL, XLA): its cluster gets none of NCCL's protocols.
+    bool other_library = false;
 };
 
 /// The published preset a topology level gets, by the level's name and plane kind (the rule is in

@@ -251,11 +251,6 @@ const ReliabilityColumn reliability_v8_columns[] = {
     {"mean_restart_s", [](const run::ReliabilityOutcome& r) { return units::round_trip(r.outcome.mean_restart_s()); }},
 };
 
-std::optional<double> goodput(const run::CaseResult& c) {
-    return c.reliability && c.reliability->goodput_tokens_per_s > 0 ? std::optional<double>(c.reliability->goodput_tokens_per_s)
-                                                                     : std::nullopt;
-}
-
 /// The economics columns (docs/results-schema.md, "Economics"): empty for cases without an
 /// economics section; each figure empty when an input it needs is unknown (economics_unknown says which).
 struct EconomicsColumn {
@@ -360,7 +355,7 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
            number(package ? package->good_dies_per_wafer : std::nullopt) + "," +
            number(c.economics ? c.economics->wafers_needed : std::nullopt) + "," + number(c.cabinets);
     for (const auto& rc : reliability_v8_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
-    out += "," + number(baseline ? aggregate::ratio(goodput(c), goodput(*baseline)) : std::nullopt);
+    out += "," + number(baseline ? aggregate::ratio(run::goodput_tokens_per_s(c), run::goodput_tokens_per_s(*baseline)) : std::nullopt);
     return out + "\n";
 }
 

@@ -164,11 +164,8 @@ std::string reliability_text(const run::RunResult& run) {
         if (!c.reliability) continue;
         const auto& r = *c.reliability;
         const auto& o = r.outcome;
-        std::string vs = "-";
-        if (c.baseline_index && run.cases[*c.baseline_index].reliability) {
-            const double b = run.cases[*c.baseline_index].reliability->goodput_tokens_per_s;
-            if (b > 0 && r.goodput_tokens_per_s > 0) vs = fmt::format("{:.3g}×", r.goodput_tokens_per_s / b);
-        }
+        const std::string vs =
+            c.baseline_index ? times(run::goodput_tokens_per_s(c), run::goodput_tokens_per_s(run.cases[*c.baseline_index])) : "-";
         t.rows.push_back({c.name, r.profile, fmt::format("{:.3g}", o.interruptions_per_day()),
                           std::isfinite(o.mtti_s) ? fmt::format("{:.3g} h", o.mtti_s / 3600) : "none", seconds(o.checkpoint_s), seconds(o.interval_s),
                           seconds(o.mean_restart_s()), pct(o.useful_fraction),

@@ -268,6 +268,11 @@ std::optional<double> serving_output_tokens_per_s(const CaseResult& r) {
     return r.serving && r.serving->result ? std::optional<double>(r.serving->result->output_tokens_per_s) : std::nullopt;
 }
 
+std::optional<double> goodput_tokens_per_s(const CaseResult& r) {
+    return r.reliability && r.reliability->goodput_tokens_per_s > 0 ? std::optional<double>(r.reliability->goodput_tokens_per_s)
+                                                                     : std::nullopt;
+}
+
 std::vector<std::optional<std::size_t>> baseline_indices(const scenario::Scenario& scenario) {
     std::map<std::string_view, std::size_t> index;
     for (std::size_t i = 0; i < scenario.cases.size(); ++i) index.emplace(scenario.cases[i].name, i);

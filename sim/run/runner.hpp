@@ -93,6 +93,8 @@ struct CaseResult {
 /// unknown when the case has no such job or it cannot run.
 std::optional<double> training_tokens_per_s(const CaseResult& r);
 std::optional<double> serving_output_tokens_per_s(const CaseResult& r);
+/// The training job's goodput (tokens/s x useful fraction); unknown without a reliability section or a step.
+std::optional<double> goodput_tokens_per_s(const CaseResult& r);
 
 struct RunResult {
     std::string scenario;
