@@ -681,6 +681,9 @@ performance:
   attention_efficiency: null
   memory_efficiency: null
   kernel_overhead: null
+  attention_backward_efficiency: null
+  fp8_matmul_efficiency: null
+  fp8_matmul_tile_overhead: null
 )";
 
 struct CatalogCheck {

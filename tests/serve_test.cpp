@@ -216,6 +216,22 @@ TEST_CASE("serve: a plan that cannot run says why") {
     CHECK(std::get<train::Rejection>(r).reason.find("decode: no batch meets the time-per-output-token limit of 1 us") == 0);
 }
 
+TEST_CASE("serve: expert dispatch holds the compute units of the dispatch library's kernels") {
+    // DeepEP on Hopper: its normal kernels (prefill) run on 24 of the 132 SMs, its low-latency kernels
+    // (decode) hold none in flight; NCCL's collectives hold 16. CloudMatrix's FusedDispatch over UB runs
+    // its overlapped transfers on DMA engines: no AI cores.
+    using K = train::TrainingCluster::DispatchKernels;
+    auto h100 = system_cluster("hgx_h100_ib_cluster");
+    const auto ep32 = comm::Placement::contiguous(32, 1);  // four 8-GPU nodes
+    CHECK(h100->dispatch_compute_share(ep32, K::normal) == doctest::Approx(24.0 / 132.0));
+    CHECK(h100->dispatch_compute_share(ep32, K::low_latency) == 0.0);
+    CHECK(h100->comm_compute_share(ep32) == doctest::Approx(16.0 / 132.0));
+    CHECK(h100->dispatch_compute_share(comm::Placement::contiguous(8, 1), K::normal) == doctest::Approx(24.0 / 132.0));
+    auto cm384 = system_cluster("cloudmatrix_384");
+    CHECK(cm384->dispatch_compute_share(comm::Placement::contiguous(32, 1), K::normal) == 0.0);
+    CHECK(cm384->dispatch_compute_share(comm::Placement::contiguous(32, 1), K::low_latency) == 0.0);
+}
+
 TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank per die") {
     auto cluster = system_cluster("cloudmatrix_384");
     // Collectives inside the UB domain take no AI cores (UB preset); the RDMA level's NCCL-style preset

@@ -8,12 +8,14 @@
 namespace clustersim::app {
 namespace {
 
-bool is_time(chip::Parameter p) {
-    return p == chip::Parameter::matmul_tile_overhead || p == chip::Parameter::kernel_overhead;
+std::string value_text(chip::Parameter p, double v) {
+    return chip::is_time(p) ? units::format_si(v, units::Dimension::time) : fmt::format("{:.4f}", v);
 }
 
-std::string value_text(chip::Parameter p, double v) {
-    return is_time(p) ? units::format_si(v, units::Dimension::time) : fmt::format("{:.4f}", v);
+// The catalog's value, or "unknown" for an FP8 pair the chip does not have.
+std::string catalog_text(const chip::ChipModel& start, chip::Parameter p) {
+    const bool fp8_pair = p == chip::Parameter::fp8_matmul_efficiency || p == chip::Parameter::fp8_matmul_tile_overhead;
+    return fp8_pair && start.fp8_matmul_efficiency <= 0 ? "unknown" : value_text(p, chip::get(start, p));
 }
 
 std::string percent(double modelled, double measured) { return fmt::format("{:+.1f}%", 100.0 * (modelled / measured - 1.0)); }
@@ -25,7 +27,7 @@ std::string calibration_report(const chip::ChipModel& start, const chip::Calibra
     params.header = {"parameter", "catalog", "fitted"};
     params.right_aligned = {false, true, true};
     for (const auto p : r.fitted_parameters) {
-        params.rows.push_back({std::string(chip::to_string(p)), value_text(p, chip::get(start, p)),
+        params.rows.push_back({std::string(chip::to_string(p)), catalog_text(start, p),
                                value_text(p, chip::get(r.fitted, p))});
     }
     output::Table rows;
@@ -55,7 +57,7 @@ std::string calibration_overrides_yaml(const chip::CalibrationResult& r, const s
         chip_id);
     for (const auto p : r.fitted_parameters) {
         const double v = chip::get(r.fitted, p);
-        const std::string value = is_time(p) ? fmt::format("\"{} us\"", units::round_trip(v * 1e6)) : units::round_trip(v);
+        const std::string value = chip::is_time(p) ? fmt::format("\"{} us\"", units::round_trip(v * 1e6)) : units::round_trip(v);
         out += fmt::format("  {}: {{value: {}, note: \"fitted by clustersim calibrate to {}\"}}\n", chip::to_string(p),
                            value, measurements_file);
     }

@@ -51,14 +51,19 @@ struct ChipSpec {
     Figure<std::int64_t> matmul_tile_n;      ///< output tile columns
     Figure<double> matmul_efficiency;        ///< achievable fraction of peak inside a full tile
     Figure<units::Seconds> matmul_tile_overhead;  ///< fixed time per tile (prologue, epilogue)
-    Figure<double> attention_efficiency;     ///< achievable fraction of peak in fused attention
+    Figure<double> attention_efficiency;     ///< achievable fraction of peak in fused attention, forward pass
     Figure<double> memory_efficiency;        ///< achievable fraction of HBM bandwidth
     Figure<units::Seconds> kernel_overhead;  ///< launch and synchronisation per kernel
+    Figure<double> attention_backward_efficiency;  ///< the same in the backward pass
+    /// FP8 matrix products, where their kernels differ from the others (fine-grained scaling); unknown:
+    /// FP8 products take matmul_efficiency and matmul_tile_overhead.
+    Figure<double> fp8_matmul_efficiency;
+    Figure<units::Seconds> fp8_matmul_tile_overhead;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 25> chip_figures{{
+inline constexpr std::array<FigureInfo, 28> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -81,10 +86,16 @@ inline constexpr std::array<FigureInfo, 25> chip_figures{{
     {"matmul_tile_n", FigureKind::count, false, "matrix-product output tile columns per compute unit", "performance"},
     {"matmul_efficiency", FigureKind::fraction, false, "achievable fraction of peak in full tiles", "performance"},
     {"matmul_tile_overhead", FigureKind::time, false, "fixed time per output tile", "performance"},
-    {"attention_efficiency", FigureKind::fraction, false, "achievable fraction of peak in fused attention",
+    {"attention_efficiency", FigureKind::fraction, false, "achievable fraction of peak in fused attention, forward",
      "performance"},
     {"memory_efficiency", FigureKind::fraction, false, "achievable fraction of HBM bandwidth", "performance"},
     {"kernel_overhead", FigureKind::time, false, "launch and synchronisation per kernel", "performance"},
+    {"attention_backward_efficiency", FigureKind::fraction, false,
+     "achievable fraction of peak in fused attention, backward", "performance"},
+    {"fp8_matmul_efficiency", FigureKind::fraction, false,
+     "FP8 matrix products: achievable fraction of peak in full tiles (unknown: matmul_efficiency)", "performance"},
+    {"fp8_matmul_tile_overhead", FigureKind::time, false,
+     "FP8 matrix products: fixed time per output tile (unknown: matmul_tile_overhead)", "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -116,6 +127,9 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[22], chip.attention_efficiency);
     f(chip_figures[23], chip.memory_efficiency);
     f(chip_figures[24], chip.kernel_overhead);
+    f(chip_figures[25], chip.attention_backward_efficiency);
+    f(chip_figures[26], chip.fp8_matmul_efficiency);
+    f(chip_figures[27], chip.fp8_matmul_tile_overhead);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

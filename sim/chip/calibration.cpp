@@ -28,11 +28,14 @@ Row linearise(const ChipModel& c, const Measurement& m, Bound bound) {
     if (const auto* mm = std::get_if<Matmul>(&m.op)) {
         const MatmulTiling t = matmul_tiling(c, *mm);
         const double per_unit = c.peak(mm->dtype) / c.compute_units;
-        r.coef[static_cast<std::size_t>(Parameter::matmul_efficiency)] =
+        const bool own_fp8 = mm->dtype == DType::fp8 && c.fp8_matmul_efficiency > 0;
+        r.coef[static_cast<std::size_t>(own_fp8 ? Parameter::fp8_matmul_efficiency : Parameter::matmul_efficiency)] =
             t.waves * 2.0 * t.tile_m * t.tile_n * t.k_per_tile / per_unit;
-        r.coef[static_cast<std::size_t>(Parameter::matmul_tile_overhead)] = t.waves;
+        r.coef[static_cast<std::size_t>(own_fp8 ? Parameter::fp8_matmul_tile_overhead : Parameter::matmul_tile_overhead)] =
+            t.waves;
     } else if (const auto* at = std::get_if<Attention>(&m.op)) {
-        r.coef[static_cast<std::size_t>(Parameter::attention_efficiency)] = base.flops / c.peak(at->dtype);
+        const auto p = at->pass == Pass::forward ? Parameter::attention_efficiency : Parameter::attention_backward_efficiency;
+        r.coef[static_cast<std::size_t>(p)] = base.flops / c.peak(at->dtype);
     } else {
         // A memory op on the compute side is vector-bound: a fixed time, no fitted parameter.
         r.constant = base.compute_s;
@@ -43,12 +46,10 @@ Row linearise(const ChipModel& c, const Measurement& m, Bound bound) {
 // Unknowns are the reciprocals of efficiencies, the overheads themselves.
 double unknown_of(const ChipModel& c, Parameter p) {
     const double v = get(c, p);
-    return p == Parameter::matmul_tile_overhead || p == Parameter::kernel_overhead ? v : 1.0 / v;
+    return is_time(p) ? v : 1.0 / v;
 }
 
-void apply_unknown(ChipModel& c, Parameter p, double u) {
-    set(c, p, p == Parameter::matmul_tile_overhead || p == Parameter::kernel_overhead ? u : 1.0 / u);
-}
+void apply_unknown(ChipModel& c, Parameter p, double u) { set(c, p, is_time(p) ? u : 1.0 / u); }
 
 double rms_relative(const std::vector<RowFit>& rows, bool after) {
     double sum = 0;
@@ -63,7 +64,11 @@ std::string describe(Parameter p) {
     switch (p) {
         case Parameter::matmul_efficiency: return "compute-bound matrix products";
         case Parameter::matmul_tile_overhead: return "compute-bound matrix products with different numbers of waves per K";
-        case Parameter::attention_efficiency: return "compute-bound attention rows";
+        case Parameter::attention_efficiency: return "compute-bound forward attention rows";
+        case Parameter::attention_backward_efficiency: return "compute-bound backward attention rows";
+        case Parameter::fp8_matmul_efficiency: return "compute-bound FP8 matrix products";
+        case Parameter::fp8_matmul_tile_overhead:
+            return "compute-bound FP8 matrix products with different numbers of waves per K";
         case Parameter::memory_efficiency: return "memory-bound rows";
         case Parameter::kernel_overhead: return "rows of different sizes (short kernels show the overhead)";
     }
@@ -78,7 +83,7 @@ namespace {
 std::optional<std::string> out_of_range(const ChipModel& model, const std::vector<Parameter>& parameters) {
     for (const auto p : parameters) {
         const double v = get(model, p);
-        const bool efficiency = p != Parameter::matmul_tile_overhead && p != Parameter::kernel_overhead;
+        const bool efficiency = !is_time(p);
         if (!std::isfinite(v) || (efficiency && (v <= 0.0 || v > 1.0)) || (!efficiency && v < 0.0)) {
             return "the fit puts " + std::string(to_string(p)) + " at " + std::to_string(v) + ", outside " +
                    (efficiency ? "(0, 1]: the measurements are faster than the catalog peak allows; check the dtype, "
@@ -91,6 +96,11 @@ std::optional<std::string> out_of_range(const ChipModel& model, const std::vecto
 
 }  // namespace
 
+bool is_time(Parameter p) {
+    return p == Parameter::matmul_tile_overhead || p == Parameter::kernel_overhead ||
+           p == Parameter::fp8_matmul_tile_overhead;
+}
+
 std::string_view to_string(Parameter p) {
     switch (p) {
         case Parameter::matmul_efficiency: return "matmul_efficiency";
@@ -98,6 +108,9 @@ std::string_view to_string(Parameter p) {
         case Parameter::attention_efficiency: return "attention_efficiency";
         case Parameter::memory_efficiency: return "memory_efficiency";
         case Parameter::kernel_overhead: return "kernel_overhead";
+        case Parameter::attention_backward_efficiency: return "attention_backward_efficiency";
+        case Parameter::fp8_matmul_efficiency: return "fp8_matmul_efficiency";
+        case Parameter::fp8_matmul_tile_overhead: return "fp8_matmul_tile_overhead";
     }
     return "?";
 }
@@ -109,6 +122,9 @@ double get(const ChipModel& m, Parameter p) {
         case Parameter::attention_efficiency: return m.attention_efficiency;
         case Parameter::memory_efficiency: return m.memory_efficiency;
         case Parameter::kernel_overhead: return m.kernel_overhead_s;
+        case Parameter::attention_backward_efficiency: return m.attention_backward_efficiency;
+        case Parameter::fp8_matmul_efficiency: return m.fp8_matmul_efficiency;
+        case Parameter::fp8_matmul_tile_overhead: return m.fp8_tile_overhead_s;
     }
     return 0;
 }
@@ -120,22 +136,33 @@ void set(ChipModel& m, Parameter p, double value) {
         case Parameter::attention_efficiency: m.attention_efficiency = value; return;
         case Parameter::memory_efficiency: m.memory_efficiency = value; return;
         case Parameter::kernel_overhead: m.kernel_overhead_s = value; return;
+        case Parameter::attention_backward_efficiency: m.attention_backward_efficiency = value; return;
+        case Parameter::fp8_matmul_efficiency: m.fp8_matmul_efficiency = value; return;
+        case Parameter::fp8_matmul_tile_overhead: m.fp8_tile_overhead_s = value; return;
     }
 }
 
-std::vector<Parameter> parameters_for(const std::vector<Measurement>& rows) {
+std::vector<Parameter> parameters_for(const ChipModel& chip, const std::vector<Measurement>& rows) {
     bool mm = false;
-    bool at = false;
+    bool fp8 = false;
+    bool forward = false;
+    bool backward = false;
     bool mem = false;
     for (const auto& r : rows) {
-        mm = mm || std::holds_alternative<Matmul>(r.op);
-        at = at || std::holds_alternative<Attention>(r.op);
+        if (const auto* m = std::get_if<Matmul>(&r.op)) {
+            (m->dtype == DType::fp8 && chip.fp8_matmul_efficiency > 0 ? fp8 : mm) = true;
+        } else if (const auto* a = std::get_if<Attention>(&r.op)) {
+            (a->pass == Pass::forward ? forward : backward) = true;
+        }
         mem = mem || std::holds_alternative<MemoryOp>(r.op);
     }
     std::vector<Parameter> out;
     if (mm) out.push_back(Parameter::matmul_efficiency);
     if (mm) out.push_back(Parameter::matmul_tile_overhead);
-    if (at) out.push_back(Parameter::attention_efficiency);
+    if (fp8) out.push_back(Parameter::fp8_matmul_efficiency);
+    if (fp8) out.push_back(Parameter::fp8_matmul_tile_overhead);
+    if (forward) out.push_back(Parameter::attention_efficiency);
+    if (backward) out.push_back(Parameter::attention_backward_efficiency);
     if (mem) out.push_back(Parameter::memory_efficiency);
     out.push_back(Parameter::kernel_overhead);
     return out;
@@ -158,6 +185,15 @@ std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, c
         }
     }
     ChipModel model = start;
+    // Fitting the FP8 pair on a chip without it: start from the chip-wide values.
+    const auto fitted = [&parameters](Parameter p) {
+        return std::find(parameters.begin(), parameters.end(), p) != parameters.end();
+    };
+    const bool fp8_pair = fitted(Parameter::fp8_matmul_efficiency) || fitted(Parameter::fp8_matmul_tile_overhead);
+    if (model.fp8_matmul_efficiency <= 0 && fp8_pair) {
+        model.fp8_matmul_efficiency = model.matmul_efficiency;
+        model.fp8_tile_overhead_s = model.tile_overhead_s;
+    }
     std::vector<Bound> bounds(rows.size(), Bound::compute);
     const auto np = static_cast<Eigen::Index>(parameters.size());
     for (int iteration = 0; iteration < 20; ++iteration) {
@@ -172,8 +208,8 @@ std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, c
             const double w = 1.0 / rows[i].time_s;
             double fixed = r.constant;
             for (const auto p : all_parameters) {
-                const bool fitted = std::find(parameters.begin(), parameters.end(), p) != parameters.end();
-                if (!fitted) fixed += r.coef[static_cast<std::size_t>(p)] * unknown_of(model, p);
+                const double coef = r.coef[static_cast<std::size_t>(p)];
+                if (!fitted(p) && coef != 0.0) fixed += coef * unknown_of(model, p);
             }
             for (Eigen::Index j = 0; j < np; ++j) {
                 a(static_cast<Eigen::Index>(i), j) = w * r.coef[static_cast<std::size_t>(parameters[static_cast<std::size_t>(j)])];

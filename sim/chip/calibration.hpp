@@ -1,8 +1,8 @@
 #pragma once
 // Fits a chip's performance-model parameters to measured operation times by linear least
 // squares (Eigen). Each modelled time is linear in the unknowns
-//   u1 = 1/matmul_efficiency, u2 = matmul_tile_overhead, u3 = 1/attention_efficiency,
-//   u4 = 1/memory_efficiency, u5 = kernel_overhead
+//   1/matmul_efficiency, matmul_tile_overhead (and their FP8 pair for FP8 products),
+//   1/attention_efficiency (forward), 1/attention_backward_efficiency, 1/memory_efficiency, kernel_overhead
 // once every row is known to be compute- or memory-bound (op_cost.cpp), so the fit alternates:
 // classify rows with the current parameters, solve, repeat until the classification is stable.
 // Rows are weighted by 1/measured time: the fit minimises relative errors.
@@ -21,10 +21,22 @@ struct Measurement {
     std::string label;  ///< where it came from, e.g. "file.csv:3"
 };
 
-enum class Parameter { matmul_efficiency, matmul_tile_overhead, attention_efficiency, memory_efficiency, kernel_overhead };
-inline constexpr std::array<Parameter, 5> all_parameters{Parameter::matmul_efficiency, Parameter::matmul_tile_overhead,
-                                                         Parameter::attention_efficiency, Parameter::memory_efficiency,
-                                                         Parameter::kernel_overhead};
+enum class Parameter {
+    matmul_efficiency,
+    matmul_tile_overhead,
+    attention_efficiency,
+    memory_efficiency,
+    kernel_overhead,
+    attention_backward_efficiency,
+    fp8_matmul_efficiency,
+    fp8_matmul_tile_overhead,
+};
+inline constexpr std::array<Parameter, 8> all_parameters{
+    Parameter::matmul_efficiency,     Parameter::matmul_tile_overhead,          Parameter::attention_efficiency,
+    Parameter::memory_efficiency,     Parameter::kernel_overhead,               Parameter::attention_backward_efficiency,
+    Parameter::fp8_matmul_efficiency, Parameter::fp8_matmul_tile_overhead};
+/// A time (the overheads), not an efficiency.
+bool is_time(Parameter p);
 /// The catalog figure name of a parameter ("matmul_efficiency", ...).
 std::string_view to_string(Parameter p);
 double get(const ChipModel& m, Parameter p);
@@ -46,14 +58,16 @@ struct CalibrationResult {
     double rms_relative_error_after = 0;
 };
 
-/// Fits `parameters` (the others stay at their values in `start`). Returns the result, or a
+/// Fits `parameters` (the others stay at their values in `start`; FP8 products use the FP8 pair where
+/// `start` has it or it is fitted, starting from the chip-wide values). Returns the result, or a
 /// message when the data cannot determine them (too few rows, rows that do not exercise a
 /// parameter, or a fit outside the physical range: an efficiency above 1, a negative overhead).
 std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, const std::vector<Measurement>& rows,
                                                        const std::vector<Parameter>& parameters);
 
-/// The parameters the rows can inform: efficiencies of the operation kinds present, the tile
-/// overhead when there are matrix products, and the kernel overhead.
-std::vector<Parameter> parameters_for(const std::vector<Measurement>& rows);
+/// The parameters the rows can inform: efficiencies of the operation kinds and passes present, the
+/// tile overhead when there are matrix products (the FP8 pair for FP8 products where `chip` has it),
+/// and the kernel overhead.
+std::vector<Parameter> parameters_for(const ChipModel& chip, const std::vector<Measurement>& rows);
 
 }  // namespace clustersim::chip

@@ -31,14 +31,25 @@ struct ChipModel {
     double tile_m = 0;
     double tile_n = 0;
     double matmul_efficiency = 0;
-    double attention_efficiency = 0;
+    double attention_efficiency = 0;           ///< forward pass
+    double attention_backward_efficiency = 0;  ///< backward pass
     double memory_efficiency = 0;
     double tile_overhead_s = 0;
     double kernel_overhead_s = 0;
+    /// FP8 matrix products' own efficiency and tile overhead; 0 = unknown: the chip-wide values.
+    double fp8_matmul_efficiency = 0;
+    double fp8_tile_overhead_s = 0;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
 
     [[nodiscard]] double peak(DType d) const { return peak_flop_per_s[static_cast<std::size_t>(d)]; }
     [[nodiscard]] bool supports(DType d) const { return peak(d) > 0; }
+    /// The efficiency and tile overhead of `d`'s matrix products.
+    [[nodiscard]] double matmul_efficiency_for(DType d) const {
+        return d == DType::fp8 && fp8_matmul_efficiency > 0 ? fp8_matmul_efficiency : matmul_efficiency;
+    }
+    [[nodiscard]] double tile_overhead_for(DType d) const {
+        return d == DType::fp8 && fp8_matmul_efficiency > 0 ? fp8_tile_overhead_s : tile_overhead_s;
+    }
 };
 
 /// Builds the model of a chip; the error lists every unknown figure the model needs.

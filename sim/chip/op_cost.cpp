@@ -66,7 +66,8 @@ OpCost cost(const ChipModel& chip, const Matmul& op) {
     const double waves = t.waves;
     const double per_unit = chip.peak(op.dtype) / chip.compute_units;
     const double k = static_cast<double>(op.k);
-    const double tile_s = 2.0 * t.tile_m * t.tile_n * t.k_per_tile / (per_unit * chip.matmul_efficiency) + chip.tile_overhead_s;
+    const double tile_s = 2.0 * t.tile_m * t.tile_n * t.k_per_tile / (per_unit * chip.matmul_efficiency_for(op.dtype)) +
+                          chip.tile_overhead_for(op.dtype);
     const double m = static_cast<double>(op.m);
     const double n = static_cast<double>(op.n);
     const double b = static_cast<double>(op.batch);
@@ -103,7 +104,8 @@ OpCost cost(const ChipModel& chip, const Attention& op) {
     const double v_bytes = op.shared_kv ? 0.0 : b * skv * hkv * dv * e_kv;  // V and dV
     const double pass_bytes = q_bytes + o_bytes + k_bytes + v_bytes;
     const double bytes = op.pass == Pass::forward ? pass_bytes : 2.0 * pass_bytes;
-    const double compute_s = flops / (chip.peak(op.dtype) * chip.attention_efficiency);
+    const double efficiency = op.pass == Pass::forward ? chip.attention_efficiency : chip.attention_backward_efficiency;
+    const double compute_s = flops / (chip.peak(op.dtype) * efficiency);
     return finish(chip, compute_s, flops, bytes);
 }
 

@@ -58,15 +58,24 @@ namespace {
 // of 0 (the latency does not grow with the peers beyond the bytes) and 0.82 of the 50 GB/s line rate
 // (41 GB/s; the README's "39-43 GB/s" RDMA bandwidths). Normal kernels inside a node: 153 GB/s of the
 // H800's 200 GB/s one-way NVLink (0.77).
+// SMs: the low-latency kernels hold none while the transfer is in flight (deepseek-ai/profile-data
+// README: in decode "the all-to-all communication ... does not occupy GPU SMs: after RDMA messages are
+// issued, all GPU SMs are freed"); the normal kernels run on 24 SMs (DeepEP README, V1 example
+// Buffer.set_num_sms(24); DeepSeek's prefill trace runs computation on 108 of the 132 SMs,
+// docs/research/prefill-kernel-gap.md).
+constexpr std::int64_t deepep_normal_sms = 24;
 OneSidedLibrary deepep_rdma() {
     return {units::Seconds(0.0), 0.82,
             "DeepEP low-latency kernels on H800 + CX7 400G (README): dispatch + combine 313 us at EP16, 554 us at EP256 for "
-            "128 tokens per rank; fitted: no per-peer cost, 0.82 of line rate"};
+            "128 tokens per rank; fitted: no per-peer cost, 0.82 of line rate; SMs held: none by the low-latency kernels "
+            "in flight (deepseek-ai/profile-data README), 24 by the normal ones (DeepEP README, Buffer.set_num_sms(24))",
+            0, deepep_normal_sms};
 }
 OneSidedLibrary deepep_nvlink() {
     return {units::Seconds(0.0), 0.77,
             "DeepEP intranode kernels on H800 (README): 153 GB/s of 200 GB/s one-way NVLink; the same fraction assumed for "
-            "every NVLink generation"};
+            "every NVLink generation; SMs held as deepep_rdma's",
+            0, deepep_normal_sms};
 }
 
 // NCCL runs one thread block per channel, each on an SM of its own.
@@ -139,7 +148,10 @@ LevelCost cloudmatrix_ub() {
     // (152 - 116) / (255 - 7) = 0.145 us per further peer (combine: 0.125). Payload rate at EP8:
     // dispatch 71 GB/s (INT8), combine 131 GB/s (BF16) of 196 GB/s per die: 0.36 and 0.67, mean 0.5.
     c.one_sided = OneSidedLibrary{units::Seconds(0.145e-6), 0.5,
-                                  "CloudMatrix-Infer FusedDispatch/FusedCombine (arXiv 2506.12708 section 4.5; docs/research/cloudmatrix-serving.md)"};
+                                  "CloudMatrix-Infer FusedDispatch/FusedCombine (arXiv 2506.12708 section 4.5; docs/research/cloudmatrix-serving.md); "
+                                  "no AI cores held: the overlapped transfers run on the SDMA engines (hicann/cann-recipes-infer "
+                                  "deepseek_r1_prefill_optimization.md: SDMA mode, not AIV, while overlapping)",
+                                  0, 0};
     c.source =
         "CloudMatrix384 (arXiv 2506.12708): 196 GB/s per die = 7 x 224 Gb/s line rate, 1.2 us for 512 B; hop 200 ns: "
         "UB 2.0 single-hop figure (assumed for CM384); one-sided peer latency 0.145 us: FusedDispatch 116 us at EP8 and "

@@ -31,6 +31,12 @@ struct OneSidedLibrary {
     units::Seconds peer_latency;  ///< what each further peer adds to one step latency
     double efficiency = 1.0;      ///< payload bandwidth / line rate (its copy and quantisation kernels bound it, not only the links)
     std::string source;
+    /// Compute units (SMs) the library's kernels hold from overlapped computation while a transfer
+    /// runs: its low-latency kernels (decode: DeepEP's issue RDMA writes and free the SMs) and its
+    /// normal, throughput kernels (prefill: DeepEP's forward tokens between the levels on SMs of their
+    /// own). 0: none (DMA-driven) or unknown.
+    std::int64_t low_latency_units_busy = 0;
+    std::int64_t normal_units_busy = 0;
 };
 
 /// The kernels an algorithm runs, for the protocols' figures: NCCL tunes its ring kernels (ring

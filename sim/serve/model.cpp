@@ -218,7 +218,12 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         ep_s = dispatch.time_s + combine.time_s;
         r.ep_algorithm = combine.algorithm;
         r.ep_bottleneck = combine.bottleneck;
-        share = std::max(share, cluster.comm_compute_share(*pl.ep));
+        // The compute units the dispatch library's kernels hold: its normal kernels in prefill, its
+        // low-latency ones in decode (DeepEP: 24 SMs, none); the collective library's where it is not used.
+        const auto kernels = phase == Phase::prefill ? train::TrainingCluster::DispatchKernels::normal
+                                                     : train::TrainingCluster::DispatchKernels::low_latency;
+        double ep_share = combine.algorithm == "one_sided" ? cluster.dispatch_compute_share(*pl.ep, kernels)
+                                                           : cluster.comm_compute_share(*pl.ep);
         if (phase == Phase::prefill && pl.ep_inner) {
             // Prefill across scale-up domains: DeepEP's normal mode where faster (arXiv 2412.19437
             // section 3.2.2; decode uses its low-latency mode, direct RDMA writes to every expert
@@ -238,8 +243,10 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                 ep_s = hierarchical_s;
                 r.ep_algorithm = "hierarchical_dispatch";
                 r.ep_bottleneck = cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * 2.0).bottleneck;
+                ep_share = cluster.dispatch_compute_share(*pl.ep, train::TrainingCluster::DispatchKernels::normal);
             }
         }
+        share = std::max(share, ep_share);
     }
     MicroBatch mb;
     mb.comm_share = share;

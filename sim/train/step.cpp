@@ -39,12 +39,32 @@ TrainingCluster::TrainingCluster(chip::ChipModel chip, double hbm_bytes, std::in
     if (chip_.compute_units > 0) comm_share_ = std::min(1.0, static_cast<double>(busy) / chip_.compute_units);
 }
 
+namespace {
+// Every group inside one scale-up domain: all groups in the first domain, or strided groups whose
+// period (p x stride) tiles the domain.
+bool inside_domain(const comm::Placement& placement, std::int64_t domain) {
+    return placement.extent() <= static_cast<topo::NodeId>(domain) ||
+           (placement.is_strided() && placement.offset() % domain == 0 && domain % placement.period() == 0);
+}
+}  // namespace
+
 double TrainingCluster::comm_compute_share(const comm::Placement& placement) const {
-    // Every group inside one scale-up domain: all groups in the first domain, or strided groups whose
-    // period (p x stride) tiles the domain.
-    const bool inside = placement.extent() <= static_cast<topo::NodeId>(domain_) ||
-                        (placement.is_strided() && placement.offset() % domain_ == 0 && domain_ % placement.period() == 0);
-    return inside ? domain_share_ : comm_share_;
+    return inside_domain(placement, domain_) ? domain_share_ : comm_share_;
+}
+
+double TrainingCluster::dispatch_compute_share(const comm::Placement& placement, DispatchKernels kernels) const {
+    if (chip_.compute_units <= 0) return 0.0;
+    const std::size_t levels = inside_domain(placement, domain_) ? std::min<std::size_t>(1, topology_->levels().size())
+                                                                 : topology_->levels().size();
+    std::int64_t busy = 0;
+    for (std::size_t l = 0; l < levels; ++l) {
+        const comm::LevelCost& c = comm_.fabric().cost().level(l);
+        const auto& lib = c.one_sided;
+        busy = std::max(busy, !lib ? c.compute_units_busy
+                                   : kernels == DispatchKernels::low_latency ? lib->low_latency_units_busy
+                                                                            : lib->normal_units_busy);
+    }
+    return std::min(1.0, static_cast<double>(busy) / chip_.compute_units);
 }
 
 TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, const comm::Placement& placement,
