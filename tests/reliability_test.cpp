@@ -369,3 +369,39 @@ TEST_CASE("reliability: a host or rack event takes all its accelerators down and
     CHECK(o.spared_per_s < o.rate.accelerator_per_s);
     CHECK(o.rate.per_s == doctest::Approx(o.rate.accelerator_per_s + o.rate.host_per_s + o.rate.rack_per_s));
 }
+
+TEST_CASE("reliability: a profile's rack MTBF without a rack count is said, not dropped silently") {
+    // A system whose cabinets are unknown (hgx_h100_ib_cluster) under a profile with rack events:
+    // without accelerators_per_rack the racks are unknown and the outcome says what it leaves out.
+    test::TempDir dir;
+    const auto file = dir.path() / "racks.yaml";
+    std::ofstream(file) << R"(format: 1
+scenario: racks
+cases:
+  - name: no_racks
+    system: hgx_h100_ib_cluster
+    count: 64
+    training: &t
+      workload: llama3_8b
+      global_batch: 64
+      plan: {tp: 1, pp: 1, cp: 1, virtual_stages: 1, micro_batch: 1, sequence_parallel: false, recompute: full, optimizer: zero1}
+    reliability: {profile: independent_fleet_2024, checkpoint_bandwidth: "1 TB/s"}
+  - name: racks_of_32
+    system: hgx_h100_ib_cluster
+    count: 64
+    training: *t
+    reliability: {profile: independent_fleet_2024, checkpoint_bandwidth: "1 TB/s", accelerators_per_rack: 32}
+)";
+    const auto run = run::run_scenario(scenario::load_scenario(file, test::source_catalog()));
+    REQUIRE(run.cases.size() == 2);
+    const auto& none = *run.cases[0].reliability;
+    CHECK_FALSE(none.racks_known);
+    CHECK(none.outcome.rate.rack_per_s == 0);
+    CHECK(none.note.find("the profile 'independent_fleet_2024' has a rack MTBF") == 0);
+    CHECK(none.note.find("give reliability.accelerators_per_rack") != std::string::npos);
+    const auto& two = *run.cases[1].reliability;
+    CHECK(two.racks_known);
+    CHECK(two.parts.racks == 2);
+    CHECK(two.note.empty());
+    CHECK(two.outcome.useful_fraction < none.outcome.useful_fraction);
+}

@@ -160,9 +160,11 @@ std::string reliability_text(const run::RunResult& run) {
     Table t;
     t.header = {"case", "profile", "interruptions/day", "MTTI", "checkpoint", "every", "restart", "useful", "goodput", "vs baseline"};
     t.right_aligned = {false, false, true, true, true, true, true, true, true, true};
+    std::string notes;
     for (const auto& c : run.cases) {
         if (!c.reliability) continue;
         const auto& r = *c.reliability;
+        if (!r.note.empty()) notes += "  " + c.name + ": " + r.note + "\n";
         const auto& o = r.outcome;
         const std::string vs =
             c.baseline_index ? times(run::goodput_tokens_per_s(c), run::goodput_tokens_per_s(run.cases[*c.baseline_index])) : "-";
@@ -174,7 +176,7 @@ std::string reliability_text(const run::RunResult& run) {
     if (t.rows.empty()) return {};
     return "\nReliability (interruptions of the training job from its parts; a checkpoint of its state every interval; restart: "
            "mean per interruption, a spare's swap-in where one covers it; goodput = tokens/s x useful fraction)\n\n" +
-           t.render();
+           t.render() + (notes.empty() ? "" : "\n" + notes);
 }
 
 template <class F>

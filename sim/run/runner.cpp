@@ -132,6 +132,12 @@ ReliabilityOutcome run_reliability(const scenario::Case& c, const TrainingOutcom
         out.parts.racks = std::ceil(*c.cluster.cabinets);
     } else {
         out.racks_known = false;
+        if (job.mtbf.rack_s > 0) {
+            out.note = "the profile '" + job.profile + "' has a rack MTBF (" +
+                       units::format_si(job.mtbf.rack_s, units::Dimension::time) +
+                       ") but the case has no rack count: give reliability.accelerators_per_rack (or use a system with "
+                       "cabinets); rack events are not counted, so the goodput is optimistic";
+        }
     }
     if (job.spares) {
         out.spare_accelerators = std::ceil(chips / static_cast<double>(job.spares->domain_size)) * static_cast<double>(job.spares->per_domain);

@@ -58,6 +58,7 @@ struct ReliabilityOutcome {
     double checkpoint_bytes = 0;
     reliability::Outcome outcome;
     double goodput_tokens_per_s = 0;  ///< the step's tokens/s x the useful fraction
+    std::string note;                 ///< what the outcome leaves out that the profile has (rack events without racks)
 };
 
 /// A case's power, capital and operating cost, and energy and cost per delivered token (training
