@@ -160,8 +160,9 @@ cases:
     // Appended after the training columns, so that the columns of schema v4 keep their positions.
     CHECK(serving_begin - std::find(cols.begin(), cols.end(), "tokens_per_s_vs_baseline") == 1);
     // The reliability columns follow the serving ones (schema v6), the economics columns them (v7);
-    // schema v8 appends the reliability model's racks, spares and goodput ratio.
-    CHECK(cols.size() == 234);
+    // schema v8 appends the reliability model's racks, spares and goodput ratio; v9 recompute_layers.
+    CHECK(cols.size() == 235);
+    CHECK(cols.back() == "recompute_layers");
     CHECK(cols[197] == "goodput_tokens_per_s");
     CHECK(cols[198] == "electricity_price_usd_per_kwh");
     CHECK(cols[219] == "economics_omitted");
@@ -170,7 +171,7 @@ cases:
     CHECK(cols[225] == "cabinets_count");
     CHECK(cols[226] == "failure_parts_racks");
     CHECK(cols[232] == "mean_restart_s");
-    CHECK(cols.back() == "goodput_tokens_per_s_vs_baseline");
+    CHECK(cols[233] == "goodput_tokens_per_s_vs_baseline");
     CHECK(std::find(cols.begin(), cols.end(), "serving_problem") != cols.end());
     const std::vector<std::string> serving_cols(serving_begin, std::find(cols.begin(), cols.end(), "serving_problem") + 1);
     for (const char* c : {"serving_weights", "serving_kv_cache", "prompt_tokens", "output_tokens", "tpot_limit_s", "ttft_limit_s",

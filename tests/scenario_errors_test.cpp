@@ -1433,3 +1433,14 @@ TEST_CASE("scenario: training values beyond their bounds are named, with the bou
     CHECK(has_diagnostic(r, f, 10, 52, "cases[0].training.plan.micro_batch", "must be at most 16777216, got 99999999999"));
     CHECK(last_line(r.err) == "4 errors");
 }
+
+TEST_CASE("scenario: recompute_layers needs full recomputation and at least one layer") {
+    const Result r = check_bad("training_recompute_layers.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("training_recompute_layers.yaml");
+    CHECK(has_diagnostic(r, f, 9, 68, "cases[0].training.plan.recompute_layers",
+                         "recompute_layers counts the layers of each model chunk that recompute in full: it needs recompute: full"));
+    CHECK(has_diagnostic(r, f, 15, 63, "cases[1].training.plan.recompute_layers", "must be at least 1, got 0"));
+    CHECK(last_line(r.err) == "2 errors");
+}

@@ -374,3 +374,43 @@ TEST_CASE("train: stage_layers counts what layer_kinds puts in each rank's chunk
         }
     }
 }
+
+TEST_CASE("train: recompute_layers recomputes the first layers of each model chunk, the others store everything") {
+    // Llama 3 8B (32 layers) on pp 2 x v 2: 4 chunks of 8 layers.
+    const Fixture f = make();
+    auto with = [](train::Recompute rc, std::int64_t layers) {
+        train::Plan p = plan(2, 2, 8, 2, 1);
+        p.recompute = rc;
+        p.recompute_layers = layers;
+        return p;
+    };
+    const auto none = step_of(f, with(train::Recompute::none, 0));
+    const auto full = step_of(f, with(train::Recompute::full, 0));
+    // Every layer of a chunk is the same as full recomputation.
+    const auto all = step_of(f, with(train::Recompute::full, 8));
+    CHECK(all.time.step_s == doctest::Approx(full.time.step_s).epsilon(1e-12));
+    CHECK(all.memory.total() == doctest::Approx(full.memory.total()).epsilon(1e-12));
+    CHECK(all.hardware_flops == doctest::Approx(full.hardware_flops).epsilon(1e-12));
+    // Half of them: half the recomputation, and activations half-way between none and full.
+    const auto half = step_of(f, with(train::Recompute::full, 4));
+    CHECK(half.time.recompute_s == doctest::Approx(full.time.recompute_s / 2).epsilon(1e-9));
+    CHECK(half.time.step_s < full.time.step_s);
+    CHECK(half.time.step_s > none.time.step_s);
+    CHECK(half.memory.activations > full.memory.activations);
+    CHECK(half.memory.activations < none.memory.activations);
+    CHECK(half.hardware_flops == doctest::Approx((none.hardware_flops + full.hardware_flops) / 2).epsilon(1e-9));
+    CHECK(half.model_flops == doctest::Approx(full.model_flops));
+    CHECK(train::describe(with(train::Recompute::full, 4)) == "tp2 pp2 dp8 v2 mb1 sp full:4 zero1");
+    // Counts per rank: the first 4 layers of each of its two chunks.
+    const auto& w = *f.spec().workload;
+    CHECK(train::recomputed_layers(w, with(train::Recompute::full, 4), 0).dense == 8);
+    CHECK(train::recomputed_layers(w, with(train::Recompute::full, 0), 0).dense == 16);
+    // Only with full recomputation, and at most a chunk's layers.
+    for (const auto& [p, reason] :
+         {std::pair{with(train::Recompute::selective, 4), "recompute_layers counts the layers that recompute in full"},
+          std::pair{with(train::Recompute::full, 9), "recompute_layers 9 exceeds the 8 layers of a model chunk"}}) {
+        auto r = train::evaluate(f.spec(), p, *f.cluster, false);
+        REQUIRE(std::holds_alternative<train::Rejection>(r));
+        CHECK(std::get<train::Rejection>(r).reason.find(reason) == 0);
+    }
+}

@@ -319,6 +319,7 @@ std::vector<std::string> results_columns() {
     for (const char* c : {"package_cost_usd", "good_dies_per_wafer", "wafers_needed", "cabinets_count"}) cols.emplace_back(c);
     for (const auto& rc : reliability_v8_columns) cols.emplace_back(rc.name);
     cols.emplace_back("goodput_tokens_per_s_vs_baseline");
+    cols.emplace_back("recompute_layers");
     return cols;
 }
 
@@ -356,6 +357,9 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
            number(c.economics ? c.economics->wafers_needed : std::nullopt) + "," + number(c.cabinets);
     for (const auto& rc : reliability_v8_columns) out += "," + (c.reliability ? csv_field(rc.value(*c.reliability)) : std::string());
     out += "," + number(baseline ? aggregate::ratio(run::goodput_tokens_per_s(c), run::goodput_tokens_per_s(*baseline)) : std::nullopt);
+    // v9: the layers per model chunk that recompute in full (recompute_layers); empty when every layer does.
+    const train::StepResult* step = c.training && c.training->step ? &*c.training->step : nullptr;
+    out += "," + (step && step->plan.recompute_layers > 0 ? std::to_string(step->plan.recompute_layers) : std::string());
     return out + "\n";
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 const std::vector<std::string> training_keys{"workload", "global_batch", "seq_len", "precision", "plan", "execution"};
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
-                                         "sequence_parallel", "recompute", "optimizer"};
+                                         "sequence_parallel", "recompute", "recompute_layers", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "grad_reduce", "order",
                                               "memory_reserve", "attention", "algorithms"};
 const std::vector<std::string> measured_keys{"reference",
@@ -76,6 +76,12 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         auto c = as_choice(src, m.get("recompute"), join_path(path, "recompute"), {"none", "selective", "full", "selective_op"});
         ok = ok && c.has_value();
         if (c) p.recompute = *train::recompute_from_string(*c);
+    }
+    degree("recompute_layers", p.recompute_layers);
+    if (m.has("recompute_layers") && p.recompute != train::Recompute::full && ok) {
+        src.error(m.get("recompute_layers"), join_path(path, "recompute_layers"),
+                  "recompute_layers counts the layers of each model chunk that recompute in full: it needs recompute: full");
+        ok = false;
     }
     if (m.has("optimizer")) {
         auto c = as_choice(src, m.get("optimizer"), join_path(path, "optimizer"), {"plain", "zero1", "zero2", "zero3"});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <tuple>
 #include <utility>
 
 namespace clustersim::train {
@@ -475,19 +476,35 @@ std::vector<LayerKind> layer_kinds(const WorkloadSpec& w) {
     return kinds;
 }
 
-StageLayers stage_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
+namespace {
+// The layers of rank `rank`'s chunks, by kind, counting at most `per_chunk` (from each chunk's first).
+StageLayers chunk_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t per_chunk) {
     // The first dense_layers layers are dense (layer_kinds), the rest MoE; dense for every layer of a dense model.
     const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
     const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
     StageLayers out;
     for (std::int64_t c = rank; c < chunks; c += std::max<std::int64_t>(1, p.pp)) {
         const std::int64_t begin = c * w.layers / chunks;
-        const std::int64_t end = (c + 1) * w.layers / chunks;
+        const std::int64_t end = std::min((c + 1) * w.layers / chunks, begin + per_chunk);
         const std::int64_t dense = std::max<std::int64_t>(0, std::min(end, dense_layers) - begin);
         out.dense += dense;
         out.moe += end - begin - dense;
     }
     return out;
+}
+}  // namespace
+
+StageLayers stage_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
+    return chunk_layers(w, p, rank, w.layers);
+}
+
+StageLayers recomputed_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
+    return chunk_layers(w, p, rank, p.recompute_layers > 0 ? p.recompute_layers : w.layers);
+}
+
+std::int64_t max_chunk_layers(const WorkloadSpec& w, const Plan& p) {
+    const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
+    return (w.layers + chunks - 1) / chunks;
 }
 
 // --- FLOPs ---------------------------------------------------------------------------------------
@@ -680,13 +697,16 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     const Shard s{p.micro_batch, seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, precision, flash_attention};
     // Every layer of a kind stores the same: each kind is costed once and counted.
     const StageLayers n = stage_layers(w, p, rank);
+    const StageLayers r = recomputed_layers(w, p, rank);  // the others store every activation
     double per_mb = 0;
     double largest_layer_acts = 0;
     double largest_layer_params = 0;
-    for (const auto& [k, count] : {std::pair{LayerKind::dense, n.dense}, std::pair{LayerKind::moe, n.moe}}) {
+    for (const auto& [k, count, recomputed] :
+         {std::tuple{LayerKind::dense, n.dense, r.dense}, std::tuple{LayerKind::moe, n.moe, r.moe}}) {
         if (count == 0) continue;
-        per_mb += d(count) * layer_activation_bytes(w, k, s, p.recompute);
-        if (p.recompute == Recompute::full)
+        per_mb += d(recomputed) * layer_activation_bytes(w, k, s, p.recompute) +
+                  d(count - recomputed) * layer_activation_bytes(w, k, s, Recompute::none);
+        if (p.recompute == Recompute::full && recomputed > 0)
             largest_layer_acts = std::max(largest_layer_acts, layer_activation_bytes(w, k, s, Recompute::none));
         // Op-level selective: the recomputed tensors of one layer, beside its saved ones.
         if (p.recompute == Recompute::selective_op)

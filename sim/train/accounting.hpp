@@ -115,6 +115,11 @@ struct StageLayers {
     std::int64_t moe = 0;
 };
 StageLayers stage_layers(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t rank);
+/// Of those, the layers that run the plan's recomputation: all of them, or with recompute_layers N
+/// the first N of each model chunk (at most its layers); the others store their activations.
+StageLayers recomputed_layers(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t rank);
+/// The most layers one model chunk holds (pp x virtual_stages chunks; they differ by at most one).
+std::int64_t max_chunk_layers(const catalog::WorkloadSpec& w, const Plan& plan);
 
 /// Bytes one rank holds at the peak of a step: the pipeline rank with the largest total (usually
 /// the first, which keeps the most micro-batches in flight). Formulas: ZeRO (SC20) for states,

@@ -70,7 +70,8 @@ std::string describe(const Plan& p) {
     if (p.virtual_stages > 1) part("v" + std::to_string(p.virtual_stages));
     part("mb" + std::to_string(p.micro_batch));
     if (p.sequence_parallel) part("sp");
-    if (p.recompute != Recompute::none) part(std::string(to_string(p.recompute)));
+    if (p.recompute != Recompute::none)
+        part(std::string(to_string(p.recompute)) + (p.recompute_layers > 0 ? ":" + std::to_string(p.recompute_layers) : ""));
     if (p.optimizer != Optimizer::plain) part(std::string(to_string(p.optimizer)));
     return out;
 }

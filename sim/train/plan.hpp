@@ -51,6 +51,11 @@ struct Plan {
     std::int64_t micro_batch = 1;     ///< sequences per micro-batch
     bool sequence_parallel = false;   ///< Megatron sequence parallelism (tp > 1): norms and dropout split
     Recompute recompute = Recompute::none;
+    /// With full recomputation: the layers of each model chunk (each pipeline stage, or each of its
+    /// virtual stages) that recompute, the first ones; the others store their activations
+    /// (Megatron-LM --recompute-method block --recompute-num-layers N; torchtitan's layer-level
+    /// checkpointing of every second block is half the layers). 0: every layer.
+    std::int64_t recompute_layers = 0;
     Optimizer optimizer = Optimizer::plain;
 
     [[nodiscard]] std::int64_t chips() const { return tp * pp * dp * cp; }
@@ -59,7 +64,8 @@ struct Plan {
     friend bool operator==(const Plan&, const Plan&) = default;
 };
 
-/// "tp8 pp8 dp16 v2 mb1 sp full zero1": the plan in one short line (degrees of 1 left out, but dp).
+/// "tp8 pp8 dp16 v2 mb1 sp full zero1": the plan in one short line (degrees of 1 left out, but dp;
+/// "full:4": 4 recomputed layers per model chunk).
 std::string describe(const Plan& p);
 
 /// The parallel dimensions whose collectives a step runs, and the collectives each runs (step.cpp):

@@ -212,6 +212,11 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
     if (p.pp * p.virtual_stages > w.layers)
         reject("pipeline", fmt::format("pp x virtual_stages = {} exceeds the {} layers", p.pp * p.virtual_stages, w.layers));
     if (p.virtual_stages > 1 && p.pp == 1) reject("pipeline", "virtual_stages > 1 needs pp > 1 (interleaved 1F1B)");
+    if (p.recompute_layers < 0 || (p.recompute_layers > 0 && p.recompute != Recompute::full))
+        reject("recompute", "recompute_layers counts the layers that recompute in full: at least 1, with recompute full");
+    else if (p.recompute_layers > max_chunk_layers(w, p))
+        reject("recompute", fmt::format("recompute_layers {} exceeds the {} layers of a model chunk (pp x virtual_stages = {})",
+                                        p.recompute_layers, max_chunk_layers(w, p), p.pp * p.virtual_stages));
     if (spec.global_batch % (p.micro_batch * p.dp) != 0) {
         reject("batch", fmt::format("micro_batch x dp = {} x {} does not divide the global batch of {} sequences",
                                     p.micro_batch, p.dp, spec.global_batch));
@@ -292,7 +297,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             r.tp = {ar.algorithm, ar.bottleneck, tp_call_s};
         }
     }
-    const double tp_calls = 4 + (p.recompute == Recompute::full ? 2 : 0);
+    // Collective calls per layer: 4, and 2 more where the layer recomputes its forward pass in full.
+    auto calls = [](Recompute rc) { return 4.0 + (rc == Recompute::full ? 2.0 : 0.0); };
 
     // Context parallel (ring attention, Megatron-Core): each rank gathers the keys and values of the
     // others in the forward pass, and again with a reduce-scatter of their gradients in the backward
@@ -311,28 +317,33 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
 
     // Expert parallel: dispatch and combine all-to-all per MoE layer in each direction (twice more
     // with full recomputation); with sequence parallelism each tensor-parallel rank sends its slice.
-    double ep_layer_s = 0;
+    double ep_call_s = 0;
     if (w.moe && p.ep > 1) {
         const double tokens = tokens_per_rank / (p.sequence_parallel ? static_cast<double>(p.tp) : 1.0);
         const double bytes = tokens * static_cast<double>(w.moe->top_k * w.hidden) * activation_bytes;
         const auto a2a = costs.collective(comm::Collective::all_to_all, g.ep, bytes, "ep");
-        ep_layer_s = a2a.time_s * (4 + (p.recompute == Recompute::full ? 2 : 0));
+        ep_call_s = a2a.time_s;
         r.ep = {a2a.algorithm, a2a.bottleneck, a2a.time_s};
     }
 
-    auto layer_time = [&](LayerKind kind) {
+    // A layer running recomputation `rc` (the plan's, or none for the layers recompute_layers leaves out).
+    auto layer_time = [&](LayerKind kind, Recompute rc) {
         LayerTime t;
-        t.k = kernel_times(chip, layer_ops(w, kind, shard, p.recompute));
-        const double tp_s = tp_calls * tp_call_s;
+        t.k = kernel_times(chip, layer_ops(w, kind, shard, rc));
+        const double tp_s = calls(rc) * tp_call_s;
         t.tp_s = e.overlap_tp_comm ? exposed(tp_s, t.k.forward_s + t.k.backward_s, tp_share) : tp_s;
         t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, cp_share) + exposed(cp_bwd_s, t.k.attention_backward_s, cp_share);
-        t.ep_s = kind == LayerKind::moe ? ep_layer_s : 0.0;
+        t.ep_s = kind == LayerKind::moe ? calls(rc) * ep_call_s : 0.0;
         return t;
     };
     const bool has_moe = w.moe.has_value();
     const bool has_dense = !has_moe || w.moe->dense_layers > 0;
-    const LayerTime dense = has_dense ? layer_time(LayerKind::dense) : LayerTime{};
-    const LayerTime moe = has_moe ? layer_time(LayerKind::moe) : LayerTime{};
+    // The layers that recompute (all, or recompute_layers per chunk) and the others, which store everything.
+    const bool partial = p.recompute_layers > 0;
+    const LayerTime dense = has_dense ? layer_time(LayerKind::dense, p.recompute) : LayerTime{};
+    const LayerTime moe = has_moe ? layer_time(LayerKind::moe, p.recompute) : LayerTime{};
+    const LayerTime dense_stored = has_dense && partial ? layer_time(LayerKind::dense, Recompute::none) : dense;
+    const LayerTime moe_stored = has_moe && partial ? layer_time(LayerKind::moe, Recompute::none) : moe;
     const KernelTimes embed = kernel_times(chip, embedding_ops(w, shard));
     const KernelTimes head = kernel_times(chip, head_ops(w, shard));
 
@@ -353,7 +364,9 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     for (std::int64_t s = 0; s < p.pp; ++s) {
         RankTime t;
         const StageLayers n = stage_layers(w, p, s);
-        for (const auto& [lt, count] : {std::pair{&dense, n.dense}, std::pair{&moe, n.moe}}) {
+        const StageLayers rc = recomputed_layers(w, p, s);
+        for (const auto& [lt, count] : {std::pair{&dense, rc.dense}, std::pair{&moe, rc.moe},
+                                        std::pair{&dense_stored, n.dense - rc.dense}, std::pair{&moe_stored, n.moe - rc.moe}}) {
             const double c = static_cast<double>(count);
             t.compute += c * (lt->k.forward_s + lt->k.backward_s + lt->k.recompute_s);
             t.recompute += c * lt->k.recompute_s;
@@ -440,6 +453,16 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     r.tokens_per_s = static_cast<double>(spec.global_batch * spec.seq_len) / b.step_s;
     r.model_flops = step_flops(FlopConvention::exact_model, w, spec.global_batch, spec.seq_len);
     r.hardware_flops = step_flops(FlopConvention::exact_hardware, w, spec.global_batch, spec.seq_len, p.recompute);
+    if (partial) {
+        // Only the recomputing layers' share of the recomputation runs.
+        double recomputing = 0;
+        for (std::int64_t s = 0; s < p.pp; ++s) {
+            const StageLayers rc = recomputed_layers(w, p, s);
+            recomputing += static_cast<double>(rc.dense + rc.moe);
+        }
+        const double none = step_flops(FlopConvention::exact_hardware, w, spec.global_batch, spec.seq_len, Recompute::none);
+        r.hardware_flops = none + (r.hardware_flops - none) * recomputing / static_cast<double>(w.layers);
+    }
     const double peak = chip.peak(spec.precision) * static_cast<double>(cluster.chips()) * b.step_s;
     r.mfu = r.model_flops / peak;
     r.hfu = r.hardware_flops / peak;
