@@ -1126,10 +1126,13 @@ TEST_CASE("comm: preset_cost_model gives every level of a topology its preset an
     CHECK(c.levels[0].source == presets::hccs().source);
     CHECK(c.levels[1].efficiency == doctest::Approx(presets::hdr200_nccl().efficiency));
     CHECK(c.source.find("hccs: ") != std::string::npos);
-    // HCCL drives this cluster: its RoCE level gets the 200G preset's bandwidth and latency, not NCCL's protocols.
+    // HCCL drives this cluster: its RoCE level gets the 200G preset's bandwidth and latency, not NCCL's protocols
+    // nor DeepEP's one-sided kernels (with their 24 SMs, a whole 910B's 24 AI cores).
     CHECK(c.protocols.empty());
     CHECK(c.levels[1].protocols.empty());
+    CHECK_FALSE(c.levels[1].one_sided.has_value());
     CHECK_FALSE(presets::hdr200_nccl().protocols.empty());
+    CHECK(presets::hdr200_nccl().one_sided.has_value());
     // Every preset is a valid cost input with its source.
     for (const auto& l : {presets::nvlink3_nccl(), presets::hdr200_nccl(), presets::tpu_ici(), presets::hccs()}) {
         CostModel one;

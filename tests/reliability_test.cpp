@@ -11,6 +11,7 @@
 #include <random>
 
 #include "diag/diagnostic.hpp"
+#include "output/summary.hpp"
 #include "reliability/model.hpp"
 #include "run/runner.hpp"
 #include "scenario/scenario_loader.hpp"
@@ -404,4 +405,6 @@ cases:
     CHECK(two.parts.racks == 2);
     CHECK(two.note.empty());
     CHECK(two.outcome.useful_fraction < none.outcome.useful_fraction);
+    // The run's summary says it under the reliability table.
+    CHECK(output::summary_text(run).find("  no_racks: the profile 'independent_fleet_2024' has a rack MTBF") != std::string::npos);
 }

@@ -682,8 +682,8 @@ performance:
   memory_efficiency: null
   kernel_overhead: null
   attention_backward_efficiency: null
-  fp8_matmul_efficiency: null
-  fp8_matmul_tile_overhead: null
+  fp8_block_matmul_efficiency: null
+  fp8_block_matmul_tile_overhead: null
 )";
 
 struct CatalogCheck {
@@ -1442,5 +1442,16 @@ TEST_CASE("scenario: recompute_layers needs full recomputation and at least one 
     CHECK(has_diagnostic(r, f, 9, 68, "cases[0].training.plan.recompute_layers",
                          "recompute_layers counts the layers of each model chunk that recompute in full: it needs recompute: full"));
     CHECK(has_diagnostic(r, f, 15, 63, "cases[1].training.plan.recompute_layers", "must be at least 1, got 0"));
+    CHECK(last_line(r.err) == "2 errors");
+}
+
+TEST_CASE("scenario: fp8_scaling is tensor or block, and block needs FP8 weights") {
+    const Result r = check_bad("serving_fp8_scaling.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("serving_fp8_scaling.yaml");
+    CHECK(has_diagnostic(r, f, 11, 32, "cases[0].serving.execution.fp8_scaling",
+                         "fp8_scaling: block describes FP8 weights, but weights are bf16"));
+    CHECK(has_diagnostic(r, f, 19, 32, "cases[1].serving.execution.fp8_scaling", "valid: tensor, block"));
     CHECK(last_line(r.err) == "2 errors");
 }

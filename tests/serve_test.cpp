@@ -8,6 +8,7 @@
 
 #include "catalog/chip.hpp"
 #include "run/runner.hpp"
+#include "scenario/scenario_loader.hpp"
 #include "serve/model.hpp"
 #include "test_support.hpp"
 #include "topo/topology.hpp"
@@ -230,6 +231,37 @@ TEST_CASE("serve: expert dispatch holds the compute units of the dispatch librar
     auto cm384 = system_cluster("cloudmatrix_384");
     CHECK(cm384->dispatch_compute_share(comm::Placement::contiguous(32, 1), K::normal) == 0.0);
     CHECK(cm384->dispatch_compute_share(comm::Placement::contiguous(32, 1), K::low_latency) == 0.0);
+}
+
+TEST_CASE("serve: overlapped prefill dispatch slows the kernels by the share DeepEP's normal kernels hold") {
+    // SGLang's 32 H100 prefill (4 nodes, EP32, hierarchical dispatch): with two micro-batches the
+    // communication C runs under the kernels W, which keep 108 of the 132 SMs: the layer takes
+    // max(C, W + 24/132 C), and here W + f C > C, so the exposed time is f C (C from the same case
+    // without overlap, within the few percent that splitting the batch in two costs).
+    auto job = [](const char* name, bool overlap) {
+        return std::string("  - name: ") + name + R"(
+    system: hgx_h100_ib_cluster
+    count: 32
+    serving:
+      workload: deepseek_v3
+      weights: fp8
+      prompt_tokens: 4096
+      output_tokens: 256
+      prefill: {chips: 32, tp: 1, ep: 32, batch: 4}
+      decode: {chips: 32, tp: 1, ep: 32, batch: 64}
+      execution: {overlap_comm: )" + (overlap ? "true" : "false") + R"(, dispatch: fp8, fp8_scaling: block}
+)";
+    };
+    const std::string text = "format: 1\nscenario: overlap\ncases:\n" + job("overlapped", true) + job("serial", false);
+    const auto run = run::run_scenario(scenario::load_scenario_text(text, "overlap.yaml", test::source_catalog()));
+    REQUIRE(run.cases.size() == 2);
+    const auto& on = run.cases[0].serving->result->prefill;
+    const auto& off = run.cases[1].serving->result->prefill;
+    REQUIRE(on.overlapped);
+    REQUIRE_FALSE(off.overlapped);
+    CHECK(on.ep_algorithm == "hierarchical_dispatch");
+    CHECK(on.time.kernels_s + off.time.ep_comm_s * 24.0 / 132 > off.time.ep_comm_s);  // the W + f C regime
+    CHECK(on.time.ep_comm_s / off.time.ep_comm_s == doctest::Approx(24.0 / 132).epsilon(0.05));
 }
 
 TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank per die") {

@@ -14,8 +14,8 @@ std::string value_text(chip::Parameter p, double v) {
 
 // The catalog's value, or "unknown" for an FP8 pair the chip does not have.
 std::string catalog_text(const chip::ChipModel& start, chip::Parameter p) {
-    const bool fp8_pair = p == chip::Parameter::fp8_matmul_efficiency || p == chip::Parameter::fp8_matmul_tile_overhead;
-    return fp8_pair && start.fp8_matmul_efficiency <= 0 ? "unknown" : value_text(p, chip::get(start, p));
+    const bool fp8_pair = p == chip::Parameter::fp8_block_matmul_efficiency || p == chip::Parameter::fp8_block_matmul_tile_overhead;
+    return fp8_pair && start.fp8_block_matmul_efficiency <= 0 ? "unknown" : value_text(p, chip::get(start, p));
 }
 
 std::string percent(double modelled, double measured) { return fmt::format("{:+.1f}%", 100.0 * (modelled / measured - 1.0)); }

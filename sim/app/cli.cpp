@@ -267,7 +267,7 @@ int cmd_calibrate(const Options& o, std::ostream& out, std::ostream& err) {
         if (std::find(params.begin(), params.end(), *p) == params.end()) params.push_back(*p);
     }
     const auto& start = std::get<chip::ChipModel>(model);
-    if (params.empty()) params = chip::parameters_for(start, rows);
+    if (params.empty()) params = chip::parameters_for(rows);
     auto result = chip::calibrate(start, rows, params);
     if (auto* msg = std::get_if<std::string>(&result)) {
         err << o.files.front() << ": error: " << *msg << "\n";

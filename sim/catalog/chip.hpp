@@ -55,10 +55,10 @@ struct ChipSpec {
     Figure<double> memory_efficiency;        ///< achievable fraction of HBM bandwidth
     Figure<units::Seconds> kernel_overhead;  ///< launch and synchronisation per kernel
     Figure<double> attention_backward_efficiency;  ///< the same in the backward pass
-    /// FP8 matrix products, where their kernels differ from the others (fine-grained scaling); unknown:
-    /// FP8 products take matmul_efficiency and matmul_tile_overhead.
-    Figure<double> fp8_matmul_efficiency;
-    Figure<units::Seconds> fp8_matmul_tile_overhead;
+    /// Block-scaled FP8 matrix products (fine-grained 1 x 128 / 128 x 128 scales, DeepGEMM), whose kernels pay
+    /// a per-tile cost the others do not; unknown: they take matmul_efficiency and matmul_tile_overhead.
+    Figure<double> fp8_block_matmul_efficiency;
+    Figure<units::Seconds> fp8_block_matmul_tile_overhead;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
@@ -92,10 +92,11 @@ inline constexpr std::array<FigureInfo, 28> chip_figures{{
     {"kernel_overhead", FigureKind::time, false, "launch and synchronisation per kernel", "performance"},
     {"attention_backward_efficiency", FigureKind::fraction, false,
      "achievable fraction of peak in fused attention, backward", "performance"},
-    {"fp8_matmul_efficiency", FigureKind::fraction, false,
-     "FP8 matrix products: achievable fraction of peak in full tiles (unknown: matmul_efficiency)", "performance"},
-    {"fp8_matmul_tile_overhead", FigureKind::time, false,
-     "FP8 matrix products: fixed time per output tile (unknown: matmul_tile_overhead)", "performance"},
+    {"fp8_block_matmul_efficiency", FigureKind::fraction, false,
+     "block-scaled FP8 matrix products: achievable fraction of peak in full tiles (unknown: matmul_efficiency)",
+     "performance"},
+    {"fp8_block_matmul_tile_overhead", FigureKind::time, false,
+     "block-scaled FP8 matrix products: fixed time per output tile (unknown: matmul_tile_overhead)", "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -128,8 +129,8 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[23], chip.memory_efficiency);
     f(chip_figures[24], chip.kernel_overhead);
     f(chip_figures[25], chip.attention_backward_efficiency);
-    f(chip_figures[26], chip.fp8_matmul_efficiency);
-    f(chip_figures[27], chip.fp8_matmul_tile_overhead);
+    f(chip_figures[26], chip.fp8_block_matmul_efficiency);
+    f(chip_figures[27], chip.fp8_block_matmul_tile_overhead);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

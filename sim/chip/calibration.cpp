@@ -28,10 +28,10 @@ Row linearise(const ChipModel& c, const Measurement& m, Bound bound) {
     if (const auto* mm = std::get_if<Matmul>(&m.op)) {
         const MatmulTiling t = matmul_tiling(c, *mm);
         const double per_unit = c.peak(mm->dtype) / c.compute_units;
-        const bool own_fp8 = mm->dtype == DType::fp8 && c.fp8_matmul_efficiency > 0;
-        r.coef[static_cast<std::size_t>(own_fp8 ? Parameter::fp8_matmul_efficiency : Parameter::matmul_efficiency)] =
+        const bool block = c.block_fp8(mm->dtype, mm->block_scaled);
+        r.coef[static_cast<std::size_t>(block ? Parameter::fp8_block_matmul_efficiency : Parameter::matmul_efficiency)] =
             t.waves * 2.0 * t.tile_m * t.tile_n * t.k_per_tile / per_unit;
-        r.coef[static_cast<std::size_t>(own_fp8 ? Parameter::fp8_matmul_tile_overhead : Parameter::matmul_tile_overhead)] =
+        r.coef[static_cast<std::size_t>(block ? Parameter::fp8_block_matmul_tile_overhead : Parameter::matmul_tile_overhead)] =
             t.waves;
     } else if (const auto* at = std::get_if<Attention>(&m.op)) {
         const auto p = at->pass == Pass::forward ? Parameter::attention_efficiency : Parameter::attention_backward_efficiency;
@@ -66,9 +66,9 @@ std::string describe(Parameter p) {
         case Parameter::matmul_tile_overhead: return "compute-bound matrix products with different numbers of waves per K";
         case Parameter::attention_efficiency: return "compute-bound forward attention rows";
         case Parameter::attention_backward_efficiency: return "compute-bound backward attention rows";
-        case Parameter::fp8_matmul_efficiency: return "compute-bound FP8 matrix products";
-        case Parameter::fp8_matmul_tile_overhead:
-            return "compute-bound FP8 matrix products with different numbers of waves per K";
+        case Parameter::fp8_block_matmul_efficiency: return "compute-bound block-scaled FP8 matrix products (dtype fp8_block)";
+        case Parameter::fp8_block_matmul_tile_overhead:
+            return "compute-bound block-scaled FP8 matrix products with different numbers of waves per K";
         case Parameter::memory_efficiency: return "memory-bound rows";
         case Parameter::kernel_overhead: return "rows of different sizes (short kernels show the overhead)";
     }
@@ -98,7 +98,7 @@ std::optional<std::string> out_of_range(const ChipModel& model, const std::vecto
 
 bool is_time(Parameter p) {
     return p == Parameter::matmul_tile_overhead || p == Parameter::kernel_overhead ||
-           p == Parameter::fp8_matmul_tile_overhead;
+           p == Parameter::fp8_block_matmul_tile_overhead;
 }
 
 std::string_view to_string(Parameter p) {
@@ -109,8 +109,8 @@ std::string_view to_string(Parameter p) {
         case Parameter::memory_efficiency: return "memory_efficiency";
         case Parameter::kernel_overhead: return "kernel_overhead";
         case Parameter::attention_backward_efficiency: return "attention_backward_efficiency";
-        case Parameter::fp8_matmul_efficiency: return "fp8_matmul_efficiency";
-        case Parameter::fp8_matmul_tile_overhead: return "fp8_matmul_tile_overhead";
+        case Parameter::fp8_block_matmul_efficiency: return "fp8_block_matmul_efficiency";
+        case Parameter::fp8_block_matmul_tile_overhead: return "fp8_block_matmul_tile_overhead";
     }
     return "?";
 }
@@ -123,8 +123,8 @@ double get(const ChipModel& m, Parameter p) {
         case Parameter::memory_efficiency: return m.memory_efficiency;
         case Parameter::kernel_overhead: return m.kernel_overhead_s;
         case Parameter::attention_backward_efficiency: return m.attention_backward_efficiency;
-        case Parameter::fp8_matmul_efficiency: return m.fp8_matmul_efficiency;
-        case Parameter::fp8_matmul_tile_overhead: return m.fp8_tile_overhead_s;
+        case Parameter::fp8_block_matmul_efficiency: return m.fp8_block_matmul_efficiency;
+        case Parameter::fp8_block_matmul_tile_overhead: return m.fp8_block_tile_overhead_s;
     }
     return 0;
 }
@@ -137,12 +137,12 @@ void set(ChipModel& m, Parameter p, double value) {
         case Parameter::memory_efficiency: m.memory_efficiency = value; return;
         case Parameter::kernel_overhead: m.kernel_overhead_s = value; return;
         case Parameter::attention_backward_efficiency: m.attention_backward_efficiency = value; return;
-        case Parameter::fp8_matmul_efficiency: m.fp8_matmul_efficiency = value; return;
-        case Parameter::fp8_matmul_tile_overhead: m.fp8_tile_overhead_s = value; return;
+        case Parameter::fp8_block_matmul_efficiency: m.fp8_block_matmul_efficiency = value; return;
+        case Parameter::fp8_block_matmul_tile_overhead: m.fp8_block_tile_overhead_s = value; return;
     }
 }
 
-std::vector<Parameter> parameters_for(const ChipModel& chip, const std::vector<Measurement>& rows) {
+std::vector<Parameter> parameters_for(const std::vector<Measurement>& rows) {
     bool mm = false;
     bool fp8 = false;
     bool forward = false;
@@ -150,7 +150,7 @@ std::vector<Parameter> parameters_for(const ChipModel& chip, const std::vector<M
     bool mem = false;
     for (const auto& r : rows) {
         if (const auto* m = std::get_if<Matmul>(&r.op)) {
-            (m->dtype == DType::fp8 && chip.fp8_matmul_efficiency > 0 ? fp8 : mm) = true;
+            (m->dtype == DType::fp8 && m->block_scaled ? fp8 : mm) = true;
         } else if (const auto* a = std::get_if<Attention>(&r.op)) {
             (a->pass == Pass::forward ? forward : backward) = true;
         }
@@ -159,8 +159,8 @@ std::vector<Parameter> parameters_for(const ChipModel& chip, const std::vector<M
     std::vector<Parameter> out;
     if (mm) out.push_back(Parameter::matmul_efficiency);
     if (mm) out.push_back(Parameter::matmul_tile_overhead);
-    if (fp8) out.push_back(Parameter::fp8_matmul_efficiency);
-    if (fp8) out.push_back(Parameter::fp8_matmul_tile_overhead);
+    if (fp8) out.push_back(Parameter::fp8_block_matmul_efficiency);
+    if (fp8) out.push_back(Parameter::fp8_block_matmul_tile_overhead);
     if (forward) out.push_back(Parameter::attention_efficiency);
     if (backward) out.push_back(Parameter::attention_backward_efficiency);
     if (mem) out.push_back(Parameter::memory_efficiency);
@@ -189,10 +189,15 @@ std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, c
     const auto fitted = [&parameters](Parameter p) {
         return std::find(parameters.begin(), parameters.end(), p) != parameters.end();
     };
-    const bool fp8_pair = fitted(Parameter::fp8_matmul_efficiency) || fitted(Parameter::fp8_matmul_tile_overhead);
-    if (model.fp8_matmul_efficiency <= 0 && fp8_pair) {
-        model.fp8_matmul_efficiency = model.matmul_efficiency;
-        model.fp8_tile_overhead_s = model.tile_overhead_s;
+    const bool fp8_efficiency = fitted(Parameter::fp8_block_matmul_efficiency);
+    const bool fp8_overhead = fitted(Parameter::fp8_block_matmul_tile_overhead);
+    if (model.fp8_block_matmul_efficiency <= 0 && fp8_efficiency != fp8_overhead) {
+        return std::string("the chip has no block-scaled FP8 figures: fit fp8_block_matmul_efficiency and "
+                           "fp8_block_matmul_tile_overhead together (a chip holds both or neither)");
+    }
+    if (model.fp8_block_matmul_efficiency <= 0 && fp8_efficiency) {
+        model.fp8_block_matmul_efficiency = model.matmul_efficiency;
+        model.fp8_block_tile_overhead_s = model.tile_overhead_s;
     }
     std::vector<Bound> bounds(rows.size(), Bound::compute);
     const auto np = static_cast<Eigen::Index>(parameters.size());

@@ -28,13 +28,13 @@ enum class Parameter {
     memory_efficiency,
     kernel_overhead,
     attention_backward_efficiency,
-    fp8_matmul_efficiency,
-    fp8_matmul_tile_overhead,
+    fp8_block_matmul_efficiency,
+    fp8_block_matmul_tile_overhead,
 };
 inline constexpr std::array<Parameter, 8> all_parameters{
     Parameter::matmul_efficiency,     Parameter::matmul_tile_overhead,          Parameter::attention_efficiency,
     Parameter::memory_efficiency,     Parameter::kernel_overhead,               Parameter::attention_backward_efficiency,
-    Parameter::fp8_matmul_efficiency, Parameter::fp8_matmul_tile_overhead};
+    Parameter::fp8_block_matmul_efficiency, Parameter::fp8_block_matmul_tile_overhead};
 /// A time (the overheads), not an efficiency.
 bool is_time(Parameter p);
 /// The catalog figure name of a parameter ("matmul_efficiency", ...).
@@ -58,16 +58,17 @@ struct CalibrationResult {
     double rms_relative_error_after = 0;
 };
 
-/// Fits `parameters` (the others stay at their values in `start`; FP8 products use the FP8 pair where
-/// `start` has it or it is fitted, starting from the chip-wide values). Returns the result, or a
+/// Fits `parameters` (the others stay at their values in `start`; block-scaled FP8 products use the
+/// chip's fp8_block pair where it has it or the pair is fitted, both halves together, starting from
+/// the chip-wide values). Returns the result, or a
 /// message when the data cannot determine them (too few rows, rows that do not exercise a
 /// parameter, or a fit outside the physical range: an efficiency above 1, a negative overhead).
 std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, const std::vector<Measurement>& rows,
                                                        const std::vector<Parameter>& parameters);
 
 /// The parameters the rows can inform: efficiencies of the operation kinds and passes present, the
-/// tile overhead when there are matrix products (the FP8 pair for FP8 products where `chip` has it),
-/// and the kernel overhead.
-std::vector<Parameter> parameters_for(const ChipModel& chip, const std::vector<Measurement>& rows);
+/// tile overhead when there are matrix products (the block-scaled FP8 pair for block-scaled FP8
+/// products), and the kernel overhead.
+std::vector<Parameter> parameters_for(const std::vector<Measurement>& rows);
 
 }  // namespace clustersim::chip

@@ -67,13 +67,14 @@ std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& ch
     need(chip.kernel_overhead, "kernel_overhead", m.kernel_overhead_s);
     need(chip.attention_backward_efficiency, "attention_backward_efficiency", m.attention_backward_efficiency);
     if (chip.vector_fp32.known()) m.vector_flop_per_s = chip.vector_fp32.value->si();
-    // FP8 products' own parameters come as a pair: one without the other would mix two fits.
-    if (chip.fp8_matmul_efficiency.known() != chip.fp8_matmul_tile_overhead.known()) {
-        missing.emplace_back(chip.fp8_matmul_efficiency.known() ? "fp8_matmul_tile_overhead (fp8_matmul_efficiency is known)"
-                                                                : "fp8_matmul_efficiency (fp8_matmul_tile_overhead is known)");
-    } else if (chip.fp8_matmul_efficiency.known()) {
-        m.fp8_matmul_efficiency = catalog::to_si(*chip.fp8_matmul_efficiency.value);
-        m.fp8_tile_overhead_s = catalog::to_si(*chip.fp8_matmul_tile_overhead.value);
+    // Block-scaled FP8 products' own parameters come as a pair: one without the other would mix two fits.
+    if (chip.fp8_block_matmul_efficiency.known() != chip.fp8_block_matmul_tile_overhead.known()) {
+        missing.emplace_back(chip.fp8_block_matmul_efficiency.known()
+                                 ? "fp8_block_matmul_tile_overhead (fp8_block_matmul_efficiency is known)"
+                                 : "fp8_block_matmul_efficiency (fp8_block_matmul_tile_overhead is known)");
+    } else if (chip.fp8_block_matmul_efficiency.known()) {
+        m.fp8_block_matmul_efficiency = catalog::to_si(*chip.fp8_block_matmul_efficiency.value);
+        m.fp8_block_tile_overhead_s = catalog::to_si(*chip.fp8_block_matmul_tile_overhead.value);
     }
     if (!missing.empty()) {
         std::string msg = "chip '" + chip.id + "' cannot be modelled: unknown ";

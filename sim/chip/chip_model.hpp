@@ -36,19 +36,23 @@ struct ChipModel {
     double memory_efficiency = 0;
     double tile_overhead_s = 0;
     double kernel_overhead_s = 0;
-    /// FP8 matrix products' own efficiency and tile overhead; 0 = unknown: the chip-wide values.
-    double fp8_matmul_efficiency = 0;
-    double fp8_tile_overhead_s = 0;
+    /// Block-scaled FP8 matrix products' own efficiency and tile overhead; 0 = unknown: the chip-wide values.
+    double fp8_block_matmul_efficiency = 0;
+    double fp8_block_tile_overhead_s = 0;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
 
     [[nodiscard]] double peak(DType d) const { return peak_flop_per_s[static_cast<std::size_t>(d)]; }
     [[nodiscard]] bool supports(DType d) const { return peak(d) > 0; }
-    /// The efficiency and tile overhead of `d`'s matrix products.
-    [[nodiscard]] double matmul_efficiency_for(DType d) const {
-        return d == DType::fp8 && fp8_matmul_efficiency > 0 ? fp8_matmul_efficiency : matmul_efficiency;
+    /// Whether a product runs on the block-scaled FP8 figures (an FP8, block-scaled product on a chip that has them).
+    [[nodiscard]] bool block_fp8(DType d, bool block_scaled) const {
+        return d == DType::fp8 && block_scaled && fp8_block_matmul_efficiency > 0;
     }
-    [[nodiscard]] double tile_overhead_for(DType d) const {
-        return d == DType::fp8 && fp8_matmul_efficiency > 0 ? fp8_tile_overhead_s : tile_overhead_s;
+    /// The efficiency and tile overhead of a product of dtype `d`.
+    [[nodiscard]] double matmul_efficiency_for(DType d, bool block_scaled) const {
+        return block_fp8(d, block_scaled) ? fp8_block_matmul_efficiency : matmul_efficiency;
+    }
+    [[nodiscard]] double tile_overhead_for(DType d, bool block_scaled) const {
+        return block_fp8(d, block_scaled) ? fp8_block_tile_overhead_s : tile_overhead_s;
     }
 };
 

@@ -66,8 +66,9 @@ OpCost cost(const ChipModel& chip, const Matmul& op) {
     const double waves = t.waves;
     const double per_unit = chip.peak(op.dtype) / chip.compute_units;
     const double k = static_cast<double>(op.k);
-    const double tile_s = 2.0 * t.tile_m * t.tile_n * t.k_per_tile / (per_unit * chip.matmul_efficiency_for(op.dtype)) +
-                          chip.tile_overhead_for(op.dtype);
+    const double tile_s =
+        2.0 * t.tile_m * t.tile_n * t.k_per_tile / (per_unit * chip.matmul_efficiency_for(op.dtype, op.block_scaled)) +
+        chip.tile_overhead_for(op.dtype, op.block_scaled);
     const double m = static_cast<double>(op.m);
     const double n = static_cast<double>(op.n);
     const double b = static_cast<double>(op.batch);

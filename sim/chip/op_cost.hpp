@@ -17,6 +17,10 @@ struct Matmul {
     std::int64_t k = 0;
     std::int64_t batch = 1;
     DType dtype = DType::bf16;
+    /// FP8 with fine-grained block scales (1 x 128 activation and 128 x 128 weight tiles, DeepSeek-V3's
+    /// recipe, DeepGEMM's kernels): the chip's fp8_block figures where it has them. False: per-tensor
+    /// (or per-channel) scales, applied in the epilogue (Transformer Engine).
+    bool block_scaled = false;
 };
 
 enum class Pass { forward, backward };

@@ -149,8 +149,10 @@ LevelCost cloudmatrix_ub() {
     // dispatch 71 GB/s (INT8), combine 131 GB/s (BF16) of 196 GB/s per die: 0.36 and 0.67, mean 0.5.
     c.one_sided = OneSidedLibrary{units::Seconds(0.145e-6), 0.5,
                                   "CloudMatrix-Infer FusedDispatch/FusedCombine (arXiv 2506.12708 section 4.5; docs/research/cloudmatrix-serving.md); "
-                                  "no AI cores held: the overlapped transfers run on the SDMA engines (hicann/cann-recipes-infer "
-                                  "deepseek_r1_prefill_optimization.md: SDMA mode, not AIV, while overlapping)",
+                                  "no cube (AI) cores held: in prefill the overlapped transfers run on the SDMA engines (hicann/cann-recipes-infer "
+                                  "deepseek_r1_prefill_optimization.md: SDMA mode, not AIV, while overlapping); in decode "
+                                  "FusedDispatch writes with AIV-Direct on the vector cores (paper section 4.5), which the "
+                                  "matrix products and attention do not use",
                                   0, 0};
     c.source =
         "CloudMatrix384 (arXiv 2506.12708): 196 GB/s per die = 7 x 224 Gb/s line rate, 1.2 us for 512 B; hop 200 ns: "
@@ -283,18 +285,24 @@ CostModel preset_cost_model(const topo::Topology& t, double chip_scale_up_Bps) {
     cost.launch_latency = presets::nccl_launch_latency();
     cost.protocols = presets::nccl_protocols();
     bool nccl = true;  // NCCL drives every level: no level of another library (HCCL, XLA)
+    std::vector<bool> borrowed;  // levels with an NCCL preset
     for (const auto& level : t.levels()) {
         auto choice = preset_for_level(level, chip_scale_up_Bps);
         if (!cost.source.empty()) cost.source += "; ";
         cost.source += level.name + ": " + choice.label;
         nccl = nccl && !choice.other_library;
+        borrowed.push_back(!choice.other_library);
         cost.levels.push_back(std::move(choice.cost));
     }
     // An Ascend or TPU cluster's scale-out level gets the 400G preset for its bandwidth and latency, but
-    // its library is HCCL or XLA, whose protocols are not public: NCCL's LL and LL128 only where NCCL runs.
+    // its library is HCCL or XLA, whose protocols are not public: NCCL's LL and LL128 only where NCCL runs,
+    // and DeepEP's kernels (the NCCL presets' one-sided library) only on NVIDIA clusters.
     if (!nccl) {
         cost.protocols.clear();
-        for (auto& l : cost.levels) l.protocols.clear();
+        for (std::size_t l = 0; l < cost.levels.size(); ++l) {
+            cost.levels[l].protocols.clear();
+            if (borrowed[l]) cost.levels[l].one_sided.reset();
+        }
     }
     return cost;
 }

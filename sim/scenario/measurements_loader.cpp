@@ -108,6 +108,15 @@ public:
         for (const auto d : chip::all_dtypes) names.emplace_back(chip::to_string(d));
         return chip::dtype_from_string(choice("dtype", names)).value_or(chip::DType::bf16);
     }
+    /// A matrix product's dtype, or fp8_block: FP8 with fine-grained block scales (chip::Matmul::block_scaled).
+    std::pair<chip::DType, bool> matmul_dtype() {
+        std::vector<std::string> names;
+        for (const auto d : chip::all_dtypes) names.emplace_back(chip::to_string(d));
+        names.emplace_back("fp8_block");
+        const std::string s = choice("dtype", names);
+        if (s == "fp8_block") return {chip::DType::fp8, true};
+        return {chip::dtype_from_string(s).value_or(chip::DType::bf16), false};
+    }
 
     bool ok = true;
 
@@ -164,7 +173,8 @@ std::vector<chip::Measurement> load_measurements(const std::filesystem::path& pa
         const std::string op = r.choice("operation", {"matmul", "attention", "memory"});
         m.time_s = r.number("time_s");
         if (op == "matmul") {
-            m.op = chip::Matmul{r.integer("m"), r.integer("n"), r.integer("k"), r.integer("batch", 1), r.dtype()};
+            const auto [dtype, block_scaled] = r.matmul_dtype();
+            m.op = chip::Matmul{r.integer("m"), r.integer("n"), r.integer("k"), r.integer("batch", 1), dtype, block_scaled};
         } else if (op == "attention") {
             chip::Attention a;
             a.dtype = r.dtype();

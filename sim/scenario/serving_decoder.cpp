@@ -10,7 +10,8 @@ const std::vector<std::string> serving_keys{"workload",   "weights",    "kv_cach
                                             "execution"};
 const std::vector<std::string> instance_keys{"chips", "ranks_per_chip", "tp", "ep", "batch"};
 const std::vector<std::string> speculation_keys{"draft_tokens", "acceptance"};
-const std::vector<std::string> execution_keys{"memory_reserve", "overlap_comm", "expert_imbalance", "dispatch", "disaggregated"};
+const std::vector<std::string> execution_keys{"memory_reserve", "overlap_comm", "expert_imbalance", "dispatch", "disaggregated",
+                                              "fp8_scaling"};
 
 // Bounds that keep every product of the model (tokens x hidden x ...) far inside 64 bits; each is
 // far beyond any real deployment.
@@ -77,6 +78,11 @@ std::optional<serve::ServingExecution> decode_execution(const Source& src, const
         ok = ok && c.has_value();
         if (c) e.dispatch_bytes = *c == "bf16" ? 2 : 1;
     }
+    if (m.has("fp8_scaling")) {
+        auto c = as_choice(src, m.get("fp8_scaling"), join_path(path, "fp8_scaling"), {"tensor", "block"});
+        ok = ok && c.has_value();
+        if (c) e.fp8_block_scaled = *c == "block";
+    }
     if (!ok) return std::nullopt;
     return e;
 }
@@ -133,6 +139,12 @@ std::optional<ServingDraft> decode_serving(const Source& src, const YAML::Node& 
         auto e = decode_execution(src, m.get("execution"), join_path(path, "execution"));
         ok = ok && e.has_value();
         if (e) s.execution = *e;
+        if (e && e->fp8_block_scaled && s.weights != chip::DType::fp8 && ok) {
+            const YAML::Node n = m.get("execution")["fp8_scaling"];
+            src.error(n, join_path(join_path(path, "execution"), "fp8_scaling"),
+                      "fp8_scaling: block describes FP8 weights, but weights are " + std::string(chip::to_string(s.weights)));
+            ok = false;
+        }
     }
     if (!ok) return std::nullopt;
     return d;

@@ -26,8 +26,9 @@ struct Builder {
     LayerKernels out;
     /// A linear layer: `tokens` rows through a weight of `in` x `out_features` (`groups` of them:
     /// grouped expert products, or per-head absorbed MLA products).
+    bool block_scaled = false;  ///< FP8 products with block scales (StepShape::block_scaled)
     void linear(std::int64_t tokens, std::int64_t out_features, std::int64_t in, DType dtype, std::int64_t groups = 1) {
-        out.ops.emplace_back(Matmul{tokens, out_features, in, groups, dtype});
+        out.ops.emplace_back(Matmul{tokens, out_features, in, groups, dtype, block_scaled && dtype == DType::fp8});
         out.weight_bytes += d(groups) * d(in) * d(out_features) * chip::bytes_per_element(dtype);
     }
     void memory(MemoryOp op) { out.ops.emplace_back(op); }
@@ -101,6 +102,7 @@ void mlp(const WorkloadSpec& w, const StepShape& s, std::int64_t rows, std::int6
 
 LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const StepShape& s) {
     Builder b;
+    b.block_scaled = s.block_scaled;
     const std::int64_t T = s.tokens();
     const std::int64_t h = w.hidden;
     const std::int64_t heads = ceil_div(w.heads, s.tp);

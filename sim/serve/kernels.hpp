@@ -26,6 +26,7 @@ struct StepShape {
     std::int64_t tp = 1;
     std::int64_t ep = 1;
     chip::DType weights = chip::DType::bf16;   ///< matrix products and their weights
+    bool block_scaled = false;  ///< FP8 weights with block scales (chip::Matmul::block_scaled)
     chip::DType kv_cache = chip::DType::bf16;
     chip::DType attention = chip::DType::bf16;  ///< the attention core's products
     double expert_imbalance = 1.0;  ///< tokens of the most loaded expert rank over the mean

@@ -72,6 +72,7 @@ StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     s.tp = p.tp;
     s.ep = p.ep;
     s.weights = spec.weights;
+    s.block_scaled = spec.execution.fp8_block_scaled;
     s.kv_cache = spec.kv_cache;
     s.attention = spec.attention;
     s.expert_imbalance = spec.execution.expert_imbalance;
@@ -218,10 +219,15 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         ep_s = dispatch.time_s + combine.time_s;
         r.ep_algorithm = combine.algorithm;
         r.ep_bottleneck = combine.bottleneck;
-        // The compute units the dispatch library's kernels hold: its normal kernels in prefill, its
-        // low-latency ones in decode (DeepEP: 24 SMs, none); the collective library's where it is not used.
-        const auto kernels = phase == Phase::prefill ? train::TrainingCluster::DispatchKernels::normal
-                                                     : train::TrainingCluster::DispatchKernels::low_latency;
+        // The compute units the dispatch library's kernels hold (DeepEP: 24 SMs for its normal kernels,
+        // none for its low-latency ones in flight); the collective library's where it is not used. The
+        // flat one-sided path runs the normal kernels in prefill inside one scale-up domain (DeepEP's
+        // intranode kernels, whose rate the NVLink library carries) and the low-latency kernels
+        // otherwise (whose rates the scale-out library carries); the hierarchical path below is the
+        // normal kernels across domains.
+        const auto kernels = phase == Phase::prefill && cluster.within_scale_up(*pl.ep)
+                                 ? train::TrainingCluster::DispatchKernels::normal
+                                 : train::TrainingCluster::DispatchKernels::low_latency;
         double ep_share = combine.algorithm == "one_sided" ? cluster.dispatch_compute_share(*pl.ep, kernels)
                                                            : cluster.comm_compute_share(*pl.ep);
         if (phase == Phase::prefill && pl.ep_inner) {

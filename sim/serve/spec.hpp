@@ -66,6 +66,10 @@ struct ServingExecution {
     /// Prefill and decode run on separate instances (disaggregated, DistServe/Splitwise): the KV
     /// cache of each prompt moves from the prefill instance to the decode instance.
     bool disaggregated = true;
+    /// FP8 weights with fine-grained block scales, run by block-scaled kernels (DeepSeek-V3's FP8
+    /// checkpoints on DeepGEMM): the chip's fp8_block figures (chip::Matmul::block_scaled). False:
+    /// per-tensor or per-channel scales.
+    bool fp8_block_scaled = false;
 };
 
 struct ServingSpec {

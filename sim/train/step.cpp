@@ -52,6 +52,8 @@ double TrainingCluster::comm_compute_share(const comm::Placement& placement) con
     return inside_domain(placement, domain_) ? domain_share_ : comm_share_;
 }
 
+bool TrainingCluster::within_scale_up(const comm::Placement& placement) const { return inside_domain(placement, domain_); }
+
 double TrainingCluster::dispatch_compute_share(const comm::Placement& placement, DispatchKernels kernels) const {
     if (chip_.compute_units <= 0) return 0.0;
     const std::size_t levels = inside_domain(placement, domain_) ? std::min<std::size_t>(1, topology_->levels().size())

@@ -50,10 +50,13 @@ public:
     /// lies inside one scale-up domain (its collectives use no other level), else the largest.
     [[nodiscard]] double comm_compute_share(const comm::Placement& placement) const;
     /// The same for expert dispatch and combine over `placement` with the expert-dispatch library of
-    /// the levels it spans (comm::OneSidedLibrary): its low-latency kernels (decode) or its normal
-    /// ones (prefill); a level without one counts its collective library's share.
+    /// the levels it uses (the scale-up level within one domain, else every level;
+    /// comm::OneSidedLibrary): its low-latency kernels or its normal ones; a level without one counts
+    /// its collective library's share.
     enum class DispatchKernels { low_latency, normal };
     [[nodiscard]] double dispatch_compute_share(const comm::Placement& placement, DispatchKernels kernels) const;
+    /// Every group of `placement` inside one scale-up domain: its collectives use the lowest level only.
+    [[nodiscard]] bool within_scale_up(const comm::Placement& placement) const;
 
     /// Every group of `placement` running `kind` of `bytes` at once: the tuner's time, and the
     /// limiting link class.
