@@ -363,6 +363,17 @@ TEST_CASE("chip: measurement files report every bad row at FILE:LINE:COL") {
         CHECK(diag::format(d[1]).find(":5:8: error: dtype: 'bf8' is not valid (did you mean 'bf16'?)") != std::string::npos);
         CHECK(diag::format(d[2]).find(":6:28: error: time_s: expected a positive number, got '0'") != std::string::npos);
     }
+    // fp8_block is a matrix product's dtype: on an attention row it is named as such.
+    std::ofstream(file) << "operation,dtype,batch,heads_q,heads_kv,head_dim,seq_q,seq_kv,causal,pass,time_s\n"
+                           "attention,fp8_block,1,16,16,128,4096,4096,false,forward,0.001\n";
+    CHECK_THROWS_WITH_AS(scenario::load_measurements(file),
+                         doctest::Contains(":2:11: error: dtype: fp8_block marks a matrix product with block scales (matmul rows only)"),
+                         diag::InputError);
+    std::ofstream(file) << "operation,dtype,m,n,k,time_s\nmatmul,fp8_block,4096,4096,4096,0.0002\n";
+    const auto block = scenario::load_measurements(file);
+    REQUIRE(block.size() == 1);
+    CHECK(std::get<chip::Matmul>(block[0].op).block_scaled);
+    CHECK(std::get<chip::Matmul>(block[0].op).dtype == DType::fp8);
     std::ofstream(file) << "operation,time_s,colour\n";
     CHECK_THROWS_WITH_AS(scenario::load_measurements(file), doctest::Contains("unknown column 'colour'"), diag::InputError);
     std::ofstream(file) << "operation,time_s\n";

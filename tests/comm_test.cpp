@@ -1131,8 +1131,10 @@ TEST_CASE("comm: preset_cost_model gives every level of a topology its preset an
     CHECK(c.protocols.empty());
     CHECK(c.levels[1].protocols.empty());
     CHECK_FALSE(c.levels[1].one_sided.has_value());
+    CHECK(c.levels[1].compute_units_busy == 0);  // HCCL's transfers are DMA-driven
     CHECK_FALSE(presets::hdr200_nccl().protocols.empty());
     CHECK(presets::hdr200_nccl().one_sided.has_value());
+    CHECK(presets::hdr200_nccl().compute_units_busy == 16);
     // Every preset is a valid cost input with its source.
     for (const auto& l : {presets::nvlink3_nccl(), presets::hdr200_nccl(), presets::tpu_ici(), presets::hccs()}) {
         CostModel one;
@@ -1152,6 +1154,11 @@ TEST_CASE("comm: preset_cost_model gives every level of a topology its preset an
     const auto a100 = topo::build(topo::TopologyParams{p});
     const CostModel a100_cost = preset_cost_model(a100, 300e9);
     CHECK(a100_cost.protocols.size() == 4);  // NCCL on every level: LL and LL128, ring and tree kernels
+    // ... and DeepEP's library and NCCL's SMs on both of its levels.
+    for (const auto& l : a100_cost.levels) {
+        CHECK(l.one_sided.has_value());
+        CHECK(l.compute_units_busy == 16);
+    }
     const CommModel m(a100, a100_cost);
     const auto r = m.run(Placement::contiguous(16, 1), spec(Collective::all_reduce, 8e9), algo("ring"));
     MESSAGE("2 x DGX A100 ring all-reduce 8 GB busbw " << r.busbw.si() / 1e9 << " GB/s (NIC bound 192)");

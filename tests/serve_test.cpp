@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "catalog/chip.hpp"
+#include "comm/cost.hpp"
 #include "run/runner.hpp"
 #include "scenario/scenario_loader.hpp"
 #include "serve/model.hpp"
@@ -231,6 +232,14 @@ TEST_CASE("serve: expert dispatch holds the compute units of the dispatch librar
     auto cm384 = system_cluster("cloudmatrix_384");
     CHECK(cm384->dispatch_compute_share(comm::Placement::contiguous(32, 1), K::normal) == 0.0);
     CHECK(cm384->dispatch_compute_share(comm::Placement::contiguous(32, 1), K::low_latency) == 0.0);
+    // The presets as the cluster gets them: UB keeps FusedDispatch, the RDMA level (an NCCL preset HCCL
+    // borrows) carries no DeepEP library.
+    const auto& sys = test::source_catalog().systems.at("cloudmatrix_384");
+    const auto cost = comm::preset_cost_model(topo::build(sys.topology->params), 0.0);
+    REQUIRE(cost.levels.size() == 2);
+    REQUIRE(cost.levels[0].one_sided.has_value());
+    CHECK(cost.levels[0].one_sided->source.find("FusedDispatch") != std::string::npos);
+    CHECK_FALSE(cost.levels[1].one_sided.has_value());
 }
 
 TEST_CASE("serve: overlapped prefill dispatch slows the kernels by the share DeepEP's normal kernels hold") {
@@ -266,12 +275,12 @@ TEST_CASE("serve: overlapped prefill dispatch slows the kernels by the share Dee
 
 TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank per die") {
     auto cluster = system_cluster("cloudmatrix_384");
-    // Collectives inside the UB domain take no AI cores (UB preset); the RDMA level's NCCL-style preset
-    // holds 16 compute units, which only a placement leaving the domain pays.
+    // Collectives take no AI cores: inside the UB domain (UB preset) and on the RDMA level, whose NCCL preset
+    // HCCL borrows for its bandwidth and latency only (its transfers are DMA-driven).
     CHECK(cluster->comm_compute_share(comm::Placement::contiguous(160, 1)) == 0.0);
     CHECK(cluster->comm_compute_share(comm::Placement::contiguous(8, 48)) == 0.0);      // tensor-parallel groups of 8
     CHECK(cluster->comm_compute_share(comm::Placement::strided(48, 8, 8)) == 0.0);      // data-parallel groups inside the domain
-    CHECK(cluster->comm_compute_share() == doctest::Approx(16.0 / 48.0));
+    CHECK(cluster->comm_compute_share() == 0.0);
     const auto spec = deepseek_cm384();
     const auto r = serve::serve(spec, *cluster);
     REQUIRE(std::holds_alternative<serve::ServingResult>(r));

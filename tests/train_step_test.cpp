@@ -414,3 +414,44 @@ TEST_CASE("train: recompute_layers recomputes the first layers of each model chu
         CHECK(std::get<train::Rejection>(r).reason.find(reason) == 0);
     }
 }
+
+TEST_CASE("train: recompute_layers with dense layers first (MoE) and uneven chunks") {
+    // DeepSeek-V3: 3 dense layers, then 58 MoE; pp 4 gives chunks of 15, 15, 15 and 16 layers.
+    const auto& w = *test::source_catalog().workloads.at("deepseek_v3");
+    train::Plan p;
+    p.pp = 4;
+    p.recompute = train::Recompute::full;
+    p.recompute_layers = 5;
+    const auto first = train::recomputed_layers(w, p, 0);  // layers 0-4: the 3 dense ones and 2 MoE
+    CHECK(first.dense == 3);
+    CHECK(first.moe == 2);
+    const auto last = train::recomputed_layers(w, p, 3);
+    CHECK(last.dense == 0);
+    CHECK(last.moe == 5);
+    CHECK(train::max_chunk_layers(w, p) == 16);
+    // Hardware FLOPs: 20 of 61 layers recompute, by kind; all of them with recompute_layers = 16.
+    using train::FlopConvention;
+    const double none = train::step_flops(FlopConvention::exact_hardware, w, 8, 4096, train::Recompute::none);
+    const double full = train::step_flops(FlopConvention::exact_hardware, w, 8, 4096, train::Recompute::full);
+    const double part = train::step_flops(FlopConvention::exact_hardware, w, 8, 4096, p);
+    CHECK(part > none);
+    CHECK(part < full);
+    p.recompute_layers = 16;
+    CHECK(train::step_flops(FlopConvention::exact_hardware, w, 8, 4096, p) == doctest::Approx(full).epsilon(1e-12));
+    // Model FLOPs never count recomputation.
+    CHECK(train::step_flops(FlopConvention::exact_model, w, 8, 4096, p) ==
+          doctest::Approx(train::step_flops(FlopConvention::exact_model, w, 8, 4096, train::Recompute::none)));
+}
+
+TEST_CASE("train: results.csv's last column holds the plan's recompute_layers") {
+    std::string text = small_job;
+    text += "      plan: {tp: 2, pp: 2, virtual_stages: 2, micro_batch: 1, sequence_parallel: true, recompute: full, "
+            "recompute_layers: 4, optimizer: zero1}\n";
+    const auto sc = scenario::load_scenario_text(text, "step-test.yaml", test::source_catalog());
+    const auto run = run::run_scenario(sc);
+    REQUIRE(run.cases.size() == 1);
+    REQUIRE(run.cases[0].training->step);
+    const std::string row = output::results_row(run.cases[0], nullptr);
+    CHECK(row.substr(row.rfind(',') + 1) == "4\n");
+    CHECK(output::results_header().substr(output::results_header().rfind(',') + 1) == "recompute_layers\n");
+}

@@ -296,12 +296,17 @@ CostModel preset_cost_model(const topo::Topology& t, double chip_scale_up_Bps) {
     }
     // An Ascend or TPU cluster's scale-out level gets the 400G preset for its bandwidth and latency, but
     // its library is HCCL or XLA, whose protocols are not public: NCCL's LL and LL128 only where NCCL runs,
-    // and DeepEP's kernels (the NCCL presets' one-sided library) only on NVIDIA clusters.
+    // DeepEP's kernels (the NCCL presets' one-sided library) only on NVIDIA clusters, and NCCL's 16 SMs
+    // neither: HCCL's default transfers run on DMA engines, not on the AI cores (Huawei's DeepSeek-R1
+    // prefill recipe, hicann/cann-recipes-infer: SDMA mode rather than AIV while overlapping computation).
     if (!nccl) {
         cost.protocols.clear();
         for (std::size_t l = 0; l < cost.levels.size(); ++l) {
             cost.levels[l].protocols.clear();
-            if (borrowed[l]) cost.levels[l].one_sided.reset();
+            if (!borrowed[l]) continue;
+            cost.levels[l].one_sided.reset();
+            cost.levels[l].compute_units_busy = 0;
+            cost.levels[l].source += "; no compute units held: HCCL/XLA transfers are DMA-driven (HCCL's SDMA mode)";
         }
     }
     return cost;

@@ -104,6 +104,11 @@ public:
         return s;
     }
     chip::DType dtype() {
+        if (const Field* f = field("dtype"); f && f->text == "fp8_block") {
+            error(f, "dtype", "fp8_block marks a matrix product with block scales (matmul rows only); attention rows "
+                              "take bf16, fp16, fp8, fp4 or int8");
+            return chip::DType::fp8;
+        }
         std::vector<std::string> names;
         for (const auto d : chip::all_dtypes) names.emplace_back(chip::to_string(d));
         return chip::dtype_from_string(choice("dtype", names)).value_or(chip::DType::bf16);

@@ -27,8 +27,11 @@ struct Builder {
     /// A linear layer: `tokens` rows through a weight of `in` x `out_features` (`groups` of them:
     /// grouped expert products, or per-head absorbed MLA products).
     bool block_scaled = false;  ///< FP8 products with block scales (StepShape::block_scaled)
-    void linear(std::int64_t tokens, std::int64_t out_features, std::int64_t in, DType dtype, std::int64_t groups = 1) {
-        out.ops.emplace_back(Matmul{tokens, out_features, in, groups, dtype, block_scaled && dtype == DType::fp8});
+    /// `block`: the product can run on block scales (false: the absorbed MLA products, which the
+    /// runtimes run per tensor after re-quantising the decompressed weights).
+    void linear(std::int64_t tokens, std::int64_t out_features, std::int64_t in, DType dtype, std::int64_t groups = 1,
+                bool block = true) {
+        out.ops.emplace_back(Matmul{tokens, out_features, in, groups, dtype, block && block_scaled && dtype == DType::fp8});
         out.weight_bytes += d(groups) * d(in) * d(out_features) * chip::bytes_per_element(dtype);
     }
     void memory(MemoryOp op) { out.ops.emplace_back(op); }
@@ -76,11 +79,11 @@ void mla(const WorkloadSpec& w, const StepShape& s, std::int64_t heads, Builder&
         b.linear(T, heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, s.weights);
         b.attention(core(s, heads, heads, qk, m.v_head_dim));
     } else {
-        b.linear(T, m.kv_lora_rank, m.qk_nope_head_dim, s.weights, heads);  // q_nope W_UK
+        b.linear(T, m.kv_lora_rank, m.qk_nope_head_dim, s.weights, heads, false);  // q_nope W_UK
         Attention a = core(s, heads, 1, m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank);
         a.shared_kv = true;
         b.attention(a);
-        b.linear(T, m.v_head_dim, m.kv_lora_rank, s.weights, heads);  // W_UV
+        b.linear(T, m.v_head_dim, m.kv_lora_rank, s.weights, heads, false);  // W_UV
     }
     b.linear(T, h, heads * m.v_head_dim, s.weights);
 }
@@ -122,8 +125,9 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
     b.memory(chip::normalization(T * h, act));
     if (kind == train::LayerKind::moe && w.moe) {
         const auto& moe = *w.moe;
-        // Router (replicated) and top-k selection over FP32 scores.
-        b.linear(T, moe.experts, h, s.weights);
+        // Router (replicated) in 16 bits, as DeepSeek-V3 keeps its gating (arXiv 2412.19437 section 3.3.1;
+        // CloudMatrix-Infer keeps norms and gating in BF16/FP32), and top-k selection over FP32 scores.
+        b.linear(T, moe.experts, h, act);
         b.memory(MemoryOp{d(T) * d(moe.experts) * 8.0, 6.0 * d(T) * d(moe.experts)});
         // Permute: each token copied once per chosen expert into the dispatch buffer.
         b.memory(chip::embedding(T * moe.top_k, h, act));

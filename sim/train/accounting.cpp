@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -424,8 +425,9 @@ double op_flops(const Operation& op, double attention_backward) {
 /// The whole model's kernels for `global_batch` sequences on one rank (no parallelism), always with
 /// the fused, causal attention (flash_attention = true): exact_model and exact_hardware count the
 /// model's attention once whatever kernels a run used.
+// `recomputing`: how many layers of each kind run recomputation `r` (the others run none); all by default.
 double whole_model_flops(const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len, Recompute r,
-                         bool hardware) {
+                         bool hardware, std::optional<StageLayers> recomputing = std::nullopt) {
     const Shard s{global_batch, seq_len, 1, 1, 1, false, DType::bf16, true};
     auto sum = [hardware](const LayerOps& ops, bool with_recompute) {
         double f = hardware ? hardware_flops(ops.forward) + hardware_flops(ops.backward)
@@ -434,11 +436,15 @@ double whole_model_flops(const WorkloadSpec& w, std::int64_t global_batch, std::
         return f;
     };
     double total = sum(embedding_ops(w, s), hardware) + sum(head_ops(w, s), hardware);
-    std::array<double, 2> per_kind{-1.0, -1.0};
-    for (const LayerKind k : layer_kinds(w)) {
-        auto& f = per_kind[static_cast<std::size_t>(k)];
-        if (f < 0) f = sum(layer_ops(w, k, s, r), hardware);
-        total += f;
+    std::array<std::int64_t, 2> count{0, 0};
+    for (const LayerKind k : layer_kinds(w)) ++count[static_cast<std::size_t>(k)];
+    const StageLayers rc = recomputing.value_or(StageLayers{count[0], count[1]});
+    for (const auto& [k, recomputed] : {std::pair{LayerKind::dense, rc.dense}, std::pair{LayerKind::moe, rc.moe}}) {
+        const std::int64_t n = count[static_cast<std::size_t>(k)];
+        if (n == 0) continue;
+        const double with = sum(layer_ops(w, k, s, r), hardware);
+        const double without = r == Recompute::none ? with : sum(layer_ops(w, k, s, Recompute::none), hardware);
+        total += d(recomputed) * with + d(n - recomputed) * without;
     }
     return total;
 }
@@ -485,7 +491,7 @@ StageLayers chunk_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank
     StageLayers out;
     for (std::int64_t c = rank; c < chunks; c += std::max<std::int64_t>(1, p.pp)) {
         const std::int64_t begin = c * w.layers / chunks;
-        const std::int64_t end = std::min((c + 1) * w.layers / chunks, begin + per_chunk);
+        const std::int64_t end = std::min((c + 1) * w.layers / chunks, begin + std::max<std::int64_t>(0, per_chunk));
         const std::int64_t dense = std::max<std::int64_t>(0, std::min(end, dense_layers) - begin);
         out.dense += dense;
         out.moe += end - begin - dense;
@@ -570,6 +576,18 @@ double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_b
         case FlopConvention::exact_hardware: return whole_model_flops(w, global_batch, seq_len, recompute, true);
     }
     return 0;
+}
+
+double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len, const Plan& plan) {
+    if (c != FlopConvention::exact_hardware || plan.recompute_layers <= 0)
+        return step_flops(c, w, global_batch, seq_len, plan.recompute);
+    StageLayers recomputing;
+    for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
+        const StageLayers n = recomputed_layers(w, plan, r);
+        recomputing.dense += n.dense;
+        recomputing.moe += n.moe;
+    }
+    return whole_model_flops(w, global_batch, seq_len, plan.recompute, true, recomputing);
 }
 
 // --- Kernels -------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ std::optional<FlopConvention> flop_convention_from_string(std::string_view s);
 double step_flops(FlopConvention c, const catalog::WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len,
                   Recompute recompute = Recompute::none);
 
+
 /// What one rank computes for one micro-batch: its share of a layer under tensor, context,
 /// sequence and expert parallelism.
 struct Shard {
@@ -118,6 +119,10 @@ StageLayers stage_layers(const catalog::WorkloadSpec& w, const Plan& plan, std::
 /// Of those, the layers that run the plan's recomputation: all of them, or with recompute_layers N
 /// the first N of each model chunk (at most its layers); the others store their activations.
 StageLayers recomputed_layers(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t rank);
+/// step_flops for a plan: exact_hardware counts the recomputation of the layers that recompute
+/// (recompute_layers: the first ones of each model chunk, by kind) and none for the others.
+double step_flops(FlopConvention c, const catalog::WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len,
+                  const Plan& plan);
 /// The most layers one model chunk holds (pp x virtual_stages chunks; they differ by at most one).
 std::int64_t max_chunk_layers(const catalog::WorkloadSpec& w, const Plan& plan);
 

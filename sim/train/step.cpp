@@ -454,17 +454,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     b.step_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s + b.bubble_s + b.dp_comm_s + b.optimizer_s;
     r.tokens_per_s = static_cast<double>(spec.global_batch * spec.seq_len) / b.step_s;
     r.model_flops = step_flops(FlopConvention::exact_model, w, spec.global_batch, spec.seq_len);
-    r.hardware_flops = step_flops(FlopConvention::exact_hardware, w, spec.global_batch, spec.seq_len, p.recompute);
-    if (partial) {
-        // Only the recomputing layers' share of the recomputation runs.
-        double recomputing = 0;
-        for (std::int64_t s = 0; s < p.pp; ++s) {
-            const StageLayers rc = recomputed_layers(w, p, s);
-            recomputing += static_cast<double>(rc.dense + rc.moe);
-        }
-        const double none = step_flops(FlopConvention::exact_hardware, w, spec.global_batch, spec.seq_len, Recompute::none);
-        r.hardware_flops = none + (r.hardware_flops - none) * recomputing / static_cast<double>(w.layers);
-    }
+    r.hardware_flops = step_flops(FlopConvention::exact_hardware, w, spec.global_batch, spec.seq_len, p);
     const double peak = chip.peak(spec.precision) * static_cast<double>(cluster.chips()) * b.step_s;
     r.mfu = r.model_flops / peak;
     r.hfu = r.hardware_flops / peak;

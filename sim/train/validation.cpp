@@ -45,8 +45,8 @@ double predict(const Measurement& m, const TrainingSpec& spec, std::int64_t chip
     const auto n = static_cast<double>(chips);
     auto flops_per_chip = [&] {
         if (!m.convention) throw std::invalid_argument("measurement: a FLOP metric needs its convention");
-        // Recomputation matters only for exact_hardware; the plan's setting applies.
-        return step_flops(*m.convention, *spec.workload, spec.global_batch, spec.seq_len, step.plan.recompute) / step_s / n;
+        // Recomputation matters only for exact_hardware; the plan's setting (and recompute_layers) applies.
+        return step_flops(*m.convention, *spec.workload, spec.global_batch, spec.seq_len, step.plan) / step_s / n;
     };
     switch (m.metric) {
         case Metric::flops_per_chip: return flops_per_chip();
