@@ -141,13 +141,19 @@ TEST_CASE("train: the search finds the brute-force optimum and the same top plan
     const auto space = train::default_space(f.spec(), *f.cluster);
     const auto found = train::search(f.spec(), *f.cluster, space, 5);
     REQUIRE(found.best.size() == 5);
-    // Brute force: every plan, exact costs.
-    const auto plans = train::enumerate_plans(space, f.spec(), *f.cluster);
+    // Brute force: every plan, exact costs (full recomputation of the fewest layers that fit).
+    auto plans = train::enumerate_plans(space, f.spec(), *f.cluster);
     std::vector<std::pair<double, std::size_t>> all;
+    std::size_t partial = 0;
     for (std::size_t i = 0; i < plans.size(); ++i) {
+        if (train::evaluate(f.spec(), plans[i], *f.cluster).index() != 0) continue;
+        plans[i] = train::fewest_recomputed_layers(f.spec(), plans[i], *f.cluster);
+        if (plans[i].recompute_layers > 0) ++partial;
         auto r = train::evaluate(f.spec(), plans[i], *f.cluster);
-        if (r.index() == 0) all.emplace_back(std::get<0>(r).time.step_s, i);
+        REQUIRE(r.index() == 0);
+        all.emplace_back(std::get<0>(r).time.step_s, i);
     }
+    CHECK(partial > 0);
     std::sort(all.begin(), all.end());
     CHECK(found.feasible == static_cast<std::int64_t>(all.size()));
     CHECK(found.evaluated == static_cast<std::int64_t>(plans.size()));
@@ -163,6 +169,48 @@ TEST_CASE("train: the search finds the brute-force optimum and the same top plan
         CHECK_FALSE(r.example.empty());
     }
     CHECK(rejected + found.feasible == found.evaluated);
+}
+
+TEST_CASE("train: full recomputation of the fewest layers that fit is the fastest of its family") {
+    const Fixture f = make();
+    std::size_t checked = 0;
+    for (const auto& [tp, pp] : {std::pair{1, 1}, std::pair{2, 1}, std::pair{1, 2}, std::pair{4, 2}}) {
+        for (const std::int64_t mb : {1, 2, 4}) {
+            train::Plan p = plan(tp, pp, 32 / (tp * pp), 1, mb);
+            p.recompute = train::Recompute::full;
+            const train::Plan fewer = train::fewest_recomputed_layers(f.spec(), p, *f.cluster);
+            // Brute force over every layer count of a chunk: the fastest that fits.
+            const std::int64_t layers = train::max_chunk_layers(*f.spec().workload, p);
+            std::int64_t best_n = -1;
+            double best_s = 0;
+            for (std::int64_t n = 1; n <= layers; ++n) {
+                train::Plan q = p;
+                q.recompute_layers = n == layers ? 0 : n;
+                auto r = train::evaluate(f.spec(), q, *f.cluster);
+                if (r.index() != 0) continue;
+                const double s = std::get<0>(r).time.step_s;
+                if (best_n < 0 || s < best_s) {
+                    best_n = q.recompute_layers;
+                    best_s = s;
+                }
+            }
+            if (best_n < 0) {
+                CHECK(fewer == p);  // nothing fits: the plan as given
+                continue;
+            }
+            CHECK(fewer.recompute_layers == best_n);
+            if (best_n > 0) ++checked;
+        }
+    }
+    CHECK(checked > 0);
+    // Plans it leaves alone: not full, or already limited.
+    train::Plan sel = plan(2, 1, 16);
+    sel.recompute = train::Recompute::selective;
+    CHECK(train::fewest_recomputed_layers(f.spec(), sel, *f.cluster) == sel);
+    train::Plan given = plan(1, 1, 32);
+    given.recompute = train::Recompute::full;
+    given.recompute_layers = 3;
+    CHECK(train::fewest_recomputed_layers(f.spec(), given, *f.cluster) == given);
 }
 
 TEST_CASE("train: the search's answer does not depend on the thread count") {

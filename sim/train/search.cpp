@@ -71,7 +71,7 @@ std::vector<Plan> enumerate_plans(const SearchSpace& space, const TrainingSpec& 
 }
 
 SearchResult search(const TrainingSpec& spec, const TrainingCluster& cluster, const SearchSpace& space, std::size_t keep) {
-    const std::vector<Plan> plans = enumerate_plans(space, spec, cluster);
+    std::vector<Plan> plans = enumerate_plans(space, spec, cluster);
     const std::size_t n = plans.size();
 
     // Pass 1, every plan with lower-bound collective costs (no graph work): validity, memory, and a
@@ -79,6 +79,13 @@ SearchResult search(const TrainingSpec& spec, const TrainingCluster& cluster, co
     std::vector<std::variant<StepResult, Rejection>> bound(n, Rejection{});
     tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
         bound[i] = evaluate(spec, plans[i], cluster, true, Fidelity::lower_bound);
+        if (space.partial_recompute && plans[i].recompute == Recompute::full && bound[i].index() == 0) {
+            const Plan fewer = fewest_recomputed_layers(spec, plans[i], cluster);
+            if (fewer != plans[i]) {
+                plans[i] = fewer;
+                bound[i] = evaluate(spec, plans[i], cluster, true, Fidelity::lower_bound);
+            }
+        }
     });
     SearchResult out;
     out.evaluated = static_cast<std::int64_t>(n);

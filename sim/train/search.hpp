@@ -17,14 +17,17 @@ struct SearchSpace {
     std::vector<std::int64_t> tp, pp, cp, ep, virtual_stages, micro_batch;
     std::vector<Recompute> recompute;
     std::vector<Optimizer> optimizer;
+    /// Full recomputation limited to the fewest layers per model chunk that fit in HBM
+    /// (fewest_recomputed_layers): each feasible full-recompute plan is replaced by that plan.
+    bool partial_recompute = true;
 };
 
 /// tp: powers of two up to the scale-up domain (tensor parallelism stays inside it); pp: divisors
 /// of the layer count and powers of two (stages then differ by a layer; interleaving only with equal
 /// chunks); cp: 1, and powers of two keeping at least 4,096 tokens per rank; ep: 1, and
 /// powers of two dividing the expert count; virtual stages 1, 2, 4, 8; micro-batch 1, 2, 4, 8;
-/// every recomputation mode and optimizer sharding. Sequence parallelism is on whenever tp > 1
-/// (it only saves memory and never adds communication volume).
+/// every recomputation mode (full recomputation of the fewest layers that fit) and optimizer sharding.
+/// Sequence parallelism is on whenever tp > 1 (it only saves memory and never adds communication volume).
 SearchSpace default_space(const TrainingSpec& spec, const TrainingCluster& cluster);
 
 /// Every plan of `space` whose degrees multiply to the cluster's chips, in a fixed order.
@@ -43,7 +46,8 @@ struct SearchResult {
     std::map<std::string, Rejections> rejected;
 };
 
-/// Every plan is first evaluated with lower-bound collective costs (Fidelity::lower_bound); plans are
+/// Every plan is first evaluated with lower-bound collective costs (Fidelity::lower_bound; a feasible
+/// full-recompute plan then recomputes the fewest layers that fit, when space.partial_recompute); plans are
 /// then costed exactly in order of their bound until no remaining bound can beat the keep-th best
 /// (branch and bound: the answer is the exhaustive search's). Deterministic whatever the thread
 /// count: ranked by (exact step time, enumeration index).

@@ -243,6 +243,35 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
     return out;
 }
 
+double usable_hbm_bytes(const TrainingSpec& spec, const TrainingCluster& cluster) {
+    return cluster.hbm_bytes() * (1 - spec.execution.memory_reserve);
+}
+
+Plan fewest_recomputed_layers(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster) {
+    if (plan.recompute != Recompute::full || plan.recompute_layers > 0 || !plan_problems(spec, plan, cluster).empty())
+        return plan;
+    const auto& w = *spec.workload;
+    const double usable = usable_hbm_bytes(spec, cluster);
+    auto fits = [&](std::int64_t n) {
+        Plan q = plan;
+        q.recompute_layers = n;
+        return memory_per_chip(w, q, spec.seq_len, spec.precision, spec.execution.flash_attention).total() <= usable;
+    };
+    // Memory falls as more layers recompute: bisect for the fewest that fit in [1, all).
+    std::int64_t lo = 1;
+    std::int64_t hi = max_chunk_layers(w, plan);  // all of them: the plan as given
+    if (hi <= 1 || !fits(hi - 1)) return plan;
+    hi -= 1;  // fits(hi) holds
+    while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        if (fits(mid)) hi = mid;
+        else lo = mid + 1;
+    }
+    Plan out = plan;
+    out.recompute_layers = hi;
+    return out;
+}
+
 std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Plan& p, const TrainingCluster& cluster,
                                              bool require_fit, Fidelity fidelity) {
     if (auto problems = plan_problems(spec, p, cluster); !problems.empty()) return problems.front();
@@ -256,8 +285,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     const auto m = static_cast<double>(r.micro_batches);
 
     r.memory = memory_per_chip(w, p, spec.seq_len, spec.precision, spec.execution.flash_attention);
-    const double usable = cluster.hbm_bytes() * (1 - e.memory_reserve);
-    r.fits = r.memory.total() <= usable;
+    r.fits = r.memory.total() <= usable_hbm_bytes(spec, cluster);
     if (!r.fits && require_fit)
         return Rejection{"memory", memory_shortfall(r.memory.total(), cluster.hbm_bytes(), e.memory_reserve)};
 

@@ -151,6 +151,16 @@ std::string memory_shortfall(double needed_bytes, double hbm_bytes, double reser
 /// excepted (empty: the plan is valid).
 std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster);
 
+/// HBM a plan may fill: the chip's HBM less the execution's memory reserve (bytes).
+double usable_hbm_bytes(const TrainingSpec& spec, const TrainingCluster& cluster);
+
+/// `plan` with full recomputation limited to the fewest layers per model chunk that fit in HBM
+/// (Plan::recompute_layers, Megatron-LM's block method): the fastest plan of that family, since the
+/// step time grows with every recomputed layer and the memory falls. `plan` unchanged when it does
+/// not recompute in full, already sets recompute_layers, is invalid (plan_problems), or only full
+/// recomputation fits.
+Plan fewest_recomputed_layers(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster);
+
 /// exact: collectives costed on the graph. lower_bound: with collective_bound, so that the step
 /// time is a lower bound of the exact one (every term is non-decreasing in every collective's time).
 enum class Fidelity : std::uint8_t { exact, lower_bound };
