@@ -290,6 +290,40 @@ TEST_CASE("chip: the backward attention and block-scaled FP8 products take their
           std::string::npos);
 }
 
+TEST_CASE("chip: FlashAttention's Triton kernel takes its own pair, where the chip has one") {
+    for (const char* id : {"nvidia_a100_sxm", "nvidia_h100_sxm"}) {
+        const auto m = model_of(id);
+        REQUIRE(m.has(chip::AttentionKernel::flash_triton));
+        // Below the chip's own (best-library) figures in both passes, the backward pass further below.
+        CHECK(m.flash_triton_attention_efficiency < m.attention_efficiency);
+        CHECK(m.flash_triton_attention_backward_efficiency < m.attention_backward_efficiency);
+        CHECK(m.flash_triton_attention_backward_efficiency < m.flash_triton_attention_efficiency);
+        chip::Attention a;
+        a.heads_q = a.heads_kv = 16;
+        a.seq_q = a.seq_kv = 8192;
+        for (const auto pass : {chip::Pass::forward, chip::Pass::backward}) {
+            a.pass = pass;
+            a.kernel = chip::AttentionKernel::standard;
+            const auto standard = chip::cost(m, a);
+            a.kernel = chip::AttentionKernel::flash_triton;
+            const auto triton = chip::cost(m, a);
+            CHECK(triton.compute_s == doctest::Approx(standard.compute_s * m.attention_efficiency_for(pass, chip::AttentionKernel::standard) /
+                                                      m.attention_efficiency_for(pass, chip::AttentionKernel::flash_triton)));
+        }
+    }
+    // Other chips have no such figures; the standard kernel is always there.
+    const auto b200 = model_of("nvidia_b200_hgx");
+    CHECK_FALSE(b200.has(chip::AttentionKernel::flash_triton));
+    CHECK(b200.has(chip::AttentionKernel::standard));
+    // The pair comes whole.
+    auto spec = test::source_catalog().chips.at("nvidia_a100_sxm");
+    spec.flash_triton_attention_backward_efficiency = {};
+    const auto made = chip::make_chip_model(spec);
+    REQUIRE(std::holds_alternative<std::string>(made));
+    CHECK(std::get<std::string>(made).find(
+              "flash_triton_attention_backward_efficiency (flash_triton_attention_efficiency is known)") != std::string::npos);
+}
+
 TEST_CASE("chip: fitting the block-scaled FP8 pair on a chip without it starts from the chip-wide figures") {
     const auto b200 = model_of("nvidia_b200_hgx");
     chip::ChipModel truth = b200;

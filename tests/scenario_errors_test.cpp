@@ -684,6 +684,8 @@ performance:
   attention_backward_efficiency: null
   fp8_block_matmul_efficiency: null
   fp8_block_matmul_tile_overhead: null
+  flash_triton_attention_efficiency: null
+  flash_triton_attention_backward_efficiency: null
 )";
 
 struct CatalogCheck {

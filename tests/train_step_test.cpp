@@ -213,6 +213,27 @@ TEST_CASE("train: full recomputation of the fewest layers that fit is the fastes
     CHECK(train::fewest_recomputed_layers(f.spec(), given, *f.cluster) == given);
 }
 
+TEST_CASE("train: attention: flash_triton runs the chip's Triton-kernel figures, and only on a chip that has them") {
+    Fixture f = make();
+    const auto p = plan(2, 1, 16);
+    const auto standard = step_of(f, p);
+    f.sc.cases.front().training->execution.attention_kernel = chip::AttentionKernel::flash_triton;
+    const auto triton = step_of(f, p);
+    CHECK(triton.time.compute_s > standard.time.compute_s);
+    CHECK(triton.time.step_s > standard.time.step_s);
+    CHECK(triton.hardware_flops == standard.hardware_flops);  // the same work, slower
+    CHECK(triton.memory.total() == standard.memory.total());
+    // A chip without the figures: the plan cannot run, and says why.
+    std::string text = small_job;
+    text.replace(text.find("nvidia_h100_sxm"), std::string("nvidia_h100_sxm").size(), "nvidia_b200_hgx");
+    Fixture b = make(text);
+    b.sc.cases.front().training->execution.attention_kernel = chip::AttentionKernel::flash_triton;
+    auto r = train::evaluate(b.spec(), p, *b.cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(r));
+    CHECK(std::get<train::Rejection>(r).category == "attention");
+    CHECK(std::get<train::Rejection>(r).reason.find("has no figures for FlashAttention's Triton kernel") != std::string::npos);
+}
+
 TEST_CASE("train: the search's answer does not depend on the thread count") {
     std::vector<train::SearchResult> results;
     for (const int threads : {1, 2, 4}) {

@@ -59,11 +59,16 @@ struct ChipSpec {
     /// a per-tile cost the others do not; unknown: they take matmul_efficiency and matmul_tile_overhead.
     Figure<double> fp8_block_matmul_efficiency;
     Figure<units::Seconds> fp8_block_matmul_tile_overhead;
+    /// FlashAttention's 2022-23 Triton kernel (flash_attn_triton.py, llm-foundry's attn_impl: triton), a
+    /// training execution's `attention: flash_triton`: its own forward and backward efficiency; unknown:
+    /// the chip cannot run that execution.
+    Figure<double> flash_triton_attention_efficiency;
+    Figure<double> flash_triton_attention_backward_efficiency;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 28> chip_figures{{
+inline constexpr std::array<FigureInfo, 30> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -97,6 +102,10 @@ inline constexpr std::array<FigureInfo, 28> chip_figures{{
      "performance"},
     {"fp8_block_matmul_tile_overhead", FigureKind::time, false,
      "block-scaled FP8 matrix products: fixed time per output tile (unknown: matmul_tile_overhead)", "performance"},
+    {"flash_triton_attention_efficiency", FigureKind::fraction, false,
+     "FlashAttention's Triton kernel (attention: flash_triton): achievable fraction of peak, forward", "performance"},
+    {"flash_triton_attention_backward_efficiency", FigureKind::fraction, false,
+     "FlashAttention's Triton kernel (attention: flash_triton): achievable fraction of peak, backward", "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -131,6 +140,8 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[25], chip.attention_backward_efficiency);
     f(chip_figures[26], chip.fp8_block_matmul_efficiency);
     f(chip_figures[27], chip.fp8_block_matmul_tile_overhead);
+    f(chip_figures[28], chip.flash_triton_attention_efficiency);
+    f(chip_figures[29], chip.flash_triton_attention_backward_efficiency);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

@@ -76,6 +76,15 @@ std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& ch
         m.fp8_block_matmul_efficiency = catalog::to_si(*chip.fp8_block_matmul_efficiency.value);
         m.fp8_block_tile_overhead_s = catalog::to_si(*chip.fp8_block_matmul_tile_overhead.value);
     }
+    // FlashAttention-Triton's figures, likewise a pair (forward and backward of one kernel).
+    if (chip.flash_triton_attention_efficiency.known() != chip.flash_triton_attention_backward_efficiency.known()) {
+        missing.emplace_back(chip.flash_triton_attention_efficiency.known()
+                                 ? "flash_triton_attention_backward_efficiency (flash_triton_attention_efficiency is known)"
+                                 : "flash_triton_attention_efficiency (flash_triton_attention_backward_efficiency is known)");
+    } else if (chip.flash_triton_attention_efficiency.known()) {
+        m.flash_triton_attention_efficiency = catalog::to_si(*chip.flash_triton_attention_efficiency.value);
+        m.flash_triton_attention_backward_efficiency = catalog::to_si(*chip.flash_triton_attention_backward_efficiency.value);
+    }
     if (!missing.empty()) {
         std::string msg = "chip '" + chip.id + "' cannot be modelled: unknown ";
         for (std::size_t i = 0; i < missing.size(); ++i) msg += (i ? ", " : "") + missing[i];

@@ -18,6 +18,14 @@ enum class DType { bf16, fp16, fp8, fp4, int8 };
 inline constexpr std::array<DType, 5> all_dtypes{DType::bf16, DType::fp16, DType::fp8, DType::fp4, DType::int8};
 std::string_view to_string(DType d);
 std::optional<DType> dtype_from_string(std::string_view s);
+
+enum class Pass { forward, backward };
+
+/// Which fused-attention kernel runs: the chip's own (standard: attention_efficiency and
+/// attention_backward_efficiency, calibrated on its best library: FlashAttention-2 on the A100,
+/// FlashAttention-3 on Hopper), or FlashAttention's 2022-23 Triton kernel (flash_attn_triton.py,
+/// llm-foundry's attn_impl: triton), which runs far below them (docs/research/attention-libraries.md).
+enum class AttentionKernel : std::uint8_t { standard, flash_triton };
 /// Bytes per element: 2 for bf16/fp16, 1 for fp8/int8, 0.5 for fp4.
 double bytes_per_element(DType d);
 
@@ -39,6 +47,9 @@ struct ChipModel {
     /// Block-scaled FP8 matrix products' own efficiency and tile overhead; 0 = unknown: the chip-wide values.
     double fp8_block_matmul_efficiency = 0;
     double fp8_block_tile_overhead_s = 0;
+    /// FlashAttention's Triton kernel (AttentionKernel::flash_triton): forward and backward; 0 = unknown.
+    double flash_triton_attention_efficiency = 0;
+    double flash_triton_attention_backward_efficiency = 0;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
 
     [[nodiscard]] double peak(DType d) const { return peak_flop_per_s[static_cast<std::size_t>(d)]; }
@@ -53,6 +64,17 @@ struct ChipModel {
     }
     [[nodiscard]] double tile_overhead_for(DType d, bool block_scaled) const {
         return block_fp8(d, block_scaled) ? fp8_block_tile_overhead_s : tile_overhead_s;
+    }
+    /// Whether the chip has figures for attention `kernel` (the standard kernel: always).
+    [[nodiscard]] bool has(AttentionKernel kernel) const {
+        return kernel == AttentionKernel::standard || flash_triton_attention_efficiency > 0;
+    }
+    /// The efficiency of attention `kernel` in `pass`; a kernel the chip has no figures for (has() false)
+    /// takes the standard kernel's (callers check has() first: the training model rejects such a plan).
+    [[nodiscard]] double attention_efficiency_for(Pass pass, AttentionKernel kernel) const {
+        const bool triton = kernel == AttentionKernel::flash_triton && has(kernel);
+        if (pass == Pass::forward) return triton ? flash_triton_attention_efficiency : attention_efficiency;
+        return triton ? flash_triton_attention_backward_efficiency : attention_backward_efficiency;
     }
 };
 

@@ -105,7 +105,7 @@ OpCost cost(const ChipModel& chip, const Attention& op) {
     const double v_bytes = op.shared_kv ? 0.0 : b * skv * hkv * dv * e_kv;  // V and dV
     const double pass_bytes = q_bytes + o_bytes + k_bytes + v_bytes;
     const double bytes = op.pass == Pass::forward ? pass_bytes : 2.0 * pass_bytes;
-    const double efficiency = op.pass == Pass::forward ? chip.attention_efficiency : chip.attention_backward_efficiency;
+    const double efficiency = chip.attention_efficiency_for(op.pass, op.kernel);
     const double compute_s = flops / (chip.peak(op.dtype) * efficiency);
     return finish(chip, compute_s, flops, bytes);
 }

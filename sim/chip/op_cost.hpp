@@ -23,8 +23,6 @@ struct Matmul {
     bool block_scaled = false;
 };
 
-enum class Pass { forward, backward };
-
 /// Fused (flash-style) attention over `seq_q` queries against `seq_kv` keys and values.
 /// Prefill: seq_q = seq_kv. Decode: seq_q = 1 (or the draft length), seq_kv = context length.
 /// Grouped-query attention: heads_kv divides heads_q. With causal masking, query i sees the
@@ -45,6 +43,7 @@ struct Attention {
     bool causal = true;
     Pass pass = Pass::forward;
     DType dtype = DType::bf16;
+    AttentionKernel kernel = AttentionKernel::standard;
 };
 
 /// A memory-bound operation: bytes moved and (small) vector FLOPs. Build with the helpers below.

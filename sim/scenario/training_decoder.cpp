@@ -181,9 +181,12 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         if (c) e.grad_bytes = *c == "fp32" ? 4 : 2;
     }
     if (m.has("attention")) {
-        auto c = as_choice(src, m.get("attention"), join_path(path, "attention"), {"flash", "unfused"});
+        auto c = as_choice(src, m.get("attention"), join_path(path, "attention"), {"flash", "flash_triton", "unfused"});
         ok = ok && c.has_value();
-        if (c) e.flash_attention = *c == "flash";
+        if (c) {
+            e.flash_attention = *c != "unfused";
+            e.attention_kernel = *c == "flash_triton" ? chip::AttentionKernel::flash_triton : chip::AttentionKernel::standard;
+        }
     }
     if (m.has("order")) {
         auto o = decode_order(src, m.get("order"), join_path(path, "order"));

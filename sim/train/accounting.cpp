@@ -202,6 +202,7 @@ Attention attention_core(const Shard& s, std::int64_t heads_q, std::int64_t head
     a.causal = true;
     a.pass = chip::Pass::forward;
     a.dtype = s.dtype == DType::fp4 ? DType::fp8 : s.dtype;  // as chip::prefill_layer
+    a.kernel = s.attention_kernel;
     return a;
 }
 

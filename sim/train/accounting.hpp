@@ -65,6 +65,8 @@ struct Shard {
     /// the full s x s scores, a fused scale-mask-softmax and a dropout (p = 0.1) on the probabilities,
     /// and their backward kernels (docs/models/training.md, "Unfused attention").
     bool flash_attention = true;
+    /// Which fused kernel runs it (flash_attention only): the chip's own, or FlashAttention's Triton kernel.
+    chip::AttentionKernel attention_kernel = chip::AttentionKernel::standard;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };

@@ -92,6 +92,9 @@ struct Execution {
     /// FlashAttention-style fused attention (false: Megatron-LM's 2021–22 unfused attention: explicit
     /// s x s scores, softmax and dropout; docs/models/training.md).
     bool flash_attention = true;
+    /// The fused attention kernel (with flash_attention): the chip's own (standard), or FlashAttention's
+    /// 2022-23 Triton kernel (flash_triton: llm-foundry's attn_impl: triton; the chip's flash_triton figures).
+    chip::AttentionKernel attention_kernel = chip::AttentionKernel::standard;
     /// Collective algorithm per parallel dimension ("tp", "cp", "ep", "pp", "dp" → a registered
     /// algorithm, as NCCL_ALGO forces one): used where it applies, the tuner's choice elsewhere and
     /// for the dimensions not listed.

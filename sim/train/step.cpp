@@ -240,6 +240,10 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
                                         to_string(p.optimizer)));
     if (!cluster.chip().supports(spec.precision))
         reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.precision)));
+    if (!cluster.chip().has(spec.execution.attention_kernel))
+        reject("attention", fmt::format("{} has no figures for FlashAttention's Triton kernel (attention: flash_triton; "
+                                        "flash_triton_attention_efficiency in its chip file): known for the A100 and H100 SXM",
+                                        cluster.chip().id));
     return out;
 }
 
@@ -307,7 +311,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         }
     } const costs{cluster, fidelity, spec.execution.algorithms};
     const Shard shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision,
-                      spec.execution.flash_attention};
+                      spec.execution.flash_attention, spec.execution.attention_kernel};
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
     const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
 
