@@ -48,6 +48,13 @@ TEST_CASE("chip: every chip with known peaks and parameters is modelled; the oth
     REQUIRE(std::holds_alternative<std::string>(kunlun));
     CHECK(std::get<std::string>(kunlun).find("hbm_bandwidth") != std::string::npos);
     CHECK(std::get<std::string>(kunlun).find("matmul_efficiency") != std::string::npos);
+    // The TPU v4 is modelled with estimates, among them no per-tile overhead ("0 us" is a valid overhead).
+    const auto tpu = model_of("google_tpu_v4");
+    CHECK(tpu.tile_overhead_s == 0);
+    CHECK(tpu.compute_units == 8);
+    chip::Matmul mm{4096, 4096, 4096, 1, DType::bf16};
+    const double flops = 2.0 * 4096 * 4096 * 4096;
+    CHECK(chip::cost(tpu, mm).compute_s == doctest::Approx(flops / (tpu.peak(DType::bf16) * tpu.matmul_efficiency)));
 }
 
 TEST_CASE("chip: matrix product time never falls below the roofline and grows with every dimension") {

@@ -738,6 +738,20 @@ TEST_CASE("scenario: catalog chip file with a missing figure") {
                          "missing figure 'fp4_dense' (write 'fp4_dense: null' when it is not public)");
 }
 
+TEST_CASE("scenario: a performance overhead may be zero, never negative; a published figure must be positive") {
+    const std::string zero = "  matmul_tile_overhead:\n    value: \"0 us\"\n    confidence: estimate\n    source: DS\n"
+                             "    note: \"no measurable per-tile cost\"\n";
+    const auto ok = check_with_chip("  matmul_tile_overhead: null\n", zero);
+    INFO(ok.result.err);
+    CHECK(ok.result.code == 0);
+    std::string negative = zero;
+    negative.replace(negative.find("0 us"), 4, "-1 us");
+    expect_catalog_error("  matmul_tile_overhead: null\n", negative, 49, 12, "performance.matmul_tile_overhead.value",
+                         "must not be negative, got '-1 us'");
+    expect_catalog_error("    value: \"700 W\"\n", "    value: \"0 W\"\n", 32, 12, "figures.tdp.value",
+                         "must be positive, got '0 W'");
+}
+
 TEST_CASE("scenario: catalog figure without a source") {
     expect_catalog_error("    value: \"3.35 TB/s\"\n    confidence: official\n    source: DS\n",
                          "    value: \"3.35 TB/s\"\n    confidence: official\n", 22, 5, "figures.hbm_bandwidth",

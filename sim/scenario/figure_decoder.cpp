@@ -83,7 +83,9 @@ std::optional<double> decode_value(const Source& src, const YAML::Node& value, c
         return n ? std::optional<double>(static_cast<double>(*n)) : std::nullopt;
     }
     if (info.kind == catalog::FigureKind::fraction) return as_fraction(src, value, path);
-    auto v = as_quantity(src, value, path, catalog::dimension_of(info.kind), false);
+    // A model overhead (per tile, per kernel) may be zero: no measurable fixed cost. Published figures may not.
+    const bool zero_ok = info.kind == catalog::FigureKind::time && info.section == "performance";
+    auto v = as_quantity(src, value, path, catalog::dimension_of(info.kind), zero_ok);
     if (v && direction == "both-ways") *v /= 2.0;
     return v;
 }
