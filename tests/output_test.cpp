@@ -134,7 +134,8 @@ cases:
     baseline: given
     serving: {workload: llama3_8b, weights: fp8, prompt_tokens: 1024, output_tokens: 256, tpot_limit: "30 ms",
               speculation: {draft_tokens: 2, acceptance: 0.8},
-              decode: {chips: 4, tp: 1}, prefill: {chips: 4, tp: 1, batch: 1}}
+              decode: {chips: 4, tp: 1}, prefill: {chips: 4, tp: 1, batch: 1},
+              execution: {overlap_comm: true, dispatch: fp8, fp8_scaling: block, expert_imbalance: 1.5}}
   - name: too_tight
     system: hgx_h100_8gpu
     serving: {workload: llama3_8b, prompt_tokens: 1024, output_tokens: 256, tpot_limit: "1 us",
@@ -160,9 +161,13 @@ cases:
     // Appended after the training columns, so that the columns of schema v4 keep their positions.
     CHECK(serving_begin - std::find(cols.begin(), cols.end(), "tokens_per_s_vs_baseline") == 1);
     // The reliability columns follow the serving ones (schema v6), the economics columns them (v7);
-    // schema v8 appends the reliability model's racks, spares and goodput ratio; v9 recompute_layers.
-    CHECK(cols.size() == 235);
-    CHECK(cols.back() == "recompute_layers");
+    // schema v8 appends the reliability model's racks, spares and goodput ratio; v9 recompute_layers;
+    // v10 the execution switches, training's then serving's.
+    CHECK(cols.size() == 248);
+    CHECK(cols[234] == "recompute_layers");
+    CHECK(cols[235] == "training_attention");
+    CHECK(cols[242] == "serving_overlap_comm");
+    CHECK(cols.back() == "serving_fp8_scaling");
     CHECK(cols[197] == "goodput_tokens_per_s");
     CHECK(cols[198] == "electricity_price_usd_per_kwh");
     CHECK(cols[219] == "economics_omitted");
@@ -231,6 +236,19 @@ cases:
     CHECK(cell_number(given, "serving_predicted_value_si") == cell_number(given, "tpot_s"));
     CHECK(cell_number(given, "serving_relative_error") == doctest::Approx(cell_number(given, "tpot_s") / 0.02 - 1));
     CHECK(given.at("serving_output_tokens_per_s_vs_baseline").empty());  // no baseline
+    // The execution switches (schema v10): the defaults, the given ones, none without the job.
+    CHECK(given.at("serving_overlap_comm") == "false");
+    CHECK(given.at("serving_dispatch_bytes_per_element") == "2");
+    CHECK(given.at("serving_fp8_scaling") == "tensor");
+    CHECK(given.at("serving_disaggregated") == "true");
+    CHECK(given.at("serving_memory_reserve") == "0.1");
+    CHECK(given.at("training_attention").empty());
+    CHECK(searched.at("serving_overlap_comm") == "true");
+    CHECK(searched.at("serving_dispatch_bytes_per_element") == "1");
+    CHECK(searched.at("serving_fp8_scaling") == "block");
+    CHECK(searched.at("serving_expert_imbalance") == "1.5");
+    CHECK(training_only.at("serving_overlap_comm").empty());
+    CHECK(training_only.at("training_attention") == "flash");
     // The cluster serves chips / (prompt / prefill rate + output / decode rate) requests per second.
     const double per_request = 1024 / cell_number(given, "prefill_tokens_per_s_per_chip") +
                                256 / cell_number(given, "decode_tokens_per_s_per_chip");

@@ -512,7 +512,7 @@ TEST_CASE("train: recompute_layers with dense layers first (MoE) and uneven chun
           doctest::Approx(train::step_flops(FlopConvention::exact_model, w, 8, 4096, train::Recompute::none)));
 }
 
-TEST_CASE("train: results.csv's last column holds the plan's recompute_layers") {
+TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
     std::string text = small_job;
     text += "      plan: {tp: 2, pp: 2, virtual_stages: 2, micro_batch: 1, sequence_parallel: true, recompute: full, "
             "recompute_layers: 4, optimizer: zero1}\n";
@@ -521,6 +521,27 @@ TEST_CASE("train: results.csv's last column holds the plan's recompute_layers") 
     REQUIRE(run.cases.size() == 1);
     REQUIRE(run.cases[0].training->step);
     const std::string row = output::results_row(run.cases[0], nullptr);
-    CHECK(row.substr(row.rfind(',') + 1) == "4\n");
-    CHECK(output::results_header().substr(output::results_header().rfind(',') + 1) == "recompute_layers\n");
+    std::vector<std::string> cells;
+    for (std::size_t at = 0; at <= row.size();) {
+        const std::size_t end = std::min(row.find_first_of(",\n", at), row.size());
+        cells.push_back(row.substr(at, end - at));
+        at = end + 1;
+    }
+    const auto cols = output::results_columns();
+    REQUIRE(cells.size() >= cols.size());
+    auto cell = [&](std::string_view name) {
+        const auto it = std::find(cols.begin(), cols.end(), name);
+        REQUIRE(it != cols.end());
+        return cells[static_cast<std::size_t>(it - cols.begin())];
+    };
+    CHECK(cell("recompute_layers") == "4");
+    // The execution switches as the case runs them (here the defaults); no serving job: empty.
+    CHECK(cell("training_attention") == "flash");
+    CHECK(cell("overlap_grad_reduce") == "true");
+    CHECK(cell("grad_reduce_bytes_per_element") == "4");
+    CHECK(cell("rank_order") == "tp-cp-ep-dp-pp");
+    CHECK(cell("forced_algorithms").empty());
+    CHECK(cell("training_memory_reserve") == "0.1");
+    CHECK(cell("serving_overlap_comm").empty());
+    CHECK(cell("serving_fp8_scaling").empty());
 }

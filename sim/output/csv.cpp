@@ -300,6 +300,48 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
+/// Schema v10: the execution switches of the training and serving jobs, as the case runs them (empty
+/// without that job).
+struct TrainingSwitch {
+    const char* name;
+    std::string (*value)(const train::Execution&);
+};
+std::string attention_name(const train::Execution& e) {
+    if (!e.flash_attention) return "unfused";
+    return e.attention_kernel == chip::AttentionKernel::flash_triton ? "flash_triton" : "flash";
+}
+std::string joined_order(const train::Execution& e) {
+    std::string out;
+    for (const auto& d : e.order) out += (out.empty() ? "" : "-") + d;
+    return out;
+}
+std::string forced_algorithms(const train::Execution& e) {
+    std::string out;
+    for (const auto& [dimension, algorithm] : e.algorithms) out += (out.empty() ? "" : ";") + dimension + "=" + algorithm;
+    return out;
+}
+const TrainingSwitch training_switches[] = {
+    {"training_attention", attention_name},
+    {"overlap_grad_reduce", [](const train::Execution& e) { return boolean(e.overlap_grad_reduce); }},
+    {"overlap_tp_comm", [](const train::Execution& e) { return boolean(e.overlap_tp_comm); }},
+    {"grad_reduce_bytes_per_element", [](const train::Execution& e) { return units::round_trip(e.grad_bytes); }},
+    {"rank_order", joined_order},
+    {"forced_algorithms", forced_algorithms},
+    {"training_memory_reserve", [](const train::Execution& e) { return units::round_trip(e.memory_reserve); }},
+};
+struct ServingSwitch {
+    const char* name;
+    std::string (*value)(const serve::ServingExecution&);
+};
+const ServingSwitch serving_switches[] = {
+    {"serving_overlap_comm", [](const serve::ServingExecution& e) { return boolean(e.overlap_comm); }},
+    {"serving_expert_imbalance", [](const serve::ServingExecution& e) { return units::round_trip(e.expert_imbalance); }},
+    {"serving_dispatch_bytes_per_element", [](const serve::ServingExecution& e) { return units::round_trip(e.dispatch_bytes); }},
+    {"serving_disaggregated", [](const serve::ServingExecution& e) { return boolean(e.disaggregated); }},
+    {"serving_memory_reserve", [](const serve::ServingExecution& e) { return units::round_trip(e.memory_reserve); }},
+    {"serving_fp8_scaling", [](const serve::ServingExecution& e) { return std::string(e.fp8_block_scaled ? "block" : "tensor"); }},
+};
+
 std::vector<std::string> results_columns() {
     std::vector<std::string> cols = id_columns;
     std::vector<std::string> ratios;
@@ -320,6 +362,8 @@ std::vector<std::string> results_columns() {
     for (const auto& rc : reliability_v8_columns) cols.emplace_back(rc.name);
     cols.emplace_back("goodput_tokens_per_s_vs_baseline");
     cols.emplace_back("recompute_layers");
+    for (const auto& s : training_switches) cols.emplace_back(s.name);
+    for (const auto& s : serving_switches) cols.emplace_back(s.name);
     return cols;
 }
 
@@ -360,6 +404,9 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     // v9: the layers per model chunk that recompute in full (recompute_layers); empty when every layer does.
     const train::StepResult* step = c.training && c.training->step ? &*c.training->step : nullptr;
     out += "," + (step && step->plan.recompute_layers > 0 ? std::to_string(step->plan.recompute_layers) : std::string());
+    // v10: the execution switches.
+    for (const auto& s : training_switches) out += "," + (c.training ? csv_field(s.value(c.training->execution)) : std::string());
+    for (const auto& s : serving_switches) out += "," + (c.serving ? csv_field(s.value(c.serving->spec.execution)) : std::string());
     return out + "\n";
 }
 

@@ -14,8 +14,9 @@ namespace clustersim::output {
 /// 6: the reliability columns (`reliability_profile` … `goodput_tokens_per_s`); 7: the economics
 /// columns (`electricity_price_usd_per_kwh` … `economics_omitted`), `base_case`, `series`, the wafer
 /// model's and `cabinets_count`; 8: racks and spares of the reliability model (`failure_parts_racks`
-/// … `mean_restart_s`) and `goodput_tokens_per_s_vs_baseline`; 9: `recompute_layers` (last).
-inline constexpr int results_schema_version = 9;
+/// … `mean_restart_s`) and `goodput_tokens_per_s_vs_baseline`; 9: `recompute_layers`; 10: the training and
+/// serving execution switches (`training_attention` … `serving_fp8_scaling`, last).
+inline constexpr int results_schema_version = 10;
 
 std::vector<std::string> results_columns();
 /// The header line, then one line per case (with its baseline's result for the ratio columns);

@@ -29,6 +29,7 @@ TrainingOutcome run_training(const scenario::Case& c, const train::TrainingClust
     out.global_batch = spec.global_batch;
     out.seq_len = spec.seq_len;
     out.precision = std::string(chip::to_string(spec.precision));
+    out.execution = spec.execution;
     out.searched = !spec.plan;
     if (c.measured && !train::is_serving(c.measured->metric)) out.measured = c.measured;
     if (!cluster) {

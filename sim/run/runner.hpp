@@ -26,6 +26,7 @@ struct TrainingOutcome {
     std::int64_t global_batch = 0;  ///< sequences
     std::int64_t seq_len = 0;       ///< tokens
     std::string precision;
+    train::Execution execution;             ///< how the job runs beyond the plan (the scenario's switches)
     bool searched = false;                  ///< no plan was given
     std::optional<train::StepResult> step;  ///< empty when no plan runs (see problem)
     std::string problem;                    ///< why no plan runs, or why the given plan is suspect (memory)
