@@ -163,10 +163,11 @@ cases:
     // The reliability columns follow the serving ones (schema v6), the economics columns them (v7);
     // schema v8 appends the reliability model's racks, spares and goodput ratio; v9 recompute_layers;
     // v10 the execution switches, training's then serving's.
-    CHECK(cols.size() == 248);
+    CHECK(cols.size() == 249);
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
-    CHECK(cols[242] == "serving_overlap_comm");
+    CHECK(cols[236] == "training_elementwise");
+    CHECK(cols[243] == "serving_overlap_comm");
     CHECK(cols.back() == "serving_fp8_scaling");
     CHECK(cols[197] == "goodput_tokens_per_s");
     CHECK(cols[198] == "electricity_price_usd_per_kwh");
@@ -249,6 +250,7 @@ cases:
     CHECK(searched.at("serving_expert_imbalance") == "1.5");
     CHECK(training_only.at("serving_overlap_comm").empty());
     CHECK(training_only.at("training_attention") == "flash");
+    CHECK(training_only.at("training_elementwise") == "fused");
     // The cluster serves chips / (prompt / prefill rate + output / decode rate) requests per second.
     const double per_request = 1024 / cell_number(given, "prefill_tokens_per_s_per_chip") +
                                256 / cell_number(given, "decode_tokens_per_s_per_chip");

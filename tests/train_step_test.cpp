@@ -234,6 +234,26 @@ TEST_CASE("train: attention: flash_triton runs the chip's Triton-kernel figures,
     CHECK(std::get<train::Rejection>(r).reason.find("has no figures for FlashAttention's Triton kernel") != std::string::npos);
 }
 
+TEST_CASE("train: elementwise: eager is slower than fused, and only for the Llama reference code") {
+    Fixture f = make();
+    const auto p = plan(1, 1, 32);
+    const auto fused = step_of(f, p);
+    f.sc.cases.front().training->execution.eager_elementwise = true;
+    const auto eager = step_of(f, p);
+    CHECK(eager.time.compute_s > fused.time.compute_s);
+    CHECK(eager.hardware_flops == fused.hardware_flops);
+    CHECK(eager.memory.activations > fused.memory.activations);
+    // A GeLU, LayerNorm workload (GPT-3 shapes): refused, with the reason.
+    std::string text = small_job;
+    text.replace(text.find("workload: llama3_8b"), std::string("workload: llama3_8b").size(), "workload: megatron_gpt_1.7b");
+    Fixture g = make(text);
+    g.sc.cases.front().training->execution.eager_elementwise = true;
+    auto r = train::evaluate(g.spec(), plan(1, 1, 32), *g.cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(r));
+    CHECK(std::get<train::Rejection>(r).category == "elementwise");
+    CHECK(std::get<train::Rejection>(r).reason.find("elementwise: eager describes the Llama reference code") != std::string::npos);
+}
+
 TEST_CASE("train: the search's answer does not depend on the thread count") {
     std::vector<train::SearchResult> results;
     for (const int threads : {1, 2, 4}) {

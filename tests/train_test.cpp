@@ -459,6 +459,68 @@ TEST_CASE("train: unfused attention kernels (Megatron-LM 2021-22): full s x s pr
     CHECK(std::any_of(ds.forward.begin(), ds.forward.end(), is_attention));
 }
 
+TEST_CASE("train: eager element-wise work: torchtitan's aten kernels, their bytes and what autograd saves") {
+    const WorkloadSpec w = llama3_8b();  // h 4096, ffn 14336, 32 heads, 8 KV heads, head dim 128
+    const std::int64_t T = 8192;
+    Shard fused = shard(1, T);
+    Shard eager = fused;
+    eager.eager_elementwise = true;
+    auto memory_bytes = [](const std::vector<chip::Operation>& ops) {
+        double bytes = 0;
+        std::size_t kernels = 0;
+        for (const auto& op : ops)
+            if (const auto* m = std::get_if<chip::MemoryOp>(&op)) {
+                bytes += m->bytes;
+                ++kernels;
+            }
+        return std::pair{bytes, kernels};
+    };
+    const LayerOps f = layer_ops(w, LayerKind::dense, fused, Recompute::none);
+    const LayerOps e = layer_ops(w, LayerKind::dense, eager, Recompute::none);
+    const double h = 4096, ffn = 14336, q = 32 * 128, kv = 8 * 128, tokens = T;
+    // Forward: two RMSNorms 36 B/element (fused 4), SwiGLU 10 (fused 6), rotary of q and k 20 (fused: not
+    // costed), repeat_kv's two copies (read kv, write the full width). Kernels: 7 more per norm, 1 for SwiGLU,
+    // 6 for the rotary embedding, 2 copies.
+    const auto [f_fwd, f_fwd_n] = memory_bytes(f.forward);
+    const auto [e_fwd, e_fwd_n] = memory_bytes(e.forward);
+    const double rows = tokens * 8.0 * 2;  // the +eps and rsqrt row kernels, 8 B per row each, per norm
+    const double extra_fwd = tokens * (2 * (36 - 4) * h + (10 - 6) * ffn + 20 * (q + kv) + 2 * 2 * (kv + q)) + 2 * rows;
+    CHECK(e_fwd - f_fwd == doctest::Approx(extra_fwd).epsilon(1e-12));
+    CHECK(e_fwd_n - f_fwd_n == 2 * 7 + 1 + 6 + 2);
+    // Backward: RMSNorm 92 B/element (fused 8), SwiGLU 18 (fused 12), rotary 20, the copies' sums.
+    const auto [f_bwd, f_bwd_n] = memory_bytes(f.backward);
+    const auto [e_bwd, e_bwd_n] = memory_bytes(e.backward);
+    // (and rsqrt's row kernel; the + eps has none: 9 + 1 kernels per norm).
+    const double extra_bwd = tokens * (2 * (92 - 8) * h + (18 - 12) * ffn + 20 * (q + kv) + 2 * 2 * (kv + q)) + rows;
+    CHECK(e_bwd - f_bwd == doctest::Approx(extra_bwd).epsilon(1e-12));
+    CHECK(e_bwd_n - f_bwd_n == 2 * 9 + 2 + 6 + 2);
+    // The matrix products and the attention core are the same kernels.
+    auto compute_flops = [](const std::vector<chip::Operation>& ops) {
+        double out = 0;
+        for (const auto& op : ops)
+            if (!std::holds_alternative<chip::MemoryOp>(op)) out += hardware_flops(op);
+        return out;
+    };
+    CHECK(compute_flops(e.forward) == compute_flops(f.forward));
+    CHECK(compute_flops(e.backward) == compute_flops(f.backward));
+    // Saved: the norms' fp32 input and bf16 output (6 B/element, fused 2), SwiGLU's g, s and u (6, fused 4),
+    // K and V at the full head count after repeat_kv.
+    const double saved_extra = tokens * (2 * (6 - 2) * h + (6 - 4) * ffn + 2 * 2 * (q - kv));
+    CHECK(layer_activation_bytes(w, LayerKind::dense, eager, Recompute::none) -
+              layer_activation_bytes(w, LayerKind::dense, fused, Recompute::none) ==
+          doctest::Approx(saved_extra).epsilon(1e-12));
+    // Full recomputation stores the layer input either way.
+    CHECK(layer_activation_bytes(w, LayerKind::dense, eager, Recompute::full) ==
+          layer_activation_bytes(w, LayerKind::dense, fused, Recompute::full));
+    // Multi-head attention (Llama 2 13B): no repeat_kv copies.
+    WorkloadSpec mha = llama3_8b();
+    mha.kv_heads = mha.heads;
+    const auto [m_fwd, m_fwd_n] = memory_bytes(layer_ops(mha, LayerKind::dense, eager, Recompute::none).forward);
+    const auto [mf_fwd, mf_fwd_n] = memory_bytes(layer_ops(mha, LayerKind::dense, fused, Recompute::none).forward);
+    CHECK(m_fwd_n - mf_fwd_n == 2 * 7 + 1 + 6);
+    CHECK(m_fwd - mf_fwd == doctest::Approx(tokens * (2 * 32 * h + 4 * ffn + 20 * 2 * q) + 2 * rows).epsilon(1e-12));
+}
+
 TEST_CASE("train: unfused attention memory is Korthikanti et al.'s Table 2 with the 5 a s / h term") {
     // GPT-3 175B shape, b = 2, s = 2048: 5 a s / h = 5 x 96 x 2048 / 12288 = 80.
     const WorkloadSpec g = gpt(96, 12288, 96);

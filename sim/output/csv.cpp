@@ -322,6 +322,7 @@ std::string forced_algorithms(const train::Execution& e) {
 }
 const TrainingSwitch training_switches[] = {
     {"training_attention", attention_name},
+    {"training_elementwise", [](const train::Execution& e) { return std::string(e.eager_elementwise ? "eager" : "fused"); }},
     {"overlap_grad_reduce", [](const train::Execution& e) { return boolean(e.overlap_grad_reduce); }},
     {"overlap_tp_comm", [](const train::Execution& e) { return boolean(e.overlap_tp_comm); }},
     {"grad_reduce_bytes_per_element", [](const train::Execution& e) { return units::round_trip(e.grad_bytes); }},

@@ -15,7 +15,7 @@ const std::vector<std::string> training_keys{"workload", "global_batch", "seq_le
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
                                          "sequence_parallel", "recompute", "recompute_layers", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "grad_reduce", "order",
-                                              "memory_reserve", "attention", "algorithms"};
+                                              "memory_reserve", "attention", "elementwise", "algorithms"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -187,6 +187,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
             e.flash_attention = *c != "unfused";
             e.attention_kernel = *c == "flash_triton" ? chip::AttentionKernel::flash_triton : chip::AttentionKernel::standard;
         }
+    }
+    if (m.has("elementwise")) {
+        auto c = as_choice(src, m.get("elementwise"), join_path(path, "elementwise"), {"fused", "eager"});
+        ok = ok && c.has_value();
+        if (c) e.eager_elementwise = *c == "eager";
     }
     if (m.has("order")) {
         auto o = decode_order(src, m.get("order"), join_path(path, "order"));

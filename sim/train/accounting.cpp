@@ -115,6 +115,41 @@ MemoryOp softmax(std::int64_t elements) {
     const double n = d(elements);
     return {n * (act_bytes + 4.0), 5.0 * n};
 }
+
+/// Eager PyTorch's element-wise kernels (Shard::eager_elementwise), per element in bytes read + written,
+/// from the aten ops of torchtitan's Llama code (pytorch/torchtitan torchtitan/models/norms.py and
+/// models/llama/model.py, 2024; docs/research/eager-elementwise.md section 2), bf16 activations, fp32 casts.
+/// Each entry is one kernel; `grad` lists the kernels of its backward (autograd's formulas).
+struct EagerKernel {
+    double bytes;                  ///< per element (or per row, for `per_row`)
+    std::vector<double> grad;      ///< per element, one entry per backward kernel
+    bool per_row = false;          ///< a (tokens x 1) row statistic: bytes per row
+};
+/// RMSNorm: x.float(), pow(2), mean(-1), + eps, rsqrt, x * r, type_as(x), * weight: 36 B per element
+/// forward (+ eps and rsqrt on a row each); backward 92 B per element in 9 kernels (MulBackward 12,
+/// ToCopy 6, MulBackward 24, MeanBackward 4, PowBackward 12 + 8 + 8, the accumulation of the two paths
+/// into x.float() 12, ToCopy 6) and rsqrt's row kernel (the + eps passes its gradient through). Saves
+/// the fp32 input and the bf16 normalised output: 6 B per element.
+const std::vector<EagerKernel>& eager_rmsnorm() {
+    static const std::vector<EagerKernel> k{{6, {12, 6}}, {8, {12, 8, 8}}, {4, {4}},     {8, {}, true},
+                                            {8, {8}, true}, {8, {24}},       {6, {6}}, {4, {12}}};
+    return k;
+}
+constexpr double eager_rmsnorm_stored = 6.0;
+/// SwiGLU: silu(g) (read 2, write 2), s * u (read 4, write 2); backward grad * u and grad * s (6 each),
+/// silu_backward (6). Saves g, s and u: 6 B per element.
+const std::vector<EagerKernel>& eager_swiglu() {
+    static const std::vector<EagerKernel> k{{4, {6}}, {6, {6, 6}}};
+    return k;
+}
+constexpr double eager_swiglu_stored = 6.0;
+/// Rotary embedding of q or k through complex64: .float() (6), the complex multiply (8), type_as (6);
+/// the backward mirrors it. Saves nothing per element (freqs_cis only).
+const std::vector<EagerKernel>& eager_rotary() {
+    static const std::vector<EagerKernel> k{{6, {6}}, {8, {8}}, {6, {6}}};
+    return k;
+}
+
 /// Backward of the embedding lookup: scatter-add of the rows' gradients into the table's gradient
 /// (read the gradient, read and write the table rows).
 MemoryOp scatter_add(std::int64_t tokens, std::int64_t hidden) {
@@ -130,8 +165,9 @@ MemoryOp backward_of(const MemoryOp& op) { return {2.0 * op.bytes, 2.0 * op.flop
 /// several kernels, such as a norm output feeding two projections, is stored once, by the first).
 struct Builder {
     std::vector<Operation> ops;
-    /// Per kernel: its backward kernels when they are not the generic ones of `backward` (empty: generic).
-    std::vector<std::vector<Operation>> grads;
+    /// Per kernel: its backward kernels when they are not the generic ones of `backward` (nullopt:
+    /// generic; an empty list: none, as a view's or a broadcast scalar's).
+    std::vector<std::optional<std::vector<Operation>>> grads;
     std::vector<std::size_t> attention;  ///< indices of the attention core's kernels (selective recomputation)
     double stored = 0;
     double core_stored = 0;  ///< of `stored`: the unfused core's s x s tensors, not kept under selective recomputation
@@ -158,12 +194,28 @@ struct Builder {
     void add_core(Operation op, double stored_bytes, double score_bytes, std::vector<Operation> grad = {}) {
         attention.push_back(ops.size());
         ops.push_back(std::move(op));
-        grads.push_back(std::move(grad));
+        if (grad.empty()) {
+            grads.emplace_back();
+        } else {
+            grads.emplace_back(std::move(grad));
+        }
         mms.emplace_back();  // batched products (aten.bmm), not aten.mm
         stored += stored_bytes + score_bytes;
         core_stored += score_bytes;
     }
 };
+
+/// Adds eager kernels over `elements` (and `rows` for the row statistics); `stored` is what they keep.
+void add_eager(Builder& b, const std::vector<EagerKernel>& kernels, double elements, double rows, double stored) {
+    for (std::size_t i = 0; i < kernels.size(); ++i) {
+        const auto& k = kernels[i];
+        const double n = k.per_row ? rows : elements;
+        std::vector<Operation> grad;
+        for (const double g : k.grad) grad.emplace_back(MemoryOp{g * n, n});
+        b.add(MemoryOp{k.bytes * n, n}, i == 0 ? stored : 0.0);
+        b.grads.back() = std::move(grad);
+    }
+}
 
 /// What one rank sees of a layer.
 struct Dims {
@@ -233,6 +285,26 @@ void unfused_attention(const Shard& s, std::int64_t heads_q, std::int64_t hd, do
     b.add_core(Matmul{sq, hd, skv, batch, act}, 0.0, 0.0);
 }
 
+/// A pre-norm (RMSNorm, or LayerNorm with biases) of `tokens` rows of h: one fused kernel, or eager
+/// PyTorch's eight (RMSNorm; PyTorch's LayerNorm is one aten kernel either way).
+void add_norm(const WorkloadSpec& w, const Shard& s, std::int64_t tokens, std::int64_t h, Builder& b) {
+    const double elements = d(tokens) * d(h);
+    if (s.eager_elementwise && !w.biases) {
+        add_eager(b, eager_rmsnorm(), elements, d(tokens), elements * eager_rmsnorm_stored);
+    } else {
+        b.add(chip::normalization(tokens * h, act), elements * act_bytes);
+    }
+}
+
+/// The SwiGLU activation over `elements` (tokens x FFN width): one fused kernel, or eager silu and mul.
+void add_swiglu(const Shard& s, double elements, Builder& b) {
+    if (s.eager_elementwise) {
+        add_eager(b, eager_swiglu(), elements, 0.0, elements * eager_swiglu_stored);
+    } else {
+        b.add(chip::swiglu(static_cast<std::int64_t>(elements), act), 2.0 * elements * act_bytes);
+    }
+}
+
 /// A dense MLP (or the shared experts) of `ffn` on `x.tokens` rows, split by tp. `input_stored`:
 /// whether its input (the norm output) is already stored by another kernel.
 void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn, bool input_stored, Builder& b) {
@@ -243,7 +315,7 @@ void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn,
         // One kernel for the gate and up projections; torchtitan's w1 then w3.
         const Matmul half{x.tokens, f, h, 1, x.dtype};
         b.add_split(Matmul{x.tokens, 2 * f, h, 1, x.dtype}, in, {half, half});
-        b.add(chip::swiglu(x.tokens * f, act), 2.0 * d(x.tokens) * d(f) * act_bytes);
+        add_swiglu(s, d(x.tokens) * d(f), b);
     } else {
         b.add(Matmul{x.tokens, f, h, 1, x.dtype}, in);
         b.add(chip::gelu(x.tokens * f, act), d(x.tokens) * d(f) * act_bytes);
@@ -262,7 +334,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
     Builder b;
 
     // Attention block.
-    b.add(chip::normalization(x.norm_tokens * h, act), residual_elems * act_bytes);
+    add_norm(w, s, x.norm_tokens, h, b);
     if (w.mla) {
         // DeepSeek-V3 (arXiv 2412.19437, section 2.1.1): q = W_uq norm(W_dq x), [c_kv, k_rope] = W_dkv x,
         // [k_nope, v] = W_ukv norm(c_kv). Down projections replicated over tp, up projections split.
@@ -295,7 +367,21 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         // FlashAttention keeps Q, K, V and O (the output projection's input, stored once) and no
         // score matrix: Korthikanti's 5 a s / h term is gone. The unfused core keeps the same and
         // its s x s tensors.
-        const double qkvo = d(T) * d(2 * x.heads + 2 * kvh) * d(hd) * act_bytes;
+        double qkvo = d(T) * d(2 * x.heads + 2 * kvh) * d(hd) * act_bytes;
+        if (s.eager_elementwise) {
+            // Rotary embedding of q and k through complex64, then repeat_kv: K and V copied to every
+            // query head (read kv, write the full width), which the attention then saves at full width.
+            add_eager(b, eager_rotary(), d(T) * d(x.heads) * d(hd), 0.0, 0.0);
+            add_eager(b, eager_rotary(), d(T) * d(kvh) * d(hd), 0.0, 0.0);
+            if (kvh < x.heads) {
+                const double copy = d(T) * d(kvh + x.heads) * d(hd) * act_bytes;
+                for (int copies = 0; copies < 2; ++copies) {
+                    b.add(MemoryOp{copy, 0.0}, 0.0);
+                    b.grads.back() = {MemoryOp{copy, 0.0}};  // expand's backward: a sum over the copies
+                }
+                qkvo += 2.0 * d(T) * d(x.heads - kvh) * d(hd) * act_bytes;
+            }
+        }
         if (s.flash_attention) {
             b.add(attention_core(s, x.heads, kvh, hd), qkvo);
         } else {
@@ -308,7 +394,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
     b.add(chip::elementwise(x.norm_tokens * h, act), mask);
 
     // MLP block.
-    b.add(chip::normalization(x.norm_tokens * h, act), residual_elems * act_bytes);
+    add_norm(w, s, x.norm_tokens, h, b);
     if (kind == LayerKind::moe && w.moe) {
         const auto& moe = *w.moe;
         // Router on this rank's tokens (split by tp with sequence parallelism), replicated weights.
@@ -325,7 +411,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         // Grouped products (torch._grouped_mm in torchtitan): not aten.mm.
         if (w.mlp == MlpKind::swiglu) {
             b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
-            b.add(chip::swiglu(local * rows * f, act), 2.0 * routed * d(f) * act_bytes);
+            add_swiglu(s, routed * d(f), b);
         } else {
             b.add_split(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
             b.add(chip::gelu(local * rows * f, act), routed * d(f) * act_bytes);
@@ -385,13 +471,13 @@ SelectiveOp selective_op(const Builder& b, double layer_input_bytes) {
 /// and dW = X^T dY (k x n from k x m times m x n) per product; the attention backward; twice the
 /// traffic of each memory-bound kernel; or the kernel's own backward kernels where `grads` has them.
 std::vector<Operation> backward(const std::vector<Operation>& forward,
-                                const std::vector<std::vector<Operation>>& grads = {}) {
+                                const std::vector<std::optional<std::vector<Operation>>>& grads = {}) {
     std::vector<Operation> out;
     out.reserve(forward.size() * 2);
     for (auto it = forward.rbegin(); it != forward.rend(); ++it) {
         const auto i = static_cast<std::size_t>(std::distance(forward.begin(), it.base()) - 1);
-        if (i < grads.size() && !grads[i].empty()) {
-            out.insert(out.end(), grads[i].begin(), grads[i].end());
+        if (i < grads.size() && grads[i]) {
+            out.insert(out.end(), grads[i]->begin(), grads[i]->end());
         } else if (const auto* mm = std::get_if<Matmul>(&*it)) {
             out.emplace_back(Matmul{mm->m, mm->k, mm->n, mm->batch, mm->dtype});
             out.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype});
@@ -692,7 +778,7 @@ struct RankMemory {
 };
 
 RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t seq_len, DType precision,
-                       bool flash_attention) {
+                       bool flash_attention, bool eager_elementwise) {
     RankMemory out;
     Memory& m = out.memory;
     const RankParams ps = rank_params(w, p, rank);
@@ -713,7 +799,8 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
 
     // Activations (Korthikanti et al. Table 2, from the stored tensors of the kernels: with flash
     // attention no 5 a s / h term), for the micro-batches in flight.
-    const Shard s{p.micro_batch, seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, precision, flash_attention};
+    const Shard s{p.micro_batch, seq_len,         p.tp,           p.cp, p.ep, p.sequence_parallel, precision,
+                  flash_attention, chip::AttentionKernel::standard, eager_elementwise};
     // Every layer of a kind stores the same: each kind is costed once and counted.
     const StageLayers n = stage_layers(w, p, rank);
     const StageLayers r = recomputed_layers(w, p, rank);  // the others store every activation
@@ -754,10 +841,10 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
 }  // namespace
 
 Memory memory_per_chip(const WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, DType precision,
-                       bool flash_attention) {
+                       bool flash_attention, bool eager_elementwise) {
     Memory worst;
     for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
-        const Memory m = rank_memory(w, plan, r, seq_len, precision, flash_attention).memory;
+        const Memory m = rank_memory(w, plan, r, seq_len, precision, flash_attention, eager_elementwise).memory;
         if (r == 0 || m.total() > worst.total()) worst = m;
     }
     return worst;

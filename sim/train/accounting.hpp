@@ -67,6 +67,11 @@ struct Shard {
     bool flash_attention = true;
     /// Which fused kernel runs it (flash_attention only): the chip's own, or FlashAttention's Triton kernel.
     chip::AttentionKernel attention_kernel = chip::AttentionKernel::standard;
+    /// The element-wise work as eager PyTorch runs the Llama reference code (torchtitan 2024, Meta's llama):
+    /// one aten kernel per op, RMSNorm through fp32, rotary embedding through complex64, SwiGLU as silu then
+    /// mul, grouped-query K and V copied to every query head (repeat_kv). False: fused kernels, one per
+    /// norm, activation or residual add (docs/models/training.md, "Eager element-wise work").
+    bool eager_elementwise = false;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };
@@ -141,8 +146,9 @@ struct Memory {
     double transient = 0;    ///< the largest single-layer working set (recomputed layer, ZeRO-3 gathered layer, logits)
     [[nodiscard]] double total() const { return weights + gradients + optimizer + activations + transient; }
 };
+/// `eager_elementwise`: eager PyTorch's kernels save more per layer (Shard::eager_elementwise).
 Memory memory_per_chip(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, chip::DType precision,
-                       bool flash_attention = true);
+                       bool flash_attention = true, bool eager_elementwise = false);
 
 /// Parameters one rank holds (before ZeRO sharding): the largest pipeline stage's share under
 /// tensor and expert parallelism (embedding on the first stage, output on the last).

@@ -95,6 +95,9 @@ struct Execution {
     /// The fused attention kernel (with flash_attention): the chip's own (standard), or FlashAttention's
     /// 2022-23 Triton kernel (flash_triton: llm-foundry's attn_impl: triton; the chip's flash_triton figures).
     chip::AttentionKernel attention_kernel = chip::AttentionKernel::standard;
+    /// Element-wise work as eager PyTorch runs the Llama reference code (Shard::eager_elementwise; torchtitan
+    /// without torch.compile); false: fused kernels (Megatron-LM, Transformer Engine, compiled code).
+    bool eager_elementwise = false;
     /// Collective algorithm per parallel dimension ("tp", "cp", "ep", "pp", "dp" → a registered
     /// algorithm, as NCCL_ALGO forces one): used where it applies, the tuner's choice elsewhere and
     /// for the dimensions not listed.

@@ -240,6 +240,10 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
                                         to_string(p.optimizer)));
     if (!cluster.chip().supports(spec.precision))
         reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.precision)));
+    if (spec.execution.eager_elementwise && (w.mla || w.biases || w.mlp != catalog::MlpKind::swiglu))
+        reject("elementwise", fmt::format("elementwise: eager describes the Llama reference code (RMSNorm, rotary embedding, "
+                                          "SwiGLU, grouped-query attention); {} has {}",
+                                          w.id, w.mla ? "multi-head latent attention" : w.biases ? "LayerNorm and biases" : "a GeLU MLP"));
     if (!cluster.chip().has(spec.execution.attention_kernel))
         reject("attention", fmt::format("{} has no figures for FlashAttention's Triton kernel (attention: flash_triton; "
                                         "flash_triton_attention_efficiency in its chip file): known for the A100 and H100 SXM",
@@ -259,7 +263,9 @@ Plan fewest_recomputed_layers(const TrainingSpec& spec, const Plan& plan, const 
     auto fits = [&](std::int64_t n) {
         Plan q = plan;
         q.recompute_layers = n;
-        return memory_per_chip(w, q, spec.seq_len, spec.precision, spec.execution.flash_attention).total() <= usable;
+        return memory_per_chip(w, q, spec.seq_len, spec.precision, spec.execution.flash_attention,
+                               spec.execution.eager_elementwise)
+                   .total() <= usable;
     };
     // Memory falls as more layers recompute: bisect for the fewest that fit in [1, all).
     std::int64_t lo = 1;
@@ -288,7 +294,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     r.micro_batches = p.micro_batches(spec.global_batch);
     const auto m = static_cast<double>(r.micro_batches);
 
-    r.memory = memory_per_chip(w, p, spec.seq_len, spec.precision, spec.execution.flash_attention);
+    r.memory = memory_per_chip(w, p, spec.seq_len, spec.precision, spec.execution.flash_attention,
+                               spec.execution.eager_elementwise);
     r.fits = r.memory.total() <= usable_hbm_bytes(spec, cluster);
     if (!r.fits && require_fit)
         return Rejection{"memory", memory_shortfall(r.memory.total(), cluster.hbm_bytes(), e.memory_reserve)};
@@ -311,7 +318,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         }
     } const costs{cluster, fidelity, spec.execution.algorithms};
     const Shard shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision,
-                      spec.execution.flash_attention, spec.execution.attention_kernel};
+                      spec.execution.flash_attention, spec.execution.attention_kernel, spec.execution.eager_elementwise};
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
     const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
 
