@@ -67,24 +67,25 @@ std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& ch
     need(chip.kernel_overhead, "kernel_overhead", m.kernel_overhead_s);
     need(chip.attention_backward_efficiency, "attention_backward_efficiency", m.attention_backward_efficiency);
     if (chip.vector_fp32.known()) m.vector_flop_per_s = chip.vector_fp32.value->si();
-    // Block-scaled FP8 products' own parameters come as a pair: one without the other would mix two fits.
-    if (chip.fp8_block_matmul_efficiency.known() != chip.fp8_block_matmul_tile_overhead.known()) {
-        missing.emplace_back(chip.fp8_block_matmul_efficiency.known()
-                                 ? "fp8_block_matmul_tile_overhead (fp8_block_matmul_efficiency is known)"
-                                 : "fp8_block_matmul_efficiency (fp8_block_matmul_tile_overhead is known)");
-    } else if (chip.fp8_block_matmul_efficiency.known()) {
-        m.fp8_block_matmul_efficiency = catalog::to_si(*chip.fp8_block_matmul_efficiency.value);
-        m.fp8_block_tile_overhead_s = catalog::to_si(*chip.fp8_block_matmul_tile_overhead.value);
-    }
-    // FlashAttention-Triton's figures, likewise a pair (forward and backward of one kernel).
-    if (chip.flash_triton_attention_efficiency.known() != chip.flash_triton_attention_backward_efficiency.known()) {
-        missing.emplace_back(chip.flash_triton_attention_efficiency.known()
-                                 ? "flash_triton_attention_backward_efficiency (flash_triton_attention_efficiency is known)"
-                                 : "flash_triton_attention_efficiency (flash_triton_attention_backward_efficiency is known)");
-    } else if (chip.flash_triton_attention_efficiency.known()) {
-        m.flash_triton_attention_efficiency = catalog::to_si(*chip.flash_triton_attention_efficiency.value);
-        m.flash_triton_attention_backward_efficiency = catalog::to_si(*chip.flash_triton_attention_backward_efficiency.value);
-    }
+    // Optional figures that come as a pair (one fit, or one kernel's two passes): both known or neither;
+    // one without the other is reported as missing, naming the known half.
+    auto pair = [&missing](const auto& a, std::string_view a_name, double& a_out, const auto& b, std::string_view b_name,
+                           double& b_out) {
+        if (a.known() != b.known()) {
+            missing.push_back(a.known() ? std::string(b_name) + " (" + std::string(a_name) + " is known)"
+                                        : std::string(a_name) + " (" + std::string(b_name) + " is known)");
+        } else if (a.known()) {
+            a_out = catalog::to_si(*a.value);
+            b_out = catalog::to_si(*b.value);
+        }
+    };
+    // Block-scaled FP8 products' own efficiency and tile overhead (one fit).
+    pair(chip.fp8_block_matmul_efficiency, "fp8_block_matmul_efficiency", m.fp8_block_matmul_efficiency,
+         chip.fp8_block_matmul_tile_overhead, "fp8_block_matmul_tile_overhead", m.fp8_block_tile_overhead_s);
+    // FlashAttention-Triton's forward and backward efficiency (one kernel).
+    pair(chip.flash_triton_attention_efficiency, "flash_triton_attention_efficiency", m.flash_triton_attention_efficiency,
+         chip.flash_triton_attention_backward_efficiency, "flash_triton_attention_backward_efficiency",
+         m.flash_triton_attention_backward_efficiency);
     if (!missing.empty()) {
         std::string msg = "chip '" + chip.id + "' cannot be modelled: unknown ";
         for (std::size_t i = 0; i < missing.size(); ++i) msg += (i ? ", " : "") + missing[i];
