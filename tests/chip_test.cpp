@@ -465,8 +465,21 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
         CHECK(burst_eff == doctest::Approx(k.burst_matmul).epsilon(0.001));
         CHECK(burst_eff > c.matmul_efficiency + 0.05);
     }
+    // <chip>_memory.csv: single-kernel memory-bound times (Liger's fused kernels), which fit memory_efficiency.
+    for (const auto& [id, rms] : {std::pair{"nvidia_a100_sxm", 0.0475}, std::pair{"nvidia_h100_sxm", 0.0046}}) {
+        INFO(id);
+        const auto c = model_of(id);
+        const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / (std::string(id) + "_memory.csv"));
+        auto r = chip::calibrate(c, rows, {P::memory_efficiency});
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+        const auto& fit = std::get<chip::CalibrationResult>(r);
+        CHECK(std::abs(fit.fitted.memory_efficiency - c.memory_efficiency) <= 0.0005 + 1e-12);
+        CHECK(fit.rms_relative_error_after == doctest::Approx(rms).epsilon(0.02));
+        CHECK(c.memory_efficiency < 0.9);  // below a plain copy's 90%
+    }
     // Chips whose parameters are the H100's by analogy (same Hopper SM) stay equal to it.
     const auto h100 = model_of("nvidia_h100_sxm");
+    CHECK(model_of("nvidia_h800_sxm").memory_efficiency == h100.memory_efficiency);  // the same die and HBM3
     for (const char* id : {"nvidia_h200_sxm", "nvidia_h800_sxm", "nvidia_h20"}) {
         INFO(id);
         CHECK(model_of(id).matmul_efficiency == h100.matmul_efficiency);
