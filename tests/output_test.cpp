@@ -242,12 +242,12 @@ cases:
     CHECK(given.at("serving_dispatch_bytes_per_element") == "2");
     CHECK(given.at("serving_fp8_scaling") == "tensor");
     CHECK(given.at("serving_disaggregated") == "true");
-    CHECK(given.at("serving_memory_reserve") == "0.1");
+    CHECK(given.at("serving_memory_reserve_fraction") == "0.1");
     CHECK(given.at("training_attention").empty());
     CHECK(searched.at("serving_overlap_comm") == "true");
     CHECK(searched.at("serving_dispatch_bytes_per_element") == "1");
     CHECK(searched.at("serving_fp8_scaling") == "block");
-    CHECK(searched.at("serving_expert_imbalance") == "1.5");
+    CHECK(searched.at("serving_expert_imbalance_ratio") == "1.5");
     CHECK(training_only.at("serving_overlap_comm").empty());
     CHECK(training_only.at("training_attention") == "flash");
     CHECK(training_only.at("training_elementwise") == "fused");

@@ -557,11 +557,11 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("recompute_layers") == "4");
     // The execution switches as the case runs them (here the defaults); no serving job: empty.
     CHECK(cell("training_attention") == "flash");
-    CHECK(cell("overlap_grad_reduce") == "true");
-    CHECK(cell("grad_reduce_bytes_per_element") == "4");
-    CHECK(cell("rank_order") == "tp-cp-ep-dp-pp");
-    CHECK(cell("forced_algorithms").empty());
-    CHECK(cell("training_memory_reserve") == "0.1");
+    CHECK(cell("training_overlap_grad_reduce") == "true");
+    CHECK(cell("training_grad_reduce_bytes_per_element") == "4");
+    CHECK(cell("training_rank_order") == "tp-cp-ep-dp-pp");
+    CHECK(cell("training_forced_algorithms").empty());
+    CHECK(cell("training_memory_reserve_fraction") == "0.1");
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
 }

@@ -323,12 +323,12 @@ std::string forced_algorithms(const train::Execution& e) {
 const TrainingSwitch training_switches[] = {
     {"training_attention", attention_name},
     {"training_elementwise", [](const train::Execution& e) { return std::string(e.eager_elementwise ? "eager" : "fused"); }},
-    {"overlap_grad_reduce", [](const train::Execution& e) { return boolean(e.overlap_grad_reduce); }},
-    {"overlap_tp_comm", [](const train::Execution& e) { return boolean(e.overlap_tp_comm); }},
-    {"grad_reduce_bytes_per_element", [](const train::Execution& e) { return units::round_trip(e.grad_bytes); }},
-    {"rank_order", joined_order},
-    {"forced_algorithms", forced_algorithms},
-    {"training_memory_reserve", [](const train::Execution& e) { return units::round_trip(e.memory_reserve); }},
+    {"training_overlap_grad_reduce", [](const train::Execution& e) { return boolean(e.overlap_grad_reduce); }},
+    {"training_overlap_tp_comm", [](const train::Execution& e) { return boolean(e.overlap_tp_comm); }},
+    {"training_grad_reduce_bytes_per_element", [](const train::Execution& e) { return units::round_trip(e.grad_bytes); }},
+    {"training_rank_order", joined_order},
+    {"training_forced_algorithms", forced_algorithms},
+    {"training_memory_reserve_fraction", [](const train::Execution& e) { return units::round_trip(e.memory_reserve); }},
 };
 struct ServingSwitch {
     const char* name;
@@ -336,10 +336,10 @@ struct ServingSwitch {
 };
 const ServingSwitch serving_switches[] = {
     {"serving_overlap_comm", [](const serve::ServingExecution& e) { return boolean(e.overlap_comm); }},
-    {"serving_expert_imbalance", [](const serve::ServingExecution& e) { return units::round_trip(e.expert_imbalance); }},
+    {"serving_expert_imbalance_ratio", [](const serve::ServingExecution& e) { return units::round_trip(e.expert_imbalance); }},
     {"serving_dispatch_bytes_per_element", [](const serve::ServingExecution& e) { return units::round_trip(e.dispatch_bytes); }},
     {"serving_disaggregated", [](const serve::ServingExecution& e) { return boolean(e.disaggregated); }},
-    {"serving_memory_reserve", [](const serve::ServingExecution& e) { return units::round_trip(e.memory_reserve); }},
+    {"serving_memory_reserve_fraction", [](const serve::ServingExecution& e) { return units::round_trip(e.memory_reserve); }},
     {"serving_fp8_scaling", [](const serve::ServingExecution& e) { return std::string(e.fp8_block_scaled ? "block" : "tensor"); }},
 };
 

@@ -383,7 +383,9 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
             }
         }
         if (s.flash_attention) {
-            b.add(attention_core(s, x.heads, kvh, hd), qkvo);
+            // Eager repeat_kv hands the kernel K and V copied to every query head: it reads them at that width.
+            const bool copied = s.eager_elementwise && kvh < x.heads;
+            b.add(attention_core(s, x.heads, copied ? x.heads : kvh, hd), qkvo);
         } else {
             unfused_attention(s, x.heads, hd, qkvo, b);
         }
@@ -715,13 +717,13 @@ LayerOps embedding_ops(const WorkloadSpec& w, const Shard& s) {
 LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
     const Dims x = dims(w, s);
     const std::int64_t vocab = ceil_div(w.vocab, s.tp);
+    Builder b;
+    add_norm(w, s, x.norm_tokens, w.hidden, b);
+    b.add(Matmul{x.tokens, vocab, w.hidden, 1, x.dtype}, 0.0);  // logits, vocabulary-parallel
+    b.add(softmax(x.tokens * vocab), 0.0);                      // cross-entropy: FP32 probabilities for the backward
     LayerOps out;
-    out.forward = {
-        chip::normalization(x.norm_tokens * w.hidden, act),
-        Matmul{x.tokens, vocab, w.hidden, 1, x.dtype},  // logits, vocabulary-parallel
-        softmax(x.tokens * vocab),                      // cross-entropy: FP32 probabilities for the backward
-    };
-    out.backward = backward(out.forward);
+    out.forward = b.ops;
+    out.backward = backward(b.ops, b.grads);
     return out;
 }
 

@@ -105,7 +105,8 @@ double model_flops(const std::vector<chip::Operation>& ops);
 /// the tensors the backward kernels of layer_ops read (each matmul's input, each norm's and
 /// activation function's input, FlashAttention's Q, K, V and O; MoE: router probabilities, routed
 /// inputs and expert outputs). 16-bit, except inputs read only by matmuls, kept in the matmul dtype
-/// (Transformer Engine keeps the FP8 cast). Full recomputation: the layer input only. `dropout` adds
+/// (Transformer Engine keeps the FP8 cast); with eager element-wise kernels, what autograd saves (the
+/// norms' fp32 inputs among them). Full recomputation: the layer input only. `dropout` adds
 /// two 1-byte masks of the residual stream (Korthikanti et al. count them; memory_per_chip does
 /// not: current recipes train without dropout). GPT shape, bf16, with dropout: Korthikanti Table 2
 /// without the 5 a s / h term, s b h (10 + 24 / t), or s b h / t x 34 with sequence parallelism.

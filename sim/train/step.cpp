@@ -240,13 +240,18 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
                                         to_string(p.optimizer)));
     if (!cluster.chip().supports(spec.precision))
         reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.precision)));
-    if (spec.execution.eager_elementwise && (w.mla || w.biases || w.mlp != catalog::MlpKind::swiglu))
+    if (spec.execution.eager_elementwise &&
+        (w.mla || w.biases || w.mlp != catalog::MlpKind::swiglu || w.positions == catalog::PositionKind::learned))
         reject("elementwise", fmt::format("elementwise: eager describes the Llama reference code (RMSNorm, rotary embedding, "
                                           "SwiGLU, grouped-query attention); {} has {}",
-                                          w.id, w.mla ? "multi-head latent attention" : w.biases ? "LayerNorm and biases" : "a GeLU MLP"));
+                                          w.id, w.mla                                               ? "multi-head latent attention"
+                                                : w.biases                                          ? "LayerNorm and biases"
+                                                : w.mlp != catalog::MlpKind::swiglu                 ? "a GeLU MLP"
+                                                                                                    : "learned positions"));
     if (!cluster.chip().has(spec.execution.attention_kernel))
-        reject("attention", fmt::format("{} has no figures for FlashAttention's Triton kernel (attention: flash_triton; "
-                                        "flash_triton_attention_efficiency in its chip file): known for the A100 and H100 SXM",
+        reject("attention", fmt::format("{} has no figures for FlashAttention's Triton kernel (attention: flash_triton needs "
+                                        "flash_triton_attention_efficiency in its chip file; 'clustersim list chips' and "
+                                        "'show chip' say which chips have it)",
                                         cluster.chip().id));
     return out;
 }

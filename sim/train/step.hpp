@@ -158,7 +158,7 @@ double usable_hbm_bytes(const TrainingSpec& spec, const TrainingCluster& cluster
 /// (Plan::recompute_layers, Megatron-LM's block method): the fastest plan of that family, since the
 /// step time grows with every recomputed layer and the memory falls. `plan` unchanged when it does
 /// not recompute in full, already sets recompute_layers, is invalid (plan_problems), or only full
-/// recomputation fits.
+/// recomputation fits (or nothing does).
 Plan fewest_recomputed_layers(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster);
 
 /// exact: collectives costed on the graph. lower_bound: with collective_bound, so that the step
