@@ -1461,6 +1461,19 @@ TEST_CASE("scenario: recompute_layers needs full recomputation and at least one 
     CHECK(last_line(r.err) == "2 errors");
 }
 
+TEST_CASE("scenario: a training execution the chip or the workload cannot run is an error where it is asked for") {
+    const Result r = check_bad("training_execution_kernels.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("training_execution_kernels.yaml");
+    CHECK(has_diagnostic(r, f, 9, 30, "cases[0].training.execution.attention",
+                         "nvidia_h20 has no figures for FlashAttention's Triton kernel"));
+    CHECK(has_diagnostic(r, f, 15, 32, "cases[1].training.execution.elementwise",
+                         "elementwise: eager describes the Llama reference code (RMSNorm, rotary embedding, SwiGLU, "
+                         "grouped-query attention); gpt3_175b has LayerNorm and biases"));
+    CHECK(last_line(r.err) == "2 errors");  // the H100 case runs both
+}
+
 TEST_CASE("scenario: fp8_scaling is tensor or block, and block needs FP8 weights") {
     const Result r = check_bad("serving_fp8_scaling.yaml");
     INFO(r.err);

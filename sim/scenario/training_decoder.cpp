@@ -249,9 +249,26 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
         auto e = decode_execution(src, m.get("execution"), join_path(path, "execution"));
         ok = ok && e.has_value();
         if (e) d.spec.execution = *e;
+        // A switch the workload cannot run is an input error, found here rather than as every plan's rejection.
+        if (e && d.spec.workload) {
+            if (auto why = train::elementwise_problem(*d.spec.workload, *e); !why.empty()) {
+                src.error(m.get("execution")["elementwise"], join_path(path, "execution.elementwise"), why);
+                ok = false;
+            }
+        }
     }
     if (!ok) return std::nullopt;
     return d;
+}
+
+bool check_training_chip(const Source& src, const TrainingDraft& d, const std::string& path, const catalog::ChipSpec& chip) {
+    if (d.spec.execution.attention_kernel == chip::AttentionKernel::standard) return true;
+    const auto model = chip::make_chip_model(chip);
+    if (!std::holds_alternative<chip::ChipModel>(model)) return true;  // not modelled: the run says why
+    const auto why = train::attention_kernel_problem(std::get<chip::ChipModel>(model), d.spec.execution);
+    if (why.empty()) return true;
+    src.error(d.node["execution"]["attention"], join_path(path, "execution.attention"), why);
+    return false;
 }
 
 bool check_training_plan(const Source& src, TrainingDraft& d, const std::string& path, std::int64_t chips) {

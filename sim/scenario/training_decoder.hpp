@@ -26,6 +26,10 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
 /// them; the plan's other problems are the model's to find (they depend on the cluster).
 bool check_training_plan(const Source& src, TrainingDraft& d, const std::string& path, std::int64_t chips);
 
+/// Reports a training execution the case's chip cannot run (attention: flash_triton without the chip's
+/// figures), at the key that asks for it.
+bool check_training_chip(const Source& src, const TrainingDraft& d, const std::string& path, const catalog::ChipSpec& chip);
+
 std::optional<train::Measurement> decode_measured(const Source& src, const YAML::Node& node, const std::string& path);
 
 }  // namespace clustersim::scenario

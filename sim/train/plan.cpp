@@ -76,4 +76,22 @@ std::string describe(const Plan& p) {
     return out;
 }
 
+std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution& e) {
+    if (!e.eager_elementwise) return {};
+    const char* has = w.mla                                 ? "multi-head latent attention"
+                      : w.biases                            ? "LayerNorm and biases"
+                      : w.mlp != catalog::MlpKind::swiglu   ? "a GeLU MLP"
+                      : w.positions == catalog::PositionKind::learned ? "learned positions"
+                                                            : nullptr;
+    if (!has) return {};
+    return "elementwise: eager describes the Llama reference code (RMSNorm, rotary embedding, SwiGLU, grouped-query "
+           "attention); " + w.id + " has " + has;
+}
+
+std::string attention_kernel_problem(const chip::ChipModel& c, const Execution& e) {
+    if (c.has(e.attention_kernel)) return {};
+    return c.id + " has no figures for FlashAttention's Triton kernel (attention: flash_triton needs "
+                  "flash_triton_attention_efficiency in its chip file; 'clustersim show chip' says which chips have it)";
+}
+
 }  // namespace clustersim::train

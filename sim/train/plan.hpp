@@ -104,6 +104,12 @@ struct Execution {
     std::map<std::string, std::string, std::less<>> algorithms;
 };
 
+/// Why `e` cannot run workload `w` (empty: it can): elementwise: eager describes the Llama reference
+/// code (RMSNorm, rotary embedding, SwiGLU, grouped-query attention).
+std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution& e);
+/// Why chip `c` cannot run `e`'s attention kernel (empty: it can): flash_triton needs the chip's figures.
+std::string attention_kernel_problem(const chip::ChipModel& c, const Execution& e);
+
 struct TrainingSpec {
     std::shared_ptr<const catalog::WorkloadSpec> workload;
     std::int64_t global_batch = 0;  ///< sequences per optimizer step

@@ -240,19 +240,8 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
                                         to_string(p.optimizer)));
     if (!cluster.chip().supports(spec.precision))
         reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.precision)));
-    if (spec.execution.eager_elementwise &&
-        (w.mla || w.biases || w.mlp != catalog::MlpKind::swiglu || w.positions == catalog::PositionKind::learned))
-        reject("elementwise", fmt::format("elementwise: eager describes the Llama reference code (RMSNorm, rotary embedding, "
-                                          "SwiGLU, grouped-query attention); {} has {}",
-                                          w.id, w.mla                                               ? "multi-head latent attention"
-                                                : w.biases                                          ? "LayerNorm and biases"
-                                                : w.mlp != catalog::MlpKind::swiglu                 ? "a GeLU MLP"
-                                                                                                    : "learned positions"));
-    if (!cluster.chip().has(spec.execution.attention_kernel))
-        reject("attention", fmt::format("{} has no figures for FlashAttention's Triton kernel (attention: flash_triton needs "
-                                        "flash_triton_attention_efficiency in its chip file; 'clustersim list chips' and "
-                                        "'show chip' say which chips have it)",
-                                        cluster.chip().id));
+    if (auto why = elementwise_problem(w, spec.execution); !why.empty()) reject("elementwise", why);
+    if (auto why = attention_kernel_problem(cluster.chip(), spec.execution); !why.empty()) reject("attention", why);
     return out;
 }
 
