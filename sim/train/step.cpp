@@ -245,6 +245,14 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
     return out;
 }
 
+namespace {
+/// The memory model's answer for `plan` under the spec's execution (one place for its arguments).
+Memory plan_memory(const TrainingSpec& spec, const Plan& plan) {
+    return memory_per_chip(*spec.workload, plan, spec.seq_len, spec.precision, spec.execution.flash_attention,
+                           spec.execution.eager_elementwise);
+}
+}  // namespace
+
 double usable_hbm_bytes(const TrainingSpec& spec, const TrainingCluster& cluster) {
     return cluster.hbm_bytes() * (1 - spec.execution.memory_reserve);
 }
@@ -257,9 +265,7 @@ Plan fewest_recomputed_layers(const TrainingSpec& spec, const Plan& plan, const 
     auto fits = [&](std::int64_t n) {
         Plan q = plan;
         q.recompute_layers = n;
-        return memory_per_chip(w, q, spec.seq_len, spec.precision, spec.execution.flash_attention,
-                               spec.execution.eager_elementwise)
-                   .total() <= usable;
+        return plan_memory(spec, q).total() <= usable;
     };
     // Memory falls as more layers recompute: bisect for the fewest that fit in [1, all).
     std::int64_t lo = 1;
@@ -288,8 +294,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     r.micro_batches = p.micro_batches(spec.global_batch);
     const auto m = static_cast<double>(r.micro_batches);
 
-    r.memory = memory_per_chip(w, p, spec.seq_len, spec.precision, spec.execution.flash_attention,
-                               spec.execution.eager_elementwise);
+    r.memory = plan_memory(spec, p);
     r.fits = r.memory.total() <= usable_hbm_bytes(spec, cluster);
     if (!r.fits && require_fit)
         return Rejection{"memory", memory_shortfall(r.memory.total(), cluster.hbm_bytes(), e.memory_reserve)};
