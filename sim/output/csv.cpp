@@ -330,6 +330,10 @@ const TrainingSwitch training_switches[] = {
     {"training_forced_algorithms", forced_algorithms},
     {"training_memory_reserve_fraction", [](const train::Execution& e) { return units::round_trip(e.memory_reserve); }},
 };
+/// Schema v11: the switches added after v10, appended after every v10 column.
+const TrainingSwitch training_switches_v11[] = {
+    {"training_overlap_ep_comm", [](const train::Execution& e) { return boolean(e.overlap_ep_comm); }},
+};
 struct ServingSwitch {
     const char* name;
     std::string (*value)(const serve::ServingExecution&);
@@ -365,6 +369,7 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("recompute_layers");
     for (const auto& s : training_switches) cols.emplace_back(s.name);
     for (const auto& s : serving_switches) cols.emplace_back(s.name);
+    for (const auto& s : training_switches_v11) cols.emplace_back(s.name);
     return cols;
 }
 
@@ -408,6 +413,8 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     // v10: the execution switches.
     for (const auto& s : training_switches) out += "," + (c.training ? csv_field(s.value(c.training->execution)) : std::string());
     for (const auto& s : serving_switches) out += "," + (c.serving ? csv_field(s.value(c.serving->spec.execution)) : std::string());
+    // v11: the switches added since.
+    for (const auto& s : training_switches_v11) out += "," + (c.training ? csv_field(s.value(c.training->execution)) : std::string());
     return out + "\n";
 }
 

@@ -14,8 +14,9 @@ namespace {
 const std::vector<std::string> training_keys{"workload", "global_batch", "seq_len", "precision", "plan", "execution"};
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
                                          "sequence_parallel", "recompute", "recompute_layers", "optimizer"};
-const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "grad_reduce", "order",
-                                              "memory_reserve", "attention", "elementwise", "algorithms"};
+const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
+                                              "order",               "memory_reserve",  "attention",       "elementwise",
+                                              "algorithms"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -175,6 +176,7 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
     auto flag = [&](std::string_view key, bool& out) { ok = read_flag(src, m, key, out) && ok; };
     flag("overlap_grad_reduce", e.overlap_grad_reduce);
     flag("overlap_tp_comm", e.overlap_tp_comm);
+    flag("overlap_ep_comm", e.overlap_ep_comm);
     if (m.has("grad_reduce")) {
         auto c = as_choice(src, m.get("grad_reduce"), join_path(path, "grad_reduce"), {"fp32", "bf16"});
         ok = ok && c.has_value();

@@ -81,6 +81,10 @@ struct Execution {
     bool overlap_grad_reduce = true;
     /// Tensor-parallel collectives overlap the matrix products (Transformer Engine userbuffers).
     bool overlap_tp_comm = false;
+    /// Expert-parallel all-to-alls (dispatch and combine) overlap another micro-batch's kernels
+    /// (DeepSeek-V3's DualPipe, Megatron-Core's --overlap-moe-expert-parallel-comm): false, they
+    /// run exposed between the layer's kernels.
+    bool overlap_ep_comm = false;
     /// Bytes per gradient element in the data-parallel reduction (4: fp32 main gradients, Megatron's
     /// default for bf16; 2: bf16 reduction).
     double grad_bytes = 4;

@@ -304,6 +304,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     // span decide it (an all-reduce inside a UB or HCCS domain takes no AI cores; one over NCCL does).
     const double tp_share = cluster.comm_compute_share(g.tp);
     const double cp_share = cluster.comm_compute_share(g.cp);
+    const double ep_share = cluster.comm_compute_share(g.ep);
     const double dp_share = std::max(cluster.comm_compute_share(g.dense_grad), cluster.comm_compute_share(g.expert_grad));
     struct Costs {
         const TrainingCluster& cluster;
@@ -373,7 +374,10 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         const double tp_s = calls(rc) * tp_call_s;
         t.tp_s = e.overlap_tp_comm ? exposed(tp_s, t.k.forward_s + t.k.backward_s, tp_share) : tp_s;
         t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, cp_share) + exposed(cp_bwd_s, t.k.attention_backward_s, cp_share);
-        t.ep_s = kind == LayerKind::moe ? calls(rc) * ep_call_s : 0.0;
+        // Overlapped (DualPipe, Megatron-Core's all-to-all overlap): under another micro-batch's kernels
+        // of the same layer, forward, backward and recomputed.
+        const double ep_s = kind == LayerKind::moe ? calls(rc) * ep_call_s : 0.0;
+        t.ep_s = e.overlap_ep_comm ? exposed(ep_s, t.k.forward_s + t.k.backward_s + t.k.recompute_s, ep_share) : ep_s;
         return t;
     };
     const bool has_moe = w.moe.has_value();
