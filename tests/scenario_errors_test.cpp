@@ -1471,7 +1471,10 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
     CHECK(has_diagnostic(r, f, 15, 32, "cases[1].training.execution.elementwise",
                          "elementwise: eager describes the Llama reference code (RMSNorm, rotary embedding, SwiGLU, "
                          "grouped-query attention); gpt3_175b has LayerNorm and biases"));
-    CHECK(last_line(r.err) == "2 errors");  // the H100 case runs both
+    CHECK(has_diagnostic(r, f, 27, 32, "cases[3].training.execution.fp8_scaling",
+                         "fp8_scaling: block describes FP8 matrix products, but precision is bf16 (valid: precision: fp8, "
+                         "or fp8_scaling: tensor)"));
+    CHECK(last_line(r.err) == "3 errors");  // the H100 cases run both, and block scales in FP8
 }
 
 TEST_CASE("scenario: fp8_scaling is tensor or block, and block needs FP8 weights") {

@@ -354,6 +354,35 @@ TEST_CASE("train: overlap_ep_comm hides the expert all-to-all under the layer's 
     CHECK(overlapped.time.dp_comm_s == plain.time.dp_comm_s);
 }
 
+TEST_CASE("train: fp8_scaling: block runs the layers' FP8 products on the chip's block-scaled figures") {
+    std::string text = small_job;
+    text += "      precision: fp8\n";
+    Fixture f = make(text);
+    const auto p = plan(2, 1, 16, 1, 2);
+    const auto tensor = step_of(f, p);
+    f.sc.cases.front().training->execution.fp8_block_scaled = true;
+    const auto block = step_of(f, p);
+    // The H100's block-scaled pair (fitted to DeepGEMM) is slower than its per-tensor FP8 figures.
+    const auto& c = f.cluster->chip();
+    REQUIRE(c.fp8_block_matmul_efficiency > 0);
+    CHECK(block.time.compute_s > tensor.time.compute_s);
+    // Only the kernels change: the same collectives, the same memory.
+    CHECK(block.time.tp_comm_s == tensor.time.tp_comm_s);
+    CHECK(block.memory.total() == tensor.memory.total());
+    // Every layer's FP8 product is marked, forward, backward and recomputed; nothing else is.
+    train::Shard s{2, 4096, 2, 1, 1, true, chip::DType::fp8};
+    s.fp8_block_scaled = true;
+    const auto ops = train::layer_ops(*f.spec().workload, train::LayerKind::dense, s, train::Recompute::full);
+    int products = 0;
+    for (const auto* list : {&ops.forward, &ops.backward, &ops.recompute})
+        for (const auto& op : *list)
+            if (const auto* mm = std::get_if<chip::Matmul>(&op); mm && mm->dtype == chip::DType::fp8) {
+                CHECK(mm->block_scaled);
+                ++products;
+            }
+    CHECK(products == 4 * 3 + 4);  // QKV, output, gate+up, down: forward and recomputed, two each backward
+}
+
 TEST_CASE("train: plan checks name what is wrong") {
     const Fixture f = make();
     auto reason = [&f](const train::Plan& p) {
@@ -595,7 +624,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_forced_algorithms").empty());
     CHECK(cell("training_memory_reserve_fraction") == "0.1");
     CHECK(cell("training_overlap_ep_comm") == "false");
-    CHECK(cols.back() == "training_overlap_ep_comm");  // v11 appends it after every v10 column
+    CHECK(cell("training_fp8_scaling") == "tensor");
+    CHECK(cols.back() == "training_fp8_scaling");  // v11 appends its switches after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
 }

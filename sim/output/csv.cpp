@@ -333,6 +333,7 @@ const TrainingSwitch training_switches[] = {
 /// Schema v11: the switches added after v10, appended after every v10 column.
 const TrainingSwitch training_switches_v11[] = {
     {"training_overlap_ep_comm", [](const train::Execution& e) { return boolean(e.overlap_ep_comm); }},
+    {"training_fp8_scaling", [](const train::Execution& e) { return std::string(e.fp8_block_scaled ? "block" : "tensor"); }},
 };
 struct ServingSwitch {
     const char* name;

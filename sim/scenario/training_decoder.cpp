@@ -16,7 +16,7 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
                                          "sequence_parallel", "recompute", "recompute_layers", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
-                                              "algorithms"};
+                                              "fp8_scaling",         "algorithms"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -195,6 +195,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && c.has_value();
         if (c) e.eager_elementwise = *c == "eager";
     }
+    if (m.has("fp8_scaling")) {
+        auto c = as_choice(src, m.get("fp8_scaling"), join_path(path, "fp8_scaling"), {"tensor", "block"});
+        ok = ok && c.has_value();
+        if (c) e.fp8_block_scaled = *c == "block";
+    }
     if (m.has("order")) {
         auto o = decode_order(src, m.get("order"), join_path(path, "order"));
         ok = ok && o.has_value();
@@ -257,6 +262,12 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
                 src.error(m.get("execution")["elementwise"], join_path(path, "execution.elementwise"), why);
                 ok = false;
             }
+        }
+        if (e && e->fp8_block_scaled && d.spec.precision != chip::DType::fp8) {
+            src.error(m.get("execution")["fp8_scaling"], join_path(path, "execution.fp8_scaling"),
+                      "fp8_scaling: block describes FP8 matrix products, but precision is " +
+                          std::string(chip::to_string(d.spec.precision)) + " (valid: precision: fp8, or fp8_scaling: tensor)");
+            ok = false;
         }
     }
     if (!ok) return std::nullopt;

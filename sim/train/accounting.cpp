@@ -481,8 +481,8 @@ std::vector<Operation> backward(const std::vector<Operation>& forward,
         if (i < grads.size() && grads[i]) {
             out.insert(out.end(), grads[i]->begin(), grads[i]->end());
         } else if (const auto* mm = std::get_if<Matmul>(&*it)) {
-            out.emplace_back(Matmul{mm->m, mm->k, mm->n, mm->batch, mm->dtype});
-            out.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype});
+            out.emplace_back(Matmul{mm->m, mm->k, mm->n, mm->batch, mm->dtype, mm->block_scaled});
+            out.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype, mm->block_scaled});
         } else if (const auto* at = std::get_if<Attention>(&*it)) {
             Attention a = *at;
             a.pass = chip::Pass::backward;
@@ -683,6 +683,9 @@ double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_b
 
 LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute) {
     Builder b = forward_layer(w, kind, s, false);
+    if (s.fp8_block_scaled)
+        for (auto& op : b.ops)
+            if (auto* mm = std::get_if<Matmul>(&op); mm && mm->dtype == DType::fp8) mm->block_scaled = true;
     LayerOps out;
     out.backward = backward(b.ops, b.grads);
     switch (recompute) {

@@ -72,6 +72,11 @@ struct Shard {
     /// mul, grouped-query K and V copied to every query head (repeat_kv). False: fused kernels, one per
     /// norm, activation or residual add (docs/models/training.md, "Eager element-wise work").
     bool eager_elementwise = false;
+    /// FP8 matrix products of the layers with DeepSeek-V3's fine-grained block scales (1 x 128 activation,
+    /// 128 x 128 weight tiles; DeepGEMM's kernels: the chip's fp8_block figures where it has them). False:
+    /// per-tensor scales (Transformer Engine). The embedding and the output head are costed as the rest of
+    /// the matrix products' precision either way.
+    bool fp8_block_scaled = false;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };

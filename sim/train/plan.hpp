@@ -102,6 +102,8 @@ struct Execution {
     /// Element-wise work as eager PyTorch runs the Llama reference code (Shard::eager_elementwise; torchtitan
     /// without torch.compile); false: fused kernels (Megatron-LM, Transformer Engine, compiled code).
     bool eager_elementwise = false;
+    /// FP8 matrix products with DeepSeek-V3's block scales (Shard::fp8_block_scaled; needs precision fp8).
+    bool fp8_block_scaled = false;
     /// Collective algorithm per parallel dimension ("tp", "cp", "ep", "pp", "dp" → a registered
     /// algorithm, as NCCL_ALGO forces one): used where it applies, the tuner's choice elsewhere and
     /// for the dimensions not listed.
