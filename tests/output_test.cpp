@@ -162,15 +162,17 @@ cases:
     CHECK(serving_begin - std::find(cols.begin(), cols.end(), "tokens_per_s_vs_baseline") == 1);
     // The reliability columns follow the serving ones (schema v6), the economics columns them (v7);
     // schema v8 appends the reliability model's racks, spares and goodput ratio; v9 recompute_layers;
-    // v10 the execution switches, training's then serving's; v11 training_overlap_ep_comm, training_fp8_scaling.
-    CHECK(cols.size() == 251);
+    // v10 the execution switches, training's then serving's; v11 training_overlap_ep_comm, training_fp8_scaling,
+    // training_dispatch_bytes_per_element.
+    CHECK(cols.size() == 252);
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
     CHECK(cols[236] == "training_elementwise");
     CHECK(cols[243] == "serving_overlap_comm");
     CHECK(cols[248] == "serving_fp8_scaling");
     CHECK(cols[249] == "training_overlap_ep_comm");
-    CHECK(cols.back() == "training_fp8_scaling");
+    CHECK(cols[250] == "training_fp8_scaling");
+    CHECK(cols.back() == "training_dispatch_bytes_per_element");
     CHECK(cols[197] == "goodput_tokens_per_s");
     CHECK(cols[198] == "electricity_price_usd_per_kwh");
     CHECK(cols[219] == "economics_omitted");
@@ -255,6 +257,7 @@ cases:
     CHECK(training_only.at("training_elementwise") == "fused");
     CHECK(training_only.at("training_overlap_ep_comm") == "false");
     CHECK(training_only.at("training_fp8_scaling") == "tensor");
+    CHECK(training_only.at("training_dispatch_bytes_per_element") == "2");
     CHECK(given.at("training_overlap_ep_comm").empty());
     // The cluster serves chips / (prompt / prefill rate + output / decode rate) requests per second.
     const double per_request = 1024 / cell_number(given, "prefill_tokens_per_s_per_chip") +

@@ -354,6 +354,34 @@ TEST_CASE("train: overlap_ep_comm hides the expert all-to-all under the layer's 
     CHECK(overlapped.time.dp_comm_s == plain.time.dp_comm_s);
 }
 
+TEST_CASE("train: expert exchanges across scale-up domains take DeepEP's hierarchical path where faster") {
+    // The formula: a token reaches D (1 - (1 - 1/D)^k) of D domains (its own included), then k experts.
+    const auto split = train::hierarchical_dispatch(1000.0, 2, 4);
+    CHECK(split.across_bytes == doctest::Approx(1000.0 * 4 * (1 - 0.75 * 0.75)));
+    CHECK(split.inside_bytes == 2000.0);
+    // Qwen3 235B (128 experts, top-8) with experts over all 32 GPUs of 4 HGX servers: a token copy crosses
+    // InfiniBand once per remote server rather than once per remote expert.
+    std::string text = small_job;
+    text.replace(text.find("llama3_8b"), 9, "qwen3_235b_a22b");
+    text += "      plan: {tp: 1, pp: 1, dp: 32, ep: 32, micro_batch: 1, recompute: full, optimizer: zero3}\n";
+    Fixture f = make(text);
+    const train::Plan p = *f.spec().plan;
+    auto run_with = [&](double dispatch_bytes, train::Fidelity fidelity = train::Fidelity::exact) {
+        f.sc.cases.front().training->execution.dispatch_bytes = dispatch_bytes;
+        auto r = train::evaluate(f.spec(), p, *f.cluster, false, fidelity);
+        REQUIRE(std::holds_alternative<train::StepResult>(r));
+        return std::get<train::StepResult>(r);
+    };
+    const auto bf16 = run_with(2);
+    CHECK(bf16.ep.algorithm == "hierarchical_dispatch");
+    // FP8 dispatch halves the forward dispatch only: 2 of the 6 exchanges (with full recomputation).
+    const auto fp8 = run_with(1);
+    CHECK(fp8.time.ep_comm_s < bf16.time.ep_comm_s);
+    CHECK(fp8.time.ep_comm_s >= bf16.time.ep_comm_s * 5.0 / 6.0);
+    // The search's bound stays below the exact step.
+    CHECK(run_with(1, train::Fidelity::lower_bound).time.step_s <= fp8.time.step_s);
+}
+
 TEST_CASE("train: fp8_scaling: block runs the layers' FP8 products on the chip's block-scaled figures") {
     std::string text = small_job;
     text += "      precision: fp8\n";
@@ -625,7 +653,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_memory_reserve_fraction") == "0.1");
     CHECK(cell("training_overlap_ep_comm") == "false");
     CHECK(cell("training_fp8_scaling") == "tensor");
-    CHECK(cols.back() == "training_fp8_scaling");  // v11 appends its switches after every v10 column
+    CHECK(cell("training_dispatch_bytes_per_element") == "2");
+    CHECK(cols.back() == "training_dispatch_bytes_per_element");  // v11 appends its switches after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
 }

@@ -15,8 +15,8 @@ namespace clustersim::output {
 /// columns (`electricity_price_usd_per_kwh` … `economics_omitted`), `base_case`, `series`, the wafer
 /// model's and `cabinets_count`; 8: racks and spares of the reliability model (`failure_parts_racks`
 /// … `mean_restart_s`) and `goodput_tokens_per_s_vs_baseline`; 9: `recompute_layers`; 10: the training and
-/// serving execution switches (`training_attention` … `serving_fp8_scaling`); 11: `training_overlap_ep_comm` and
-/// `training_fp8_scaling` (last).
+/// serving execution switches (`training_attention` … `serving_fp8_scaling`); 11: `training_overlap_ep_comm`,
+/// `training_fp8_scaling` and `training_dispatch_bytes_per_element` (last).
 inline constexpr int results_schema_version = 11;
 
 std::vector<std::string> results_columns();

@@ -16,7 +16,7 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
                                          "sequence_parallel", "recompute", "recompute_layers", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
-                                              "fp8_scaling",         "algorithms"};
+                                              "fp8_scaling",         "dispatch",        "algorithms"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -194,6 +194,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         auto c = as_choice(src, m.get("elementwise"), join_path(path, "elementwise"), {"fused", "eager"});
         ok = ok && c.has_value();
         if (c) e.eager_elementwise = *c == "eager";
+    }
+    if (m.has("dispatch")) {
+        auto c = as_choice(src, m.get("dispatch"), join_path(path, "dispatch"), {"bf16", "fp8"});
+        ok = ok && c.has_value();
+        if (c) e.dispatch_bytes = *c == "bf16" ? 2 : 1;
     }
     if (m.has("fp8_scaling")) {
         auto c = as_choice(src, m.get("fp8_scaling"), join_path(path, "fp8_scaling"), {"tensor", "block"});

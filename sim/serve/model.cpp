@@ -231,18 +231,15 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         double ep_share = combine.algorithm == "one_sided" ? cluster.dispatch_compute_share(*pl.ep, kernels)
                                                            : cluster.comm_compute_share(*pl.ep);
         if (phase == Phase::prefill && pl.ep_inner) {
-            // Prefill across scale-up domains: DeepEP's normal mode where faster (arXiv 2412.19437
-            // section 3.2.2; decode uses its low-latency mode, direct RDMA writes to every expert
-            // rank, the flat all-to-all above): a token crosses the scale-out network once per distinct
-            // remote domain its k experts sit in, (D - 1)(1 - (1 - 1/D)^k) of D domains with experts
-            // spread evenly, and is forwarded inside the domain to each expert. The all-to-all's size
-            // counts a rank's share to itself, hence D / (D - 1) on the remote bytes.
-            const double domains = d(pl.ep_across->group_size());
-            const double per_token = d(w.hidden) * tokens * pl.ep_bytes_scale;
-            const double across = per_token * domains * (1.0 - std::pow(1.0 - 1.0 / domains, k));
+            // Prefill across scale-up domains: DeepEP's normal mode where faster (train::hierarchical_dispatch;
+            // decode uses its low-latency mode, direct RDMA writes to every expert rank, the flat
+            // all-to-all above).
+            const auto split = train::hierarchical_dispatch(d(w.hidden) * tokens * pl.ep_bytes_scale, k,
+                                                            d(pl.ep_across->group_size()));
+            const double across = split.across_bytes;
             auto two_stage = [&](double bytes_per_element) {
                 return cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * bytes_per_element).time_s +
-                       cluster.collective(comm::Collective::all_to_all, *pl.ep_inner, per_token * k * bytes_per_element).time_s;
+                       cluster.collective(comm::Collective::all_to_all, *pl.ep_inner, split.inside_bytes * bytes_per_element).time_s;
             };
             const double hierarchical_s = two_stage(spec.execution.dispatch_bytes) + two_stage(2.0);
             if (hierarchical_s < ep_s) {

@@ -79,6 +79,10 @@ TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, c
     return {launch_s_ + share * bytes / injection_Bps_, {}, {}};
 }
 
+HierarchicalDispatch hierarchical_dispatch(double token_bytes, double top_k, double domains) {
+    return {token_bytes * domains * (1.0 - std::pow(1.0 - 1.0 / domains, top_k)), token_bytes * top_k};
+}
+
 double exposed(double comm_s, double compute_s, double share) { return std::max(comm_s - compute_s, share * comm_s); }
 
 TrainingCluster::Cost TrainingCluster::collective(comm::Collective kind, const comm::Placement& placement, double bytes,
@@ -304,7 +308,6 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     // span decide it (an all-reduce inside a UB or HCCS domain takes no AI cores; one over NCCL does).
     const double tp_share = cluster.comm_compute_share(g.tp);
     const double cp_share = cluster.comm_compute_share(g.cp);
-    const double ep_share = cluster.comm_compute_share(g.ep);
     const double dp_share = std::max(cluster.comm_compute_share(g.dense_grad), cluster.comm_compute_share(g.expert_grad));
     struct Costs {
         const TrainingCluster& cluster;
@@ -359,13 +362,45 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
 
     // Expert parallel: dispatch and combine all-to-all per MoE layer in each direction (twice more
     // with full recomputation); with sequence parallelism each tensor-parallel rank sends its slice.
-    double ep_call_s = 0;
+    // The forward dispatch may send tokens quantised (execution.dispatch: fp8, DeepSeek-V3 §3.3.2); the
+    // combine and both backward exchanges carry 16-bit values. Across scale-up domains, DeepEP's normal
+    // mode (hierarchical_dispatch) where it is faster than the flat all-to-all.
+    double ep_forward_s = 0, ep_backward_s = 0, ep_share = cluster.comm_compute_share(g.ep);
     if (w.moe && p.ep > 1) {
         const double tokens = tokens_per_rank / (p.sequence_parallel ? static_cast<double>(p.tp) : 1.0);
-        const double bytes = tokens * static_cast<double>(w.moe->top_k * w.hidden) * activation_bytes;
-        const auto a2a = costs.collective(comm::Collective::all_to_all, g.ep, bytes, "ep");
-        ep_call_s = a2a.time_s;
-        r.ep = {a2a.algorithm, a2a.bottleneck, a2a.time_s};
+        const double token_bytes = tokens * static_cast<double>(w.hidden);
+        const double k = static_cast<double>(w.moe->top_k);
+        auto flat = [&](double element_bytes) {
+            return costs.collective(comm::Collective::all_to_all, g.ep, token_bytes * k * element_bytes, "ep");
+        };
+        const auto dispatch = flat(e.dispatch_bytes), combine = flat(activation_bytes);
+        ep_forward_s = dispatch.time_s + combine.time_s;
+        ep_backward_s = 2 * combine.time_s;
+        r.ep = {combine.algorithm, combine.bottleneck, combine.time_s};
+        // The expert group's ranks inside one domain (stride s), and the same rank of each domain.
+        const std::int64_t domain = cluster.scale_up_domain(), s = g.ep.stride(), span = p.ep * s;
+        if (domain > 1 && span > domain && span % domain == 0 && domain % s == 0) {
+            const auto inside = comm::Placement::tiled(p.chips(), domain / s, s);
+            const auto across = comm::Placement::tiled(p.chips(), span / domain, domain);
+            const auto split = hierarchical_dispatch(token_bytes, k, static_cast<double>(span / domain));
+            auto two_stage = [&](double element_bytes) {
+                return costs.collective(comm::Collective::all_to_all, across, split.across_bytes * element_bytes, "ep").time_s +
+                       costs.collective(comm::Collective::all_to_all, inside, split.inside_bytes * element_bytes, "ep").time_s;
+            };
+            const double h_combine = two_stage(activation_bytes), h_forward = two_stage(e.dispatch_bytes) + h_combine;
+            const double h_share = cluster.dispatch_compute_share(g.ep, TrainingCluster::DispatchKernels::normal);
+            if (h_forward + 2 * h_combine < ep_forward_s + ep_backward_s) {
+                ep_forward_s = h_forward;
+                ep_backward_s = 2 * h_combine;
+                // The lower bound keeps the smaller share, so that it stays below the exact step.
+                ep_share = fidelity == Fidelity::lower_bound ? std::min(ep_share, h_share) : h_share;
+                r.ep = {"hierarchical_dispatch",
+                        costs.collective(comm::Collective::all_to_all, across, split.across_bytes * activation_bytes, "ep").bottleneck,
+                        h_combine};
+            } else if (fidelity == Fidelity::lower_bound) {
+                ep_share = std::min(ep_share, h_share);
+            }
+        }
     }
 
     // A layer running recomputation `rc` (the plan's, or none for the layers recompute_layers leaves out).
@@ -377,7 +412,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, cp_share) + exposed(cp_bwd_s, t.k.attention_backward_s, cp_share);
         // Overlapped (DualPipe, Megatron-Core's all-to-all overlap): under another micro-batch's kernels
         // of the same layer, forward, backward and recomputed.
-        const double ep_s = kind == LayerKind::moe ? calls(rc) * ep_call_s : 0.0;
+        const double ep_s = kind == LayerKind::moe ? ep_backward_s + ep_forward_s * (rc == Recompute::full ? 2 : 1) : 0.0;
         t.ep_s = e.overlap_ep_comm ? exposed(ep_s, t.k.forward_s + t.k.backward_s + t.k.recompute_s, ep_share) : ep_s;
         return t;
     };

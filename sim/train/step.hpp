@@ -96,6 +96,18 @@ private:
     mutable std::map<Key, std::shared_ptr<Entry>> curves_;
 };
 
+/// DeepEP's normal mode across scale-up domains (DeepSeek-V3 report §3.2.2): a token crosses the scale-out
+/// network once per distinct remote domain among its k experts' — (D − 1)(1 − (1 − 1/D)^k) of D domains,
+/// experts spread evenly — and is forwarded inside each domain to its experts. The sizes of the two
+/// all-to-alls, for `token_bytes` (a rank's tokens × hidden × bytes per element): `across` over the D
+/// domains by rail (a rank's share to itself counted, as an all-to-all's size does: hence D distinct
+/// domains' worth, not D − 1), then `inside` each domain.
+struct HierarchicalDispatch {
+    double across_bytes = 0;
+    double inside_bytes = 0;
+};
+HierarchicalDispatch hierarchical_dispatch(double token_bytes, double top_k, double domains);
+
 /// Communication C overlapped with computation W: while both run, the computation has only the compute
 /// units the collective library leaves it (share f held by the library, TrainingCluster::comm_compute_share),
 /// so the pair takes max(C, W + f C) and the time exposed beyond W is max(C - W, f C); f = 0 gives
