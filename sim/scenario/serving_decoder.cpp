@@ -73,16 +73,11 @@ std::optional<serve::ServingExecution> decode_execution(const Source& src, const
                      "the fraction of HBM kept free, a number in [0, 1) such as 0.1") && ok;
     ok = read_number(src, m, "expert_imbalance", e.expert_imbalance, 1, 1000, true,
                      "the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000") && ok;
-    if (m.has("dispatch")) {
-        auto c = as_choice(src, m.get("dispatch"), join_path(path, "dispatch"), {"bf16", "fp8", "int8"});
-        ok = ok && c.has_value();
-        if (c) e.dispatch_bytes = *c == "bf16" ? 2 : 1;
-    }
-    if (m.has("fp8_scaling")) {
-        auto c = as_choice(src, m.get("fp8_scaling"), join_path(path, "fp8_scaling"), {"tensor", "block"});
-        ok = ok && c.has_value();
-        if (c) e.fp8_block_scaled = *c == "block";
-    }
+    std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8", scaling = e.fp8_block_scaled ? "block" : "tensor";
+    ok = read_choice(src, m, "dispatch", {"bf16", "fp8", "int8"}, dispatch) && ok;
+    ok = read_choice(src, m, "fp8_scaling", {"tensor", "block"}, scaling) && ok;
+    e.dispatch_bytes = dispatch == "bf16" ? 2 : 1;
+    e.fp8_block_scaled = scaling == "block";
     if (!ok) return std::nullopt;
     return e;
 }

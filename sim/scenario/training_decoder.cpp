@@ -195,16 +195,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && c.has_value();
         if (c) e.eager_elementwise = *c == "eager";
     }
-    if (m.has("dispatch")) {
-        auto c = as_choice(src, m.get("dispatch"), join_path(path, "dispatch"), {"bf16", "fp8"});
-        ok = ok && c.has_value();
-        if (c) e.dispatch_bytes = *c == "bf16" ? 2 : 1;
-    }
-    if (m.has("fp8_scaling")) {
-        auto c = as_choice(src, m.get("fp8_scaling"), join_path(path, "fp8_scaling"), {"tensor", "block"});
-        ok = ok && c.has_value();
-        if (c) e.fp8_block_scaled = *c == "block";
-    }
+    std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8", scaling = e.fp8_block_scaled ? "block" : "tensor";
+    ok = read_choice(src, m, "dispatch", {"bf16", "fp8"}, dispatch) && ok;
+    ok = read_choice(src, m, "fp8_scaling", {"tensor", "block"}, scaling) && ok;
+    e.dispatch_bytes = dispatch == "bf16" ? 2 : 1;
+    e.fp8_block_scaled = scaling == "block";
     if (m.has("order")) {
         auto o = decode_order(src, m.get("order"), join_path(path, "order"));
         ok = ok && o.has_value();

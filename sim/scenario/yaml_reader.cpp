@@ -285,6 +285,14 @@ bool read_flag(const Source& src, const MapReader& m, std::string_view key, bool
     return b.has_value();
 }
 
+bool read_choice(const Source& src, const MapReader& m, std::string_view key, std::initializer_list<std::string_view> choices,
+                 std::string& out) {
+    if (!m.has(key)) return true;
+    const auto c = as_choice(src, m.get(key), join_path(m.path(), key), choices);
+    out = c.value_or(out);
+    return c.has_value();
+}
+
 bool read_number(const Source& src, const MapReader& m, std::string_view key, double& out, double low, double high,
                  bool high_included, std::string_view what) {
     if (!m.has(key)) return true;

@@ -93,6 +93,10 @@ std::optional<bool> as_boolean(const Source& src, const YAML::Node& node, const 
 /// An optional `true`/`false` key of `m` into `out` (left as is when absent); false when the value
 /// is not a boolean (reported).
 bool read_flag(const Source& src, const MapReader& m, std::string_view key, bool& out);
+/// An optional key of `m` whose value is one of `choices` into `out` (left as is when absent); false
+/// when it is not one of them (reported, with the valid words).
+bool read_choice(const Source& src, const MapReader& m, std::string_view key, std::initializer_list<std::string_view> choices,
+                 std::string& out);
 /// An optional plain-number key of `m` into `out` (left as is when absent), checked by
 /// as_number_in; false when the value is not such a number (reported).
 bool read_number(const Source& src, const MapReader& m, std::string_view key, double& out, double low, double high,
