@@ -374,10 +374,11 @@ TEST_CASE("train: expert exchanges across scale-up domains take DeepEP's hierarc
     };
     const auto bf16 = run_with(2);
     CHECK(bf16.ep.algorithm == "hierarchical_dispatch");
-    // FP8 dispatch halves the forward dispatch only: 2 of the 6 exchanges (with full recomputation).
+    // FP8 dispatch halves the dispatches only, not the combines: 3 of the 6 exchanges with full recomputation
+    // (forward twice, and the gradients' dispatch in the backward pass).
     const auto fp8 = run_with(1);
     CHECK(fp8.time.ep_comm_s < bf16.time.ep_comm_s);
-    CHECK(fp8.time.ep_comm_s >= bf16.time.ep_comm_s * 5.0 / 6.0);
+    CHECK(fp8.time.ep_comm_s >= bf16.time.ep_comm_s * 3.0 / 4.0);
     // The search's bound stays below the exact step.
     CHECK(run_with(1, train::Fidelity::lower_bound).time.step_s <= fp8.time.step_s);
 }

@@ -683,9 +683,12 @@ double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_b
 
 LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute) {
     Builder b = forward_layer(w, kind, s, false);
-    if (s.fp8_block_scaled)
+    if (s.fp8_block_scaled) {
         for (auto& op : b.ops)
             if (auto* mm = std::get_if<Matmul>(&op); mm && mm->dtype == DType::fp8) mm->block_scaled = true;
+        for (auto& parts : b.mms)  // the aten.mm calls selective_op recomputes
+            for (auto& mm : parts) mm.block_scaled = mm.dtype == DType::fp8;
+    }
     LayerOps out;
     out.backward = backward(b.ops, b.grads);
     switch (recompute) {

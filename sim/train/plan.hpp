@@ -102,8 +102,8 @@ struct Execution {
     /// Element-wise work as eager PyTorch runs the Llama reference code (Shard::eager_elementwise; torchtitan
     /// without torch.compile); false: fused kernels (Megatron-LM, Transformer Engine, compiled code).
     bool eager_elementwise = false;
-    /// Bytes per element of the forward expert dispatch (2: bf16; 1: tokens quantised to FP8 before
-    /// sending, DeepSeek-V3 §3.3.2). The combine and the backward exchanges stay 16-bit.
+    /// Bytes per element of the expert dispatches, forward and the gradients' in the backward pass (2: bf16;
+    /// 1: quantised to FP8 before sending, DeepSeek-V3 §3.3.3). Both combines stay 16-bit.
     double dispatch_bytes = 2;
     /// FP8 matrix products with DeepSeek-V3's block scales (Shard::fp8_block_scaled; needs precision fp8).
     bool fp8_block_scaled = false;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "chip/transformer_layer.hpp"
@@ -360,12 +361,16 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         r.cp = {ag.algorithm, ag.bottleneck, ag.time_s};
     }
 
-    // Expert parallel: dispatch and combine all-to-all per MoE layer in each direction (twice more
-    // with full recomputation); with sequence parallelism each tensor-parallel rank sends its slice.
-    // The forward dispatch may send tokens quantised (execution.dispatch: fp8, DeepSeek-V3 §3.3.2); the
-    // combine and both backward exchanges carry 16-bit values. Across scale-up domains, DeepEP's normal
-    // mode (hierarchical_dispatch) where it is faster than the flat all-to-all.
-    double ep_forward_s = 0, ep_backward_s = 0, ep_share = cluster.comm_compute_share(g.ep);
+    // Expert parallel: per MoE layer a dispatch and a combine all-to-all in each direction (the forward
+    // pair again with full recomputation); with sequence parallelism each tensor-parallel rank sends its
+    // slice. The dispatches (forward, and the gradients sent back to the experts in the backward pass)
+    // may carry FP8 (execution.dispatch: fp8, DeepSeek-V3 §3.3.3); both combines stay 16-bit. Across
+    // scale-up domains, DeepEP's normal mode (hierarchical_dispatch) is the other path; each layer takes
+    // whichever costs it less (layer_time).
+    struct EpPath {
+        double forward_s = 0, backward_s = 0, share = 0;
+    };
+    std::vector<EpPath> ep_paths;
     if (w.moe && p.ep > 1) {
         const double tokens = tokens_per_rank / (p.sequence_parallel ? static_cast<double>(p.tp) : 1.0);
         const double token_bytes = tokens * static_cast<double>(w.hidden);
@@ -374,12 +379,12 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             return costs.collective(comm::Collective::all_to_all, g.ep, token_bytes * k * element_bytes, "ep");
         };
         const auto dispatch = flat(e.dispatch_bytes), combine = flat(activation_bytes);
-        ep_forward_s = dispatch.time_s + combine.time_s;
-        ep_backward_s = 2 * combine.time_s;
+        const double flat_pair = dispatch.time_s + combine.time_s;
+        ep_paths.push_back({flat_pair, flat_pair, cluster.comm_compute_share(g.ep)});
         r.ep = {combine.algorithm, combine.bottleneck, combine.time_s};
-        // The expert group's ranks inside one domain (stride s), and the same rank of each domain.
+        // The expert group's ranks inside one domain (stride s, more than one), and the same rank of each domain.
         const std::int64_t domain = cluster.scale_up_domain(), s = g.ep.stride(), span = p.ep * s;
-        if (domain > 1 && span > domain && span % domain == 0 && domain % s == 0) {
+        if (domain > s && span > domain && span % domain == 0 && domain % s == 0) {
             const auto inside = comm::Placement::tiled(p.chips(), domain / s, s);
             const auto across = comm::Placement::tiled(p.chips(), span / domain, domain);
             const auto split = hierarchical_dispatch(token_bytes, k, static_cast<double>(span / domain));
@@ -387,19 +392,12 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
                 return costs.collective(comm::Collective::all_to_all, across, split.across_bytes * element_bytes, "ep").time_s +
                        costs.collective(comm::Collective::all_to_all, inside, split.inside_bytes * element_bytes, "ep").time_s;
             };
-            const double h_combine = two_stage(activation_bytes), h_forward = two_stage(e.dispatch_bytes) + h_combine;
-            const double h_share = cluster.dispatch_compute_share(g.ep, TrainingCluster::DispatchKernels::normal);
-            if (h_forward + 2 * h_combine < ep_forward_s + ep_backward_s) {
-                ep_forward_s = h_forward;
-                ep_backward_s = 2 * h_combine;
-                // The lower bound keeps the smaller share, so that it stays below the exact step.
-                ep_share = fidelity == Fidelity::lower_bound ? std::min(ep_share, h_share) : h_share;
+            const double pair = two_stage(e.dispatch_bytes) + two_stage(activation_bytes);
+            ep_paths.push_back({pair, pair, cluster.dispatch_compute_share(g.ep, TrainingCluster::DispatchKernels::normal)});
+            if (2 * pair < 2 * flat_pair)
                 r.ep = {"hierarchical_dispatch",
                         costs.collective(comm::Collective::all_to_all, across, split.across_bytes * activation_bytes, "ep").bottleneck,
-                        h_combine};
-            } else if (fidelity == Fidelity::lower_bound) {
-                ep_share = std::min(ep_share, h_share);
-            }
+                        pair};
         }
     }
 
@@ -412,8 +410,16 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, cp_share) + exposed(cp_bwd_s, t.k.attention_backward_s, cp_share);
         // Overlapped (DualPipe, Megatron-Core's all-to-all overlap): under another micro-batch's kernels
         // of the same layer, forward, backward and recomputed.
-        const double ep_s = kind == LayerKind::moe ? ep_backward_s + ep_forward_s * (rc == Recompute::full ? 2 : 1) : 0.0;
-        t.ep_s = e.overlap_ep_comm ? exposed(ep_s, t.k.forward_s + t.k.backward_s + t.k.recompute_s, ep_share) : ep_s;
+        // The path that exposes least (each with its own library's share; a lower bound stays one: the
+        // least of the paths' bounds is below the least of their exact times).
+        if (kind == LayerKind::moe && !ep_paths.empty()) {
+            t.ep_s = std::numeric_limits<double>::infinity();
+            for (const EpPath& path : ep_paths) {
+                const double ep_s = path.backward_s + path.forward_s * (rc == Recompute::full ? 2 : 1);
+                t.ep_s = std::min(t.ep_s, e.overlap_ep_comm ? exposed(ep_s, t.k.forward_s + t.k.backward_s + t.k.recompute_s, path.share)
+                                                            : ep_s);
+            }
+        }
         return t;
     };
     const bool has_moe = w.moe.has_value();
