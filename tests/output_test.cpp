@@ -163,8 +163,8 @@ cases:
     // The reliability columns follow the serving ones (schema v6), the economics columns them (v7);
     // schema v8 appends the reliability model's racks, spares and goodput ratio; v9 recompute_layers;
     // v10 the execution switches, training's then serving's; v11 training_overlap_ep_comm, training_fp8_scaling,
-    // training_dispatch_bytes_per_element.
-    CHECK(cols.size() == 252);
+    // training_dispatch_bytes_per_element, training_ep_algorithm, training_ep_bottleneck.
+    CHECK(cols.size() == 254);
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
     CHECK(cols[236] == "training_elementwise");
@@ -172,7 +172,8 @@ cases:
     CHECK(cols[248] == "serving_fp8_scaling");
     CHECK(cols[249] == "training_overlap_ep_comm");
     CHECK(cols[250] == "training_fp8_scaling");
-    CHECK(cols.back() == "training_dispatch_bytes_per_element");
+    CHECK(cols[251] == "training_dispatch_bytes_per_element");
+    CHECK(cols.back() == "training_ep_bottleneck");
     CHECK(cols[197] == "goodput_tokens_per_s");
     CHECK(cols[198] == "electricity_price_usd_per_kwh");
     CHECK(cols[219] == "economics_omitted");

@@ -5,6 +5,7 @@
 #include <tbb/global_control.h>
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <memory>
 #include <variant>
@@ -355,10 +356,22 @@ TEST_CASE("train: overlap_ep_comm hides the expert all-to-all under the layer's 
 }
 
 TEST_CASE("train: expert exchanges across scale-up domains take DeepEP's hierarchical path where faster") {
-    // The formula: a token reaches D (1 - (1 - 1/D)^k) of D domains (its own included), then k experts.
-    const auto split = train::hierarchical_dispatch(1000.0, 2, 4);
-    CHECK(split.across_bytes == doctest::Approx(1000.0 * 4 * (1 - 0.75 * 0.75)));
-    CHECK(split.inside_bytes == 2000.0);
+    // The expected number of domains a token's k distinct experts sit in, against every choice of k of 16
+    // experts in 4 domains of 4, counted one by one.
+    for (const std::int64_t k : {1, 2, 3, 5}) {
+        double domains_reached = 0, choices = 0;
+        for (unsigned set = 0; set < (1U << 16); ++set) {
+            if (std::popcount(set) != k) continue;
+            unsigned hit = 0;
+            for (unsigned x = 0; x < 16; ++x)
+                if (set >> x & 1U) hit |= 1U << (x / 4);
+            domains_reached += std::popcount(hit);
+            choices += 1;
+        }
+        const auto split = train::hierarchical_dispatch(1000.0, k, 16, 4);
+        CHECK(split.across_bytes == doctest::Approx(1000.0 * domains_reached / choices).epsilon(1e-12));
+        CHECK(split.inside_bytes == 1000.0 * static_cast<double>(k));
+    }
     // Qwen3 235B (128 experts, top-8) with experts over all 32 GPUs of 4 HGX servers: a token copy crosses
     // InfiniBand once per remote server rather than once per remote expert.
     std::string text = small_job;
@@ -379,8 +392,22 @@ TEST_CASE("train: expert exchanges across scale-up domains take DeepEP's hierarc
     const auto fp8 = run_with(1);
     CHECK(fp8.time.ep_comm_s < bf16.time.ep_comm_s);
     CHECK(fp8.time.ep_comm_s >= bf16.time.ep_comm_s * 3.0 / 4.0);
-    // The search's bound stays below the exact step.
+    // The search's bound stays below the exact step, with and without the overlap.
     CHECK(run_with(1, train::Fidelity::lower_bound).time.step_s <= fp8.time.step_s);
+    f.sc.cases.front().training->execution.overlap_ep_comm = true;
+    const auto overlapped = run_with(1);
+    CHECK(overlapped.time.ep_comm_s < fp8.time.ep_comm_s);
+    CHECK(run_with(1, train::Fidelity::lower_bound).time.step_s <= overlapped.time.step_s);
+    // Expert groups of stride 2 (tp 2 below them): 4 of a group's 16 ranks in each server.
+    f.sc.cases.front().training->execution.overlap_ep_comm = false;
+    train::Plan strided = p;
+    strided.tp = 2;
+    strided.dp = 16;
+    strided.ep = 16;
+    strided.sequence_parallel = true;
+    auto r = train::evaluate(f.spec(), strided, *f.cluster, false);
+    REQUIRE(std::holds_alternative<train::StepResult>(r));
+    CHECK(std::get<train::StepResult>(r).ep.algorithm == "hierarchical_dispatch");
 }
 
 TEST_CASE("train: fp8_scaling: block runs the layers' FP8 products on the chip's block-scaled figures") {
@@ -490,7 +517,20 @@ TEST_CASE("train: a scenario's training cases run: a given plan, a searched MoE 
                                                  .epsilon(0.002));
     const std::string csv = output::results_csv({r});
     CHECK(csv.find(",llama3_8b,16,4096,bf16,given,2,2,2,1,1,2,1,8,true,selective,zero1,") != std::string::npos);
-    CHECK(csv.find(",mixtral_8x7b,64,4096,bf16,search,") != std::string::npos);
+    CHECK(csv.find(",mixtral_8x7b,64,4096,fp8,search,") != std::string::npos);
+    // The searched MoE case's v11 switches, as the file gives them, and its expert path.
+    const auto cols = output::results_columns();
+    const std::string row = output::results_row(r.cases[1], nullptr);
+    auto cell = [&](std::string_view name) {
+        std::size_t at = 0;
+        for (auto it = cols.begin(); *it != name; ++it) at = row.find(',', at) + 1;
+        return row.substr(at, row.find_first_of(",\n", at) - at);
+    };
+    CHECK(cell("training_overlap_ep_comm") == "true");
+    CHECK(cell("training_dispatch_bytes_per_element") == "1");
+    CHECK(cell("training_fp8_scaling") == "block");
+    CHECK(cell("training_ep_algorithm") == r.cases[1].training->step->ep.algorithm);
+    CHECK_FALSE(cell("training_ep_algorithm").empty());
 }
 
 TEST_CASE("train: clustersim validate on files without a measurement says there is nothing to validate") {
@@ -655,7 +695,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_overlap_ep_comm") == "false");
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
-    CHECK(cols.back() == "training_dispatch_bytes_per_element");  // v11 appends its switches after every v10 column
+    CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
+    CHECK(cols.back() == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
 }

@@ -330,11 +330,16 @@ const TrainingSwitch training_switches[] = {
     {"training_forced_algorithms", forced_algorithms},
     {"training_memory_reserve_fraction", [](const train::Execution& e) { return units::round_trip(e.memory_reserve); }},
 };
-/// Schema v11: the switches added after v10, appended after every v10 column.
+/// Schema v11: the switches added after v10, then which path the expert exchanges took, appended after
+/// every v10 column.
 const TrainingSwitch training_switches_v11[] = {
     {"training_overlap_ep_comm", [](const train::Execution& e) { return boolean(e.overlap_ep_comm); }},
     {"training_fp8_scaling", [](const train::Execution& e) { return std::string(e.fp8_block_scaled ? "block" : "tensor"); }},
     {"training_dispatch_bytes_per_element", [](const train::Execution& e) { return units::round_trip(e.dispatch_bytes); }},
+};
+const TrainingColumn training_columns_v11[] = {
+    {"training_ep_algorithm", [](S t) { return t.step ? t.step->ep.algorithm : ""; }},
+    {"training_ep_bottleneck", [](S t) { return t.step ? t.step->ep.bottleneck : ""; }},
 };
 struct ServingSwitch {
     const char* name;
@@ -372,6 +377,7 @@ std::vector<std::string> results_columns() {
     for (const auto& s : training_switches) cols.emplace_back(s.name);
     for (const auto& s : serving_switches) cols.emplace_back(s.name);
     for (const auto& s : training_switches_v11) cols.emplace_back(s.name);
+    for (const auto& t : training_columns_v11) cols.emplace_back(t.name);
     return cols;
 }
 
@@ -417,6 +423,7 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     for (const auto& s : serving_switches) out += "," + (c.serving ? csv_field(s.value(c.serving->spec.execution)) : std::string());
     // v11: the switches added since.
     for (const auto& s : training_switches_v11) out += "," + (c.training ? csv_field(s.value(c.training->execution)) : std::string());
+    for (const auto& t : training_columns_v11) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
     return out + "\n";
 }
 

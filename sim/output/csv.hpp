@@ -16,7 +16,8 @@ namespace clustersim::output {
 /// model's and `cabinets_count`; 8: racks and spares of the reliability model (`failure_parts_racks`
 /// … `mean_restart_s`) and `goodput_tokens_per_s_vs_baseline`; 9: `recompute_layers`; 10: the training and
 /// serving execution switches (`training_attention` … `serving_fp8_scaling`); 11: `training_overlap_ep_comm`,
-/// `training_fp8_scaling` and `training_dispatch_bytes_per_element` (last).
+/// `training_fp8_scaling`, `training_dispatch_bytes_per_element`, `training_ep_algorithm` and
+/// `training_ep_bottleneck` (last).
 inline constexpr int results_schema_version = 11;
 
 std::vector<std::string> results_columns();

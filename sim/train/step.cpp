@@ -80,8 +80,12 @@ TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, c
     return {launch_s_ + share * bytes / injection_Bps_, {}, {}};
 }
 
-HierarchicalDispatch hierarchical_dispatch(double token_bytes, double top_k, double domains) {
-    return {token_bytes * domains * (1.0 - std::pow(1.0 - 1.0 / domains, top_k)), token_bytes * top_k};
+HierarchicalDispatch hierarchical_dispatch(double token_bytes, std::int64_t top_k, std::int64_t experts, std::int64_t domains) {
+    // q = C(E - E/D, k) / C(E, k) = prod over i < k of (E - E/D - i) / (E - i).
+    const double e = static_cast<double>(experts), d = static_cast<double>(domains);
+    double none = 1;
+    for (std::int64_t i = 0; i < top_k; ++i) none *= std::max(0.0, e - e / d - static_cast<double>(i)) / (e - static_cast<double>(i));
+    return {token_bytes * d * (1.0 - none), token_bytes * static_cast<double>(top_k)};
 }
 
 double exposed(double comm_s, double compute_s, double share) { return std::max(comm_s - compute_s, share * comm_s); }
@@ -190,6 +194,7 @@ KernelTimes kernel_times(const chip::ChipModel& chip, const LayerOps& ops) {
 struct LayerTime {
     KernelTimes k;
     double tp_s = 0, cp_s = 0, ep_s = 0;
+    std::size_t ep_path = 0;  ///< which expert-exchange path the layer takes (MoE layers)
 };
 
 }  // namespace
@@ -368,7 +373,9 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     // scale-up domains, DeepEP's normal mode (hierarchical_dispatch) is the other path; each layer takes
     // whichever costs it less (layer_time).
     struct EpPath {
-        double forward_s = 0, backward_s = 0, share = 0;
+        double pair_s = 0;  ///< a dispatch and a combine: the forward pass's, and the backward pass's
+        double share = 0;   ///< of the compute units, held by the path's library while it runs
+        CommChoice choice;  ///< what the CSV reports (time: one combine)
     };
     std::vector<EpPath> ep_paths;
     if (w.moe && p.ep > 1) {
@@ -379,25 +386,24 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             return costs.collective(comm::Collective::all_to_all, g.ep, token_bytes * k * element_bytes, "ep");
         };
         const auto dispatch = flat(e.dispatch_bytes), combine = flat(activation_bytes);
-        const double flat_pair = dispatch.time_s + combine.time_s;
-        ep_paths.push_back({flat_pair, flat_pair, cluster.comm_compute_share(g.ep)});
-        r.ep = {combine.algorithm, combine.bottleneck, combine.time_s};
+        ep_paths.push_back({dispatch.time_s + combine.time_s, cluster.comm_compute_share(g.ep),
+                            {combine.algorithm, combine.bottleneck, combine.time_s}});
         // The expert group's ranks inside one domain (stride s, more than one), and the same rank of each domain.
         const std::int64_t domain = cluster.scale_up_domain(), s = g.ep.stride(), span = p.ep * s;
         if (domain > s && span > domain && span % domain == 0 && domain % s == 0) {
             const auto inside = comm::Placement::tiled(p.chips(), domain / s, s);
             const auto across = comm::Placement::tiled(p.chips(), span / domain, domain);
-            const auto split = hierarchical_dispatch(token_bytes, k, static_cast<double>(span / domain));
+            const auto split = hierarchical_dispatch(token_bytes, w.moe->top_k, w.moe->experts, span / domain);
             auto two_stage = [&](double element_bytes) {
                 return costs.collective(comm::Collective::all_to_all, across, split.across_bytes * element_bytes, "ep").time_s +
                        costs.collective(comm::Collective::all_to_all, inside, split.inside_bytes * element_bytes, "ep").time_s;
             };
-            const double pair = two_stage(e.dispatch_bytes) + two_stage(activation_bytes);
-            ep_paths.push_back({pair, pair, cluster.dispatch_compute_share(g.ep, TrainingCluster::DispatchKernels::normal)});
-            if (2 * pair < 2 * flat_pair)
-                r.ep = {"hierarchical_dispatch",
-                        costs.collective(comm::Collective::all_to_all, across, split.across_bytes * activation_bytes, "ep").bottleneck,
-                        pair};
+            const double h_combine = two_stage(activation_bytes);
+            ep_paths.push_back({two_stage(e.dispatch_bytes) + h_combine,
+                                cluster.dispatch_compute_share(g.ep, TrainingCluster::DispatchKernels::normal),
+                                {"hierarchical_dispatch",
+                                 costs.collective(comm::Collective::all_to_all, across, split.across_bytes * activation_bytes, "ep").bottleneck,
+                                 h_combine}});
         }
     }
 
@@ -414,10 +420,11 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         // least of the paths' bounds is below the least of their exact times).
         if (kind == LayerKind::moe && !ep_paths.empty()) {
             t.ep_s = std::numeric_limits<double>::infinity();
-            for (const EpPath& path : ep_paths) {
-                const double ep_s = path.backward_s + path.forward_s * (rc == Recompute::full ? 2 : 1);
-                t.ep_s = std::min(t.ep_s, e.overlap_ep_comm ? exposed(ep_s, t.k.forward_s + t.k.backward_s + t.k.recompute_s, path.share)
-                                                            : ep_s);
+            for (std::size_t i = 0; i < ep_paths.size(); ++i) {
+                const double ep_s = ep_paths[i].pair_s * (rc == Recompute::full ? 3 : 2);
+                const double cost = e.overlap_ep_comm ? exposed(ep_s, t.k.forward_s + t.k.backward_s + t.k.recompute_s, ep_paths[i].share)
+                                                      : ep_s;
+                if (cost < t.ep_s) t.ep_s = cost, t.ep_path = i;
             }
         }
         return t;
@@ -428,6 +435,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     const bool partial = p.recompute_layers > 0;
     const LayerTime dense = has_dense ? layer_time(LayerKind::dense, p.recompute) : LayerTime{};
     const LayerTime moe = has_moe ? layer_time(LayerKind::moe, p.recompute) : LayerTime{};
+    if (!ep_paths.empty()) r.ep = ep_paths[moe.ep_path].choice;  // the plan's MoE layers' path
     const LayerTime dense_stored = has_dense && partial ? layer_time(LayerKind::dense, Recompute::none) : dense;
     const LayerTime moe_stored = has_moe && partial ? layer_time(LayerKind::moe, Recompute::none) : moe;
     const KernelTimes embed = kernel_times(chip, embedding_ops(w, shard));
