@@ -437,6 +437,21 @@ TEST_CASE("train: fp8_scaling: block runs the layers' FP8 products on the chip's
                 ++products;
             }
     CHECK(products == 4 * 3 + 4);  // QKV, output, gate+up, down: forward and recomputed, two each backward
+    // FP8 training keeps the attention core, the MoE router and the output head in 16-bit (Transformer
+    // Engine's recipe; DeepSeek-V3 section 3.3).
+    const auto& moe_workload = *test::source_catalog().workloads.at("mixtral_8x7b");
+    const auto moe = train::layer_ops(moe_workload, train::LayerKind::moe, s, train::Recompute::none);
+    int attention = 0, router = 0;
+    for (const auto& op : moe.forward) {
+        if (const auto* a = std::get_if<chip::Attention>(&op)) attention += a->dtype == chip::DType::bf16;
+        if (const auto* mm = std::get_if<chip::Matmul>(&op); mm && mm->n == moe_workload.moe->experts)
+            router += mm->dtype == chip::DType::bf16 && !mm->block_scaled;
+    }
+    CHECK(attention == 1);
+    CHECK(router == 1);
+    const auto head = train::head_ops(moe_workload, s);
+    for (const auto& op : head.forward)
+        if (const auto* mm = std::get_if<chip::Matmul>(&op)) CHECK(mm->dtype == chip::DType::bf16);
 }
 
 TEST_CASE("train: plan checks name what is wrong") {
