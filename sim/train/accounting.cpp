@@ -255,7 +255,7 @@ Attention attention_core(const Shard& s, std::int64_t heads_q, std::int64_t head
     a.pass = chip::Pass::forward;
     // 16-bit under FP8 training too: Transformer Engine's FP8 recipe keeps dot-product attention in BF16
     // (FP8 attention is opt-in), as DeepSeek-V3 keeps its attention operators (arXiv 2412.19437 §3.3).
-    a.dtype = act;
+    a.dtype = s.sixteen_bit;
     a.kernel = s.attention_kernel;
     return a;
 }
@@ -403,7 +403,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const auto& moe = *w.moe;
         // Router on this rank's tokens (split by tp with sequence parallelism), replicated weights; 16-bit
         // under FP8 training (DeepSeek-V3 §3.3: the gating modules keep their precision).
-        b.add(Matmul{x.norm_tokens, moe.experts, h, 1, act}, norm_out);
+        b.add(Matmul{x.norm_tokens, moe.experts, h, 1, s.sixteen_bit}, norm_out);
         b.add(softmax(x.norm_tokens * moe.experts), d(x.norm_tokens) * d(moe.experts) * 4.0);
         const std::int64_t routed_here = x.norm_tokens * moe.top_k;
         b.add(chip::embedding(routed_here, h, act), 0.0);  // permute: gather each token once per expert
@@ -730,7 +730,7 @@ LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
     add_norm(w, s, x.norm_tokens, w.hidden, b);
     // Logits, vocabulary-parallel; 16-bit under FP8 training: Megatron-Core's output layer is not a Transformer
     // Engine module, and DeepSeek-V3 keeps its output head in BF16 (§3.3).
-    b.add(Matmul{x.tokens, vocab, w.hidden, 1, act}, 0.0);
+    b.add(Matmul{x.tokens, vocab, w.hidden, 1, s.sixteen_bit}, 0.0);
     b.add(softmax(x.tokens * vocab), 0.0);                      // cross-entropy: FP32 probabilities for the backward
     LayerOps out;
     out.forward = b.ops;

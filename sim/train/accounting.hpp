@@ -77,6 +77,9 @@ struct Shard {
     /// per-tensor scales (Transformer Engine). The embedding and the output head are costed as the rest of
     /// the matrix products' precision either way.
     bool fp8_block_scaled = false;
+    /// The precision of what FP8 training keeps in 16-bit (the attention core, the MoE router, the output
+    /// head): BF16, or `dtype` on a chip whose BF16 peak is not public (step.cpp; docs/models/training.md).
+    chip::DType sixteen_bit = chip::DType::bf16;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };

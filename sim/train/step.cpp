@@ -328,7 +328,9 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     } const costs{cluster, fidelity, spec.execution.algorithms};
     const Shard shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision,
                       spec.execution.flash_attention, spec.execution.attention_kernel, spec.execution.eager_elementwise,
-                      spec.execution.fp8_block_scaled};
+                      spec.execution.fp8_block_scaled,
+                      // A chip without a public BF16 peak (Ascend 960, 970) runs them at the plan's precision.
+                      cluster.chip().supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision};
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
     const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
 
