@@ -74,8 +74,7 @@ struct Shard {
     bool eager_elementwise = false;
     /// FP8 matrix products of the layers with DeepSeek-V3's fine-grained block scales (1 x 128 activation,
     /// 128 x 128 weight tiles; DeepGEMM's kernels: the chip's fp8_block figures where it has them). False:
-    /// per-tensor scales (Transformer Engine). The embedding and the output head are costed as the rest of
-    /// the matrix products' precision either way.
+    /// per-tensor scales (Transformer Engine). What stays 16-bit (sixteen_bit) is not affected.
     bool fp8_block_scaled = false;
     /// The precision of what FP8 training keeps in 16-bit (the attention core, the MoE router, the output
     /// head): BF16, or `dtype` on a chip whose BF16 peak is not public (step.cpp; docs/models/training.md).

@@ -416,10 +416,10 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         const double tp_s = calls(rc) * tp_call_s;
         t.tp_s = e.overlap_tp_comm ? exposed(tp_s, t.k.forward_s + t.k.backward_s, tp_share) : tp_s;
         t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, cp_share) + exposed(cp_bwd_s, t.k.attention_backward_s, cp_share);
-        // Overlapped (DualPipe, Megatron-Core's all-to-all overlap): under another micro-batch's kernels
-        // of the same layer, forward, backward and recomputed.
-        // The path that exposes least (each with its own library's share; a lower bound stays one: the
-        // least of the paths' bounds is below the least of their exact times).
+        // Expert exchanges: three pairs with full recomputation, else two. Overlapped (DualPipe, Megatron-Core's
+        // all-to-all overlap), they run under another micro-batch's kernels of the same layer, forward,
+        // backward and recomputed. The path that exposes least, each with its own library's share (a lower
+        // bound stays one: the least of the paths' bounds is below the least of their exact times).
         if (kind == LayerKind::moe && !ep_paths.empty()) {
             t.ep_s = std::numeric_limits<double>::infinity();
             for (std::size_t i = 0; i < ep_paths.size(); ++i) {
