@@ -368,9 +368,36 @@ TEST_CASE("train: expert exchanges across scale-up domains take DeepEP's hierarc
             domains_reached += std::popcount(hit);
             choices += 1;
         }
-        const auto split = train::hierarchical_dispatch(1000.0, k, 16, 4);
+        const auto split = train::hierarchical_dispatch(1000.0, catalog::MoeSpec{16, k, 0, 1, 0}, 4);
         CHECK(split.across_bytes == doctest::Approx(1000.0 * domains_reached / choices).epsilon(1e-12));
         CHECK(split.inside_bytes == 1000.0 * static_cast<double>(k));
+    }
+    // Group-limited routing, 16 experts in 8 groups of 2, 3 groups per token, top-4, counted one by one over the
+    // chosen groups (and, where a group spans two domains, over the experts chosen in them).
+    for (const std::int64_t domains : {2, 4, 16}) {
+        double reached = 0, choices = 0;
+        for (unsigned groups = 0; groups < (1U << 8); ++groups) {
+            if (std::popcount(groups) != 3) continue;
+            if (domains <= 8) {  // whole groups per domain: each chosen group receives an expert
+                unsigned hit = 0;
+                for (unsigned g = 0; g < 8; ++g)
+                    if (groups >> g & 1U) hit |= 1U << (g / (8 / domains));
+                reached += std::popcount(hit);
+                choices += 1;
+                continue;
+            }
+            for (unsigned set = 0; set < (1U << 16); ++set) {  // 16 domains: one expert each
+                if (std::popcount(set) != 4) continue;
+                bool inside = true;
+                for (unsigned x = 0; x < 16; ++x) inside = inside && (!(set >> x & 1U) || (groups >> (x / 2) & 1U));
+                if (!inside) continue;
+                reached += std::popcount(set);
+                choices += 1;
+            }
+        }
+        const auto split = train::hierarchical_dispatch(1000.0, catalog::MoeSpec{16, 4, 0, 1, 0, 8, 3}, domains);
+        INFO(domains << " domains");
+        CHECK(split.across_bytes == doctest::Approx(1000.0 * reached / choices).epsilon(1e-12));
     }
     // Qwen3 235B (128 experts, top-8) with experts over all 32 GPUs of 4 HGX servers: a token copy crosses
     // InfiniBand once per remote server rather than once per remote expert.

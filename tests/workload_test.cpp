@@ -483,6 +483,20 @@ TEST_CASE("workload: moe keys, top_k and dense_layers") {
                  "must be at least 0, got -1");
 }
 
+TEST_CASE("workload: group-limited routing takes both keys, equal groups, and room for top_k") {
+    auto groups = [](std::string_view g, std::string_view per_token) {
+        return "  dense_layers: 1\n  expert_groups: " + std::string(g) + "\n  groups_per_token: " + std::string(per_token);
+    };
+    expect_error(moe_template, "  dense_layers: 1", groups("3", "1"), 26, 18, "moe.expert_groups",
+                 "expert_groups 3 does not divide the 8 routed experts (the groups are equal)");
+    expect_error(moe_template, "  dense_layers: 1", groups("4", "5"), 27, 21, "moe.groups_per_token",
+                 "groups_per_token 5 exceeds the 4 expert_groups");
+    expect_error(moe_template, "  dense_layers: 1", groups("8", "1"), 27, 21, "moe.groups_per_token",
+                 "1 groups of 1 experts hold fewer than top_k 2");
+    expect_error(moe_template, "  dense_layers: 1", "  dense_layers: 1\n  expert_groups: 4", 21, 3, "moe",
+                 "missing key 'groups_per_token'");
+}
+
 TEST_CASE("workload: mla fixes head_dim and kv_heads") {
     expect_error(moe_template, "head_dim: 48", "head_dim: 32", 13, 11, "head_dim",
                  "with mla, head_dim is the query-key size qk_nope_head_dim + qk_rope_head_dim = 48, got 32");

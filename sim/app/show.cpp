@@ -411,6 +411,9 @@ std::string show_workload(const catalog::WorkloadSpec& w) {
         line("shared_experts", n(w.moe->shared_experts));
         line("expert_ffn", n(w.moe->expert_ffn));
         line("dense_layers", n(w.moe->dense_layers) + fmt::format(" (then {} MoE layers)", w.layers - w.moe->dense_layers));
+        if (w.moe->expert_groups > 1)
+            line("expert_groups", fmt::format("{} of {} experts, {} per token", n(w.moe->expert_groups),
+                                              n(w.moe->experts / w.moe->expert_groups), n(w.moe->groups_per_token)));
     } else {
         out += "mixture of experts: none (dense)\n";
     }

@@ -27,8 +27,13 @@ struct MoeSpec {
     std::int64_t shared_experts = 0;  ///< always-active experts, each of expert_ffn
     std::int64_t expert_ffn = 0;      ///< FFN size of one expert (per gate/up projection)
     std::int64_t dense_layers = 0;    ///< the first dense_layers layers use a dense MLP of size `ffn`
+    /// Group-limited routing (DeepSeek-V3's n_group / topk_group): the experts form expert_groups equal
+    /// groups and a token's top_k experts come from groups_per_token of them. 1 and 1: no limit.
+    std::int64_t expert_groups = 1;
+    std::int64_t groups_per_token = 1;
     // Loader invariants: experts >= 1, 1 <= top_k <= experts, shared_experts >= 0, expert_ffn >= 1,
-    // 0 <= dense_layers < WorkloadSpec::layers (at least one MoE layer).
+    // 0 <= dense_layers < WorkloadSpec::layers (at least one MoE layer); expert_groups divides experts,
+    // 1 <= groups_per_token <= expert_groups, top_k <= groups_per_token * experts / expert_groups.
 };
 
 /// Multi-head latent attention (DeepSeek-V2/V3): low-rank compressed queries and key-values.

@@ -14,7 +14,8 @@ const std::vector<std::string> workload_keys{
     "id",  "name",     "family",   "sources", "source",  "notes",     "layers",          "hidden", "ffn", "heads",
     "kv_heads", "head_dim", "vocab", "seq_len", "mlp", "positions", "tied_embeddings", "biases", "moe", "mla",
     "published_params"};
-const std::vector<std::string> moe_keys{"experts", "top_k", "shared_experts", "expert_ffn", "dense_layers"};
+const std::vector<std::string> moe_keys{"experts",      "top_k",        "shared_experts", "expert_ffn",
+                                        "dense_layers", "expert_groups", "groups_per_token"};
 const std::vector<std::string> mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
                                         "v_head_dim"};
 const std::vector<std::string> published_keys{"value", "source", "note"};
@@ -102,8 +103,30 @@ std::optional<catalog::MoeSpec> decode_moe(const Source& src, const YAML::Node& 
                       " layers (a mixture-of-experts workload needs at least one MoE layer; leave out 'moe' for a dense one)");
         ok = false;
     }
+    // Group-limited routing: both keys or neither.
+    std::optional<std::int64_t> groups = 1, per_token = 1;
+    if (m.has("expert_groups") || m.has("groups_per_token")) {
+        groups = count(src, m, "expert_groups", "equal groups the routed experts form (DeepSeek-V3's n_group)", 1);
+        per_token = count(src, m, "groups_per_token", "groups a token's experts come from (DeepSeek-V3's topk_group)", 1);
+        ok = ok && groups && per_token;
+        if (experts && groups && *experts % *groups != 0) {
+            src.error(m.get("expert_groups"), "moe.expert_groups",
+                      "expert_groups " + std::to_string(*groups) + " does not divide the " + std::to_string(*experts) +
+                          " routed experts (the groups are equal)");
+            ok = false;
+        } else if (groups && per_token && *per_token > *groups) {
+            src.error(m.get("groups_per_token"), "moe.groups_per_token",
+                      "groups_per_token " + std::to_string(*per_token) + " exceeds the " + std::to_string(*groups) + " expert_groups");
+            ok = false;
+        } else if (experts && top_k && groups && per_token && *top_k > *per_token * (*experts / *groups)) {
+            src.error(m.get("groups_per_token"), "moe.groups_per_token",
+                      std::to_string(*per_token) + " groups of " + std::to_string(*experts / *groups) +
+                          " experts hold fewer than top_k " + std::to_string(*top_k));
+            ok = false;
+        }
+    }
     if (!ok) return std::nullopt;
-    return catalog::MoeSpec{*experts, *top_k, *shared, *expert_ffn, *dense};
+    return catalog::MoeSpec{*experts, *top_k, *shared, *expert_ffn, *dense, *groups, *per_token};
 }
 
 std::optional<catalog::MlaSpec> decode_mla(const Source& src, const YAML::Node& node) {

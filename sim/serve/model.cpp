@@ -234,8 +234,8 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
             // Prefill across scale-up domains: DeepEP's normal mode where faster (train::hierarchical_dispatch;
             // decode uses its low-latency mode, direct RDMA writes to every expert rank, the flat
             // all-to-all above).
-            const auto split = train::hierarchical_dispatch(d(w.hidden) * tokens * pl.ep_bytes_scale, w.moe->top_k,
-                                                            w.moe->experts, pl.ep_across->group_size());
+            const auto split =
+                train::hierarchical_dispatch(d(w.hidden) * tokens * pl.ep_bytes_scale, *w.moe, pl.ep_across->group_size());
             const double across = split.across_bytes;
             auto two_stage = [&](double bytes_per_element) {
                 return cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * bytes_per_element).time_s +

@@ -80,12 +80,27 @@ TrainingCluster::Cost TrainingCluster::collective_bound(comm::Collective kind, c
     return {launch_s_ + share * bytes / injection_Bps_, {}, {}};
 }
 
-HierarchicalDispatch hierarchical_dispatch(double token_bytes, std::int64_t top_k, std::int64_t experts, std::int64_t domains) {
-    // q = C(E - E/D, k) / C(E, k) = prod over i < k of (E - E/D - i) / (E - i).
-    const double e = static_cast<double>(experts), d = static_cast<double>(domains);
+namespace {
+/// The expected domains `picks` distinct items of `items` spread evenly over `domains` fall in:
+/// D (1 − C(n − n/D, k) / C(n, k)), the product form of the binomial ratio.
+double domains_reached(double items, double domains, std::int64_t picks) {
     double none = 1;
-    for (std::int64_t i = 0; i < top_k; ++i) none *= std::max(0.0, e - e / d - static_cast<double>(i)) / (e - static_cast<double>(i));
-    return {token_bytes * d * (1.0 - none), token_bytes * static_cast<double>(top_k)};
+    for (std::int64_t i = 0; i < picks; ++i)
+        none *= std::max(0.0, items - items / domains - static_cast<double>(i)) / (items - static_cast<double>(i));
+    return domains * (1.0 - none);
+}
+}  // namespace
+
+HierarchicalDispatch hierarchical_dispatch(double token_bytes, const catalog::MoeSpec& moe, std::int64_t domains) {
+    const auto d = [](std::int64_t x) { return static_cast<double>(x); };
+    double reached = domains_reached(d(moe.experts), d(domains), moe.top_k);
+    if (moe.expert_groups > 1 && moe.expert_groups % domains == 0) {
+        reached = domains_reached(d(moe.expert_groups), d(domains), moe.groups_per_token);
+    } else if (moe.expert_groups > 1 && domains % moe.expert_groups == 0) {
+        const std::int64_t g = moe.groups_per_token;
+        reached = domains_reached(d(g * moe.experts / moe.expert_groups), d(g * domains / moe.expert_groups), moe.top_k);
+    }
+    return {token_bytes * reached, token_bytes * d(moe.top_k)};
 }
 
 double exposed(double comm_s, double compute_s, double share) { return std::max(comm_s - compute_s, share * comm_s); }
@@ -395,7 +410,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         if (domain > s && span > domain && span % domain == 0 && domain % s == 0) {
             const auto inside = comm::Placement::tiled(p.chips(), domain / s, s);
             const auto across = comm::Placement::tiled(p.chips(), span / domain, domain);
-            const auto split = hierarchical_dispatch(token_bytes, w.moe->top_k, w.moe->experts, span / domain);
+            const auto split = hierarchical_dispatch(token_bytes, *w.moe, span / domain);
             auto two_stage = [&](double element_bytes) {
                 return costs.collective(comm::Collective::all_to_all, across, split.across_bytes * element_bytes, "ep").time_s +
                        costs.collective(comm::Collective::all_to_all, inside, split.inside_bytes * element_bytes, "ep").time_s;

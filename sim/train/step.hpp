@@ -100,14 +100,17 @@ private:
 /// network once per distinct remote domain among its k experts' and is forwarded inside each domain to
 /// its experts. With E experts spread evenly over D domains and k distinct experts per token, a domain
 /// holds none of them with probability q = C(E − E/D, k) / C(E, k), so a token reaches D (1 − q) domains,
-/// its own among them. The sizes of the two all-to-alls, for `token_bytes` (a rank's tokens × hidden ×
-/// bytes per element): `across` over the D domains by rail (a rank's share to itself counted, as an
-/// all-to-all's size does: hence D (1 − q), not (D − 1)(1 − q)), then `inside` each domain.
+/// its own among them. Group-limited routing (G groups, g per token) narrows it: with whole groups per
+/// domain (D divides G) q = C(G − G/D, g) / C(G, g), each chosen group taken to receive at least one of
+/// the k experts; with groups spanning D/G domains each, the k experts spread over the g chosen groups'
+/// g·E/G experts in g·D/G domains. The sizes of the two all-to-alls, for `token_bytes` (a rank's tokens ×
+/// hidden × bytes per element): `across` over the D domains by rail (a rank's share to itself counted, as
+/// an all-to-all's size does: hence D (1 − q), not (D − 1)(1 − q)), then `inside` each domain.
 struct HierarchicalDispatch {
     double across_bytes = 0;
     double inside_bytes = 0;
 };
-HierarchicalDispatch hierarchical_dispatch(double token_bytes, std::int64_t top_k, std::int64_t experts, std::int64_t domains);
+HierarchicalDispatch hierarchical_dispatch(double token_bytes, const catalog::MoeSpec& moe, std::int64_t domains);
 
 /// Communication C overlapped with computation W: while both run, the computation has only the compute
 /// units the collective library leaves it (share f held by the library, TrainingCluster::comm_compute_share),
