@@ -1474,7 +1474,9 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
     CHECK(has_diagnostic(r, f, 27, 32, "cases[3].training.execution.fp8_scaling",
                          "fp8_scaling: block describes FP8 matrix products, but precision is bf16 (valid: precision: fp8, "
                          "or fp8_scaling: tensor)"));
-    CHECK(last_line(r.err) == "3 errors");  // the H100 cases run both, and block scales in FP8
+    // Training dispatches in BF16 or FP8 (serving also takes int8).
+    CHECK(has_diagnostic(r, f, 40, 29, "cases[5].training.execution.dispatch", "'int8' is not valid; valid: bf16, fp8"));
+    CHECK(last_line(r.err) == "4 errors");  // the H100 cases run both, and block scales in FP8
 }
 
 TEST_CASE("scenario: fp8_scaling is tensor or block, and block needs FP8 weights") {
