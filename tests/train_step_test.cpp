@@ -344,9 +344,13 @@ TEST_CASE("train: overlap_ep_comm hides the expert all-to-all under the layer's 
     const double m = static_cast<double>(p.micro_batches(f.spec().global_batch));
     const double layers = static_cast<double>(f.spec().workload->layers);
     CHECK(plain.time.ep_comm_s == doctest::Approx(m * layers * 6 * plain.ep.time_s).epsilon(1e-9));
-    // Overlapped: max(C - W, f C) per layer; here the kernels outlast the exchange, so f C, with NCCL's
-    // 16 of the H100's 132 SMs.
-    const double share = f.cluster->comm_compute_share();
+    // Overlapped: max(C - W, f C) per layer; here the kernels outlast the exchange, so f C, with the share of
+    // the library that runs it: DeepEP's normal kernels (24 of the H100's 132 SMs) when the tuner takes the
+    // one-sided all-to-all, NCCL's 16 otherwise.
+    const auto group = comm::Placement::tiled(32, 8, 1);
+    const double share = plain.ep.algorithm == "one_sided"
+                             ? f.cluster->dispatch_compute_share(group, train::TrainingCluster::DispatchKernels::normal)
+                             : f.cluster->comm_compute_share(group);
     REQUIRE(share > 0);
     CHECK(overlapped.time.ep_comm_s == doctest::Approx(share * plain.time.ep_comm_s).epsilon(1e-9));
     CHECK(overlapped.time.step_s < plain.time.step_s);

@@ -403,8 +403,14 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             return costs.collective(comm::Collective::all_to_all, g.ep, token_bytes * k * element_bytes, "ep");
         };
         const auto dispatch = flat(e.dispatch_bytes), combine = flat(activation_bytes);
-        ep_paths.push_back({dispatch.time_s + combine.time_s, cluster.comm_compute_share(g.ep),
-                            {combine.algorithm, combine.bottleneck, combine.time_s}});
+        // The compute units the exchange's library holds: the dispatch library's normal kernels (training's
+        // batches are large) when the tuner's all-to-all is its one-sided one, else the collective library's
+        // (the bound, which names no algorithm, takes the smaller).
+        const double normal_share = cluster.dispatch_compute_share(g.ep, TrainingCluster::DispatchKernels::normal);
+        const double flat_share = fidelity == Fidelity::lower_bound ? std::min(cluster.comm_compute_share(g.ep), normal_share)
+                                  : combine.algorithm == "one_sided" ? normal_share
+                                                                     : cluster.comm_compute_share(g.ep);
+        ep_paths.push_back({dispatch.time_s + combine.time_s, flat_share, {combine.algorithm, combine.bottleneck, combine.time_s}});
         // The expert group's ranks inside one domain (stride s, more than one), and the same rank of each domain.
         const std::int64_t domain = cluster.scale_up_domain(), s = g.ep.stride(), span = p.ep * s;
         if (domain > s && span > domain && span % domain == 0 && domain % s == 0) {
@@ -416,8 +422,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
                        costs.collective(comm::Collective::all_to_all, inside, split.inside_bytes * element_bytes, "ep").time_s;
             };
             const double h_combine = two_stage(activation_bytes);
-            ep_paths.push_back({two_stage(e.dispatch_bytes) + h_combine,
-                                cluster.dispatch_compute_share(g.ep, TrainingCluster::DispatchKernels::normal),
+            ep_paths.push_back({two_stage(e.dispatch_bytes) + h_combine, normal_share,
                                 {"hierarchical_dispatch",
                                  costs.collective(comm::Collective::all_to_all, across, split.across_bytes * activation_bytes, "ep").bottleneck,
                                  h_combine}});
