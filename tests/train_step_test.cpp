@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
+#include <map>
 #include <memory>
 #include <variant>
 
@@ -87,6 +88,20 @@ train::StepResult step_of(const Fixture& f, const train::Plan& p,
     auto r = train::evaluate(f.spec(), p, *f.cluster, false, fidelity);
     if (auto* rej = std::get_if<train::Rejection>(&r)) FAIL(rej->reason);
     return std::get<train::StepResult>(r);
+}
+
+/// A case's results.csv row, by column name (the cells these tests read hold no commas).
+std::map<std::string, std::string, std::less<>> row_cells(const run::CaseResult& c) {
+    const std::string row = output::results_row(c, nullptr);
+    const auto cols = output::results_columns();
+    std::map<std::string, std::string, std::less<>> out;
+    std::size_t at = 0;
+    for (const auto& name : cols) {
+        const std::size_t end = std::min(row.find_first_of(",\n", at), row.size());
+        out[name] = row.substr(at, end - at);
+        at = end + 1;
+    }
+    return out;
 }
 
 }  // namespace
@@ -575,13 +590,8 @@ TEST_CASE("train: a scenario's training cases run: a given plan, a searched MoE 
     CHECK(csv.find(",llama3_8b,16,4096,bf16,given,2,2,2,1,1,2,1,8,true,selective,zero1,") != std::string::npos);
     CHECK(csv.find(",mixtral_8x7b,64,4096,fp8,search,") != std::string::npos);
     // The searched MoE case's v11 switches, as the file gives them, and its expert path.
-    const auto cols = output::results_columns();
-    const std::string row = output::results_row(r.cases[1], nullptr);
-    auto cell = [&](std::string_view name) {
-        std::size_t at = 0;
-        for (auto it = cols.begin(); *it != name; ++it) at = row.find(',', at) + 1;
-        return row.substr(at, row.find_first_of(",\n", at) - at);
-    };
+    const auto searched = row_cells(r.cases[1]);
+    auto cell = [&](std::string_view name) { return searched.at(std::string(name)); };
     CHECK(cell("training_overlap_ep_comm") == "true");
     CHECK(cell("training_dispatch_bytes_per_element") == "1");
     CHECK(cell("training_fp8_scaling") == "block");
@@ -726,19 +736,12 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     const auto run = run::run_scenario(sc);
     REQUIRE(run.cases.size() == 1);
     REQUIRE(run.cases[0].training->step);
-    const std::string row = output::results_row(run.cases[0], nullptr);
-    std::vector<std::string> cells;
-    for (std::size_t at = 0; at <= row.size();) {
-        const std::size_t end = std::min(row.find_first_of(",\n", at), row.size());
-        cells.push_back(row.substr(at, end - at));
-        at = end + 1;
-    }
+    const auto cells = row_cells(run.cases[0]);
     const auto cols = output::results_columns();
-    REQUIRE(cells.size() >= cols.size());
     auto cell = [&](std::string_view name) {
-        const auto it = std::find(cols.begin(), cols.end(), name);
-        REQUIRE(it != cols.end());
-        return cells[static_cast<std::size_t>(it - cols.begin())];
+        const auto it = cells.find(name);
+        REQUIRE(it != cells.end());
+        return it->second;
     };
     CHECK(cell("recompute_layers") == "4");
     // The execution switches as the case runs them (here the defaults); no serving job: empty.
