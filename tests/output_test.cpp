@@ -163,8 +163,9 @@ cases:
     // The reliability columns follow the serving ones (schema v6), the economics columns them (v7);
     // schema v8 appends the reliability model's racks, spares and goodput ratio; v9 recompute_layers;
     // v10 the execution switches, training's then serving's; v11 training_overlap_ep_comm, training_fp8_scaling,
-    // training_dispatch_bytes_per_element, training_ep_algorithm, training_ep_bottleneck.
-    CHECK(cols.size() == 254);
+    // training_dispatch_bytes_per_element, training_ep_algorithm, training_ep_bottleneck; v12 the serving
+    // instances' shared-expert ranks.
+    CHECK(cols.size() == 256);
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
     CHECK(cols[236] == "training_elementwise");
@@ -173,7 +174,9 @@ cases:
     CHECK(cols[249] == "training_overlap_ep_comm");
     CHECK(cols[250] == "training_fp8_scaling");
     CHECK(cols[251] == "training_dispatch_bytes_per_element");
-    CHECK(cols.back() == "training_ep_bottleneck");
+    CHECK(cols[253] == "training_ep_bottleneck");
+    CHECK(cols[254] == "prefill_shared_expert_ranks");
+    CHECK(cols.back() == "decode_shared_expert_ranks");
     CHECK(cols[197] == "goodput_tokens_per_s");
     CHECK(cols[198] == "electricity_price_usd_per_kwh");
     CHECK(cols[219] == "economics_omitted");
@@ -235,6 +238,8 @@ cases:
     CHECK(given.at("tpot_limit_s").empty());
     CHECK(given.at("draft_tokens") == "0");
     CHECK(given.at("draft_acceptance").empty());
+    CHECK(given.at("decode_shared_expert_ranks") == "0");
+    CHECK(training_only.at("decode_shared_expert_ranks").empty());
     CHECK(given.at("kv_transfer_s") == "0");  // prefill on every chip: colocated, nothing moves
     CHECK(given.at("serving_problem").empty());
     CHECK(given.at("serving_measured_metric") == "tpot");

@@ -1321,19 +1321,20 @@ TEST_CASE("scenario: serving section: each problem named where it is") {
         prefix(f, 12, 52, "cases[0].serving.speculation.acceptance") +
             "expected a fraction between 0 and 1 as a plain number (e.g. 0.8), got '70%'",
         prefix(f, 13, 28, "cases[0].serving.prefill") +
-            "unknown key 'tensor_parallel'; valid keys: chips, ranks_per_chip, tp, ep, batch",
+            "unknown key 'tensor_parallel'; valid keys: chips, ranks_per_chip, tp, ep, batch, shared_expert_ranks",
         prefix(f, 15, 13, "cases[0].serving.decode.tp") + "must be at least 1, got 0",
         prefix(f, 16, 16, "cases[0].serving.decode.batch") + "expected an integer, got 'lots'",
-        prefix(f, 18, 25, "cases[0].serving.execution.memory_reserve") +
+        prefix(f, 17, 30, "cases[0].serving.decode.shared_expert_ranks") + "must be at least 0, got -1",
+        prefix(f, 19, 25, "cases[0].serving.execution.memory_reserve") +
             "expected the fraction of HBM kept free, a number in [0, 1) such as 0.1, got '1.5'",
-        prefix(f, 19, 23, "cases[0].serving.execution.overlap_comm") + "expected true or false, got 'yes'",
-        prefix(f, 20, 27, "cases[0].serving.execution.expert_imbalance") +
+        prefix(f, 20, 23, "cases[0].serving.execution.overlap_comm") + "expected true or false, got 'yes'",
+        prefix(f, 21, 27, "cases[0].serving.execution.expert_imbalance") +
             "expected the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000, got '2x'",
-        prefix(f, 21, 19, "cases[0].serving.execution.dispatch") + "'fp4' is not valid (did you mean 'fp8'?); valid: bf16, fp8, int8",
-        prefix(f, 24, 13, "cases[0].measured.tpot") +
+        prefix(f, 22, 19, "cases[0].serving.execution.dispatch") + "'fp4' is not valid (did you mean 'fp8'?); valid: bf16, fp8, int8",
+        prefix(f, 25, 13, "cases[0].measured.tpot") +
             "'50 tokens/s' is a token rate, but a time is needed, written like '1.2 us', '3 ms', '10 min'",
-        prefix(f, 27, 14, "cases[1].serving") + "expected a mapping of keys, got a scalar",
-        "15 errors",
+        prefix(f, 28, 14, "cases[1].serving") + "expected a mapping of keys, got a scalar",
+        "16 errors",
     };
     CHECK(lines == expected);
 

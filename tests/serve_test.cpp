@@ -300,3 +300,89 @@ TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank p
     CHECK(s.kv_transfer_s > 0);
     CHECK(s.ttft_s > s.prefill.latency_s);
 }
+
+TEST_CASE("serve: shared experts on ranks of their own, as CloudMatrix-Infer's decode runs them (32 of EP320)") {
+    const auto& w = *test::source_catalog().workloads.at("deepseek_v3");
+    const std::int64_t h = 7168, f = 2048, k = 8;
+    serve::StepShape s;
+    s.phase = serve::Phase::decode;
+    s.sequences = 4;
+    s.query_tokens = 2;
+    s.context = 4096;
+    s.ranks = 320;
+    s.ep = 320;
+    s.weights = chip::DType::int8;
+    const std::int64_t T = 8;
+    // The gate/up products of a layer: (rows, groups) of each m x 2f x h product.
+    auto gate_up = [&](const serve::LayerKernels& lk) {
+        std::vector<std::pair<std::int64_t, std::int64_t>> out;
+        for (const auto& op : lk.ops)
+            if (const auto* mm = std::get_if<chip::Matmul>(&op); mm && mm->n == 2 * f && mm->k == h) out.emplace_back(mm->m, mm->batch);
+        return out;
+    };
+    const auto local = serve::layer_kernels(w, train::LayerKind::moe, s);
+    // Every rank holds one routed slot (320 slots: 256 experts + 64 copies) and the shared expert on its own tokens.
+    CHECK(gate_up(local) == std::vector<std::pair<std::int64_t, std::int64_t>>{{320 * T * k / 320, 1}, {T, 1}});
+
+    s.shared_expert_ranks = 32;
+    const auto routed = serve::layer_kernels(w, train::LayerKind::moe, s);
+    // 288 routed ranks of one slot each (256 experts + 32 copies); no shared expert.
+    CHECK(gate_up(routed) == std::vector<std::pair<std::int64_t, std::int64_t>>{{(320 * T * k + 287) / 288, 1}});
+    s.holds_shared_experts = true;
+    const auto shared = serve::layer_kernels(w, train::LayerKind::moe, s);
+    // Every token of the 320 ranks once through the shared expert, over its 32 ranks.
+    CHECK(gate_up(shared) == std::vector<std::pair<std::int64_t, std::int64_t>>{{320 * T / 32, 1}});
+    const double expert_bytes = 3.0 * h * f;  // INT8
+    CHECK(local.weight_bytes - routed.weight_bytes == doctest::Approx(expert_bytes));
+    CHECK(shared.weight_bytes == doctest::Approx(routed.weight_bytes));
+
+    // The whole instance: each rank reads one expert instead of two, and each token goes to k + 1 ranks.
+    auto cluster = system_cluster("cloudmatrix_384");
+    auto spec = deepseek_cm384();
+    spec.execution.overlap_comm = false;
+    spec.decode.batch = 4;
+    const auto base = phase_of(serve::evaluate(spec, serve::Phase::decode, spec.decode, *cluster));
+    auto plan = spec.decode;
+    plan.shared_expert_ranks = 32;
+    const auto own = phase_of(serve::evaluate(spec, serve::Phase::decode, plan, *cluster));
+    // 58 MoE layers and the draft layer.
+    CHECK(base.memory.weights - own.memory.weights == doctest::Approx(59 * expert_bytes));
+    CHECK(own.time.memory_s < base.time.memory_s);
+    CHECK(own.time.ep_comm_s > base.time.ep_comm_s);
+    CHECK(serve::describe(plan) == "160 chips x2 ranks tp1 ep320 (32 shared) batch 4");
+
+    // The scenario key reaches the plan.
+    const auto sc = scenario::load_scenario_text(R"(
+format: 1
+scenario: shared
+cases:
+  - name: cm384
+    system: cloudmatrix_384
+    serving: {workload: deepseek_v3, weights: int8, prompt_tokens: 4096, output_tokens: 256,
+              prefill: {chips: 16, ranks_per_chip: 2, ep: 32, batch: 2},
+              decode: {chips: 160, ranks_per_chip: 2, ep: 320, shared_expert_ranks: 32, batch: 4}}
+)",
+                                                 "shared.yaml", test::source_catalog());
+    REQUIRE(sc.cases.size() == 1);
+    REQUIRE(sc.cases[0].serving.has_value());
+    CHECK(sc.cases[0].serving->decode.shared_expert_ranks == 32);
+    CHECK(sc.cases[0].serving->prefill.shared_expert_ranks == 0);
+
+    // What cannot run says why.
+    auto problem = [&](const serve::ServingSpec& sp, const serve::ServingPlan& p, const train::TrainingCluster& c) {
+        const auto r = serve::evaluate(sp, serve::Phase::decode, p, c);
+        REQUIRE(std::holds_alternative<train::Rejection>(r));
+        return std::get<train::Rejection>(r).reason;
+    };
+    plan.shared_expert_ranks = 320;
+    CHECK(problem(spec, plan, *cluster) == "decode: shared_expert_ranks 320 leaves none of the 320 expert ranks for the routed experts");
+    auto mixtral = spec;
+    mixtral.workload = test::source_catalog().workloads.at("mixtral_8x7b");
+    plan.shared_expert_ranks = 32;
+    CHECK(problem(mixtral, plan, *cluster) == "decode: shared_expert_ranks needs a workload with shared experts");
+    auto h100 = system_cluster("hgx_h100_ib_cluster");
+    auto gpu = spec;
+    gpu.weights = chip::DType::fp8;
+    const serve::ServingPlan split{16, 1, 2, 8, 4, 2};
+    CHECK(problem(gpu, split, *h100) == "decode: shared_expert_ranks needs whole experts: ep 8 must equal the 16 ranks");
+}

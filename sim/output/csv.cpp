@@ -354,6 +354,9 @@ const ServingSwitch serving_switches[] = {
     {"serving_fp8_scaling", [](const serve::ServingExecution& e) { return std::string(e.fp8_block_scaled ? "block" : "tensor"); }},
 };
 
+/// Schema v12: the shared-expert ranks of each serving instance (serve::ServingPlan::shared_expert_ranks).
+const char* const serving_columns_v12[] = {"prefill_shared_expert_ranks", "decode_shared_expert_ranks"};
+
 std::vector<std::string> results_columns() {
     std::vector<std::string> cols = id_columns;
     std::vector<std::string> ratios;
@@ -378,6 +381,7 @@ std::vector<std::string> results_columns() {
     for (const auto& s : serving_switches) cols.emplace_back(s.name);
     for (const auto& s : training_switches_v11) cols.emplace_back(s.name);
     for (const auto& t : training_columns_v11) cols.emplace_back(t.name);
+    for (const char* name : serving_columns_v12) cols.emplace_back(name);
     return cols;
 }
 
@@ -424,6 +428,9 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     // v11: the switches added since.
     for (const auto& s : training_switches_v11) out += "," + (c.training ? csv_field(s.value(c.training->execution)) : std::string());
     for (const auto& t : training_columns_v11) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
+    // v12: the serving instances' shared-expert ranks.
+    for (const serve::ServingPlan* plan : {c.serving ? &c.serving->spec.prefill : nullptr, c.serving ? &c.serving->spec.decode : nullptr})
+        out += "," + (plan ? std::to_string(plan->shared_expert_ranks) : std::string());
     return out + "\n";
 }
 

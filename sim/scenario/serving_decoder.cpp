@@ -8,7 +8,7 @@ namespace {
 const std::vector<std::string> serving_keys{"workload",   "weights",    "kv_cache",    "attention",     "prompt_tokens", "output_tokens",
                                             "tpot_limit", "ttft_limit", "speculation", "prefill",       "decode",
                                             "execution"};
-const std::vector<std::string> instance_keys{"chips", "ranks_per_chip", "tp", "ep", "batch"};
+const std::vector<std::string> instance_keys{"chips", "ranks_per_chip", "tp", "ep", "batch", "shared_expert_ranks"};
 const std::vector<std::string> speculation_keys{"draft_tokens", "acceptance"};
 const std::vector<std::string> execution_keys{"memory_reserve", "overlap_comm", "expert_imbalance", "dispatch", "disaggregated",
                                               "fp8_scaling"};
@@ -44,6 +44,7 @@ std::optional<serve::ServingPlan> decode_instance(const Source& src, const YAML:
     degree("tp", p.tp, 1);
     ep_given = degree("ep", p.ep, 1);
     degree("batch", p.batch, 1);
+    degree("shared_expert_ranks", p.shared_expert_ranks, 0);
     if (!ok) return std::nullopt;
     return p;
 }

@@ -129,19 +129,32 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
         // CloudMatrix-Infer keeps norms and gating in BF16/FP32), and top-k selection over FP32 scores.
         b.linear(T, moe.experts, h, act);
         b.memory(MemoryOp{d(T) * d(moe.experts) * 8.0, 6.0 * d(T) * d(moe.experts)});
-        // Permute: each token copied once per chosen expert into the dispatch buffer.
-        b.memory(chip::embedding(T * moe.top_k, h, act));
-        // The experts of this rank. Each of the ep ranks holds ceil(experts / ep) expert slots;
-        // slots beyond the experts hold redundant copies (EPLB) that share their expert's load. The
-        // instance's distinct tokens are (ranks / tp) x T, and with balanced routing each slot
-        // receives tokens x top_k / slots rows.
-        const std::int64_t local = ceil_div(moe.experts, s.ep);
-        const double routed = d(s.ranks / s.tp) * d(T) * d(moe.top_k) * s.expert_imbalance;
-        const auto rows = static_cast<std::int64_t>(std::ceil(routed / d(local * s.ep)));
-        mlp(w, s, std::max<std::int64_t>(1, rows), ceil_div(moe.expert_ffn, s.expert_tp()), local, b);
-        // Combine: the top-k expert outputs weighted and summed per token.
-        b.memory(chip::combine(T * moe.top_k, T, h, act));
-        if (moe.shared_experts > 0) mlp(w, s, T, ceil_div(moe.shared_experts * moe.expert_ffn, s.tp), 1, b);
+        // Permute: each token copied once per destination into the dispatch buffer (its top-k
+        // experts, and the shared experts' ranks when they have their own).
+        const bool dedicated = s.shared_expert_ranks > 0;
+        const std::int64_t copies = moe.top_k + (dedicated ? 1 : 0);
+        b.memory(chip::embedding(T * copies, h, act));
+        // The instance's distinct tokens are (ranks / tp) x T.
+        const double tokens = d(s.ranks / s.tp) * d(T);
+        if (s.holds_shared_experts) {
+            // A shared-expert rank: every token of the instance passes the shared experts once,
+            // spread evenly over their ranks (whole experts: ep = ranks).
+            const auto rows = static_cast<std::int64_t>(std::ceil(tokens / d(s.shared_expert_ranks)));
+            mlp(w, s, std::max<std::int64_t>(1, rows), moe.shared_experts * moe.expert_ffn, 1, b);
+        } else {
+            // The routed experts of this rank. Each of the ep routed ranks (ep - shared_expert_ranks)
+            // holds ceil(experts / ranks) expert slots; slots beyond the experts hold redundant
+            // copies (EPLB) that share their expert's load. With balanced routing each slot receives
+            // tokens x top_k / slots rows.
+            const std::int64_t routed_ranks = s.ep - s.shared_expert_ranks;
+            const std::int64_t local = ceil_div(moe.experts, routed_ranks);
+            const double routed = tokens * d(moe.top_k) * s.expert_imbalance;
+            const auto rows = static_cast<std::int64_t>(std::ceil(routed / d(local * routed_ranks)));
+            mlp(w, s, std::max<std::int64_t>(1, rows), ceil_div(moe.expert_ffn, s.expert_tp()), local, b);
+        }
+        // Combine: the expert outputs weighted and summed per token.
+        b.memory(chip::combine(T * copies, T, h, act));
+        if (moe.shared_experts > 0 && !dedicated) mlp(w, s, T, ceil_div(moe.shared_experts * moe.expert_ffn, s.tp), 1, b);
     } else {
         mlp(w, s, T, ceil_div(w.ffn, s.tp), 1, b);
     }

@@ -30,6 +30,10 @@ struct StepShape {
     chip::DType kv_cache = chip::DType::bf16;
     chip::DType attention = chip::DType::bf16;  ///< the attention core's products
     double expert_imbalance = 1.0;  ///< tokens of the most loaded expert rank over the mean
+    /// Of the ep ranks, those that hold the shared experts (ServingPlan::shared_expert_ranks; 0: every
+    /// rank runs them on its own tokens), and whether this rank is one of them.
+    std::int64_t shared_expert_ranks = 0;
+    bool holds_shared_experts = false;
 
     [[nodiscard]] std::int64_t tokens() const { return sequences * query_tokens; }
     /// Expert tensor parallelism: ranks / ep ranks share each expert.

@@ -76,6 +76,7 @@ StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     s.kv_cache = spec.kv_cache;
     s.attention = spec.attention;
     s.expert_imbalance = spec.execution.expert_imbalance;
+    s.shared_expert_ranks = p.shared_expert_ranks;
     if (phase == Phase::prefill) {
         s.query_tokens = spec.prompt_tokens;
         s.context = spec.prompt_tokens;
@@ -137,7 +138,7 @@ std::vector<Rejection> plan_problems(const ServingSpec& spec, Phase phase, const
     auto reject = [&out](std::string category, std::string reason) { out.push_back({std::move(category), std::move(reason)}); };
     const auto& w = *spec.workload;
     const std::string_view name = to_string(phase);
-    if (p.chips < 1 || p.ranks_per_chip < 1 || p.tp < 1 || p.ep < 1 || p.batch < 0) {
+    if (p.chips < 1 || p.ranks_per_chip < 1 || p.tp < 1 || p.ep < 1 || p.batch < 0 || p.shared_expert_ranks < 0) {
         reject("shape", fmt::format("{}: every degree must be at least 1", name));
         return out;
     }
@@ -158,6 +159,18 @@ std::vector<Rejection> plan_problems(const ServingSpec& spec, Phase phase, const
         } else if (p.ep % p.ranks_per_chip != 0) {
             reject("expert", fmt::format("{}: ep {} is not a whole number of chips of {} ranks", name, p.ep, p.ranks_per_chip));
         }
+        if (p.shared_expert_ranks > 0) {
+            if (!w.moe || w.moe->shared_experts == 0) {
+                reject("expert", fmt::format("{}: shared_expert_ranks needs a workload with shared experts", name));
+            } else if (p.ep != ranks) {
+                reject("expert", fmt::format("{}: shared_expert_ranks needs whole experts: ep {} must equal the {} ranks", name, p.ep, ranks));
+            } else if (p.shared_expert_ranks >= p.ep) {
+                reject("expert", fmt::format("{}: shared_expert_ranks {} leaves none of the {} expert ranks for the routed experts", name,
+                                             p.shared_expert_ranks, p.ep));
+            }
+        }
+    } else if (p.shared_expert_ranks > 0) {
+        reject("expert", fmt::format("{}: shared_expert_ranks needs expert parallelism (ep > 1)", name));
     } else if (w.moe && p.tp != ranks) {
         reject("expert", fmt::format("{}: with ep 1 every rank holds every expert split {} ways: tp must equal the {} ranks", name,
                                      ranks, ranks));
@@ -209,7 +222,8 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         r.tp_bottleneck = ar.bottleneck;
     }
     if (pl.ep && w.moe) {
-        const double k = d(w.moe->top_k);
+        // Each token goes to its top-k experts, and to a shared-expert rank when they have their own.
+        const double k = d(w.moe->top_k + (p.shared_expert_ranks > 0 ? 1 : 0));
         const double routed = tokens * k * d(w.hidden) * pl.ep_bytes_scale;
         // The expert-dispatch library where the network has one (CloudMatrix's FusedDispatch): the
         // one_sided algorithm; else the collective library's all-to-all.
@@ -230,10 +244,11 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                                  : train::TrainingCluster::DispatchKernels::low_latency;
         double ep_share = combine.algorithm == "one_sided" ? cluster.dispatch_compute_share(*pl.ep, kernels)
                                                            : cluster.comm_compute_share(*pl.ep);
-        if (phase == Phase::prefill && pl.ep_inner) {
+        if (phase == Phase::prefill && pl.ep_inner && p.shared_expert_ranks == 0) {
             // Prefill across scale-up domains: DeepEP's normal mode where faster (train::hierarchical_dispatch;
             // decode uses its low-latency mode, direct RDMA writes to every expert rank, the flat
-            // all-to-all above).
+            // all-to-all above). Its domain count is of the routed experts: with shared-expert ranks
+            // of their own the flat path is kept.
             const auto split =
                 train::hierarchical_dispatch(d(w.hidden) * tokens * pl.ep_bytes_scale, *w.moe, pl.ep_across->group_size());
             const double across = split.across_bytes;
@@ -262,6 +277,19 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         c.tp_s = tp_s;
         c.weight_bytes = k.weight_bytes;
         c.activation_bytes = activation_bytes(k.ops);
+        if (kind == LayerKind::moe && p.shared_expert_ranks > 0) {
+            // The shared-expert ranks run the same layer with the shared experts in place of routed
+            // slots; the combine waits for both, so the layer takes the slower rank's kernels, and
+            // a rank holds the larger of the two weight sets.
+            StepShape other = shape;
+            other.holds_shared_experts = true;
+            const LayerKernels ks = layer_kernels(w, kind, other);
+            KernelSum shared;
+            shared.add(chip, ks.ops);
+            if (shared.total > c.kernels.total) c.kernels = shared;
+            c.weight_bytes = std::max(c.weight_bytes, ks.weight_bytes);
+            c.activation_bytes = std::max(c.activation_bytes, activation_bytes(ks.ops));
+        }
     }
     const LayerKernels head = head_kernels(w, shape);
     mb.edges.add(chip, embedding_kernels(w, shape).ops);
@@ -424,7 +452,9 @@ std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, 
     }
     if (!top) {
         if (largest_fit == 0) {
-            const auto one = evaluate(spec, phase, ServingPlan{plan.chips, plan.ranks_per_chip, plan.tp, plan.ep, 1}, cluster);
+            ServingPlan single = plan;
+            single.batch = 1;
+            const auto one = evaluate(spec, phase, single, cluster);
             const auto& pr = std::get<PhaseResult>(one);
             return Rejection{"memory", fmt::format("{}: one sequence per rank does not fit: it needs {} of HBM per rank, {} usable",
                                                    to_string(phase), units::format_si(pr.memory.total(), units::Dimension::data),

@@ -22,6 +22,7 @@ std::string describe(const ServingPlan& p) {
     std::string out = fmt::format("{} chips", p.chips);
     if (p.ranks_per_chip > 1) out += fmt::format(" x{} ranks", p.ranks_per_chip);
     out += fmt::format(" tp{} ep{}", p.tp, p.ep);
+    if (p.shared_expert_ranks > 0) out += fmt::format(" ({} shared)", p.shared_expert_ranks);
     out += p.batch > 0 ? fmt::format(" batch {}", p.batch) : std::string(" batch searched");
     return out;
 }

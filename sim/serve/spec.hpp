@@ -18,7 +18,13 @@ namespace clustersim::serve {
 /// and replicated over the ranks() / tp attention data-parallel groups ("DP attention");
 /// mixture-of-experts layers spread the routed experts over ep ranks, each expert split over
 /// ranks() / ep ranks (expert tensor parallelism); each rank holds ceil(experts / ep) expert slots,
-/// the slots beyond the experts redundant copies (EPLB) that share the load. Invariants (plan_problems): every degree >= 1; tp and ep divide ranks().
+/// the slots beyond the experts redundant copies (EPLB) that share the load. The shared experts run on
+/// every rank over its own tokens, or (shared_expert_ranks > 0) on ranks of their own: of the ep
+/// ranks, shared_expert_ranks hold the shared experts and receive every token as one more dispatch
+/// destination, the other ep - shared_expert_ranks hold the routed slots (CloudMatrix-Infer's decode:
+/// 32 of EP320 for the shared expert, 288 for the 256 routed experts and 32 redundant copies).
+/// Invariants (plan_problems): every degree >= 1; tp and ep divide ranks(); shared_expert_ranks
+/// only with ep = ranks() and shared experts, fewer than ep.
 struct ServingPlan {
     std::int64_t chips = 1;
     /// Processes per chip: 2 on Ascend 910C, whose two dies CloudMatrix-Infer runs as separate
@@ -30,6 +36,9 @@ struct ServingPlan {
     /// tp = 1) in one step (decode: in flight; prefill: prompts per batch); 0: search the best batch
     /// under the latency limits and HBM.
     std::int64_t batch = 0;
+    /// Of the ep ranks, those that hold the shared experts instead of routed slots (0: every rank
+    /// runs the shared experts on its own tokens).
+    std::int64_t shared_expert_ranks = 0;
 
     [[nodiscard]] std::int64_t ranks() const { return chips * ranks_per_chip; }
     friend bool operator==(const ServingPlan&, const ServingPlan&) = default;
