@@ -291,6 +291,17 @@ TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank p
     CHECK(s.decode.memory.kv_cache == doctest::Approx(48.0 * 4352 * 61 * 576));
     CHECK(s.decode.usable_hbm_bytes == doctest::Approx(64.0 * 0x1p30 * 0.9));
     CHECK(s.decode.memory.total() <= s.decode.usable_hbm_bytes);
+    // One memory model for the step and for the largest batch: two micro-batches in flight hold the
+    // whole batch's activations, so the overlapped step reports what rank_memory gives.
+    REQUIRE(s.prefill.overlapped);
+    const auto pre_memory = serve::rank_memory(spec, serve::Phase::prefill, s.prefill.plan);
+    CHECK(s.prefill.memory.activations == pre_memory.activations);
+    CHECK(s.prefill.memory.weights == pre_memory.weights);
+    auto at = s.decode.plan;
+    at.batch = s.decode.max_batch;
+    CHECK(serve::rank_memory(spec, serve::Phase::decode, at).total() <= s.decode.usable_hbm_bytes);
+    at.batch += 1;
+    CHECK(serve::rank_memory(spec, serve::Phase::decode, at).total() > s.decode.usable_hbm_bytes);
     CHECK(!s.decode.ep_algorithm.empty());
     CHECK(s.tpot_s == doctest::Approx(s.decode.time.step_s / 1.7));
     CHECK(s.decode.tokens_per_s_per_chip == doctest::Approx(2 * 48 * 1.7 / s.decode.time.step_s));

@@ -87,6 +87,12 @@ StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     return s;
 }
 
+/// The shape of a shared-expert rank (ServingPlan::shared_expert_ranks) running `s`.
+StepShape shared_rank(StepShape s) {
+    s.holds_shared_experts = true;
+    return s;
+}
+
 Resource limiting(const StepTime& t) {
     const double comm = t.ep_comm_s + t.tp_comm_s;
     Resource r = Resource::compute;
@@ -130,6 +136,42 @@ chip::ChipModel rank_chip(const chip::ChipModel& chip, std::int64_t ranks_per_ch
     r.compute_units = std::max(1.0, std::floor(r.compute_units / n));
     r.vector_flop_per_s /= n;
     return r;
+}
+
+ServingMemory rank_memory(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
+    const auto& w = *spec.workload;
+    const StepShape shape = shape_of(spec, phase, p);
+    ServingMemory m;
+    const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
+    double last_layer = 0;  ///< the weights of one layer of the last kind (the draft module's)
+    for (const LayerKind kind : {LayerKind::dense, LayerKind::moe}) {
+        const std::int64_t count = kind == LayerKind::dense ? dense_layers : w.layers - dense_layers;
+        if (kind == LayerKind::moe && !w.moe) continue;
+        const LayerKernels k = layer_kernels(w, kind, shape);
+        double weights = k.weight_bytes;
+        m.activations = std::max(m.activations, activation_bytes(k.ops));
+        if (kind == LayerKind::moe && p.shared_expert_ranks > 0) {
+            // A rank holds the larger of the routed and the shared weight sets.
+            const LayerKernels ks = layer_kernels(w, kind, shared_rank(shape));
+            weights = std::max(weights, ks.weight_bytes);
+            m.activations = std::max(m.activations, activation_bytes(ks.ops));
+        }
+        m.weights += d(count) * weights;
+        if (count > 0) last_layer = weights;
+    }
+    const LayerKernels head = head_kernels(w, shape);
+    m.weights += embedding_weight_bytes(w, p.tp) + head.weight_bytes;
+    m.activations = std::max(m.activations, activation_bytes(head.ops));
+    // The draft module (multi-token prediction): one more layer of the last kind; it shares the
+    // embedding and the output head.
+    if (phase == Phase::decode && spec.speculation.draft_tokens > 0) m.weights += last_layer;
+    const std::int64_t full_length = spec.prompt_tokens + (phase == Phase::decode ? spec.output_tokens : 0);
+    m.kv_cache = d(p.batch) * d(full_length) * kv_bytes_per_token(w, p.tp, spec.kv_cache);
+    return m;
+}
+
+double usable_hbm_bytes(const ServingSpec& spec, const ServingPlan& p, const train::TrainingCluster& cluster) {
+    return cluster.hbm_bytes() / d(p.ranks_per_chip) * (1.0 - spec.execution.memory_reserve);
 }
 
 std::vector<Rejection> plan_problems(const ServingSpec& spec, Phase phase, const ServingPlan& p,
@@ -189,16 +231,12 @@ struct LayerCost {
     KernelSum kernels;
     double ep_s = 0;  ///< dispatch + combine (MoE layers)
     double tp_s = 0;  ///< the two tensor-parallel all-reduces
-    double weight_bytes = 0;
-    double activation_bytes = 0;
 };
 
 /// What the layers of one step cost on one rank, per layer kind, for `sequences` sequences.
 struct MicroBatch {
     LayerCost dense, moe;
     KernelSum edges;  ///< embedding and head
-    double edge_weight_bytes = 0;
-    double edge_activation_bytes = 0;
     /// Compute units the collective libraries hold while the layers' collectives run (a fraction,
     /// train::TrainingCluster::comm_compute_share of the levels they use).
     double comm_share = 0;
@@ -275,27 +313,16 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         c.kernels.add(chip, k.ops);
         c.ep_s = kind == LayerKind::moe ? ep_s : 0.0;
         c.tp_s = tp_s;
-        c.weight_bytes = k.weight_bytes;
-        c.activation_bytes = activation_bytes(k.ops);
         if (kind == LayerKind::moe && p.shared_expert_ranks > 0) {
             // The shared-expert ranks run the same layer with the shared experts in place of routed
-            // slots; the combine waits for both, so the layer takes the slower rank's kernels, and
-            // a rank holds the larger of the two weight sets.
-            StepShape other = shape;
-            other.holds_shared_experts = true;
-            const LayerKernels ks = layer_kernels(w, kind, other);
+            // slots; the combine waits for both, so the layer takes the slower rank's kernels.
             KernelSum shared;
-            shared.add(chip, ks.ops);
+            shared.add(chip, layer_kernels(w, kind, shared_rank(shape)).ops);
             if (shared.total > c.kernels.total) c.kernels = shared;
-            c.weight_bytes = std::max(c.weight_bytes, ks.weight_bytes);
-            c.activation_bytes = std::max(c.activation_bytes, activation_bytes(ks.ops));
         }
     }
-    const LayerKernels head = head_kernels(w, shape);
     mb.edges.add(chip, embedding_kernels(w, shape).ops);
-    mb.edges.add(chip, head.ops);
-    mb.edge_weight_bytes = embedding_weight_bytes(w, p.tp) + head.weight_bytes;
-    mb.edge_activation_bytes = activation_bytes(head.ops);
+    mb.edges.add(chip, head_kernels(w, shape).ops);
     return mb;
 }
 
@@ -341,10 +368,6 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
     add_layers(&MicroBatch::dense, dense_layers);
     add_layers(&MicroBatch::moe, w.layers - dense_layers);
     for (const MicroBatch& mb : mbs) kernels.add(mb.edges);
-    const MicroBatch& first = mbs.front();
-    double weights = d(dense_layers) * first.dense.weight_bytes + d(w.layers - dense_layers) * first.moe.weight_bytes +
-                     first.edge_weight_bytes;
-    const double activations = std::max({first.dense.activation_bytes, first.moe.activation_bytes, first.edge_activation_bytes});
 
     // Draft tokens (DeepSeek-V3's multi-token prediction module: one more layer of the last kind,
     // its communication included, and the embedding and output head, run once per draft token on
@@ -362,7 +385,6 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
         r.time.ep_comm_s += n * layer.ep_s;
         r.time.tp_comm_s += n * layer.tp_s;
         kernels.add(ds);
-        weights += layer.weight_bytes;
     }
 
     r.time.kernels_s = kernels.total;
@@ -372,11 +394,8 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
     r.time.step_s = kernels.total + r.time.ep_comm_s + r.time.tp_comm_s;
     r.limiting_resource = limiting(r.time);
 
-    r.memory.weights = weights;
-    const std::int64_t full_length = spec.prompt_tokens + (phase == Phase::decode ? spec.output_tokens : 0);
-    r.memory.kv_cache = d(p.batch) * d(full_length) * kv_bytes_per_token(w, p.tp, spec.kv_cache);
-    r.memory.activations = activations;
-    r.usable_hbm_bytes = cluster.hbm_bytes() / d(p.ranks_per_chip) * (1.0 - spec.execution.memory_reserve);
+    r.memory = rank_memory(spec, phase, p);
+    r.usable_hbm_bytes = usable_hbm_bytes(spec, p, cluster);
 
     // The tp ranks of an attention data-parallel group share its batch: ranks / tp groups on
     // chips chips, ranks_per_chip / tp groups per chip.
@@ -412,20 +431,20 @@ std::variant<PhaseResult, Rejection> evaluate(const ServingSpec& spec, Phase pha
 std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, const ServingPlan& plan,
                                           const train::TrainingCluster& cluster) {
     const auto limit = phase == Phase::prefill ? spec.ttft_limit_s : spec.tpot_limit_s;
-    auto fits = [](const PhaseResult& r) { return r.memory.total() <= r.usable_hbm_bytes; };
+    const double usable = usable_hbm_bytes(spec, plan, cluster);
+    auto fits = [&](const ServingPlan& p) { return rank_memory(spec, phase, p).total() <= usable; };
     if (plan.batch > 0) {
         auto r = evaluate(spec, phase, plan, cluster);
         if (auto* ok = std::get_if<PhaseResult>(&r)) {
             ok->batch_limit = BatchLimit::given;
             ServingPlan one = plan;
-            for (one.batch = 1; one.batch <= max_search_batch; ++one.batch) {
-                const auto probe = evaluate(spec, phase, one, cluster);
-                if (!fits(std::get<PhaseResult>(probe))) break;
+            for (one.batch = 1; one.batch <= max_search_batch && fits(one); ++one.batch) {
             }
             ok->max_batch = one.batch - 1;
         }
         return r;
     }
+    if (auto problems = plan_problems(spec, phase, plan, cluster); !problems.empty()) return problems.front();
     // Every batch from 1 until HBM is full: the step time need not be monotone in the batch (tile
     // and wave quantisation), so the best is the maximum over all that fit and meet the limit. A
     // looser limit admits a superset: the throughput never decreases when the limit is relaxed.
@@ -435,10 +454,10 @@ std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, 
     bool missed_limit_after_top = false;
     ServingPlan p = plan;
     for (p.batch = 1; p.batch <= max_search_batch; ++p.batch) {
+        if (!fits(p)) break;
         auto r = evaluate(spec, phase, p, cluster);
         if (auto* rej = std::get_if<Rejection>(&r)) return *rej;
         const PhaseResult& pr = std::get<PhaseResult>(r);
-        if (!fits(pr)) break;
         largest_fit = p.batch;
         if (p.batch == 1) fastest_s = pr.latency_s;
         if (limit && pr.latency_s > *limit) {
@@ -454,11 +473,10 @@ std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, 
         if (largest_fit == 0) {
             ServingPlan single = plan;
             single.batch = 1;
-            const auto one = evaluate(spec, phase, single, cluster);
-            const auto& pr = std::get<PhaseResult>(one);
             return Rejection{"memory", fmt::format("{}: one sequence per rank does not fit: it needs {} of HBM per rank, {} usable",
-                                                   to_string(phase), units::format_si(pr.memory.total(), units::Dimension::data),
-                                                   units::format_si(pr.usable_hbm_bytes, units::Dimension::data))};
+                                                   to_string(phase),
+                                                   units::format_si(rank_memory(spec, phase, single).total(), units::Dimension::data),
+                                                   units::format_si(usable, units::Dimension::data))};
         }
         return Rejection{"latency", fmt::format("{}: no batch meets the {} limit of {} (one sequence per rank takes {})",
                                                 to_string(phase), phase == Phase::prefill ? "time-to-first-token" : "time-per-output-token",

@@ -97,6 +97,14 @@ struct ServingResult {
 /// bandwidth and compute units divided evenly; efficiencies and overheads unchanged.
 chip::ChipModel rank_chip(const chip::ChipModel& chip, std::int64_t ranks_per_chip);
 
+/// What one rank holds at the plan's batch: the weights it reads (the larger set where shared-expert
+/// ranks differ from routed ones; the draft module's layer), the KV cache of every sequence at its
+/// full length, and the largest kernel working set of the whole batch (two micro-batches in flight
+/// hold both halves).
+ServingMemory rank_memory(const ServingSpec& spec, Phase phase, const ServingPlan& plan);
+/// HBM per rank left for it: the chip's over its ranks, less the execution's reserve.
+double usable_hbm_bytes(const ServingSpec& spec, const ServingPlan& plan, const train::TrainingCluster& cluster);
+
 /// Everything that makes `plan` impossible for `phase` (memory excepted; empty: valid).
 std::vector<train::Rejection> plan_problems(const ServingSpec& spec, Phase phase, const ServingPlan& plan,
                                             const train::TrainingCluster& cluster);
