@@ -286,9 +286,10 @@ TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank p
     REQUIRE(std::holds_alternative<serve::ServingResult>(r));
     const auto& s = std::get<serve::ServingResult>(r);
     // Each die holds its attention, one expert copy per MoE layer and its shared expert: about 22 GB
-    // of its 64 GiB; 48 sequences of 4,352 tokens of INT8 latent KV: 48 x 4352 x 61 x 576 bytes.
+    // of its 64 GiB; 48 sequences of 4,352 tokens of INT8 latent KV in the 61 layers and the draft
+    // (multi-token prediction) module's: 48 x 4352 x 62 x 576 bytes.
     CHECK(s.decode.memory.weights < 30e9);
-    CHECK(s.decode.memory.kv_cache == doctest::Approx(48.0 * 4352 * 61 * 576));
+    CHECK(s.decode.memory.kv_cache == doctest::Approx(48.0 * 4352 * 62 * 576));
     CHECK(s.decode.usable_hbm_bytes == doctest::Approx(64.0 * 0x1p30 * 0.9));
     CHECK(s.decode.memory.total() <= s.decode.usable_hbm_bytes);
     // One memory model for the step and for the largest batch: two micro-batches in flight hold the
@@ -396,4 +397,60 @@ cases:
     gpu.weights = chip::DType::fp8;
     const serve::ServingPlan split{16, 1, 2, 8, 4, 2};
     CHECK(problem(gpu, split, *h100) == "decode: shared_expert_ranks needs whole experts: ep 8 must equal the 16 ranks");
+}
+
+TEST_CASE("serve: rows dispatched in arrival order are regrouped by expert and restored (normal-mode dispatch)") {
+    // DeepEP's normal kernels and CloudMatrix's prefill "double routing" deliver a rank's rows in arrival
+    // order: with several expert slots the rank regroups them by expert before its products (SGLang's
+    // ep_scatter, Ascend's npu_moe_re_routing) and restores them after (ep_gather): two copies of the
+    // rank's rows, the first in the dispatch's element type, the second in 16 bits.
+    const auto& w = *test::source_catalog().workloads.at("deepseek_v3");
+    serve::StepShape s;
+    s.phase = serve::Phase::prefill;
+    s.sequences = 1;
+    s.query_tokens = 4096;
+    s.context = 4096;
+    s.ranks = 32;
+    s.ep = 32;
+    s.weights = chip::DType::int8;
+    s.dispatch = chip::DType::int8;
+    auto memory_bytes = [](const serve::LayerKernels& k) {
+        double bytes = 0;
+        for (const auto& op : k.ops)
+            if (const auto* m = std::get_if<chip::MemoryOp>(&op)) bytes += m->bytes;
+        return bytes;
+    };
+    const auto in_order = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.expert_relayout = true;
+    const auto regrouped = serve::layer_kernels(w, train::LayerKind::moe, s);
+    // 8 slots of 32 x 4096 x 8 / 256 = 4,096 rows each: 32,768 rows of 7,168.
+    const double rows = 8.0 * 4096, h = 7168;
+    CHECK(regrouped.ops.size() == in_order.ops.size() + 2);
+    CHECK(memory_bytes(regrouped) - memory_bytes(in_order) == doctest::Approx(2 * rows * h * 1 + 2 * rows * h * 2));
+    CHECK(regrouped.weight_bytes == in_order.weight_bytes);
+    // One slot per rank (CloudMatrix's decode, EP320): nothing to regroup.
+    s.phase = serve::Phase::decode;
+    s.query_tokens = 2;
+    s.ranks = s.ep = 320;
+    const auto one_slot = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.expert_relayout = false;
+    CHECK(one_slot.ops.size() == serve::layer_kernels(w, train::LayerKind::moe, s).ops.size());
+}
+
+TEST_CASE("serve: with multi-token prediction, prefill runs the draft module over the prompt and keeps its KV cache") {
+    auto cluster = system_cluster("cloudmatrix_384");
+    auto spec = deepseek_cm384();
+    spec.execution.overlap_comm = false;
+    auto plain = spec;
+    plain.speculation = {};
+    const auto with = phase_of(serve::evaluate(spec, serve::Phase::prefill, spec.prefill, *cluster));
+    const auto without = phase_of(serve::evaluate(plain, serve::Phase::prefill, plain.prefill, *cluster));
+    // One more MoE layer: 58 MoE and 3 dense layers plus the head and embedding before, 59 MoE after.
+    const double per_layer = (with.time.step_s - without.time.step_s);
+    CHECK(per_layer > 0.9 * without.time.step_s / 61);
+    CHECK(per_layer < 1.2 * without.time.step_s / 58);
+    // KV cache of 62 layers instead of 61, and the module's weights.
+    CHECK(with.memory.kv_cache / without.memory.kv_cache == doctest::Approx(62.0 / 61));
+    CHECK(with.memory.weights > without.memory.weights);
+    CHECK(serve::served_kv_bytes_per_token(spec, 1) == doctest::Approx(62.0 * 576));
 }

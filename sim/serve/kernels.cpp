@@ -149,8 +149,13 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
             const std::int64_t routed_ranks = s.ep - s.shared_expert_ranks;
             const std::int64_t local = ceil_div(moe.experts, routed_ranks);
             const double routed = tokens * d(moe.top_k) * s.expert_imbalance;
-            const auto rows = static_cast<std::int64_t>(std::ceil(routed / d(local * routed_ranks)));
-            mlp(w, s, std::max<std::int64_t>(1, rows), ceil_div(moe.expert_ffn, s.expert_tp()), local, b);
+            const auto rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(routed / d(local * routed_ranks))));
+            // Rows received in arrival order, regrouped by expert (SGLang's ep_scatter, Ascend's
+            // npu_moe_re_routing) and restored after the products (ep_gather).
+            const bool relayout = s.expert_relayout && local > 1;
+            if (relayout) b.memory(chip::embedding(local * rows, h, s.dispatch));
+            mlp(w, s, rows, ceil_div(moe.expert_ffn, s.expert_tp()), local, b);
+            if (relayout) b.memory(chip::embedding(local * rows, h, act));
         }
         // Combine: the expert outputs weighted and summed per token.
         b.memory(chip::combine(T * copies, T, h, act));

@@ -34,6 +34,13 @@ struct StepShape {
     /// rank runs them on its own tokens), and whether this rank is one of them.
     std::int64_t shared_expert_ranks = 0;
     bool holds_shared_experts = false;
+    /// The expert dispatch delivers each rank's tokens in arrival order (DeepEP's normal kernels,
+    /// a collective library's all-to-all, CloudMatrix's prefill "double routing"): a rank with
+    /// several expert slots regroups the received rows by expert before its products and restores
+    /// their order before the combine. False: none is exchanged, or the dispatch writes each row
+    /// into its expert's buffer (DeepEP's low-latency kernels, CloudMatrix's decode FusedDispatch).
+    bool expert_relayout = false;
+    chip::DType dispatch = chip::DType::bf16;  ///< element type of the dispatched rows
 
     [[nodiscard]] std::int64_t tokens() const { return sequences * query_tokens; }
     /// Expert tensor parallelism: ranks / ep ranks share each expert.

@@ -77,6 +77,7 @@ StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     s.attention = spec.attention;
     s.expert_imbalance = spec.execution.expert_imbalance;
     s.shared_expert_ranks = p.shared_expert_ranks;
+    s.dispatch = spec.execution.dispatch_bytes == 1 ? chip::DType::int8 : chip::DType::bf16;
     if (phase == Phase::prefill) {
         s.query_tokens = spec.prompt_tokens;
         s.context = spec.prompt_tokens;
@@ -138,9 +139,16 @@ chip::ChipModel rank_chip(const chip::ChipModel& chip, std::int64_t ranks_per_ch
     return r;
 }
 
+double served_kv_bytes_per_token(const ServingSpec& spec, std::int64_t tp) {
+    const auto& w = *spec.workload;
+    const double layers = d(w.layers);
+    return kv_bytes_per_token(w, tp, spec.kv_cache) * (layers + d(spec.speculation.draft_tokens)) / layers;
+}
+
 ServingMemory rank_memory(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     const auto& w = *spec.workload;
-    const StepShape shape = shape_of(spec, phase, p);
+    StepShape shape = shape_of(spec, phase, p);
+    shape.expert_relayout = true;  // its buffers, where the dispatch needs them, are part of the working set
     ServingMemory m;
     const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
     double last_layer = 0;  ///< the weights of one layer of the last kind (the draft module's)
@@ -162,11 +170,11 @@ ServingMemory rank_memory(const ServingSpec& spec, Phase phase, const ServingPla
     const LayerKernels head = head_kernels(w, shape);
     m.weights += embedding_weight_bytes(w, p.tp) + head.weight_bytes;
     m.activations = std::max(m.activations, activation_bytes(head.ops));
-    // The draft module (multi-token prediction): one more layer of the last kind; it shares the
-    // embedding and the output head.
-    if (phase == Phase::decode && spec.speculation.draft_tokens > 0) m.weights += last_layer;
+    // The draft modules (multi-token prediction, in both phases): one more layer of the last kind per
+    // draft token; they share the embedding and the output head.
+    m.weights += d(spec.speculation.draft_tokens) * last_layer;
     const std::int64_t full_length = spec.prompt_tokens + (phase == Phase::decode ? spec.output_tokens : 0);
-    m.kv_cache = d(p.batch) * d(full_length) * kv_bytes_per_token(w, p.tp, spec.kv_cache);
+    m.kv_cache = d(p.batch) * d(full_length) * served_kv_bytes_per_token(spec, p.tp);
     return m;
 }
 
@@ -247,7 +255,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
     const auto& w = *spec.workload;
     ServingPlan mp = p;
     mp.batch = sequences;
-    const StepShape shape = shape_of(spec, phase, mp);
+    StepShape shape = shape_of(spec, phase, mp);
     const double tokens = d(shape.tokens());
     // Collectives of one layer, every group of the instance at once.
     const Placements pl = placements(p, cluster.scale_up_domain());
@@ -282,6 +290,8 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                                  : train::TrainingCluster::DispatchKernels::low_latency;
         double ep_share = combine.algorithm == "one_sided" ? cluster.dispatch_compute_share(*pl.ep, kernels)
                                                            : cluster.comm_compute_share(*pl.ep);
+        // Only the low-latency kernels write each row into its expert's buffer.
+        shape.expert_relayout = !(combine.algorithm == "one_sided" && kernels == train::TrainingCluster::DispatchKernels::low_latency);
         if (phase == Phase::prefill && pl.ep_inner && p.shared_expert_ranks == 0) {
             // Prefill across scale-up domains: DeepEP's normal mode where faster (train::hierarchical_dispatch;
             // decode uses its low-latency mode, direct RDMA writes to every expert rank, the flat
@@ -300,6 +310,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                 r.ep_algorithm = "hierarchical_dispatch";
                 r.ep_bottleneck = cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * 2.0).bottleneck;
                 ep_share = cluster.dispatch_compute_share(*pl.ep, train::TrainingCluster::DispatchKernels::normal);
+                shape.expert_relayout = true;
             }
         }
         share = std::max(share, ep_share);
@@ -365,8 +376,12 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
         kernels.overhead += n * one.overhead;
     };
     const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
-    add_layers(&MicroBatch::dense, dense_layers);
-    add_layers(&MicroBatch::moe, w.layers - dense_layers);
+    // Prefill also runs the multi-token-prediction modules (one layer of the last kind per draft
+    // token) over every prompt token: the draft steps of decode attend to their KV cache.
+    const std::int64_t mtp = phase == Phase::prefill ? spec.speculation.draft_tokens : 0;
+    const bool moe_last = w.moe && w.layers > dense_layers;
+    add_layers(&MicroBatch::dense, dense_layers + (moe_last ? 0 : mtp));
+    add_layers(&MicroBatch::moe, w.layers - dense_layers + (moe_last ? mtp : 0));
     for (const MicroBatch& mb : mbs) kernels.add(mb.edges);
 
     // Draft tokens (DeepSeek-V3's multi-token prediction module: one more layer of the last kind,
@@ -376,7 +391,7 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
         ServingSpec one_token = spec;
         one_token.speculation = {};
         const MicroBatch draft = micro_batch(one_token, phase, p, p.batch, chip, cluster, r);
-        const LayerCost& layer = w.moe && w.layers > dense_layers ? draft.moe : draft.dense;
+        const LayerCost& layer = moe_last ? draft.moe : draft.dense;
         const double n = d(spec.speculation.draft_tokens);
         KernelSum ds = layer.kernels;
         ds.add(draft.edges);
@@ -505,7 +520,7 @@ std::variant<ServingResult, Rejection> serve(const ServingSpec& spec, const trai
     // the chips after the prefill instance's (a send on the graph from chip 0 to that chip).
     if (spec.execution.disaggregated && spec.prefill.chips < cluster.chips()) {
         const double bytes = d(out.prefill.plan.batch) * d(spec.prompt_tokens) *
-                             kv_bytes_per_token(*spec.workload, spec.prefill.tp, spec.kv_cache) * d(spec.prefill.ranks_per_chip);
+                             served_kv_bytes_per_token(spec, spec.prefill.tp) * d(spec.prefill.ranks_per_chip);
         const auto pl = comm::Placement::explicit_groups({{0, static_cast<topo::NodeId>(spec.prefill.chips)}});
         out.kv_transfer_s = cluster.collective(comm::Collective::send_recv, pl, bytes).time_s;
     }

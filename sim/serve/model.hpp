@@ -97,6 +97,9 @@ struct ServingResult {
 /// bandwidth and compute units divided evenly; efficiencies and overheads unchanged.
 chip::ChipModel rank_chip(const chip::ChipModel& chip, std::int64_t ranks_per_chip);
 
+/// KV cache bytes per token per rank of the served model: the workload's layers (kv_bytes_per_token)
+/// and one layer per draft token (the multi-token-prediction modules keep their own).
+double served_kv_bytes_per_token(const ServingSpec& spec, std::int64_t tp);
 /// What one rank holds at the plan's batch: the weights it reads (the larger set where shared-expert
 /// ranks differ from routed ones; the draft module's layer), the KV cache of every sequence at its
 /// full length, and the largest kernel working set of the whole batch (two micro-batches in flight
