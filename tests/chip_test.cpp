@@ -332,6 +332,34 @@ TEST_CASE("chip: FlashAttention's Triton kernel takes its own pair, where the ch
               "flash_triton_attention_backward_efficiency (flash_triton_attention_efficiency is known)") != std::string::npos);
 }
 
+TEST_CASE("chip: the absorbed latent-attention kernel takes its own figure where the chip has one") {
+    // The 910C's MLA decode operator (65.4 % of peak, CloudMatrix-Infer) against its FlashAttention (0.429,
+    // the 910B2's fit): an absorbed-MLA decode core (one shared latent head) is costed at the first.
+    const auto m = model_of("ascend_910c");
+    REQUIRE(m.latent_attention_efficiency == doctest::Approx(0.654));
+    REQUIRE(m.attention_efficiency == doctest::Approx(0.429));
+    chip::Attention a;
+    a.batch = 48;
+    a.heads_q = 128;
+    a.heads_kv = 1;
+    a.head_dim = 576;
+    a.head_dim_v = 512;
+    a.seq_q = 2;
+    a.seq_kv = 4096;
+    a.shared_kv = true;
+    const auto latent = chip::cost(m, a);
+    a.shared_kv = false;
+    const auto standard = chip::cost(m, a);
+    CHECK(latent.compute_s == doctest::Approx(standard.compute_s * 0.429 / 0.654));
+    // A chip without the figure costs the latent kernel as any fused attention.
+    const auto h100 = model_of("nvidia_h100_sxm");
+    CHECK(h100.latent_attention_efficiency == 0.0);
+    a.shared_kv = true;
+    const auto h100_latent = chip::cost(h100, a);
+    a.shared_kv = false;
+    CHECK(h100_latent.compute_s == doctest::Approx(chip::cost(h100, a).compute_s));
+}
+
 TEST_CASE("chip: fitting the block-scaled FP8 pair on a chip without it starts from the chip-wide figures") {
     const auto b200 = model_of("nvidia_b200_hgx");
     chip::ChipModel truth = b200;
@@ -423,6 +451,19 @@ TEST_CASE("chip: measurement files report every bad row at FILE:LINE:COL") {
     std::ofstream(file) << "";
     CHECK_THROWS_WITH_AS(scenario::load_measurements(file), doctest::Contains("empty file"), diag::InputError);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("chip: the Ascend 910B's FlashAttention efficiency is the fit of its calibration file") {
+    // models/calibration/ascend_910b.csv: torch_npu's npu_fusion_attention forward at 41-45 % of peak; the chip
+    // file stores the fit rounded to 3 decimals (0.4294 -> 0.429), RMS 4.25 % over the 4 rows.
+    const auto c = model_of("ascend_910b");
+    const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / "ascend_910b.csv");
+    REQUIRE(rows.size() == 4);
+    auto r = chip::calibrate(c, rows, {chip::Parameter::attention_efficiency});
+    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+    const auto& fit = std::get<chip::CalibrationResult>(r);
+    CHECK(std::abs(fit.fitted.attention_efficiency - c.attention_efficiency) <= 0.0005 + 1e-12);
+    CHECK(fit.rms_relative_error_after == doctest::Approx(0.0425).epsilon(0.01));
 }
 
 TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calibration files; burst files fit higher") {

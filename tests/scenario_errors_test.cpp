@@ -684,6 +684,7 @@ performance:
   attention_backward_efficiency: null
   fp8_block_matmul_efficiency: null
   fp8_block_matmul_tile_overhead: null
+  latent_attention_efficiency: null
   flash_triton_attention_efficiency: null
   flash_triton_attention_backward_efficiency: null
 )";

@@ -64,11 +64,14 @@ struct ChipSpec {
     /// the chip cannot run that execution.
     Figure<double> flash_triton_attention_efficiency;
     Figure<double> flash_triton_attention_backward_efficiency;
+    /// Absorbed multi-head latent attention, the decode kernel that reads one shared latent head
+    /// (FlashMLA, Ascend's MLA operator); unknown: it takes attention_efficiency.
+    Figure<double> latent_attention_efficiency;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 30> chip_figures{{
+inline constexpr std::array<FigureInfo, 31> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -106,6 +109,9 @@ inline constexpr std::array<FigureInfo, 30> chip_figures{{
      "FlashAttention's Triton kernel (attention: flash_triton): achievable fraction of peak, forward", "performance"},
     {"flash_triton_attention_backward_efficiency", FigureKind::fraction, false,
      "FlashAttention's Triton kernel (attention: flash_triton): achievable fraction of peak, backward", "performance"},
+    {"latent_attention_efficiency", FigureKind::fraction, false,
+     "absorbed latent attention (decode's MLA kernel): achievable fraction of peak (unknown: attention_efficiency)",
+     "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -142,6 +148,7 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[27], chip.fp8_block_matmul_tile_overhead);
     f(chip_figures[28], chip.flash_triton_attention_efficiency);
     f(chip_figures[29], chip.flash_triton_attention_backward_efficiency);
+    f(chip_figures[30], chip.latent_attention_efficiency);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

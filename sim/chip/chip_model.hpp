@@ -49,6 +49,9 @@ struct ChipModel {
     double fp8_block_tile_overhead_s = 0;
     /// FlashAttention's Triton kernel (AttentionKernel::flash_triton): forward and backward; 0 = unknown.
     double flash_triton_attention_efficiency = 0;
+    /// Absorbed latent attention (Attention::shared_kv: FlashMLA, Ascend's MLA operator), forward; 0:
+    /// unknown, attention_efficiency is used.
+    double latent_attention_efficiency = 0;
     double flash_triton_attention_backward_efficiency = 0;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
 
