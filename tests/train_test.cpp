@@ -340,6 +340,29 @@ TEST_CASE("train: tensor, context and expert parallelism conserve the work") {
     CHECK(ds4 - ds1 == doctest::Approx(3 * (down + latent_norms)).epsilon(1e-9));
 }
 
+TEST_CASE("train: expert rows received from other ranks are regrouped by expert and restored") {
+    // With ep > 1 a rank's rows arrive in source order; with several experts on the rank they are regrouped
+    // before the expert products and restored after (Megatron-Core's sort_chunks_by_idxs): two copies of the
+    // rank's T x top_k rows forward, and their inverse permutations backward (16-bit gradients).
+    auto memory = [](const std::vector<chip::Operation>& ops) {
+        double bytes = 0;
+        for (const auto& op : ops)
+            if (const auto* m = std::get_if<chip::MemoryOp>(&op)) bytes += m->bytes;
+        return bytes;
+    };
+    const WorkloadSpec ds = deepseek_v3();
+    const auto alone = layer_ops(ds, LayerKind::moe, shard(1, 4096), Recompute::none);
+    const auto ep8 = layer_ops(ds, LayerKind::moe, shard(1, 4096, 1, 1, 8), Recompute::none);  // 32 experts per rank
+    const double copy = 2.0 * 4096 * 8 * 7168 * 2;  // read and write T x k rows of 16-bit values
+    CHECK(ep8.forward.size() == alone.forward.size() + 2);
+    CHECK(memory(ep8.forward) - memory(alone.forward) == doctest::Approx(2 * copy));
+    CHECK(ep8.backward.size() == alone.backward.size() + 2);
+    CHECK(memory(ep8.backward) - memory(alone.backward) == doctest::Approx(2 * copy));
+    // One expert per rank (EP256): nothing to regroup.
+    const auto ep256 = layer_ops(ds, LayerKind::moe, shard(1, 4096, 1, 1, 256), Recompute::none);
+    CHECK(ep256.forward.size() == alone.forward.size());
+}
+
 TEST_CASE("train: MLA attention has its query-key and value head sizes") {
     // 2 (qk + v) FLOPs per query-key pair and head: 2 x 192 for Q K^T, 2 x 128 for P V.
     const auto ops = layer_ops(deepseek_v3(), LayerKind::dense, shard(1, 4096), Recompute::none);

@@ -413,6 +413,17 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const std::int64_t rows = ceil_div(T * moe.top_k, local);
         const std::int64_t f = ceil_div(moe.expert_ffn, s.tp);
         const double routed = d(local) * d(rows);
+        // Rows received from other ranks arrive in source order: a rank with several experts regroups
+        // them by expert before its products and restores their order after (Megatron-Core's
+        // sort_chunks_by_idxs, the permute after DeepEP's dispatch); each backward is the inverse
+        // permutation of the 16-bit gradients.
+        const bool relayout = s.ep > 1 && local > 1;
+        const double relayout_elems = routed * d(h);
+        auto regroup = [&](double element_bytes) {
+            b.add(MemoryOp{2.0 * relayout_elems * element_bytes, 0.0}, 0.0);
+            b.grads.back() = std::vector<Operation>{MemoryOp{2.0 * relayout_elems * act_bytes, 0.0}};
+        };
+        if (relayout) regroup(x.in_bytes);
         // Grouped products (torch._grouped_mm in torchtitan): not aten.mm.
         if (w.mlp == MlpKind::swiglu) {
             b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
@@ -422,6 +433,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
             b.add(chip::gelu(local * rows * f, act), routed * d(f) * act_bytes);
         }
         b.add_split(Matmul{rows, h, f, local, x.dtype}, routed * d(f) * x.in_bytes, {});
+        if (relayout) regroup(act_bytes);
         // Combine: the expert outputs are kept for the gradient of the routing probabilities.
         b.add(chip::combine(routed_here, x.norm_tokens, h, act), d(routed_here) * d(h) * act_bytes);
         if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b);
