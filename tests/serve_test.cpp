@@ -295,9 +295,10 @@ TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank p
     // One memory model for the step and for the largest batch: two micro-batches in flight hold the
     // whole batch's activations, so the overlapped step reports what rank_memory gives.
     REQUIRE(s.prefill.overlapped);
-    const auto pre_memory = serve::rank_memory(spec, serve::Phase::prefill, s.prefill.plan);
-    CHECK(s.prefill.memory.activations == pre_memory.activations);
-    CHECK(s.prefill.memory.weights == pre_memory.weights);
+    REQUIRE(s.prefill.plan.batch == 2);
+    auto half = s.prefill.plan;
+    half.batch = 1;
+    CHECK(s.prefill.memory.activations == doctest::Approx(2 * serve::rank_memory(spec, serve::Phase::prefill, half).activations));
     auto at = s.decode.plan;
     at.batch = s.decode.max_batch;
     CHECK(serve::rank_memory(spec, serve::Phase::decode, at).total() <= s.decode.usable_hbm_bytes);
@@ -434,7 +435,13 @@ TEST_CASE("serve: rows dispatched in arrival order are regrouped by expert and r
     s.ranks = s.ep = 320;
     const auto one_slot = serve::layer_kernels(w, train::LayerKind::moe, s);
     s.expert_relayout = false;
-    CHECK(one_slot.ops.size() == serve::layer_kernels(w, train::LayerKind::moe, s).ops.size());
+    const auto direct = serve::layer_kernels(w, train::LayerKind::moe, s);
+    CHECK(one_slot.ops.size() == direct.ops.size());
+    // A dispatch library (DeepEP, FusedDispatch) reads each token in place: no permute before the exchange.
+    s.permute_before_dispatch = false;
+    const auto in_place = serve::layer_kernels(w, train::LayerKind::moe, s);
+    CHECK(in_place.ops.size() == direct.ops.size() - 1);
+    CHECK(memory_bytes(direct) - memory_bytes(in_place) == doctest::Approx(2.0 * (2 * 8) * 7168 * 2));  // T = 2 tokens x 8 copies
 }
 
 TEST_CASE("serve: with multi-token prediction, prefill runs the draft module over the prompt and keeps its KV cache") {
@@ -453,4 +460,9 @@ TEST_CASE("serve: with multi-token prediction, prefill runs the draft module ove
     CHECK(with.memory.kv_cache / without.memory.kv_cache == doctest::Approx(62.0 / 61));
     CHECK(with.memory.weights > without.memory.weights);
     CHECK(serve::served_kv_bytes_per_token(spec, 1) == doctest::Approx(62.0 * 576));
+    // One module, chained for every draft token: more drafts do not add layers.
+    spec.speculation = {2, 0.7};
+    CHECK(serve::served_kv_bytes_per_token(spec, 1) == doctest::Approx(62.0 * 576));
+    CHECK(phase_of(serve::evaluate(spec, serve::Phase::prefill, spec.prefill, *cluster)).time.step_s ==
+          doctest::Approx(with.time.step_s));
 }

@@ -358,6 +358,15 @@ TEST_CASE("train: expert rows received from other ranks are regrouped by expert 
     CHECK(memory(ep8.forward) - memory(alone.forward) == doctest::Approx(2 * copy));
     CHECK(ep8.backward.size() == alone.backward.size() + 2);
     CHECK(memory(ep8.backward) - memory(alone.backward) == doctest::Approx(2 * copy));
+    // FP8 products with 16-bit dispatch: the first copy is of 16-bit rows; with 8-bit dispatch, of 8-bit ones.
+    Shard fp8 = shard(1, 4096, 1, 1, 8);
+    fp8.dtype = chip::DType::fp8;
+    Shard fp8_alone = shard(1, 4096);
+    fp8_alone.dtype = chip::DType::fp8;
+    const double base = memory(layer_ops(ds, LayerKind::moe, fp8_alone, Recompute::none).forward);
+    CHECK(memory(layer_ops(ds, LayerKind::moe, fp8, Recompute::none).forward) - base == doctest::Approx(2 * copy));
+    fp8.dispatch_bytes = 1;
+    CHECK(memory(layer_ops(ds, LayerKind::moe, fp8, Recompute::none).forward) - base == doctest::Approx(1.5 * copy));
     // One expert per rank (EP256): nothing to regroup.
     const auto ep256 = layer_ops(ds, LayerKind::moe, shard(1, 4096, 1, 1, 256), Recompute::none);
     CHECK(ep256.forward.size() == alone.forward.size());

@@ -49,10 +49,10 @@ struct ChipModel {
     double fp8_block_tile_overhead_s = 0;
     /// FlashAttention's Triton kernel (AttentionKernel::flash_triton): forward and backward; 0 = unknown.
     double flash_triton_attention_efficiency = 0;
+    double flash_triton_attention_backward_efficiency = 0;
     /// Absorbed latent attention (Attention::shared_kv: FlashMLA, Ascend's MLA operator), forward; 0:
     /// unknown, attention_efficiency is used.
     double latent_attention_efficiency = 0;
-    double flash_triton_attention_backward_efficiency = 0;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
 
     [[nodiscard]] double peak(DType d) const { return peak_flop_per_s[static_cast<std::size_t>(d)]; }
@@ -74,7 +74,10 @@ struct ChipModel {
     }
     /// The efficiency of attention `kernel` in `pass`; a kernel the chip has no figures for (has() false)
     /// takes the standard kernel's (callers check has() first: the training model rejects such a plan).
-    [[nodiscard]] double attention_efficiency_for(Pass pass, AttentionKernel kernel) const {
+    /// `latent`: decode's absorbed latent attention (Attention::shared_kv), at latent_attention_efficiency
+    /// where the chip has it.
+    [[nodiscard]] double attention_efficiency_for(Pass pass, AttentionKernel kernel, bool latent = false) const {
+        if (latent && pass == Pass::forward && latent_attention_efficiency > 0) return latent_attention_efficiency;
         const bool triton = kernel == AttentionKernel::flash_triton && has(kernel);
         if (pass == Pass::forward) return triton ? flash_triton_attention_efficiency : attention_efficiency;
         return triton ? flash_triton_attention_backward_efficiency : attention_backward_efficiency;

@@ -105,10 +105,7 @@ OpCost cost(const ChipModel& chip, const Attention& op) {
     const double v_bytes = op.shared_kv ? 0.0 : b * skv * hkv * dv * e_kv;  // V and dV
     const double pass_bytes = q_bytes + o_bytes + k_bytes + v_bytes;
     const double bytes = op.pass == Pass::forward ? pass_bytes : 2.0 * pass_bytes;
-    // The absorbed latent-attention kernel (decode's MLA) has its own figure where the chip has one.
-    const double efficiency = op.shared_kv && op.pass == Pass::forward && chip.latent_attention_efficiency > 0
-                                  ? chip.latent_attention_efficiency
-                                  : chip.attention_efficiency_for(op.pass, op.kernel);
+    const double efficiency = chip.attention_efficiency_for(op.pass, op.kernel, op.shared_kv);
     const double compute_s = flops / (chip.peak(op.dtype) * efficiency);
     return finish(chip, compute_s, flops, bytes);
 }

@@ -133,7 +133,7 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
         // experts, and the shared experts' ranks when they have their own).
         const bool dedicated = s.shared_expert_ranks > 0;
         const std::int64_t copies = moe.top_k + (dedicated ? 1 : 0);
-        b.memory(chip::embedding(T * copies, h, act));
+        if (s.permute_before_dispatch) b.memory(chip::embedding(T * copies, h, act));
         // The instance's distinct tokens are (ranks / tp) x T.
         const double tokens = d(s.ranks / s.tp) * d(T);
         if (s.holds_shared_experts) {

@@ -40,6 +40,11 @@ struct StepShape {
     /// their order before the combine. False: none is exchanged, or the dispatch writes each row
     /// into its expert's buffer (DeepEP's low-latency kernels, CloudMatrix's decode FusedDispatch).
     bool expert_relayout = false;
+    /// Each token is copied once per destination into a buffer grouped by destination before the
+    /// exchange (a collective library's all-to-all needs it so; with ep 1, the grouping for the expert
+    /// products). False: a dispatch library (DeepEP, CloudMatrix's FusedDispatch) reads each token in
+    /// place by its expert indices.
+    bool permute_before_dispatch = true;
     chip::DType dispatch = chip::DType::bf16;  ///< element type of the dispatched rows
 
     [[nodiscard]] std::int64_t tokens() const { return sequences * query_tokens; }

@@ -88,6 +88,10 @@ StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     return s;
 }
 
+/// Multi-token-prediction modules a speculating model holds: one (DeepSeek-V3 ships one MTP module;
+/// SGLang and vLLM chain it for every draft token), none without speculation.
+std::int64_t draft_modules(const ServingSpec& spec) { return spec.speculation.draft_tokens > 0 ? 1 : 0; }
+
 /// The shape of a shared-expert rank (ServingPlan::shared_expert_ranks) running `s`.
 StepShape shared_rank(StepShape s) {
     s.holds_shared_experts = true;
@@ -142,13 +146,15 @@ chip::ChipModel rank_chip(const chip::ChipModel& chip, std::int64_t ranks_per_ch
 double served_kv_bytes_per_token(const ServingSpec& spec, std::int64_t tp) {
     const auto& w = *spec.workload;
     const double layers = d(w.layers);
-    return kv_bytes_per_token(w, tp, spec.kv_cache) * (layers + d(spec.speculation.draft_tokens)) / layers;
+    return kv_bytes_per_token(w, tp, spec.kv_cache) * (layers + d(draft_modules(spec))) / layers;
 }
 
 ServingMemory rank_memory(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     const auto& w = *spec.workload;
     StepShape shape = shape_of(spec, phase, p);
-    shape.expert_relayout = true;  // its buffers, where the dispatch needs them, are part of the working set
+    // Every buffer a dispatch path may need (the timed step's kernels are a subset): an upper bound.
+    shape.expert_relayout = true;
+    shape.permute_before_dispatch = true;
     ServingMemory m;
     const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
     double last_layer = 0;  ///< the weights of one layer of the last kind (the draft module's)
@@ -170,9 +176,9 @@ ServingMemory rank_memory(const ServingSpec& spec, Phase phase, const ServingPla
     const LayerKernels head = head_kernels(w, shape);
     m.weights += embedding_weight_bytes(w, p.tp) + head.weight_bytes;
     m.activations = std::max(m.activations, activation_bytes(head.ops));
-    // The draft modules (multi-token prediction, in both phases): one more layer of the last kind per
-    // draft token; they share the embedding and the output head.
-    m.weights += d(spec.speculation.draft_tokens) * last_layer;
+    // The draft module (multi-token prediction, in both phases): one more layer of the last kind; it
+    // shares the embedding and the output head.
+    m.weights += d(draft_modules(spec)) * last_layer;
     const std::int64_t full_length = spec.prompt_tokens + (phase == Phase::decode ? spec.output_tokens : 0);
     m.kv_cache = d(p.batch) * d(full_length) * served_kv_bytes_per_token(spec, p.tp);
     return m;
@@ -189,7 +195,7 @@ std::vector<Rejection> plan_problems(const ServingSpec& spec, Phase phase, const
     const auto& w = *spec.workload;
     const std::string_view name = to_string(phase);
     if (p.chips < 1 || p.ranks_per_chip < 1 || p.tp < 1 || p.ep < 1 || p.batch < 0 || p.shared_expert_ranks < 0) {
-        reject("shape", fmt::format("{}: every degree must be at least 1", name));
+        reject("shape", fmt::format("{}: every degree must be at least 1 (the batch and shared_expert_ranks at least 0)", name));
         return out;
     }
     if (p.chips > cluster.chips())
@@ -290,8 +296,11 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                                  : train::TrainingCluster::DispatchKernels::low_latency;
         double ep_share = combine.algorithm == "one_sided" ? cluster.dispatch_compute_share(*pl.ep, kernels)
                                                            : cluster.comm_compute_share(*pl.ep);
-        // Only the low-latency kernels write each row into its expert's buffer.
-        shape.expert_relayout = !(combine.algorithm == "one_sided" && kernels == train::TrainingCluster::DispatchKernels::low_latency);
+        // A dispatch library reads each token in place; only its low-latency kernels write each row
+        // into its expert's buffer.
+        const bool library = combine.algorithm == "one_sided";
+        shape.permute_before_dispatch = !library;
+        shape.expert_relayout = !(library && kernels == train::TrainingCluster::DispatchKernels::low_latency);
         if (phase == Phase::prefill && pl.ep_inner && p.shared_expert_ranks == 0) {
             // Prefill across scale-up domains: DeepEP's normal mode where faster (train::hierarchical_dispatch;
             // decode uses its low-latency mode, direct RDMA writes to every expert rank, the flat
@@ -310,6 +319,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                 r.ep_algorithm = "hierarchical_dispatch";
                 r.ep_bottleneck = cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * 2.0).bottleneck;
                 ep_share = cluster.dispatch_compute_share(*pl.ep, train::TrainingCluster::DispatchKernels::normal);
+                shape.permute_before_dispatch = false;
                 shape.expert_relayout = true;
             }
         }
@@ -376,9 +386,9 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
         kernels.overhead += n * one.overhead;
     };
     const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
-    // Prefill also runs the multi-token-prediction modules (one layer of the last kind per draft
-    // token) over every prompt token: the draft steps of decode attend to their KV cache.
-    const std::int64_t mtp = phase == Phase::prefill ? spec.speculation.draft_tokens : 0;
+    // Prefill also runs the multi-token-prediction module (one layer of the last kind) over every
+    // prompt token: the draft steps of decode attend to its KV cache.
+    const std::int64_t mtp = phase == Phase::prefill ? draft_modules(spec) : 0;
     const bool moe_last = w.moe && w.layers > dense_layers;
     add_layers(&MicroBatch::dense, dense_layers + (moe_last ? 0 : mtp));
     add_layers(&MicroBatch::moe, w.layers - dense_layers + (moe_last ? mtp : 0));

@@ -98,7 +98,7 @@ struct ServingResult {
 chip::ChipModel rank_chip(const chip::ChipModel& chip, std::int64_t ranks_per_chip);
 
 /// KV cache bytes per token per rank of the served model: the workload's layers (kv_bytes_per_token)
-/// and one layer per draft token (the multi-token-prediction modules keep their own).
+/// and, with speculation, the multi-token-prediction module's layer, which keeps its own.
 double served_kv_bytes_per_token(const ServingSpec& spec, std::int64_t tp);
 /// What one rank holds at the plan's batch: the weights it reads (the larger set where shared-expert
 /// ranks differ from routed ones; the draft module's layer), the KV cache of every sequence at its

@@ -415,7 +415,8 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const double routed = d(local) * d(rows);
         // Rows received from other ranks arrive in source order: a rank with several experts regroups
         // them by expert before its products and restores their order after (Megatron-Core's
-        // sort_chunks_by_idxs, the permute after DeepEP's dispatch); each backward is the inverse
+        // sort_chunks_by_idxs in its all-to-all dispatcher, whose permute before the exchange is the one
+        // above), the first copy in the dispatch's element size; each backward is the inverse
         // permutation of the 16-bit gradients.
         const bool relayout = s.ep > 1 && local > 1;
         const double relayout_elems = routed * d(h);
@@ -423,7 +424,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
             b.add(MemoryOp{2.0 * relayout_elems * element_bytes, 0.0}, 0.0);
             b.grads.back() = std::vector<Operation>{MemoryOp{2.0 * relayout_elems * act_bytes, 0.0}};
         };
-        if (relayout) regroup(x.in_bytes);
+        if (relayout) regroup(s.dispatch_bytes);
         // Grouped products (torch._grouped_mm in torchtitan): not aten.mm.
         if (w.mlp == MlpKind::swiglu) {
             b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});

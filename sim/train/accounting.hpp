@@ -79,6 +79,8 @@ struct Shard {
     /// The precision of what FP8 training keeps in 16-bit (the attention core, the MoE router, the output
     /// head): BF16, or `dtype` on a chip whose BF16 peak is not public (step.cpp; docs/models/training.md).
     chip::DType sixteen_bit = chip::DType::bf16;
+    /// Bytes per element of the rows the expert dispatch delivers (ExecutionPlan::dispatch_bytes).
+    double dispatch_bytes = 2;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };

@@ -345,7 +345,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
                       spec.execution.flash_attention, spec.execution.attention_kernel, spec.execution.eager_elementwise,
                       spec.execution.fp8_block_scaled,
                       // A chip without a public BF16 peak (Ascend 960, 970) runs them at the plan's precision.
-                      cluster.chip().supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision};
+                      cluster.chip().supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision,
+                      spec.execution.dispatch_bytes};
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
     const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
 
