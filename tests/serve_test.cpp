@@ -55,6 +55,20 @@ serve::ServingSpec llama8b_h100() {
     return s;
 }
 
+/// One rank's INT8 DeepSeek-V3 step with whole experts over `ranks` ranks (ep = ranks, tp 1).
+serve::StepShape deepseek_int8_shape(serve::Phase phase, std::int64_t sequences, std::int64_t query_tokens,
+                                     std::int64_t context, std::int64_t ranks) {
+    serve::StepShape s;
+    s.phase = phase;
+    s.sequences = sequences;
+    s.query_tokens = query_tokens;
+    s.context = context;
+    s.ranks = ranks;
+    s.ep = ranks;
+    s.weights = chip::DType::int8;
+    return s;
+}
+
 /// The phase's result by value (the variant is usually a temporary).
 serve::PhaseResult phase_of(const std::variant<serve::PhaseResult, train::Rejection>& r) {
     if (const auto* rej = std::get_if<train::Rejection>(&r)) FAIL(rej->reason);
@@ -317,14 +331,7 @@ TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank p
 TEST_CASE("serve: shared experts on ranks of their own, as CloudMatrix-Infer's decode runs them (32 of EP320)") {
     const auto& w = *test::source_catalog().workloads.at("deepseek_v3");
     const std::int64_t h = 7168, f = 2048, k = 8;
-    serve::StepShape s;
-    s.phase = serve::Phase::decode;
-    s.sequences = 4;
-    s.query_tokens = 2;
-    s.context = 4096;
-    s.ranks = 320;
-    s.ep = 320;
-    s.weights = chip::DType::int8;
+    serve::StepShape s = deepseek_int8_shape(serve::Phase::decode, 4, 2, 4096, 320);
     const std::int64_t T = 8;
     // The gate/up products of a layer: (rows, groups) of each m x 2f x h product.
     auto gate_up = [&](const serve::LayerKernels& lk) {
@@ -406,14 +413,7 @@ TEST_CASE("serve: rows dispatched in arrival order are regrouped by expert and r
     // ep_scatter, Ascend's npu_moe_re_routing) and restores them after (ep_gather): two copies of the
     // rank's rows, the first in the dispatch's element type, the second in 16 bits.
     const auto& w = *test::source_catalog().workloads.at("deepseek_v3");
-    serve::StepShape s;
-    s.phase = serve::Phase::prefill;
-    s.sequences = 1;
-    s.query_tokens = 4096;
-    s.context = 4096;
-    s.ranks = 32;
-    s.ep = 32;
-    s.weights = chip::DType::int8;
+    serve::StepShape s = deepseek_int8_shape(serve::Phase::prefill, 1, 4096, 4096, 32);
     s.dispatch = chip::DType::int8;
     auto memory_bytes = [](const serve::LayerKernels& k) {
         double bytes = 0;
