@@ -438,7 +438,14 @@ TEST_CASE("serve: rows dispatched in arrival order are regrouped by expert and r
     const auto direct = serve::layer_kernels(w, train::LayerKind::moe, s);
     CHECK(one_slot.ops.size() == direct.ops.size());
     // A dispatch library (DeepEP, FusedDispatch) reads each token in place: no permute before the exchange.
-    s.permute_before_dispatch = false;
+    // Its low-latency kernels write each row into its expert's buffer; its normal kernels and a collective
+    // library's all-to-all deliver rows in arrival order.
+    serve::set_dispatch_layout(s, false, false);
+    CHECK((s.permute_before_dispatch && s.expert_relayout));
+    serve::set_dispatch_layout(s, true, false);
+    CHECK((!s.permute_before_dispatch && s.expert_relayout));
+    serve::set_dispatch_layout(s, true, true);
+    CHECK((!s.permute_before_dispatch && !s.expert_relayout));
     const auto in_place = serve::layer_kernels(w, train::LayerKind::moe, s);
     CHECK(in_place.ops.size() == direct.ops.size() - 1);
     CHECK(memory_bytes(direct) - memory_bytes(in_place) == doctest::Approx(2.0 * (2 * 8) * 7168 * 2));  // T = 2 tokens x 8 copies

@@ -103,6 +103,11 @@ void mlp(const WorkloadSpec& w, const StepShape& s, std::int64_t rows, std::int6
 
 }  // namespace
 
+void set_dispatch_layout(StepShape& s, bool library, bool low_latency) {
+    s.permute_before_dispatch = !library;
+    s.expert_relayout = !(library && low_latency);
+}
+
 LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const StepShape& s) {
     Builder b;
     b.block_scaled = s.block_scaled;

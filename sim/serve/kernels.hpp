@@ -52,6 +52,13 @@ struct StepShape {
     [[nodiscard]] std::int64_t expert_tp() const { return ranks / ep; }
 };
 
+/// How an expert exchange lays the rows out around it (StepShape::permute_before_dispatch and
+/// expert_relayout): `library` is a dispatch library (the one_sided algorithm: DeepEP, CloudMatrix's
+/// FusedDispatch), which reads each token in place; its `low_latency` kernels write each row into
+/// its expert's buffer, its normal kernels (and a collective library's all-to-all) deliver rows in
+/// arrival order. The hierarchical path is the library's normal kernels.
+void set_dispatch_layout(StepShape& s, bool library, bool low_latency);
+
 /// A layer's kernels on one rank, in order, and the weight bytes they read (the layer's weights
 /// on this rank: every weight is read once per step).
 struct LayerKernels {

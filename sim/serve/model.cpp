@@ -296,11 +296,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                                  : train::TrainingCluster::DispatchKernels::low_latency;
         double ep_share = combine.algorithm == "one_sided" ? cluster.dispatch_compute_share(*pl.ep, kernels)
                                                            : cluster.comm_compute_share(*pl.ep);
-        // A dispatch library reads each token in place; only its low-latency kernels write each row
-        // into its expert's buffer.
-        const bool library = combine.algorithm == "one_sided";
-        shape.permute_before_dispatch = !library;
-        shape.expert_relayout = !(library && kernels == train::TrainingCluster::DispatchKernels::low_latency);
+        set_dispatch_layout(shape, combine.algorithm == "one_sided", kernels == train::TrainingCluster::DispatchKernels::low_latency);
         if (phase == Phase::prefill && pl.ep_inner && p.shared_expert_ranks == 0) {
             // Prefill across scale-up domains: DeepEP's normal mode where faster (train::hierarchical_dispatch;
             // decode uses its low-latency mode, direct RDMA writes to every expert rank, the flat
@@ -319,8 +315,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                 r.ep_algorithm = "hierarchical_dispatch";
                 r.ep_bottleneck = cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * 2.0).bottleneck;
                 ep_share = cluster.dispatch_compute_share(*pl.ep, train::TrainingCluster::DispatchKernels::normal);
-                shape.permute_before_dispatch = false;
-                shape.expert_relayout = true;
+                set_dispatch_layout(shape, true, false);
             }
         }
         share = std::max(share, ep_share);
