@@ -110,6 +110,7 @@ void set_dispatch_layout(StepShape& s, bool library, bool low_latency) {
 
 LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const StepShape& s) {
     Builder b;
+    b.out.ops.reserve(32);  // a layer's kernels (at most about 25): one allocation per call
     b.block_scaled = s.block_scaled;
     const std::int64_t T = s.tokens();
     const std::int64_t h = w.hidden;

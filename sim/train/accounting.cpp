@@ -176,6 +176,11 @@ struct Builder {
     /// gate and up) the separate ones of torchtitan's model; empty: none (memory-bound kernels, the
     /// attention core, batched or grouped products).
     std::vector<std::vector<Matmul>> mms;
+    void reserve(std::size_t kernels) {
+        ops.reserve(kernels);
+        grads.reserve(kernels);
+        mms.reserve(kernels);
+    }
     void add(Operation op, double stored_bytes) {
         std::vector<Matmul> parts;
         if (const auto* mm = std::get_if<Matmul>(&op); mm && mm->batch == 1) parts.push_back(*mm);
@@ -334,6 +339,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
     const double residual_elems = d(x.norm_tokens) * d(h);
     const double norm_out = residual_elems * x.in_bytes;  // the norm output, stored by the matmul it feeds
     Builder b;
+    b.reserve(48);  // a layer's kernels (eager element-wise work: about 40): one allocation each
 
     // Attention block.
     add_norm(w, s, x.norm_tokens, h, b);
