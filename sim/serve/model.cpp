@@ -273,6 +273,9 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         r.tp_algorithm = ar.algorithm;
         r.tp_bottleneck = ar.bottleneck;
     }
+    // Experts split over the ranks of one chip (ep = ranks_per_chip): no exchange on the graph, but the
+    // rows still cross between its dies in arrival order.
+    if (p.ep > 1 && !pl.ep && w.moe) set_dispatch_layout(shape, false, false);
     if (pl.ep && w.moe) {
         // Each token goes to its top-k experts, and to a shared-expert rank when they have their own.
         const double k = d(w.moe->top_k + (p.shared_expert_ranks > 0 ? 1 : 0));
