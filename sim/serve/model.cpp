@@ -417,8 +417,6 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
     r.time.step_s = kernels.total + r.time.ep_comm_s + r.time.tp_comm_s;
     r.limiting_resource = limiting(r.time);
 
-    r.memory = rank_memory(spec, phase, p);
-    r.usable_hbm_bytes = usable_hbm_bytes(spec, p, cluster);
 
     // The tp ranks of an attention data-parallel group share its batch: ranks / tp groups on
     // chips chips, ranks_per_chip / tp groups per chip.
@@ -443,12 +441,15 @@ std::variant<PhaseResult, Rejection> evaluate(const ServingSpec& spec, Phase pha
     // in weight-bound decode (CloudMatrix-Infer measures +6 to +9 %) and much in prefill (+23 to
     // 31 %). The runtime keeps whichever schedule is faster (SGLang turns two-batch overlap off for
     // small batches, where it loses).
-    PhaseResult whole = schedule(spec, phase, p, cluster, chip, false);
+    PhaseResult run = schedule(spec, phase, p, cluster, chip, false);
     if (spec.execution.overlap_comm && p.batch >= 2) {
         PhaseResult split = schedule(spec, phase, p, cluster, chip, true);
-        if (split.time.step_s < whole.time.step_s) return split;
+        if (split.time.step_s < run.time.step_s) run = std::move(split);
     }
-    return whole;
+    // What the rank holds does not depend on the schedule (rank_memory): computed once.
+    run.memory = rank_memory(spec, phase, p);
+    run.usable_hbm_bytes = usable_hbm_bytes(spec, p, cluster);
+    return run;
 }
 
 std::variant<PhaseResult, Rejection> best(const ServingSpec& spec, Phase phase, const ServingPlan& plan,
