@@ -1463,6 +1463,20 @@ TEST_CASE("scenario: recompute_layers needs full recomputation and at least one 
     CHECK(last_line(r.err) == "2 errors");
 }
 
+TEST_CASE("scenario: recompute_modules needs selective recomputation and a list of known modules, each once") {
+    const Result r = check_bad("training_recompute_modules.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("training_recompute_modules.yaml");
+    CHECK(has_diagnostic(r, f, 9, 71, "cases[0].training.plan.recompute_modules",
+                         "recompute_modules lists what selective recomputation re-runs: it needs recompute: selective"));
+    CHECK(has_diagnostic(r, f, 15, 77, "cases[1].training.plan.recompute_modules[0]",
+                         "unknown module 'layernorms' (did you mean 'layernorm'?); valid: core_attn, layernorm, mla_up_proj, moe_act"));
+    CHECK(has_diagnostic(r, f, 15, 98, "cases[1].training.plan.recompute_modules[2]", "module 'moe_act' is listed twice"));
+    CHECK(has_diagnostic(r, f, 21, 76, "cases[2].training.plan.recompute_modules", "expected a non-empty list of modules"));
+    CHECK(last_line(r.err) == "4 errors");
+}
+
 TEST_CASE("scenario: a training execution the chip or the workload cannot run is an error where it is asked for") {
     const Result r = check_bad("training_execution_kernels.yaml");
     INFO(r.err);

@@ -108,6 +108,15 @@ Shard shard(std::int64_t b, std::int64_t s, std::int64_t tp = 1, std::int64_t cp
 
 TEST_CASE("train: plan and convention names round-trip") {
     for (const auto r : {Recompute::none, Recompute::selective, Recompute::full}) CHECK(recompute_from_string(to_string(r)) == r);
+    for (const auto m : all_recompute_modules) CHECK(recompute_module_from_string(to_string(m)) == m);
+    CHECK(to_string(RecomputeModules{}) == "core_attn");
+    CHECK(to_string(RecomputeModules{RecomputeModule::moe_act, RecomputeModule::layernorm}) == "layernorm+moe_act");
+    Plan p;
+    p.dp = 8;
+    p.recompute = Recompute::selective;
+    CHECK(describe(p) == "dp8 mb1 selective");
+    p.recompute_modules = {RecomputeModule::layernorm, RecomputeModule::mla_up_proj, RecomputeModule::moe_act};
+    CHECK(describe(p) == "dp8 mb1 selective:layernorm+mla_up_proj+moe_act");
     for (const auto o : {Optimizer::plain, Optimizer::zero1, Optimizer::zero2, Optimizer::zero3})
         CHECK(optimizer_from_string(to_string(o)) == o);
     for (const auto c : {FlopConvention::megatron_hardware, FlopConvention::megatron_model, FlopConvention::palm,
@@ -383,6 +392,68 @@ TEST_CASE("train: MLA attention has its query-key and value head sizes") {
             CHECK(model_flops(op) == doctest::Approx(2.0 * (192 + 128) * 128 * (4096.0 * 4097 / 2)).epsilon(1e-12));
         }
     }
+}
+
+TEST_CASE("train: selective recomputation by module frees what Megatron-Core's output-discarding checkpoints free") {
+    // DeepSeek-V3's MoE layer, one sequence of 4,096 tokens, no parallelism. Stored bytes freed per module:
+    //   layernorm: the two pre-norm outputs, which the first products store (2 x T h x input bytes);
+    //   mla_up_proj: the up-projections' inputs (T x (1536 + 512) x input bytes) and Q, K, V (16-bit:
+    //     T x 128 heads x (192 + 192 + 128)); O stays (the output projection's input);
+    //   moe_act: the SwiGLU output of the T x top-k routed rows (the down projection's input, T k f bytes).
+    const WorkloadSpec ds = deepseek_v3();
+    const double T = 4096, h = 7168, f = 2048, k = 8;
+    for (const auto dtype : {chip::DType::bf16, chip::DType::fp8}) {
+        Shard s = shard(1, 4096);
+        s.dtype = dtype;
+        const double in = dtype == chip::DType::fp8 ? 1.0 : 2.0;  // stored product inputs: the product's element size
+        const double all = layer_activation_bytes(ds, LayerKind::moe, s, Recompute::none);
+        auto freed = [&](RecomputeModules m) {
+            return all - layer_activation_bytes(ds, LayerKind::moe, s, Recomputation{Recompute::selective, m});
+        };
+        CHECK(freed({RecomputeModule::core_attn}) == 0);  // FlashAttention's core keeps nothing extra
+        CHECK(freed({RecomputeModule::layernorm}) == doctest::Approx(2 * T * h * in));
+        CHECK(freed({RecomputeModule::mla_up_proj}) == doctest::Approx(T * (1536 + 512) * in + T * 128 * (192 + 192 + 128) * 2));
+        CHECK(freed({RecomputeModule::moe_act}) == doctest::Approx(T * k * f * in));
+        const RecomputeModules deepseek{RecomputeModule::layernorm, RecomputeModule::mla_up_proj, RecomputeModule::moe_act};
+        CHECK(freed(deepseek) == doctest::Approx(freed({RecomputeModule::layernorm}) + freed({RecomputeModule::mla_up_proj}) +
+                                                 freed({RecomputeModule::moe_act})));
+    }
+    // What the backward pass re-runs first, in forward order: the pre-norms; the latent norms and
+    // up-projections; the routed experts' SwiGLU.
+    const auto names = [](const std::vector<chip::Operation>& ops) {
+        std::string out;
+        for (const auto& op : ops) {
+            if (const auto* mm = std::get_if<chip::Matmul>(&op)) {
+                out += "mm" + std::to_string(mm->n) + "x" + std::to_string(mm->k) + " ";
+            } else {
+                out += std::holds_alternative<chip::Attention>(op) ? "attn " : "mem ";
+            }
+        }
+        return out;
+    };
+    auto rerun = [&](RecomputeModules m) {
+        return names(layer_ops(ds, LayerKind::moe, shard(1, 4096), Recomputation{Recompute::selective, m}).recompute);
+    };
+    CHECK(rerun({RecomputeModule::core_attn}) == "attn ");
+    CHECK(rerun({RecomputeModule::layernorm}) == "mem mem ");
+    CHECK(rerun({RecomputeModule::mla_up_proj}) == "mem mm24576x1536 mem mm32768x512 ");
+    CHECK(rerun({RecomputeModule::moe_act}) == "mem ");
+    CHECK(rerun({RecomputeModule::layernorm, RecomputeModule::mla_up_proj, RecomputeModule::moe_act}) ==
+          "mem mem mm24576x1536 mem mm32768x512 mem mem ");
+    // A dense GQA layer has neither latent attention nor routed experts: those modules free and re-run nothing.
+    const WorkloadSpec l = llama3_8b();
+    const double l_all = layer_activation_bytes(l, LayerKind::dense, shard(1, 8192), Recompute::none);
+    const Recomputation moe_only{Recompute::selective, {RecomputeModule::mla_up_proj, RecomputeModule::moe_act}};
+    CHECK(layer_activation_bytes(l, LayerKind::dense, shard(1, 8192), moe_only) == l_all);
+    CHECK(layer_ops(l, LayerKind::dense, shard(1, 8192), moe_only).recompute.empty());
+    // The exact hardware FLOPs count the re-run kernels: the two up-projections' forward products per MoE
+    // and dense layer here (the norms and SwiGLU are a few FLOPs per value).
+    const double none = step_flops(FlopConvention::exact_hardware, ds, 1, 4096, Recompute::none);
+    const double up = step_flops(FlopConvention::exact_hardware, ds, 1, 4096,
+                                 Recomputation{Recompute::selective, {RecomputeModule::mla_up_proj}});
+    const double products = 61 * 2.0 * T * (24576.0 * 1536 + 32768.0 * 512);
+    const double norms = 61 * 4.0 * T * (1536 + 512);
+    CHECK(up - none == doctest::Approx(products + norms));
 }
 
 TEST_CASE("train: activation bytes per layer are Korthikanti et al.'s Table 2 with flash attention") {

@@ -382,6 +382,7 @@ std::vector<std::string> results_columns() {
     for (const auto& s : training_switches_v11) cols.emplace_back(s.name);
     for (const auto& t : training_columns_v11) cols.emplace_back(t.name);
     for (const char* name : serving_columns_v12) cols.emplace_back(name);
+    cols.emplace_back("recompute_modules");
     return cols;
 }
 
@@ -431,6 +432,9 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     // v12: the serving instances' shared-expert ranks.
     for (const serve::ServingPlan* plan : {c.serving ? &c.serving->spec.prefill : nullptr, c.serving ? &c.serving->spec.decode : nullptr})
         out += "," + (plan ? std::to_string(plan->shared_expert_ranks) : std::string());
+    // v13: what selective recomputation re-runs; empty for the other granularities.
+    out += "," + (step && step->plan.recompute == train::Recompute::selective ? train::to_string(step->plan.recompute_modules)
+                                                                              : std::string());
     return out + "\n";
 }
 

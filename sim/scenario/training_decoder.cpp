@@ -13,7 +13,7 @@ namespace {
 
 const std::vector<std::string> training_keys{"workload", "global_batch", "seq_len", "precision", "plan", "execution"};
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
-                                         "sequence_parallel", "recompute", "recompute_layers", "optimizer"};
+                                         "sequence_parallel", "recompute", "recompute_modules", "recompute_layers", "optimizer"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
                                               "fp8_scaling",         "dispatch",        "algorithms"};
@@ -42,6 +42,42 @@ std::string fmt_count(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.0f", v);
     return buf;
+}
+
+// recompute_modules: a non-empty list of Megatron-Core's module names, each once.
+std::optional<train::RecomputeModules> decode_recompute_modules(const Source& src, const YAML::Node& node,
+                                                                const std::string& path) {
+    std::vector<std::string> valid;
+    for (const auto m : train::all_recompute_modules) valid.emplace_back(train::to_string(m));
+    const std::string list = "core_attn, layernorm, mla_up_proj, moe_act";
+    if (!node.IsSequence() || node.size() == 0) {
+        src.error(node, path, "expected a non-empty list of modules to recompute, from " + list + " (e.g. [layernorm, mla_up_proj, moe_act])");
+        return std::nullopt;
+    }
+    std::vector<train::RecomputeModule> modules;
+    bool ok = true;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const std::string at = index_path(path, i);
+        auto text = as_string(src, node[i], at);
+        if (!text) {
+            ok = false;
+            continue;
+        }
+        const auto m = train::recompute_module_from_string(*text);
+        if (!m) {
+            src.error(node[i], at, "unknown module '" + *text + "'" + diag::did_you_mean(*text, valid) + "; valid: " + list);
+            ok = false;
+        } else if (std::find(modules.begin(), modules.end(), *m) != modules.end()) {
+            src.error(node[i], at, "module '" + *text + "' is listed twice");
+            ok = false;
+        } else {
+            modules.push_back(*m);
+        }
+    }
+    if (!ok) return std::nullopt;
+    train::RecomputeModules out{modules.front()};
+    for (const auto m : modules) out = out.with(m);
+    return out;
 }
 
 std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node, const std::string& path,
@@ -77,6 +113,16 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         auto c = as_choice(src, m.get("recompute"), join_path(path, "recompute"), {"none", "selective", "full", "selective_op"});
         ok = ok && c.has_value();
         if (c) p.recompute = *train::recompute_from_string(*c);
+    }
+    if (m.has("recompute_modules")) {
+        auto modules = decode_recompute_modules(src, m.get("recompute_modules"), join_path(path, "recompute_modules"));
+        ok = ok && modules.has_value();
+        if (modules) p.recompute_modules = *modules;
+        if (ok && p.recompute != train::Recompute::selective) {
+            src.error(m.get("recompute_modules"), join_path(path, "recompute_modules"),
+                      "recompute_modules lists what selective recomputation re-runs: it needs recompute: selective");
+            ok = false;
+        }
     }
     degree("recompute_layers", p.recompute_layers);
     if (m.has("recompute_layers") && p.recompute != train::Recompute::full && ok) {

@@ -176,6 +176,41 @@ struct Builder {
     /// gate and up) the separate ones of torchtitan's model; empty: none (memory-bound kernels, the
     /// attention core, batched or grouped products).
     std::vector<std::vector<Matmul>> mms;
+    /// Per selective-recomputation module (RecomputeModule order; core_attn is `attention` and
+    /// `core_stored`): the kernels it re-runs and the stored bytes it frees.
+    struct Module {
+        std::vector<std::size_t> ops;
+        double freed = 0;
+    };
+    std::array<Module, all_recompute_modules.size()> modules;
+    /// The kernels added since index `from` belong to module `m`.
+    void tag(RecomputeModule m, std::size_t from) {
+        for (std::size_t i = from; i < ops.size(); ++i) modules[static_cast<std::size_t>(m)].ops.push_back(i);
+    }
+    void frees(RecomputeModule m, double bytes) { modules[static_cast<std::size_t>(m)].freed += bytes; }
+    /// Stored bytes selective recomputation of `set` does not keep.
+    [[nodiscard]] double freed(RecomputeModules set) const {
+        double out = set.has(RecomputeModule::core_attn) ? core_stored : 0.0;
+        for (const auto m : all_recompute_modules)
+            if (m != RecomputeModule::core_attn && set.has(m)) out += modules[static_cast<std::size_t>(m)].freed;
+        return out;
+    }
+    /// The kernels selective recomputation of `set` re-runs, in forward order.
+    [[nodiscard]] std::vector<Operation> recomputed(RecomputeModules set) const {
+        std::vector<std::size_t> at;
+        if (set.has(RecomputeModule::core_attn)) at = attention;
+        for (const auto m : all_recompute_modules)
+            if (m != RecomputeModule::core_attn && set.has(m)) {
+                const auto& more = modules[static_cast<std::size_t>(m)].ops;
+                at.insert(at.end(), more.begin(), more.end());
+            }
+        std::sort(at.begin(), at.end());
+        at.erase(std::unique(at.begin(), at.end()), at.end());
+        std::vector<Operation> out;
+        out.reserve(at.size());
+        for (const std::size_t i : at) out.push_back(ops[i]);
+        return out;
+    }
     void reserve(std::size_t kernels) {
         ops.reserve(kernels);
         grads.reserve(kernels);
@@ -341,25 +376,37 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
     Builder b;
     b.reserve(48);  // a layer's kernels (eager element-wise work: about 40): one allocation each
 
-    // Attention block.
+    // Attention block. Recomputing the pre-norms (layernorm) frees the norm output its first product stores.
     add_norm(w, s, x.norm_tokens, h, b);
+    b.tag(RecomputeModule::layernorm, 0);
+    b.frees(RecomputeModule::layernorm, norm_out);
     if (w.mla) {
         // DeepSeek-V3 (arXiv 2412.19437, section 2.1.1): q = W_uq norm(W_dq x), [c_kv, k_rope] = W_dkv x,
         // [k_nope, v] = W_ukv norm(c_kv). Down projections replicated over tp, up projections split.
+        // Recomputing the up-projections (mla_up_proj: the latent norms, the up-projections and RoPE, from
+        // the stored latents) frees the up-projections' inputs and the core's Q, K and V.
         const auto& m = *w.mla;
         const std::int64_t qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+        const auto up = RecomputeModule::mla_up_proj;
         if (m.q_lora_rank > 0) {
             b.add(Matmul{T, m.q_lora_rank, h, 1, x.dtype}, norm_out);
+            const std::size_t q_up = b.ops.size();
             b.add(chip::normalization(T * m.q_lora_rank, act), d(T) * d(m.q_lora_rank) * act_bytes);
             b.add(Matmul{T, x.heads * qk, m.q_lora_rank, 1, x.dtype}, d(T) * d(m.q_lora_rank) * x.in_bytes);
+            b.tag(up, q_up);
+            b.frees(up, d(T) * d(m.q_lora_rank) * x.in_bytes);
             b.add(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, 0.0);
         } else {
             b.add(Matmul{T, x.heads * qk, h, 1, x.dtype}, norm_out);
+            b.tag(up, b.ops.size() - 1);
             b.add(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, 0.0);
         }
+        const std::size_t kv_up = b.ops.size();
         b.add(chip::normalization(T * m.kv_lora_rank, act), d(T) * d(m.kv_lora_rank) * act_bytes);
         b.add(Matmul{T, x.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1, x.dtype},
               d(T) * d(m.kv_lora_rank) * x.in_bytes);
+        b.tag(up, kv_up);
+        b.frees(up, d(T) * d(m.kv_lora_rank) * x.in_bytes + d(T) * d(x.heads) * d(2 * qk + m.v_head_dim) * act_bytes);
         // The core with query/key head size qk and value head size v: 2 qk + 2 v FLOPs per pair.
         const double qkv_o = d(T) * d(x.heads) * d(2 * qk + 2 * m.v_head_dim) * act_bytes;  // Q, K, V, O
         b.add(attention_core(s, x.heads, x.heads, qk, m.v_head_dim), qkv_o);
@@ -403,8 +450,11 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
     const double mask = dropout ? residual_elems : 0.0;
     b.add(chip::elementwise(x.norm_tokens * h, act), mask);
 
-    // MLP block.
+    // MLP block: its first products (the router and the shared experts, or the dense MLP) store the norm output.
+    const std::size_t mlp_norm = b.ops.size();
     add_norm(w, s, x.norm_tokens, h, b);
+    b.tag(RecomputeModule::layernorm, mlp_norm);
+    b.frees(RecomputeModule::layernorm, norm_out);
     if (kind == LayerKind::moe && w.moe) {
         const auto& moe = *w.moe;
         // Router on this rank's tokens (split by tp with sequence parallelism), replicated weights; 16-bit
@@ -431,14 +481,19 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
             b.grads.back() = std::vector<Operation>{MemoryOp{2.0 * relayout_elems * act_bytes, 0.0}};
         };
         if (relayout) regroup(s.dispatch_bytes);
-        // Grouped products (torch._grouped_mm in torchtitan): not aten.mm.
+        // Grouped products (torch._grouped_mm in torchtitan): not aten.mm. Recomputing the activation
+        // function (moe_act) frees its output, the down projection's stored input.
         if (w.mlp == MlpKind::swiglu) {
             b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
+            const std::size_t act_fn = b.ops.size();
             add_swiglu(s, routed * d(f), b);
+            b.tag(RecomputeModule::moe_act, act_fn);
         } else {
             b.add_split(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
             b.add(chip::gelu(local * rows * f, act), routed * d(f) * act_bytes);
+            b.tag(RecomputeModule::moe_act, b.ops.size() - 1);
         }
+        b.frees(RecomputeModule::moe_act, routed * d(f) * x.in_bytes);
         b.add_split(Matmul{rows, h, f, local, x.dtype}, routed * d(f) * x.in_bytes, {});
         if (relayout) regroup(act_bytes);
         // Combine: the expert outputs are kept for the gradient of the routing probabilities.
@@ -537,7 +592,7 @@ double op_flops(const Operation& op, double attention_backward) {
 /// the fused, causal attention (flash_attention = true): exact_model and exact_hardware count the
 /// model's attention once whatever kernels a run used.
 // `recomputing`: how many layers of each kind run recomputation `r` (the others run none); all by default.
-double whole_model_flops(const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len, Recompute r,
+double whole_model_flops(const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len, Recomputation r,
                          bool hardware, std::optional<StageLayers> recomputing = std::nullopt) {
     const Shard s{global_batch, seq_len, 1, 1, 1, false, DType::bf16, true};
     auto sum = [hardware](const LayerOps& ops, bool with_recompute) {
@@ -554,7 +609,7 @@ double whole_model_flops(const WorkloadSpec& w, std::int64_t global_batch, std::
         const std::int64_t n = count[static_cast<std::size_t>(k)];
         if (n == 0) continue;
         const double with = sum(layer_ops(w, k, s, r), hardware);
-        const double without = r == Recompute::none ? with : sum(layer_ops(w, k, s, Recompute::none), hardware);
+        const double without = r.granularity == Recompute::none ? with : sum(layer_ops(w, k, s, Recompute::none), hardware);
         total += d(recomputed) * with + d(n - recomputed) * without;
     }
     return total;
@@ -660,7 +715,7 @@ double model_flops(const std::vector<Operation>& ops) {
 }
 
 double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len,
-                  Recompute recompute) {
+                  Recomputation recompute) {
     const double B = d(global_batch);
     const double s = d(seq_len);
     const double l = d(w.layers);
@@ -691,19 +746,19 @@ double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_b
 
 double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len, const Plan& plan) {
     if (c != FlopConvention::exact_hardware || plan.recompute_layers <= 0)
-        return step_flops(c, w, global_batch, seq_len, plan.recompute);
+        return step_flops(c, w, global_batch, seq_len, plan.recomputation());
     StageLayers recomputing;
     for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
         const StageLayers n = recomputed_layers(w, plan, r);
         recomputing.dense += n.dense;
         recomputing.moe += n.moe;
     }
-    return whole_model_flops(w, global_batch, seq_len, plan.recompute, true, recomputing);
+    return whole_model_flops(w, global_batch, seq_len, plan.recomputation(), true, recomputing);
 }
 
 // --- Kernels -------------------------------------------------------------------------------------
 
-LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute) {
+LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute) {
     Builder b = forward_layer(w, kind, s, false);
     if (s.fp8_block_scaled) {
         for (auto& op : b.ops)
@@ -713,11 +768,9 @@ LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomp
     }
     LayerOps out;
     out.backward = backward(b.ops, b.grads);
-    switch (recompute) {
+    switch (recompute.granularity) {
         case Recompute::none: break;
-        case Recompute::selective:
-            for (const std::size_t i : b.attention) out.recompute.push_back(b.ops[i]);
-            break;
+        case Recompute::selective: out.recompute = b.recomputed(recompute.modules); break;
         case Recompute::full: out.recompute = b.ops; break;
         case Recompute::selective_op:
             out.recompute = selective_op(b, d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes).recompute;
@@ -759,17 +812,18 @@ LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
 
 // --- Memory --------------------------------------------------------------------------------------
 
-double layer_activation_bytes(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute, bool dropout) {
-    if (recompute == Recompute::full) {
+double layer_activation_bytes(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute, bool dropout) {
+    if (recompute.granularity == Recompute::full) {
         // Only the layer's input (Korthikanti et al., 2 s b h; split by tp with sequence parallelism).
         return d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes;
     }
     // Selective recomputation of the attention core: FlashAttention's core stores nothing it does not
     // need anyway; the unfused core's s x s tensors are rebuilt instead of stored (Korthikanti et al.).
+    // Its other modules free what forward_layer records for them.
     const Builder b = forward_layer(w, kind, s, dropout);
-    if (recompute == Recompute::selective_op)
+    if (recompute.granularity == Recompute::selective_op)
         return selective_op(b, d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes).stored;
-    return recompute == Recompute::selective ? b.stored - b.core_stored : b.stored;
+    return recompute.granularity == Recompute::selective ? b.stored - b.freed(recompute.modules) : b.stored;
 }
 
 namespace {
@@ -842,17 +896,14 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     for (const auto& [k, count, recomputed] :
          {std::tuple{LayerKind::dense, n.dense, r.dense}, std::tuple{LayerKind::moe, n.moe, r.moe}}) {
         if (count == 0) continue;
-        per_mb += d(recomputed) * layer_activation_bytes(w, k, s, p.recompute) +
-                  d(count - recomputed) * layer_activation_bytes(w, k, s, Recompute::none);
-        if (p.recompute == Recompute::full && recomputed > 0)
-            largest_layer_acts = std::max(largest_layer_acts, layer_activation_bytes(w, k, s, Recompute::none));
-        // Op-level selective: the recomputed tensors of one layer, beside its saved ones.
-        if (p.recompute == Recompute::selective_op)
-            largest_layer_acts = std::max(largest_layer_acts, layer_activation_bytes(w, k, s, Recompute::none) -
-                                                                  layer_activation_bytes(w, k, s, Recompute::selective_op));
-        // Selective recomputation of an unfused core rebuilds one layer's s x s tensors at a time.
-        if (p.recompute == Recompute::selective && !flash_attention)
-            largest_layer_acts = std::max(largest_layer_acts, forward_layer(w, k, s, false).core_stored);
+        const double stored = layer_activation_bytes(w, k, s, p.recomputation());
+        const double all = layer_activation_bytes(w, k, s, Recompute::none);
+        per_mb += d(recomputed) * stored + d(count - recomputed) * all;
+        if (p.recompute == Recompute::full && recomputed > 0) largest_layer_acts = std::max(largest_layer_acts, all);
+        // Selective (by module, or op-level): the recomputed tensors of one layer, beside its stored ones
+        // (an unfused core's s x s tensors among them).
+        if (p.recompute == Recompute::selective || p.recompute == Recompute::selective_op)
+            largest_layer_acts = std::max(largest_layer_acts, all - stored);
         largest_layer_params = std::max(largest_layer_params, layer_params(w, k, p.tp, p.ep).total());
     }
     m.activations = per_mb * in_flight(p, rank);

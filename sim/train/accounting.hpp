@@ -47,7 +47,7 @@ std::optional<FlopConvention> flop_convention_from_string(std::string_view s);
 /// FLOPs of one optimizer step (global_batch sequences of seq_len tokens) under a convention.
 /// `recompute` matters only for exact_hardware.
 double step_flops(FlopConvention c, const catalog::WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len,
-                  Recompute recompute = Recompute::none);
+                  Recomputation recompute = Recompute::none);
 
 
 /// What one rank computes for one micro-batch: its share of a layer under tensor, context,
@@ -93,7 +93,7 @@ struct LayerOps {
     std::vector<chip::Operation> backward;
     std::vector<chip::Operation> recompute;
 };
-LayerOps layer_ops(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute);
+LayerOps layer_ops(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute);
 /// Input embedding (first pipeline stage) and final norm, output projection and loss (last stage).
 LayerOps embedding_ops(const catalog::WorkloadSpec& w, const Shard& s);
 LayerOps head_ops(const catalog::WorkloadSpec& w, const Shard& s);
@@ -121,7 +121,11 @@ double model_flops(const std::vector<chip::Operation>& ops);
 /// without the 5 a s / h term, s b h (10 + 24 / t), or s b h / t x 34 with sequence parallelism.
 /// Unfused attention (!s.flash_attention) adds the softmax output, the attention dropout's mask and
 /// output, 5 a s / h in s b h units split by t (Table 2 in full), unless recompute is selective.
-double layer_activation_bytes(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recompute recompute,
+/// Selective recomputation's other modules (Megatron-Core's output-discarding checkpoints) do not
+/// store: layernorm, the pre-norms' outputs (their products' 16-bit or FP8 inputs); mla_up_proj, the
+/// up-projections' inputs and Q, K, V (O stays, the output projection's input); moe_act, the routed
+/// experts' activation output (the down projection's input).
+double layer_activation_bytes(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute,
                               bool dropout = false);
 /// Layer kinds in order (dense_layers dense layers first for MoE workloads).
 std::vector<LayerKind> layer_kinds(const catalog::WorkloadSpec& w);

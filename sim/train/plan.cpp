@@ -22,6 +22,31 @@ std::string_view to_string(Recompute r) {
     return "?";
 }
 
+std::string_view to_string(RecomputeModule m) {
+    switch (m) {
+        case RecomputeModule::core_attn: return "core_attn";
+        case RecomputeModule::layernorm: return "layernorm";
+        case RecomputeModule::mla_up_proj: return "mla_up_proj";
+        case RecomputeModule::moe_act: return "moe_act";
+    }
+    return "?";
+}
+
+std::optional<RecomputeModule> recompute_module_from_string(std::string_view s) {
+    for (const auto m : all_recompute_modules) {
+        if (to_string(m) == s) return m;
+    }
+    return std::nullopt;
+}
+
+std::string to_string(RecomputeModules modules) {
+    std::string out;
+    for (const auto m : all_recompute_modules) {
+        if (modules.has(m)) out += (out.empty() ? "" : "+") + std::string(to_string(m));
+    }
+    return out;
+}
+
 std::string_view to_string(Optimizer o) {
     switch (o) {
         case Optimizer::plain: return "plain";
@@ -70,8 +95,11 @@ std::string describe(const Plan& p) {
     if (p.virtual_stages > 1) part("v" + std::to_string(p.virtual_stages));
     part("mb" + std::to_string(p.micro_batch));
     if (p.sequence_parallel) part("sp");
-    if (p.recompute != Recompute::none)
+    if (p.recompute == Recompute::selective && p.recompute_modules != RecomputeModules{}) {
+        part("selective:" + to_string(p.recompute_modules));
+    } else if (p.recompute != Recompute::none) {
         part(std::string(to_string(p.recompute)) + (p.recompute_layers > 0 ? ":" + std::to_string(p.recompute_layers) : ""));
+    }
     if (p.optimizer != Optimizer::plain) part(std::string(to_string(p.optimizer)));
     return out;
 }

@@ -1,7 +1,9 @@
 #pragma once
 // A training job: which workload, how much per step, and how it is split over the cluster.
 // Value types; the scenario layer decodes them from YAML, the training model reads them.
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +27,52 @@ enum class Recompute : std::uint8_t {
     selective_op,
 };
 
+/// The parts of a layer that selective recomputation re-runs in the backward pass: Megatron-Core's
+/// recompute_modules (TransformerConfig; --recompute-granularity selective --recompute-modules), the
+/// ones the model has. Default: the attention core alone (Megatron-Core's default, Korthikanti et al.).
+enum class RecomputeModule : std::uint8_t {
+    core_attn,    ///< the attention core (normal checkpointing: its output is rebuilt)
+    layernorm,    ///< the two pre-norms (input_layernorm, pre_mlp_layernorm): their outputs are not stored
+    mla_up_proj,  ///< multi-head latent attention's latent norms and up-projections (and RoPE): Q, K, V not stored
+    moe_act,      ///< the routed experts' activation function: its output (the down projection's input) not stored
+};
+inline constexpr std::array<RecomputeModule, 4> all_recompute_modules{
+    RecomputeModule::core_attn, RecomputeModule::layernorm, RecomputeModule::mla_up_proj, RecomputeModule::moe_act};
+
+/// A set of RecomputeModule.
+class RecomputeModules {
+public:
+    constexpr RecomputeModules() = default;  // {core_attn}
+    constexpr RecomputeModules(std::initializer_list<RecomputeModule> modules) : bits_(0) {
+        for (const auto m : modules) bits_ = static_cast<std::uint8_t>(bits_ | bit(m));
+    }
+    [[nodiscard]] constexpr bool has(RecomputeModule m) const { return (bits_ & bit(m)) != 0; }
+    [[nodiscard]] constexpr RecomputeModules with(RecomputeModule m) const {
+        RecomputeModules out = *this;
+        out.bits_ = static_cast<std::uint8_t>(out.bits_ | bit(m));
+        return out;
+    }
+    friend constexpr bool operator==(RecomputeModules, RecomputeModules) = default;
+
+private:
+    static constexpr std::uint8_t bit(RecomputeModule m) { return static_cast<std::uint8_t>(1U << static_cast<unsigned>(m)); }
+    std::uint8_t bits_ = 1;
+};
+
+/// What the backward pass of a layer recomputes: the granularity and, for a selective one, its modules.
+/// Converts from a granularity alone (selective: the attention core).
+struct Recomputation {
+    Recompute granularity = Recompute::none;
+    RecomputeModules modules{};
+    constexpr Recomputation(Recompute g = Recompute::none, RecomputeModules m = {})  // NOLINT: implicit on purpose
+        : granularity(g), modules(m) {}
+    /// A module is recomputed: selective with it in the set.
+    [[nodiscard]] constexpr bool recomputes(RecomputeModule m) const {
+        return granularity == Recompute::selective && modules.has(m);
+    }
+    friend constexpr bool operator==(const Recomputation&, const Recomputation&) = default;
+};
+
 /// How gradients and optimizer states are held across the data-parallel group (ZeRO, SC20).
 enum class Optimizer : std::uint8_t {
     plain,  ///< replicated; gradients all-reduced
@@ -36,6 +84,10 @@ enum class Optimizer : std::uint8_t {
 std::string_view to_string(Recompute r);
 std::string_view to_string(Optimizer o);
 std::optional<Recompute> recompute_from_string(std::string_view s);
+std::string_view to_string(RecomputeModule m);
+std::optional<RecomputeModule> recompute_module_from_string(std::string_view s);
+/// "layernorm+mla_up_proj+moe_act": the modules in declaration order, joined by '+'.
+std::string to_string(RecomputeModules m);
 std::optional<Optimizer> optimizer_from_string(std::string_view s);
 
 /// One parallel plan. Invariants (checked by plan_problems in search.hpp): every degree >= 1;
@@ -51,6 +103,8 @@ struct Plan {
     std::int64_t micro_batch = 1;     ///< sequences per micro-batch
     bool sequence_parallel = false;   ///< Megatron sequence parallelism (tp > 1): norms and dropout split
     Recompute recompute = Recompute::none;
+    /// With selective recomputation: which modules (the attention core by default).
+    RecomputeModules recompute_modules{};
     /// With full recomputation: the layers of each model chunk (each pipeline stage, or each of its
     /// virtual stages) that recompute, the first ones; the others store their activations
     /// (Megatron-LM --recompute-method block --recompute-num-layers N; torchtitan's layer-level
@@ -58,6 +112,7 @@ struct Plan {
     std::int64_t recompute_layers = 0;
     Optimizer optimizer = Optimizer::plain;
 
+    [[nodiscard]] Recomputation recomputation() const { return {recompute, recompute_modules}; }
     [[nodiscard]] std::int64_t chips() const { return tp * pp * dp * cp; }
     /// Micro-batches per step on each pipeline: global_batch / (micro_batch * dp).
     [[nodiscard]] std::int64_t micro_batches(std::int64_t global_batch) const { return global_batch / (micro_batch * dp); }
@@ -65,7 +120,8 @@ struct Plan {
 };
 
 /// "tp8 pp8 dp16 v2 mb1 sp full zero1": the plan in one short line (degrees of 1 left out, but dp;
-/// "full:4": 4 recomputed layers per model chunk).
+/// "full:4": 4 recomputed layers per model chunk; "selective:layernorm+moe_act": selective
+/// recomputation of other modules than the attention core alone).
 std::string describe(const Plan& p);
 
 /// The parallel dimensions whose collectives a step runs, and the collectives each runs (step.cpp):

@@ -29,7 +29,12 @@ SearchSpace default_space(const TrainingSpec& spec, const TrainingCluster& clust
     s.ep = w.moe ? powers_of_two_upto(w.moe->experts) : std::vector<std::int64_t>{1};
     s.virtual_stages = {1, 2, 4, 8};
     s.micro_batch = {1, 2, 4, 8};
-    s.recompute = {Recompute::none, Recompute::selective, Recompute::full, Recompute::selective_op};
+    // Selective recomputation of the attention core, and of the cheap modules DeepSeek-V3 recomputes
+    // (arXiv 2412.19437 section 3.2.3: every RMSNorm and the MLA up-projections; section 3.3.3: the
+    // MoE SwiGLU's output).
+    s.recompute = {Recompute::none, Recompute::selective, Recompute::full, Recompute::selective_op,
+                   Recomputation{Recompute::selective,
+                                 {RecomputeModule::layernorm, RecomputeModule::mla_up_proj, RecomputeModule::moe_act}}};
     s.optimizer = {Optimizer::plain, Optimizer::zero1, Optimizer::zero2, Optimizer::zero3};
     return s;
 }
@@ -60,7 +65,8 @@ std::vector<Plan> enumerate_plans(const SearchSpace& space, const TrainingSpec& 
                                     p.virtual_stages = v;
                                     p.micro_batch = mb;
                                     p.sequence_parallel = tp > 1;
-                                    p.recompute = rc;
+                                    p.recompute = rc.granularity;
+                                    p.recompute_modules = rc.modules;
                                     p.optimizer = opt;
                                     out.push_back(p);
                                 }

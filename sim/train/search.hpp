@@ -15,7 +15,7 @@ namespace clustersim::train {
 /// The values tried for each choice. default_space() derives them from the job and the cluster.
 struct SearchSpace {
     std::vector<std::int64_t> tp, pp, cp, ep, virtual_stages, micro_batch;
-    std::vector<Recompute> recompute;
+    std::vector<Recomputation> recompute;
     std::vector<Optimizer> optimizer;
     /// Full recomputation limited to the fewest layers per model chunk that fit in HBM
     /// (fewest_recomputed_layers): each feasible full-recompute plan is replaced by that plan.

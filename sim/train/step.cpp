@@ -431,10 +431,10 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     }
 
     // A layer running recomputation `rc` (the plan's, or none for the layers recompute_layers leaves out).
-    auto layer_time = [&](LayerKind kind, Recompute rc) {
+    auto layer_time = [&](LayerKind kind, Recomputation rc) {
         LayerTime t;
         t.k = kernel_times(chip, layer_ops(w, kind, shard, rc));
-        const double tp_s = calls(rc) * tp_call_s;
+        const double tp_s = calls(rc.granularity) * tp_call_s;
         t.tp_s = e.overlap_tp_comm ? exposed(tp_s, t.k.forward_s + t.k.backward_s, tp_share) : tp_s;
         t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, cp_share) + exposed(cp_bwd_s, t.k.attention_backward_s, cp_share);
         // Expert exchanges: three pairs with full recomputation, else two. Overlapped (DualPipe, Megatron-Core's
@@ -444,7 +444,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         if (kind == LayerKind::moe && !ep_paths.empty()) {
             t.ep_s = std::numeric_limits<double>::infinity();
             for (std::size_t i = 0; i < ep_paths.size(); ++i) {
-                const double ep_s = ep_paths[i].pair_s * (rc == Recompute::full ? 3 : 2);
+                const double ep_s = ep_paths[i].pair_s * (rc.granularity == Recompute::full ? 3 : 2);
                 const double cost = e.overlap_ep_comm ? exposed(ep_s, t.k.forward_s + t.k.backward_s + t.k.recompute_s, ep_paths[i].share)
                                                       : ep_s;
                 if (cost < t.ep_s) t.ep_s = cost, t.ep_path = i;
@@ -456,8 +456,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     const bool has_dense = !has_moe || w.moe->dense_layers > 0;
     // The layers that recompute (all, or recompute_layers per chunk) and the others, which store everything.
     const bool partial = p.recompute_layers > 0;
-    const LayerTime dense = has_dense ? layer_time(LayerKind::dense, p.recompute) : LayerTime{};
-    const LayerTime moe = has_moe ? layer_time(LayerKind::moe, p.recompute) : LayerTime{};
+    const LayerTime dense = has_dense ? layer_time(LayerKind::dense, p.recomputation()) : LayerTime{};
+    const LayerTime moe = has_moe ? layer_time(LayerKind::moe, p.recomputation()) : LayerTime{};
     if (!ep_paths.empty()) r.ep = ep_paths[moe.ep_path].choice;  // the plan's MoE layers' path
     const LayerTime dense_stored = has_dense && partial ? layer_time(LayerKind::dense, Recompute::none) : dense;
     const LayerTime moe_stored = has_moe && partial ? layer_time(LayerKind::moe, Recompute::none) : moe;
