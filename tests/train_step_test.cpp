@@ -124,6 +124,51 @@ TEST_CASE("train: the pipeline bubble is (pp - 1) / v micro-batch times (Narayan
     CHECK(flat.time.pp_comm_s == 0);
 }
 
+TEST_CASE("train: DualPipe runs stages r and pp - 1 - r on rank r, with a bubble of (pp/2 - 1)(F&B + B - 3W)") {
+    const Fixture f = make();  // Llama 3 8B: 32 layers, 8 per stage at pp 4; the embedding on stage 0, the head on 3
+    auto dual = [](train::Plan p) {
+        p.schedule = train::PipelineSchedule::dualpipe;
+        return p;
+    };
+    CHECK(train::describe(dual(plan(2, 4, 4))) == "tp2 pp4 dp4 dualpipe mb1 sp zero1");
+    CHECK(train::rank_stages(dual(plan(2, 4, 4)), 0) == std::vector<std::int64_t>{0, 3});
+    CHECK(train::rank_stages(dual(plan(2, 4, 4)), 2) == std::vector<std::int64_t>{2, 1});
+    CHECK(train::rank_stages(plan(2, 4, 4), 2) == std::vector<std::int64_t>{2});
+    // pp 2: each rank holds both stages; no fill and drain.
+    const auto two = step_of(f, dual(plan(2, 2, 8)));
+    CHECK(two.time.bubble_s == 0);
+    // pp 4: one F&B + B - 3W, against 1F1B's three micro-batch times. A micro-batch's time T (its kernels and
+    // exposed communication) is F&B; B - 3W lies between -2B and B, and B < T.
+    const auto one = step_of(f, plan(2, 4, 4));
+    const auto dp4 = step_of(f, dual(plan(2, 4, 4)));
+    auto per_mb = [](const train::StepResult& s) {
+        const auto& b = s.time;
+        return (b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s) / static_cast<double>(s.micro_batches);
+    };
+    CHECK(dp4.time.bubble_s > 0);
+    CHECK(dp4.time.bubble_s < 2 * per_mb(dp4));
+    CHECK(one.time.bubble_s == doctest::Approx(3 * per_mb(one)));
+    // The first and last stages share rank 0 and rank 3: the embedding and the head are averaged over its
+    // micro-batches, so the slowest rank is faster than 1F1B's last stage.
+    CHECK(dp4.time.compute_s < one.time.compute_s);
+    CHECK(dp4.time.step_s < one.time.step_s);
+    // Memory: two stages' parameters on each rank, pp + 1 micro-batches of one stage's activations.
+    const train::Memory m1 = train::memory_per_chip(*f.spec().workload, plan(2, 4, 4), 4096, chip::DType::bf16);
+    const train::Memory m2 = train::memory_per_chip(*f.spec().workload, dual(plan(2, 4, 4)), 4096, chip::DType::bf16);
+    CHECK(m2.weights > 1.7 * m1.weights);
+    CHECK(m2.activations == doctest::Approx(m1.activations * 5 / 4).epsilon(0.03));
+    // What DualPipe needs.
+    auto problem = [&f](const train::Plan& p) {
+        const auto problems = train::plan_problems(f.spec(), p, *f.cluster);
+        REQUIRE(problems.size() == 1);
+        return problems.front().reason;
+    };
+    CHECK(problem(dual(plan(8, 1, 4))) == "dualpipe needs an even pp of at least 2 (rank r holds stages r and pp - 1 - r), got pp 1");
+    CHECK(problem(dual(plan(2, 4, 4, 2))) == "dualpipe has its own two stages per rank: virtual_stages must be 1");
+    CHECK(problem(dual(plan(2, 4, 4, 1, 16))) ==
+          "dualpipe feeds half the micro-batches from each end: the 1 micro-batches must be even (DeepSeek-V3 section 3.2.1)");
+}
+
 TEST_CASE("train: tokens per second, MFU and the step time agree") {
     const Fixture f = make();
     const auto s = step_of(f, plan(2, 2, 8, 2, 2));
@@ -755,9 +800,10 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 4] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 5] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
     CHECK(cell("recompute_modules").empty());            // v13: full recomputation
+    CHECK(cell("pipeline_schedule") == "1f1b");
 }

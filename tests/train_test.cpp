@@ -381,6 +381,56 @@ TEST_CASE("train: expert rows received from other ranks are regrouped by expert 
     CHECK(ep256.forward.size() == alone.forward.size());
 }
 
+TEST_CASE("train: the weight gradients are one product per product with weights, as many FLOPs as its forward") {
+    // dW = X^T dY per product: the same FLOPs as the forward product; the attention core has no weights.
+    auto products = [](const std::vector<chip::Operation>& ops) {
+        double f = 0;
+        for (const auto& op : ops)
+            if (std::holds_alternative<chip::Matmul>(op)) f += model_flops(op);
+        return f;
+    };
+    for (const auto& w : {llama3_8b(), deepseek_v3()}) {
+        for (const auto kind : {LayerKind::dense, LayerKind::moe}) {
+            if (kind == LayerKind::moe && !w.moe) continue;
+            const auto ops = layer_ops(w, kind, shard(1, 4096), Recompute::none);
+            CHECK(products(ops.weight_gradients) == doctest::Approx(products(ops.forward)).epsilon(1e-12));
+            for (const auto& op : ops.weight_gradients) CHECK(std::holds_alternative<chip::Matmul>(op));
+        }
+    }
+    // With unfused attention the core's batched products are not weight products.
+    Shard unfused = shard(1, 2048);
+    unfused.flash_attention = false;
+    const auto unfused_ops = layer_ops(gpt(1, 4096, 32), LayerKind::dense, unfused, Recompute::none);
+    CHECK(unfused_ops.weight_gradients.size() == 4);  // QKV, output projection, two MLP products
+}
+
+TEST_CASE("train: a multi-token-prediction module adds its projection, a layer of the last kind and the head") {
+    // DeepSeek-V3 with depth 1 (section 2.2): the FLOPs of mtp_ops + one MoE layer + the head, once more.
+    WorkloadSpec ds = deepseek_v3();
+    const double without = step_flops(FlopConvention::exact_model, ds, 1, 4096);
+    ds.mtp_depth = 1;
+    const double with = step_flops(FlopConvention::exact_model, ds, 1, 4096);
+    const Shard s = shard(1, 4096);
+    const double projection = 3 * 2.0 * 4096 * 7168 * (2 * 7168);  // T x h x 2h, forward and two gradients
+    const double module = flops_of(mtp_ops(ds, s)) + flops_of(layer_ops(ds, LayerKind::moe, s, Recompute::none)) +
+                          flops_of(head_ops(ds, s));
+    CHECK(with - without == doctest::Approx(module).epsilon(1e-12));
+    CHECK(flops_of(mtp_ops(ds, s)) >= projection);
+    CHECK(flops_of(mtp_ops(ds, s)) == doctest::Approx(projection).epsilon(1e-3));  // the rest is norms and a lookup
+    // Parameters on the last stage: one MoE layer, the 2h x h projection and two norms; the count is unchanged.
+    CHECK(count_params(ds).total == doctest::Approx(count_params(deepseek_v3()).total));
+    Plan p;
+    p.pp = 4;
+    p.dp = 64;
+    p.ep = 8;
+    p.optimizer = Optimizer::zero1;
+    const WorkloadSpec plain = deepseek_v3();
+    const double expert = 3.0 * 7168 * 2048;
+    const double moe_layer_on_rank = count_params(plain).per_moe_layer - 256 * expert + 256 / 8 * expert;  // ep 8
+    const double held = chip_params(ds, p).total() - chip_params(plain, p).total();  // the last stage, the larger
+    CHECK(held == doctest::Approx(moe_layer_on_rank + 2 * 7168.0 * 7168 + 2 * 7168));
+}
+
 TEST_CASE("train: MLA attention has its query-key and value head sizes") {
     // 2 (qk + v) FLOPs per query-key pair and head: 2 x 192 for Q K^T, 2 x 128 for P V.
     const auto ops = layer_ops(deepseek_v3(), LayerKind::dense, shard(1, 4096), Recompute::none);
@@ -810,7 +860,15 @@ TEST_CASE("train: accounting runs on every workload") {
         const double tied = w->tied_embeddings ? d(w->vocab) * d(w->hidden) : 0.0;
         const double q = w->mla ? d(w->mla->qk_nope_head_dim + w->mla->qk_rope_head_dim + w->mla->v_head_dim) / 2
                                 : d(w->head_dim);
-        const double expected = 8 * s * (6 * (n.active_per_token - n.embedding + tied) + 6 * d(w->heads) * q * (s + 1) * d(w->layers));
+        double expected = 8 * s * (6 * (n.active_per_token - n.embedding + tied) + 6 * d(w->heads) * q * (s + 1) * d(w->layers));
+        if (w->mtp_depth > 0) {
+            // Per multi-token-prediction module: a layer of the last kind (its active part), the 2h x h
+            // projection and the output layer again, and one more attention core.
+            REQUIRE(w->moe);
+            const double inactive = d(w->moe->experts - w->moe->top_k) * 3.0 * d(w->hidden) * d(w->moe->expert_ffn);
+            const double module = n.per_moe_layer - inactive + 2.0 * d(w->hidden) * d(w->hidden) + d(w->vocab) * d(w->hidden);
+            expected += 8 * s * d(w->mtp_depth) * (6 * module + 6 * d(w->heads) * q * (s + 1));
+        }
         const double model = step_flops(FlopConvention::exact_model, *w, 8, w->seq_len);
         CHECK(within(model, expected, 0.002));
         CHECK(step_flops(FlopConvention::exact_hardware, *w, 8, w->seq_len, Recompute::full) > model);

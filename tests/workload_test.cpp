@@ -291,6 +291,9 @@ TEST_CASE("workload: decoded values of mixture-of-experts models match their sou
     CHECK(ds.mla->v_head_dim == 128);
     CHECK(ds.head_dim == ds.mla->qk_nope_head_dim + ds.mla->qk_rope_head_dim);
     CHECK(*ds.published_params == doctest::Approx(671e9));
+    CHECK(ds.mtp_depth == 1);  // report section 4.2: "multi-token prediction depth 1"
+    CHECK(workload("pangu_ultra_moe").mtp_depth == 1);  // openPangu config num_mtp_layers 1
+    CHECK(workload("mixtral_8x7b").mtp_depth == 0);      // absent: none
 
     // Mixtral 8x7B paper Table 1: every layer is MoE, 2 of 8 experts, no shared expert.
     const auto& mx = workload("mixtral_8x7b");
@@ -448,6 +451,7 @@ TEST_CASE("workload: a count must be a whole number of at least 1 and plausible"
     expect_error(dense_template, "hidden: 256", "hidden: \"256 B\"", 9, 9, "hidden", "expected an integer, got '256 B'");
     expect_error(dense_template, "vocab: 1000", "vocab: 1000000000", 14, 8, "vocab",
                  "1000000000 is not a plausible vocab (at most 100000000)");
+    expect_error(dense_template, "vocab: 1000", "vocab: 1000\nmtp_depth: -1", 15, 12, "mtp_depth", "must be at least 0, got -1");
 }
 
 TEST_CASE("workload: mlp, positions and the booleans are fixed words") {

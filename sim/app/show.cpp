@@ -404,6 +404,7 @@ std::string show_workload(const catalog::WorkloadSpec& w) {
                                                                      : "none (rotary or ALiBi: no parameters)");
     line("tied_embeddings", w.tied_embeddings ? "true" : "false");
     line("biases", w.biases ? "true" : "false");
+    if (w.mtp_depth > 0) line("mtp_depth", n(w.mtp_depth) + " multi-token-prediction module(s) in training (not in the parameter count)");
     if (w.moe) {
         out += "mixture of experts:\n";
         line("experts", n(w.moe->experts) + " routed per MoE layer");

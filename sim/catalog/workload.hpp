@@ -72,6 +72,11 @@ struct WorkloadSpec {
     PositionKind positions = PositionKind::none;
     bool tied_embeddings = false;  ///< the output projection reuses the input embedding
     bool biases = false;           ///< linear layers carry biases (GPT-2/3, BLOOM, OPT): counted in parameters
+    /// Multi-token-prediction modules trained with the model (DeepSeek-V3 section 2.2: depth D), each a
+    /// 2h -> h projection, one transformer layer of the last kind and the shared output head; not in the
+    /// parameter count (published counts leave them out). Training only: serving's draft module is its
+    /// speculation section's.
+    std::int64_t mtp_depth = 0;
     std::optional<MoeSpec> moe;
     std::optional<MlaSpec> mla;
 

@@ -383,6 +383,7 @@ std::vector<std::string> results_columns() {
     for (const auto& t : training_columns_v11) cols.emplace_back(t.name);
     for (const char* name : serving_columns_v12) cols.emplace_back(name);
     cols.emplace_back("recompute_modules");
+    cols.emplace_back("pipeline_schedule");
     return cols;
 }
 
@@ -435,6 +436,8 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     // v13: what selective recomputation re-runs; empty for the other granularities.
     out += "," + (step && step->plan.recompute == train::Recompute::selective ? train::to_string(step->plan.recompute_modules)
                                                                               : std::string());
+    // v13: the pipeline schedule (1f1b, its interleaved form with virtual_stages > 1, or dualpipe).
+    out += "," + (step ? std::string(train::to_string(step->plan.schedule)) : std::string());
     return out + "\n";
 }
 

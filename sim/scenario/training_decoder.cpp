@@ -13,7 +13,8 @@ namespace {
 
 const std::vector<std::string> training_keys{"workload", "global_batch", "seq_len", "precision", "plan", "execution"};
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
-                                         "sequence_parallel", "recompute", "recompute_modules", "recompute_layers", "optimizer"};
+                                         "sequence_parallel", "recompute", "recompute_modules", "recompute_layers", "optimizer",
+                                         "schedule"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
                                               "fp8_scaling",         "dispatch",        "algorithms"};
@@ -134,6 +135,11 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         auto c = as_choice(src, m.get("optimizer"), join_path(path, "optimizer"), {"plain", "zero1", "zero2", "zero3"});
         ok = ok && c.has_value();
         if (c) p.optimizer = *train::optimizer_from_string(*c);
+    }
+    if (m.has("schedule")) {
+        auto c = as_choice(src, m.get("schedule"), join_path(path, "schedule"), {"1f1b", "dualpipe"});
+        ok = ok && c.has_value();
+        if (c) p.schedule = *train::schedule_from_string(*c);
     }
     if (p.sequence_parallel && p.tp == 1 && ok) {
         src.error(m.get("sequence_parallel"), join_path(path, "sequence_parallel"),

@@ -13,7 +13,7 @@ using SourceMap = std::map<std::string, std::string, std::less<>>;
 const std::vector<std::string> workload_keys{
     "id",  "name",     "family",   "sources", "source",  "notes",     "layers",          "hidden", "ffn", "heads",
     "kv_heads", "head_dim", "vocab", "seq_len", "mlp", "positions", "tied_embeddings", "biases", "moe", "mla",
-    "published_params"};
+    "mtp_depth", "published_params"};
 const std::vector<std::string> moe_keys{"experts",      "top_k",        "shared_experts", "expert_ffn",
                                         "dense_layers", "expert_groups", "groups_per_token"};
 const std::vector<std::string> mla_keys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
@@ -203,6 +203,7 @@ std::optional<catalog::WorkloadSpec> decode(const Source& src, const YAML::Node&
     }
     w.tied_embeddings = boolean(src, m, "tied_embeddings", "true when the output layer reuses the input embedding").value_or(false);
     w.biases = boolean(src, m, "biases", "true when linear layers carry biases").value_or(false);
+    if (m.has("mtp_depth")) w.mtp_depth = count(src, m, "mtp_depth", "multi-token-prediction modules trained with the model", 0).value_or(0);
 
     if (m.has("moe")) w.moe = decode_moe(src, m.get("moe"), layers);
     if (m.has("mla")) {

@@ -571,6 +571,18 @@ std::vector<Operation> backward(const std::vector<Operation>& forward,
     return out;
 }
 
+/// The weight-gradient products of a layer's backward pass: dW = X^T dY (k x n from k x m times m x n)
+/// of each product with weights, that is every Matmul but the unfused attention core's.
+std::vector<Operation> weight_gradients(const Builder& b) {
+    std::vector<Operation> out;
+    for (std::size_t i = 0; i < b.ops.size(); ++i) {
+        const auto* mm = std::get_if<Matmul>(&b.ops[i]);
+        if (!mm || std::find(b.attention.begin(), b.attention.end(), i) != b.attention.end()) continue;
+        out.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype, mm->block_scaled});
+    }
+    return out;
+}
+
 double attention_pairs(const Attention& a) {
     const double sq = d(a.seq_q);
     const double skv = d(a.seq_kv);
@@ -602,6 +614,10 @@ double whole_model_flops(const WorkloadSpec& w, std::int64_t global_batch, std::
         return f;
     };
     double total = sum(embedding_ops(w, s), hardware) + sum(head_ops(w, s), hardware);
+    // Multi-token prediction: per module its own kernels, a layer of the last kind and the head again.
+    if (w.mtp_depth > 0)
+        total += d(w.mtp_depth) * (sum(mtp_ops(w, s), hardware) + sum(layer_ops(w, last_layer_kind(w), s, r), hardware) +
+                                   sum(head_ops(w, s), hardware));
     std::array<std::int64_t, 2> count{0, 0};
     for (const LayerKind k : layer_kinds(w)) ++count[static_cast<std::size_t>(k)];
     const StageLayers rc = recomputing.value_or(StageLayers{count[0], count[1]});
@@ -668,6 +684,11 @@ StageLayers chunk_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank
 
 StageLayers stage_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
     return chunk_layers(w, p, rank, w.layers);
+}
+
+std::vector<std::int64_t> rank_stages(const Plan& p, std::int64_t rank) {
+    if (p.schedule == PipelineSchedule::dualpipe && p.pp - 1 - rank != rank) return {rank, p.pp - 1 - rank};
+    return {rank};
 }
 
 StageLayers recomputed_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
@@ -768,6 +789,7 @@ LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomp
     }
     LayerOps out;
     out.backward = backward(b.ops, b.grads);
+    out.weight_gradients = weight_gradients(b);
     switch (recompute.granularity) {
         case Recompute::none: break;
         case Recompute::selective: out.recompute = b.recomputed(recompute.modules); break;
@@ -807,8 +829,41 @@ LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
     LayerOps out;
     out.forward = b.ops;
     out.backward = backward(b.ops, b.grads);
+    out.weight_gradients = weight_gradients(b);
     return out;
 }
+
+LayerOps mtp_ops(const WorkloadSpec& w, const Shard& s) {
+    const Dims x = dims(w, s);
+    const std::int64_t h = w.hidden;
+    Builder b;
+    b.add(chip::embedding(x.tokens, h, act), 0.0);
+    b.grads.back() = std::vector<Operation>{scatter_add(x.tokens, h)};
+    add_norm(w, s, x.norm_tokens, h, b);
+    add_norm(w, s, x.norm_tokens, h, b);
+    b.add(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, 2.0 * d(x.norm_tokens) * d(h) * x.in_bytes);
+    LayerOps out;
+    out.forward = b.ops;
+    out.backward = backward(b.ops, b.grads);
+    out.weight_gradients = weight_gradients(b);
+    return out;
+}
+
+LayerKind last_layer_kind(const WorkloadSpec& w) {
+    return w.moe && w.layers > w.moe->dense_layers ? LayerKind::moe : LayerKind::dense;
+}
+
+namespace {
+/// Stored bytes of mtp_ops for one micro-batch (the norms' inputs and the projection's).
+double mtp_activation_bytes(const WorkloadSpec& w, const Shard& s) {
+    const Dims x = dims(w, s);
+    return d(x.norm_tokens) * d(w.hidden) * (2.0 * act_bytes + 2.0 * x.in_bytes);
+}
+/// Parameters of one MTP module but its layer's: two norms and the projection (split by tp).
+double mtp_own_params(const WorkloadSpec& w, std::int64_t tp) {
+    return 2.0 * norm_params(w, w.hidden) + d(ceil_div(w.hidden, tp)) * 2.0 * d(w.hidden);
+}
+}  // namespace
 
 // --- Memory --------------------------------------------------------------------------------------
 
@@ -829,20 +884,31 @@ double layer_activation_bytes(const WorkloadSpec& w, LayerKind kind, const Shard
 namespace {
 
 RankParams rank_params(const WorkloadSpec& w, const Plan& p, std::int64_t rank) {
-    const StageLayers n = stage_layers(w, p, rank);
     RankParams r;
-    for (const auto& [kind, count] : {std::pair{LayerKind::dense, n.dense}, std::pair{LayerKind::moe, n.moe}}) {
-        if (count == 0) continue;
-        const RankParams l = layer_params(w, kind, p.tp, p.ep);
-        r.dense += d(count) * l.dense;
-        r.expert += d(count) * l.expert;
-    }
-    if (rank == 0) r.dense += embedding_params(w, p.tp);
-    if (rank == p.pp - 1) {
-        r.dense += norm_params(w, w.hidden);
-        // Tied embeddings with pipelining: the last stage keeps its own copy of the table for the
-        // output layer, its gradient all-reduced with the first stage's (Megatron-LM).
-        if (!w.tied_embeddings || p.pp > 1) r.dense += output_params(w, p.tp);
+    const std::vector<std::int64_t> stages = rank_stages(p, rank);
+    const bool first = std::find(stages.begin(), stages.end(), 0) != stages.end();
+    for (const std::int64_t stage : stages) {
+        const StageLayers n = stage_layers(w, p, stage);
+        for (const auto& [kind, count] : {std::pair{LayerKind::dense, n.dense}, std::pair{LayerKind::moe, n.moe}}) {
+            if (count == 0) continue;
+            const RankParams l = layer_params(w, kind, p.tp, p.ep);
+            r.dense += d(count) * l.dense;
+            r.expert += d(count) * l.expert;
+        }
+        if (stage == 0) r.dense += embedding_params(w, p.tp);
+        if (stage == p.pp - 1) {
+            r.dense += norm_params(w, w.hidden);
+            // Multi-token-prediction modules, after the last layer (DeepSeek-V3 section 2.2).
+            if (w.mtp_depth > 0) {
+                const RankParams l = layer_params(w, last_layer_kind(w), p.tp, p.ep);
+                r.dense += d(w.mtp_depth) * (l.dense + mtp_own_params(w, p.tp));
+                r.expert += d(w.mtp_depth) * l.expert;
+            }
+            // Tied embeddings with pipelining: the last stage keeps its own copy of the table for the
+            // output layer, its gradient all-reduced with the first stage's (Megatron-LM); not when the
+            // rank holds the first stage too (DualPipe: DeepSeek-V3 section 3.2.3).
+            if (!w.tied_embeddings || (p.pp > 1 && !first)) r.dense += output_params(w, p.tp);
+        }
     }
     return r;
 }
@@ -851,8 +917,10 @@ RankParams rank_params(const WorkloadSpec& w, const Plan& p, std::int64_t rank) 
 /// of layers. 1F1B (Narayanan et al., SC21): rank r runs pp - r forward passes before its first
 /// backward. Interleaved (Megatron-LM's schedule): (pp - r - 1) * 2 + (v - 1) * pp + 1 model-chunk
 /// micro-batches, each 1/v of the rank's layers; rank 0 then holds (1 + (pp - 1) / (pp v)) times
-/// pp micro-batches of l / pp layers, Korthikanti et al.'s factor. Assumes at least pp micro-batches.
+/// pp micro-batches of l / pp layers, Korthikanti et al.'s factor. DualPipe: pp + 1 micro-batches of
+/// one stage's layers on every rank (DeepSeek-V3 Table 2). Assumes at least pp micro-batches.
 double in_flight(const Plan& p, std::int64_t rank) {
+    if (p.schedule == PipelineSchedule::dualpipe) return d(p.pp + 1);
     if (p.virtual_stages <= 1) return d(p.pp - rank);
     const std::int64_t chunk_mbs = (p.pp - rank - 1) * 2 + (p.virtual_stages - 1) * p.pp + 1;
     return d(chunk_mbs) / d(p.virtual_stages);
@@ -887,33 +955,44 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     // attention no 5 a s / h term), for the micro-batches in flight.
     const Shard s{p.micro_batch, seq_len,         p.tp,           p.cp, p.ep, p.sequence_parallel, precision,
                   flash_attention, chip::AttentionKernel::standard, eager_elementwise};
-    // Every layer of a kind stores the same: each kind is costed once and counted.
-    const StageLayers n = stage_layers(w, p, rank);
-    const StageLayers r = recomputed_layers(w, p, rank);  // the others store every activation
+    // Every layer of a kind stores the same: each kind is costed once and counted. A micro-batch passes
+    // one of the rank's stages (two with DualPipe: their mean).
+    const std::vector<std::int64_t> stages = rank_stages(p, rank);
     double per_mb = 0;
     double largest_layer_acts = 0;
     double largest_layer_params = 0;
-    for (const auto& [k, count, recomputed] :
-         {std::tuple{LayerKind::dense, n.dense, r.dense}, std::tuple{LayerKind::moe, n.moe, r.moe}}) {
-        if (count == 0) continue;
-        const double stored = layer_activation_bytes(w, k, s, p.recomputation());
-        const double all = layer_activation_bytes(w, k, s, Recompute::none);
-        per_mb += d(recomputed) * stored + d(count - recomputed) * all;
-        if (p.recompute == Recompute::full && recomputed > 0) largest_layer_acts = std::max(largest_layer_acts, all);
-        // Selective (by module, or op-level): the recomputed tensors of one layer, beside its stored ones
-        // (an unfused core's s x s tensors among them).
-        if (p.recompute == Recompute::selective || p.recompute == Recompute::selective_op)
-            largest_layer_acts = std::max(largest_layer_acts, all - stored);
-        largest_layer_params = std::max(largest_layer_params, layer_params(w, k, p.tp, p.ep).total());
+    for (const std::int64_t stage : stages) {
+        const StageLayers n = stage_layers(w, p, stage);
+        const StageLayers r = recomputed_layers(w, p, stage);  // the others store every activation
+        for (const auto& [k, count, recomputed] :
+             {std::tuple{LayerKind::dense, n.dense, r.dense}, std::tuple{LayerKind::moe, n.moe, r.moe}}) {
+            if (count == 0) continue;
+            const double stored = layer_activation_bytes(w, k, s, p.recomputation());
+            const double all = layer_activation_bytes(w, k, s, Recompute::none);
+            per_mb += (d(recomputed) * stored + d(count - recomputed) * all) / static_cast<double>(stages.size());
+            if (p.recompute == Recompute::full && recomputed > 0) largest_layer_acts = std::max(largest_layer_acts, all);
+            // Selective (by module, or op-level): the recomputed tensors of one layer, beside its stored ones
+            // (an unfused core's s x s tensors among them).
+            if (p.recompute == Recompute::selective || p.recompute == Recompute::selective_op)
+                largest_layer_acts = std::max(largest_layer_acts, all - stored);
+            largest_layer_params = std::max(largest_layer_params, layer_params(w, k, p.tp, p.ep).total());
+        }
+        // The last stage's multi-token-prediction modules: their layers store as its others (recomputing).
+        if (stage == p.pp - 1 && w.mtp_depth > 0) {
+            per_mb += d(w.mtp_depth) * (layer_activation_bytes(w, last_layer_kind(w), s, p.recomputation()) +
+                                        mtp_activation_bytes(w, s)) /
+                      static_cast<double>(stages.size());
+        }
     }
     m.activations = per_mb * in_flight(p, rank);
 
     // Transient: the largest single working set beyond the stored activations.
     const Dims x = dims(w, s);
-    if (rank == p.pp - 1) {
+    if (std::find(stages.begin(), stages.end(), p.pp - 1) != stages.end()) {
         // The last stage runs each micro-batch's head forward and backward back to back: the final
         // norm's and the logits product's inputs, and the FP32 logits of the loss.
-        m.activations += d(x.norm_tokens) * d(w.hidden) * (act_bytes + x.in_bytes);
+        // With multi-token prediction the head runs once more per module.
+        m.activations += d(1 + w.mtp_depth) * d(x.norm_tokens) * d(w.hidden) * (act_bytes + x.in_bytes);
         m.transient = std::max(m.transient, d(x.tokens) * d(ceil_div(w.vocab, p.tp)) * 4.0);
     }
     m.transient = std::max(m.transient, largest_layer_acts);  // a recomputed layer (or unfused core) in the backward pass

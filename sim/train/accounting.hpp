@@ -92,11 +92,20 @@ struct LayerOps {
     std::vector<chip::Operation> forward;
     std::vector<chip::Operation> backward;
     std::vector<chip::Operation> recompute;
+    /// Of `backward`: the weight-gradient products (dW of each product with weights), DualPipe's W.
+    std::vector<chip::Operation> weight_gradients;
 };
 LayerOps layer_ops(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute);
 /// Input embedding (first pipeline stage) and final norm, output projection and loss (last stage).
 LayerOps embedding_ops(const catalog::WorkloadSpec& w, const Shard& s);
 LayerOps head_ops(const catalog::WorkloadSpec& w, const Shard& s);
+/// One multi-token-prediction module's own kernels (DeepSeek-V3 section 2.2), on the last stage: the shared
+/// embedding's lookup of the shifted tokens, RMSNorm of it and of the hidden states, the projection of
+/// their concatenation (2h -> h, split by tp). Its transformer layer (of the last kind) and its pass
+/// through the shared output head are layer_ops and head_ops.
+LayerOps mtp_ops(const catalog::WorkloadSpec& w, const Shard& s);
+/// The kind of the workload's last layer (an MTP module's layer is of this kind).
+LayerKind last_layer_kind(const catalog::WorkloadSpec& w);
 
 /// Useful FLOPs of kernels as chip::cost counts them: FlashAttention's backward is 2.5x its forward
 /// (five products, the scores recomputed); the unfused attention's batched products count the full
@@ -137,6 +146,9 @@ struct StageLayers {
     std::int64_t moe = 0;
 };
 StageLayers stage_layers(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t rank);
+/// The pipeline stages (1F1B ranks' shares, stage_layers) pipeline rank `rank` runs: its own; with
+/// DualPipe also stage pp - 1 - rank, each micro-batch passing through one of the two.
+std::vector<std::int64_t> rank_stages(const Plan& plan, std::int64_t rank);
 /// Of those, the layers that run the plan's recomputation: all of them, or with recompute_layers N
 /// the first N of each model chunk (at most its layers); the others store their activations.
 StageLayers recomputed_layers(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t rank);

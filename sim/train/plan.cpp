@@ -64,6 +64,21 @@ std::optional<Recompute> recompute_from_string(std::string_view s) {
     return std::nullopt;
 }
 
+std::string_view to_string(PipelineSchedule s) {
+    switch (s) {
+        case PipelineSchedule::one_f_one_b: return "1f1b";
+        case PipelineSchedule::dualpipe: return "dualpipe";
+    }
+    return "?";
+}
+
+std::optional<PipelineSchedule> schedule_from_string(std::string_view s) {
+    for (const auto x : {PipelineSchedule::one_f_one_b, PipelineSchedule::dualpipe}) {
+        if (to_string(x) == s) return x;
+    }
+    return std::nullopt;
+}
+
 std::optional<Optimizer> optimizer_from_string(std::string_view s) {
     for (const auto o : all_optimizers) {
         if (to_string(o) == s) return o;
@@ -93,6 +108,7 @@ std::string describe(const Plan& p) {
     if (p.cp > 1) part("cp" + std::to_string(p.cp));
     if (p.ep > 1) part("ep" + std::to_string(p.ep));
     if (p.virtual_stages > 1) part("v" + std::to_string(p.virtual_stages));
+    if (p.schedule == PipelineSchedule::dualpipe) part("dualpipe");
     part("mb" + std::to_string(p.micro_batch));
     if (p.sequence_parallel) part("sp");
     if (p.recompute == Recompute::selective && p.recompute_modules != RecomputeModules{}) {

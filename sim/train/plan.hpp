@@ -73,6 +73,19 @@ struct Recomputation {
     friend constexpr bool operator==(const Recomputation&, const Recomputation&) = default;
 };
 
+/// How a pipeline (pp > 1) orders its micro-batches.
+enum class PipelineSchedule : std::uint8_t {
+    /// 1F1B (Narayanan et al., SC21): every micro-batch enters at rank 0; with virtual_stages > 1 its
+    /// interleaved form. Rank r holds stage r.
+    one_f_one_b,
+    /// DeepSeek-V3's DualPipe (arXiv 2412.19437 section 3.2.1, Table 2): half the micro-batches enter at
+    /// rank 0 and half at rank pp - 1, so rank r holds stages r and pp - 1 - r (two copies of a stage's
+    /// parameters) and pp + 1 micro-batches of activations; bubble (pp/2 - 1)(F&B + B - 3W) against
+    /// 1F1B's (pp - 1)(F + B). Needs an even pp and an even number of micro-batches, and one model chunk
+    /// per stage (virtual_stages 1).
+    dualpipe,
+};
+
 /// How gradients and optimizer states are held across the data-parallel group (ZeRO, SC20).
 enum class Optimizer : std::uint8_t {
     plain,  ///< replicated; gradients all-reduced
@@ -83,6 +96,8 @@ enum class Optimizer : std::uint8_t {
 
 std::string_view to_string(Recompute r);
 std::string_view to_string(Optimizer o);
+std::string_view to_string(PipelineSchedule s);
+std::optional<PipelineSchedule> schedule_from_string(std::string_view s);
 std::optional<Recompute> recompute_from_string(std::string_view s);
 std::string_view to_string(RecomputeModule m);
 std::optional<RecomputeModule> recompute_module_from_string(std::string_view s);
@@ -100,6 +115,7 @@ struct Plan {
     std::int64_t cp = 1;  ///< context parallel: the sequence split over cp ranks (ring attention)
     std::int64_t ep = 1;  ///< expert parallel, carved out of dp * cp (Megatron-Core)
     std::int64_t virtual_stages = 1;  ///< interleaved 1F1B: model chunks per pipeline rank
+    PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
     std::int64_t micro_batch = 1;     ///< sequences per micro-batch
     bool sequence_parallel = false;   ///< Megatron sequence parallelism (tp > 1): norms and dropout split
     Recompute recompute = Recompute::none;

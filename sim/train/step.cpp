@@ -185,6 +185,7 @@ Groups make_groups(const Plan& p, const Execution& e) {
 
 struct KernelTimes {
     double forward_s = 0, backward_s = 0, recompute_s = 0;
+    double weight_gradient_s = 0;  ///< of backward_s: the weight-gradient products (DualPipe's W)
     double attention_forward_s = 0, attention_backward_s = 0;
 };
 
@@ -200,6 +201,7 @@ KernelTimes kernel_times(const chip::ChipModel& chip, const LayerOps& ops) {
     k.forward_s = chip::cost(chip, ops.forward).time_s;
     k.backward_s = chip::cost(chip, ops.backward).time_s;
     k.recompute_s = chip::cost(chip, ops.recompute).time_s;
+    k.weight_gradient_s = chip::cost(chip, ops.weight_gradients).time_s;
     k.attention_forward_s = attention_time(chip, ops.forward);
     k.attention_backward_s = attention_time(chip, ops.backward);
     return k;
@@ -239,6 +241,15 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
     if (p.pp * p.virtual_stages > w.layers)
         reject("pipeline", fmt::format("pp x virtual_stages = {} exceeds the {} layers", p.pp * p.virtual_stages, w.layers));
     if (p.virtual_stages > 1 && p.pp == 1) reject("pipeline", "virtual_stages > 1 needs pp > 1 (interleaved 1F1B)");
+    if (p.schedule == PipelineSchedule::dualpipe) {
+        if (p.pp < 2 || p.pp % 2 != 0)
+            reject("pipeline", fmt::format("dualpipe needs an even pp of at least 2 (rank r holds stages r and pp - 1 - r), got pp {}", p.pp));
+        if (p.virtual_stages > 1)
+            reject("pipeline", "dualpipe has its own two stages per rank: virtual_stages must be 1");
+        if (spec.global_batch % (p.micro_batch * p.dp) == 0 && p.micro_batches(spec.global_batch) % 2 != 0)
+            reject("pipeline", fmt::format("dualpipe feeds half the micro-batches from each end: the {} micro-batches must be even (DeepSeek-V3 section 3.2.1)",
+                                           p.micro_batches(spec.global_batch)));
+    }
     if (p.recompute_layers < 0 || (p.recompute_layers > 0 && p.recompute != Recompute::full))
         reject("recompute", "recompute_layers counts the layers that recompute in full: at least 1, with recompute full");
     else if (p.recompute_layers > max_chunk_layers(w, p))
@@ -463,6 +474,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     const LayerTime moe_stored = has_moe && partial ? layer_time(LayerKind::moe, Recompute::none) : moe;
     const KernelTimes embed = kernel_times(chip, embedding_ops(w, shard));
     const KernelTimes head = kernel_times(chip, head_ops(w, shard));
+    const KernelTimes mtp = w.mtp_depth > 0 ? kernel_times(chip, mtp_ops(w, shard)) : KernelTimes{};
 
     // Pipeline sends: each micro-batch crosses every chunk boundary forward and backward.
     double pp_send_s = 0;
@@ -473,12 +485,18 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         r.pp = {send.algorithm, send.bottleneck, send.time_s};
     }
 
-    // The layers of each pipeline rank (stage_layers); the slowest rank sets the pace of the pipeline.
+    // The layers of each pipeline stage (stage_layers) per micro-batch; a rank runs one stage (two with
+    // DualPipe, each micro-batch passing one of them: their mean); the slowest rank sets the pace.
     struct RankTime {
         double total = 0, compute = 0, recompute = 0, tp = 0, cp = 0, ep = 0, pp = 0, backward = 0, forward = 0;
+        double weight_gradients = 0;  ///< of backward
+        void add(const RankTime& o, double share) {
+            total += share * o.total, compute += share * o.compute, recompute += share * o.recompute;
+            tp += share * o.tp, cp += share * o.cp, ep += share * o.ep, pp += share * o.pp;
+            backward += share * o.backward, forward += share * o.forward, weight_gradients += share * o.weight_gradients;
+        }
     };
-    RankTime slowest;
-    for (std::int64_t s = 0; s < p.pp; ++s) {
+    auto stage_time = [&](std::int64_t s) {
         RankTime t;
         const StageLayers n = stage_layers(w, p, s);
         const StageLayers rc = recomputed_layers(w, p, s);
@@ -489,6 +507,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             t.recompute += c * lt->k.recompute_s;
             t.forward += c * lt->k.forward_s;
             t.backward += c * (lt->k.backward_s + lt->k.recompute_s);
+            t.weight_gradients += c * lt->k.weight_gradient_s;
             t.tp += c * lt->tp_s;
             t.cp += c * lt->cp_s;
             t.ep += c * lt->ep_s;
@@ -499,17 +518,37 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             t.backward += embed.backward_s;
         }
         if (s == p.pp - 1) {
-            t.compute += head.forward_s + head.backward_s + head.recompute_s;
-            t.forward += head.forward_s;
-            t.backward += head.backward_s + head.recompute_s;
+            // The head, and per multi-token-prediction module its projection, a layer of the last kind
+            // (with its collectives) and the head again.
+            const double d = static_cast<double>(w.mtp_depth);
+            const LayerTime& layer = last_layer_kind(w) == LayerKind::moe ? moe : dense;
+            for (const auto& [k, times] : {std::pair{&head, 1.0 + d}, std::pair{&mtp, d}, std::pair{&layer.k, d}}) {
+                t.compute += times * (k->forward_s + k->backward_s + k->recompute_s);
+                t.recompute += times * k->recompute_s;
+                t.forward += times * k->forward_s;
+                t.backward += times * (k->backward_s + k->recompute_s);
+                t.weight_gradients += times * k->weight_gradient_s;
+            }
+            t.tp += d * layer.tp_s;
+            t.cp += d * layer.cp_s;
+            t.ep += d * layer.ep_s;
         }
         if (p.pp > 1) t.pp = 2 * static_cast<double>(p.virtual_stages) * pp_send_s;
         t.total = t.compute + t.tp + t.cp + t.ep + t.pp;
+        return t;
+    };
+    RankTime slowest;
+    for (std::int64_t rank = 0; rank < p.pp; ++rank) {
+        const std::vector<std::int64_t> stages = rank_stages(p, rank);
+        RankTime t;
+        for (const std::int64_t s : stages) t.add(stage_time(s), 1.0 / static_cast<double>(stages.size()));
         if (t.total > slowest.total) slowest = t;
     }
 
     // 1F1B: m micro-batches at the pace of the slowest rank, plus the fill and drain of
-    // (pp - 1) / v micro-batch times (Narayanan et al., SC21, section 2.2).
+    // (pp - 1) / v micro-batch times (Narayanan et al., SC21, section 2.2). DualPipe (DeepSeek-V3 Table 2):
+    // (pp/2 - 1)(F&B + B - 3W), F&B a forward and a backward overlapped (their kernels back to back,
+    // the exchanges of one under the other's: a micro-batch's total), B a backward, W its weight gradients.
     const double bubble_mb = static_cast<double>(p.pp - 1) / static_cast<double>(p.virtual_stages);
     StepBreakdown& b = r.time;
     b.compute_s = m * slowest.compute;
@@ -518,7 +557,10 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     b.cp_comm_s = m * slowest.cp;
     b.ep_comm_s = m * slowest.ep;
     b.pp_comm_s = m * slowest.pp;
-    b.bubble_s = bubble_mb * slowest.total;
+    b.bubble_s = p.schedule == PipelineSchedule::dualpipe
+                     ? static_cast<double>(p.pp / 2 - 1) *
+                           std::max(0.0, slowest.total + slowest.backward - 3 * slowest.weight_gradients)
+                     : bubble_mb * slowest.total;
 
     // Data parallel: the gradients of the parameters a rank holds, reduced over its replicas.
     // Dense parameters over dp x cp, expert parameters over dp x cp / ep.
