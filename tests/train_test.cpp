@@ -417,7 +417,8 @@ TEST_CASE("train: a multi-token-prediction module adds its projection, a layer o
     CHECK(with - without == doctest::Approx(module).epsilon(1e-12));
     CHECK(flops_of(mtp_ops(ds, s)) >= projection);
     CHECK(flops_of(mtp_ops(ds, s)) == doctest::Approx(projection).epsilon(1e-3));  // the rest is norms and a lookup
-    // Parameters on the last stage: one MoE layer, the 2h x h projection and two norms; the count is unchanged.
+    // Parameters on the last stage: one MoE layer, the 2h x h projection, two norms and (1F1B: the first stage
+    // is elsewhere) a copy of the embedding table for the shifted tokens' lookup; the count is unchanged.
     CHECK(count_params(ds).total == doctest::Approx(count_params(deepseek_v3()).total));
     Plan p;
     p.pp = 4;
@@ -427,8 +428,29 @@ TEST_CASE("train: a multi-token-prediction module adds its projection, a layer o
     const WorkloadSpec plain = deepseek_v3();
     const double expert = 3.0 * 7168 * 2048;
     const double moe_layer_on_rank = count_params(plain).per_moe_layer - 256 * expert + 256 / 8 * expert;  // ep 8
+    const double module_params = moe_layer_on_rank + 2 * 7168.0 * 7168 + 2 * 7168;
+    const double table = 129280.0 * 7168;
     const double held = chip_params(ds, p).total() - chip_params(plain, p).total();  // the last stage, the larger
-    CHECK(held == doctest::Approx(moe_layer_on_rank + 2 * 7168.0 * 7168 + 2 * 7168));
+    CHECK(held == doctest::Approx(module_params + table));
+    // DualPipe: ranks 0 and 3 hold both ends (DeepSeek-V3 section 3.2.3), so no copy of the table.
+    p.schedule = PipelineSchedule::dualpipe;
+    CHECK(chip_params(ds, p).total() - chip_params(plain, p).total() == doctest::Approx(module_params));
+}
+
+TEST_CASE("train: a tied output layer's table copy sits only where the first stage is elsewhere") {
+    // GPT-3-like, tied embeddings, 8 layers on 4 stages of 2. 1F1B: stage 0 holds the table, stage 3 a copy for
+    // the output layer (Megatron-LM). DualPipe: ranks 0 and 3 hold stages 0 and 3, one table each.
+    WorkloadSpec g = gpt(8, 1024, 16);
+    g.positions = PositionKind::none;  // else the first stage, with its position table, is the larger
+    REQUIRE(g.tied_embeddings);
+    const auto n = count_params(g);
+    const double final_norm = n.total - n.embedding - 8 * n.per_dense_layer;
+    Plan p;
+    p.pp = 4;
+    p.dp = 8;
+    CHECK(chip_params(g, p).total() == doctest::Approx(2 * n.per_dense_layer + final_norm + d(g.vocab) * 1024));
+    p.schedule = PipelineSchedule::dualpipe;
+    CHECK(chip_params(g, p).total() == doctest::Approx(4 * n.per_dense_layer + n.embedding + final_norm));
 }
 
 TEST_CASE("train: MLA attention has its query-key and value head sizes") {

@@ -17,7 +17,8 @@ namespace clustersim::output {
 /// … `mean_restart_s`) and `goodput_tokens_per_s_vs_baseline`; 9: `recompute_layers`; 10: the training and
 /// serving execution switches (`training_attention` … `serving_fp8_scaling`); 11: `training_overlap_ep_comm`,
 /// `training_fp8_scaling`, `training_dispatch_bytes_per_element`, `training_ep_algorithm` and
-/// `training_ep_bottleneck` (last).
+/// `training_ep_bottleneck`; 12: `prefill_shared_expert_ranks`, `decode_shared_expert_ranks`; 13:
+/// `recompute_modules`, `pipeline_schedule` (last).
 inline constexpr int results_schema_version = 13;
 
 std::vector<std::string> results_columns();

@@ -49,8 +49,11 @@ std::string fmt_count(double v) {
 std::optional<train::RecomputeModules> decode_recompute_modules(const Source& src, const YAML::Node& node,
                                                                 const std::string& path) {
     std::vector<std::string> valid;
-    for (const auto m : train::all_recompute_modules) valid.emplace_back(train::to_string(m));
-    const std::string list = "core_attn, layernorm, mla_up_proj, moe_act";
+    std::string list;
+    for (const auto m : train::all_recompute_modules) {
+        valid.emplace_back(train::to_string(m));
+        list += (list.empty() ? "" : ", ") + valid.back();
+    }
     if (!node.IsSequence() || node.size() == 0) {
         src.error(node, path, "expected a non-empty list of modules to recompute, from " + list + " (e.g. [layernorm, mla_up_proj, moe_act])");
         return std::nullopt;
@@ -137,7 +140,8 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         if (c) p.optimizer = *train::optimizer_from_string(*c);
     }
     if (m.has("schedule")) {
-        auto c = as_choice(src, m.get("schedule"), join_path(path, "schedule"), {"1f1b", "dualpipe"});
+        auto c = as_choice(src, m.get("schedule"), join_path(path, "schedule"),
+                           {train::to_string(train::PipelineSchedule::one_f_one_b), train::to_string(train::PipelineSchedule::dualpipe)});
         ok = ok && c.has_value();
         if (c) p.schedule = *train::schedule_from_string(*c);
     }

@@ -328,23 +328,28 @@ void unfused_attention(const Shard& s, std::int64_t heads_q, std::int64_t hd, do
 }
 
 /// A pre-norm (RMSNorm, or LayerNorm with biases) of `tokens` rows of h: one fused kernel, or eager
-/// PyTorch's eight (RMSNorm; PyTorch's LayerNorm is one aten kernel either way).
-void add_norm(const WorkloadSpec& w, const Shard& s, std::int64_t tokens, std::int64_t h, Builder& b) {
+/// PyTorch's eight (RMSNorm; PyTorch's LayerNorm is one aten kernel either way). Returns what it stores
+/// beyond its 16-bit input (eager autograd's intermediates), which an output-discarding checkpoint of
+/// it does not keep.
+double add_norm(const WorkloadSpec& w, const Shard& s, std::int64_t tokens, std::int64_t h, Builder& b) {
     const double elements = d(tokens) * d(h);
     if (s.eager_elementwise && !w.biases) {
         add_eager(b, eager_rmsnorm(), elements, d(tokens), elements * eager_rmsnorm_stored);
-    } else {
-        b.add(chip::normalization(tokens * h, act), elements * act_bytes);
+        return elements * (eager_rmsnorm_stored - act_bytes);
     }
+    b.add(chip::normalization(tokens * h, act), elements * act_bytes);
+    return 0.0;
 }
 
 /// The SwiGLU activation over `elements` (tokens x FFN width): one fused kernel, or eager silu and mul.
-void add_swiglu(const Shard& s, double elements, Builder& b) {
+/// Returns what it stores beyond its two 16-bit inputs, as add_norm.
+double add_swiglu(const Shard& s, double elements, Builder& b) {
     if (s.eager_elementwise) {
         add_eager(b, eager_swiglu(), elements, 0.0, elements * eager_swiglu_stored);
-    } else {
-        b.add(chip::swiglu(static_cast<std::int64_t>(elements), act), 2.0 * elements * act_bytes);
+        return elements * (eager_swiglu_stored - 2.0 * act_bytes);
     }
+    b.add(chip::swiglu(static_cast<std::int64_t>(elements), act), 2.0 * elements * act_bytes);
+    return 0.0;
 }
 
 /// A dense MLP (or the shared experts) of `ffn` on `x.tokens` rows, split by tp. `input_stored`:
@@ -376,10 +381,11 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
     Builder b;
     b.reserve(48);  // a layer's kernels (eager element-wise work: about 40): one allocation each
 
-    // Attention block. Recomputing the pre-norms (layernorm) frees the norm output its first product stores.
-    add_norm(w, s, x.norm_tokens, h, b);
+    // Attention block. Recomputing the pre-norms (layernorm) frees the norm output its first product stores
+    // (and eager autograd's intermediates: the checkpointed norm runs without autograd).
+    const double attn_norm_extra = add_norm(w, s, x.norm_tokens, h, b);
     b.tag(RecomputeModule::layernorm, 0);
-    b.frees(RecomputeModule::layernorm, norm_out);
+    b.frees(RecomputeModule::layernorm, norm_out + attn_norm_extra);
     if (w.mla) {
         // DeepSeek-V3 (arXiv 2412.19437, section 2.1.1): q = W_uq norm(W_dq x), [c_kv, k_rope] = W_dkv x,
         // [k_nope, v] = W_ukv norm(c_kv). Down projections replicated over tp, up projections split.
@@ -452,9 +458,9 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
 
     // MLP block: its first products (the router and the shared experts, or the dense MLP) store the norm output.
     const std::size_t mlp_norm = b.ops.size();
-    add_norm(w, s, x.norm_tokens, h, b);
+    const double mlp_norm_extra = add_norm(w, s, x.norm_tokens, h, b);
     b.tag(RecomputeModule::layernorm, mlp_norm);
-    b.frees(RecomputeModule::layernorm, norm_out);
+    b.frees(RecomputeModule::layernorm, norm_out + mlp_norm_extra);
     if (kind == LayerKind::moe && w.moe) {
         const auto& moe = *w.moe;
         // Router on this rank's tokens (split by tp with sequence parallelism), replicated weights; 16-bit
@@ -486,7 +492,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         if (w.mlp == MlpKind::swiglu) {
             b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
             const std::size_t act_fn = b.ops.size();
-            add_swiglu(s, routed * d(f), b);
+            b.frees(RecomputeModule::moe_act, add_swiglu(s, routed * d(f), b));
             b.tag(RecomputeModule::moe_act, act_fn);
         } else {
             b.add_split(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
@@ -779,14 +785,34 @@ double step_flops(FlopConvention c, const WorkloadSpec& w, std::int64_t global_b
 
 // --- Kernels -------------------------------------------------------------------------------------
 
+namespace {
+/// With the shard's block-scaled FP8 (DeepGEMM's kernels), marks the FP8 products of `b` so.
+void mark_block_scaled(const Shard& s, Builder& b) {
+    if (!s.fp8_block_scaled) return;
+    for (auto& op : b.ops)
+        if (auto* mm = std::get_if<Matmul>(&op); mm && mm->dtype == DType::fp8) mm->block_scaled = true;
+    for (auto& parts : b.mms)  // the aten.mm calls selective_op recomputes
+        for (auto& mm : parts) mm.block_scaled = mm.dtype == DType::fp8;
+}
+
+/// One multi-token-prediction module's own kernels (mtp_ops), with what each stores.
+Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
+    const Dims x = dims(w, s);
+    const std::int64_t h = w.hidden;
+    Builder b;
+    b.add(chip::embedding(x.tokens, h, act), 0.0);
+    b.grads.back() = std::vector<Operation>{scatter_add(x.tokens, h)};
+    add_norm(w, s, x.norm_tokens, h, b);
+    add_norm(w, s, x.norm_tokens, h, b);
+    b.add(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, 2.0 * d(x.norm_tokens) * d(h) * x.in_bytes);
+    mark_block_scaled(s, b);
+    return b;
+}
+}  // namespace
+
 LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute) {
     Builder b = forward_layer(w, kind, s, false);
-    if (s.fp8_block_scaled) {
-        for (auto& op : b.ops)
-            if (auto* mm = std::get_if<Matmul>(&op); mm && mm->dtype == DType::fp8) mm->block_scaled = true;
-        for (auto& parts : b.mms)  // the aten.mm calls selective_op recomputes
-            for (auto& mm : parts) mm.block_scaled = mm.dtype == DType::fp8;
-    }
+    mark_block_scaled(s, b);
     LayerOps out;
     out.backward = backward(b.ops, b.grads);
     out.weight_gradients = weight_gradients(b);
@@ -834,14 +860,7 @@ LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
 }
 
 LayerOps mtp_ops(const WorkloadSpec& w, const Shard& s) {
-    const Dims x = dims(w, s);
-    const std::int64_t h = w.hidden;
-    Builder b;
-    b.add(chip::embedding(x.tokens, h, act), 0.0);
-    b.grads.back() = std::vector<Operation>{scatter_add(x.tokens, h)};
-    add_norm(w, s, x.norm_tokens, h, b);
-    add_norm(w, s, x.norm_tokens, h, b);
-    b.add(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, 2.0 * d(x.norm_tokens) * d(h) * x.in_bytes);
+    const Builder b = mtp_builder(w, s);
     LayerOps out;
     out.forward = b.ops;
     out.backward = backward(b.ops, b.grads);
@@ -854,11 +873,6 @@ LayerKind last_layer_kind(const WorkloadSpec& w) {
 }
 
 namespace {
-/// Stored bytes of mtp_ops for one micro-batch (the norms' inputs and the projection's).
-double mtp_activation_bytes(const WorkloadSpec& w, const Shard& s) {
-    const Dims x = dims(w, s);
-    return d(x.norm_tokens) * d(w.hidden) * (2.0 * act_bytes + 2.0 * x.in_bytes);
-}
 /// Parameters of one MTP module but its layer's: two norms and the projection (split by tp).
 double mtp_own_params(const WorkloadSpec& w, std::int64_t tp) {
     return 2.0 * norm_params(w, w.hidden) + d(ceil_div(w.hidden, tp)) * 2.0 * d(w.hidden);
@@ -904,10 +918,12 @@ RankParams rank_params(const WorkloadSpec& w, const Plan& p, std::int64_t rank) 
                 r.dense += d(w.mtp_depth) * (l.dense + mtp_own_params(w, p.tp));
                 r.expert += d(w.mtp_depth) * l.expert;
             }
-            // Tied embeddings with pipelining: the last stage keeps its own copy of the table for the
-            // output layer, its gradient all-reduced with the first stage's (Megatron-LM); not when the
-            // rank holds the first stage too (DualPipe: DeepSeek-V3 section 3.2.3).
-            if (!w.tied_embeddings || (p.pp > 1 && !first)) r.dense += output_params(w, p.tp);
+            if (!w.tied_embeddings) r.dense += output_params(w, p.tp);
+            // A copy of the input table where the rank does not hold the first stage: a tied output layer's
+            // (Megatron-LM), or the multi-token-prediction modules' lookup (Megatron-Core builds an embedding
+            // on the MTP stage); its gradient all-reduced with the first stage's. DualPipe puts both ends on
+            // one rank (DeepSeek-V3 section 3.2.3: shared physically).
+            if (!first && (w.tied_embeddings || w.mtp_depth > 0)) r.dense += output_params(w, p.tp);
         }
     }
     return r;
@@ -917,10 +933,8 @@ RankParams rank_params(const WorkloadSpec& w, const Plan& p, std::int64_t rank) 
 /// of layers. 1F1B (Narayanan et al., SC21): rank r runs pp - r forward passes before its first
 /// backward. Interleaved (Megatron-LM's schedule): (pp - r - 1) * 2 + (v - 1) * pp + 1 model-chunk
 /// micro-batches, each 1/v of the rank's layers; rank 0 then holds (1 + (pp - 1) / (pp v)) times
-/// pp micro-batches of l / pp layers, Korthikanti et al.'s factor. DualPipe: pp + 1 micro-batches of
-/// one stage's layers on every rank (DeepSeek-V3 Table 2). Assumes at least pp micro-batches.
+/// pp micro-batches of l / pp layers, Korthikanti et al.'s factor. Assumes at least pp micro-batches.
 double in_flight(const Plan& p, std::int64_t rank) {
-    if (p.schedule == PipelineSchedule::dualpipe) return d(p.pp + 1);
     if (p.virtual_stages <= 1) return d(p.pp - rank);
     const std::int64_t chunk_mbs = (p.pp - rank - 1) * 2 + (p.virtual_stages - 1) * p.pp + 1;
     return d(chunk_mbs) / d(p.virtual_stages);
@@ -955,13 +969,14 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     // attention no 5 a s / h term), for the micro-batches in flight.
     const Shard s{p.micro_batch, seq_len,         p.tp,           p.cp, p.ep, p.sequence_parallel, precision,
                   flash_attention, chip::AttentionKernel::standard, eager_elementwise};
-    // Every layer of a kind stores the same: each kind is costed once and counted. A micro-batch passes
-    // one of the rank's stages (two with DualPipe: their mean).
+    // Every layer of a kind stores the same: each kind is costed once and counted. Each of the rank's
+    // stages holds its micro-batches in flight: in_flight's; with DualPipe, 1F1B's count for that stage,
+    // pp - r of stage r and r + 1 of stage pp - 1 - r (pp + 1 in all, DeepSeek-V3 Table 2).
     const std::vector<std::int64_t> stages = rank_stages(p, rank);
-    double per_mb = 0;
     double largest_layer_acts = 0;
     double largest_layer_params = 0;
     for (const std::int64_t stage : stages) {
+        double per_mb = 0;
         const StageLayers n = stage_layers(w, p, stage);
         const StageLayers r = recomputed_layers(w, p, stage);  // the others store every activation
         for (const auto& [k, count, recomputed] :
@@ -969,7 +984,7 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
             if (count == 0) continue;
             const double stored = layer_activation_bytes(w, k, s, p.recomputation());
             const double all = layer_activation_bytes(w, k, s, Recompute::none);
-            per_mb += (d(recomputed) * stored + d(count - recomputed) * all) / static_cast<double>(stages.size());
+            per_mb += d(recomputed) * stored + d(count - recomputed) * all;
             if (p.recompute == Recompute::full && recomputed > 0) largest_layer_acts = std::max(largest_layer_acts, all);
             // Selective (by module, or op-level): the recomputed tensors of one layer, beside its stored ones
             // (an unfused core's s x s tensors among them).
@@ -980,11 +995,10 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         // The last stage's multi-token-prediction modules: their layers store as its others (recomputing).
         if (stage == p.pp - 1 && w.mtp_depth > 0) {
             per_mb += d(w.mtp_depth) * (layer_activation_bytes(w, last_layer_kind(w), s, p.recomputation()) +
-                                        mtp_activation_bytes(w, s)) /
-                      static_cast<double>(stages.size());
+                                        mtp_builder(w, s).stored);
         }
+        m.activations += per_mb * (p.schedule == PipelineSchedule::dualpipe ? d(p.pp - stage) : in_flight(p, rank));
     }
-    m.activations = per_mb * in_flight(p, rank);
 
     // Transient: the largest single working set beyond the stored activations.
     const Dims x = dims(w, s);

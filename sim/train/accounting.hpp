@@ -129,7 +129,8 @@ double model_flops(const std::vector<chip::Operation>& ops);
 /// not: current recipes train without dropout). GPT shape, bf16, with dropout: Korthikanti Table 2
 /// without the 5 a s / h term, s b h (10 + 24 / t), or s b h / t x 34 with sequence parallelism.
 /// Unfused attention (!s.flash_attention) adds the softmax output, the attention dropout's mask and
-/// output, 5 a s / h in s b h units split by t (Table 2 in full), unless recompute is selective.
+/// output, 5 a s / h in s b h units split by t (Table 2 in full), unless recompute is selective with
+/// core_attn.
 /// Selective recomputation's other modules (Megatron-Core's output-discarding checkpoints) do not
 /// store: layernorm, the pre-norms' outputs (their products' 16-bit or FP8 inputs); mla_up_proj, the
 /// up-projections' inputs and Q, K, V (O stays, the output projection's input); moe_act, the routed

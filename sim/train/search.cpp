@@ -31,10 +31,12 @@ SearchSpace default_space(const TrainingSpec& spec, const TrainingCluster& clust
     s.micro_batch = {1, 2, 4, 8};
     // Selective recomputation of the attention core, and of the cheap modules DeepSeek-V3 recomputes
     // (arXiv 2412.19437 section 3.2.3: every RMSNorm and the MLA up-projections; section 3.3.3: the
-    // MoE SwiGLU's output).
+    // MoE SwiGLU's output), those the workload has.
+    RecomputeModules cheap{RecomputeModule::layernorm};
+    if (w.mla) cheap = cheap.with(RecomputeModule::mla_up_proj);
+    if (w.moe) cheap = cheap.with(RecomputeModule::moe_act);
     s.recompute = {Recompute::none, Recompute::selective, Recompute::full, Recompute::selective_op,
-                   Recomputation{Recompute::selective,
-                                 {RecomputeModule::layernorm, RecomputeModule::mla_up_proj, RecomputeModule::moe_act}}};
+                   Recomputation{Recompute::selective, cheap}};
     s.optimizer = {Optimizer::plain, Optimizer::zero1, Optimizer::zero2, Optimizer::zero3};
     return s;
 }

@@ -246,9 +246,11 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
             reject("pipeline", fmt::format("dualpipe needs an even pp of at least 2 (rank r holds stages r and pp - 1 - r), got pp {}", p.pp));
         if (p.virtual_stages > 1)
             reject("pipeline", "dualpipe has its own two stages per rank: virtual_stages must be 1");
-        if (spec.global_batch % (p.micro_batch * p.dp) == 0 && p.micro_batches(spec.global_batch) % 2 != 0)
-            reject("pipeline", fmt::format("dualpipe feeds half the micro-batches from each end: the {} micro-batches must be even (DeepSeek-V3 section 3.2.1)",
-                                           p.micro_batches(spec.global_batch)));
+        const std::int64_t m = p.micro_batches(spec.global_batch);
+        if (spec.global_batch % (p.micro_batch * p.dp) == 0 && (m % 2 != 0 || m < 2 * p.pp))
+            reject("pipeline", fmt::format("dualpipe feeds half the micro-batches from each end: it needs an even number of at least "
+                                           "2 x pp = {} (deepseek-ai/DualPipe), got {} micro-batches",
+                                           2 * p.pp, m));
     }
     if (p.recompute_layers < 0 || (p.recompute_layers > 0 && p.recompute != Recompute::full))
         reject("recompute", "recompute_layers counts the layers that recompute in full: at least 1, with recompute full");
