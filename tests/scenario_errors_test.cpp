@@ -1477,6 +1477,18 @@ TEST_CASE("scenario: recompute_modules needs selective recomputation and a list 
     CHECK(last_line(r.err) == "4 errors");
 }
 
+TEST_CASE("scenario: activation_cache: fp8 needs FP8 training") {
+    const Result r = check_bad("training_activation_cache.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("training_activation_cache.yaml");
+    CHECK(has_diagnostic(r, f, 10, 37, "cases[0].training.execution.activation_cache",
+                         "activation_cache: fp8 is DeepSeek-V3's cache of FP8 training, but precision is bf16 (valid: precision: fp8, "
+                         "or activation_cache: bf16)"));
+    CHECK(has_diagnostic(r, f, 18, 37, "cases[1].training.execution.activation_cache", "'e5m6' is not valid; valid: bf16, fp8"));
+    CHECK(last_line(r.err) == "2 errors");
+}
+
 TEST_CASE("scenario: a training execution the chip or the workload cannot run is an error where it is asked for") {
     const Result r = check_bad("training_execution_kernels.yaml");
     INFO(r.err);

@@ -528,6 +528,37 @@ TEST_CASE("train: selective recomputation by module frees what Megatron-Core's o
     CHECK(up - none == doctest::Approx(products + norms));
 }
 
+TEST_CASE("train: DeepSeek-V3's FP8 activation cache keeps the SwiGLU inputs in FP8 and one 12-bit attention output") {
+    // Section 3.3.3: the MoE SwiGLU's inputs cached in FP8 (T x top-k rows of 2 f values: 1 byte saved
+    // each), the output projection's input in E5M6 (12 bits) shared with the attention backward (16 bits and
+    // the 1-byte FP8 cast before: 1.5 bytes saved per value of T x 128 heads x 128).
+    const WorkloadSpec ds = deepseek_v3();
+    Shard s = shard(1, 4096);
+    s.dtype = chip::DType::fp8;
+    const double te = layer_activation_bytes(ds, LayerKind::moe, s, Recompute::none);
+    s.fp8_activation_cache = true;
+    const double cached = layer_activation_bytes(ds, LayerKind::moe, s, Recompute::none);
+    CHECK(te - cached == doctest::Approx(4096.0 * 8 * 2 * 2048 * 1 + 4096.0 * 128 * 128 * 1.5));
+    // Dense layers: only the attention output; BF16 products keep everything in 16 bits.
+    CHECK(layer_activation_bytes(ds, LayerKind::dense, shard(1, 4096), Recompute::none) ==
+          [&] {
+              Shard b = shard(1, 4096);
+              b.fp8_activation_cache = true;
+              return layer_activation_bytes(ds, LayerKind::dense, b, Recompute::none);
+          }());
+}
+
+TEST_CASE("train: a Mixtral MoE layer stores its kernels' inputs, and the routing weights instead of the expert outputs") {
+    // Per token, BF16, no parallelism (h 4096, 32 query and 8 key-value heads of 128, 8 experts of f 14336,
+    // top-2): the two pre-norms' inputs and outputs (4 x 2h), Q K V and O ((32 + 16 + 32) x 128 x 2), the router's
+    // FP32 probabilities (8 x 4), the two routed rows' inputs (2 x 2h), SwiGLU's two inputs (2 x 2 x 2f) and
+    // output (2 x 2f), and the routing weights of the two rows (2 x 4): they multiply the experts' activation
+    // (Megatron-Core's grouped MLP since 0.13, activation_func_with_probs), so no expert output is kept.
+    const double h = 4096, f = 14336;
+    const double per_token = 4 * 2 * h + (32 + 16 + 32) * 128 * 2 + 8 * 4 + 2 * 2 * h + 2 * 2 * 2 * f + 2 * 2 * f + 2 * 4;
+    CHECK(layer_activation_bytes(mixtral_8x7b(), LayerKind::moe, shard(1, 4096), Recompute::none) == 4096 * per_token);
+}
+
 TEST_CASE("train: activation bytes per layer are Korthikanti et al.'s Table 2 with flash attention") {
     // GPT shape with the two dropout masks Korthikanti et al. count: s b h (10 + 24/t) without
     // sequence parallelism, s b h / t x 34 with it (the 5 a s / h score term is gone with flash

@@ -384,6 +384,7 @@ std::vector<std::string> results_columns() {
     for (const char* name : serving_columns_v12) cols.emplace_back(name);
     cols.emplace_back("recompute_modules");
     cols.emplace_back("pipeline_schedule");
+    cols.emplace_back("training_activation_cache");
     return cols;
 }
 
@@ -438,6 +439,7 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
                                                                               : std::string());
     // v13: the pipeline schedule (1f1b, its interleaved form with virtual_stages > 1, or dualpipe).
     out += "," + (step ? std::string(train::to_string(step->plan.schedule)) : std::string());
+    out += "," + (c.training ? std::string(c.training->execution.fp8_activation_cache ? "fp8" : "bf16") : std::string());
     return out + "\n";
 }
 

@@ -17,7 +17,7 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
                                          "schedule"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
-                                              "fp8_scaling",         "dispatch",        "algorithms"};
+                                              "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -256,6 +256,9 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
     ok = read_choice(src, m, "fp8_scaling", {"tensor", "block"}, scaling) && ok;
     e.dispatch_bytes = dispatch == "bf16" ? 2 : 1;
     e.fp8_block_scaled = scaling == "block";
+    std::string cache = e.fp8_activation_cache ? "fp8" : "bf16";
+    ok = read_choice(src, m, "activation_cache", {"bf16", "fp8"}, cache) && ok;
+    e.fp8_activation_cache = cache == "fp8";
     if (m.has("order")) {
         auto o = decode_order(src, m.get("order"), join_path(path, "order"));
         ok = ok && o.has_value();
@@ -323,6 +326,12 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
             src.error(m.get("execution")["fp8_scaling"], join_path(path, "execution.fp8_scaling"),
                       "fp8_scaling: block describes FP8 matrix products, but precision is " +
                           std::string(chip::to_string(d.spec.precision)) + " (valid: precision: fp8, or fp8_scaling: tensor)");
+            ok = false;
+        }
+        if (e && e->fp8_activation_cache && d.spec.precision != chip::DType::fp8) {
+            src.error(m.get("execution")["activation_cache"], join_path(path, "execution.activation_cache"),
+                      "activation_cache: fp8 is DeepSeek-V3's cache of FP8 training, but precision is " +
+                          std::string(chip::to_string(d.spec.precision)) + " (valid: precision: fp8, or activation_cache: bf16)");
             ok = false;
         }
     }

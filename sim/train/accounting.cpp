@@ -342,14 +342,22 @@ double add_norm(const WorkloadSpec& w, const Shard& s, std::int64_t tokens, std:
 }
 
 /// The SwiGLU activation over `elements` (tokens x FFN width): one fused kernel, or eager silu and mul.
-/// Returns what it stores beyond its two 16-bit inputs, as add_norm.
-double add_swiglu(const Shard& s, double elements, Builder& b) {
+/// Its two inputs are stored in `cached_bytes` per value. Returns what it stores beyond them, as add_norm.
+double add_swiglu(const Shard& s, double elements, Builder& b, double cached_bytes = act_bytes) {
     if (s.eager_elementwise) {
         add_eager(b, eager_swiglu(), elements, 0.0, elements * eager_swiglu_stored);
         return elements * (eager_swiglu_stored - 2.0 * act_bytes);
     }
-    b.add(chip::swiglu(static_cast<std::int64_t>(elements), act), 2.0 * elements * act_bytes);
+    b.add(chip::swiglu(static_cast<std::int64_t>(elements), act), 2.0 * elements * cached_bytes);
     return 0.0;
+}
+
+/// Bytes per value of the attention output kept for the backward pass, and of its FP8 cast for the
+/// output projection (0: none): 16-bit and, under FP8 products, a 1-byte cast; with DeepSeek-V3's
+/// activation cache one 12-bit (E5M6) copy both read.
+std::pair<double, double> attention_output_bytes(const Shard& s, double in_bytes) {
+    if (s.fp8_activation_cache && in_bytes < act_bytes) return {1.5, 0.0};
+    return {act_bytes, in_bytes < act_bytes ? in_bytes : 0.0};
 }
 
 /// A dense MLP (or the shared experts) of `ffn` on `x.tokens` rows, split by tp. `input_stored`:
@@ -414,10 +422,11 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         b.tag(up, kv_up);
         b.frees(up, d(T) * d(m.kv_lora_rank) * x.in_bytes + d(T) * d(x.heads) * d(2 * qk + m.v_head_dim) * act_bytes);
         // The core with query/key head size qk and value head size v: 2 qk + 2 v FLOPs per pair.
-        const double qkv_o = d(T) * d(x.heads) * d(2 * qk + 2 * m.v_head_dim) * act_bytes;  // Q, K, V, O
+        const auto [o_bytes, cast_bytes] = attention_output_bytes(s, x.in_bytes);
+        const double o = d(T) * d(x.heads * m.v_head_dim);
+        const double qkv_o = d(T) * d(x.heads) * d(2 * qk + m.v_head_dim) * act_bytes + o * o_bytes;  // Q, K, V, O
         b.add(attention_core(s, x.heads, x.heads, qk, m.v_head_dim), qkv_o);
-        const double o_cast = x.in_bytes < act_bytes ? d(T) * d(x.heads * m.v_head_dim) * x.in_bytes : 0.0;
-        b.add(Matmul{T, h, x.heads * m.v_head_dim, 1, x.dtype}, o_cast);
+        b.add(Matmul{T, h, x.heads * m.v_head_dim, 1, x.dtype}, o * cast_bytes);
     } else {
         const std::int64_t hd = head_dim(w);
         const std::int64_t kvh = kv_heads_per_rank(w, s.tp);
@@ -428,7 +437,9 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         // FlashAttention keeps Q, K, V and O (the output projection's input, stored once) and no
         // score matrix: Korthikanti's 5 a s / h term is gone. The unfused core keeps the same and
         // its s x s tensors.
-        double qkvo = d(T) * d(2 * x.heads + 2 * kvh) * d(hd) * act_bytes;
+        const auto [o_bytes, cast_bytes] = attention_output_bytes(s, x.in_bytes);
+        const double o = d(T) * d(x.heads * hd);
+        double qkvo = d(T) * d(x.heads + 2 * kvh) * d(hd) * act_bytes + o * o_bytes;
         if (s.eager_elementwise) {
             // Rotary embedding of q and k through complex64, then repeat_kv: K and V copied to every
             // query head (read kv, write the full width), which the attention then saves at full width.
@@ -450,8 +461,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         } else {
             unfused_attention(s, x.heads, hd, qkvo, b);
         }
-        const double o_cast = x.in_bytes < act_bytes ? d(T) * d(x.heads * hd) * x.in_bytes : 0.0;
-        b.add(Matmul{T, h, x.heads * hd, 1, x.dtype}, o_cast);
+        b.add(Matmul{T, h, x.heads * hd, 1, x.dtype}, o * cast_bytes);
     }
     const double mask = dropout ? residual_elems : 0.0;
     b.add(chip::elementwise(x.norm_tokens * h, act), mask);
@@ -492,7 +502,8 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         if (w.mlp == MlpKind::swiglu) {
             b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
             const std::size_t act_fn = b.ops.size();
-            b.frees(RecomputeModule::moe_act, add_swiglu(s, routed * d(f), b));
+            const double cached = s.fp8_activation_cache ? x.in_bytes : act_bytes;
+            b.frees(RecomputeModule::moe_act, add_swiglu(s, routed * d(f), b, cached));
             b.tag(RecomputeModule::moe_act, act_fn);
         } else {
             b.add_split(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
@@ -502,8 +513,11 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         b.frees(RecomputeModule::moe_act, routed * d(f) * x.in_bytes);
         b.add_split(Matmul{rows, h, f, local, x.dtype}, routed * d(f) * x.in_bytes, {});
         if (relayout) regroup(act_bytes);
-        // Combine: the expert outputs are kept for the gradient of the routing probabilities.
-        b.add(chip::combine(routed_here, x.norm_tokens, h, act), d(routed_here) * d(h) * act_bytes);
+        // Combine. The routing weights multiply the experts' activation output, not their outputs
+        // (Megatron-Core's grouped MLP since 0.13, activation_func_with_probs: "memory efficient token
+        // permutation"), so no expert output is kept for their gradient: only the FP32 weights of the rows
+        // received, the activation's input being stored already.
+        b.add(chip::combine(routed_here, x.norm_tokens, h, act), routed * 4.0);
         if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b);
     } else {
         mlp(w, s, x, w.ffn, false, b);
@@ -946,7 +960,7 @@ struct RankMemory {
 };
 
 RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t seq_len, DType precision,
-                       bool flash_attention, bool eager_elementwise) {
+                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache) {
     RankMemory out;
     Memory& m = out.memory;
     const RankParams ps = rank_params(w, p, rank);
@@ -967,8 +981,9 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
 
     // Activations (Korthikanti et al. Table 2, from the stored tensors of the kernels: with flash
     // attention no 5 a s / h term), for the micro-batches in flight.
-    const Shard s{p.micro_batch, seq_len,         p.tp,           p.cp, p.ep, p.sequence_parallel, precision,
-                  flash_attention, chip::AttentionKernel::standard, eager_elementwise};
+    Shard s{p.micro_batch, seq_len,         p.tp,           p.cp, p.ep, p.sequence_parallel, precision,
+            flash_attention, chip::AttentionKernel::standard, eager_elementwise};
+    s.fp8_activation_cache = fp8_activation_cache;
     // Every layer of a kind stores the same: each kind is costed once and counted. Each of the rank's
     // stages holds its micro-batches in flight: in_flight's; with DualPipe, 1F1B's count for that stage,
     // pp - r of stage r and r + 1 of stage pp - 1 - r (pp + 1 in all, DeepSeek-V3 Table 2).
@@ -1017,10 +1032,11 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
 }  // namespace
 
 Memory memory_per_chip(const WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, DType precision,
-                       bool flash_attention, bool eager_elementwise) {
+                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache) {
     Memory worst;
     for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
-        const Memory m = rank_memory(w, plan, r, seq_len, precision, flash_attention, eager_elementwise).memory;
+        const Memory m =
+            rank_memory(w, plan, r, seq_len, precision, flash_attention, eager_elementwise, fp8_activation_cache).memory;
         if (r == 0 || m.total() > worst.total()) worst = m;
     }
     return worst;

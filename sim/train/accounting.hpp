@@ -81,6 +81,11 @@ struct Shard {
     chip::DType sixteen_bit = chip::DType::bf16;
     /// Bytes per element of the rows the expert dispatch delivers (ExecutionPlan::dispatch_bytes).
     double dispatch_bytes = 2;
+    /// DeepSeek-V3's low-precision activation cache (arXiv 2412.19437 section 3.3.3), with FP8 products: the
+    /// routed experts' SwiGLU inputs stored in FP8, and the attention output, which the output projection and
+    /// the attention's backward both read, stored once in E5M6 (12 bits) instead of 16 bits and an FP8 cast.
+    /// False: Transformer Engine's, FP8 casts of the products' inputs and 16 bits elsewhere.
+    bool fp8_activation_cache = false;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };
@@ -122,7 +127,7 @@ double model_flops(const std::vector<chip::Operation>& ops);
 /// Bytes of activations one layer stores on one rank for one micro-batch until its backward pass:
 /// the tensors the backward kernels of layer_ops read (each matmul's input, each norm's and
 /// activation function's input, FlashAttention's Q, K, V and O; MoE: router probabilities, routed
-/// inputs and expert outputs). 16-bit, except inputs read only by matmuls, kept in the matmul dtype
+/// inputs and their FP32 routing weights). 16-bit, except inputs read only by matmuls, kept in the matmul dtype
 /// (Transformer Engine keeps the FP8 cast); with eager element-wise kernels, what autograd saves (the
 /// norms' fp32 inputs among them). Full recomputation: the layer input only. `dropout` adds
 /// two 1-byte masks of the residual stream (Korthikanti et al. count them; memory_per_chip does
@@ -173,9 +178,10 @@ struct Memory {
     double transient = 0;    ///< the largest single-layer working set (recomputed layer, ZeRO-3 gathered layer, logits)
     [[nodiscard]] double total() const { return weights + gradients + optimizer + activations + transient; }
 };
-/// `eager_elementwise`: eager PyTorch's kernels save more per layer (Shard::eager_elementwise).
+/// `eager_elementwise`: eager PyTorch's kernels save more per layer (Shard::eager_elementwise);
+/// `fp8_activation_cache`: DeepSeek-V3's cache saves less (Shard::fp8_activation_cache).
 Memory memory_per_chip(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, chip::DType precision,
-                       bool flash_attention = true, bool eager_elementwise = false);
+                       bool flash_attention = true, bool eager_elementwise = false, bool fp8_activation_cache = false);
 
 /// Parameters one rank holds (before ZeRO sharding): the largest pipeline stage's share under
 /// tensor and expert parallelism (embedding on the first stage, output on the last).

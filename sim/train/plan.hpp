@@ -179,6 +179,8 @@ struct Execution {
     double dispatch_bytes = 2;
     /// FP8 matrix products with DeepSeek-V3's block scales (Shard::fp8_block_scaled; needs precision fp8).
     bool fp8_block_scaled = false;
+    /// DeepSeek-V3's low-precision activation cache (Shard::fp8_activation_cache; needs precision fp8).
+    bool fp8_activation_cache = false;
     /// Collective algorithm per parallel dimension ("tp", "cp", "ep", "pp", "dp" → a registered
     /// algorithm, as NCCL_ALGO forces one): used where it applies, the tuner's choice elsewhere and
     /// for the dimensions not listed.

@@ -287,7 +287,7 @@ namespace {
 /// The memory model's answer for `plan` under the spec's execution (one place for its arguments).
 Memory plan_memory(const TrainingSpec& spec, const Plan& plan) {
     return memory_per_chip(*spec.workload, plan, spec.seq_len, spec.precision, spec.execution.flash_attention,
-                           spec.execution.eager_elementwise);
+                           spec.execution.eager_elementwise, spec.execution.fp8_activation_cache);
 }
 }  // namespace
 
@@ -359,7 +359,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
                       spec.execution.fp8_block_scaled,
                       // A chip without a public BF16 peak (Ascend 960, 970) runs them at the plan's precision.
                       cluster.chip().supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision,
-                      spec.execution.dispatch_bytes};
+                      spec.execution.dispatch_bytes, spec.execution.fp8_activation_cache};
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
     const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
 
