@@ -1477,7 +1477,7 @@ TEST_CASE("scenario: recompute_modules needs selective recomputation and a list 
     CHECK(last_line(r.err) == "4 errors");
 }
 
-TEST_CASE("scenario: activation_cache: fp8 needs FP8 training") {
+TEST_CASE("scenario: activation_cache: fp8 needs FP8 training with fused element-wise kernels") {
     const Result r = check_bad("training_activation_cache.yaml");
     INFO(r.err);
     CHECK(r.code == 3);
@@ -1486,7 +1486,9 @@ TEST_CASE("scenario: activation_cache: fp8 needs FP8 training") {
                          "activation_cache: fp8 is DeepSeek-V3's cache of FP8 training, but precision is bf16 (valid: precision: fp8, "
                          "or activation_cache: bf16)"));
     CHECK(has_diagnostic(r, f, 18, 37, "cases[1].training.execution.activation_cache", "'e5m6' is not valid; valid: bf16, fp8"));
-    CHECK(last_line(r.err) == "2 errors");
+    CHECK(has_diagnostic(r, f, 26, 57, "cases[2].training.execution.activation_cache",
+                         "activation_cache: fp8 is DeepSeek-V3's fused kernels' cache; elementwise: eager keeps what eager PyTorch saves"));
+    CHECK(last_line(r.err) == "3 errors");
 }
 
 TEST_CASE("scenario: a training execution the chip or the workload cannot run is an error where it is asked for") {

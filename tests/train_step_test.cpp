@@ -789,6 +789,36 @@ TEST_CASE("train: recompute_layers with dense layers first (MoE) and uneven chun
           doctest::Approx(train::step_flops(FlopConvention::exact_model, w, 8, 4096, train::Recompute::none)));
 }
 
+TEST_CASE("train: activation_cache: fp8 reaches the step's memory, and the CSV says so") {
+    // Mixtral 8x7B in FP8 on 8 H100s, EP8: per layer, the 8,192 routed rows' SwiGLU inputs (2 x 14,336 values) one
+    // byte smaller and the attention output (32 x 128 per token) 1.5 bytes smaller; 32 layers, one micro-batch.
+    auto job = [](const char* cache) {
+        return std::string(R"(
+format: 1
+scenario: cache
+cases:
+  - name: job
+    system: hgx_h100_8gpu
+    training:
+      workload: mixtral_8x7b
+      global_batch: 8
+      seq_len: 4096
+      precision: fp8
+      plan: {tp: 1, dp: 8, ep: 8, micro_batch: 1, optimizer: zero1}
+      execution: {activation_cache: )") + cache + "}\n";
+    };
+    const Fixture te = make(job("bf16"));
+    const Fixture ds = make(job("fp8"));
+    CHECK(ds.spec().execution.fp8_activation_cache);
+    const auto plan = *te.spec().plan;
+    const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
+    CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
+    const auto r = run::run_scenario(ds.sc);
+    REQUIRE(output::results_columns().back() == "training_activation_cache");
+    const std::string row = output::results_row(r.cases.front(), nullptr);
+    CHECK(row.substr(row.size() - 5) == ",fp8\n");  // the last column (earlier cells may hold quoted commas)
+}
+
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
     std::string text = small_job;
     text += "      plan: {tp: 2, pp: 2, virtual_stages: 2, micro_batch: 1, sequence_parallel: true, recompute: full, "

@@ -404,6 +404,22 @@ TEST_CASE("train: the weight gradients are one product per product with weights,
     CHECK(unfused_ops.weight_gradients.size() == 4);  // QKV, output projection, two MLP products
 }
 
+TEST_CASE("train: op-level selective recomputation keeps MLA's attention output at the value head size") {
+    // DeepSeek-V3: O has 128 heads of v = 128 (not the query-key 192), plus the FP32 log-sum-exp.
+    const WorkloadSpec ds = deepseek_v3();
+    const double with_core = layer_activation_bytes(ds, LayerKind::dense, shard(1, 4096), Recompute::selective_op);
+    // The saved tensors: the layer input (T h 2), the odd-numbered aten.mm outputs, O and the log-sum-exp. The
+    // attention part alone, from the difference with a layer whose core kept the query-key size, is checked here
+    // through the total: 2 bytes x T x 128 x 128 for O and 4 x T x 128 for the log-sum-exp are in it.
+    const double o_and_lse = 4096.0 * 128 * (128 * 2 + 4);
+    CHECK(with_core > o_and_lse);
+    WorkloadSpec wider = ds;  // the same layer with v = 192: O grows by 64 values per head
+    wider.mla->v_head_dim = 192;
+    const double grown = layer_activation_bytes(wider, LayerKind::dense, shard(1, 4096), Recompute::selective_op);
+    // O grows by 64 values per head and token (kv_b, whose output grows too, is the 4th product: recomputed).
+    CHECK(grown - with_core == doctest::Approx(4096.0 * 128 * 64 * 2));
+}
+
 TEST_CASE("train: a multi-token-prediction module adds its projection, a layer of the last kind and the head") {
     // DeepSeek-V3 with depth 1 (section 2.2): the FLOPs of mtp_ops + one MoE layer + the head, once more.
     WorkloadSpec ds = deepseek_v3();
@@ -435,6 +451,20 @@ TEST_CASE("train: a multi-token-prediction module adds its projection, a layer o
     // DualPipe: ranks 0 and 3 hold both ends (DeepSeek-V3 section 3.2.3), so no copy of the table.
     p.schedule = PipelineSchedule::dualpipe;
     CHECK(chip_params(ds, p).total() - chip_params(plain, p).total() == doctest::Approx(module_params));
+}
+
+TEST_CASE("train: DualPipe holds 1F1B's micro-batches of each of its two stages") {
+    // 6 layers on 4 stages: 1, 2, 1, 2 layers (chunk c holds [6c/4, 6(c+1)/4)). Rank 1 runs stages 1 and 2:
+    // pp - 1 = 3 micro-batches of stage 1's 2 layers and 1 + 1 = 2 of stage 2's 1 layer, 8 layer-micro-batches;
+    // rank 0: 4 x 1 + 1 x 2 = 6 (and the head). The mean of the two stages over pp + 1 would give 7.5 for both.
+    WorkloadSpec g = llama3(6, 4096, 14336, 32);
+    g.vocab = 128;  // so that the embedding and the head do not make rank 0 the largest
+    Plan p;
+    p.pp = 4;
+    p.dp = 8;
+    p.schedule = PipelineSchedule::dualpipe;
+    const double layer = layer_activation_bytes(g, LayerKind::dense, shard(1, 4096), Recompute::none);
+    CHECK(memory_per_chip(g, p, 4096, chip::DType::bf16).activations == doctest::Approx(8 * layer));
 }
 
 TEST_CASE("train: a tied output layer's table copy sits only where the first stage is elsewhere") {
@@ -529,23 +559,27 @@ TEST_CASE("train: selective recomputation by module frees what Megatron-Core's o
 }
 
 TEST_CASE("train: DeepSeek-V3's FP8 activation cache keeps the SwiGLU inputs in FP8 and one 12-bit attention output") {
-    // Section 3.3.3: the MoE SwiGLU's inputs cached in FP8 (T x top-k rows of 2 f values: 1 byte saved
-    // each), the output projection's input in E5M6 (12 bits) shared with the attention backward (16 bits and
-    // the 1-byte FP8 cast before: 1.5 bytes saved per value of T x 128 heads x 128).
+    // Section 3.3.3: the MoE SwiGLU's inputs cached in FP8 (T x top-k routed rows and T shared-expert rows of
+    // 2 f values: 1 byte saved each), the output projection's input in E5M6 (12 bits) shared with the attention
+    // backward (16 bits and the 1-byte FP8 cast before: 1.5 bytes saved per value of T x 128 heads x 128).
     const WorkloadSpec ds = deepseek_v3();
     Shard s = shard(1, 4096);
     s.dtype = chip::DType::fp8;
     const double te = layer_activation_bytes(ds, LayerKind::moe, s, Recompute::none);
     s.fp8_activation_cache = true;
     const double cached = layer_activation_bytes(ds, LayerKind::moe, s, Recompute::none);
-    CHECK(te - cached == doctest::Approx(4096.0 * 8 * 2 * 2048 * 1 + 4096.0 * 128 * 128 * 1.5));
-    // Dense layers: only the attention output; BF16 products keep everything in 16 bits.
-    CHECK(layer_activation_bytes(ds, LayerKind::dense, shard(1, 4096), Recompute::none) ==
-          [&] {
-              Shard b = shard(1, 4096);
-              b.fp8_activation_cache = true;
-              return layer_activation_bytes(ds, LayerKind::dense, b, Recompute::none);
-          }());
+    CHECK(te - cached == doctest::Approx(4096.0 * (8 + 1) * 2 * 2048 * 1 + 4096.0 * 128 * 128 * 1.5));
+    // Dense layers: only the attention output.
+    Shard dense = shard(1, 4096);
+    dense.dtype = chip::DType::fp8;
+    const double dense_te = layer_activation_bytes(ds, LayerKind::dense, dense, Recompute::none);
+    dense.fp8_activation_cache = true;
+    CHECK(dense_te - layer_activation_bytes(ds, LayerKind::dense, dense, Recompute::none) == doctest::Approx(4096.0 * 128 * 128 * 1.5));
+    // BF16 products keep everything in 16 bits.
+    Shard bf16 = shard(1, 4096);
+    const double bf16_te = layer_activation_bytes(ds, LayerKind::moe, bf16, Recompute::none);
+    bf16.fp8_activation_cache = true;
+    CHECK(layer_activation_bytes(ds, LayerKind::moe, bf16, Recompute::none) == bf16_te);
 }
 
 TEST_CASE("train: a Mixtral MoE layer stores its kernels' inputs, and the routing weights instead of the expert outputs") {

@@ -333,6 +333,11 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
                       "activation_cache: fp8 is DeepSeek-V3's cache of FP8 training, but precision is " +
                           std::string(chip::to_string(d.spec.precision)) + " (valid: precision: fp8, or activation_cache: bf16)");
             ok = false;
+        } else if (e && e->fp8_activation_cache && e->eager_elementwise) {
+            src.error(m.get("execution")["activation_cache"], join_path(path, "execution.activation_cache"),
+                      "activation_cache: fp8 is DeepSeek-V3's fused kernels' cache; elementwise: eager keeps what eager PyTorch "
+                      "saves (valid: activation_cache: bf16, or elementwise: fused)");
+            ok = false;
         }
     }
     if (!ok) return std::nullopt;

@@ -352,17 +352,20 @@ double add_swiglu(const Shard& s, double elements, Builder& b, double cached_byt
     return 0.0;
 }
 
-/// Bytes per value of the attention output kept for the backward pass, and of its FP8 cast for the
-/// output projection (0: none): 16-bit and, under FP8 products, a 1-byte cast; with DeepSeek-V3's
-/// activation cache one 12-bit (E5M6) copy both read.
+/// Bytes per value of the attention output kept for FlashAttention's backward pass, and of its copy
+/// for the output projection (0: none). Fused attention: 16-bit and, under FP8 products, a 1-byte
+/// cast; with DeepSeek-V3's activation cache one 12-bit (E5M6) copy both read. The unfused core's
+/// backward does not read its output: only the projection's input is kept, in its element size.
 std::pair<double, double> attention_output_bytes(const Shard& s, double in_bytes) {
+    if (!s.flash_attention) return {0.0, in_bytes};
     if (s.fp8_activation_cache && in_bytes < act_bytes) return {1.5, 0.0};
     return {act_bytes, in_bytes < act_bytes ? in_bytes : 0.0};
 }
 
 /// A dense MLP (or the shared experts) of `ffn` on `x.tokens` rows, split by tp. `input_stored`:
 /// whether its input (the norm output) is already stored by another kernel.
-void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn, bool input_stored, Builder& b) {
+void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn, bool input_stored, Builder& b,
+         double cached_bytes = act_bytes) {
     const std::int64_t f = ceil_div(ffn, s.tp);
     const std::int64_t h = w.hidden;
     const double in = input_stored ? 0.0 : d(x.norm_tokens) * d(h) * x.in_bytes;
@@ -370,7 +373,7 @@ void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn,
         // One kernel for the gate and up projections; torchtitan's w1 then w3.
         const Matmul half{x.tokens, f, h, 1, x.dtype};
         b.add_split(Matmul{x.tokens, 2 * f, h, 1, x.dtype}, in, {half, half});
-        add_swiglu(s, d(x.tokens) * d(f), b);
+        add_swiglu(s, d(x.tokens) * d(f), b, cached_bytes);
     } else {
         b.add(Matmul{x.tokens, f, h, 1, x.dtype}, in);
         b.add(chip::gelu(x.tokens * f, act), d(x.tokens) * d(f) * act_bytes);
@@ -499,10 +502,11 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         if (relayout) regroup(s.dispatch_bytes);
         // Grouped products (torch._grouped_mm in torchtitan): not aten.mm. Recomputing the activation
         // function (moe_act) frees its output, the down projection's stored input.
+        // DeepSeek-V3's cache keeps the MoE's SwiGLU inputs (routed and shared experts) in FP8.
+        const double cached = s.fp8_activation_cache ? x.in_bytes : act_bytes;
         if (w.mlp == MlpKind::swiglu) {
             b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
             const std::size_t act_fn = b.ops.size();
-            const double cached = s.fp8_activation_cache ? x.in_bytes : act_bytes;
             b.frees(RecomputeModule::moe_act, add_swiglu(s, routed * d(f), b, cached));
             b.tag(RecomputeModule::moe_act, act_fn);
         } else {
@@ -518,7 +522,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         // permutation"), so no expert output is kept for their gradient: only the FP32 weights of the rows
         // received, the activation's input being stored already.
         b.add(chip::combine(routed_here, x.norm_tokens, h, act), routed * 4.0);
-        if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b);
+        if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b, cached);
     } else {
         mlp(w, s, x, w.ffn, false, b);
     }
@@ -550,7 +554,8 @@ SelectiveOp selective_op(const Builder& b, double layer_input_bytes) {
         const Operation& op = b.ops[i];
         if (const auto* a = std::get_if<Attention>(&op)) {
             const double rows = d(a->batch) * d(a->heads_q) * d(a->seq_q);
-            out.stored += rows * (d(a->head_dim) * act_bytes + 4.0);  // output and log-sum-exp
+            const double dv = a->head_dim_v > 0 ? d(a->head_dim_v) : d(a->head_dim);
+            out.stored += rows * (dv * act_bytes + 4.0);  // output (of the value head size) and log-sum-exp
         } else if (!b.mms[i].empty()) {
             for (const Matmul& mm : b.mms[i]) {
                 if (++count % 2 == 0) {
@@ -816,9 +821,15 @@ Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
     Builder b;
     b.add(chip::embedding(x.tokens, h, act), 0.0);
     b.grads.back() = std::vector<Operation>{scatter_add(x.tokens, h)};
-    add_norm(w, s, x.norm_tokens, h, b);
-    add_norm(w, s, x.norm_tokens, h, b);
-    b.add(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, 2.0 * d(x.norm_tokens) * d(h) * x.in_bytes);
+    // Its two RMSNorms are recomputed with the layernorm module (DeepSeek-V3 recomputes every RMSNorm),
+    // freeing the projection's stored input, their outputs.
+    const std::size_t norms = b.ops.size();
+    double extra = add_norm(w, s, x.norm_tokens, h, b);
+    extra += add_norm(w, s, x.norm_tokens, h, b);
+    b.tag(RecomputeModule::layernorm, norms);
+    const double concatenated = 2.0 * d(x.norm_tokens) * d(h) * x.in_bytes;
+    b.frees(RecomputeModule::layernorm, concatenated + extra);
+    b.add(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, concatenated);
     mark_block_scaled(s, b);
     return b;
 }
@@ -1009,8 +1020,13 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         }
         // The last stage's multi-token-prediction modules: their layers store as its others (recomputing).
         if (stage == p.pp - 1 && w.mtp_depth > 0) {
-            per_mb += d(w.mtp_depth) * (layer_activation_bytes(w, last_layer_kind(w), s, p.recomputation()) +
-                                        mtp_builder(w, s).stored);
+            // Its own kernels: all stored; their inputs (the hidden states and the shifted tokens' embedding)
+            // under full recomputation; less what selective modules free.
+            const Builder mtp = mtp_builder(w, s);
+            const double own = p.recompute == Recompute::full      ? 2.0 * d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes
+                               : p.recompute == Recompute::selective ? mtp.stored - mtp.freed(p.recompute_modules)
+                                                                     : mtp.stored;
+            per_mb += d(w.mtp_depth) * (layer_activation_bytes(w, last_layer_kind(w), s, p.recomputation()) + own);
         }
         m.activations += per_mb * (p.schedule == PipelineSchedule::dualpipe ? d(p.pp - stage) : in_flight(p, rank));
     }

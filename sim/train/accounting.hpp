@@ -128,6 +128,7 @@ double model_flops(const std::vector<chip::Operation>& ops);
 /// the tensors the backward kernels of layer_ops read (each matmul's input, each norm's and
 /// activation function's input, FlashAttention's Q, K, V and O; MoE: router probabilities, routed
 /// inputs and their FP32 routing weights). 16-bit, except inputs read only by matmuls, kept in the matmul dtype
+/// (and, with Shard::fp8_activation_cache, the MoE's SwiGLU inputs in FP8 and the attention output in 12 bits)
 /// (Transformer Engine keeps the FP8 cast); with eager element-wise kernels, what autograd saves (the
 /// norms' fp32 inputs among them). Full recomputation: the layer input only. `dropout` adds
 /// two 1-byte masks of the residual stream (Korthikanti et al. count them; memory_per_chip does
