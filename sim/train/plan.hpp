@@ -66,10 +66,6 @@ struct Recomputation {
     RecomputeModules modules{};
     constexpr Recomputation(Recompute g = Recompute::none, RecomputeModules m = {})  // NOLINT: implicit on purpose
         : granularity(g), modules(m) {}
-    /// A module is recomputed: selective with it in the set.
-    [[nodiscard]] constexpr bool recomputes(RecomputeModule m) const {
-        return granularity == Recompute::selective && modules.has(m);
-    }
     friend constexpr bool operator==(const Recomputation&, const Recomputation&) = default;
 };
 
@@ -80,9 +76,9 @@ enum class PipelineSchedule : std::uint8_t {
     one_f_one_b,
     /// DeepSeek-V3's DualPipe (arXiv 2412.19437 section 3.2.1, Table 2): half the micro-batches enter at
     /// rank 0 and half at rank pp - 1, so rank r holds stages r and pp - 1 - r (two copies of a stage's
-    /// parameters) and pp + 1 micro-batches of activations; bubble (pp/2 - 1)(F&B + B - 3W) against
-    /// 1F1B's (pp - 1)(F + B). Needs an even pp and an even number of micro-batches, and one model chunk
-    /// per stage (virtual_stages 1).
+    /// parameters) and, of each, 1F1B's micro-batches in flight (pp + 1 in all); bubble
+    /// (pp/2 - 1)(F&B + B - 3W) against 1F1B's (pp - 1)(F + B). Needs an even pp, an even number of
+    /// micro-batches of at least 2 pp (deepseek-ai/DualPipe), and one model chunk per stage (virtual_stages 1).
     dualpipe,
 };
 
