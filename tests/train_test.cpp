@@ -591,6 +591,14 @@ TEST_CASE("train: a Mixtral MoE layer stores its kernels' inputs, and the routin
     const double h = 4096, f = 14336;
     const double per_token = 4 * 2 * h + (32 + 16 + 32) * 128 * 2 + 8 * 4 + 2 * 2 * h + 2 * 2 * 2 * f + 2 * 2 * f + 2 * 4;
     CHECK(layer_activation_bytes(mixtral_8x7b(), LayerKind::moe, shard(1, 4096), Recompute::none) == 4096 * per_token);
+    // Tensor parallelism 2 with sequence parallelism: norms, residual inputs and the router's probabilities
+    // split (2,048 tokens), Q K V O split by head (16 query and 4 key-value heads), and every expert row of the
+    // 4,096 gathered tokens on the rank with half the FFN width: 8,192 rows' inputs, SwiGLU values and routing
+    // weights (the weights of the rows the rank processes, not of its 2,048 tokens' 4,096).
+    const double Tn = 2048, T = 4096, rows = 8192, fr = f / 2;
+    const double tp2 = 4 * Tn * h * 2 + T * (16 + 8 + 16) * 128 * 2 + Tn * 8 * 4 + rows * h * 2 + rows * 2 * fr * 2 +
+                       rows * fr * 2 + rows * 4;
+    CHECK(layer_activation_bytes(mixtral_8x7b(), LayerKind::moe, shard(1, 4096, 2, 1, 1, true), Recompute::none) == tp2);
 }
 
 TEST_CASE("train: activation bytes per layer are Korthikanti et al.'s Table 2 with flash attention") {
