@@ -195,6 +195,10 @@ struct Builder {
             if (m != RecomputeModule::core_attn && set.has(m)) out += modules[static_cast<std::size_t>(m)].freed;
         return out;
     }
+    /// Stored bytes under recomputation `r` by module (selective: less what its modules free; none: all).
+    [[nodiscard]] double kept(Recomputation r) const {
+        return r.granularity == Recompute::selective ? stored - freed(r.modules) : stored;
+    }
     /// The kernels selective recomputation of `set` re-runs, in forward order.
     [[nodiscard]] std::vector<Operation> recomputed(RecomputeModules set) const {
         std::vector<std::size_t> at;
@@ -917,7 +921,7 @@ double layer_activation_bytes(const WorkloadSpec& w, LayerKind kind, const Shard
     const Builder b = forward_layer(w, kind, s, dropout);
     if (recompute.granularity == Recompute::selective_op)
         return selective_op(b, d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes).stored;
-    return recompute.granularity == Recompute::selective ? b.stored - b.freed(recompute.modules) : b.stored;
+    return b.kept(recompute);
 }
 
 namespace {
@@ -1022,10 +1026,8 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         if (stage == p.pp - 1 && w.mtp_depth > 0) {
             // Its own kernels: all stored; their inputs (the hidden states and the shifted tokens' embedding)
             // under full recomputation; less what selective modules free.
-            const Builder mtp = mtp_builder(w, s);
-            const double own = p.recompute == Recompute::full      ? 2.0 * d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes
-                               : p.recompute == Recompute::selective ? mtp.stored - mtp.freed(p.recompute_modules)
-                                                                     : mtp.stored;
+            const double own = p.recompute == Recompute::full ? 2.0 * d(dims(w, s).norm_tokens) * d(w.hidden) * act_bytes
+                                                              : mtp_builder(w, s).kept(p.recomputation());
             per_mb += d(w.mtp_depth) * (layer_activation_bytes(w, last_layer_kind(w), s, p.recomputation()) + own);
         }
         m.activations += per_mb * (p.schedule == PipelineSchedule::dualpipe ? d(p.pp - stage) : in_flight(p, rank));
