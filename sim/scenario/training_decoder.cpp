@@ -114,9 +114,9 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         p.sequence_parallel = b.value_or(false);
     }
     if (m.has("recompute")) {
-        auto c = as_choice(src, m.get("recompute"), join_path(path, "recompute"), {"none", "selective", "full", "selective_op"});
-        ok = ok && c.has_value();
-        if (c) p.recompute = *train::recompute_from_string(*c);
+        const auto r = as_enum(src, m.get("recompute"), join_path(path, "recompute"), train::all_recompute);
+        ok = ok && r.has_value();
+        if (r) p.recompute = *r;
     }
     if (m.has("recompute_modules")) {
         auto modules = decode_recompute_modules(src, m.get("recompute_modules"), join_path(path, "recompute_modules"));
@@ -135,15 +135,14 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         ok = false;
     }
     if (m.has("optimizer")) {
-        auto c = as_choice(src, m.get("optimizer"), join_path(path, "optimizer"), {"plain", "zero1", "zero2", "zero3"});
-        ok = ok && c.has_value();
-        if (c) p.optimizer = *train::optimizer_from_string(*c);
+        const auto o = as_enum(src, m.get("optimizer"), join_path(path, "optimizer"), train::all_optimizers);
+        ok = ok && o.has_value();
+        if (o) p.optimizer = *o;
     }
     if (m.has("schedule")) {
-        auto c = as_choice(src, m.get("schedule"), join_path(path, "schedule"),
-                           {train::to_string(train::PipelineSchedule::one_f_one_b), train::to_string(train::PipelineSchedule::dualpipe)});
-        ok = ok && c.has_value();
-        if (c) p.schedule = *train::schedule_from_string(*c);
+        const auto sch = as_enum(src, m.get("schedule"), join_path(path, "schedule"), train::all_schedules);
+        ok = ok && sch.has_value();
+        if (sch) p.schedule = *sch;
     }
     if (p.sequence_parallel && p.tp == 1 && ok) {
         src.error(m.get("sequence_parallel"), join_path(path, "sequence_parallel"),

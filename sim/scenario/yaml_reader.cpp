@@ -347,16 +347,18 @@ std::map<std::string, std::string, std::less<>> as_string_map(const Source& src,
 }
 
 std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
-                                     std::initializer_list<std::string_view> choices) {
+                                     const std::vector<std::string>& choices) {
     auto s = as_string(src, node, path);
     if (!s) return std::nullopt;
-    for (auto c : choices) {
-        if (*s == c) return s;
-    }
-    std::vector<std::string> names(choices.begin(), choices.end());
-    src.error(node, path, "'" + *s + "' is not valid" + diag::did_you_mean(*s, names) +
-                              "; valid: " + diag::join_names(names));
+    if (std::find(choices.begin(), choices.end(), *s) != choices.end()) return s;
+    src.error(node, path, "'" + *s + "' is not valid" + diag::did_you_mean(*s, choices) +
+                              "; valid: " + diag::join_names(choices));
     return std::nullopt;
+}
+
+std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
+                                     std::initializer_list<std::string_view> choices) {
+    return as_choice(src, node, path, std::vector<std::string>(choices.begin(), choices.end()));
 }
 
 }  // namespace clustersim::scenario

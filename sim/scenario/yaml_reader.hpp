@@ -3,6 +3,9 @@
 // file:line:col and key path. Private to the scenario layer: nothing above it sees yaml-cpp.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
@@ -107,6 +110,18 @@ std::optional<double> as_number_in(const Source& src, const YAML::Node& node, co
                                    bool high_included, std::string_view what);
 /// One of a fixed set of words.
 std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
+                                     const std::vector<std::string>& choices);
+std::optional<std::string> as_choice(const Source& src, const YAML::Node& node, const std::string& path,
                                      std::initializer_list<std::string_view> choices);
+/// One of an enum's `values`, each written as its to_string name (found by argument-dependent lookup).
+template <typename E, std::size_t N>
+std::optional<E> as_enum(const Source& src, const YAML::Node& node, const std::string& path, const std::array<E, N>& values) {
+    std::vector<std::string> names;
+    names.reserve(N);
+    for (const E v : values) names.emplace_back(to_string(v));
+    const auto word = as_choice(src, node, path, names);
+    if (!word) return std::nullopt;
+    return values[static_cast<std::size_t>(std::find(names.begin(), names.end(), *word) - names.begin())];
+}
 
 }  // namespace clustersim::scenario

@@ -3,14 +3,6 @@
 #include <array>
 
 namespace clustersim::train {
-namespace {
-
-constexpr std::array<Recompute, 4> all_recompute{Recompute::none, Recompute::selective, Recompute::full,
-                                                 Recompute::selective_op};
-constexpr std::array<Optimizer, 4> all_optimizers{Optimizer::plain, Optimizer::zero1, Optimizer::zero2,
-                                                  Optimizer::zero3};
-
-}  // namespace
 
 std::string_view to_string(Recompute r) {
     switch (r) {
@@ -73,7 +65,7 @@ std::string_view to_string(PipelineSchedule s) {
 }
 
 std::optional<PipelineSchedule> schedule_from_string(std::string_view s) {
-    for (const auto x : {PipelineSchedule::one_f_one_b, PipelineSchedule::dualpipe}) {
+    for (const auto x : all_schedules) {
         if (to_string(x) == s) return x;
     }
     return std::nullopt;

@@ -90,6 +90,13 @@ enum class Optimizer : std::uint8_t {
     zero3,  ///< and parameters (FSDP): parameters all-gathered per layer forward and backward
 };
 
+/// Every value of each enum, in declaration order (the scenario format's words are their to_string names).
+inline constexpr std::array<Recompute, 4> all_recompute{Recompute::none, Recompute::selective, Recompute::full,
+                                                        Recompute::selective_op};
+inline constexpr std::array<Optimizer, 4> all_optimizers{Optimizer::plain, Optimizer::zero1, Optimizer::zero2,
+                                                         Optimizer::zero3};
+inline constexpr std::array<PipelineSchedule, 2> all_schedules{PipelineSchedule::one_f_one_b, PipelineSchedule::dualpipe};
+
 std::string_view to_string(Recompute r);
 std::string_view to_string(Optimizer o);
 std::string_view to_string(PipelineSchedule s);
