@@ -164,8 +164,10 @@ cases:
     // schema v8 appends the reliability model's racks, spares and goodput ratio; v9 recompute_layers;
     // v10 the execution switches, training's then serving's; v11 training_overlap_ep_comm, training_fp8_scaling,
     // training_dispatch_bytes_per_element, training_ep_algorithm, training_ep_bottleneck; v12 the serving
-    // instances' shared-expert ranks; v13 recompute_modules, pipeline_schedule, training_activation_cache.
-    CHECK(cols.size() == 259);
+    // instances' shared-expert ranks; v13 recompute_modules, pipeline_schedule, training_activation_cache;
+    // v14 pipeline_layers_per_stage.
+    CHECK(cols.size() == 260);
+    CHECK(cols.back() == "pipeline_layers_per_stage");
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
     CHECK(cols[236] == "training_elementwise");
@@ -179,7 +181,7 @@ cases:
     CHECK(cols[255] == "decode_shared_expert_ranks");
     CHECK(cols[256] == "recompute_modules");
     CHECK(cols[257] == "pipeline_schedule");
-    CHECK(cols.back() == "training_activation_cache");
+    CHECK(cols[258] == "training_activation_cache");
     CHECK(cols[197] == "goodput_tokens_per_s");
     CHECK(cols[198] == "electricity_price_usd_per_kwh");
     CHECK(cols[219] == "economics_omitted");

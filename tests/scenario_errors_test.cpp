@@ -1477,6 +1477,23 @@ TEST_CASE("scenario: recompute_modules needs selective recomputation and a list 
     CHECK(last_line(r.err) == "4 errors");
 }
 
+TEST_CASE("scenario: layers_per_stage is a list of positive layer counts, one per stage, summing to the workload's") {
+    const Result r = check_bad("training_layers_per_stage.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("training_layers_per_stage.yaml");
+    CHECK(has_diagnostic(r, f, 9, 53, "cases[0].training.plan.layers_per_stage",
+                         "expected a list of the layers of each pipeline stage, first to last, e.g. [17, 20, 22, 21]"));
+    CHECK(has_diagnostic(r, f, 15, 53, "cases[1].training.plan.layers_per_stage",
+                         "lists 3 stages, but pp is 4: one entry per pipeline stage"));
+    CHECK(has_diagnostic(r, f, 21, 54, "cases[2].training.plan.layers_per_stage[0]", "must be at least 1, got 0"));
+    CHECK(has_diagnostic(r, f, 21, 61, "cases[2].training.plan.layers_per_stage[2]", "expected an integer, got 'ten'"));
+    CHECK(has_diagnostic(r, f, 27, 53, "cases[3].training.plan.layers_per_stage", "lists 31 layers in all, but llama3_8b has 32"));
+    CHECK(has_diagnostic(r, f, 33, 72, "cases[4].training.plan.layers_per_stage",
+                         "splits the layers over the pipeline stages: it needs virtual_stages 1"));
+    CHECK(last_line(r.err) == "6 errors");
+}
+
 TEST_CASE("scenario: activation_cache: fp8 needs FP8 training with fused element-wise kernels") {
     const Result r = check_bad("training_activation_cache.yaml");
     INFO(r.err);

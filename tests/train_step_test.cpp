@@ -789,6 +789,58 @@ TEST_CASE("train: recompute_layers with dense layers first (MoE) and uneven chun
           doctest::Approx(train::step_flops(FlopConvention::exact_model, w, 8, 4096, train::Recompute::none)));
 }
 
+TEST_CASE("train: layers_per_stage splits the pipeline as listed, and its heaviest stage sets the pace") {
+    // Llama 3 8B (32 layers) on tp2 pp4 dp4.
+    const Fixture f = make();
+    const auto& w = *f.spec().workload;
+    auto with = [](std::vector<std::int64_t> list) {
+        train::Plan p = plan(2, 4, 4);
+        p.layers_per_stage = std::move(list);
+        return p;
+    };
+    // The even split written out is the even split.
+    const auto even = step_of(f, plan(2, 4, 4));
+    const auto listed = step_of(f, with({8, 8, 8, 8}));
+    CHECK(listed.time.step_s == doctest::Approx(even.time.step_s).epsilon(1e-12));
+    CHECK(listed.memory.total() == doctest::Approx(even.memory.total()).epsilon(1e-12));
+    // Each stage holds its entry; recompute_layers counts within it.
+    auto uneven = with({7, 8, 10, 7});
+    for (std::int64_t r = 0; r < 4; ++r)
+        CHECK(train::stage_layers(w, uneven, r).dense == uneven.layers_per_stage[static_cast<std::size_t>(r)]);
+    CHECK(train::max_chunk_layers(w, uneven) == 10);
+    CHECK(train::describe(uneven) == "tp2 pp4(7/8/10/7) dp4 mb1 sp zero1");
+    uneven.recompute = train::Recompute::full;
+    uneven.recompute_layers = 9;
+    CHECK(train::recomputed_layers(w, uneven, 2).dense == 9);
+    CHECK(train::recomputed_layers(w, uneven, 0).dense == 7);
+    uneven.recompute = train::Recompute::none;
+    uneven.recompute_layers = 0;
+    // The 10-layer stage sets the pace (the last holds 7 and the head, about 2.4 layers' work): its
+    // tensor-parallel exchanges per micro-batch are 10 layers' where the even split's slowest rank has 8.
+    const auto s = step_of(f, uneven);
+    const double m = static_cast<double>(s.micro_batches);
+    CHECK(s.time.tp_comm_s / m == doctest::Approx(even.time.tp_comm_s / m * 10.0 / 8.0).epsilon(1e-12));
+    // The even split's slowest rank is the last (8 layers and the head): a layer moved off it is faster;
+    // one more on the heaviest stage is slower.
+    CHECK(s.time.step_s < even.time.step_s);
+    CHECK(step_of(f, with({7, 7, 11, 7})).time.step_s > s.time.step_s);
+    // The first stage keeps pp micro-batches in flight: more layers there, more memory.
+    CHECK(step_of(f, with({10, 8, 7, 7})).memory.total() > even.memory.total());
+    // A list that does not fit the plan or the workload is a plan problem.
+    for (const auto& [p, reason] : {std::pair{with({8, 8, 16}), "layers_per_stage lists 3 stages of 32 layers in all"},
+                                    std::pair{with({8, 8, 8, 9}), "layers_per_stage lists 4 stages of 33 layers in all"},
+                                    std::pair{with({16, 16, 0, 0}), "layers_per_stage lists 4 stages of 32 layers in all"}}) {
+        auto r = train::evaluate(f.spec(), p, *f.cluster, false);
+        REQUIRE(std::holds_alternative<train::Rejection>(r));
+        CHECK(std::get<train::Rejection>(r).reason.find(reason) == 0);
+    }
+    auto interleaved = with({8, 8, 8, 8});
+    interleaved.virtual_stages = 2;
+    auto r = train::evaluate(f.spec(), interleaved, *f.cluster, false);
+    REQUIRE(std::holds_alternative<train::Rejection>(r));
+    CHECK(std::get<train::Rejection>(r).reason.find("layers_per_stage splits the layers") == 0);
+}
+
 TEST_CASE("train: activation_cache: fp8 reaches the step's memory, and the CSV says so") {
     // Mixtral 8x7B in FP8 on 8 H100s, EP8: per layer, the 8,192 routed rows' SwiGLU inputs (2 x 14,336 values) one
     // byte smaller and the attention output (32 x 128 per token) 1.5 bytes smaller; 32 layers, one micro-batch.
@@ -814,9 +866,9 @@ cases:
     const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
     CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
     const auto r = run::run_scenario(ds.sc);
-    REQUIRE(output::results_columns().back() == "training_activation_cache");
+    REQUIRE(output::results_columns().back() == "pipeline_layers_per_stage");
     const std::string row = output::results_row(r.cases.front(), nullptr);
-    CHECK(row.substr(row.size() - 5) == ",fp8\n");  // the last column (earlier cells may hold quoted commas)
+    CHECK(row.substr(row.size() - 6) == ",fp8,\n");  // the last v13 column (earlier cells may hold quoted commas)
 }
 
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
@@ -846,11 +898,12 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 6] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 7] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
     CHECK(cell("recompute_modules").empty());            // v13: full recomputation
     CHECK(cell("pipeline_schedule") == "1f1b");
     CHECK(cell("training_activation_cache") == "bf16");
+    CHECK(cell("pipeline_layers_per_stage").empty());  // v14: the even split
 }

@@ -385,6 +385,7 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("recompute_modules");
     cols.emplace_back("pipeline_schedule");
     cols.emplace_back("training_activation_cache");
+    cols.emplace_back("pipeline_layers_per_stage");
     return cols;
 }
 
@@ -440,6 +441,11 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     // v13: the pipeline schedule (1f1b, its interleaved form with virtual_stages > 1, or dualpipe).
     out += "," + (step ? std::string(train::to_string(step->plan.schedule)) : std::string());
     out += "," + (c.training ? std::string(c.training->execution.fp8_activation_cache ? "fp8" : "bf16") : std::string());
+    // v14: the pipeline's uneven split as the plan gave it ("17/20/22/21"); empty for the even split.
+    std::string layers;
+    if (step)
+        for (const std::int64_t n : step->plan.layers_per_stage) layers += (layers.empty() ? "" : "/") + std::to_string(n);
+    out += "," + layers;
     return out + "\n";
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <numeric>
 #include <set>
 
 #include "comm/algorithms.hpp"
@@ -14,7 +15,7 @@ namespace {
 const std::vector<std::string> training_keys{"workload", "global_batch", "seq_len", "precision", "plan", "execution"};
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
                                          "sequence_parallel", "recompute", "recompute_modules", "recompute_layers", "optimizer",
-                                         "schedule"};
+                                         "schedule", "layers_per_stage"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
                                               "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache"};
@@ -143,6 +144,29 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         const auto sch = as_enum(src, m.get("schedule"), join_path(path, "schedule"), train::all_schedules);
         ok = ok && sch.has_value();
         if (sch) p.schedule = *sch;
+    }
+    if (m.has("layers_per_stage")) {
+        const YAML::Node list = m.get("layers_per_stage");
+        const std::string at = join_path(path, "layers_per_stage");
+        if (!list.IsSequence() || list.size() == 0) {
+            src.error(list, at, "expected a list of the layers of each pipeline stage, first to last, e.g. [17, 20, 22, 21]");
+            ok = false;
+        } else {
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                const auto n = as_integer(src, list[i], index_path(at, i), 1, max_degree);
+                ok = ok && n.has_value();
+                if (n) p.layers_per_stage.push_back(*n);
+            }
+            if (ok && static_cast<std::int64_t>(list.size()) != p.pp) {
+                src.error(list, at, "lists " + std::to_string(list.size()) + " stages, but pp is " + std::to_string(p.pp) +
+                                        ": one entry per pipeline stage");
+                ok = false;
+            } else if (ok && p.virtual_stages > 1) {
+                src.error(list, at, "splits the layers over the pipeline stages: it needs virtual_stages 1 (the interleaved "
+                                    "schedule splits them evenly)");
+                ok = false;
+            }
+        }
     }
     if (p.sequence_parallel && p.tp == 1 && ok) {
         src.error(m.get("sequence_parallel"), join_path(path, "sequence_parallel"),
@@ -308,6 +332,16 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
         d.plan_node = m.get("plan");
         auto p = decode_plan(src, d.plan_node, join_path(path, "plan"), d.dp);
         ok = ok && p.has_value();
+        if (p && d.spec.workload && !p->layers_per_stage.empty()) {
+            const auto& list = p->layers_per_stage;
+            const std::int64_t sum = std::accumulate(list.begin(), list.end(), std::int64_t{0});
+            if (sum != d.spec.workload->layers) {
+                src.error(d.plan_node["layers_per_stage"], join_path(path, "plan.layers_per_stage"),
+                          "lists " + std::to_string(sum) + " layers in all, but " + d.spec.workload->id + " has " +
+                              std::to_string(d.spec.workload->layers));
+                ok = false;
+            }
+        }
         d.spec.plan = p;
     }
     if (m.has("execution")) {

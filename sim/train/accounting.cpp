@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <numeric>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -699,10 +700,16 @@ StageLayers chunk_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank
     // The first dense_layers layers are dense (layer_kinds), the rest MoE; dense for every layer of a dense model.
     const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
     const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
+    const auto& list = p.layers_per_stage;  // one chunk per stage (plan_problems)
     StageLayers out;
     for (std::int64_t c = rank; c < chunks; c += std::max<std::int64_t>(1, p.pp)) {
-        const std::int64_t begin = c * w.layers / chunks;
-        const std::int64_t end = std::min((c + 1) * w.layers / chunks, begin + std::max<std::int64_t>(0, per_chunk));
+        std::int64_t begin = c * w.layers / chunks;
+        std::int64_t last = (c + 1) * w.layers / chunks;
+        if (!list.empty()) {
+            begin = std::accumulate(list.begin(), list.begin() + c, std::int64_t{0});
+            last = begin + list[static_cast<std::size_t>(c)];
+        }
+        const std::int64_t end = std::min(last, begin + std::max<std::int64_t>(0, per_chunk));
         const std::int64_t dense = std::max<std::int64_t>(0, std::min(end, dense_layers) - begin);
         out.dense += dense;
         out.moe += end - begin - dense;
@@ -725,6 +732,7 @@ StageLayers recomputed_layers(const WorkloadSpec& w, const Plan& p, std::int64_t
 }
 
 std::int64_t max_chunk_layers(const WorkloadSpec& w, const Plan& p) {
+    if (!p.layers_per_stage.empty()) return *std::max_element(p.layers_per_stage.begin(), p.layers_per_stage.end());
     const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
     return (w.layers + chunks - 1) / chunks;
 }

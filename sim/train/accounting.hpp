@@ -147,7 +147,8 @@ double layer_activation_bytes(const catalog::WorkloadSpec& w, LayerKind kind, co
 std::vector<LayerKind> layer_kinds(const catalog::WorkloadSpec& w);
 
 /// The layers pipeline rank `rank` holds, by kind: pp x virtual_stages model chunks, chunk c holding
-/// layers [c L / C, (c + 1) L / C), rank r chunks r, r + pp, ... (stages may differ by a layer).
+/// layers [c L / C, (c + 1) L / C), rank r chunks r, r + pp, ... (stages may differ by a layer); with
+/// the plan's layers_per_stage, stage r holds its entry r.
 struct StageLayers {
     std::int64_t dense = 0;
     std::int64_t moe = 0;
@@ -163,7 +164,8 @@ StageLayers recomputed_layers(const catalog::WorkloadSpec& w, const Plan& plan, 
 /// (recompute_layers: the first ones of each model chunk, by kind) and none for the others.
 double step_flops(FlopConvention c, const catalog::WorkloadSpec& w, std::int64_t global_batch, std::int64_t seq_len,
                   const Plan& plan);
-/// The most layers one model chunk holds (pp x virtual_stages chunks; they differ by at most one).
+/// The most layers one model chunk holds (pp x virtual_stages chunks; they differ by at most one, or
+/// as the plan's layers_per_stage lists).
 std::int64_t max_chunk_layers(const catalog::WorkloadSpec& w, const Plan& plan);
 
 /// Bytes one rank holds at the peak of a step: the pipeline rank with the largest total (usually

@@ -95,7 +95,11 @@ std::string describe(const Plan& p) {
     std::string out;
     auto part = [&out](const std::string& text) { out += (out.empty() ? "" : " ") + text; };
     if (p.tp > 1) part("tp" + std::to_string(p.tp));
-    if (p.pp > 1) part("pp" + std::to_string(p.pp));
+    if (p.pp > 1) {
+        std::string layers;
+        for (const std::int64_t n : p.layers_per_stage) layers += (layers.empty() ? "(" : "/") + std::to_string(n);
+        part("pp" + std::to_string(p.pp) + (layers.empty() ? "" : layers + ")"));
+    }
     part("dp" + std::to_string(p.dp));
     if (p.cp > 1) part("cp" + std::to_string(p.cp));
     if (p.ep > 1) part("ep" + std::to_string(p.ep));

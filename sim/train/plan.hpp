@@ -130,6 +130,11 @@ struct Plan {
     /// checkpointing of every second block is half the layers). 0: every layer.
     std::int64_t recompute_layers = 0;
     Optimizer optimizer = Optimizer::plain;
+    /// The layers of each pipeline stage, first to last, where the job split them unevenly
+    /// (Megatron-LM's and MindSpeed-LLM's --num-layer-list; Megatron-Core's
+    /// decoder_first/last_pipeline_num_layers): pp entries of at least 1 summing to the layers, with
+    /// virtual_stages 1. Empty: the even split (stage_layers in accounting.hpp).
+    std::vector<std::int64_t> layers_per_stage;
 
     [[nodiscard]] Recomputation recomputation() const { return {recompute, recompute_modules}; }
     [[nodiscard]] std::int64_t chips() const { return tp * pp * dp * cp; }
