@@ -1087,8 +1087,8 @@ TEST_CASE("comm: preset_for_level maps HCCS, ICI, UB, HDR and other scale-out le
     using topo::PlaneKind;
     auto eff = [](const std::string& name, PlaneKind plane) { return preset_for_level(level_named(name, plane), 450e9).cost.efficiency; };
     auto label = [](const std::string& name, PlaneKind plane) { return preset_for_level(level_named(name, plane), 450e9).label; };
-    // Ascend HCCS (atlas_800t_a2_cluster): line rate (no public HCCL figure), 1.2 us per step.
-    CHECK(eff("hccs", PlaneKind::scale_up) == 1.0);
+    // Ascend HCCS (atlas_800t_a2_cluster): HCCL's own fitted 135.1 GB/s bus bandwidth of 196, 1.2 us per step.
+    CHECK(eff("hccs", PlaneKind::scale_up) == doctest::Approx(135.1 / 196.0));
     CHECK(preset_for_level(level_named("hccs", PlaneKind::scale_up), 0).cost.step_latency.si() == doctest::Approx(1.2e-6));
     // TPU ICI (tpu_v4_pod): 45 of 50 GB/s per link.
     CHECK(eff("ici", PlaneKind::scale_up) == doctest::Approx(0.9));

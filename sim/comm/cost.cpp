@@ -197,11 +197,13 @@ LevelCost hccs() {
     LevelCost c;
     c.step_latency = units::Seconds(1.2e-6);
     c.hop_latency = units::Seconds(0.0);
-    c.efficiency = 1.0;
+    c.efficiency = 135.1 / 196.0;
     c.source =
-        "no public HCCL figure: line rate assumed, as measured for 910C UB links (arXiv 2506.12708: 196 GB/s per die); "
-        "step 1.2 us: that paper's 512 B NPU-to-NPU latency (assumed for HCCS); compute units held by HCCL: not public, "
-        "taken as none";
+        "efficiency 135.1/196 = 0.689: HCCL's own fitted cost of 910B full-mesh collectives on 8 dies (hicann/ops-transformer "
+        "mc2/common/op_host/op_tiling/hccl_performance.cpp: all-reduce 13.585 us per MiB above 8 MiB, a 135.1 GB/s bus "
+        "bandwidth, 19.3 GB/s per 28 GB/s HCCS link; torch_npu's all_gather/all_reduce on 8 x 910B measure 130/126 GB/s, "
+        "docs/research/ascend-tp-communication.md); step 1.2 us: arXiv 2506.12708's 512 B NPU-to-NPU latency (assumed "
+        "for HCCS); compute units held by HCCL: not public, taken as none";
     return c;
 }
 

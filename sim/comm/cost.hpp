@@ -140,10 +140,11 @@ LevelCost hdr200_nccl();
 /// collectives run from on-chip DMA without a host library, so of the order of CloudMatrix's
 /// measured 1.2 us UB message latency rather than NCCL's 3.4 us).
 LevelCost tpu_ici();
-/// Ascend 910B HCCS (8-NPU full mesh in an Atlas 800T A2 server) under HCCL: no HCCL bandwidth or
-/// latency figure is public, so (assumptions) efficiency 1, line rate, as measured for the UB links of
-/// the 910C in CloudMatrix 384 (arXiv 2506.12708: 196 GB/s per die = line rate), and step latency
-/// 1.2 us, that paper's 512 B NPU-to-NPU latency, the nearest published Ascend figure.
+/// Ascend 910B HCCS (8-NPU full mesh in an Atlas 800T A2 server) under HCCL: efficiency 135.1/196 =
+/// 0.689, the bus bandwidth of HCCL's own fitted cost model for 910B full-mesh collectives on 8 dies
+/// (CANN's MC2 tiling code, hccl_performance.cpp: 13.585 us per MiB of all-reduce above 8 MiB; 19.3 of
+/// 28 GB/s per link), which torch_npu's all-gather and all-reduce on 8 x 910B match (130 and 126 GB/s);
+/// step latency 1.2 us, arXiv 2506.12708's 512 B NPU-to-NPU latency, the nearest published Ascend figure.
 LevelCost hccs();
 /// NCCL's base latency of a ring all-reduce with the Simple protocol: 8.4 us (tuning.cc baseLat).
 units::Seconds nccl_launch_latency();
