@@ -627,6 +627,18 @@ TEST_CASE("train: clustersim validate prints every case, the median and the wors
     CHECK(app::default_validation_files().size() >= 10);
 }
 
+TEST_CASE("train: every case of the project's validation set is predicted (no plan the model refuses)") {
+    // --max-worst-error 100 cannot fail on an error, only on a case that cannot be predicted.
+    const std::string catalog = test::models_dir().string();
+    std::vector<std::string> args{"--catalog", catalog, "validate"};
+    for (const auto& f : app::default_validation_files()) args.push_back(f);
+    args.insert(args.end(), {"--max-worst-error", "100"});
+    std::ostringstream out, err;
+    CHECK(app::run_cli(args, out, err) == app::exit_ok);
+    INFO(out.str(), err.str());
+    CHECK(out.str().find("85 cases: median |error| ") != std::string::npos);
+}
+
 TEST_CASE("train: a scenario's training cases run: a given plan, a searched MoE plan, a validation case, in the CSV") {
     const auto sc = scenario::load_scenario(test::source_dir() / "tests/data/good/training_small.yaml", test::source_catalog());
     const auto r = run::run_scenario(sc);
