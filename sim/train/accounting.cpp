@@ -695,17 +695,24 @@ std::vector<LayerKind> layer_kinds(const WorkloadSpec& w) {
 }
 
 namespace {
+bool uses_listed_split(const Plan& p) {
+    return !p.layers_per_stage.empty() && static_cast<std::int64_t>(p.layers_per_stage.size()) == p.pp && p.virtual_stages == 1;
+}
+
 // The layers of rank `rank`'s chunks, by kind, counting at most `per_chunk` (from each chunk's first).
 StageLayers chunk_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t per_chunk) {
     // The first dense_layers layers are dense (layer_kinds), the rest MoE; dense for every layer of a dense model.
     const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
     const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
-    const auto& list = p.layers_per_stage;  // one chunk per stage (plan_problems)
+    // The plan's own split, where it has one entry per stage and one chunk per stage (plan_problems
+    // rejects any other list; a plan not yet checked falls back to the even split).
+    const bool listed = uses_listed_split(p);
+    const auto& list = p.layers_per_stage;
     StageLayers out;
     for (std::int64_t c = rank; c < chunks; c += std::max<std::int64_t>(1, p.pp)) {
         std::int64_t begin = c * w.layers / chunks;
         std::int64_t last = (c + 1) * w.layers / chunks;
-        if (!list.empty()) {
+        if (listed) {
             begin = std::accumulate(list.begin(), list.begin() + c, std::int64_t{0});
             last = begin + list[static_cast<std::size_t>(c)];
         }
@@ -732,7 +739,7 @@ StageLayers recomputed_layers(const WorkloadSpec& w, const Plan& p, std::int64_t
 }
 
 std::int64_t max_chunk_layers(const WorkloadSpec& w, const Plan& p) {
-    if (!p.layers_per_stage.empty()) return *std::max_element(p.layers_per_stage.begin(), p.layers_per_stage.end());
+    if (uses_listed_split(p)) return *std::max_element(p.layers_per_stage.begin(), p.layers_per_stage.end());
     const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
     return (w.layers + chunks - 1) / chunks;
 }
