@@ -215,7 +215,7 @@ TEST_CASE("workload: the catalog has the workloads the validation rows name") {
         "llama3_8b", "llama3_70b", "llama3_405b", "llama2_7b", "llama2_13b", "llama2_70b",
         "mpt_7b", "mpt_13b", "mpt_30b", "mpt_70b", "palm_540b", "opt_175b", "bloom_176b",
         "deepseek_v3", "mixtral_8x7b", "mixtral_8x22b", "qwen3_235b_a22b", "pangu_ultra_moe",
-        "llama_33b", "codellama_34b", "qwen2_72b", "qwen15_110b"};
+        "llama_33b", "codellama_34b", "qwen2_72b", "qwen15_110b", "qwen15_72b", "qwen2_7b"};
     const auto& cat = test::source_catalog();
     for (const auto& id : ids) {
         INFO(id);
