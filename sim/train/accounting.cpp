@@ -695,8 +695,13 @@ std::vector<LayerKind> layer_kinds(const WorkloadSpec& w) {
 }
 
 namespace {
-bool uses_listed_split(const Plan& p) {
-    return !p.layers_per_stage.empty() && static_cast<std::int64_t>(p.layers_per_stage.size()) == p.pp && p.virtual_stages == 1;
+/// Whether the plan's own split applies: one entry of at least 1 per stage, one chunk per stage, the
+/// workload's layers in all (what plan_problems accepts; any other list falls back to the even split).
+bool uses_listed_split(const WorkloadSpec& w, const Plan& p) {
+    const auto& list = p.layers_per_stage;
+    return !list.empty() && static_cast<std::int64_t>(list.size()) == p.pp && p.virtual_stages == 1 &&
+           std::all_of(list.begin(), list.end(), [](std::int64_t n) { return n >= 1; }) &&
+           std::accumulate(list.begin(), list.end(), std::int64_t{0}) == w.layers;
 }
 
 // The layers of rank `rank`'s chunks, by kind, counting at most `per_chunk` (from each chunk's first).
@@ -704,9 +709,7 @@ StageLayers chunk_layers(const WorkloadSpec& w, const Plan& p, std::int64_t rank
     // The first dense_layers layers are dense (layer_kinds), the rest MoE; dense for every layer of a dense model.
     const std::int64_t dense_layers = w.moe ? w.moe->dense_layers : w.layers;
     const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
-    // The plan's own split, where it has one entry per stage and one chunk per stage (plan_problems
-    // rejects any other list; a plan not yet checked falls back to the even split).
-    const bool listed = uses_listed_split(p);
+    const bool listed = uses_listed_split(w, p);
     const auto& list = p.layers_per_stage;
     StageLayers out;
     for (std::int64_t c = rank; c < chunks; c += std::max<std::int64_t>(1, p.pp)) {
@@ -739,7 +742,7 @@ StageLayers recomputed_layers(const WorkloadSpec& w, const Plan& p, std::int64_t
 }
 
 std::int64_t max_chunk_layers(const WorkloadSpec& w, const Plan& p) {
-    if (uses_listed_split(p)) return *std::max_element(p.layers_per_stage.begin(), p.layers_per_stage.end());
+    if (uses_listed_split(w, p)) return *std::max_element(p.layers_per_stage.begin(), p.layers_per_stage.end());
     const std::int64_t chunks = std::max<std::int64_t>(1, p.pp * p.virtual_stages);
     return (w.layers + chunks - 1) / chunks;
 }
