@@ -695,13 +695,10 @@ std::vector<LayerKind> layer_kinds(const WorkloadSpec& w) {
 }
 
 namespace {
-/// Whether the plan's own split applies: one entry of at least 1 per stage, one chunk per stage, the
-/// workload's layers in all (what plan_problems accepts; any other list falls back to the even split).
+/// Whether the plan's own split applies: what plan_problems accepts (any other list falls back to the
+/// even split, so no path indexes a list a plan check has not passed).
 bool uses_listed_split(const WorkloadSpec& w, const Plan& p) {
-    const auto& list = p.layers_per_stage;
-    return !list.empty() && static_cast<std::int64_t>(list.size()) == p.pp && p.virtual_stages == 1 &&
-           std::all_of(list.begin(), list.end(), [](std::int64_t n) { return n >= 1; }) &&
-           std::accumulate(list.begin(), list.end(), std::int64_t{0}) == w.layers;
+    return !p.layers_per_stage.empty() && p.virtual_stages == 1 && layers_per_stage_fit(p, w.layers);
 }
 
 // The layers of rank `rank`'s chunks, by kind, counting at most `per_chunk` (from each chunk's first).

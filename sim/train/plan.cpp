@@ -1,6 +1,8 @@
 #include "train/plan.hpp"
 
+#include <algorithm>
 #include <array>
+#include <numeric>
 
 namespace clustersim::train {
 
@@ -89,6 +91,13 @@ std::vector<comm::Collective> dimension_collectives(std::string_view dimension) 
     if (dimension == "pp") return {C::send_recv};
     if (dimension == "cp") return {C::all_gather, C::reduce_scatter};
     return {C::all_reduce, C::reduce_scatter, C::all_gather};  // tp, dp
+}
+
+bool layers_per_stage_fit(const Plan& p, std::int64_t layers) {
+    const auto& list = p.layers_per_stage;
+    return static_cast<std::int64_t>(list.size()) == p.pp &&
+           std::all_of(list.begin(), list.end(), [](std::int64_t n) { return n >= 1; }) &&
+           std::accumulate(list.begin(), list.end(), std::int64_t{0}) == layers;
 }
 
 std::string describe(const Plan& p) {

@@ -143,6 +143,10 @@ struct Plan {
     friend bool operator==(const Plan&, const Plan&) = default;
 };
 
+/// Whether the plan's layers_per_stage fits it and a workload of `layers` layers: pp entries of at least
+/// 1 summing to `layers`. (virtual_stages 1 is checked on its own: plan_problems names it apart.)
+bool layers_per_stage_fit(const Plan& p, std::int64_t layers);
+
 /// "tp8 pp8 dp16 v2 mb1 sp full zero1": the plan in one short line (degrees of 1 left out, but dp;
 /// "full:4": 4 recomputed layers per model chunk; "selective:layernorm+moe_act": selective
 /// recomputation of other modules than the attention core alone).

@@ -243,12 +243,10 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
         reject("pipeline", fmt::format("pp x virtual_stages = {} exceeds the {} layers", p.pp * p.virtual_stages, w.layers));
     if (p.virtual_stages > 1 && p.pp == 1) reject("pipeline", "virtual_stages > 1 needs pp > 1 (interleaved 1F1B)");
     if (const auto& list = p.layers_per_stage; !list.empty()) {
-        const std::int64_t sum = std::accumulate(list.begin(), list.end(), std::int64_t{0});
-        if (static_cast<std::int64_t>(list.size()) != p.pp || sum != w.layers ||
-            std::any_of(list.begin(), list.end(), [](std::int64_t n) { return n < 1; }))
+        if (!layers_per_stage_fit(p, w.layers))
             reject("pipeline", fmt::format("layers_per_stage lists {} stages of {} layers in all; the plan needs pp = {} entries of at "
                                            "least 1 summing to the workload's {} layers",
-                                           list.size(), sum, p.pp, w.layers));
+                                           list.size(), std::accumulate(list.begin(), list.end(), std::int64_t{0}), p.pp, w.layers));
         if (p.virtual_stages > 1)
             reject("pipeline", "layers_per_stage splits the layers over the pipeline stages: it needs virtual_stages 1");
     }
