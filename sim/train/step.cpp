@@ -549,18 +549,23 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         return t;
     };
     RankTime slowest;
+    double ranks_total = 0;  ///< one micro-batch's time summed over the pipeline's ranks
     for (std::int64_t rank = 0; rank < p.pp; ++rank) {
         const std::vector<std::int64_t> stages = rank_stages(p, rank);
         RankTime t;
         for (const std::int64_t s : stages) t.add(stage_time(s), 1.0 / static_cast<double>(stages.size()));
+        ranks_total += t.total;
         if (t.total > slowest.total) slowest = t;
     }
 
-    // 1F1B: m micro-batches at the pace of the slowest rank, plus the fill and drain of
-    // (pp - 1) / v micro-batch times (Narayanan et al., SC21, section 2.2). DualPipe (DeepSeek-V3 Table 2):
+    // 1F1B: m micro-batches at the pace of the slowest rank, plus the fill and drain: one micro-batch
+    // through every other rank at that rank's own pace, (sum of the ranks' times - the slowest's) / v
+    // (Narayanan et al., SC21, section 2.2: (pp - 1) / v micro-batch times when the ranks are equal; the
+    // critical path of 1F1B with unequal stages, as in Megatron's --num-layer-list or a head-heavy last
+    // stage). DualPipe (DeepSeek-V3 Table 2):
     // (pp/2 - 1)(F&B + B - 3W), F&B a forward and a backward overlapped (their kernels back to back,
     // the exchanges of one under the other's: a micro-batch's total), B a backward, W its weight gradients.
-    const double bubble_mb = static_cast<double>(p.pp - 1) / static_cast<double>(p.virtual_stages);
+    const double fill_drain_s = (ranks_total - slowest.total) / static_cast<double>(p.virtual_stages);
     StepBreakdown& b = r.time;
     b.compute_s = m * slowest.compute;
     b.recompute_s = m * slowest.recompute;
@@ -571,7 +576,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     b.bubble_s = p.schedule == PipelineSchedule::dualpipe
                      ? static_cast<double>(p.pp / 2 - 1) *
                            std::max(0.0, slowest.total + slowest.backward - 3 * slowest.weight_gradients)
-                     : bubble_mb * slowest.total;
+                     : fill_drain_s;
 
     // Data parallel: the gradients of the parameters a rank holds, reduced over its replicas.
     // Dense parameters over dp x cp, expert parameters over dp x cp / ep.
