@@ -151,6 +151,20 @@ TEST_CASE("chip: attention counts causal pairs, backward is 2.5x forward, decode
     }
 }
 
+TEST_CASE("chip: activation quantisation reads 2 bytes and writes 1 per value, and an FP32 scale per group") {
+    // DeepSeek's H800 trace: 8,192 x 16,384 BF16 values to FP8 with one scale per 128: 406.8 MB
+    // (docs/research/activation-quant-kernels.md section 3).
+    const auto block = chip::quantization(8192, 16384, chip::DType::fp8, 128);
+    CHECK(block.bytes == doctest::Approx(8192.0 * 16384 * 3 + 8192.0 * 128 * 4));
+    CHECK(block.bytes / 1e6 == doctest::Approx(406.8).epsilon(1e-3));
+    // Per token (INT8, group = the row): one scale per row; a group wider than the row is the row.
+    CHECK(chip::quantization(100, 7168, chip::DType::int8, 7168).bytes == doctest::Approx(100.0 * 7168 * 3 + 400));
+    CHECK(chip::quantization(100, 7168, chip::DType::int8, 1 << 20).bytes ==
+          doctest::Approx(chip::quantization(100, 7168, chip::DType::int8, 7168).bytes));
+    // A last group narrower than the others still has its scale.
+    CHECK(chip::quantization(1, 200, chip::DType::fp8, 128).bytes == doctest::Approx(600.0 + 8));
+}
+
 TEST_CASE("chip: published measurements the model must stay close to (docs/models/chip.md)") {
     // The matmul efficiencies are sustained (fitted to H200 MSMF and power-limited A100 rows, see the
     // calibration test below), so every published burst maximum must sit above the model, by about the

@@ -165,9 +165,10 @@ cases:
     // v10 the execution switches, training's then serving's; v11 training_overlap_ep_comm, training_fp8_scaling,
     // training_dispatch_bytes_per_element, training_ep_algorithm, training_ep_bottleneck; v12 the serving
     // instances' shared-expert ranks; v13 recompute_modules, pipeline_schedule, training_activation_cache;
-    // v14 pipeline_layers_per_stage.
-    CHECK(cols.size() == 260);
-    CHECK(cols.back() == "pipeline_layers_per_stage");
+    // v14 pipeline_layers_per_stage; v15 serving_activation_quant.
+    CHECK(cols.size() == 261);
+    CHECK(cols[259] == "pipeline_layers_per_stage");
+    CHECK(cols.back() == "serving_activation_quant");
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
     CHECK(cols[236] == "training_elementwise");

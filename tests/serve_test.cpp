@@ -69,6 +69,22 @@ serve::StepShape deepseek_int8_shape(serve::Phase phase, std::int64_t sequences,
     return s;
 }
 
+/// A case of SGLang's 32-H100 DeepSeek-R1 deployment (EP32, FP8 with block scales, FP8 dispatch) with
+/// `execution_extra` appended to its execution mapping.
+std::string sglang_h100_case(const std::string& name, const std::string& execution_extra) {
+    return "  - name: " + name + R"(
+    system: hgx_h100_ib_cluster
+    count: 32
+    serving:
+      workload: deepseek_v3
+      weights: fp8
+      prompt_tokens: 4096
+      output_tokens: 256
+      prefill: {chips: 32, tp: 1, ep: 32, batch: 4}
+      decode: {chips: 32, tp: 1, ep: 32, batch: 64}
+      execution: {dispatch: fp8, fp8_scaling: block, )" + execution_extra + "}\n";
+}
+
 /// The phase's result by value (the variant is usually a temporary).
 serve::PhaseResult phase_of(const std::variant<serve::PhaseResult, train::Rejection>& r) {
     if (const auto* rej = std::get_if<train::Rejection>(&r)) FAIL(rej->reason);
@@ -261,21 +277,8 @@ TEST_CASE("serve: overlapped prefill dispatch slows the kernels by the share Dee
     // communication C runs under the kernels W, which keep 108 of the 132 SMs: the layer takes
     // max(C, W + 24/132 C), and here W + f C > C, so the exposed time is f C (C from the same case
     // without overlap, within the few percent that splitting the batch in two costs).
-    auto job = [](const char* name, bool overlap) {
-        return std::string("  - name: ") + name + R"(
-    system: hgx_h100_ib_cluster
-    count: 32
-    serving:
-      workload: deepseek_v3
-      weights: fp8
-      prompt_tokens: 4096
-      output_tokens: 256
-      prefill: {chips: 32, tp: 1, ep: 32, batch: 4}
-      decode: {chips: 32, tp: 1, ep: 32, batch: 64}
-      execution: {overlap_comm: )" + (overlap ? "true" : "false") + R"(, dispatch: fp8, fp8_scaling: block}
-)";
-    };
-    const std::string text = "format: 1\nscenario: overlap\ncases:\n" + job("overlapped", true) + job("serial", false);
+    const std::string text = "format: 1\nscenario: overlap\ncases:\n" + sglang_h100_case("overlapped", "overlap_comm: true") +
+                             sglang_h100_case("serial", "overlap_comm: false");
     const auto run = run::run_scenario(scenario::load_scenario_text(text, "overlap.yaml", test::source_catalog()));
     REQUIRE(run.cases.size() == 2);
     const auto& on = run.cases[0].serving->result->prefill;
@@ -285,6 +288,24 @@ TEST_CASE("serve: overlapped prefill dispatch slows the kernels by the share Dee
     CHECK(on.ep_algorithm == "hierarchical_dispatch");
     CHECK(on.time.kernels_s + off.time.ep_comm_s * 24.0 / 132 > off.time.ep_comm_s);  // the W + f C regime
     CHECK(on.time.ep_comm_s / off.time.ep_comm_s == doctest::Approx(24.0 / 132).epsilon(0.05));
+}
+
+TEST_CASE("serve: the most loaded expert rank paces both its products and its exchange") {
+    // SGLang's 32 H100 prefill without overlap: with imbalance 1.5 the busiest rank computes 1.5 times
+    // the routed rows and receives (dispatch) and returns (combine) 1.5 times the mean bytes; the
+    // exchange is bandwidth-bound at 16K tokens per GPU, so it grows by about that factor (less its
+    // latency terms, which do not grow).
+    const std::string text = "format: 1\nscenario: hot\ncases:\n" + sglang_h100_case("balanced", "expert_imbalance: 1") +
+                             sglang_h100_case("hot", "expert_imbalance: 1.5");
+    const auto run = run::run_scenario(scenario::load_scenario_text(text, "hot.yaml", test::source_catalog()));
+    REQUIRE(run.cases.size() == 2);
+    const auto& even = run.cases[0].serving->result->prefill;
+    const auto& hot = run.cases[1].serving->result->prefill;
+    REQUIRE(even.time.ep_comm_s > 0);
+    const double ratio = hot.time.ep_comm_s / even.time.ep_comm_s;
+    CHECK(ratio > 1.4);
+    CHECK(ratio <= 1.5 + 1e-9);
+    CHECK(hot.time.kernels_s > even.time.kernels_s);
 }
 
 TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank per die") {
@@ -449,6 +470,45 @@ TEST_CASE("serve: rows dispatched in arrival order are regrouped by expert and r
     const auto in_place = serve::layer_kernels(w, train::LayerKind::moe, s);
     CHECK(in_place.ops.size() == direct.ops.size() - 1);
     CHECK(memory_bytes(direct) - memory_bytes(in_place) == doctest::Approx(2.0 * (2 * 8) * 7168 * 2));  // T = 2 tokens x 8 copies
+}
+
+TEST_CASE("serve: separate activation quantisation costs one kernel per 8-bit product with a 16-bit input") {
+    // DeepSeek-V3 INT8 prefill, 8,192 tokens per rank, EP32 (8 slots of 8,192 rows each), INT8 dispatch
+    // read in place: quantisation before q down, kv down, q up, kv up, the output projection, the shared
+    // experts' gate/up and down, the routed down products, and once per token before the exchange; none
+    // before the routed gate/up products (their rows arrive in INT8) or the BF16 router.
+    const auto& w = *test::source_catalog().workloads.at("deepseek_v3");
+    serve::StepShape s = deepseek_int8_shape(serve::Phase::prefill, 1, 8192, 8192, 32);
+    s.dispatch = chip::DType::int8;
+    serve::set_dispatch_layout(s, true, false);
+    auto memory_bytes = [](const serve::LayerKernels& k) {
+        double bytes = 0;
+        for (const auto& op : k.ops)
+            if (const auto* m = std::get_if<chip::MemoryOp>(&op)) bytes += m->bytes;
+        return bytes;
+    };
+    const auto fused = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.separate_quant = true;
+    const auto separate = serve::layer_kernels(w, train::LayerKind::moe, s);
+    CHECK(separate.ops.size() == fused.ops.size() + 9);
+    CHECK(separate.weight_bytes == fused.weight_bytes);
+    // Values per token: 4 x h (q down, kv down, the dispatch, shared gate/up) + r_q + r_kv + a x d_v
+    // (output projection) + f_e (shared down) + 8 x f_e (routed down) = 65,536; 3 bytes each, and one
+    // FP32 scale per row of each kernel (8 per token, and 8 x 8,192 rows of the routed down products).
+    const double T = 8192;
+    const double values = 4 * 7168 + 1536 + 512 + 128 * 128 + 2048 + 8 * 2048;
+    CHECK(values == 65536);
+    CHECK(memory_bytes(separate) - memory_bytes(fused) == doctest::Approx(T * values * 3 + 4 * (8 * T + 8 * T)));
+    // A BF16 dispatch: the routed rows are quantised where they are used, not before the exchange.
+    s.dispatch = chip::DType::bf16;
+    const auto wide = serve::layer_kernels(w, train::LayerKind::moe, s);
+    CHECK(memory_bytes(wide) - memory_bytes(separate) ==
+          doctest::Approx(8 * T * 7168 * 3 + 4 * 8 * T - (T * 7168 * 3 + 4 * T) + 8 * T * 7168 * (2 - 1) * 2));
+    // BF16 weights: nothing to quantise.
+    s.weights = chip::DType::bf16;
+    const auto bf16 = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.separate_quant = false;
+    CHECK(serve::layer_kernels(w, train::LayerKind::moe, s).ops.size() == bf16.ops.size());
 }
 
 TEST_CASE("serve: with multi-token prediction, prefill runs the draft module over the prompt and keeps its KV cache") {

@@ -145,6 +145,13 @@ MemoryOp elementwise(std::int64_t elements, DType dtype) {
     return {3.0 * n * bytes_per_element(dtype), n};
 }
 
+MemoryOp quantization(std::int64_t rows, std::int64_t cols, DType out, std::int64_t group) {
+    const double n = static_cast<double>(rows) * static_cast<double>(cols);
+    const std::int64_t g = std::max<std::int64_t>(1, std::min(group, cols));
+    const double scales = static_cast<double>(rows) * static_cast<double>((cols + g - 1) / g);
+    return {n * (bytes_per_element(DType::bf16) + bytes_per_element(out)) + 4.0 * scales, 4.0 * n};
+}
+
 MemoryOp adam_update(std::int64_t parameters) {
     const double n = static_cast<double>(parameters);
     return {30.0 * n, 12.0 * n};

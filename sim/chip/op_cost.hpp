@@ -65,6 +65,11 @@ MemoryOp elementwise(std::int64_t elements, DType dtype);
 MemoryOp adam_update(std::int64_t parameters);
 /// Embedding lookup: gather `tokens` rows of `hidden` values and write them.
 MemoryOp embedding(std::int64_t tokens, std::int64_t hidden, DType dtype);
+/// Dynamic activation quantisation of `rows` x `cols` 16-bit values to `out` (INT8 or FP8) with FP32
+/// scales, one per `group` values of a row (per token: group = cols; DeepSeek-V3's fine-grained FP8:
+/// 128): read the 16-bit input, write the 8-bit output and the scales; about 4 FP32 operations per
+/// value (absolute value, running maximum, scale, round).
+MemoryOp quantization(std::int64_t rows, std::int64_t cols, DType out, std::int64_t group);
 /// Combine of mixture-of-experts outputs: read `routed` expert rows of `hidden`, weight them by the
 /// router probabilities and write one row per token (`tokens` rows).
 MemoryOp combine(std::int64_t routed, std::int64_t tokens, std::int64_t hidden, DType dtype);

@@ -353,6 +353,8 @@ const ServingSwitch serving_switches[] = {
     {"serving_memory_reserve_fraction", [](const serve::ServingExecution& e) { return units::round_trip(e.memory_reserve); }},
     {"serving_fp8_scaling", [](const serve::ServingExecution& e) { return std::string(e.fp8_block_scaled ? "block" : "tensor"); }},
 };
+/// Schema v15: whether the activation quantisation runs as kernels of its own (ServingExecution).
+std::string serving_activation_quant(const serve::ServingExecution& e) { return e.separate_activation_quant ? "separate" : "fused"; }
 
 /// Schema v12: the shared-expert ranks of each serving instance (serve::ServingPlan::shared_expert_ranks).
 const char* const serving_columns_v12[] = {"prefill_shared_expert_ranks", "decode_shared_expert_ranks"};
@@ -386,6 +388,7 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("pipeline_schedule");
     cols.emplace_back("training_activation_cache");
     cols.emplace_back("pipeline_layers_per_stage");
+    cols.emplace_back("serving_activation_quant");
     return cols;
 }
 
@@ -446,6 +449,7 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     if (step)
         for (const std::int64_t n : step->plan.layers_per_stage) layers += (layers.empty() ? "" : "/") + std::to_string(n);
     out += "," + layers;
+    out += "," + (c.serving ? serving_activation_quant(c.serving->spec.execution) : std::string());
     return out + "\n";
 }
 

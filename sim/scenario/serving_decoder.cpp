@@ -11,7 +11,7 @@ const std::vector<std::string> serving_keys{"workload",   "weights",    "kv_cach
 const std::vector<std::string> instance_keys{"chips", "ranks_per_chip", "tp", "ep", "batch", "shared_expert_ranks"};
 const std::vector<std::string> speculation_keys{"draft_tokens", "acceptance"};
 const std::vector<std::string> execution_keys{"memory_reserve", "overlap_comm", "expert_imbalance", "dispatch", "disaggregated",
-                                              "fp8_scaling"};
+                                              "fp8_scaling", "activation_quant"};
 
 // Bounds that keep every product of the model (tokens x hidden x ...) far inside 64 bits; each is
 // far beyond any real deployment.
@@ -75,10 +75,13 @@ std::optional<serve::ServingExecution> decode_execution(const Source& src, const
     ok = read_number(src, m, "expert_imbalance", e.expert_imbalance, 1, 1000, true,
                      "the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000") && ok;
     std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8", scaling = e.fp8_block_scaled ? "block" : "tensor";
+    std::string quant = e.separate_activation_quant ? "separate" : "fused";
     ok = read_choice(src, m, "dispatch", {"bf16", "fp8", "int8"}, dispatch) && ok;
     ok = read_choice(src, m, "fp8_scaling", {"tensor", "block"}, scaling) && ok;
+    ok = read_choice(src, m, "activation_quant", {"fused", "separate"}, quant) && ok;
     e.dispatch_bytes = dispatch == "bf16" ? 2 : 1;
     e.fp8_block_scaled = scaling == "block";
+    e.separate_activation_quant = quant == "separate";
     if (!ok) return std::nullopt;
     return e;
 }

@@ -22,15 +22,28 @@ constexpr DType act = DType::bf16;
 
 // The loader guarantees head_dim >= 1 and kv_heads >= 1 (catalog/workload.hpp).
 
+bool eight_bit(DType t) { return t == DType::int8 || t == DType::fp8; }
+
+/// Where a product's input comes from: a 16-bit kernel, or rows already quantised (8-bit dispatch).
+enum class Input { wide, quantised };
+
 struct Builder {
     LayerKernels out;
+    bool block_scaled = false;    ///< FP8 products with block scales (StepShape::block_scaled)
+    bool separate_quant = false;  ///< StepShape::separate_quant
+    /// Dynamic quantisation of `rows` x `cols` 16-bit values to `to`: per 128-value group with block
+    /// scales (DeepSeek-V3's fine-grained FP8), else per token.
+    void quantize(std::int64_t rows, std::int64_t cols, DType to, bool block) {
+        out.ops.emplace_back(chip::quantization(rows, cols, to, block && block_scaled && to == DType::fp8 ? 128 : cols));
+    }
     /// A linear layer: `tokens` rows through a weight of `in` x `out_features` (`groups` of them:
-    /// grouped expert products, or per-head absorbed MLA products).
-    bool block_scaled = false;  ///< FP8 products with block scales (StepShape::block_scaled)
-    /// `block`: the product can run on block scales (false: the absorbed MLA products, which the
-    /// runtimes run per tensor after re-quantising the decompressed weights).
+    /// grouped expert products, or per-head absorbed MLA products). `block`: the product can run on
+    /// block scales (false: the absorbed MLA products, which the runtimes run per tensor after
+    /// re-quantising the decompressed weights). An 8-bit product of a 16-bit input first quantises
+    /// it where the runtime runs quantisation as kernels of their own.
     void linear(std::int64_t tokens, std::int64_t out_features, std::int64_t in, DType dtype, std::int64_t groups = 1,
-                bool block = true) {
+                bool block = true, Input input = Input::wide) {
+        if (separate_quant && eight_bit(dtype) && input == Input::wide) quantize(groups * tokens, in, dtype, block);
         out.ops.emplace_back(Matmul{tokens, out_features, in, groups, dtype, block && block_scaled && dtype == DType::fp8});
         out.weight_bytes += d(groups) * d(in) * d(out_features) * chip::bytes_per_element(dtype);
     }
@@ -88,14 +101,16 @@ void mla(const WorkloadSpec& w, const StepShape& s, std::int64_t heads, Builder&
     b.linear(T, h, heads * m.v_head_dim, s.weights);
 }
 
-/// A SwiGLU or GELU MLP of `ffn` (per gate/up projection) over `rows` rows (`groups` experts).
-void mlp(const WorkloadSpec& w, const StepShape& s, std::int64_t rows, std::int64_t ffn, std::int64_t groups, Builder& b) {
+/// A SwiGLU or GELU MLP of `ffn` (per gate/up projection) over `rows` rows (`groups` experts); `input`:
+/// whether the rows arrive quantised (an 8-bit dispatch).
+void mlp(const WorkloadSpec& w, const StepShape& s, std::int64_t rows, std::int64_t ffn, std::int64_t groups, Builder& b,
+         Input input = Input::wide) {
     const std::int64_t h = w.hidden;
     if (w.mlp == MlpKind::swiglu) {
-        b.linear(rows, 2 * ffn, h, s.weights, groups);
+        b.linear(rows, 2 * ffn, h, s.weights, groups, true, input);
         b.memory(chip::swiglu(groups * rows * ffn, act));
     } else {
-        b.linear(rows, ffn, h, s.weights, groups);
+        b.linear(rows, ffn, h, s.weights, groups, true, input);
         b.memory(chip::gelu(groups * rows * ffn, act));
     }
     b.linear(rows, h, ffn, s.weights, groups);
@@ -110,8 +125,9 @@ void set_dispatch_layout(StepShape& s, bool library, bool low_latency) {
 
 LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const StepShape& s) {
     Builder b;
-    b.out.ops.reserve(32);  // a layer's kernels (at most about 25): one allocation per call
+    b.out.ops.reserve(40);  // a layer's kernels (at most about 35 with quantisation kernels): one allocation per call
     b.block_scaled = s.block_scaled;
+    b.separate_quant = s.separate_quant;
     const std::int64_t T = s.tokens();
     const std::int64_t h = w.hidden;
     const std::int64_t heads = ceil_div(w.heads, s.tp);
@@ -139,14 +155,20 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
         // experts, and the shared experts' ranks when they have their own).
         const bool dedicated = s.shared_expert_ranks > 0;
         const std::int64_t copies = moe.top_k + (dedicated ? 1 : 0);
-        if (s.permute_before_dispatch) b.memory(chip::embedding(T * copies, h, act));
+        // An 8-bit dispatch sends rows quantised once per token before the exchange (SGLang's kernel
+        // before DeepEP's normal dispatch; fused into DeepEP's low-latency kernels and CloudMatrix's
+        // FusedDispatch unless quantisation runs separately), so the experts' first products take them as they are.
+        const Input received = eight_bit(s.dispatch) ? Input::quantised : Input::wide;
+        const DType sent = received == Input::quantised && eight_bit(s.weights) ? s.weights : s.dispatch;
+        if (b.separate_quant && received == Input::quantised) b.quantize(T, h, sent, true);
+        if (s.permute_before_dispatch) b.memory(chip::embedding(T * copies, h, b.separate_quant ? sent : act));
         // The instance's distinct tokens are (ranks / tp) x T.
         const double tokens = d(s.ranks / s.tp) * d(T);
         if (s.holds_shared_experts) {
             // A shared-expert rank: every token of the instance passes the shared experts once,
             // spread evenly over their ranks (whole experts: ep = ranks).
             const auto rows = static_cast<std::int64_t>(std::ceil(tokens / d(s.shared_expert_ranks)));
-            mlp(w, s, std::max<std::int64_t>(1, rows), moe.shared_experts * moe.expert_ffn, 1, b);
+            mlp(w, s, std::max<std::int64_t>(1, rows), moe.shared_experts * moe.expert_ffn, 1, b, received);
         } else {
             // The routed experts of this rank. Each of the ep routed ranks (ep - shared_expert_ranks)
             // holds ceil(experts / ranks) expert slots; slots beyond the experts hold redundant
@@ -160,7 +182,7 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
             // npu_moe_re_routing) and restored after the products (ep_gather).
             const bool relayout = s.expert_relayout && local > 1;
             if (relayout) b.memory(chip::embedding(local * rows, h, s.dispatch));
-            mlp(w, s, rows, ceil_div(moe.expert_ffn, s.expert_tp()), local, b);
+            mlp(w, s, rows, ceil_div(moe.expert_ffn, s.expert_tp()), local, b, received);
             if (relayout) b.memory(chip::embedding(local * rows, h, act));
         }
         // Combine: the expert outputs weighted and summed per token.

@@ -46,6 +46,10 @@ struct StepShape {
     /// place by its expert indices.
     bool permute_before_dispatch = true;
     chip::DType dispatch = chip::DType::bf16;  ///< element type of the dispatched rows
+    /// Each 8-bit product's 16-bit input is quantised by a kernel of its own
+    /// (ServingExecution::separate_activation_quant); 8-bit dispatched rows are quantised once per
+    /// token before the exchange.
+    bool separate_quant = false;
 
     [[nodiscard]] std::int64_t tokens() const { return sequences * query_tokens; }
     /// Expert tensor parallelism: ranks / ep ranks share each expert.

@@ -78,6 +78,7 @@ StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     s.expert_imbalance = spec.execution.expert_imbalance;
     s.shared_expert_ranks = p.shared_expert_ranks;
     s.dispatch = spec.execution.dispatch_bytes == 1 ? chip::DType::int8 : chip::DType::bf16;
+    s.separate_quant = spec.execution.separate_activation_quant;
     if (phase == Phase::prefill) {
         s.query_tokens = spec.prompt_tokens;
         s.context = spec.prompt_tokens;
@@ -278,8 +279,12 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
     if (p.ep > 1 && !pl.ep && w.moe) set_dispatch_layout(shape, false, false);
     if (pl.ep && w.moe) {
         // Each token goes to its top-k experts, and to a shared-expert rank when they have their own.
+        // The most loaded rank receives expert_imbalance times the mean in the dispatch and returns as
+        // much in the combine; the exchange, bound by each rank's own links, runs at its pace (taken
+        // for every rank: pessimistic where the fabric's shared tiers, not the ranks' links, bind).
         const double k = d(w.moe->top_k + (p.shared_expert_ranks > 0 ? 1 : 0));
-        const double routed = tokens * k * d(w.hidden) * pl.ep_bytes_scale;
+        const double hot = spec.execution.expert_imbalance;
+        const double routed = hot * tokens * k * d(w.hidden) * pl.ep_bytes_scale;
         // The expert-dispatch library where the network has one (CloudMatrix's FusedDispatch): the
         // one_sided algorithm; else the collective library's all-to-all.
         const auto dispatch =
@@ -306,7 +311,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
             // all-to-all above). Its domain count is of the routed experts: with shared-expert ranks
             // of their own the flat path is kept.
             const auto split =
-                train::hierarchical_dispatch(d(w.hidden) * tokens * pl.ep_bytes_scale, *w.moe, pl.ep_across->group_size());
+                train::hierarchical_dispatch(hot * d(w.hidden) * tokens * pl.ep_bytes_scale, *w.moe, pl.ep_across->group_size());
             const double across = split.across_bytes;
             auto two_stage = [&](double bytes_per_element) {
                 return cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * bytes_per_element).time_s +
