@@ -135,7 +135,7 @@ cases:
     serving: {workload: llama3_8b, weights: fp8, prompt_tokens: 1024, output_tokens: 256, tpot_limit: "30 ms",
               speculation: {draft_tokens: 2, acceptance: 0.8},
               decode: {chips: 4, tp: 1}, prefill: {chips: 4, tp: 1, batch: 1},
-              execution: {overlap_comm: true, dispatch: fp8, fp8_scaling: block, expert_imbalance: 1.5}}
+              execution: {overlap_comm: true, dispatch: fp8, fp8_scaling: block, expert_imbalance: 1.5, activation_quant: separate}}
   - name: too_tight
     system: hgx_h100_8gpu
     serving: {workload: llama3_8b, prompt_tokens: 1024, output_tokens: 256, tpot_limit: "1 us",
@@ -264,6 +264,9 @@ cases:
     CHECK(searched.at("serving_dispatch_bytes_per_element") == "1");
     CHECK(searched.at("serving_fp8_scaling") == "block");
     CHECK(searched.at("serving_expert_imbalance_ratio") == "1.5");
+    CHECK(searched.at("serving_activation_quant") == "separate");  // v15
+    CHECK(given.at("serving_activation_quant") == "fused");
+    CHECK(training_only.at("serving_activation_quant").empty());
     CHECK(training_only.at("serving_overlap_comm").empty());
     CHECK(training_only.at("training_attention") == "flash");
     CHECK(training_only.at("training_elementwise") == "fused");

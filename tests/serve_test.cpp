@@ -504,6 +504,29 @@ TEST_CASE("serve: separate activation quantisation costs one kernel per 8-bit pr
     const auto wide = serve::layer_kernels(w, train::LayerKind::moe, s);
     CHECK(memory_bytes(wide) - memory_bytes(separate) ==
           doctest::Approx(8 * T * 7168 * 3 + 4 * 8 * T - (T * 7168 * 3 + 4 * T) + 8 * T * 7168 * (2 - 1) * 2));
+    // DeepEP's or FusedDispatch's low-latency kernels quantise inside the exchange: no kernel before it.
+    s.dispatch = chip::DType::int8;
+    serve::set_dispatch_layout(s, true, true);
+    const auto low_latency = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.separate_quant = false;
+    const auto low_latency_fused = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.separate_quant = true;
+    CHECK(low_latency.ops.size() == low_latency_fused.ops.size() + 8);
+    // A collective library's all-to-all: the permute before it copies the quantised 8-bit rows.
+    serve::set_dispatch_layout(s, false, false);
+    const auto permuted = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.separate_quant = false;
+    const auto permuted_fused = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.separate_quant = true;
+    CHECK(memory_bytes(permuted) - memory_bytes(permuted_fused) ==
+          doctest::Approx(T * values * 3 + 4 * (8 * T + 8 * T) - 2 * (8 * T) * 7168 * (2 - 1)));
+    // No exchange (ep 1): the rows stay 16-bit and the routed products quantise their own inputs.
+    s.ranks = s.ep = 1;
+    const auto local = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.separate_quant = false;
+    const auto local_fused = serve::layer_kernels(w, train::LayerKind::moe, s);
+    s.separate_quant = true;
+    CHECK(local.ops.size() == local_fused.ops.size() + 9);  // the routed gate/up's instead of the exchange's
     // BF16 weights: nothing to quantise.
     s.weights = chip::DType::bf16;
     const auto bf16 = serve::layer_kernels(w, train::LayerKind::moe, s);

@@ -144,6 +144,13 @@ std::optional<ServingDraft> decode_serving(const Source& src, const YAML::Node& 
                       "fp8_scaling: block describes FP8 weights, but weights are " + std::string(chip::to_string(s.weights)));
             ok = false;
         }
+        if (e && e->separate_activation_quant && s.weights != chip::DType::fp8 && s.weights != chip::DType::int8 && ok) {
+            const YAML::Node n = m.get("execution")["activation_quant"];
+            src.error(n, join_path(join_path(path, "execution"), "activation_quant"),
+                      "activation_quant: separate describes the inputs of 8-bit products, but weights are " +
+                          std::string(chip::to_string(s.weights)));
+            ok = false;
+        }
     }
     if (!ok) return std::nullopt;
     return d;

@@ -155,13 +155,16 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
         // experts, and the shared experts' ranks when they have their own).
         const bool dedicated = s.shared_expert_ranks > 0;
         const std::int64_t copies = moe.top_k + (dedicated ? 1 : 0);
-        // An 8-bit dispatch sends rows quantised once per token before the exchange (SGLang's kernel
-        // before DeepEP's normal dispatch; fused into DeepEP's low-latency kernels and CloudMatrix's
-        // FusedDispatch unless quantisation runs separately), so the experts' first products take them as they are.
-        const Input received = eight_bit(s.dispatch) ? Input::quantised : Input::wide;
+        // An 8-bit expert exchange sends rows quantised once per token, so the experts' first products
+        // take them as they are: by a kernel of its own before the exchange where quantisation runs
+        // separately (SGLang's before DeepEP's normal dispatch; the permute then copies 8-bit rows), inside
+        // the dispatch kernels otherwise and always in the low-latency ones (DeepEP's, FusedDispatch).
+        // Without an exchange (ep 1) the rows stay 16-bit up to the products.
+        const Input received = s.ep > 1 && eight_bit(s.dispatch) ? Input::quantised : Input::wide;
         const DType sent = received == Input::quantised && eight_bit(s.weights) ? s.weights : s.dispatch;
-        if (b.separate_quant && received == Input::quantised) b.quantize(T, h, sent, true);
-        if (s.permute_before_dispatch) b.memory(chip::embedding(T * copies, h, b.separate_quant ? sent : act));
+        const bool quant_kernel = b.separate_quant && received == Input::quantised && !s.dispatch_quantises();
+        if (quant_kernel) b.quantize(T, h, sent, true);
+        if (s.permute_before_dispatch) b.memory(chip::embedding(T * copies, h, quant_kernel ? sent : act));
         // The instance's distinct tokens are (ranks / tp) x T.
         const double tokens = d(s.ranks / s.tp) * d(T);
         if (s.holds_shared_experts) {

@@ -47,10 +47,13 @@ struct StepShape {
     bool permute_before_dispatch = true;
     chip::DType dispatch = chip::DType::bf16;  ///< element type of the dispatched rows
     /// Each 8-bit product's 16-bit input is quantised by a kernel of its own
-    /// (ServingExecution::separate_activation_quant); 8-bit dispatched rows are quantised once per
-    /// token before the exchange.
+    /// (ServingExecution::separate_activation_quant); rows of an 8-bit expert exchange (ep > 1) are
+    /// quantised once per token before it, unless the dispatch kernels quantise them (dispatch_quantises).
     bool separate_quant = false;
 
+    /// The dispatch kernels write each row into its expert's buffer and quantise it themselves (a dispatch
+    /// library's low-latency kernels: DeepEP's, CloudMatrix's FusedDispatch in decode; set_dispatch_layout).
+    [[nodiscard]] bool dispatch_quantises() const { return !permute_before_dispatch && !expert_relayout; }
     [[nodiscard]] std::int64_t tokens() const { return sequences * query_tokens; }
     /// Expert tensor parallelism: ranks / ep ranks share each expert.
     [[nodiscard]] std::int64_t expert_tp() const { return ranks / ep; }

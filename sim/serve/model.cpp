@@ -279,12 +279,13 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
     if (p.ep > 1 && !pl.ep && w.moe) set_dispatch_layout(shape, false, false);
     if (pl.ep && w.moe) {
         // Each token goes to its top-k experts, and to a shared-expert rank when they have their own.
-        // The most loaded rank receives expert_imbalance times the mean in the dispatch and returns as
-        // much in the combine; the exchange, bound by each rank's own links, runs at its pace (taken
-        // for every rank: pessimistic where the fabric's shared tiers, not the ranks' links, bind).
-        const double k = d(w.moe->top_k + (p.shared_expert_ranks > 0 ? 1 : 0));
+        // The most loaded routed rank receives expert_imbalance times the mean of the routed copies in
+        // the dispatch and returns as much in the combine (the shared experts' copies stay balanced);
+        // the exchange, bound by each rank's own links, runs at its pace (taken for every rank:
+        // pessimistic where the fabric's shared tiers, not the ranks' links, bind).
         const double hot = spec.execution.expert_imbalance;
-        const double routed = hot * tokens * k * d(w.hidden) * pl.ep_bytes_scale;
+        const double k = hot * d(w.moe->top_k) + (p.shared_expert_ranks > 0 ? 1.0 : 0.0);
+        const double routed = tokens * k * d(w.hidden) * pl.ep_bytes_scale;
         // The expert-dispatch library where the network has one (CloudMatrix's FusedDispatch): the
         // one_sided algorithm; else the collective library's all-to-all.
         const auto dispatch =

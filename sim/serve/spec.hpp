@@ -67,7 +67,8 @@ struct ServingExecution {
     /// overlap): a layer takes max(compute, communication) instead of their sum, with the kernels
     /// run per micro-batch (weights read twice); the faster of that and one whole batch is kept.
     bool overlap_comm = false;
-    /// Tokens of the most loaded expert rank over the mean (1: perfectly balanced, as EPLB's ideal).
+    /// Tokens of the most loaded expert rank over the mean (1: perfectly balanced, as EPLB's ideal): that
+    /// rank's routed rows, and its dispatch and combine, paced the layer.
     double expert_imbalance = 1.0;
     /// Bytes per element of the expert dispatch (1: tokens quantised to INT8/FP8 before the
     /// all-to-all, as DeepEP and CloudMatrix-Infer do; 2: BF16). The combine is always BF16.
