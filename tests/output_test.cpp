@@ -135,7 +135,8 @@ cases:
     serving: {workload: llama3_8b, weights: fp8, prompt_tokens: 1024, output_tokens: 256, tpot_limit: "30 ms",
               speculation: {draft_tokens: 2, acceptance: 0.8},
               decode: {chips: 4, tp: 1}, prefill: {chips: 4, tp: 1, batch: 1},
-              execution: {overlap_comm: true, dispatch: fp8, fp8_scaling: block, expert_imbalance: 1.5, activation_quant: separate}}
+              execution: {overlap_comm: true, dispatch: fp8, fp8_scaling: block, expert_imbalance: 1.5,
+                         activation_quant: {prefill: separate}}}
   - name: too_tight
     system: hgx_h100_8gpu
     serving: {workload: llama3_8b, prompt_tokens: 1024, output_tokens: 256, tpot_limit: "1 us",
@@ -165,10 +166,11 @@ cases:
     // v10 the execution switches, training's then serving's; v11 training_overlap_ep_comm, training_fp8_scaling,
     // training_dispatch_bytes_per_element, training_ep_algorithm, training_ep_bottleneck; v12 the serving
     // instances' shared-expert ranks; v13 recompute_modules, pipeline_schedule, training_activation_cache;
-    // v14 pipeline_layers_per_stage; v15 serving_activation_quant.
-    CHECK(cols.size() == 261);
+    // v14 pipeline_layers_per_stage; v15 prefill_activation_quant, decode_activation_quant.
+    CHECK(cols.size() == 262);
     CHECK(cols[259] == "pipeline_layers_per_stage");
-    CHECK(cols.back() == "serving_activation_quant");
+    CHECK(cols[260] == "prefill_activation_quant");
+    CHECK(cols.back() == "decode_activation_quant");
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
     CHECK(cols[236] == "training_elementwise");
@@ -264,9 +266,11 @@ cases:
     CHECK(searched.at("serving_dispatch_bytes_per_element") == "1");
     CHECK(searched.at("serving_fp8_scaling") == "block");
     CHECK(searched.at("serving_expert_imbalance_ratio") == "1.5");
-    CHECK(searched.at("serving_activation_quant") == "separate");  // v15
-    CHECK(given.at("serving_activation_quant") == "fused");
-    CHECK(training_only.at("serving_activation_quant").empty());
+    CHECK(searched.at("prefill_activation_quant") == "separate");  // v15
+    CHECK(searched.at("decode_activation_quant") == "fused");
+    CHECK(given.at("prefill_activation_quant") == "fused");
+    CHECK(given.at("decode_activation_quant") == "fused");
+    CHECK(training_only.at("prefill_activation_quant").empty());
     CHECK(training_only.at("serving_overlap_comm").empty());
     CHECK(training_only.at("training_attention") == "flash");
     CHECK(training_only.at("training_elementwise") == "fused");

@@ -1526,7 +1526,7 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
     CHECK(last_line(r.err) == "4 errors");  // the H100 cases run both, and block scales in FP8
 }
 
-TEST_CASE("scenario: activation_quant is fused or separate, and separate needs 8-bit weights") {
+TEST_CASE("scenario: activation_quant is fused or separate, for both phases or each, and separate needs 8-bit weights") {
     const Result r = check_bad("serving_activation_quant.yaml");
     INFO(r.err);
     CHECK(r.code == 3);
@@ -1534,7 +1534,12 @@ TEST_CASE("scenario: activation_quant is fused or separate, and separate needs 8
     CHECK(has_diagnostic(r, f, 11, 37, "cases[0].serving.execution.activation_quant",
                          "activation_quant: separate describes the inputs of 8-bit products, but weights are bf16"));
     CHECK(has_diagnostic(r, f, 19, 37, "cases[1].serving.execution.activation_quant", "valid: fused, separate"));
-    CHECK(last_line(r.err) == "2 errors");
+    // Per phase: each value checked, and the mapping's keys.
+    CHECK(has_diagnostic(r, f, 27, 65, "cases[2].serving.execution.activation_quant.decode",
+                         "'maybe' is not valid; valid: fused, separate"));
+    CHECK(has_diagnostic(r, f, 27, 72, "cases[2].serving.execution.activation_quant",
+                         "unknown key 'dcode' (did you mean 'decode'?); valid keys: prefill, decode"));
+    CHECK(last_line(r.err) == "4 errors");
 }
 
 TEST_CASE("scenario: fp8_scaling is tensor or block, and block needs FP8 weights") {

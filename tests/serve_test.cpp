@@ -308,6 +308,21 @@ TEST_CASE("serve: the most loaded expert rank paces both its products and its ex
     CHECK(hot.time.kernels_s > even.time.kernels_s);
 }
 
+TEST_CASE("serve: activation_quant applies per phase") {
+    const std::string text = "format: 1\nscenario: quant\ncases:\n" + sglang_h100_case("fused", "overlap_comm: false") +
+                             sglang_h100_case("prefill_only", "overlap_comm: false, activation_quant: {prefill: separate}") +
+                             sglang_h100_case("both", "overlap_comm: false, activation_quant: separate");
+    const auto run = run::run_scenario(scenario::load_scenario_text(text, "quant.yaml", test::source_catalog()));
+    REQUIRE(run.cases.size() == 3);
+    const auto& fused = *run.cases[0].serving->result;
+    const auto& prefill_only = *run.cases[1].serving->result;
+    const auto& both = *run.cases[2].serving->result;
+    CHECK(prefill_only.prefill.time.kernels_s > fused.prefill.time.kernels_s);
+    CHECK(prefill_only.prefill.time.kernels_s == both.prefill.time.kernels_s);
+    CHECK(prefill_only.decode.time.step_s == fused.decode.time.step_s);
+    CHECK(both.decode.time.step_s > fused.decode.time.step_s);
+}
+
 TEST_CASE("serve: the CloudMatrix 384 deployment of DeepSeek-R1 runs, one rank per die") {
     auto cluster = system_cluster("cloudmatrix_384");
     // Collectives take no AI cores: inside the UB domain (UB preset) and on the RDMA level, whose NCCL preset

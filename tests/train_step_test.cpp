@@ -913,10 +913,10 @@ cases:
     const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
     CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
     const auto r = run::run_scenario(ds.sc);
-    REQUIRE(output::results_columns().back() == "serving_activation_quant");
+    REQUIRE(output::results_columns().back() == "decode_activation_quant");
     const std::string row = output::results_row(r.cases.front(), nullptr);
     // The last v13 column, then v14's and v15's, empty here (earlier cells may hold quoted commas).
-    CHECK(row.substr(row.size() - 7) == ",fp8,,\n");
+    CHECK(row.substr(row.size() - 8) == ",fp8,,,\n");
 }
 
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
@@ -946,7 +946,7 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 8] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 9] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
@@ -954,5 +954,5 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("pipeline_schedule") == "1f1b");
     CHECK(cell("training_activation_cache") == "bf16");
     CHECK(cell("pipeline_layers_per_stage").empty());  // v14: the even split
-    CHECK(cell("serving_activation_quant").empty());   // v15: no serving job
+    CHECK(cell("prefill_activation_quant").empty());   // v15: no serving job
 }

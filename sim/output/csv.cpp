@@ -353,8 +353,8 @@ const ServingSwitch serving_switches[] = {
     {"serving_memory_reserve_fraction", [](const serve::ServingExecution& e) { return units::round_trip(e.memory_reserve); }},
     {"serving_fp8_scaling", [](const serve::ServingExecution& e) { return std::string(e.fp8_block_scaled ? "block" : "tensor"); }},
 };
-/// Schema v15: whether the activation quantisation runs as kernels of its own (ServingExecution).
-std::string serving_activation_quant(const serve::ServingExecution& e) { return e.separate_activation_quant ? "separate" : "fused"; }
+/// Schema v15: per phase, whether the activation quantisation runs as kernels of their own (ServingExecution).
+std::string activation_quant(bool separate) { return separate ? "separate" : "fused"; }
 
 /// Schema v12: the shared-expert ranks of each serving instance (serve::ServingPlan::shared_expert_ranks).
 const char* const serving_columns_v12[] = {"prefill_shared_expert_ranks", "decode_shared_expert_ranks"};
@@ -388,7 +388,8 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("pipeline_schedule");
     cols.emplace_back("training_activation_cache");
     cols.emplace_back("pipeline_layers_per_stage");
-    cols.emplace_back("serving_activation_quant");
+    cols.emplace_back("prefill_activation_quant");
+    cols.emplace_back("decode_activation_quant");
     return cols;
 }
 
@@ -449,7 +450,9 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     if (step)
         for (const std::int64_t n : step->plan.layers_per_stage) layers += (layers.empty() ? "" : "/") + std::to_string(n);
     out += "," + layers;
-    out += "," + (c.serving ? serving_activation_quant(c.serving->spec.execution) : std::string());
+    const auto* quant = c.serving ? &c.serving->spec.execution.separate_activation_quant : nullptr;
+    out += "," + (quant ? activation_quant(quant->prefill) : std::string());
+    out += "," + (quant ? activation_quant(quant->decode) : std::string());
     return out + "\n";
 }
 

@@ -10,6 +10,7 @@ const std::vector<std::string> serving_keys{"workload",   "weights",    "kv_cach
                                             "execution"};
 const std::vector<std::string> instance_keys{"chips", "ranks_per_chip", "tp", "ep", "batch", "shared_expert_ranks"};
 const std::vector<std::string> speculation_keys{"draft_tokens", "acceptance"};
+const std::vector<std::string> phase_keys{"prefill", "decode"};
 const std::vector<std::string> execution_keys{"memory_reserve", "overlap_comm", "expert_imbalance", "dispatch", "disaggregated",
                                               "fp8_scaling", "activation_quant"};
 
@@ -75,13 +76,25 @@ std::optional<serve::ServingExecution> decode_execution(const Source& src, const
     ok = read_number(src, m, "expert_imbalance", e.expert_imbalance, 1, 1000, true,
                      "the most loaded expert rank's tokens over the mean, a number from 1 (balanced) to 1000") && ok;
     std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8", scaling = e.fp8_block_scaled ? "block" : "tensor";
-    std::string quant = e.separate_activation_quant ? "separate" : "fused";
     ok = read_choice(src, m, "dispatch", {"bf16", "fp8", "int8"}, dispatch) && ok;
     ok = read_choice(src, m, "fp8_scaling", {"tensor", "block"}, scaling) && ok;
-    ok = read_choice(src, m, "activation_quant", {"fused", "separate"}, quant) && ok;
     e.dispatch_bytes = dispatch == "bf16" ? 2 : 1;
     e.fp8_block_scaled = scaling == "block";
-    e.separate_activation_quant = quant == "separate";
+    // activation_quant: one word for both phases, or a mapping of prefill and decode.
+    if (m.has("activation_quant") && m.get("activation_quant").IsMap()) {
+        MapReader q(src, m.get("activation_quant"), join_path(path, "activation_quant"), phase_keys);
+        ok = q.ok() && ok;
+        for (const auto& [key, out] : {std::pair{"prefill", &e.separate_activation_quant.prefill},
+                                       std::pair{"decode", &e.separate_activation_quant.decode}}) {
+            std::string quant = "fused";
+            ok = (!q.ok() || read_choice(src, q, key, {"fused", "separate"}, quant)) && ok;
+            *out = quant == "separate";
+        }
+    } else {
+        std::string quant = "fused";
+        ok = read_choice(src, m, "activation_quant", {"fused", "separate"}, quant) && ok;
+        e.separate_activation_quant = {quant == "separate", quant == "separate"};
+    }
     if (!ok) return std::nullopt;
     return e;
 }
@@ -144,7 +157,8 @@ std::optional<ServingDraft> decode_serving(const Source& src, const YAML::Node& 
                       "fp8_scaling: block describes FP8 weights, but weights are " + std::string(chip::to_string(s.weights)));
             ok = false;
         }
-        if (e && e->separate_activation_quant && s.weights != chip::DType::fp8 && s.weights != chip::DType::int8 && ok) {
+        const bool separate = e && (e->separate_activation_quant.prefill || e->separate_activation_quant.decode);
+        if (separate && s.weights != chip::DType::fp8 && s.weights != chip::DType::int8 && ok) {
             const YAML::Node n = m.get("execution")["activation_quant"];
             src.error(n, join_path(join_path(path, "execution"), "activation_quant"),
                       "activation_quant: separate describes the inputs of 8-bit products, but weights are " +

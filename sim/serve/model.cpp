@@ -78,7 +78,8 @@ StepShape shape_of(const ServingSpec& spec, Phase phase, const ServingPlan& p) {
     s.expert_imbalance = spec.execution.expert_imbalance;
     s.shared_expert_ranks = p.shared_expert_ranks;
     s.dispatch = spec.execution.dispatch_bytes == 1 ? chip::DType::int8 : chip::DType::bf16;
-    s.separate_quant = spec.execution.separate_activation_quant;
+    s.separate_quant = phase == Phase::prefill ? spec.execution.separate_activation_quant.prefill
+                                               : spec.execution.separate_activation_quant.decode;
     if (phase == Phase::prefill) {
         s.query_tokens = spec.prompt_tokens;
         s.context = spec.prompt_tokens;

@@ -76,11 +76,17 @@ struct ServingExecution {
     /// Prefill and decode run on separate instances (disaggregated, DistServe/Splitwise): the KV
     /// cache of each prompt moves from the prefill instance to the decode instance.
     bool disaggregated = true;
-    /// The 8-bit inputs of W8A8 / FP8 matrix products made by quantisation kernels of their own (BF16
-    /// in, 8-bit values and FP32 scales out), as eager runtimes run them: Huawei's CANN recipes
-    /// (npu_dynamic_quant), SGLang (per_token_group_quant_fp8), DeepSeek's H800 trace. False: fused into
-    /// the neighbouring kernels (CloudMatrix-Infer's MLAProlog and FusedDispatch, graph compilers).
-    bool separate_activation_quant = false;
+    /// Per phase, whether the 8-bit inputs of W8A8 / FP8 matrix products are made by quantisation kernels
+    /// of their own (BF16 in, 8-bit values and FP32 scales out), as eager runtimes run them: Huawei's CANN
+    /// recipes (npu_dynamic_quant), SGLang (per_token_group_quant_fp8), DeepSeek's H800 trace. False:
+    /// fused into the neighbouring kernels (CloudMatrix-Infer's decode MLAProlog and FusedDispatch, graph
+    /// compilers).
+    struct SeparateQuant {
+        bool prefill = false;
+        bool decode = false;
+        friend bool operator==(const SeparateQuant&, const SeparateQuant&) = default;
+    };
+    SeparateQuant separate_activation_quant;
     /// FP8 weights with fine-grained block scales, run by block-scaled kernels (DeepSeek-V3's FP8
     /// checkpoints on DeepGEMM): the chip's fp8_block figures (chip::Matmul::block_scaled). False:
     /// per-tensor or per-channel scales.
