@@ -29,6 +29,16 @@ chip::ChipModel model_of(const std::string& id) {
     return std::get<chip::ChipModel>(m);
 }
 
+/// The B200 HGX without its block-scaled FP8 pair: a chip whose block-scaled products take the chip-wide figures.
+chip::ChipModel b200_without_fp8_block_pair() {
+    auto spec = test::source_catalog().chips.at("nvidia_b200_hgx");
+    spec.fp8_block_matmul_efficiency = {};
+    spec.fp8_block_matmul_tile_overhead = {};
+    auto m = chip::make_chip_model(spec);
+    REQUIRE_MESSAGE(std::holds_alternative<chip::ChipModel>(m), std::get<std::string>(m));
+    return std::get<chip::ChipModel>(m);
+}
+
 std::vector<chip::ChipModel> modelled_chips() {
     std::vector<chip::ChipModel> out;
     for (const auto& [id, spec] : test::source_catalog().chips) {
@@ -296,8 +306,8 @@ TEST_CASE("chip: the backward attention and block-scaled FP8 products take their
     mm.block_scaled = true;
     CHECK(chip::cost(h100, mm).compute_s ==
           doctest::Approx(main_loop / h100.fp8_block_matmul_efficiency + h100.fp8_block_tile_overhead_s));
-    // Without the pair (the B200), block-scaled FP8 products take the chip-wide figures.
-    const auto b200 = model_of("nvidia_b200_hgx");
+    // Without the pair, block-scaled FP8 products take the chip-wide figures.
+    const auto b200 = b200_without_fp8_block_pair();
     REQUIRE(b200.fp8_block_matmul_efficiency == 0);
     const double b200_unit = b200.peak(DType::fp8) / b200.compute_units;
     const chip::Matmul mm_b{128, 256 * static_cast<std::int64_t>(b200.compute_units), 512, 1, DType::fp8, true};
@@ -376,7 +386,7 @@ TEST_CASE("chip: the absorbed latent-attention kernel takes its own figure where
 }
 
 TEST_CASE("chip: fitting the block-scaled FP8 pair on a chip without it starts from the chip-wide figures") {
-    const auto b200 = model_of("nvidia_b200_hgx");
+    const auto b200 = b200_without_fp8_block_pair();
     chip::ChipModel truth = b200;
     truth.fp8_block_matmul_efficiency = 0.7;
     truth.fp8_block_tile_overhead_s = 2e-6;
@@ -485,6 +495,20 @@ TEST_CASE("chip: the Ascend 910B's FlashAttention and matrix-product efficiencie
     CHECK(c910c.matmul_efficiency == doctest::Approx(std::round(fit.fitted.matmul_efficiency * 353.9 / 376.0 * 1000) / 1000));
     CHECK(c910c.attention_efficiency ==
           doctest::Approx(std::round(fit.fitted.attention_efficiency * 353.9 / 376.0 * 1000) / 1000));
+}
+
+TEST_CASE("chip: the GB200's block-scaled FP8 efficiency is the fit of its calibration file") {
+    // models/calibration/nvidia_gb200.csv: two DeepGEMM SM100 GEMMs on a GB200 (one N and K, so only the
+    // efficiency is fitted; the per-tile cost is the H100's, held). The catalog stores the fit rounded.
+    const auto c = model_of("nvidia_gb200");
+    const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / "nvidia_gb200.csv");
+    CHECK(rows.size() == 2);
+    auto r = chip::calibrate(c, rows, {chip::Parameter::fp8_block_matmul_efficiency});
+    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+    const auto& fit = std::get<chip::CalibrationResult>(r);
+    CHECK(std::abs(fit.fitted.fp8_block_matmul_efficiency - c.fp8_block_matmul_efficiency) <= 0.0005 + 1e-12);
+    CHECK(fit.rms_relative_error_after < 0.02);
+    CHECK(c.fp8_block_tile_overhead_s == doctest::Approx(model_of("nvidia_h100_sxm").fp8_block_tile_overhead_s));
 }
 
 TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calibration files; burst files fit higher") {
