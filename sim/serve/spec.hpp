@@ -68,7 +68,7 @@ struct ServingExecution {
     /// run per micro-batch (weights read twice); the faster of that and one whole batch is kept.
     bool overlap_comm = false;
     /// Tokens of the most loaded expert rank over the mean (1: perfectly balanced, as EPLB's ideal): that
-    /// rank's routed rows, and its dispatch and combine, paced the layer.
+    /// rank's routed rows, and its dispatch and combine, pace the layer.
     double expert_imbalance = 1.0;
     /// Bytes per element of the expert dispatch (1: tokens quantised to INT8/FP8 before the
     /// all-to-all, as DeepEP and CloudMatrix-Infer do; 2: BF16). The combine is always BF16.
