@@ -151,20 +151,18 @@ std::optional<ServingDraft> decode_serving(const Source& src, const YAML::Node& 
         auto e = decode_execution(src, m.get("execution"), join_path(path, "execution"));
         ok = ok && e.has_value();
         if (e) s.execution = *e;
-        if (e && e->fp8_block_scaled && s.weights != chip::DType::fp8 && ok) {
-            const YAML::Node n = m.get("execution")["fp8_scaling"];
-            src.error(n, join_path(join_path(path, "execution"), "fp8_scaling"),
-                      "fp8_scaling: block describes FP8 weights, but weights are " + std::string(chip::to_string(s.weights)));
+        // An execution key that describes weights the case does not have: an error at that key.
+        auto weights_must_be = [&](bool applies, bool fits, const char* key, const std::string& what) {
+            if (!applies || fits || !ok) return;
+            src.error(m.get("execution")[key], join_path(join_path(path, "execution"), key),
+                      what + ", but weights are " + std::string(chip::to_string(s.weights)));
             ok = false;
-        }
-        const bool separate = e && (e->separate_activation_quant.prefill || e->separate_activation_quant.decode);
-        if (separate && s.weights != chip::DType::fp8 && s.weights != chip::DType::int8 && ok) {
-            const YAML::Node n = m.get("execution")["activation_quant"];
-            src.error(n, join_path(join_path(path, "execution"), "activation_quant"),
-                      "activation_quant: separate describes the inputs of 8-bit products, but weights are " +
-                          std::string(chip::to_string(s.weights)));
-            ok = false;
-        }
+        };
+        weights_must_be(e && e->fp8_block_scaled, s.weights == chip::DType::fp8, "fp8_scaling",
+                        "fp8_scaling: block describes FP8 weights");
+        weights_must_be(e && (e->separate_activation_quant.prefill || e->separate_activation_quant.decode),
+                        s.weights == chip::DType::fp8 || s.weights == chip::DType::int8, "activation_quant",
+                        "activation_quant: separate describes the inputs of 8-bit products");
     }
     if (!ok) return std::nullopt;
     return d;
