@@ -497,18 +497,37 @@ TEST_CASE("chip: the Ascend 910B's FlashAttention and matrix-product efficiencie
           doctest::Approx(std::round(fit.fitted.attention_efficiency * 353.9 / 376.0 * 1000) / 1000));
 }
 
-TEST_CASE("chip: the GB200's block-scaled FP8 efficiency is the fit of its calibration file") {
+TEST_CASE("chip: the Blackwell parts' sustained BF16 and the GB200's block-scaled FP8 efficiencies are the fits of their calibration files") {
     // models/calibration/nvidia_gb200.csv: two DeepGEMM SM100 GEMMs on a GB200 (one N and K, so only the
-    // efficiency is fitted; the per-tile cost is the H100's, held). The catalog stores the fit rounded.
+    // efficiency is fitted; the per-tile cost is the H100's, held) and one derived sustained BF16 row (the GB200's
+    // MAMF maximum times the B200's sustained-to-burst ratio). nvidia_b200_hgx.csv: the B200's measured sustained
+    // rate; nvidia_b300_hgx.csv: the B300's maximum derived the GB200's way. The catalog stores the fits rounded;
+    // the GB300 and Rubin, unmeasured, take the B300's.
+    using P = chip::Parameter;
+    const auto dir = test::source_dir() / "models" / "calibration";
     const auto c = model_of("nvidia_gb200");
-    const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / "nvidia_gb200.csv");
-    CHECK(rows.size() == 2);
-    auto r = chip::calibrate(c, rows, {chip::Parameter::fp8_block_matmul_efficiency});
+    const auto rows = scenario::load_measurements(dir / "nvidia_gb200.csv");
+    CHECK(rows.size() == 3);
+    auto r = chip::calibrate(c, rows, {P::matmul_efficiency, P::fp8_block_matmul_efficiency});
     REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
     const auto& fit = std::get<chip::CalibrationResult>(r);
     CHECK(std::abs(fit.fitted.fp8_block_matmul_efficiency - c.fp8_block_matmul_efficiency) <= 0.0005 + 1e-12);
+    CHECK(std::abs(fit.fitted.matmul_efficiency - c.matmul_efficiency) <= 0.0005 + 1e-12);
     CHECK(fit.rms_relative_error_after < 0.02);
     CHECK(c.fp8_block_tile_overhead_s == doctest::Approx(model_of("nvidia_h100_sxm").fp8_block_tile_overhead_s));
+    for (const char* id : {"nvidia_b200_hgx", "nvidia_b300_hgx"}) {
+        INFO(id);
+        const auto b = model_of(id);
+        auto rb = chip::calibrate(b, scenario::load_measurements(dir / (std::string(id) + ".csv")), {P::matmul_efficiency});
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(rb), std::get<std::string>(rb));
+        CHECK(std::abs(std::get<chip::CalibrationResult>(rb).fitted.matmul_efficiency - b.matmul_efficiency) <= 0.0005 + 1e-12);
+        // Blackwell sustains less of its peak than Hopper (B200 0.63 of peak against the H200's 0.75).
+        CHECK(b.matmul_efficiency < model_of("nvidia_h100_sxm").matmul_efficiency - 0.05);
+    }
+    for (const char* id : {"nvidia_gb300", "nvidia_rubin"}) {
+        INFO(id);
+        CHECK(model_of(id).matmul_efficiency == model_of("nvidia_b300_hgx").matmul_efficiency);
+    }
 }
 
 TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calibration files; burst files fit higher") {
