@@ -297,12 +297,25 @@ TEST_CASE("chip: the backward attention and block-scaled FP8 products take their
     // 2.5x the FLOPs at the backward efficiency.
     CHECK(bwd.compute_s == doctest::Approx(2.5 * fwd.compute_s * h100.attention_efficiency / h100.attention_backward_efficiency));
     // Block-scaled FP8 with the chip's own pair: one wave of 128x256 tiles over K = 512 costs the tile time plus
-    // the FP8 overhead; per-tensor FP8 the chip-wide figures.
+    // the FP8 overhead; per-tensor FP8 its own efficiency (MAMF's FP8/BF16 ratio on the H100, 0.883, times the
+    // sustained BF16 fit) with the chip-wide tile overhead.
     REQUIRE(h100.fp8_block_matmul_efficiency > 0);
+    REQUIRE(h100.fp8_matmul_efficiency == doctest::Approx(std::round(h100.matmul_efficiency * 0.883 * 1000) / 1000));
+    CHECK(h100.fp8_operand_copies == 2);
     const double per_unit = h100.peak(DType::fp8) / h100.compute_units;
     const double main_loop = 2.0 * 128 * 256 * 512 / per_unit;
     chip::Matmul mm{128, 256 * 132, 512, 1, DType::fp8};
-    CHECK(chip::cost(h100, mm).compute_s == doctest::Approx(main_loop / h100.matmul_efficiency + h100.tile_overhead_s));
+    CHECK(chip::cost(h100, mm).compute_s == doctest::Approx(main_loop / h100.fp8_matmul_efficiency + h100.tile_overhead_s));
+    // Per-tensor FP8 rows inform fp8_matmul_efficiency, which a fit recovers.
+    chip::Matmul big{8192, 8192, 8192, 1, DType::fp8};
+    const chip::Measurement fp8_row{big, chip::cost(h100, big).time_s * 1.1, "fp8"};
+    const auto informed = chip::parameters_for({fp8_row});
+    CHECK(std::find(informed.begin(), informed.end(), chip::Parameter::fp8_matmul_efficiency) != informed.end());
+    CHECK(std::find(informed.begin(), informed.end(), chip::Parameter::matmul_efficiency) == informed.end());
+    auto refit = chip::calibrate(h100, {fp8_row}, {chip::Parameter::fp8_matmul_efficiency});
+    REQUIRE(std::holds_alternative<chip::CalibrationResult>(refit));
+    CHECK(std::get<chip::CalibrationResult>(refit).fitted.fp8_matmul_efficiency < h100.fp8_matmul_efficiency);
+    CHECK(std::get<chip::CalibrationResult>(refit).fitted.matmul_efficiency == h100.matmul_efficiency);
     mm.block_scaled = true;
     CHECK(chip::cost(h100, mm).compute_s ==
           doctest::Approx(main_loop / h100.fp8_block_matmul_efficiency + h100.fp8_block_tile_overhead_s));

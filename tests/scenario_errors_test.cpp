@@ -687,6 +687,8 @@ performance:
   latent_attention_efficiency: null
   flash_triton_attention_efficiency: null
   flash_triton_attention_backward_efficiency: null
+  fp8_matmul_efficiency: null
+  fp8_operand_copies: null
 )";
 
 struct CatalogCheck {
@@ -1523,7 +1525,10 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
                          "or fp8_scaling: tensor)"));
     // Training dispatches in BF16 or FP8 (serving also takes int8).
     CHECK(has_diagnostic(r, f, 40, 29, "cases[5].training.execution.dispatch", "'int8' is not valid; valid: bf16, fp8"));
-    CHECK(last_line(r.err) == "4 errors");  // the H100 cases run both, and block scales in FP8
+    CHECK(has_diagnostic(r, f, 46, 32, "cases[6].training.execution.fp8_scaling",
+                         "fp8_scaling: current describes FP8 matrix products, but precision is bf16 (valid: precision: fp8, "
+                         "or fp8_scaling: tensor)"));
+    CHECK(last_line(r.err) == "5 errors");  // the H100 cases run both, and block and current scales in FP8
 }
 
 TEST_CASE("scenario: activation_quant is fused or separate, for both phases or each, and separate needs 8-bit weights") {

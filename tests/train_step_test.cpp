@@ -553,10 +553,12 @@ TEST_CASE("train: fp8_scaling: block runs the layers' FP8 products on the chip's
     const auto tensor = step_of(f, p);
     f.sc.cases.front().training->execution.fp8_block_scaled = true;
     const auto block = step_of(f, p);
-    // The H100's block-scaled pair (fitted to DeepGEMM) is slower than its per-tensor FP8 figures.
+    // The H100's block-scaled pair (fitted to DeepGEMM) is not its per-tensor figure (fp8_matmul_efficiency, with
+    // Transformer Engine's cast kernels, which block scales do without).
     const auto& c = f.cluster->chip();
     REQUIRE(c.fp8_block_matmul_efficiency > 0);
-    CHECK(block.time.compute_s > tensor.time.compute_s);
+    REQUIRE(c.fp8_matmul_efficiency > 0);
+    CHECK(block.time.compute_s != doctest::Approx(tensor.time.compute_s));
     // Only the kernels change: the same collectives, the same memory.
     CHECK(block.time.tp_comm_s == tensor.time.tp_comm_s);
     CHECK(block.memory.total() == tensor.memory.total());

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <tuple>
 #include <utility>
 #include <variant>
 
@@ -580,6 +581,53 @@ TEST_CASE("train: DeepSeek-V3's FP8 activation cache keeps the SwiGLU inputs in 
     const double bf16_te = layer_activation_bytes(ds, LayerKind::moe, bf16, Recompute::none);
     bf16.fp8_activation_cache = true;
     CHECK(layer_activation_bytes(ds, LayerKind::moe, bf16, Recompute::none) == bf16_te);
+}
+
+TEST_CASE("train: per-tensor FP8 adds Transformer Engine's cast kernels, by recipe and by the chip's FP8 copies") {
+    // docs/research/fp8-cast-kernels.md section 7, one Llama 3 70B layer, 8,192 tokens, tp 4 with sequence
+    // parallelism: QKV (n 2,560) and FC1 (n 14,336) read the norms' outputs, quantised on the rank's 2,048 rows
+    // before the FP8 gather; proj (k 2,048) and FC2 (k 7,168) quantise their 16-bit inputs; the output gradients of
+    // QKV and FC1 on all rows, of proj and FC2 (row-parallel) on the rank's rows before the gather. The cast
+    // kernels are the only kernels FP8 adds: the sums of memory-bound bytes differ by exactly their bytes.
+    const WorkloadSpec w = llama3_70b();
+    const double T = 8192, rows = 2048, h = 8192;
+    auto memory_bytes = [](const std::vector<chip::Operation>& ops) {
+        double sum = 0;
+        for (const auto& op : ops)
+            if (const auto* m = std::get_if<chip::MemoryOp>(&op)) sum += m->bytes;
+        return sum;
+    };
+    const auto bf16 = layer_ops(w, LayerKind::dense, shard(1, 8192, 4, 1, 1, true), Recompute::none);
+    auto extra = [&](bool current, int copies) {
+        Shard s = shard(1, 8192, 4, 1, 1, true);
+        s.dtype = chip::DType::fp8;
+        s.fp8_current_scaling = current;
+        s.fp8_operand_copies = copies;
+        const auto ops = layer_ops(w, LayerKind::dense, s, Recompute::none);
+        CHECK(ops.forward.size() == bf16.forward.size() + 4);  // one kernel before each of the 4 products
+        return std::pair{memory_bytes(ops.forward) - memory_bytes(bf16.forward), memory_bytes(ops.backward) - memory_bytes(bf16.backward)};
+    };
+    // Delayed scaling on Blackwell (one copy): the norms write FP8 themselves; other casts 3 B per element.
+    auto [fwd, bwd] = extra(false, 1);
+    CHECK(fwd == doctest::Approx(3 * T * 2048 + 3 * T * 7168));
+    CHECK(bwd == doctest::Approx(3 * T * 2560 + 3 * rows * h + 3 * T * 14336 + 3 * rows * h));
+    // Current scaling on Hopper (two copies): an amax pass (2 B) before each cast, the norms' outputs cast on
+    // the rank's rows (amax fused in the norm: 3 B), a transposed copy (1 B) of each local cast, and a 2-B
+    // transpose of each tensor gathered in FP8 (the norms' outputs again in the backward pass, the
+    // row-parallel gradients).
+    std::tie(fwd, bwd) = extra(true, 2);
+    CHECK(fwd == doctest::Approx(2 * 3 * rows * h + 6 * T * 2048 + 6 * T * 7168));
+    CHECK(bwd == doctest::Approx(6 * T * 2560 + 6 * T * 14336 + 2 * (5 * rows * h + 2 * T * h) + 2 * (2 * T * h)));
+    // Block scales (DeepGEMM) and BF16 products: none.
+    Shard block = shard(1, 8192, 4, 1, 1, true);
+    block.dtype = chip::DType::fp8;
+    block.fp8_block_scaled = true;
+    CHECK(layer_ops(w, LayerKind::dense, block, Recompute::none).forward.size() == bf16.forward.size());
+    // Recomputation re-runs the casts with their products.
+    Shard full = shard(1, 8192, 4, 1, 1, true);
+    full.dtype = chip::DType::fp8;
+    const auto recomputed = layer_ops(w, LayerKind::dense, full, Recompute::full);
+    CHECK(recomputed.recompute.size() == recomputed.forward.size());
 }
 
 TEST_CASE("train: a Mixtral MoE layer stores its kernels' inputs, and the routing weights instead of the expert outputs") {

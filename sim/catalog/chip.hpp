@@ -67,11 +67,16 @@ struct ChipSpec {
     /// Absorbed multi-head latent attention, the decode kernel that reads one shared latent head
     /// (FlashMLA, Ascend's MLA operator); unknown: it takes attention_efficiency.
     Figure<double> latent_attention_efficiency;
+    /// Per-tensor-scaled FP8 matrix products (Transformer Engine's recipes); unknown: matmul_efficiency.
+    Figure<double> fp8_matmul_efficiency;
+    /// FP8 copies a quantised tensor needs: 2 where the FP8 products take only one operand layout (Hopper's
+    /// TN-only FP8 GEMMs: a row-wise and a transposed copy), 1 where they take any; unknown: 1.
+    Figure<std::int64_t> fp8_operand_copies;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 31> chip_figures{{
+inline constexpr std::array<FigureInfo, 33> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -112,6 +117,11 @@ inline constexpr std::array<FigureInfo, 31> chip_figures{{
     {"latent_attention_efficiency", FigureKind::fraction, false,
      "absorbed latent attention (decode's MLA kernel): achievable fraction of peak (unknown: attention_efficiency)",
      "performance"},
+    {"fp8_matmul_efficiency", FigureKind::fraction, false,
+     "per-tensor-scaled FP8 matrix products: achievable fraction of peak in full tiles (unknown: matmul_efficiency)",
+     "performance"},
+    {"fp8_operand_copies", FigureKind::count, false,
+     "FP8 copies a quantised tensor needs: 2 for TN-only FP8 products (Hopper), 1 otherwise (unknown: 1)", "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -149,6 +159,8 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[28], chip.flash_triton_attention_efficiency);
     f(chip_figures[29], chip.flash_triton_attention_backward_efficiency);
     f(chip_figures[30], chip.latent_attention_efficiency);
+    f(chip_figures[31], chip.fp8_matmul_efficiency);
+    f(chip_figures[32], chip.fp8_operand_copies);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

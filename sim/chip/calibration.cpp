@@ -29,8 +29,10 @@ Row linearise(const ChipModel& c, const Measurement& m, Bound bound) {
         const MatmulTiling t = matmul_tiling(c, *mm);
         const double per_unit = c.peak(mm->dtype) / c.compute_units;
         const bool block = c.block_fp8(mm->dtype, mm->block_scaled);
-        r.coef[static_cast<std::size_t>(block ? Parameter::fp8_block_matmul_efficiency : Parameter::matmul_efficiency)] =
-            t.waves * 2.0 * t.tile_m * t.tile_n * t.k_per_tile / per_unit;
+        const Parameter efficiency = block                                       ? Parameter::fp8_block_matmul_efficiency
+                                     : c.tensor_fp8(mm->dtype, mm->block_scaled) ? Parameter::fp8_matmul_efficiency
+                                                                                 : Parameter::matmul_efficiency;
+        r.coef[static_cast<std::size_t>(efficiency)] = t.waves * 2.0 * t.tile_m * t.tile_n * t.k_per_tile / per_unit;
         r.coef[static_cast<std::size_t>(block ? Parameter::fp8_block_matmul_tile_overhead : Parameter::matmul_tile_overhead)] =
             t.waves;
     } else if (const auto* at = std::get_if<Attention>(&m.op)) {
@@ -69,6 +71,7 @@ std::string describe(Parameter p) {
         case Parameter::fp8_block_matmul_efficiency: return "compute-bound block-scaled FP8 matrix products (dtype fp8_block)";
         case Parameter::fp8_block_matmul_tile_overhead:
             return "compute-bound block-scaled FP8 matrix products with different numbers of waves per K";
+        case Parameter::fp8_matmul_efficiency: return "compute-bound per-tensor FP8 matrix products (dtype fp8)";
         case Parameter::memory_efficiency: return "memory-bound rows";
         case Parameter::kernel_overhead: return "rows of different sizes (short kernels show the overhead)";
     }
@@ -111,6 +114,7 @@ std::string_view to_string(Parameter p) {
         case Parameter::attention_backward_efficiency: return "attention_backward_efficiency";
         case Parameter::fp8_block_matmul_efficiency: return "fp8_block_matmul_efficiency";
         case Parameter::fp8_block_matmul_tile_overhead: return "fp8_block_matmul_tile_overhead";
+        case Parameter::fp8_matmul_efficiency: return "fp8_matmul_efficiency";
     }
     return "?";
 }
@@ -125,6 +129,7 @@ double get(const ChipModel& m, Parameter p) {
         case Parameter::attention_backward_efficiency: return m.attention_backward_efficiency;
         case Parameter::fp8_block_matmul_efficiency: return m.fp8_block_matmul_efficiency;
         case Parameter::fp8_block_matmul_tile_overhead: return m.fp8_block_tile_overhead_s;
+        case Parameter::fp8_matmul_efficiency: return m.fp8_matmul_efficiency;
     }
     return 0;
 }
@@ -139,6 +144,7 @@ void set(ChipModel& m, Parameter p, double value) {
         case Parameter::attention_backward_efficiency: m.attention_backward_efficiency = value; return;
         case Parameter::fp8_block_matmul_efficiency: m.fp8_block_matmul_efficiency = value; return;
         case Parameter::fp8_block_matmul_tile_overhead: m.fp8_block_tile_overhead_s = value; return;
+        case Parameter::fp8_matmul_efficiency: m.fp8_matmul_efficiency = value; return;
     }
 }
 
@@ -148,9 +154,10 @@ std::vector<Parameter> parameters_for(const std::vector<Measurement>& rows) {
     bool forward = false;
     bool backward = false;
     bool mem = false;
+    bool fp8_tensor = false;
     for (const auto& r : rows) {
         if (const auto* m = std::get_if<Matmul>(&r.op)) {
-            (m->dtype == DType::fp8 && m->block_scaled ? fp8 : mm) = true;
+            (m->dtype == DType::fp8 && m->block_scaled ? fp8 : m->dtype == DType::fp8 ? fp8_tensor : mm) = true;
         } else if (const auto* a = std::get_if<Attention>(&r.op)) {
             (a->pass == Pass::forward ? forward : backward) = true;
         }
@@ -158,7 +165,8 @@ std::vector<Parameter> parameters_for(const std::vector<Measurement>& rows) {
     }
     std::vector<Parameter> out;
     if (mm) out.push_back(Parameter::matmul_efficiency);
-    if (mm) out.push_back(Parameter::matmul_tile_overhead);
+    if (fp8_tensor) out.push_back(Parameter::fp8_matmul_efficiency);
+    if (mm || fp8_tensor) out.push_back(Parameter::matmul_tile_overhead);
     if (fp8) out.push_back(Parameter::fp8_block_matmul_efficiency);
     if (fp8) out.push_back(Parameter::fp8_block_matmul_tile_overhead);
     if (forward) out.push_back(Parameter::attention_efficiency);
@@ -199,6 +207,9 @@ std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, c
         model.fp8_block_matmul_efficiency = model.matmul_efficiency;
         model.fp8_block_tile_overhead_s = model.tile_overhead_s;
     }
+    // Per-tensor FP8 products on a chip without their own efficiency: start from the chip-wide value.
+    if (model.fp8_matmul_efficiency <= 0 && fitted(Parameter::fp8_matmul_efficiency))
+        model.fp8_matmul_efficiency = model.matmul_efficiency;
     std::vector<Bound> bounds(rows.size(), Bound::compute);
     const auto np = static_cast<Eigen::Index>(parameters.size());
     for (int iteration = 0; iteration < 20; ++iteration) {

@@ -30,11 +30,12 @@ enum class Parameter {
     attention_backward_efficiency,
     fp8_block_matmul_efficiency,
     fp8_block_matmul_tile_overhead,
+    fp8_matmul_efficiency,
 };
-inline constexpr std::array<Parameter, 8> all_parameters{
+inline constexpr std::array<Parameter, 9> all_parameters{
     Parameter::matmul_efficiency,     Parameter::matmul_tile_overhead,          Parameter::attention_efficiency,
     Parameter::memory_efficiency,     Parameter::kernel_overhead,               Parameter::attention_backward_efficiency,
-    Parameter::fp8_block_matmul_efficiency, Parameter::fp8_block_matmul_tile_overhead};
+    Parameter::fp8_block_matmul_efficiency, Parameter::fp8_block_matmul_tile_overhead, Parameter::fp8_matmul_efficiency};
 /// A time (the overheads), not an efficiency.
 bool is_time(Parameter p);
 /// The catalog figure name of a parameter ("matmul_efficiency", ...).

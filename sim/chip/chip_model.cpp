@@ -68,6 +68,8 @@ std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& ch
     need(chip.attention_backward_efficiency, "attention_backward_efficiency", m.attention_backward_efficiency);
     if (chip.vector_fp32.known()) m.vector_flop_per_s = chip.vector_fp32.value->si();
     if (chip.latent_attention_efficiency.known()) m.latent_attention_efficiency = *chip.latent_attention_efficiency.value;
+    if (chip.fp8_matmul_efficiency.known()) m.fp8_matmul_efficiency = *chip.fp8_matmul_efficiency.value;
+    if (chip.fp8_operand_copies.known()) m.fp8_operand_copies = static_cast<int>(*chip.fp8_operand_copies.value);
     // Optional figures that come as a pair (one fit, or one kernel's two passes): both known or neither;
     // one without the other is reported as missing, naming the known half.
     auto pair = [&missing](const auto& a, std::string_view a_name, double& a_out, const auto& b, std::string_view b_name,

@@ -53,6 +53,10 @@ struct ChipModel {
     /// Absorbed latent attention (Attention::shared_kv: FlashMLA, Ascend's MLA operator), forward; 0:
     /// unknown, attention_efficiency is used.
     double latent_attention_efficiency = 0;
+    /// Per-tensor-scaled FP8 products' own efficiency; 0 = unknown: matmul_efficiency.
+    double fp8_matmul_efficiency = 0;
+    /// FP8 copies a quantised tensor needs (2: TN-only FP8 products, Hopper; 1: any layout).
+    int fp8_operand_copies = 1;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
 
     [[nodiscard]] double peak(DType d) const { return peak_flop_per_s[static_cast<std::size_t>(d)]; }
@@ -63,7 +67,13 @@ struct ChipModel {
     }
     /// The efficiency and tile overhead of a product of dtype `d`.
     [[nodiscard]] double matmul_efficiency_for(DType d, bool block_scaled) const {
-        return block_fp8(d, block_scaled) ? fp8_block_matmul_efficiency : matmul_efficiency;
+        if (block_fp8(d, block_scaled)) return fp8_block_matmul_efficiency;
+        return tensor_fp8(d, block_scaled) ? fp8_matmul_efficiency : matmul_efficiency;
+    }
+    /// Whether a product runs on the per-tensor FP8 efficiency (an FP8 product not on the block-scaled figures, on a
+    /// chip that has it).
+    [[nodiscard]] bool tensor_fp8(DType d, bool block_scaled) const {
+        return d == DType::fp8 && !block_fp8(d, block_scaled) && fp8_matmul_efficiency > 0;
     }
     [[nodiscard]] double tile_overhead_for(DType d, bool block_scaled) const {
         return block_fp8(d, block_scaled) ? fp8_block_tile_overhead_s : tile_overhead_s;

@@ -334,7 +334,8 @@ const TrainingSwitch training_switches[] = {
 /// every v10 column.
 const TrainingSwitch training_switches_v11[] = {
     {"training_overlap_ep_comm", [](const train::Execution& e) { return boolean(e.overlap_ep_comm); }},
-    {"training_fp8_scaling", [](const train::Execution& e) { return std::string(e.fp8_block_scaled ? "block" : "tensor"); }},
+    {"training_fp8_scaling",
+     [](const train::Execution& e) { return std::string(e.fp8_block_scaled ? "block" : e.fp8_current_scaling ? "current" : "tensor"); }},
     {"training_dispatch_bytes_per_element", [](const train::Execution& e) { return units::round_trip(e.dispatch_bytes); }},
 };
 const TrainingColumn training_columns_v11[] = {

@@ -274,11 +274,13 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && c.has_value();
         if (c) e.eager_elementwise = *c == "eager";
     }
-    std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8", scaling = e.fp8_block_scaled ? "block" : "tensor";
+    std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8",
+                scaling = e.fp8_block_scaled ? "block" : e.fp8_current_scaling ? "current" : "tensor";
     ok = read_choice(src, m, "dispatch", {"bf16", "fp8"}, dispatch) && ok;
-    ok = read_choice(src, m, "fp8_scaling", {"tensor", "block"}, scaling) && ok;
+    ok = read_choice(src, m, "fp8_scaling", {"tensor", "current", "block"}, scaling) && ok;
     e.dispatch_bytes = dispatch == "bf16" ? 2 : 1;
     e.fp8_block_scaled = scaling == "block";
+    e.fp8_current_scaling = scaling == "current";
     std::string cache = e.fp8_activation_cache ? "fp8" : "bf16";
     ok = read_choice(src, m, "activation_cache", {"bf16", "fp8"}, cache) && ok;
     e.fp8_activation_cache = cache == "fp8";
@@ -355,9 +357,10 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
                 ok = false;
             }
         }
-        if (e && e->fp8_block_scaled && d.spec.precision != chip::DType::fp8) {
+        if (e && (e->fp8_block_scaled || e->fp8_current_scaling) && d.spec.precision != chip::DType::fp8) {
             src.error(m.get("execution")["fp8_scaling"], join_path(path, "execution.fp8_scaling"),
-                      "fp8_scaling: block describes FP8 matrix products, but precision is " +
+                      std::string("fp8_scaling: ") + (e->fp8_block_scaled ? "block" : "current") +
+                          " describes FP8 matrix products, but precision is " +
                           std::string(chip::to_string(d.spec.precision)) + " (valid: precision: fp8, or fp8_scaling: tensor)");
             ok = false;
         }

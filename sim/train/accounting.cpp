@@ -170,6 +170,7 @@ struct Builder {
     /// generic; an empty list: none, as a view's or a broadcast scalar's).
     std::vector<std::optional<std::vector<Operation>>> grads;
     std::vector<std::size_t> attention;  ///< indices of the attention core's kernels (selective recomputation)
+    std::vector<std::size_t> norms;      ///< indices of the fused norm kernels (their output feeds the next product)
     double stored = 0;
     double core_stored = 0;  ///< of `stored`: the unfused core's s x s tensors, not kept under selective recomputation
     /// Per kernel: the aten.mm calls it stands for, in forward order (op-level selective
@@ -220,6 +221,11 @@ struct Builder {
         ops.reserve(kernels);
         grads.reserve(kernels);
         mms.reserve(kernels);
+    }
+    /// A fused normalisation kernel (RMSNorm or LayerNorm), whose output the next product reads.
+    void add_norm(MemoryOp op, double stored_bytes) {
+        norms.push_back(ops.size());
+        add(op, stored_bytes);
     }
     void add(Operation op, double stored_bytes) {
         std::vector<Matmul> parts;
@@ -342,7 +348,7 @@ double add_norm(const WorkloadSpec& w, const Shard& s, std::int64_t tokens, std:
         add_eager(b, eager_rmsnorm(), elements, d(tokens), elements * eager_rmsnorm_stored);
         return elements * (eager_rmsnorm_stored - act_bytes);
     }
-    b.add(chip::normalization(tokens * h, act), elements * act_bytes);
+    b.add_norm(chip::normalization(tokens * h, act), elements * act_bytes);
     return 0.0;
 }
 
@@ -413,7 +419,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         if (m.q_lora_rank > 0) {
             b.add(Matmul{T, m.q_lora_rank, h, 1, x.dtype}, norm_out);
             const std::size_t q_up = b.ops.size();
-            b.add(chip::normalization(T * m.q_lora_rank, act), d(T) * d(m.q_lora_rank) * act_bytes);
+            b.add_norm(chip::normalization(T * m.q_lora_rank, act), d(T) * d(m.q_lora_rank) * act_bytes);
             b.add(Matmul{T, x.heads * qk, m.q_lora_rank, 1, x.dtype}, d(T) * d(m.q_lora_rank) * x.in_bytes);
             b.tag(up, q_up);
             b.frees(up, d(T) * d(m.q_lora_rank) * x.in_bytes);
@@ -424,7 +430,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
             b.add(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, 0.0);
         }
         const std::size_t kv_up = b.ops.size();
-        b.add(chip::normalization(T * m.kv_lora_rank, act), d(T) * d(m.kv_lora_rank) * act_bytes);
+        b.add_norm(chip::normalization(T * m.kv_lora_rank, act), d(T) * d(m.kv_lora_rank) * act_bytes);
         b.add(Matmul{T, x.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1, x.dtype},
               d(T) * d(m.kv_lora_rank) * x.in_bytes);
         b.tag(up, kv_up);
@@ -833,6 +839,78 @@ void mark_block_scaled(const Shard& s, Builder& b) {
         for (auto& mm : parts) mm.block_scaled = mm.dtype == DType::fp8;
 }
 
+/// Per-tensor FP8 (Transformer Engine's recipes): the memory-bound kernels of the FP8 machinery, one before each
+/// FP8 product of `b`, with the quantisation of that product's output gradient as its backward kernel
+/// (docs/research/fp8-cast-kernels.md, section 7; docs/models/training.md, "FP8 casts"). Bytes per element beyond
+/// the BF16 run's kernels, c the chip's FP8 copies per tensor (2 on Hopper, whose FP8 products are TN-only: a
+/// transposed copy too; 1 on Blackwell):
+/// - a product's input: read 16-bit, write c FP8 copies, 2 + c; current scaling first reads it once more for its
+///   amax, 4 + c. After a fused norm: delayed scaling's norm writes FP8 itself (no kernel; on Hopper a transpose,
+///   2), current scaling's reports its amax (Transformer Engine PR #2013), 2 + c.
+/// - its output gradient: 2 + c, current 4 + c.
+/// - with sequence parallelism a norm's output and a row-parallel product's output gradient (its output the
+///   hidden size) are quantised on the rank's 1/tp of the rows (one copy) and gathered in FP8; Hopper then
+///   transposes the gathered tensor (2), the norm's output in the backward pass, where it is gathered again.
+/// The 1-byte gathers themselves are not modelled (the exchanges stay 16-bit). The kernels join the modules that
+/// re-run their product.
+void add_fp8_casts(const Shard& s, std::int64_t hidden, Builder& b) {
+    if (s.dtype != DType::fp8 || s.fp8_block_scaled) return;
+    const std::int64_t T = s.micro_batch * (s.seq_len / std::max<std::int64_t>(1, s.cp));
+    const bool gathered = s.sequence_parallel && s.tp > 1;
+    const double shard_rows = d(gathered ? ceil_div(T, s.tp) : T);
+    const double c = s.fp8_operand_copies;
+    const double amax = s.fp8_current_scaling ? 2.0 : 0.0;  // current scaling's extra read
+    const double transpose = c > 1 ? 2.0 : 0.0;              // Hopper's transpose of a gathered FP8 tensor
+    Builder out;
+    out.reserve(b.ops.size() * 2);
+    out.stored = b.stored;
+    out.core_stored = b.core_stored;
+    std::vector<std::size_t> at(b.ops.size());
+    std::vector<std::size_t> cast_of(b.ops.size(), b.ops.size() * 2);  // the cast kernel before product i
+    for (std::size_t i = 0; i < b.ops.size(); ++i) {
+        const auto* mm = std::get_if<Matmul>(&b.ops[i]);
+        const bool core = std::find(b.attention.begin(), b.attention.end(), i) != b.attention.end();
+        if (mm && mm->dtype == DType::fp8 && !core) {
+            const double k = d(mm->k) * d(mm->batch);
+            const double n = d(mm->n) * d(mm->batch);
+            const bool full_rows = mm->m == T;
+            const bool after_norm = i > 0 && std::find(b.norms.begin(), b.norms.end(), i - 1) != b.norms.end();
+            double forward = 0;           // bytes of the input's quantisation
+            double backward_extra = 0;    // Hopper: the re-gathered input's transpose
+            if (after_norm && gathered && full_rows) {
+                forward = (s.fp8_current_scaling ? 3.0 : 0.0) * shard_rows * k;
+                backward_extra = transpose * d(T) * k;
+            } else if (after_norm) {
+                forward = (s.fp8_current_scaling ? 2.0 + c : transpose) * d(mm->m) * k;
+            } else {
+                forward = (2.0 + amax + c) * d(mm->m) * k;
+            }
+            const bool row_parallel = gathered && full_rows && mm->n == hidden;
+            const double grad = row_parallel ? (3.0 + amax) * shard_rows * n + transpose * d(T) * n
+                                             : (2.0 + amax + c) * d(mm->m) * n;
+            cast_of[i] = out.ops.size();
+            out.ops.emplace_back(MemoryOp{forward, forward > 0 ? forward / 3.0 : 0.0});
+            const double backward_bytes = grad + backward_extra;
+            out.grads.emplace_back(std::vector<Operation>{MemoryOp{backward_bytes, backward_bytes / 3.0}});
+            out.mms.emplace_back();
+        }
+        at[i] = out.ops.size();
+        out.ops.push_back(b.ops[i]);
+        out.grads.push_back(b.grads[i]);
+        out.mms.push_back(b.mms[i]);
+    }
+    for (const std::size_t i : b.attention) out.attention.push_back(at[i]);
+    for (const std::size_t i : b.norms) out.norms.push_back(at[i]);
+    for (std::size_t m = 0; m < b.modules.size(); ++m) {
+        out.modules[m].freed = b.modules[m].freed;
+        for (const std::size_t i : b.modules[m].ops) {
+            if (cast_of[i] < out.ops.size()) out.modules[m].ops.push_back(cast_of[i]);
+            out.modules[m].ops.push_back(at[i]);
+        }
+    }
+    b = std::move(out);
+}
+
 /// One multi-token-prediction module's own kernels (mtp_ops), with what each stores.
 Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
     const Dims x = dims(w, s);
@@ -850,6 +928,7 @@ Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
     b.frees(RecomputeModule::layernorm, concatenated + extra);
     b.add(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, concatenated);
     mark_block_scaled(s, b);
+    add_fp8_casts(s, h, b);
     return b;
 }
 }  // namespace
@@ -857,6 +936,7 @@ Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
 LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute) {
     Builder b = forward_layer(w, kind, s, false);
     mark_block_scaled(s, b);
+    add_fp8_casts(s, w.hidden, b);
     LayerOps out;
     out.backward = backward(b.ops, b.grads);
     out.weight_gradients = weight_gradients(b);

@@ -86,6 +86,12 @@ struct Shard {
     /// the attention's backward both read, stored once in E5M6 (12 bits) instead of 16 bits and an FP8 cast.
     /// False: Transformer Engine's, FP8 casts of the products' inputs and 16 bits elsewhere.
     bool fp8_activation_cache = false;
+    /// Per-tensor FP8 with current scaling (Transformer Engine's Float8CurrentScaling, Megatron's --fp8-recipe
+    /// tensorwise): an amax pass over each tensor before its cast. False: delayed scaling (the amax history),
+    /// one pass. Sets the bytes of the FP8 cast kernels (per-tensor FP8 only).
+    bool fp8_current_scaling = false;
+    /// FP8 copies a quantised tensor needs on the chip (ChipModel::fp8_operand_copies: 2 on Hopper, 1 on Blackwell).
+    int fp8_operand_copies = 1;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };

@@ -193,6 +193,8 @@ struct Execution {
     bool fp8_block_scaled = false;
     /// DeepSeek-V3's low-precision activation cache (Shard::fp8_activation_cache; needs precision fp8).
     bool fp8_activation_cache = false;
+    /// Per-tensor FP8 with current scaling (Shard::fp8_current_scaling; needs precision fp8, not block scales).
+    bool fp8_current_scaling = false;
     /// Collective algorithm per parallel dimension ("tp", "cp", "ep", "pp", "dp" → a registered
     /// algorithm, as NCCL_ALGO forces one): used where it applies, the tuner's choice elsewhere and
     /// for the dimensions not listed.

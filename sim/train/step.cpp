@@ -368,7 +368,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
                       spec.execution.fp8_block_scaled,
                       // A chip without a public BF16 peak (Ascend 960, 970) runs them at the plan's precision.
                       cluster.chip().supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision,
-                      spec.execution.dispatch_bytes, spec.execution.fp8_activation_cache};
+                      spec.execution.dispatch_bytes, spec.execution.fp8_activation_cache,
+                      spec.execution.fp8_current_scaling, cluster.chip().fp8_operand_copies};
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
     const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
 
