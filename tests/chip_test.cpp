@@ -316,6 +316,16 @@ TEST_CASE("chip: the backward attention and block-scaled FP8 products take their
     REQUIRE(std::holds_alternative<chip::CalibrationResult>(refit));
     CHECK(std::get<chip::CalibrationResult>(refit).fitted.fp8_matmul_efficiency < h100.fp8_matmul_efficiency);
     CHECK(std::get<chip::CalibrationResult>(refit).fitted.matmul_efficiency == h100.matmul_efficiency);
+    // A chip without the figure starts the fit from matmul_efficiency; its BF16 efficiency stays.
+    const auto b300 = model_of("nvidia_b300_hgx");
+    REQUIRE(b300.fp8_matmul_efficiency == 0);
+    const chip::Measurement b300_row{big, chip::cost(b300, big).time_s * 1.05, "b300 fp8"};
+    auto fresh = chip::calibrate(b300, {b300_row}, {chip::Parameter::fp8_matmul_efficiency});
+    REQUIRE(std::holds_alternative<chip::CalibrationResult>(fresh));
+    const auto& fitted = std::get<chip::CalibrationResult>(fresh).fitted;
+    CHECK(fitted.fp8_matmul_efficiency > 0);
+    CHECK(fitted.fp8_matmul_efficiency < b300.matmul_efficiency);
+    CHECK(fitted.matmul_efficiency == b300.matmul_efficiency);
     mm.block_scaled = true;
     CHECK(chip::cost(h100, mm).compute_s ==
           doctest::Approx(main_loop / h100.fp8_block_matmul_efficiency + h100.fp8_block_tile_overhead_s));

@@ -584,11 +584,11 @@ TEST_CASE("train: DeepSeek-V3's FP8 activation cache keeps the SwiGLU inputs in 
 }
 
 TEST_CASE("train: per-tensor FP8 adds Transformer Engine's cast kernels, by recipe and by the chip's FP8 copies") {
-    // docs/research/fp8-cast-kernels.md section 7, one Llama 3 70B layer, 8,192 tokens, tp 4 with sequence
-    // parallelism: QKV (n 2,560) and FC1 (n 14,336) read the norms' outputs, quantised on the rank's 2,048 rows
-    // before the FP8 gather; proj (k 2,048) and FC2 (k 7,168) quantise their 16-bit inputs; the output gradients of
-    // QKV and FC1 on all rows, of proj and FC2 (row-parallel) on the rank's rows before the gather. The cast
-    // kernels are the only kernels FP8 adds: the sums of memory-bound bytes differ by exactly their bytes.
+    // docs/research/fp8-cast-kernels.md (Summary item 7), one Llama 3 70B layer, 8,192 tokens, tp 4 with sequence
+    // parallelism: QKV (n 2,560) and FC1 (n 14,336) quantise inside their norms (LayerNormLinear), on the rank's
+    // 2,048 rows before the FP8 gather; proj (k 2,048) and FC2 (k 7,168) quantise their 16-bit inputs; the output
+    // gradients of QKV and FC1 on all rows, of proj and FC2 (row-parallel) on the rank's rows before the gather.
+    // The cast kernels are the only kernels FP8 adds: the sums of memory-bound bytes differ by exactly their bytes.
     const WorkloadSpec w = llama3_70b();
     const double T = 8192, rows = 2048, h = 8192;
     auto memory_bytes = [](const std::vector<chip::Operation>& ops) {
@@ -597,37 +597,59 @@ TEST_CASE("train: per-tensor FP8 adds Transformer Engine's cast kernels, by reci
             if (const auto* m = std::get_if<chip::MemoryOp>(&op)) sum += m->bytes;
         return sum;
     };
-    const auto bf16 = layer_ops(w, LayerKind::dense, shard(1, 8192, 4, 1, 1, true), Recompute::none);
-    auto extra = [&](bool current, int copies) {
-        Shard s = shard(1, 8192, 4, 1, 1, true);
+    struct Extra {
+        double forward, backward;
+        std::size_t kernels;
+    };
+    auto extra = [&](const WorkloadSpec& wl, Shard s, bool current, int copies) {
+        const auto bf16 = layer_ops(wl, LayerKind::dense, s, Recompute::none);
         s.dtype = chip::DType::fp8;
         s.fp8_current_scaling = current;
         s.fp8_operand_copies = copies;
-        const auto ops = layer_ops(w, LayerKind::dense, s, Recompute::none);
-        CHECK(ops.forward.size() == bf16.forward.size() + 4);  // one kernel before each of the 4 products
-        return std::pair{memory_bytes(ops.forward) - memory_bytes(bf16.forward), memory_bytes(ops.backward) - memory_bytes(bf16.backward)};
+        const auto ops = layer_ops(wl, LayerKind::dense, s, Recompute::none);
+        return Extra{memory_bytes(ops.forward) - memory_bytes(bf16.forward), memory_bytes(ops.backward) - memory_bytes(bf16.backward),
+                     ops.forward.size() - bf16.forward.size()};
     };
-    // Delayed scaling on Blackwell (one copy): the norms write FP8 themselves; other casts 3 B per element.
-    auto [fwd, bwd] = extra(false, 1);
-    CHECK(fwd == doctest::Approx(3 * T * 2048 + 3 * T * 7168));
-    CHECK(bwd == doctest::Approx(3 * T * 2560 + 3 * rows * h + 3 * T * 14336 + 3 * rows * h));
-    // Current scaling on Hopper (two copies): an amax pass (2 B) before each cast, the norms' outputs cast on
-    // the rank's rows (amax fused in the norm: 3 B), a transposed copy (1 B) of each local cast, and a 2-B
-    // transpose of each tensor gathered in FP8 (the norms' outputs again in the backward pass, the
-    // row-parallel gradients).
-    std::tie(fwd, bwd) = extra(true, 2);
-    CHECK(fwd == doctest::Approx(2 * 3 * rows * h + 6 * T * 2048 + 6 * T * 7168));
-    CHECK(bwd == doctest::Approx(6 * T * 2560 + 6 * T * 14336 + 2 * (5 * rows * h + 2 * T * h) + 2 * (2 * T * h)));
-    // Block scales (DeepGEMM) and BF16 products: none.
-    Shard block = shard(1, 8192, 4, 1, 1, true);
+    const Shard sp = shard(1, 8192, 4, 1, 1, true);
+    // Delayed scaling on Blackwell (one copy): the norms write FP8 themselves (no kernel); the other casts 3 B.
+    auto e = extra(w, sp, false, 1);
+    CHECK(e.kernels == 2);
+    CHECK(e.forward == doctest::Approx(3 * T * 2048 + 3 * T * 7168));
+    CHECK(e.backward == doctest::Approx(3 * T * 2560 + 3 * rows * h + 3 * T * 14336 + 3 * rows * h));
+    // Current scaling on Hopper (two copies): an amax pass (2 B) before each cast, the norms' outputs cast on the
+    // rank's rows (amax fused in the norm: 3 B), a transposed copy (1 B) of each local cast, and a 2-B transpose of
+    // each tensor gathered in FP8 (the norms' outputs again in the backward pass, the row-parallel gradients).
+    e = extra(w, sp, true, 2);
+    CHECK(e.kernels == 4);
+    CHECK(e.forward == doctest::Approx(2 * 3 * rows * h + 6 * T * 2048 + 6 * T * 7168));
+    CHECK(e.backward == doctest::Approx(6 * T * 2560 + 6 * T * 14336 + 2 * (5 * rows * h + 2 * T * h) + 2 * (2 * T * h)));
+    // Without sequence parallelism (tp 4): every cast on all rows; the fused norms' outputs get Hopper's transpose
+    // under delayed scaling (2 B), the full cast with the amax fused under current (2 + c).
+    const Shard tp4 = shard(1, 8192, 4);
+    e = extra(w, tp4, false, 2);
+    CHECK(e.forward == doctest::Approx(2 * 2 * T * h + 4 * T * 2048 + 4 * T * 7168));
+    CHECK(e.backward == doctest::Approx(4 * T * (2560 + 8192 + 14336 + 8192)));
+    e = extra(w, tp4, true, 1);
+    CHECK(e.forward == doctest::Approx(2 * 3 * T * h + 5 * T * 2048 + 5 * T * 7168));
+    // Row-parallel is the products' role, not their shape: GPT-3's GELU FC1 at tp 4 has n = 4 h / 4 = h, yet
+    // its gradient is quantised on all rows (GPT-3 175B: h 12,288, QKV n 3 h / 4).
+    const WorkloadSpec gpt3 = gpt(96, 12288, 96);
+    const double g = 12288;
+    e = extra(gpt3, shard(1, 2048, 4, 1, 1, true), false, 1);
+    CHECK(e.backward == doctest::Approx(3 * 2048 * (3 * g / 4) + 3 * 512 * g + 3 * 2048 * g + 3 * 512 * g));
+    // Block scales (DeepGEMM's kernels quantise inside the products): none.
+    Shard block = sp;
     block.dtype = chip::DType::fp8;
     block.fp8_block_scaled = true;
-    CHECK(layer_ops(w, LayerKind::dense, block, Recompute::none).forward.size() == bf16.forward.size());
-    // Recomputation re-runs the casts with their products.
-    Shard full = shard(1, 8192, 4, 1, 1, true);
-    full.dtype = chip::DType::fp8;
-    const auto recomputed = layer_ops(w, LayerKind::dense, full, Recompute::full);
-    CHECK(recomputed.recompute.size() == recomputed.forward.size());
+    CHECK(layer_ops(w, LayerKind::dense, block, Recompute::none).forward.size() == layer_ops(w, LayerKind::dense, sp, Recompute::none).forward.size());
+    // Selective recomputation of the norms re-runs the casts of their outputs (current scaling: QKV's and FC1's).
+    Shard current = sp;
+    current.dtype = chip::DType::fp8;
+    current.fp8_current_scaling = true;
+    const auto norms = layer_ops(w, LayerKind::dense, current, Recomputation{Recompute::selective, {RecomputeModule::layernorm}});
+    REQUIRE(norms.recompute.size() == 4);
+    CHECK(std::get<chip::MemoryOp>(norms.recompute[1]).bytes == doctest::Approx(3 * rows * h));
+    CHECK(std::get<chip::MemoryOp>(norms.recompute[3]).bytes == doctest::Approx(3 * rows * h));
 }
 
 TEST_CASE("train: a Mixtral MoE layer stores its kernels' inputs, and the routing weights instead of the expert outputs") {

@@ -12,10 +12,12 @@ std::string value_text(chip::Parameter p, double v) {
     return chip::is_time(p) ? units::format_si(v, units::Dimension::time) : fmt::format("{:.4f}", v);
 }
 
-// The catalog's value, or "unknown" for an FP8 pair the chip does not have.
+// The catalog's value, or "unknown" for an FP8 figure the chip does not have.
 std::string catalog_text(const chip::ChipModel& start, chip::Parameter p) {
     const bool fp8_pair = p == chip::Parameter::fp8_block_matmul_efficiency || p == chip::Parameter::fp8_block_matmul_tile_overhead;
-    return fp8_pair && start.fp8_block_matmul_efficiency <= 0 ? "unknown" : value_text(p, chip::get(start, p));
+    if (fp8_pair && start.fp8_block_matmul_efficiency <= 0) return "unknown";
+    if (p == chip::Parameter::fp8_matmul_efficiency && start.fp8_matmul_efficiency <= 0) return "unknown";
+    return value_text(p, chip::get(start, p));
 }
 
 std::string percent(double modelled, double measured) { return fmt::format("{:+.1f}%", 100.0 * (modelled / measured - 1.0)); }

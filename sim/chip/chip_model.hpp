@@ -70,10 +70,10 @@ struct ChipModel {
         if (block_fp8(d, block_scaled)) return fp8_block_matmul_efficiency;
         return tensor_fp8(d, block_scaled) ? fp8_matmul_efficiency : matmul_efficiency;
     }
-    /// Whether a product runs on the per-tensor FP8 efficiency (an FP8 product not on the block-scaled figures, on a
-    /// chip that has it).
+    /// Whether a product runs on the per-tensor FP8 efficiency (a per-tensor-scaled FP8 product, on a chip that
+    /// has it; block-scaled products without the block pair take the chip-wide figures).
     [[nodiscard]] bool tensor_fp8(DType d, bool block_scaled) const {
-        return d == DType::fp8 && !block_fp8(d, block_scaled) && fp8_matmul_efficiency > 0;
+        return d == DType::fp8 && !block_scaled && fp8_matmul_efficiency > 0;
     }
     [[nodiscard]] double tile_overhead_for(DType d, bool block_scaled) const {
         return block_fp8(d, block_scaled) ? fp8_block_tile_overhead_s : tile_overhead_s;

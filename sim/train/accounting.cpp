@@ -170,7 +170,12 @@ struct Builder {
     /// generic; an empty list: none, as a view's or a broadcast scalar's).
     std::vector<std::optional<std::vector<Operation>>> grads;
     std::vector<std::size_t> attention;  ///< indices of the attention core's kernels (selective recomputation)
-    std::vector<std::size_t> norms;      ///< indices of the fused norm kernels (their output feeds the next product)
+    /// Products whose input quantisation Transformer Engine fuses with the norm before them (its
+    /// LayerNormLinear: QKV and a dense MLP's first product), and row-parallel products (the output projection,
+    /// an MLP's last product: their output gradient arrives split by tp under sequence parallelism); for
+    /// per-tensor FP8's cast kernels (add_fp8_casts).
+    std::vector<std::size_t> norm_fused;
+    std::vector<std::size_t> row_parallel;
     double stored = 0;
     double core_stored = 0;  ///< of `stored`: the unfused core's s x s tensors, not kept under selective recomputation
     /// Per kernel: the aten.mm calls it stands for, in forward order (op-level selective
@@ -222,11 +227,8 @@ struct Builder {
         grads.reserve(kernels);
         mms.reserve(kernels);
     }
-    /// A fused normalisation kernel (RMSNorm or LayerNorm), whose output the next product reads.
-    void add_norm(MemoryOp op, double stored_bytes) {
-        norms.push_back(ops.size());
-        add(op, stored_bytes);
-    }
+    void mark_norm_fused() { norm_fused.push_back(ops.size() - 1); }
+    void mark_row_parallel() { row_parallel.push_back(ops.size() - 1); }
     void add(Operation op, double stored_bytes) {
         std::vector<Matmul> parts;
         if (const auto* mm = std::get_if<Matmul>(&op); mm && mm->batch == 1) parts.push_back(*mm);
@@ -348,7 +350,7 @@ double add_norm(const WorkloadSpec& w, const Shard& s, std::int64_t tokens, std:
         add_eager(b, eager_rmsnorm(), elements, d(tokens), elements * eager_rmsnorm_stored);
         return elements * (eager_rmsnorm_stored - act_bytes);
     }
-    b.add_norm(chip::normalization(tokens * h, act), elements * act_bytes);
+    b.add(chip::normalization(tokens * h, act), elements * act_bytes);
     return 0.0;
 }
 
@@ -384,12 +386,15 @@ void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn,
         // One kernel for the gate and up projections; torchtitan's w1 then w3.
         const Matmul half{x.tokens, f, h, 1, x.dtype};
         b.add_split(Matmul{x.tokens, 2 * f, h, 1, x.dtype}, in, {half, half});
+        if (!input_stored) b.mark_norm_fused();
         add_swiglu(s, d(x.tokens) * d(f), b, cached_bytes);
     } else {
         b.add(Matmul{x.tokens, f, h, 1, x.dtype}, in);
+        if (!input_stored) b.mark_norm_fused();
         b.add(chip::gelu(x.tokens * f, act), d(x.tokens) * d(f) * act_bytes);
     }
     b.add(Matmul{x.tokens, h, f, 1, x.dtype}, d(x.tokens) * d(f) * x.in_bytes);
+    b.mark_row_parallel();
 }
 
 /// The forward kernels of one layer (pre-norm decoder), with what each stores for the backward.
@@ -419,7 +424,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         if (m.q_lora_rank > 0) {
             b.add(Matmul{T, m.q_lora_rank, h, 1, x.dtype}, norm_out);
             const std::size_t q_up = b.ops.size();
-            b.add_norm(chip::normalization(T * m.q_lora_rank, act), d(T) * d(m.q_lora_rank) * act_bytes);
+            b.add(chip::normalization(T * m.q_lora_rank, act), d(T) * d(m.q_lora_rank) * act_bytes);
             b.add(Matmul{T, x.heads * qk, m.q_lora_rank, 1, x.dtype}, d(T) * d(m.q_lora_rank) * x.in_bytes);
             b.tag(up, q_up);
             b.frees(up, d(T) * d(m.q_lora_rank) * x.in_bytes);
@@ -430,7 +435,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
             b.add(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, 0.0);
         }
         const std::size_t kv_up = b.ops.size();
-        b.add_norm(chip::normalization(T * m.kv_lora_rank, act), d(T) * d(m.kv_lora_rank) * act_bytes);
+        b.add(chip::normalization(T * m.kv_lora_rank, act), d(T) * d(m.kv_lora_rank) * act_bytes);
         b.add(Matmul{T, x.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1, x.dtype},
               d(T) * d(m.kv_lora_rank) * x.in_bytes);
         b.tag(up, kv_up);
@@ -441,6 +446,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const double qkv_o = d(T) * d(x.heads) * d(2 * qk + m.v_head_dim) * act_bytes + o * o_bytes;  // Q, K, V, O
         b.add(attention_core(s, x.heads, x.heads, qk, m.v_head_dim), qkv_o);
         b.add(Matmul{T, h, x.heads * m.v_head_dim, 1, x.dtype}, o * cast_bytes);
+        b.mark_row_parallel();
     } else {
         const std::int64_t hd = head_dim(w);
         const std::int64_t kvh = kv_heads_per_rank(w, s.tp);
@@ -448,6 +454,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const Matmul kv{T, kvh * hd, h, 1, x.dtype};
         b.add_split(Matmul{T, (x.heads + 2 * kvh) * hd, h, 1, x.dtype}, norm_out,
                     {Matmul{T, x.heads * hd, h, 1, x.dtype}, kv, kv});
+        b.mark_norm_fused();
         // FlashAttention keeps Q, K, V and O (the output projection's input, stored once) and no
         // score matrix: Korthikanti's 5 a s / h term is gone. The unfused core keeps the same and
         // its s x s tensors.
@@ -476,6 +483,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
             unfused_attention(s, x.heads, hd, qkvo, b);
         }
         b.add(Matmul{T, h, x.heads * hd, 1, x.dtype}, o * cast_bytes);
+        b.mark_row_parallel();
     }
     const double mask = dropout ? residual_elems : 0.0;
     b.add(chip::elementwise(x.norm_tokens * h, act), mask);
@@ -839,21 +847,22 @@ void mark_block_scaled(const Shard& s, Builder& b) {
         for (auto& mm : parts) mm.block_scaled = mm.dtype == DType::fp8;
 }
 
-/// Per-tensor FP8 (Transformer Engine's recipes): the memory-bound kernels of the FP8 machinery, one before each
-/// FP8 product of `b`, with the quantisation of that product's output gradient as its backward kernel
-/// (docs/research/fp8-cast-kernels.md, section 7; docs/models/training.md, "FP8 casts"). Bytes per element beyond
-/// the BF16 run's kernels, c the chip's FP8 copies per tensor (2 on Hopper, whose FP8 products are TN-only: a
-/// transposed copy too; 1 on Blackwell):
-/// - a product's input: read 16-bit, write c FP8 copies, 2 + c; current scaling first reads it once more for its
-///   amax, 4 + c. After a fused norm: delayed scaling's norm writes FP8 itself (no kernel; on Hopper a transpose,
-///   2), current scaling's reports its amax (Transformer Engine PR #2013), 2 + c.
+/// Per-tensor FP8 (Transformer Engine's recipes): the memory-bound kernels of the FP8 machinery, a kernel before
+/// each FP8 product of `b` that quantises its input, and the quantisation of its output gradient in the backward
+/// pass (docs/research/fp8-cast-kernels.md, Summary items 5-8 and section 4; docs/models/training.md, "FP8
+/// casts"). Bytes per element beyond the BF16 run's kernels, c the chip's FP8 copies per tensor (2 on Hopper,
+/// whose FP8 products are TN-only: a transposed copy too; 1 on data-centre Blackwell):
+/// - a product's 16-bit input: read it, write c FP8 copies, 2 + c; current scaling first reads it once more for
+///   its amax, 4 + c. Where Transformer Engine fuses the quantisation with the norm before the product
+///   (`norm_fused`): delayed scaling's norm writes FP8 itself (no kernel; Hopper a transpose, 2), current
+///   scaling's reports its amax (Transformer Engine PR #2013): 2 + c.
 /// - its output gradient: 2 + c, current 4 + c.
-/// - with sequence parallelism a norm's output and a row-parallel product's output gradient (its output the
-///   hidden size) are quantised on the rank's 1/tp of the rows (one copy) and gathered in FP8; Hopper then
-///   transposes the gathered tensor (2), the norm's output in the backward pass, where it is gathered again.
-/// The 1-byte gathers themselves are not modelled (the exchanges stay 16-bit). The kernels join the modules that
-/// re-run their product.
-void add_fp8_casts(const Shard& s, std::int64_t hidden, Builder& b) {
+/// - with sequence parallelism a fused norm's output and a row-parallel product's output gradient are quantised on
+///   the rank's 1/tp of the rows (one copy) and gathered in FP8; Hopper then transposes the gathered tensor (2),
+///   the norm's output in the backward pass, where it is gathered again.
+/// The 1-byte gathers themselves are not modelled (the exchanges stay 16-bit). A cast is re-run by the modules
+/// that re-run its product or the kernel that produces its input.
+void add_fp8_casts(const Shard& s, Builder& b) {
     if (s.dtype != DType::fp8 || s.fp8_block_scaled) return;
     const std::int64_t T = s.micro_batch * (s.seq_len / std::max<std::int64_t>(1, s.cp));
     const bool gathered = s.sequence_parallel && s.tp > 1;
@@ -861,52 +870,70 @@ void add_fp8_casts(const Shard& s, std::int64_t hidden, Builder& b) {
     const double c = s.fp8_operand_copies;
     const double amax = s.fp8_current_scaling ? 2.0 : 0.0;  // current scaling's extra read
     const double transpose = c > 1 ? 2.0 : 0.0;              // Hopper's transpose of a gathered FP8 tensor
+    auto listed = [](const std::vector<std::size_t>& v, std::size_t i) { return std::find(v.begin(), v.end(), i) != v.end(); };
     Builder out;
     out.reserve(b.ops.size() * 2);
     out.stored = b.stored;
     out.core_stored = b.core_stored;
+    const std::size_t none = b.ops.size() * 2 + 1;
     std::vector<std::size_t> at(b.ops.size());
-    std::vector<std::size_t> cast_of(b.ops.size(), b.ops.size() * 2);  // the cast kernel before product i
+    std::vector<std::size_t> cast_of(b.ops.size(), none);  // the kernel quantising product i's input
     for (std::size_t i = 0; i < b.ops.size(); ++i) {
         const auto* mm = std::get_if<Matmul>(&b.ops[i]);
-        const bool core = std::find(b.attention.begin(), b.attention.end(), i) != b.attention.end();
-        if (mm && mm->dtype == DType::fp8 && !core) {
-            const double k = d(mm->k) * d(mm->batch);
-            const double n = d(mm->n) * d(mm->batch);
-            const bool full_rows = mm->m == T;
-            const bool after_norm = i > 0 && std::find(b.norms.begin(), b.norms.end(), i - 1) != b.norms.end();
-            double forward = 0;           // bytes of the input's quantisation
-            double backward_extra = 0;    // Hopper: the re-gathered input's transpose
-            if (after_norm && gathered && full_rows) {
-                forward = (s.fp8_current_scaling ? 3.0 : 0.0) * shard_rows * k;
-                backward_extra = transpose * d(T) * k;
-            } else if (after_norm) {
-                forward = (s.fp8_current_scaling ? 2.0 + c : transpose) * d(mm->m) * k;
-            } else {
-                forward = (2.0 + amax + c) * d(mm->m) * k;
-            }
-            const bool row_parallel = gathered && full_rows && mm->n == hidden;
-            const double grad = row_parallel ? (3.0 + amax) * shard_rows * n + transpose * d(T) * n
-                                             : (2.0 + amax + c) * d(mm->m) * n;
+        if (!mm || mm->dtype != DType::fp8 || listed(b.attention, i)) {
+            at[i] = out.ops.size();
+            out.ops.push_back(b.ops[i]);
+            out.grads.push_back(b.grads[i]);
+            out.mms.push_back(b.mms[i]);
+            continue;
+        }
+        const double k = d(mm->k) * d(mm->batch);
+        const double n = d(mm->n) * d(mm->batch);
+        double forward = 0;        // the input's quantisation
+        double regathered = 0;     // Hopper: the re-gathered input's transpose, in the backward pass
+        if (listed(b.norm_fused, i) && gathered) {
+            forward = (s.fp8_current_scaling ? 3.0 : 0.0) * shard_rows * k;
+            regathered = transpose * d(mm->m) * k;
+        } else if (listed(b.norm_fused, i)) {
+            forward = (s.fp8_current_scaling ? 2.0 + c : transpose) * d(mm->m) * k;
+        } else {
+            forward = (2.0 + amax + c) * d(mm->m) * k;
+        }
+        const double grad = listed(b.row_parallel, i) && gathered ? (3.0 + amax) * shard_rows * n + transpose * d(mm->m) * n
+                                                                   : (2.0 + amax + c) * d(mm->m) * n;
+        const MemoryOp grad_cast{grad + regathered, (grad + regathered) / 3.0};
+        if (forward > 0) {
             cast_of[i] = out.ops.size();
-            out.ops.emplace_back(MemoryOp{forward, forward > 0 ? forward / 3.0 : 0.0});
-            const double backward_bytes = grad + backward_extra;
-            out.grads.emplace_back(std::vector<Operation>{MemoryOp{backward_bytes, backward_bytes / 3.0}});
+            out.ops.emplace_back(MemoryOp{forward, forward / 3.0});
+            out.grads.emplace_back(std::vector<Operation>{grad_cast});
             out.mms.emplace_back();
         }
         at[i] = out.ops.size();
         out.ops.push_back(b.ops[i]);
-        out.grads.push_back(b.grads[i]);
         out.mms.push_back(b.mms[i]);
+        if (forward > 0) {
+            out.grads.push_back(b.grads[i]);
+        } else {  // no kernel before the product: its backward quantises the gradient, then the generic products
+            std::vector<Operation> grads{grad_cast};
+            if (b.grads[i]) {
+                grads.insert(grads.end(), b.grads[i]->begin(), b.grads[i]->end());
+            } else {
+                grads.emplace_back(Matmul{mm->m, mm->k, mm->n, mm->batch, mm->dtype, mm->block_scaled});
+                grads.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype, mm->block_scaled});
+            }
+            out.grads.emplace_back(std::move(grads));
+        }
     }
     for (const std::size_t i : b.attention) out.attention.push_back(at[i]);
-    for (const std::size_t i : b.norms) out.norms.push_back(at[i]);
+    for (const std::size_t i : b.norm_fused) out.norm_fused.push_back(at[i]);
+    for (const std::size_t i : b.row_parallel) out.row_parallel.push_back(at[i]);
     for (std::size_t m = 0; m < b.modules.size(); ++m) {
+        const auto& in = b.modules[m].ops;
         out.modules[m].freed = b.modules[m].freed;
-        for (const std::size_t i : b.modules[m].ops) {
-            if (cast_of[i] < out.ops.size()) out.modules[m].ops.push_back(cast_of[i]);
-            out.modules[m].ops.push_back(at[i]);
-        }
+        for (const std::size_t i : in) out.modules[m].ops.push_back(at[i]);
+        for (std::size_t i = 0; i < b.ops.size(); ++i)
+            if (cast_of[i] != none && (listed(in, i) || (i > 0 && listed(in, i - 1)))) out.modules[m].ops.push_back(cast_of[i]);
+        std::sort(out.modules[m].ops.begin(), out.modules[m].ops.end());
     }
     b = std::move(out);
 }
@@ -928,7 +955,7 @@ Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
     b.frees(RecomputeModule::layernorm, concatenated + extra);
     b.add(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, concatenated);
     mark_block_scaled(s, b);
-    add_fp8_casts(s, h, b);
+    add_fp8_casts(s, b);
     return b;
 }
 }  // namespace
@@ -936,7 +963,7 @@ Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
 LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute) {
     Builder b = forward_layer(w, kind, s, false);
     mark_block_scaled(s, b);
-    add_fp8_casts(s, w.hidden, b);
+    add_fp8_casts(s, b);
     LayerOps out;
     out.backward = backward(b.ops, b.grads);
     out.weight_gradients = weight_gradients(b);
