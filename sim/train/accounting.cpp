@@ -593,6 +593,12 @@ SelectiveOp selective_op(const Builder& b, double layer_input_bytes) {
 /// Backward kernels of a forward list, in reverse order: dX = dY W^T (m x k from m x n times n x k)
 /// and dW = X^T dY (k x n from k x m times m x n) per product; the attention backward; twice the
 /// traffic of each memory-bound kernel; or the kernel's own backward kernels where `grads` has them.
+/// The generic backward kernels of a product: the input gradient dX = dY W^T (m x k from m x n times n x k)
+/// and the weight gradient dW = X^T dY (k x n).
+std::array<Operation, 2> matmul_backward(const Matmul& mm) {
+    return {Matmul{mm.m, mm.k, mm.n, mm.batch, mm.dtype, mm.block_scaled}, Matmul{mm.k, mm.n, mm.m, mm.batch, mm.dtype, mm.block_scaled}};
+}
+
 std::vector<Operation> backward(const std::vector<Operation>& forward,
                                 const std::vector<std::optional<std::vector<Operation>>>& grads = {}) {
     std::vector<Operation> out;
@@ -602,8 +608,7 @@ std::vector<Operation> backward(const std::vector<Operation>& forward,
         if (i < grads.size() && grads[i]) {
             out.insert(out.end(), grads[i]->begin(), grads[i]->end());
         } else if (const auto* mm = std::get_if<Matmul>(&*it)) {
-            out.emplace_back(Matmul{mm->m, mm->k, mm->n, mm->batch, mm->dtype, mm->block_scaled});
-            out.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype, mm->block_scaled});
+            for (auto& g : matmul_backward(*mm)) out.push_back(std::move(g));
         } else if (const auto* at = std::get_if<Attention>(&*it)) {
             Attention a = *at;
             a.pass = chip::Pass::backward;
@@ -622,7 +627,7 @@ std::vector<Operation> weight_gradients(const Builder& b) {
     for (std::size_t i = 0; i < b.ops.size(); ++i) {
         const auto* mm = std::get_if<Matmul>(&b.ops[i]);
         if (!mm || std::find(b.attention.begin(), b.attention.end(), i) != b.attention.end()) continue;
-        out.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype, mm->block_scaled});
+        out.push_back(matmul_backward(*mm)[1]);
     }
     return out;
 }
@@ -918,8 +923,7 @@ void add_fp8_casts(const Shard& s, Builder& b) {
             if (b.grads[i]) {
                 grads.insert(grads.end(), b.grads[i]->begin(), b.grads[i]->end());
             } else {
-                grads.emplace_back(Matmul{mm->m, mm->k, mm->n, mm->batch, mm->dtype, mm->block_scaled});
-                grads.emplace_back(Matmul{mm->k, mm->n, mm->m, mm->batch, mm->dtype, mm->block_scaled});
+                for (auto& g : matmul_backward(*mm)) grads.push_back(std::move(g));
             }
             out.grads.emplace_back(std::move(grads));
         }
