@@ -660,6 +660,7 @@ figures:
     confidence: official
     source: DS
   scale_out_bandwidth: null
+  host_link_bandwidth: null
   tdp:
     value: "700 W"
     confidence: official
@@ -749,9 +750,9 @@ TEST_CASE("scenario: a performance overhead may be zero, never negative; a publi
     CHECK(ok.result.code == 0);
     std::string negative = zero;
     negative.replace(negative.find("0 us"), 4, "-1 us");
-    expect_catalog_error("  matmul_tile_overhead: null\n", negative, 49, 12, "performance.matmul_tile_overhead.value",
+    expect_catalog_error("  matmul_tile_overhead: null\n", negative, 50, 12, "performance.matmul_tile_overhead.value",
                          "must not be negative, got '-1 us'");
-    expect_catalog_error("    value: \"700 W\"\n", "    value: \"0 W\"\n", 32, 12, "figures.tdp.value",
+    expect_catalog_error("    value: \"700 W\"\n", "    value: \"0 W\"\n", 33, 12, "figures.tdp.value",
                          "must be positive, got '0 W'");
 }
 
@@ -785,7 +786,7 @@ TEST_CASE("scenario: catalog scale_up_bandwidth with an invalid direction word")
 }
 
 TEST_CASE("scenario: catalog figure value without a unit") {
-    expect_catalog_error("value: \"700 W\"", "value: \"700\"", 32, 12, "figures.tdp.value", "missing unit in '700'");
+    expect_catalog_error("value: \"700 W\"", "value: \"700\"", 33, 12, "figures.tdp.value", "missing unit in '700'");
 }
 
 TEST_CASE("scenario: catalog file with a YAML syntax error") {
@@ -806,7 +807,7 @@ TEST_CASE("scenario: an override in mapping form with a direction is accepted") 
 
 TEST_CASE("scenario: 'direction' on a figure that is not a bandwidth between chips") {
     expect_one_error("override_tdp_direction.yaml", 8, 40, "cases[0].overrides.tdp.direction",
-                     "'direction' applies only to bandwidths between chips");
+                     "'direction' applies only to a chip's link bandwidths");
 }
 
 TEST_CASE("scenario: a swept case's own error keeps its location") {
@@ -1494,6 +1495,21 @@ TEST_CASE("scenario: layers_per_stage is a list of positive layer counts, one pe
     CHECK(has_diagnostic(r, f, 33, 72, "cases[4].training.plan.layers_per_stage",
                          "splits the layers over the pipeline stages: it needs virtual_stages 1"));
     CHECK(last_line(r.err) == "6 errors");
+}
+
+TEST_CASE("scenario: activation_offload_layers within Megatron-Core's limits, on a chip with a host link") {
+    const Result r = check_bad("training_activation_offload.yaml");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    const std::string f = bad("training_activation_offload.yaml");
+    CHECK(has_diagnostic(r, f, 9, 46, "cases[0].training.execution.activation_offload_layers",
+                         "activation_offload_layers 32 must be below the 32 layers of llama3_8b"));
+    CHECK(has_diagnostic(r, f, 16, 46, "cases[1].training.execution.activation_offload_layers",
+                         "activation offloading needs pp 1 (Megatron-Core has no offloading with pipeline parallelism)"));
+    CHECK(has_diagnostic(r, f, 22, 46, "cases[2].training.execution.activation_offload_layers", "must be at least 0, got -1"));
+    CHECK(has_diagnostic(r, f, 29, 46, "cases[3].training.execution.activation_offload_layers",
+                         "ascend_910b has no host_link_bandwidth figure: activation offloading needs one in its chip file"));
+    CHECK(last_line(r.err) == "4 errors");
 }
 
 TEST_CASE("scenario: activation_cache: fp8 needs FP8 training with fused element-wise kernels") {

@@ -359,6 +359,57 @@ TEST_CASE("train: elementwise: eager is slower than fused, and only for the Llam
     CHECK(std::get<train::Rejection>(r).reason.find("elementwise: eager describes the Llama reference code") != std::string::npos);
 }
 
+TEST_CASE("train: activation offloading moves the first layers' activations to the host, hidden while the link keeps up") {
+    // Llama 3 8B on 32 H100s, one stage, nothing recomputed: 16 of 32 layers offloaded, over a host link of the given rate.
+    auto with_link = [](double bytes_per_s, std::int64_t layers) {
+        Fixture f = make();
+        f.sc.cases.front().training->execution.offload_layers = layers;
+        catalog::ChipSpec chip = *f.sc.cases.front().cluster.chip;
+        chip.host_link_bandwidth.value = units::BytesPerSecond(bytes_per_s);
+        const auto& c = f.sc.cases.front();
+        auto made = run::make_training_cluster(chip, c.cluster.chip_count,
+                                               std::make_shared<const topo::Topology>(topo::build(c.job_network->params)));
+        REQUIRE(std::holds_alternative<std::unique_ptr<train::TrainingCluster>>(made));
+        f.cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
+        return f;
+    };
+    const auto p = plan(1, 1, 32);
+    const Fixture none = with_link(64e9, 0);
+    const Fixture fast = with_link(10e12, 16);
+    const auto kept = step_of(none, p);
+    const auto off = step_of(fast, p);
+    const auto& w = *fast.spec().workload;
+    const train::Shard shard{p.micro_batch, fast.spec().seq_len, 1, 1, 1, false, chip::DType::bf16};
+    const double layer = train::layer_activation_bytes(w, train::LayerKind::dense, shard, train::Recompute::none);
+    CHECK(off.memory.offloaded == doctest::Approx(16 * layer));
+    CHECK(kept.memory.activations - off.memory.activations == doctest::Approx(16 * layer));
+    CHECK(off.memory.weights == kept.memory.weights);
+    // A fast link copies 16 layers within 30 layers' kernels: nothing exposed, the step unchanged.
+    CHECK(off.time.offload_s == 0);
+    CHECK(off.time.step_s == doctest::Approx(kept.time.step_s));
+    // The H100's PCIe link (64 GB/s) cannot in the forward pass; the backward pass, twice as long, hides them.
+    const auto pcie = step_of(with_link(64e9, 16), p);
+    CHECK(pcie.time.offload_s > 0);
+    CHECK(pcie.time.step_s == doctest::Approx(kept.time.step_s + pcie.time.offload_s));
+    // A link 1,000 times slower exposes both passes' copies beyond 30 of 32 layers' kernels.
+    const auto slow = step_of(with_link(64e6, 16), p);
+    const double m = static_cast<double>(slow.micro_batches);
+    CHECK(slow.time.offload_s == doctest::Approx(2 * m * 16 * layer / 64e6 - 30.0 / 32.0 * slow.time.compute_s));
+    // Megatron-Core's limits: one pipeline stage, no recomputation; and a host link figure.
+    auto staged = train::evaluate(fast.spec(), plan(1, 2, 16), *fast.cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(staged));
+    CHECK(std::get<train::Rejection>(staged).category == "offload");
+    CHECK(std::get<train::Rejection>(staged).reason.find("needs pp 1") != std::string::npos);
+    auto q = p;
+    q.recompute = train::Recompute::full;
+    auto recomputed = train::evaluate(fast.spec(), q, *fast.cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(recomputed));
+    CHECK(std::get<train::Rejection>(recomputed).reason.find("needs recompute none") != std::string::npos);
+    chip::ChipModel no_link = fast.cluster->chip();
+    no_link.host_link_bytes_per_s = 0;
+    CHECK(train::offload_problem(no_link, w, p, fast.spec().execution).find("has no host_link_bandwidth figure") != std::string::npos);
+}
+
 TEST_CASE("train: the search's answer does not depend on the thread count") {
     std::vector<train::SearchResult> results;
     for (const int threads : {1, 2, 4}) {
@@ -915,10 +966,11 @@ cases:
     const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
     CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
     const auto r = run::run_scenario(ds.sc);
-    REQUIRE(output::results_columns().back() == "decode_activation_quant");
+    REQUIRE(output::results_columns().back() == "offload_s");
     const std::string row = output::results_row(r.cases.front(), nullptr);
-    // The last v13 column, then v14's and v15's, empty here (earlier cells may hold quoted commas).
-    CHECK(row.substr(row.size() - 8) == ",fp8,,,\n");
+    // The last v13 column, then v14's and v15's, empty here, and v16's: no offloading (earlier cells may hold
+    // quoted commas).
+    CHECK(row.substr(row.size() - 14) == ",fp8,,,,0,0,0\n");
 }
 
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
@@ -948,7 +1000,7 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 9] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 12] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
@@ -956,5 +1008,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("pipeline_schedule") == "1f1b");
     CHECK(cell("training_activation_cache") == "bf16");
     CHECK(cell("pipeline_layers_per_stage").empty());  // v14: the even split
+    CHECK(cell("training_activation_offload_layers") == "0");  // v16: nothing offloaded
+    CHECK(cell("offloaded_per_chip_bytes") == "0");
+    CHECK(cell("offload_s") == "0");
     CHECK(cell("prefill_activation_quant").empty());   // v15: no serving job
 }

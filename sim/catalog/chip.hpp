@@ -72,11 +72,14 @@ struct ChipSpec {
     /// FP8 copies a quantised tensor needs: 2 where the FP8 products take only one operand layout (Hopper's
     /// TN-only FP8 GEMMs: a row-wise and a transposed copy), 1 where they take any; unknown: 1.
     Figure<std::int64_t> fp8_operand_copies;
+    /// The chip's own link to its host CPU's memory, one direction (PCIe, NVLink-C2C): what activation
+    /// offloading copies over; unknown: the chip cannot offload.
+    Figure<units::BytesPerSecond> host_link_bandwidth;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 33> chip_figures{{
+inline constexpr std::array<FigureInfo, 34> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -122,6 +125,7 @@ inline constexpr std::array<FigureInfo, 33> chip_figures{{
      "performance"},
     {"fp8_operand_copies", FigureKind::count, false,
      "FP8 copies a quantised tensor needs: 2 for TN-only FP8 products (Hopper), 1 otherwise (unknown: 1)", "performance"},
+    {"host_link_bandwidth", FigureKind::data_rate, true, "the chip's link to host CPU memory, per chip, one direction"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -161,6 +165,7 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[30], chip.latent_attention_efficiency);
     f(chip_figures[31], chip.fp8_matmul_efficiency);
     f(chip_figures[32], chip.fp8_operand_copies);
+    f(chip_figures[33], chip.host_link_bandwidth);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

@@ -67,6 +67,7 @@ std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& ch
     need(chip.kernel_overhead, "kernel_overhead", m.kernel_overhead_s);
     need(chip.attention_backward_efficiency, "attention_backward_efficiency", m.attention_backward_efficiency);
     if (chip.vector_fp32.known()) m.vector_flop_per_s = chip.vector_fp32.value->si();
+    if (chip.host_link_bandwidth.known()) m.host_link_bytes_per_s = chip.host_link_bandwidth.value->si();
     if (chip.latent_attention_efficiency.known()) m.latent_attention_efficiency = *chip.latent_attention_efficiency.value;
     if (chip.fp8_matmul_efficiency.known()) m.fp8_matmul_efficiency = *chip.fp8_matmul_efficiency.value;
     if (chip.fp8_operand_copies.known()) m.fp8_operand_copies = static_cast<int>(*chip.fp8_operand_copies.value);

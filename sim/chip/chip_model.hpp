@@ -58,6 +58,7 @@ struct ChipModel {
     /// FP8 copies a quantised tensor needs (2: TN-only FP8 products, Hopper; 1: any layout).
     int fp8_operand_copies = 1;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
+    double host_link_bytes_per_s = 0;  ///< to host memory, one direction; 0 when unknown (no activation offload)
 
     [[nodiscard]] double peak(DType d) const { return peak_flop_per_s[static_cast<std::size_t>(d)]; }
     [[nodiscard]] bool supports(DType d) const { return peak(d) > 0; }

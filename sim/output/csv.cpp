@@ -357,6 +357,13 @@ const ServingSwitch serving_switches[] = {
 /// Schema v15: per phase, whether the activation quantisation runs as kernels of their own (ServingExecution).
 std::string activation_quant(bool separate) { return separate ? "separate" : "fused"; }
 
+/// Schema v16: activation offloading, the switch and what it does to the step.
+const TrainingColumn training_columns_v16[] = {
+    {"training_activation_offload_layers", [](S t) { return std::to_string(t.execution.offload_layers); }},
+    {"offloaded_per_chip_bytes", [](S t) { return t.step ? units::round_trip(t.step->memory.offloaded) : ""; }},
+    {"offload_s", [](S t) { return time_number(t, &train::StepBreakdown::offload_s); }},
+};
+
 /// Schema v12: the shared-expert ranks of each serving instance (serve::ServingPlan::shared_expert_ranks).
 const char* const serving_columns_v12[] = {"prefill_shared_expert_ranks", "decode_shared_expert_ranks"};
 
@@ -391,6 +398,7 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("pipeline_layers_per_stage");
     cols.emplace_back("prefill_activation_quant");
     cols.emplace_back("decode_activation_quant");
+    for (const auto& t : training_columns_v16) cols.emplace_back(t.name);
     return cols;
 }
 
@@ -454,6 +462,8 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     const auto* quant = c.serving ? &c.serving->spec.execution.separate_activation_quant : nullptr;
     out += "," + (quant ? activation_quant(quant->prefill) : std::string());
     out += "," + (quant ? activation_quant(quant->decode) : std::string());
+    // v16: activation offloading.
+    for (const auto& t : training_columns_v16) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
     return out + "\n";
 }
 

@@ -20,7 +20,7 @@ namespace clustersim::output {
 /// `training_ep_bottleneck`; 12: `prefill_shared_expert_ranks`, `decode_shared_expert_ranks`; 13:
 /// `recompute_modules`, `pipeline_schedule`, `training_activation_cache`; 14: `pipeline_layers_per_stage`; 15:
 /// `prefill_activation_quant`, `decode_activation_quant` (last).
-inline constexpr int results_schema_version = 15;
+inline constexpr int results_schema_version = 16;
 
 std::vector<std::string> results_columns();
 /// The header line, then one line per case (with its baseline's result for the ratio columns);

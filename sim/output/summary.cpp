@@ -92,6 +92,9 @@ std::string training_text(const run::RunResult& run) {
                           pct(b.pp_comm_s / b.step_s), pct(b.dp_comm_s / b.step_s), pct(b.optimizer_s / b.step_s),
                           delivered_vs_baseline(run, c)});
         if (!tr.problem.empty()) notes += "  " + c.name + ": " + tr.problem + "\n";
+        if (s.memory.offloaded > 0)
+            notes += fmt::format("  {}: {} of activations offloaded to host memory per chip, {} of the step exposed\n", c.name,
+                                 units::format_binary_bytes(s.memory.offloaded), pct(b.offload_s / b.step_s));
         if (tr.searched) {
             notes += fmt::format("  {}: {} plans tried, {} run", c.name, tr.plans_evaluated, tr.plans_feasible);
             for (const auto& [category, r] : tr.rejected) notes += fmt::format("; {} rejected for {} (e.g. {})", r.count, category, r.example);

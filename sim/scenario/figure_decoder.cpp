@@ -63,8 +63,8 @@ Parts decode_parts(const Source& src, const YAML::Node& node, const std::string&
     if (m.has("direction")) {
         if (!info.directional) {
             src.error(m.get("direction"), join_path(path, "direction"),
-                      "'direction' applies only to bandwidths between chips (scale_up_bandwidth, "
-                      "scale_out_bandwidth)");
+                      "'direction' applies only to a chip's link bandwidths (scale_up_bandwidth, "
+                      "scale_out_bandwidth, host_link_bandwidth)");
         } else {
             parts.direction = as_choice(src, m.get("direction"), join_path(path, "direction"), {"one-way", "both-ways"});
         }
@@ -152,7 +152,7 @@ std::optional<catalog::RawFigure> decode_override(const Source& src, const YAML:
         if (m.has("direction")) {
             if (!info.directional) {
                 src.error(m.get("direction"), join_path(path, "direction"),
-                          "'direction' applies only to bandwidths between chips");
+                          "'direction' applies only to a chip's link bandwidths");
                 return std::nullopt;
             }
             direction = as_choice(src, m.get("direction"), join_path(path, "direction"), {"one-way", "both-ways"});

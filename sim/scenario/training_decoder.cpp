@@ -18,7 +18,8 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
                                          "schedule", "layers_per_stage"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
-                                              "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache"};
+                                              "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache",
+                                              "activation_offload_layers"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -289,6 +290,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && o.has_value();
         if (o) e.order = *o;
     }
+    if (m.has("activation_offload_layers")) {
+        auto n = m.integer("activation_offload_layers", false, 0, 1 << 20);
+        ok = ok && n.has_value();
+        if (n) e.offload_layers = *n;
+    }
     ok = read_number(src, m, "memory_reserve", e.memory_reserve, 0, 1, false,
                      "the fraction of HBM kept free, a number in [0, 1) such as 0.1") && ok;
     if (m.has("algorithms")) {
@@ -376,18 +382,37 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
             ok = false;
         }
     }
+    // Activation offloading's limits that the workload and a given plan decide (the chip's: check_training_chip).
+    if (ok && d.spec.workload && d.spec.execution.offload_layers > 0) {
+        train::Plan plan = d.spec.plan.value_or(train::Plan{});
+        if (!d.spec.plan) plan.pp = 1, plan.recompute = train::Recompute::none;  // a search keeps the plans that can
+        if (auto why = train::offload_plan_problem(*d.spec.workload, plan, d.spec.execution); !why.empty()) {
+            src.error(m.get("execution")["activation_offload_layers"], join_path(path, "execution.activation_offload_layers"), why);
+            ok = false;
+        }
+    }
     if (!ok) return std::nullopt;
     return d;
 }
 
 bool check_training_chip(const Source& src, const TrainingDraft& d, const std::string& path, const catalog::ChipSpec& chip) {
-    if (d.spec.execution.attention_kernel == chip::AttentionKernel::standard) return true;
+    const auto& e = d.spec.execution;
+    if (e.attention_kernel == chip::AttentionKernel::standard && e.offload_layers == 0) return true;
     const auto model = chip::make_chip_model(chip);
     if (!std::holds_alternative<chip::ChipModel>(model)) return true;  // not modelled: the run says why
-    const auto why = train::attention_kernel_problem(std::get<chip::ChipModel>(model), d.spec.execution);
-    if (why.empty()) return true;
-    src.error(d.node["execution"]["attention"], join_path(path, "execution.attention"), why);
-    return false;
+    const auto& c = std::get<chip::ChipModel>(model);
+    bool ok = true;
+    if (const auto why = train::attention_kernel_problem(c, e); !why.empty()) {
+        src.error(d.node["execution"]["attention"], join_path(path, "execution.attention"), why);
+        ok = false;
+    }
+    if (e.offload_layers > 0 && c.host_link_bytes_per_s <= 0) {
+        src.error(d.node["execution"]["activation_offload_layers"], join_path(path, "execution.activation_offload_layers"),
+                  c.id + " has no host_link_bandwidth figure: activation offloading needs one in its chip file "
+                         "('clustersim show chip' says which chips have it)");
+        ok = false;
+    }
+    return ok;
 }
 
 bool check_training_plan(const Source& src, TrainingDraft& d, const std::string& path, std::int64_t chips) {

@@ -1101,7 +1101,7 @@ struct RankMemory {
 };
 
 RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t seq_len, DType precision,
-                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache) {
+                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache, std::int64_t offload_layers) {
     RankMemory out;
     Memory& m = out.memory;
     const RankParams ps = rank_params(w, p, rank);
@@ -1158,6 +1158,15 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         }
         m.activations += per_mb * (p.schedule == PipelineSchedule::dualpipe ? d(p.pp - stage) : in_flight(p, rank));
     }
+    // Activation offloading (one stage, nothing recomputed: offload_plan_problem): the first N layers' stored
+    // tensors move to host memory; at most the other layers' stay in HBM (Transformer Engine's offload context).
+    if (offload_layers > 0 && p.pp == 1 && p.recompute == Recompute::none) {
+        const std::int64_t dense = w.moe ? std::min(w.moe->dense_layers, offload_layers) : offload_layers;
+        double per_mb = d(dense) * layer_activation_bytes(w, LayerKind::dense, s, Recompute::none);
+        if (offload_layers > dense) per_mb += d(offload_layers - dense) * layer_activation_bytes(w, LayerKind::moe, s, Recompute::none);
+        m.offloaded = per_mb * in_flight(p, rank);
+        m.activations -= m.offloaded;
+    }
 
     // Transient: the largest single working set beyond the stored activations.
     const Dims x = dims(w, s);
@@ -1176,11 +1185,12 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
 }  // namespace
 
 Memory memory_per_chip(const WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, DType precision,
-                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache) {
+                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache, std::int64_t offload_layers) {
     Memory worst;
     for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
-        const Memory m =
-            rank_memory(w, plan, r, seq_len, precision, flash_attention, eager_elementwise, fp8_activation_cache).memory;
+        const Memory m = rank_memory(w, plan, r, seq_len, precision, flash_attention, eager_elementwise, fp8_activation_cache,
+                                     offload_layers)
+                             .memory;
         if (r == 0 || m.total() > worst.total()) worst = m;
     }
     return worst;

@@ -137,6 +137,24 @@ std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution&
            "attention); " + w.id + " has " + has;
 }
 
+std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e) {
+    if (e.offload_layers == 0) return {};
+    if (e.offload_layers >= w.layers)
+        return "activation_offload_layers " + std::to_string(e.offload_layers) + " must be below the " +
+               std::to_string(w.layers) + " layers of " + w.id + " (Megatron-Core keeps at least one layer's activations)";
+    if (plan.pp > 1) return "activation offloading needs pp 1 (Megatron-Core has no offloading with pipeline parallelism)";
+    if (plan.recompute != Recompute::none)
+        return "activation offloading needs recompute none (Megatron-Core does not offload with recomputation)";
+    return {};
+}
+
+std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e) {
+    if (auto why = offload_plan_problem(w, plan, e); !why.empty()) return why;
+    if (e.offload_layers > 0 && c.host_link_bytes_per_s <= 0)
+        return c.id + " has no host_link_bandwidth figure: activation offloading needs one in its chip file";
+    return {};
+}
+
 std::string attention_kernel_problem(const chip::ChipModel& c, const Execution& e) {
     if (c.has(e.attention_kernel)) return {};
     return c.id + " has no figures for FlashAttention's Triton kernel (attention: flash_triton needs "

@@ -195,6 +195,10 @@ struct Execution {
     bool fp8_activation_cache = false;
     /// Per-tensor FP8 with current scaling (Shard::fp8_current_scaling; needs precision fp8, not block scales).
     bool fp8_current_scaling = false;
+    /// Activation offloading to host memory (Megatron-Core's cpu_offloading_num_layers, Transformer Engine's
+    /// offload context): every tensor the first N layers save for the backward pass is copied to the host in
+    /// the forward pass and back before the layer's backward (docs/models/training.md, "Activation offloading").
+    std::int64_t offload_layers = 0;
     /// Collective algorithm per parallel dimension ("tp", "cp", "ep", "pp", "dp" → a registered
     /// algorithm, as NCCL_ALGO forces one): used where it applies, the tuner's choice elsewhere and
     /// for the dimensions not listed.
@@ -204,6 +208,11 @@ struct Execution {
 /// Why `e` cannot run workload `w` (empty: it can): elementwise: eager describes the Llama reference
 /// code (RMSNorm, rotary embedding, SwiGLU, grouped-query attention).
 std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution& e);
+/// Why `plan` cannot offload `e.offload_layers` layers of `w` (empty: it can, or offloads none): Megatron-Core's
+/// limits (no pipeline parallelism, no recomputation, fewer layers than the model's).
+std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e);
+/// offload_plan_problem, and chip `c`'s host link figure.
+std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e);
 /// Why chip `c` cannot run `e`'s attention kernel (empty: it can): flash_triton needs the chip's figures.
 std::string attention_kernel_problem(const chip::ChipModel& c, const Execution& e);
 

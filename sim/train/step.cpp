@@ -289,6 +289,7 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
         reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.precision)));
     if (auto why = elementwise_problem(w, spec.execution); !why.empty()) reject("elementwise", why);
     if (auto why = attention_kernel_problem(cluster.chip(), spec.execution); !why.empty()) reject("attention", why);
+    if (auto why = offload_problem(cluster.chip(), w, p, spec.execution); !why.empty()) reject("offload", why);
     return out;
 }
 
@@ -296,7 +297,7 @@ namespace {
 /// The memory model's answer for `plan` under the spec's execution (one place for its arguments).
 Memory plan_memory(const TrainingSpec& spec, const Plan& plan) {
     return memory_per_chip(*spec.workload, plan, spec.seq_len, spec.precision, spec.execution.flash_attention,
-                           spec.execution.eager_elementwise, spec.execution.fp8_activation_cache);
+                           spec.execution.eager_elementwise, spec.execution.fp8_activation_cache, spec.execution.offload_layers);
 }
 }  // namespace
 
@@ -579,6 +580,18 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
                            std::max(0.0, slowest.total + slowest.backward - 3 * slowest.weight_gradients)
                      : fill_drain_s;
 
+    // Activation offloading (one stage: offload_problem): per micro-batch the offloaded layers' activations go
+    // to the host in the forward pass and come back in the backward pass, on one copy stream at the host
+    // link's rate. Transformer Engine's default schedule (2.10 on) lets a copy lag the computation: layer i's
+    // must end before layer L - N + i starts, and its reload starts L - 1 - N layers ahead of its backward;
+    // the N copies of a pass stay hidden while they take no longer than L - 2 layers' kernels, the excess is
+    // exposed (docs/research/activation-offload.md; the copies' share of HBM bandwidth is not charged).
+    if (e.offload_layers > 0) {
+        const double copy_s = r.memory.offloaded / chip.host_link_bytes_per_s;
+        const double window = static_cast<double>(w.layers - 2) / static_cast<double>(w.layers);
+        b.offload_s = m * (std::max(0.0, copy_s - window * slowest.forward) + std::max(0.0, copy_s - window * slowest.backward));
+    }
+
     // Data parallel: the gradients of the parameters a rank holds, reduced over its replicas.
     // Dense parameters over dp x cp, expert parameters over dp x cp / ep.
     const ChipParams held = chip_params(w, p);
@@ -625,7 +638,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     const double updated = sharded ? dense_params / replicas + expert_params / (replicas / static_cast<double>(p.ep)) : params;
     b.optimizer_s = chip::cost(chip, chip::adam_update(static_cast<std::int64_t>(std::ceil(updated)))).time_s;
 
-    b.step_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s + b.bubble_s + b.dp_comm_s + b.optimizer_s;
+    b.step_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s + b.bubble_s + b.offload_s + b.dp_comm_s +
+               b.optimizer_s;
     r.tokens_per_s = static_cast<double>(spec.global_batch * spec.seq_len) / b.step_s;
     r.model_flops = step_flops(FlopConvention::exact_model, w, spec.global_batch, spec.seq_len);
     r.hardware_flops = step_flops(FlopConvention::exact_hardware, w, spec.global_batch, spec.seq_len, p);

@@ -127,6 +127,7 @@ struct StepBreakdown {
     double ep_comm_s = 0;       ///< expert-parallel all-to-all (dispatch and combine)
     double pp_comm_s = 0;       ///< pipeline sends
     double bubble_s = 0;        ///< pipeline fill and drain
+    double offload_s = 0;       ///< exposed activation offloading copies (Execution::offload_layers)
     double dp_comm_s = 0;       ///< exposed data-parallel gradient reduction and parameter gathering
     double optimizer_s = 0;     ///< the optimizer step
     double step_s = 0;
