@@ -455,7 +455,7 @@ TEST_CASE("scenario: a range of a bandwidth between chips without its direction"
 
 TEST_CASE("scenario: 'direction' on a range of another figure") {
     expect_one_error("sweep_range_direction_not_bandwidth.yaml", 6, 67, "sweep.overrides.tdp.direction",
-                     "'direction' applies to a range of a bandwidth between chips (overrides.scale_up_bandwidth,");
+                     "'direction' applies to a range of a chip's link bandwidth (overrides.scale_up_bandwidth,");
 }
 
 TEST_CASE("scenario: a geometric range with a factor of 1") {
@@ -1509,7 +1509,11 @@ TEST_CASE("scenario: activation_offload_layers within Megatron-Core's limits, on
     CHECK(has_diagnostic(r, f, 22, 46, "cases[2].training.execution.activation_offload_layers", "must be at least 0, got -1"));
     CHECK(has_diagnostic(r, f, 29, 46, "cases[3].training.execution.activation_offload_layers",
                          "ascend_910b has no host_link_bandwidth figure: activation offloading needs one in its chip file"));
-    CHECK(last_line(r.err) == "4 errors");
+    // Reported beside the case's other errors.
+    CHECK(has_diagnostic(r, f, 34, 21, "cases[4].training.global_batch", "must be at least 1, got 0"));
+    CHECK(has_diagnostic(r, f, 36, 46, "cases[4].training.execution.activation_offload_layers",
+                         "activation offloading needs recompute none (Megatron-Core does not offload with recomputation)"));
+    CHECK(last_line(r.err) == "6 errors");
 }
 
 TEST_CASE("scenario: activation_cache: fp8 needs FP8 training with fused element-wise kernels") {

@@ -121,7 +121,7 @@ TEST_CASE("train: the pipeline bubble is one micro-batch through the other ranks
         CHECK(b.bubble_s < equal_ranks);
         CHECK(b.bubble_s > 0.5 * equal_ranks);
         CHECK(b.step_s == doctest::Approx(b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s +
-                                          b.bubble_s + b.dp_comm_s + b.optimizer_s)
+                                          b.bubble_s + b.offload_s + b.dp_comm_s + b.optimizer_s)
                               .epsilon(1e-12));
     }
     // No pipeline, no bubble and no pipeline sends.
@@ -391,10 +391,29 @@ TEST_CASE("train: activation offloading moves the first layers' activations to t
     const auto pcie = step_of(with_link(64e9, 16), p);
     CHECK(pcie.time.offload_s > 0);
     CHECK(pcie.time.step_s == doctest::Approx(kept.time.step_s + pcie.time.offload_s));
-    // A link 1,000 times slower exposes both passes' copies beyond 30 of 32 layers' kernels.
-    const auto slow = step_of(with_link(64e6, 16), p);
+    // A link 1,000 times slower exposes both passes' copies beyond 30 of 32 layers' kernels, the layers' alone
+    // (the embedding and the head hide nothing): per micro-batch (C - 30 t_f) + (C - 30 t_b).
+    const Fixture slow_f = with_link(64e6, 16);
+    const auto slow = step_of(slow_f, p);
+    const auto ops = train::layer_ops(w, train::LayerKind::dense, shard, p.recomputation());
+    const double t_f = chip::cost(slow_f.cluster->chip(), ops.forward).time_s;
+    const double t_b = chip::cost(slow_f.cluster->chip(), ops.backward).time_s;
     const double m = static_cast<double>(slow.micro_batches);
-    CHECK(slow.time.offload_s == doctest::Approx(2 * m * 16 * layer / 64e6 - 30.0 / 32.0 * slow.time.compute_s));
+    const double c_s = 16 * layer / 64e6;
+    CHECK(slow.time.offload_s == doctest::Approx(m * ((c_s - 30 * t_f) + (c_s - 30 * t_b))));
+    // N = L - 1: no copy has a window, both passes expose all of theirs, however fast the link.
+    const auto all_but_one = step_of(with_link(10e12, 31), p);
+    CHECK(all_but_one.time.offload_s == doctest::Approx(2 * m * all_but_one.memory.offloaded / 10e12));
+    CHECK(all_but_one.memory.offloaded == doctest::Approx(31 * layer));
+    // A search keeps the plans Megatron-Core can offload: one stage, nothing recomputed.
+    const auto found = train::search(fast.spec(), *fast.cluster, train::default_space(fast.spec(), *fast.cluster), 3);
+    REQUIRE_FALSE(found.best.empty());
+    for (const auto& r : found.best) {
+        CHECK(r.plan.pp == 1);
+        CHECK(r.plan.recompute == train::Recompute::none);
+        CHECK(r.memory.offloaded > 0);
+    }
+    CHECK(found.rejected.count("offload") == 1);
     // Megatron-Core's limits: one pipeline stage, no recomputation; and a host link figure.
     auto staged = train::evaluate(fast.spec(), plan(1, 2, 16), *fast.cluster);
     REQUIRE(std::holds_alternative<train::Rejection>(staged));
@@ -408,6 +427,27 @@ TEST_CASE("train: activation offloading moves the first layers' activations to t
     chip::ChipModel no_link = fast.cluster->chip();
     no_link.host_link_bytes_per_s = 0;
     CHECK(train::offload_problem(no_link, w, p, fast.spec().execution).find("has no host_link_bandwidth figure") != std::string::npos);
+}
+
+TEST_CASE("train: offloading a MoE model's first layers takes its leading dense layers first") {
+    // DeepSeek-V3: 3 dense layers, then 58 MoE layers; 5 offloaded = the 3 dense and 2 MoE layers' activations.
+    const auto w = test::source_catalog().workloads.at("deepseek_v3");
+    train::Plan p;
+    p.dp = 8;
+    p.ep = 8;
+    p.micro_batch = 1;
+    p.optimizer = train::Optimizer::zero1;
+    const train::Shard s{1, 4096, 1, 1, 8, false, chip::DType::bf16};
+    const double dense = train::layer_activation_bytes(*w, train::LayerKind::dense, s, train::Recompute::none);
+    const double moe = train::layer_activation_bytes(*w, train::LayerKind::moe, s, train::Recompute::none);
+    REQUIRE(dense != doctest::Approx(moe));
+    const auto kept = train::memory_per_chip(*w, p, 4096, chip::DType::bf16);
+    const auto off = train::memory_per_chip(*w, p, 4096, chip::DType::bf16, true, false, false, 5);
+    CHECK(off.offloaded == doctest::Approx(3 * dense + 2 * moe));
+    CHECK(kept.activations - off.activations == doctest::Approx(off.offloaded));
+    // Not with a pipeline or with recomputation: nothing moves (the plan is refused elsewhere).
+    p.pp = 2;
+    CHECK(train::memory_per_chip(*w, p, 4096, chip::DType::bf16, true, false, false, 5).offloaded == 0);
 }
 
 TEST_CASE("train: the search's answer does not depend on the thread count") {

@@ -72,8 +72,9 @@ struct ChipSpec {
     /// FP8 copies a quantised tensor needs: 2 where the FP8 products take only one operand layout (Hopper's
     /// TN-only FP8 GEMMs: a row-wise and a transposed copy), 1 where they take any; unknown: 1.
     Figure<std::int64_t> fp8_operand_copies;
-    /// The chip's own link to its host CPU's memory, one direction (PCIe, NVLink-C2C): what activation
-    /// offloading copies over; unknown: the chip cannot offload.
+    /// The sustained copy rate of the chip's own link to its host CPU's memory, one direction (PCIe,
+    /// NVLink-C2C), with the node's other chips copying too: what activation offloading copies over; unknown:
+    /// the chip cannot offload.
     Figure<units::BytesPerSecond> host_link_bandwidth;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
@@ -125,7 +126,8 @@ inline constexpr std::array<FigureInfo, 34> chip_figures{{
      "performance"},
     {"fp8_operand_copies", FigureKind::count, false,
      "FP8 copies a quantised tensor needs: 2 for TN-only FP8 products (Hopper), 1 otherwise (unknown: 1)", "performance"},
-    {"host_link_bandwidth", FigureKind::data_rate, true, "the chip's link to host CPU memory, per chip, one direction"},
+    {"host_link_bandwidth", FigureKind::data_rate, true,
+     "sustained copy rate of the chip's link to host CPU memory, per chip, one direction"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.

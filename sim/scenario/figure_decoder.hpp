@@ -28,7 +28,7 @@ catalog::Figure<std::string> decode_choice_figure(const Source& src, const YAML:
                                                   const std::vector<std::string>& choices);
 
 /// A scenario override: "4 TB/s", or {value: ..., direction: ..., note: ...} (direction required
-/// for bandwidths between chips). Provenance: confidence 'scenario', source = the scenario file.
+/// for a chip's link bandwidths: scale-up, scale-out, host link). Provenance: confidence 'scenario', source = the scenario file.
 std::optional<catalog::RawFigure> decode_override(const Source& src, const YAML::Node& node,
                                                   const std::string& path, const catalog::FigureInfo& info);
 

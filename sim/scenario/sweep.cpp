@@ -401,8 +401,8 @@ std::optional<SweepAxis> decode_axis(const Source& src, const YAML::Node& key_no
         const catalog::FigureInfo* figure = axis.kind == AxisKind::override_figure ? chip_figure(axis.figure) : nullptr;
         if (direction.IsDefined() && (figure == nullptr || !figure->directional)) {
             src.error(direction, join_path(path, "direction"),
-                      "'direction' applies to a range of a bandwidth between chips (overrides.scale_up_bandwidth, "
-                      "overrides.scale_out_bandwidth)");
+                      "'direction' applies to a range of a chip's link bandwidth (overrides.scale_up_bandwidth, "
+                      "overrides.scale_out_bandwidth, overrides.host_link_bandwidth)");
             return std::nullopt;
         }
         if (!direction.IsDefined() && figure != nullptr && figure->directional) {

@@ -382,8 +382,9 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
             ok = false;
         }
     }
-    // Activation offloading's limits that the workload and a given plan decide (the chip's: check_training_chip).
-    if (ok && d.spec.workload && d.spec.execution.offload_layers > 0) {
+    // Activation offloading's limits that the workload and a given plan decide (the chip's: check_training_chip);
+    // reported with the case's other errors (a plan that did not decode is checked as a search would be).
+    if (d.spec.workload && d.spec.execution.offload_layers > 0) {
         train::Plan plan = d.spec.plan.value_or(train::Plan{});
         if (!d.spec.plan) plan.pp = 1, plan.recompute = train::Recompute::none;  // a search keeps the plans that can
         if (auto why = train::offload_plan_problem(*d.spec.workload, plan, d.spec.execution); !why.empty()) {

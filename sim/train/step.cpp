@@ -503,10 +503,12 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     struct RankTime {
         double total = 0, compute = 0, recompute = 0, tp = 0, cp = 0, ep = 0, pp = 0, backward = 0, forward = 0;
         double weight_gradients = 0;  ///< of backward
+        double layers_forward = 0, layers_backward = 0;  ///< of forward and backward: the transformer layers' kernels
         void add(const RankTime& o, double share) {
             total += share * o.total, compute += share * o.compute, recompute += share * o.recompute;
             tp += share * o.tp, cp += share * o.cp, ep += share * o.ep, pp += share * o.pp;
             backward += share * o.backward, forward += share * o.forward, weight_gradients += share * o.weight_gradients;
+            layers_forward += share * o.layers_forward, layers_backward += share * o.layers_backward;
         }
     };
     auto stage_time = [&](std::int64_t s) {
@@ -521,6 +523,8 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             t.forward += c * lt->k.forward_s;
             t.backward += c * (lt->k.backward_s + lt->k.recompute_s);
             t.weight_gradients += c * lt->k.weight_gradient_s;
+            t.layers_forward += c * lt->k.forward_s;
+            t.layers_backward += c * (lt->k.backward_s + lt->k.recompute_s);
             t.tp += c * lt->tp_s;
             t.cp += c * lt->cp_s;
             t.ep += c * lt->ep_s;
@@ -584,12 +588,15 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     // to the host in the forward pass and come back in the backward pass, on one copy stream at the host
     // link's rate. Transformer Engine's default schedule (2.10 on) lets a copy lag the computation: layer i's
     // must end before layer L - N + i starts, and its reload starts L - 1 - N layers ahead of its backward;
-    // the N copies of a pass stay hidden while they take no longer than L - 2 layers' kernels, the excess is
-    // exposed (docs/research/activation-offload.md; the copies' share of HBM bandwidth is not charged).
+    // with N <= L - 2 the N copies of a pass stay hidden while they take no longer than L - 2 layers' kernels
+    // (the layers' alone: the embedding and head hide nothing), the excess is exposed; with N = L - 1 no copy
+    // has a window and all are exposed (docs/research/activation-offload.md; the copies' share of HBM
+    // bandwidth is not charged).
     if (e.offload_layers > 0) {
         const double copy_s = r.memory.offloaded / chip.host_link_bytes_per_s;
-        const double window = static_cast<double>(w.layers - 2) / static_cast<double>(w.layers);
-        b.offload_s = m * (std::max(0.0, copy_s - window * slowest.forward) + std::max(0.0, copy_s - window * slowest.backward));
+        const double window = e.offload_layers <= w.layers - 2 ? static_cast<double>(w.layers - 2) / static_cast<double>(w.layers) : 0.0;
+        b.offload_s = m * (std::max(0.0, copy_s - window * slowest.layers_forward) +
+                           std::max(0.0, copy_s - window * slowest.layers_backward));
     }
 
     // Data parallel: the gradients of the parameters a rank holds, reduced over its replicas.
