@@ -407,10 +407,8 @@ bool check_training_chip(const Source& src, const TrainingDraft& d, const std::s
         src.error(d.node["execution"]["attention"], join_path(path, "execution.attention"), why);
         ok = false;
     }
-    if (e.offload_layers > 0 && c.host_link_bytes_per_s <= 0) {
-        src.error(d.node["execution"]["activation_offload_layers"], join_path(path, "execution.activation_offload_layers"),
-                  c.id + " has no host_link_bandwidth figure: activation offloading needs one in its chip file "
-                         "('clustersim show chip' says which chips have it)");
+    if (const auto why = train::host_link_problem(c, e); !why.empty()) {
+        src.error(d.node["execution"]["activation_offload_layers"], join_path(path, "execution.activation_offload_layers"), why);
         ok = false;
     }
     return ok;

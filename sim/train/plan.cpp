@@ -148,11 +148,15 @@ std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& pla
     return {};
 }
 
+std::string host_link_problem(const chip::ChipModel& c, const Execution& e) {
+    if (e.offload_layers == 0 || c.host_link_bytes_per_s > 0) return {};
+    return c.id + " has no host_link_bandwidth figure: activation offloading needs one in its chip file "
+                  "('clustersim show chip' says which chips have it)";
+}
+
 std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e) {
     if (auto why = offload_plan_problem(w, plan, e); !why.empty()) return why;
-    if (e.offload_layers > 0 && c.host_link_bytes_per_s <= 0)
-        return c.id + " has no host_link_bandwidth figure: activation offloading needs one in its chip file";
-    return {};
+    return host_link_problem(c, e);
 }
 
 std::string attention_kernel_problem(const chip::ChipModel& c, const Execution& e) {

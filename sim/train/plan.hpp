@@ -211,7 +211,9 @@ std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution&
 /// Why `plan` cannot offload `e.offload_layers` layers of `w` (empty: it can, or offloads none): Megatron-Core's
 /// limits (no pipeline parallelism, no recomputation, fewer layers than the model's).
 std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e);
-/// offload_plan_problem, and chip `c`'s host link figure.
+/// Why chip `c` cannot offload (empty: it can, or `e` offloads nothing): it has no host link figure.
+std::string host_link_problem(const chip::ChipModel& c, const Execution& e);
+/// offload_plan_problem, then host_link_problem.
 std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e);
 /// Why chip `c` cannot run `e`'s attention kernel (empty: it can): flash_triton needs the chip's figures.
 std::string attention_kernel_problem(const chip::ChipModel& c, const Execution& e);
