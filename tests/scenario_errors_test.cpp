@@ -1497,23 +1497,27 @@ TEST_CASE("scenario: layers_per_stage is a list of positive layer counts, one pe
     CHECK(last_line(r.err) == "6 errors");
 }
 
-TEST_CASE("scenario: activation_offload_layers within Megatron-Core's limits, on a chip with a host link") {
+TEST_CASE("scenario: activation_offload_layers within Megatron-Core's limits, on a chip with a host link and known host memory") {
     const Result r = check_bad("training_activation_offload.yaml");
     INFO(r.err);
     CHECK(r.code == 3);
     const std::string f = bad("training_activation_offload.yaml");
-    CHECK(has_diagnostic(r, f, 9, 46, "cases[0].training.execution.activation_offload_layers",
+    CHECK(has_diagnostic(r, f, 9, 48, "cases[0].training.plan.activation_offload_layers",
                          "activation_offload_layers 32 must be below the 32 layers of llama3_8b"));
-    CHECK(has_diagnostic(r, f, 16, 46, "cases[1].training.execution.activation_offload_layers",
+    CHECK(has_diagnostic(r, f, 15, 62, "cases[1].training.plan.activation_offload_layers",
                          "activation offloading needs pp 1 (Megatron-Core has no offloading with pipeline parallelism)"));
-    CHECK(has_diagnostic(r, f, 22, 46, "cases[2].training.execution.activation_offload_layers", "must be at least 0, got -1"));
-    CHECK(has_diagnostic(r, f, 29, 46, "cases[3].training.execution.activation_offload_layers",
+    CHECK(has_diagnostic(r, f, 21, 48, "cases[2].training.plan.activation_offload_layers", "must be at least 0, got -1"));
+    CHECK(has_diagnostic(r, f, 28, 48, "cases[3].training.plan.activation_offload_layers",
                          "ascend_910b has no host_link_bandwidth figure: activation offloading needs one in its chip file"));
     // Reported beside the case's other errors.
-    CHECK(has_diagnostic(r, f, 34, 21, "cases[4].training.global_batch", "must be at least 1, got 0"));
-    CHECK(has_diagnostic(r, f, 36, 46, "cases[4].training.execution.activation_offload_layers",
+    CHECK(has_diagnostic(r, f, 33, 21, "cases[4].training.global_batch", "must be at least 1, got 0"));
+    CHECK(has_diagnostic(r, f, 34, 72, "cases[4].training.plan.activation_offload_layers",
                          "activation offloading needs recompute none (Megatron-Core does not offload with recomputation)"));
-    CHECK(last_line(r.err) == "6 errors");
+    CHECK(has_diagnostic(r, f, 41, 48, "cases[5].training.plan.activation_offload_layers",
+                         "system meta_h100_roce_24k states no host_memory: activation offloading needs it"));
+    // A plan's choice, not an execution switch.
+    CHECK(has_diagnostic(r, f, 47, 19, "cases[6].training.execution", "unknown key 'activation_offload_layers'"));
+    CHECK(last_line(r.err) == "8 errors");
 }
 
 TEST_CASE("scenario: activation_cache: fp8 needs FP8 training with fused element-wise kernels") {

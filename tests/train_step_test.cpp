@@ -8,6 +8,7 @@
 #include <bit>
 #include <limits>
 #include <map>
+#include <optional>
 #include <memory>
 #include <variant>
 
@@ -359,42 +360,52 @@ TEST_CASE("train: elementwise: eager is slower than fused, and only for the Llam
     CHECK(std::get<train::Rejection>(r).reason.find("elementwise: eager describes the Llama reference code") != std::string::npos);
 }
 
+namespace {
+/// The small job on a chip with a host link of `bytes_per_s` (and `hbm` of HBM, when given) and `host` bytes of
+/// host memory per chip.
+Fixture with_host_link(double bytes_per_s, std::optional<double> host = 1e12, std::optional<double> hbm = std::nullopt) {
+    Fixture f = make();
+    catalog::ChipSpec chip = *f.sc.cases.front().cluster.chip;
+    chip.host_link_bandwidth.value = units::BytesPerSecond(bytes_per_s);
+    if (hbm) chip.hbm_capacity.value = units::Bytes(*hbm);
+    const auto& c = f.sc.cases.front();
+    auto made = run::make_training_cluster(chip, c.cluster.chip_count,
+                                           std::make_shared<const topo::Topology>(topo::build(c.job_network->params)), host);
+    REQUIRE(std::holds_alternative<std::unique_ptr<train::TrainingCluster>>(made));
+    f.cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
+    return f;
+}
+
+train::Plan offloading(train::Plan p, std::int64_t layers) {
+    p.offload_layers = layers;
+    return p;
+}
+}  // namespace
+
 TEST_CASE("train: activation offloading moves the first layers' activations to the host, hidden while the link keeps up") {
     // Llama 3 8B on 32 H100s, one stage, nothing recomputed: 16 of 32 layers offloaded, over a host link of the given rate.
-    auto with_link = [](double bytes_per_s, std::int64_t layers) {
-        Fixture f = make();
-        f.sc.cases.front().training->execution.offload_layers = layers;
-        catalog::ChipSpec chip = *f.sc.cases.front().cluster.chip;
-        chip.host_link_bandwidth.value = units::BytesPerSecond(bytes_per_s);
-        const auto& c = f.sc.cases.front();
-        auto made = run::make_training_cluster(chip, c.cluster.chip_count,
-                                               std::make_shared<const topo::Topology>(topo::build(c.job_network->params)));
-        REQUIRE(std::holds_alternative<std::unique_ptr<train::TrainingCluster>>(made));
-        f.cluster = std::move(std::get<std::unique_ptr<train::TrainingCluster>>(made));
-        return f;
-    };
     const auto p = plan(1, 1, 32);
-    const Fixture none = with_link(64e9, 0);
-    const Fixture fast = with_link(10e12, 16);
-    const auto kept = step_of(none, p);
-    const auto off = step_of(fast, p);
+    const Fixture fast = with_host_link(10e12);
+    const auto kept = step_of(fast, p);
+    const auto off = step_of(fast, offloading(p, 16));
     const auto& w = *fast.spec().workload;
     const train::Shard shard{p.micro_batch, fast.spec().seq_len, 1, 1, 1, false, chip::DType::bf16};
     const double layer = train::layer_activation_bytes(w, train::LayerKind::dense, shard, train::Recompute::none);
     CHECK(off.memory.offloaded == doctest::Approx(16 * layer));
     CHECK(kept.memory.activations - off.memory.activations == doctest::Approx(16 * layer));
     CHECK(off.memory.weights == kept.memory.weights);
+    CHECK(train::describe(off.plan) == "dp32 mb1 zero1 offload:16");
     // A fast link copies 16 layers within 30 layers' kernels: nothing exposed, the step unchanged.
     CHECK(off.time.offload_s == 0);
     CHECK(off.time.step_s == doctest::Approx(kept.time.step_s));
     // The H100's PCIe link (64 GB/s) cannot in the forward pass; the backward pass, twice as long, hides them.
-    const auto pcie = step_of(with_link(64e9, 16), p);
+    const auto pcie = step_of(with_host_link(64e9), offloading(p, 16));
     CHECK(pcie.time.offload_s > 0);
     CHECK(pcie.time.step_s == doctest::Approx(kept.time.step_s + pcie.time.offload_s));
     // A link 1,000 times slower exposes both passes' copies beyond 30 of 32 layers' kernels, the layers' alone
     // (the embedding and the head hide nothing): per micro-batch (C - 30 t_f) + (C - 30 t_b).
-    const Fixture slow_f = with_link(64e6, 16);
-    const auto slow = step_of(slow_f, p);
+    const Fixture slow_f = with_host_link(64e6);
+    const auto slow = step_of(slow_f, offloading(p, 16));
     const auto ops = train::layer_ops(w, train::LayerKind::dense, shard, p.recomputation());
     const double t_f = chip::cost(slow_f.cluster->chip(), ops.forward).time_s;
     const double t_b = chip::cost(slow_f.cluster->chip(), ops.backward).time_s;
@@ -402,31 +413,91 @@ TEST_CASE("train: activation offloading moves the first layers' activations to t
     const double c_s = 16 * layer / 64e6;
     CHECK(slow.time.offload_s == doctest::Approx(m * ((c_s - 30 * t_f) + (c_s - 30 * t_b))));
     // N = L - 1: no copy has a window, both passes expose all of theirs, however fast the link.
-    const auto all_but_one = step_of(with_link(10e12, 31), p);
+    const auto all_but_one = step_of(fast, offloading(p, 31));
     CHECK(all_but_one.time.offload_s == doctest::Approx(2 * m * all_but_one.memory.offloaded / 10e12));
     CHECK(all_but_one.memory.offloaded == doctest::Approx(31 * layer));
-    // A search keeps the plans Megatron-Core can offload: one stage, nothing recomputed.
-    const auto found = train::search(fast.spec(), *fast.cluster, train::default_space(fast.spec(), *fast.cluster), 3);
-    REQUIRE_FALSE(found.best.empty());
-    for (const auto& r : found.best) {
-        CHECK(r.plan.pp == 1);
-        CHECK(r.plan.recompute == train::Recompute::none);
-        CHECK(r.memory.offloaded > 0);
-    }
-    CHECK(found.rejected.count("offload") == 1);
-    // Megatron-Core's limits: one pipeline stage, no recomputation; and a host link figure.
-    auto staged = train::evaluate(fast.spec(), plan(1, 2, 16), *fast.cluster);
+    // Megatron-Core's limits: one pipeline stage, no recomputation, fewer layers than the model's; and a host link figure.
+    auto staged = train::evaluate(fast.spec(), offloading(plan(1, 2, 16), 8), *fast.cluster);
     REQUIRE(std::holds_alternative<train::Rejection>(staged));
     CHECK(std::get<train::Rejection>(staged).category == "offload");
     CHECK(std::get<train::Rejection>(staged).reason.find("needs pp 1") != std::string::npos);
-    auto q = p;
+    auto q = offloading(p, 16);
     q.recompute = train::Recompute::full;
     auto recomputed = train::evaluate(fast.spec(), q, *fast.cluster);
     REQUIRE(std::holds_alternative<train::Rejection>(recomputed));
     CHECK(std::get<train::Rejection>(recomputed).reason.find("needs recompute none") != std::string::npos);
+    CHECK(train::offload_plan_problem(w, offloading(p, 32)).find("must be below the 32 layers of llama3_8b") != std::string::npos);
     chip::ChipModel no_link = fast.cluster->chip();
     no_link.host_link_bytes_per_s = 0;
-    CHECK(train::offload_problem(no_link, w, p, fast.spec().execution).find("has no host_link_bandwidth figure") != std::string::npos);
+    CHECK(train::offload_problem(no_link, w, offloading(p, 16)).find("has no host_link_bandwidth figure") != std::string::npos);
+    CHECK(train::offload_problem(no_link, w, p).empty());  // nothing offloaded: nothing to refuse
+}
+
+TEST_CASE("train: offloaded activations must fit in the host memory the system states") {
+    const auto p = offloading(plan(1, 1, 32), 16);
+    const Fixture roomy = with_host_link(64e9);
+    const double offloaded = step_of(roomy, p).memory.offloaded;
+    // The host's share less the reserve (10 %) just holds them, or just does not.
+    const Fixture fits = with_host_link(64e9, offloaded / 0.9 * 1.001);
+    CHECK(step_of(fits, p).fits);
+    const Fixture tight = with_host_link(64e9, offloaded / 0.9 * 0.999);
+    CHECK_FALSE(step_of(tight, p).fits);
+    auto refused = train::evaluate(tight.spec(), p, *tight.cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(refused));
+    CHECK(std::get<train::Rejection>(refused).category == "memory");
+    CHECK(std::get<train::Rejection>(refused).reason.find("to host memory") != std::string::npos);
+    // A system that states no host memory cannot offload at all.
+    const Fixture unknown = with_host_link(64e9, std::nullopt);
+    auto unstated = train::evaluate(unknown.spec(), p, *unknown.cluster);
+    REQUIRE(std::holds_alternative<train::Rejection>(unstated));
+    CHECK(std::get<train::Rejection>(unstated).category == "offload");
+    CHECK(std::get<train::Rejection>(unstated).reason.find("no host_memory") != std::string::npos);
+    CHECK(std::holds_alternative<train::StepResult>(train::evaluate(unknown.spec(), plan(1, 1, 32), *unknown.cluster)));
+}
+
+TEST_CASE("train: the search offloads the fewest layers that fit, and finds the brute-force optimum over every count") {
+    // HBM shrunk until dp32 without recomputation needs half its activations offloaded.
+    const auto p = plan(1, 1, 32);
+    const Fixture roomy = with_host_link(64e9);
+    const train::Memory kept = step_of(roomy, p).memory;
+    const Fixture f = with_host_link(64e9, 1e12, (kept.total() - 0.5 * kept.activations) / 0.9);
+    const auto& w = *f.spec().workload;
+    REQUIRE_FALSE(step_of(f, p).fits);
+    const train::Plan fewest = train::fewest_offloaded_layers(f.spec(), p, *f.cluster);
+    REQUIRE(fewest.offload_layers > 0);
+    CHECK(step_of(f, fewest).fits);
+    CHECK_FALSE(step_of(f, offloading(p, fewest.offload_layers - 1)).fits);
+    // Unchanged: a plan that fits, or that cannot offload (pipeline, recomputation).
+    CHECK(train::fewest_offloaded_layers(roomy.spec(), p, *roomy.cluster) == p);
+    CHECK(train::fewest_offloaded_layers(f.spec(), plan(1, 2, 16), *f.cluster) == plan(1, 2, 16));
+
+    train::SearchSpace space = train::default_space(f.spec(), *f.cluster);
+    space.partial_recompute = false;
+    space.recompute = {train::Recompute::none, train::Recompute::full};
+    space.micro_batch = {1, 2};
+    const auto found = train::search(f.spec(), *f.cluster, space, 3);
+    REQUIRE_FALSE(found.best.empty());
+    // Brute force: every plan of the space, with every offloaded count it can take.
+    double best = std::numeric_limits<double>::infinity();
+    std::int64_t offloading_plans = 0;
+    for (const auto& base : train::enumerate_plans(space, f.spec(), *f.cluster)) {
+        const bool can = base.pp == 1 && base.recompute == train::Recompute::none;
+        for (std::int64_t n = 0; n <= (can ? w.layers - 1 : 0); ++n) {
+            auto r = train::evaluate(f.spec(), offloading(base, n), *f.cluster);
+            if (const auto* ok = std::get_if<train::StepResult>(&r)) {
+                best = std::min(best, ok->time.step_s);
+                offloading_plans += n > 0 ? 1 : 0;
+            }
+        }
+    }
+    REQUIRE(offloading_plans > 0);
+    CHECK(found.best.front().time.step_s == doctest::Approx(best).epsilon(1e-12));
+    for (const auto& r : found.best)
+        if (r.plan.offload_layers > 0) CHECK(r.plan == train::fewest_offloaded_layers(f.spec(), offloading(r.plan, 0), *f.cluster));
+    // Without offloading in the space, the same plans are rejected for memory.
+    space.offload = false;
+    const auto without = train::search(f.spec(), *f.cluster, space, 3);
+    CHECK(without.rejected.at("memory").count > found.rejected.at("memory").count);
 }
 
 TEST_CASE("train: offloading a MoE model's first layers takes its leading dense layers first") {
@@ -442,12 +513,13 @@ TEST_CASE("train: offloading a MoE model's first layers takes its leading dense 
     const double moe = train::layer_activation_bytes(*w, train::LayerKind::moe, s, train::Recompute::none);
     REQUIRE(dense != doctest::Approx(moe));
     const auto kept = train::memory_per_chip(*w, p, 4096, chip::DType::bf16);
-    const auto off = train::memory_per_chip(*w, p, 4096, chip::DType::bf16, true, false, false, 5);
+    p.offload_layers = 5;
+    const auto off = train::memory_per_chip(*w, p, 4096, chip::DType::bf16);
     CHECK(off.offloaded == doctest::Approx(3 * dense + 2 * moe));
     CHECK(kept.activations - off.activations == doctest::Approx(off.offloaded));
     // Not with a pipeline or with recomputation: nothing moves (the plan is refused elsewhere).
     p.pp = 2;
-    CHECK(train::memory_per_chip(*w, p, 4096, chip::DType::bf16, true, false, false, 5).offloaded == 0);
+    CHECK(train::memory_per_chip(*w, p, 4096, chip::DType::bf16).offloaded == 0);
 }
 
 TEST_CASE("train: the search's answer does not depend on the thread count") {

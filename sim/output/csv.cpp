@@ -357,9 +357,9 @@ const ServingSwitch serving_switches[] = {
 /// Schema v15: per phase, whether the activation quantisation runs as kernels of their own (ServingExecution).
 std::string activation_quant(bool separate) { return separate ? "separate" : "fused"; }
 
-/// Schema v16: activation offloading, the switch and what it does to the step.
+/// Schema v16: activation offloading, the plan's layers and what they do to the step.
 const TrainingColumn training_columns_v16[] = {
-    {"training_activation_offload_layers", [](S t) { return std::to_string(t.execution.offload_layers); }},
+    {"training_activation_offload_layers", [](S t) { return plan_int(t, &train::Plan::offload_layers); }},
     {"offloaded_per_chip_bytes", [](S t) { return t.step ? units::round_trip(t.step->memory.offloaded) : ""; }},
     {"offload_s", [](S t) { return time_number(t, &train::StepBreakdown::offload_s); }},
 };

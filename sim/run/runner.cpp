@@ -44,9 +44,7 @@ TrainingOutcome run_training(const scenario::Case& c, const train::TrainingClust
         }
         out.step = std::get<train::StepResult>(std::move(r));
         if (!out.step->fits) {
-            out.problem = "the memory model says this plan does not fit: " +
-                          train::memory_shortfall(out.step->memory.total(), cluster->hbm_bytes(),
-                                                  spec.execution.memory_reserve);
+            out.problem = "the memory model says this plan does not fit: " + train::memory_shortfall(out.step->memory, spec, *cluster);
         }
     } else {
         auto found = train::search(spec, *cluster, train::default_space(spec, *cluster), 1 + runners_up);
@@ -180,17 +178,24 @@ EconomicsOutcome run_economics(const scenario::Case& c, const CaseResult& r) {
 }  // namespace
 
 std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training_cluster(
-    const catalog::ChipSpec& chip, std::int64_t chips, std::shared_ptr<const topo::Topology> network) {
+    const catalog::ChipSpec& chip, std::int64_t chips, std::shared_ptr<const topo::Topology> network,
+    std::optional<double> host_bytes) {
     auto model = chip::make_chip_model(chip);
     if (auto* e = std::get_if<std::string>(&model)) return "the chip model needs figures the catalog lacks: " + *e;
     if (!chip.hbm_capacity.known()) return std::string("the chip's HBM capacity is unknown");
     auto cost = job_cost_model(chip, *network);
     return std::make_unique<train::TrainingCluster>(std::get<chip::ChipModel>(std::move(model)), chip.hbm_capacity.value->si(),
-                                                    chips, std::move(network), std::move(cost));
+                                                    chips, std::move(network), std::move(cost), host_bytes);
+}
+
+std::optional<double> host_bytes_per_chip(const catalog::Cluster& cluster) {
+    if (!cluster.host_memory.known() || cluster.chip_count < 1) return std::nullopt;
+    return cluster.host_memory.value->si() / static_cast<double>(cluster.chip_count);
 }
 
 struct Evaluator::Shared {
-    using ClusterKey = std::tuple<const catalog::TopologySpec*, const catalog::ChipSpec*, std::int64_t>;
+    /// (job network, chip, chip count, host memory per chip)
+    using ClusterKey = std::tuple<const catalog::TopologySpec*, const catalog::ChipSpec*, std::int64_t, std::optional<double>>;
     // Kept for the whole run: a scenario has few distinct networks, however many rows.
     std::map<const catalog::TopologySpec*, topo::Metrics> networks;
     std::map<const catalog::TopologySpec*, topo::NetworkCost> costs;  ///< network power and price
@@ -214,7 +219,7 @@ void Evaluator::prepare(const std::vector<std::size_t>& cases) {
             sh.costs.emplace(c.cluster.topology.get(), aggregate::network_cost_of(*c.cluster.topology, m));
         }
         if (c.training || c.serving) {
-            const Shared::ClusterKey key{c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count};
+            const Shared::ClusterKey key{c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count, host_bytes_per_chip(c.cluster)};
             if (wanted.insert(key).second && sh.training.count(key) == 0) missing.emplace_back(key, i);
             auto& graph = sh.graphs[c.job_network.get()];
             if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.job_network->params));
@@ -228,7 +233,8 @@ void Evaluator::prepare(const std::vector<std::size_t>& cases) {
     std::vector<std::pair<std::unique_ptr<train::TrainingCluster>, std::string>> built(missing.size());
     tbb::parallel_for(std::size_t{0}, missing.size(), [&](std::size_t k) {
         const auto& c = scenario_.cases[missing[k].second];
-        auto made = make_training_cluster(*c.cluster.chip, c.cluster.chip_count, sh.graphs.at(c.job_network.get()));
+        auto made = make_training_cluster(*c.cluster.chip, c.cluster.chip_count, sh.graphs.at(c.job_network.get()),
+                                          host_bytes_per_chip(c.cluster));
         if (auto* e = std::get_if<std::string>(&made)) {
             built[k].second = *e;
         } else {
@@ -256,7 +262,8 @@ CaseResult Evaluator::evaluate(std::size_t i) const {
     out.aggregates = aggregate::compute_aggregates(c.cluster, c.cluster.topology ? &sh.networks.at(c.cluster.topology.get()) : nullptr,
                                                    c.cluster.topology ? &sh.costs.at(c.cluster.topology.get()) : nullptr);
     if (c.training || c.serving) {
-        const auto& [cluster, error] = sh.training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count});
+        const auto& [cluster, error] =
+            sh.training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count, host_bytes_per_chip(c.cluster)});
         if (c.training) {
             out.training = run_training(c, cluster.get(), error);
             if (c.reliability) out.reliability = run_reliability(c, *out.training, sh.job_networks.at(c.job_network.get()));

@@ -104,10 +104,14 @@ struct RunResult {
 };
 
 /// The training model's view of `chips` chips of `chip` on `network` (its first chips accelerators),
-/// with the published collective cost presets for the network's levels (comm::preset_cost_model);
-/// an error text when the chip lacks a figure the model needs.
+/// with the published collective cost presets for the network's levels (comm::preset_cost_model) and
+/// `host_bytes` of host memory per chip where the system states it; an error text when the chip lacks a
+/// figure the model needs.
 std::variant<std::unique_ptr<train::TrainingCluster>, std::string> make_training_cluster(
-    const catalog::ChipSpec& chip, std::int64_t chips, std::shared_ptr<const topo::Topology> network);
+    const catalog::ChipSpec& chip, std::int64_t chips, std::shared_ptr<const topo::Topology> network,
+    std::optional<double> host_bytes = std::nullopt);
+/// Host memory per chip of `cluster` (empty: its system does not state it).
+std::optional<double> host_bytes_per_chip(const catalog::Cluster& cluster);
 
 /// What the cases of a scenario share, built before they run: every distinct network built and
 /// analysed once for the whole run, every training cluster (job network, chip, chip count) built

@@ -683,7 +683,7 @@ Scenario decode_scenario(const std::optional<YAML::Node>& root, const std::files
                 if (draft->training) {
                     TrainingDraft tr = *draft->training;
                     if (!check_training_plan(here, tr, path + ".training", c.cluster.chip_count)) continue;
-                    if (!check_training_chip(here, tr, path + ".training", *c.cluster.chip)) continue;
+                    if (!check_training_cluster(here, tr, path + ".training", c.cluster)) continue;
                     c.training = std::move(tr.spec);
                     c.reliability = draft->reliability;
                 }

@@ -15,11 +15,10 @@ namespace {
 const std::vector<std::string> training_keys{"workload", "global_batch", "seq_len", "precision", "plan", "execution"};
 const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",        "cp", "ep", "virtual_stages", "micro_batch",
                                          "sequence_parallel", "recompute", "recompute_modules", "recompute_layers", "optimizer",
-                                         "schedule", "layers_per_stage"};
+                                         "schedule", "layers_per_stage", "activation_offload_layers"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
-                                              "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache",
-                                              "activation_offload_layers"};
+                                              "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -140,6 +139,11 @@ std::optional<train::Plan> decode_plan(const Source& src, const YAML::Node& node
         const auto o = as_enum(src, m.get("optimizer"), join_path(path, "optimizer"), train::all_optimizers);
         ok = ok && o.has_value();
         if (o) p.optimizer = *o;
+    }
+    if (m.has("activation_offload_layers")) {
+        auto n = m.integer("activation_offload_layers", false, 0, max_degree);
+        ok = ok && n.has_value();
+        if (n) p.offload_layers = *n;
     }
     if (m.has("schedule")) {
         const auto sch = as_enum(src, m.get("schedule"), join_path(path, "schedule"), train::all_schedules);
@@ -290,11 +294,6 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && o.has_value();
         if (o) e.order = *o;
     }
-    if (m.has("activation_offload_layers")) {
-        auto n = m.integer("activation_offload_layers", false, 0, 1 << 20);
-        ok = ok && n.has_value();
-        if (n) e.offload_layers = *n;
-    }
     ok = read_number(src, m, "memory_reserve", e.memory_reserve, 0, 1, false,
                      "the fraction of HBM kept free, a number in [0, 1) such as 0.1") && ok;
     if (m.has("algorithms")) {
@@ -382,13 +381,11 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
             ok = false;
         }
     }
-    // Activation offloading's limits that the workload and a given plan decide (the chip's: check_training_chip);
-    // reported with the case's other errors (a plan that did not decode is checked as a search would be).
-    if (d.spec.workload && d.spec.execution.offload_layers > 0) {
-        train::Plan plan = d.spec.plan.value_or(train::Plan{});
-        if (!d.spec.plan) plan.pp = 1, plan.recompute = train::Recompute::none;  // a search keeps the plans that can
-        if (auto why = train::offload_plan_problem(*d.spec.workload, plan, d.spec.execution); !why.empty()) {
-            src.error(m.get("execution")["activation_offload_layers"], join_path(path, "execution.activation_offload_layers"), why);
+    // Activation offloading's limits that the workload and the plan decide (the cluster's: check_training_cluster),
+    // reported with the case's other errors.
+    if (d.spec.workload && d.spec.plan && d.spec.plan->offload_layers > 0) {
+        if (auto why = train::offload_plan_problem(*d.spec.workload, *d.spec.plan); !why.empty()) {
+            src.error(d.plan_node["activation_offload_layers"], join_path(path, "plan.activation_offload_layers"), why);
             ok = false;
         }
     }
@@ -396,10 +393,11 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
     return d;
 }
 
-bool check_training_chip(const Source& src, const TrainingDraft& d, const std::string& path, const catalog::ChipSpec& chip) {
+bool check_training_cluster(const Source& src, const TrainingDraft& d, const std::string& path, const catalog::Cluster& cluster) {
     const auto& e = d.spec.execution;
-    if (e.attention_kernel == chip::AttentionKernel::standard && e.offload_layers == 0) return true;
-    const auto model = chip::make_chip_model(chip);
+    const std::int64_t offload = d.spec.plan ? d.spec.plan->offload_layers : 0;
+    if (e.attention_kernel == chip::AttentionKernel::standard && offload == 0) return true;
+    const auto model = chip::make_chip_model(*cluster.chip);
     if (!std::holds_alternative<chip::ChipModel>(model)) return true;  // not modelled: the run says why
     const auto& c = std::get<chip::ChipModel>(model);
     bool ok = true;
@@ -407,9 +405,18 @@ bool check_training_chip(const Source& src, const TrainingDraft& d, const std::s
         src.error(d.node["execution"]["attention"], join_path(path, "execution.attention"), why);
         ok = false;
     }
-    if (const auto why = train::host_link_problem(c, e); !why.empty()) {
-        src.error(d.node["execution"]["activation_offload_layers"], join_path(path, "execution.activation_offload_layers"), why);
-        ok = false;
+    if (offload > 0) {
+        const std::string at = join_path(path, "plan.activation_offload_layers");
+        if (const auto why = train::host_link_problem(c, *d.spec.plan); !why.empty()) {
+            src.error(d.plan_node["activation_offload_layers"], at, why);
+            ok = false;
+        } else if (!cluster.host_memory.known()) {
+            src.error(d.plan_node["activation_offload_layers"], at,
+                      (cluster.system_id.empty() ? std::string("a cluster of chips without a system")
+                                                 : "system " + cluster.system_id) +
+                          " states no host_memory: activation offloading needs it to know what the host can hold");
+            ok = false;
+        }
     }
     return ok;
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "catalog/catalog.hpp"
+#include "catalog/cluster.hpp"
 #include "scenario/yaml_reader.hpp"
 #include "train/plan.hpp"
 #include "train/validation.hpp"
@@ -26,9 +27,9 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
 /// them; the plan's other problems are the model's to find (they depend on the cluster).
 bool check_training_plan(const Source& src, TrainingDraft& d, const std::string& path, std::int64_t chips);
 
-/// Reports a training execution the case's chip cannot run (attention: flash_triton without the chip's
-/// figures), at the key that asks for it.
-bool check_training_chip(const Source& src, const TrainingDraft& d, const std::string& path, const catalog::ChipSpec& chip);
+/// Reports what the case's cluster cannot run, at the key that asks for it: attention: flash_triton without the
+/// chip's figures; a plan's activation offloading without the chip's host link or the system's host memory.
+bool check_training_cluster(const Source& src, const TrainingDraft& d, const std::string& path, const catalog::Cluster& cluster);
 
 std::optional<train::Measurement> decode_measured(const Source& src, const YAML::Node& node, const std::string& path);
 

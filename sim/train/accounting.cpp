@@ -1101,7 +1101,7 @@ struct RankMemory {
 };
 
 RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, std::int64_t seq_len, DType precision,
-                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache, std::int64_t offload_layers) {
+                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache) {
     RankMemory out;
     Memory& m = out.memory;
     const RankParams ps = rank_params(w, p, rank);
@@ -1160,10 +1160,10 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     }
     // Activation offloading (one stage, nothing recomputed: offload_plan_problem): the first N layers' stored
     // tensors move to host memory; at most the other layers' stay in HBM (Transformer Engine's offload context).
-    if (offload_layers > 0 && p.pp == 1 && p.recompute == Recompute::none) {
-        const std::int64_t dense = w.moe ? std::min(w.moe->dense_layers, offload_layers) : offload_layers;
+    if (const std::int64_t n = p.offload_layers; n > 0 && n < w.layers && p.pp == 1 && p.recompute == Recompute::none) {
+        const std::int64_t dense = w.moe ? std::min(w.moe->dense_layers, n) : n;
         double per_mb = d(dense) * layer_activation_bytes(w, LayerKind::dense, s, Recompute::none);
-        if (offload_layers > dense) per_mb += d(offload_layers - dense) * layer_activation_bytes(w, LayerKind::moe, s, Recompute::none);
+        if (n > dense) per_mb += d(n - dense) * layer_activation_bytes(w, LayerKind::moe, s, Recompute::none);
         m.offloaded = per_mb * in_flight(p, rank);
         m.activations -= m.offloaded;
     }
@@ -1185,12 +1185,10 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
 }  // namespace
 
 Memory memory_per_chip(const WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, DType precision,
-                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache, std::int64_t offload_layers) {
+                       bool flash_attention, bool eager_elementwise, bool fp8_activation_cache) {
     Memory worst;
     for (std::int64_t r = 0; r < std::max<std::int64_t>(1, plan.pp); ++r) {
-        const Memory m = rank_memory(w, plan, r, seq_len, precision, flash_attention, eager_elementwise, fp8_activation_cache,
-                                     offload_layers)
-                             .memory;
+        const Memory m = rank_memory(w, plan, r, seq_len, precision, flash_attention, eager_elementwise, fp8_activation_cache).memory;
         if (r == 0 || m.total() > worst.total()) worst = m;
     }
     return worst;

@@ -185,15 +185,14 @@ struct Memory {
     double optimizer = 0;    ///< fp32 master weights and Adam moments (12 bytes per parameter, sharded as the plan says)
     double activations = 0;  ///< stored for the backward pass, every micro-batch in flight
     double transient = 0;    ///< the largest single-layer working set (recomputed layer, ZeRO-3 gathered layer, logits)
-    double offloaded = 0;    ///< activations held in host memory instead (Execution::offload_layers); not in total()
+    double offloaded = 0;    ///< activations held in host memory instead (Plan::offload_layers); not in total()
     [[nodiscard]] double total() const { return weights + gradients + optimizer + activations + transient; }
 };
 /// `eager_elementwise`: eager PyTorch's kernels save more per layer (Shard::eager_elementwise);
-/// `fp8_activation_cache`: DeepSeek-V3's cache saves less (Shard::fp8_activation_cache); `offload_layers`: the first
-/// N layers' activations are offloaded to host memory (Execution::offload_layers; pp 1, no recomputation).
+/// `fp8_activation_cache`: DeepSeek-V3's cache saves less (Shard::fp8_activation_cache). The plan's offloaded
+/// layers' activations (Plan::offload_layers; pp 1, no recomputation) are in `offloaded`, not in HBM.
 Memory memory_per_chip(const catalog::WorkloadSpec& w, const Plan& plan, std::int64_t seq_len, chip::DType precision,
-                       bool flash_attention = true, bool eager_elementwise = false, bool fp8_activation_cache = false,
-                       std::int64_t offload_layers = 0);
+                       bool flash_attention = true, bool eager_elementwise = false, bool fp8_activation_cache = false);
 
 /// Parameters one rank holds (before ZeRO sharding): the largest pipeline stage's share under
 /// tensor and expert parallelism (embedding on the first stage, output on the last).

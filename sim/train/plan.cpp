@@ -122,6 +122,7 @@ std::string describe(const Plan& p) {
         part(std::string(to_string(p.recompute)) + (p.recompute_layers > 0 ? ":" + std::to_string(p.recompute_layers) : ""));
     }
     if (p.optimizer != Optimizer::plain) part(std::string(to_string(p.optimizer)));
+    if (p.offload_layers > 0) part("offload:" + std::to_string(p.offload_layers));
     return out;
 }
 
@@ -137,10 +138,11 @@ std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution&
            "attention); " + w.id + " has " + has;
 }
 
-std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e) {
-    if (e.offload_layers == 0) return {};
-    if (e.offload_layers >= w.layers)
-        return "activation_offload_layers " + std::to_string(e.offload_layers) + " must be below the " +
+std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan) {
+    if (plan.offload_layers == 0) return {};
+    if (plan.offload_layers < 0) return "activation_offload_layers must be at least 0, got " + std::to_string(plan.offload_layers);
+    if (plan.offload_layers >= w.layers)
+        return "activation_offload_layers " + std::to_string(plan.offload_layers) + " must be below the " +
                std::to_string(w.layers) + " layers of " + w.id + " (Megatron-Core keeps at least one layer's activations)";
     if (plan.pp > 1) return "activation offloading needs pp 1 (Megatron-Core has no offloading with pipeline parallelism)";
     if (plan.recompute != Recompute::none)
@@ -148,15 +150,15 @@ std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& pla
     return {};
 }
 
-std::string host_link_problem(const chip::ChipModel& c, const Execution& e) {
-    if (e.offload_layers == 0 || c.host_link_bytes_per_s > 0) return {};
+std::string host_link_problem(const chip::ChipModel& c, const Plan& plan) {
+    if (plan.offload_layers == 0 || c.host_link_bytes_per_s > 0) return {};
     return c.id + " has no host_link_bandwidth figure: activation offloading needs one in its chip file "
                   "('clustersim show chip' says which chips have it)";
 }
 
-std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e) {
-    if (auto why = offload_plan_problem(w, plan, e); !why.empty()) return why;
-    return host_link_problem(c, e);
+std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan) {
+    if (auto why = offload_plan_problem(w, plan); !why.empty()) return why;
+    return host_link_problem(c, plan);
 }
 
 std::string attention_kernel_problem(const chip::ChipModel& c, const Execution& e) {

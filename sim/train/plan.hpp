@@ -135,6 +135,11 @@ struct Plan {
     /// decoder_first/last_pipeline_num_layers): pp entries of at least 1 summing to the layers, with
     /// virtual_stages 1. Empty: the even split (stage_layers in accounting.hpp).
     std::vector<std::int64_t> layers_per_stage;
+    /// Activation offloading to host memory (Megatron-Core's cpu_offloading_num_layers, Transformer Engine's
+    /// offload context): every tensor the first N layers save for the backward pass is copied to the host in
+    /// the forward pass and back before the layer's backward (docs/models/training.md, "Activation offloading").
+    /// 0: none. Needs pp 1, recompute none, N below the layers, a chip with a host link and known host memory.
+    std::int64_t offload_layers = 0;
 
     [[nodiscard]] Recomputation recomputation() const { return {recompute, recompute_modules}; }
     [[nodiscard]] std::int64_t chips() const { return tp * pp * dp * cp; }
@@ -149,7 +154,8 @@ bool layers_per_stage_fit(const Plan& p, std::int64_t layers);
 
 /// "tp8 pp8 dp16 v2 mb1 sp full zero1": the plan in one short line (degrees of 1 left out, but dp;
 /// "full:4": 4 recomputed layers per model chunk; "selective:layernorm+moe_act": selective
-/// recomputation of other modules than the attention core alone).
+/// recomputation of other modules than the attention core alone; "offload:40": 40 layers' activations
+/// offloaded to host memory).
 std::string describe(const Plan& p);
 
 /// The parallel dimensions whose collectives a step runs, and the collectives each runs (step.cpp):
@@ -195,10 +201,6 @@ struct Execution {
     bool fp8_activation_cache = false;
     /// Per-tensor FP8 with current scaling (Shard::fp8_current_scaling; needs precision fp8, not block scales).
     bool fp8_current_scaling = false;
-    /// Activation offloading to host memory (Megatron-Core's cpu_offloading_num_layers, Transformer Engine's
-    /// offload context): every tensor the first N layers save for the backward pass is copied to the host in
-    /// the forward pass and back before the layer's backward (docs/models/training.md, "Activation offloading").
-    std::int64_t offload_layers = 0;
     /// Collective algorithm per parallel dimension ("tp", "cp", "ep", "pp", "dp" → a registered
     /// algorithm, as NCCL_ALGO forces one): used where it applies, the tuner's choice elsewhere and
     /// for the dimensions not listed.
@@ -208,13 +210,13 @@ struct Execution {
 /// Why `e` cannot run workload `w` (empty: it can): elementwise: eager describes the Llama reference
 /// code (RMSNorm, rotary embedding, SwiGLU, grouped-query attention).
 std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution& e);
-/// Why `plan` cannot offload `e.offload_layers` layers of `w` (empty: it can, or offloads none): Megatron-Core's
+/// Why `plan` cannot offload its `offload_layers` layers of `w` (empty: it can, or offloads none): Megatron-Core's
 /// limits (no pipeline parallelism, no recomputation, fewer layers than the model's).
-std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e);
-/// Why chip `c` cannot offload (empty: it can, or `e` offloads nothing): it has no host link figure.
-std::string host_link_problem(const chip::ChipModel& c, const Execution& e);
+std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan);
+/// Why chip `c` cannot offload `plan`'s layers (empty: it can, or the plan offloads nothing): it has no host link figure.
+std::string host_link_problem(const chip::ChipModel& c, const Plan& plan);
 /// offload_plan_problem, then host_link_problem.
-std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan, const Execution& e);
+std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan);
 /// Why chip `c` cannot run `e`'s attention kernel (empty: it can): flash_triton needs the chip's figures.
 std::string attention_kernel_problem(const chip::ChipModel& c, const Execution& e);
 

@@ -94,6 +94,13 @@ SearchResult search(const TrainingSpec& spec, const TrainingCluster& cluster, co
                 bound[i] = evaluate(spec, plans[i], cluster, true, Fidelity::lower_bound);
             }
         }
+        if (const auto* rej = std::get_if<Rejection>(&bound[i]); space.offload && rej && rej->category == "memory") {
+            const Plan offloading = fewest_offloaded_layers(spec, plans[i], cluster);
+            if (offloading != plans[i]) {
+                plans[i] = offloading;
+                bound[i] = evaluate(spec, plans[i], cluster, true, Fidelity::lower_bound);
+            }
+        }
     });
     SearchResult out;
     out.evaluated = static_cast<std::int64_t>(n);

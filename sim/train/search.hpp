@@ -20,13 +20,18 @@ struct SearchSpace {
     /// Full recomputation limited to the fewest layers per model chunk that fit in HBM
     /// (fewest_recomputed_layers): each feasible full-recompute plan is replaced by that plan.
     bool partial_recompute = true;
+    /// Activation offloading of the fewest layers that fit (fewest_offloaded_layers): each plan that does not fit
+    /// in HBM and can offload (pp 1, recompute none, a chip with a host link, a system with host memory) is
+    /// replaced by that plan.
+    bool offload = true;
 };
 
 /// tp: powers of two up to the scale-up domain (tensor parallelism stays inside it); pp: divisors
 /// of the layer count and powers of two (stages then differ by a layer; interleaving only with equal
 /// chunks); cp: 1, and powers of two keeping at least 4,096 tokens per rank; ep: 1, and
 /// powers of two dividing the expert count; virtual stages 1, 2, 4, 8; micro-batch 1, 2, 4, 8;
-/// every recomputation mode (full recomputation of the fewest layers that fit) and optimizer sharding.
+/// every recomputation mode (full recomputation of the fewest layers that fit) and optimizer sharding;
+/// activation offloading of the fewest layers that fit, where a plan does not fit without it.
 /// Sequence parallelism is on whenever tp > 1 (it only saves memory and never adds communication volume).
 SearchSpace default_space(const TrainingSpec& spec, const TrainingCluster& cluster);
 
@@ -47,7 +52,8 @@ struct SearchResult {
 };
 
 /// Every plan is first evaluated with lower-bound collective costs (Fidelity::lower_bound; a feasible
-/// full-recompute plan then recomputes the fewest layers that fit, when space.partial_recompute); plans are
+/// full-recompute plan then recomputes the fewest layers that fit, when space.partial_recompute, and a plan
+/// that does not fit offloads the fewest layers' activations that make it fit, when space.offload); plans are
 /// then costed exactly in order of their bound until no remaining bound can beat the keep-th best
 /// (branch and bound: the answer is the exhaustive search's). Deterministic whatever the thread
 /// count: ranked by (exact step time, enumeration index).

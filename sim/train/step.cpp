@@ -15,9 +15,11 @@
 namespace clustersim::train {
 
 TrainingCluster::TrainingCluster(chip::ChipModel chip, double hbm_bytes, std::int64_t chips,
-                                 std::shared_ptr<const topo::Topology> topology, comm::CostModel cost)
+                                 std::shared_ptr<const topo::Topology> topology, comm::CostModel cost,
+                                 std::optional<double> host_bytes)
     : chip_(std::move(chip)),
       hbm_bytes_(hbm_bytes),
+      host_bytes_(host_bytes),
       chips_(chips),
       topology_(std::move(topology)),
       comm_(*topology_, std::move(cost)) {
@@ -217,11 +219,6 @@ struct LayerTime {
 
 }  // namespace
 
-std::string memory_shortfall(double needed_bytes, double hbm_bytes, double reserve) {
-    return fmt::format("needs {:.1f} GiB per chip, {:.1f} GiB usable of {:.1f} GiB HBM", needed_bytes / 0x1p30,
-                       hbm_bytes * (1 - reserve) / 0x1p30, hbm_bytes / 0x1p30);
-}
-
 std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, const TrainingCluster& cluster) {
     std::vector<Rejection> out;
     auto reject = [&out](std::string category, std::string reason) { out.push_back({std::move(category), std::move(reason)}); };
@@ -289,7 +286,9 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
         reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.precision)));
     if (auto why = elementwise_problem(w, spec.execution); !why.empty()) reject("elementwise", why);
     if (auto why = attention_kernel_problem(cluster.chip(), spec.execution); !why.empty()) reject("attention", why);
-    if (auto why = offload_problem(cluster.chip(), w, p, spec.execution); !why.empty()) reject("offload", why);
+    if (auto why = offload_problem(cluster.chip(), w, p); !why.empty()) reject("offload", why);
+    else if (p.offload_layers > 0 && !cluster.host_bytes())
+        reject("offload", "the system states no host_memory: activation offloading needs it to know what the host can hold");
     return out;
 }
 
@@ -297,12 +296,61 @@ namespace {
 /// The memory model's answer for `plan` under the spec's execution (one place for its arguments).
 Memory plan_memory(const TrainingSpec& spec, const Plan& plan) {
     return memory_per_chip(*spec.workload, plan, spec.seq_len, spec.precision, spec.execution.flash_attention,
-                           spec.execution.eager_elementwise, spec.execution.fp8_activation_cache, spec.execution.offload_layers);
+                           spec.execution.eager_elementwise, spec.execution.fp8_activation_cache);
+}
+
+/// Host memory the offloaded activations may fill: the system's per chip less the execution's reserve (0: unknown).
+double usable_host_bytes(const TrainingSpec& spec, const TrainingCluster& cluster) {
+    return cluster.host_bytes().value_or(0.0) * (1 - spec.execution.memory_reserve);
+}
+
+/// Whether `m` fits: HBM, and the offloaded activations in host memory.
+bool memory_fits(const Memory& m, const TrainingSpec& spec, const TrainingCluster& cluster) {
+    return m.total() <= usable_hbm_bytes(spec, cluster) && m.offloaded <= usable_host_bytes(spec, cluster);
 }
 }  // namespace
 
+std::string memory_shortfall(const Memory& m, const TrainingSpec& spec, const TrainingCluster& cluster) {
+    const double reserve = spec.execution.memory_reserve;
+    if (m.total() > usable_hbm_bytes(spec, cluster))
+        return fmt::format("needs {:.1f} GiB per chip, {:.1f} GiB usable of {:.1f} GiB HBM", m.total() / 0x1p30,
+                           usable_hbm_bytes(spec, cluster) / 0x1p30, cluster.hbm_bytes() / 0x1p30);
+    if (m.offloaded > usable_host_bytes(spec, cluster)) {
+        const double host = cluster.host_bytes().value_or(0.0);
+        return fmt::format("offloads {:.1f} GiB per chip to host memory, {:.1f} GiB usable of {:.1f} GiB", m.offloaded / 0x1p30,
+                           host * (1 - reserve) / 0x1p30, host / 0x1p30);
+    }
+    return {};
+}
+
 double usable_hbm_bytes(const TrainingSpec& spec, const TrainingCluster& cluster) {
     return cluster.hbm_bytes() * (1 - spec.execution.memory_reserve);
+}
+
+Plan fewest_offloaded_layers(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster) {
+    const auto& w = *spec.workload;
+    if (plan.offload_layers > 0 || w.layers < 2) return plan;
+    Plan q = plan;
+    q.offload_layers = 1;  // the plan's problems as an offloading plan
+    if (!plan_problems(spec, q, cluster).empty()) return plan;
+    auto memory = [&](std::int64_t n) {
+        q.offload_layers = n;
+        return plan_memory(spec, q);
+    };
+    if (memory_fits(memory(0), spec, cluster)) return plan;
+    // HBM falls and host memory grows with every offloaded layer: bisect for the fewest that fit HBM, then check the host.
+    std::int64_t lo = 1;
+    std::int64_t hi = w.layers - 1;
+    if (memory(hi).total() > usable_hbm_bytes(spec, cluster)) return plan;
+    while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        if (memory(mid).total() <= usable_hbm_bytes(spec, cluster)) hi = mid;
+        else lo = mid + 1;
+    }
+    if (!memory_fits(memory(hi), spec, cluster)) return plan;
+    Plan out = plan;
+    out.offload_layers = hi;
+    return out;
 }
 
 Plan fewest_recomputed_layers(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster) {
@@ -343,9 +391,9 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     const auto m = static_cast<double>(r.micro_batches);
 
     r.memory = plan_memory(spec, p);
-    r.fits = r.memory.total() <= usable_hbm_bytes(spec, cluster);
+    r.fits = memory_fits(r.memory, spec, cluster);
     if (!r.fits && require_fit)
-        return Rejection{"memory", memory_shortfall(r.memory.total(), cluster.hbm_bytes(), e.memory_reserve)};
+        return Rejection{"memory", memory_shortfall(r.memory, spec, cluster)};
 
     const Groups g = make_groups(p, e);
     // The compute share the collective library holds, per collective family: the levels its groups
@@ -592,9 +640,9 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     // (the layers' alone: the embedding and head hide nothing), the excess is exposed; with N = L - 1 no copy
     // has a window and all are exposed (docs/research/activation-offload.md; the copies' share of HBM
     // bandwidth is not charged).
-    if (e.offload_layers > 0) {
+    if (p.offload_layers > 0) {
         const double copy_s = r.memory.offloaded / chip.host_link_bytes_per_s;
-        const double window = e.offload_layers <= w.layers - 2 ? static_cast<double>(w.layers - 2) / static_cast<double>(w.layers) : 0.0;
+        const double window = p.offload_layers <= w.layers - 2 ? static_cast<double>(w.layers - 2) / static_cast<double>(w.layers) : 0.0;
         b.offload_s = m * (std::max(0.0, copy_s - window * slowest.layers_forward) +
                            std::max(0.0, copy_s - window * slowest.layers_backward));
     }

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -32,11 +33,14 @@ namespace clustersim::train {
 class TrainingCluster {
 public:
     /// `topology` must hold at least `chips` accelerators; ranks use accelerators 0..chips-1.
+    /// `host_bytes`: host (CPU) memory per chip, where the system states it (activation offloading's room).
     TrainingCluster(chip::ChipModel chip, double hbm_bytes, std::int64_t chips,
-                    std::shared_ptr<const topo::Topology> topology, comm::CostModel cost);
+                    std::shared_ptr<const topo::Topology> topology, comm::CostModel cost,
+                    std::optional<double> host_bytes = std::nullopt);
 
     [[nodiscard]] const chip::ChipModel& chip() const { return chip_; }
     [[nodiscard]] double hbm_bytes() const { return hbm_bytes_; }
+    [[nodiscard]] std::optional<double> host_bytes() const { return host_bytes_; }
     [[nodiscard]] std::int64_t chips() const { return chips_; }
     [[nodiscard]] const topo::Topology& topology() const { return *topology_; }
     /// Accelerators per instance of the lowest topology level (the scale-up domain).
@@ -76,6 +80,7 @@ public:
 private:
     chip::ChipModel chip_;
     double hbm_bytes_ = 0;
+    std::optional<double> host_bytes_;
     std::int64_t chips_ = 0;
     std::int64_t domain_ = 1;
     double injection_Bps_ = 0;  ///< the largest total line rate out of one accelerator
@@ -127,7 +132,7 @@ struct StepBreakdown {
     double ep_comm_s = 0;       ///< expert-parallel all-to-all (dispatch and combine)
     double pp_comm_s = 0;       ///< pipeline sends
     double bubble_s = 0;        ///< pipeline fill and drain
-    double offload_s = 0;       ///< exposed activation offloading copies (Execution::offload_layers)
+    double offload_s = 0;       ///< exposed activation offloading copies (Plan::offload_layers)
     double dp_comm_s = 0;       ///< exposed data-parallel gradient reduction and parameter gathering
     double optimizer_s = 0;     ///< the optimizer step
     double step_s = 0;
@@ -142,7 +147,7 @@ struct CommChoice {
 
 struct StepResult {
     Plan plan;
-    bool fits = true;  ///< memory.total() fits in HBM less the reserve
+    bool fits = true;  ///< memory.total() fits in HBM less the reserve (and memory.offloaded in host memory less it)
     std::int64_t micro_batches = 0;
     StepBreakdown time;
     Memory memory;
@@ -161,8 +166,9 @@ struct Rejection {
     std::string reason;
 };
 
-/// "needs 93.1 GiB per chip, 72.0 GiB usable of 80.0 GiB HBM": why a plan does not fit.
-std::string memory_shortfall(double needed_bytes, double hbm_bytes, double reserve);
+/// Why memory `m` does not fit `cluster` under `spec`'s reserve (empty: it fits): "needs 93.1 GiB per chip, 72.0 GiB
+/// usable of 80.0 GiB HBM", or "offloads 156.0 GiB per chip to host memory, 108.0 GiB usable of 120.0 GiB".
+std::string memory_shortfall(const Memory& m, const TrainingSpec& spec, const TrainingCluster& cluster);
 
 /// Everything wrong with `plan` for `spec` on `cluster` that makes it impossible to run, memory
 /// excepted (empty: the plan is valid).
@@ -177,6 +183,12 @@ double usable_hbm_bytes(const TrainingSpec& spec, const TrainingCluster& cluster
 /// not recompute in full, already sets recompute_layers, is invalid (plan_problems), or only full
 /// recomputation fits (or nothing does).
 Plan fewest_recomputed_layers(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster);
+
+/// `plan` offloading the activations of the fewest layers that fit it in HBM (Plan::offload_layers, Megatron-Core's
+/// cpu_offloading_num_layers): the fastest offloading plan, since each offloaded layer only adds copies. `plan`
+/// unchanged when it fits already, offloads already, cannot offload (offload_problem: pp 1, recompute none, a chip
+/// with a host link), is otherwise invalid, or when no count below the layers fits it in HBM and host memory.
+Plan fewest_offloaded_layers(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster);
 
 /// exact: collectives costed on the graph. lower_bound: with collective_bound, so that the step
 /// time is a lower bound of the exact one (every term is non-decreasing in every collective's time).
