@@ -290,6 +290,37 @@ TEST_CASE("serve: overlapped prefill dispatch slows the kernels by the share Dee
     CHECK(on.time.ep_comm_s / off.time.ep_comm_s == doctest::Approx(24.0 / 132).epsilon(0.05));
 }
 
+TEST_CASE("serve: two-batch overlap pairs each exchange with the other micro-batch's next stage") {
+    using serve::MoeLayerStages;
+    // Every stage's kernels outlast its exchange: only the collective library's share f of each exchange shows,
+    // f C in all, as the whole-layer rule max(C - W, f C) has it.
+    const MoeLayerStages a{4.0, 6.0, 1.0, 2.0};
+    CHECK(serve::two_batch_exposed(a, a, 0.0) == 0.0);
+    CHECK(serve::two_batch_exposed(a, a, 0.25) == doctest::Approx(0.25 * 6.0));
+    // Attention short against the dispatch (prefill of short prompts, a slow scale-out): the layer's exchanges
+    // (C = 10 ms) are shorter than its kernels (W = 20 ms), yet the two stages whose kernels are the short
+    // attention parts expose their excess, 2 x (4 - 1) = 6 ms, where the whole-layer rule hides everything.
+    const MoeLayerStages s{1.0, 9.0, 4.0, 1.0};
+    const MoeLayerStages t{1.0, 9.0, 1.0, 4.0};
+    CHECK(serve::two_batch_exposed(s, t, 0.0) == doctest::Approx((4.0 - 1.0) + (4.0 - 1.0)));
+    CHECK(train::exposed(10.0, 20.0, 0.0) == 0.0);
+    // Which exchange pairs with which stage: a's dispatch under b's first part, b's under a's second part, a's
+    // combine under b's second part, b's combine under a's (next) first part.
+    CHECK(serve::two_batch_exposed({0, 0, 1, 0}, {5, 0, 0, 0}, 0) == 0.0);
+    CHECK(serve::two_batch_exposed({0, 5, 0, 0}, {0, 0, 1, 0}, 0) == 0.0);
+    CHECK(serve::two_batch_exposed({0, 0, 0, 1}, {0, 5, 0, 0}, 0) == 0.0);
+    CHECK(serve::two_batch_exposed({5, 0, 0, 0}, {0, 0, 0, 1}, 0) == 0.0);
+    CHECK(serve::two_batch_exposed({5, 0, 1, 0}, {0, 0, 0, 0}, 0) == 1.0);  // a's dispatch does not hide under a's own kernels
+    // Never below the whole-layer rule, over a spread of stage times and shares.
+    for (int i = 0; i < 64; ++i) {
+        const double x = 0.5 + (i % 7), y = 0.5 + (i % 5), z = 0.5 + (i % 3), f = 0.05 * (i % 4);
+        const MoeLayerStages p{x, y, z, x * 0.5}, q{y, z, x * 0.3, z};
+        const double comm = p.dispatch_s + p.combine_s + q.dispatch_s + q.combine_s;
+        const double kernels = p.before_dispatch_s + p.after_dispatch_s + q.before_dispatch_s + q.after_dispatch_s;
+        CHECK(serve::two_batch_exposed(p, q, f) >= train::exposed(comm, kernels, f) - 1e-12);
+    }
+}
+
 TEST_CASE("serve: the most loaded expert rank paces both its products and its exchange") {
     // SGLang's 32 H100 prefill without overlap: with imbalance 1.5 the busiest rank computes 1.5 times
     // the routed rows and receives (dispatch) and returns (combine) 1.5 times the mean bytes; the

@@ -165,6 +165,7 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
         const bool quant_kernel = b.separate_quant && received == Input::quantised && !s.dispatch_quantises();
         if (quant_kernel) b.quantize(T, h, sent, true);
         if (s.permute_before_dispatch) b.memory(chip::embedding(T * copies, h, quant_kernel ? sent : act));
+        b.out.dispatch_at = b.out.ops.size();
         // The instance's distinct tokens are (ranks / tp) x T.
         const double tokens = d(s.ranks / s.tp) * d(T);
         if (s.holds_shared_experts) {

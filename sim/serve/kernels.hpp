@@ -2,6 +2,7 @@
 // The kernels one rank runs in one serving step (a prefill batch or a decode step), forward only,
 // and what the rank holds: weights and KV cache. Pure functions of a workload and a shape.
 // Equations and sources: docs/models/serving.md.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -71,6 +72,10 @@ void set_dispatch_layout(StepShape& s, bool library, bool low_latency);
 struct LayerKernels {
     std::vector<chip::Operation> ops;
     double weight_bytes = 0;
+    /// In a MoE layer, ops[0, dispatch_at) run before the expert dispatch (attention block, router, quantisation,
+    /// permute) and the rest after it (expert products, combine, shared experts): the stages a two-batch overlap
+    /// pairs with the other micro-batch's exchanges. 0 in a dense layer.
+    std::size_t dispatch_at = 0;
 };
 LayerKernels layer_kernels(const catalog::WorkloadSpec& w, train::LayerKind kind, const StepShape& s);
 /// Input embedding lookup, and final norm and output projection (the logits of every query token

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <ranges>
 #include <stdexcept>
 
 namespace clustersim::serve {
@@ -20,7 +22,11 @@ double d(std::int64_t x) { return static_cast<double>(x); }
 struct KernelSum {
     double total = 0, compute = 0, memory = 0, overhead = 0;
     void add(const chip::ChipModel& chip, const std::vector<chip::Operation>& ops, double times = 1.0) {
-        for (const auto& op : ops) {
+        add(chip, ops.begin(), ops.end(), times);
+    }
+    void add(const chip::ChipModel& chip, std::vector<chip::Operation>::const_iterator first,
+             std::vector<chip::Operation>::const_iterator last, double times = 1.0) {
+        for (const auto& op : std::ranges::subrange(first, last)) {
             const chip::OpCost c = chip::cost(chip, op);
             total += times * c.time_s;
             overhead += times * c.overhead_s;
@@ -245,8 +251,10 @@ namespace {
 /// One layer kind of one micro-batch: its kernels and the communication after them.
 struct LayerCost {
     KernelSum kernels;
-    double ep_s = 0;  ///< dispatch + combine (MoE layers)
+    double before_dispatch_s = 0;  ///< of kernels.total, the kernels before the dispatch (LayerKernels::dispatch_at)
+    double dispatch_s = 0, combine_s = 0;  ///< the expert exchange (MoE layers)
     double tp_s = 0;  ///< the two tensor-parallel all-reduces
+    [[nodiscard]] double ep_s() const { return dispatch_s + combine_s; }
 };
 
 /// What the layers of one step cost on one rank, per layer kind, for `sequences` sequences.
@@ -267,7 +275,7 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
     const double tokens = d(shape.tokens());
     // Collectives of one layer, every group of the instance at once.
     const Placements pl = placements(p, cluster.scale_up_domain());
-    double tp_s = 0, ep_s = 0, share = 0;
+    double tp_s = 0, dispatch_s = 0, combine_s = 0, share = 0;
     if (pl.tp) {
         share = std::max(share, cluster.comm_compute_share(*pl.tp));
         const auto ar = cluster.collective(comm::Collective::all_reduce, *pl.tp, tokens * d(w.hidden) * 2.0);
@@ -292,7 +300,8 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         const auto dispatch =
             cluster.collective(comm::Collective::all_to_all, *pl.ep, routed * spec.execution.dispatch_bytes, "one_sided");
         const auto combine = cluster.collective(comm::Collective::all_to_all, *pl.ep, routed * 2.0, "one_sided");
-        ep_s = dispatch.time_s + combine.time_s;
+        dispatch_s = dispatch.time_s;
+        combine_s = combine.time_s;
         r.ep_algorithm = combine.algorithm;
         r.ep_bottleneck = combine.bottleneck;
         // The compute units the dispatch library's kernels hold (DeepEP: 24 SMs for its normal kernels,
@@ -319,9 +328,11 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
                 return cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * bytes_per_element).time_s +
                        cluster.collective(comm::Collective::all_to_all, *pl.ep_inner, split.inside_bytes * bytes_per_element).time_s;
             };
-            const double hierarchical_s = two_stage(spec.execution.dispatch_bytes) + two_stage(2.0);
-            if (hierarchical_s < ep_s) {
-                ep_s = hierarchical_s;
+            const double hierarchical_dispatch_s = two_stage(spec.execution.dispatch_bytes);
+            const double hierarchical_combine_s = two_stage(2.0);
+            if (hierarchical_dispatch_s + hierarchical_combine_s < dispatch_s + combine_s) {
+                dispatch_s = hierarchical_dispatch_s;
+                combine_s = hierarchical_combine_s;
                 r.ep_algorithm = "hierarchical_dispatch";
                 r.ep_bottleneck = cluster.collective(comm::Collective::all_to_all, *pl.ep_across, across * 2.0).bottleneck;
                 ep_share = cluster.dispatch_compute_share(*pl.ep, train::TrainingCluster::DispatchKernels::normal);
@@ -337,14 +348,19 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         LayerCost& c = kind == LayerKind::dense ? mb.dense : mb.moe;
         const LayerKernels k = layer_kernels(w, kind, shape);
         c.kernels.add(chip, k.ops);
-        c.ep_s = kind == LayerKind::moe ? ep_s : 0.0;
+        KernelSum before;
+        before.add(chip, k.ops.begin(), k.ops.begin() + static_cast<std::ptrdiff_t>(k.dispatch_at));
+        c.before_dispatch_s = before.total;
+        if (kind == LayerKind::moe) c.dispatch_s = dispatch_s, c.combine_s = combine_s;
         c.tp_s = tp_s;
         if (kind == LayerKind::moe && p.shared_expert_ranks > 0) {
             // The shared-expert ranks run the same layer with the shared experts in place of routed
             // slots; the combine waits for both, so the layer takes the slower rank's kernels.
-            KernelSum shared;
-            shared.add(chip, layer_kernels(w, kind, shared_rank(shape)).ops);
-            if (shared.total > c.kernels.total) c.kernels = shared;
+            const LayerKernels sk = layer_kernels(w, kind, shared_rank(shape));
+            KernelSum shared, shared_before;
+            shared.add(chip, sk.ops);
+            shared_before.add(chip, sk.ops.begin(), sk.ops.begin() + static_cast<std::ptrdiff_t>(sk.dispatch_at));
+            if (shared.total > c.kernels.total) c.kernels = shared, c.before_dispatch_s = shared_before.total;
         }
     }
     mb.edges.add(chip, embedding_kernels(w, shape).ops);
@@ -376,11 +392,23 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
         double ep_s = 0, tp_s = 0;
         for (const MicroBatch& mb : mbs) {
             one.add((mb.*kind).kernels);
-            ep_s += (mb.*kind).ep_s;
+            ep_s += (mb.*kind).ep_s();
             tp_s += (mb.*kind).tp_s;
         }
         const double comm_s = ep_s + tp_s;
-        const double exposed = split ? train::exposed(comm_s, one.total, mbs.front().comm_share) : comm_s;
+        const double f = mbs.front().comm_share;
+        double exposed = comm_s;
+        if (split && ep_s > 0) {
+            // A MoE layer's stages paired with the other micro-batch's exchanges; the tensor-parallel
+            // all-reduces go with the exchanges after attention and after the experts.
+            auto stages = [](const LayerCost& c) {
+                return MoeLayerStages{c.before_dispatch_s, c.kernels.total - c.before_dispatch_s, c.dispatch_s + c.tp_s / 2,
+                                      c.combine_s + c.tp_s / 2};
+            };
+            exposed = two_batch_exposed(stages(mbs.front().*kind), stages(mbs.back().*kind), f);
+        } else if (split) {
+            exposed = train::exposed(comm_s, one.total, f);
+        }
         const double share = comm_s > 0 ? exposed / comm_s : 0.0;
         const double n = d(count);
         r.time.ep_comm_s += n * ep_s * share;
@@ -411,8 +439,8 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
         KernelSum ds = layer.kernels;
         ds.add(draft.edges);
         ds.total *= n, ds.compute *= n, ds.memory *= n, ds.overhead *= n;
-        r.time.draft_s = ds.total + n * (layer.ep_s + layer.tp_s);
-        r.time.ep_comm_s += n * layer.ep_s;
+        r.time.draft_s = ds.total + n * (layer.ep_s() + layer.tp_s);
+        r.time.ep_comm_s += n * layer.ep_s();
         r.time.tp_comm_s += n * layer.tp_s;
         kernels.add(ds);
     }
@@ -435,6 +463,11 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
 
 }  // namespace
 
+double two_batch_exposed(const MoeLayerStages& a, const MoeLayerStages& b, double share) {
+    return train::exposed(a.dispatch_s, b.before_dispatch_s, share) + train::exposed(b.dispatch_s, a.after_dispatch_s, share) +
+           train::exposed(a.combine_s, b.after_dispatch_s, share) + train::exposed(b.combine_s, a.before_dispatch_s, share);
+}
+
 std::variant<PhaseResult, Rejection> evaluate(const ServingSpec& spec, Phase phase, const ServingPlan& p,
                                               const train::TrainingCluster& cluster) {
     if (auto problems = plan_problems(spec, phase, p, cluster); !problems.empty()) return problems.front();
@@ -442,7 +475,8 @@ std::variant<PhaseResult, Rejection> evaluate(const ServingSpec& spec, Phase pha
     const chip::ChipModel chip = rank_chip(cluster.chip(), p.ranks_per_chip);
 
     // Overlap (two-batch overlap): the batch runs as two micro-batches, one's communication under
-    // the other's kernels, so a layer takes max(comm, kernels + f comm) of both (train::exposed: the
+    // the other's kernels, stage by stage in a MoE layer (schedule: each exchange under the other
+    // micro-batch's next stage), each pair taking max(comm, kernels + f comm) (train::exposed: the
     // collective library's share f of the compute units slows the kernels it overlaps). The
     // kernels run at half the batch each: weights are read twice, which is why overlap gains little
     // in weight-bound decode (CloudMatrix-Infer measures +6 to +9 %) and much in prefill (+23 to

@@ -105,6 +105,21 @@ double served_kv_bytes_per_token(const ServingSpec& spec, std::int64_t tp);
 /// full length, and the largest kernel working set of the whole batch (two micro-batches in flight
 /// hold both halves).
 ServingMemory rank_memory(const ServingSpec& spec, Phase phase, const ServingPlan& plan);
+
+/// One micro-batch's MoE layer, as the two-batch overlap pairs its stages (seconds).
+struct MoeLayerStages {
+    double before_dispatch_s = 0;  ///< kernels up to the dispatch (attention block, router, quantisation, permute)
+    double after_dispatch_s = 0;   ///< kernels after it (expert products, combine, shared experts)
+    double dispatch_s = 0;         ///< the exchanges after the first part (the dispatch; a tensor-parallel all-reduce)
+    double combine_s = 0;          ///< and after the second (the combine; the other all-reduce)
+};
+/// The communication two micro-batches a and b leave exposed in one MoE layer under two-batch overlap, as DeepSeek's
+/// and SGLang's runtimes schedule it: each exchange under the other micro-batch's next stage, a stage ending when
+/// both have (the next kernels need the exchange's rows): (b before | a's dispatch), (a after | b's dispatch),
+/// (b after | a's combine), (a's next layer before | b's combine); each pair exposes train::exposed(comm, kernels,
+/// share). At least the whole layer's train::exposed(C, W, share), equal when every stage's kernels outlast its
+/// exchange by the share.
+double two_batch_exposed(const MoeLayerStages& a, const MoeLayerStages& b, double share);
 /// HBM per rank left for it: the chip's over its ranks, less the execution's reserve.
 double usable_hbm_bytes(const ServingSpec& spec, const ServingPlan& plan, const train::TrainingCluster& cluster);
 
