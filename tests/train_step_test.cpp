@@ -803,6 +803,28 @@ TEST_CASE("train: plan checks name what is wrong") {
     CHECK(reason(p).category == "memory");
 }
 
+TEST_CASE("train: FSDP's collectives without overlap: every micro-batch's gathers and reduce-scatter exposed") {
+    // Llama 3 8B on 32 H100s under zero3, 2 micro-batches per step: with overlap each micro-batch's two parameter
+    // gathers and gradient reduce-scatter hide under its kernels (but the collective library's share of them);
+    // without, all 2 AG + RS of each micro-batch add to the step.
+    Fixture f = make();
+    auto p = plan(1, 1, 32);
+    p.optimizer = train::Optimizer::zero3;
+    const auto overlapped = step_of(f, p);
+    f.sc.cases.front().training->execution.overlap_grad_reduce = false;
+    const auto serial = step_of(f, p);
+    const double m = static_cast<double>(serial.micro_batches);
+    REQUIRE(m == 2);
+    // dp.time_s is one reduce-scatter and one gather; a micro-batch runs one more gather, which moves half the
+    // reduce-scatter's bytes (16-bit parameters, fp32 gradients).
+    const double per_mb = serial.time.dp_comm_s / m;
+    CHECK(per_mb > serial.dp.time_s);
+    CHECK(per_mb < 2 * serial.dp.time_s);
+    CHECK(overlapped.time.dp_comm_s < 0.5 * serial.time.dp_comm_s);
+    CHECK(serial.time.step_s - overlapped.time.step_s == doctest::Approx(serial.time.dp_comm_s - overlapped.time.dp_comm_s));
+    CHECK(serial.time.compute_s == overlapped.time.compute_s);
+}
+
 TEST_CASE("train: clustersim validate prints every case, the median and the worst error, and gates on targets") {
     const std::string file = (test::source_dir() / "tests/validation/megascale.yaml").string();
     const std::string catalog = test::models_dir().string();

@@ -167,7 +167,8 @@ std::vector<comm::Collective> dimension_collectives(std::string_view dimension);
 /// How the job runs, beyond the plan (each a documented switch, not a tuning knob).
 struct Execution {
     /// Gradient reduction overlaps the backward pass (Megatron --overlap-grad-reduce, PyTorch DDP
-    /// buckets, FSDP). False: it runs after the backward pass (SC21-era Megatron).
+    /// buckets, FSDP). False: it runs after the backward pass (SC21-era Megatron); with zero3, each
+    /// micro-batch's parameter gathers and gradient reduce-scatters run between the layers' kernels, exposed.
     bool overlap_grad_reduce = true;
     /// Tensor-parallel collectives overlap the matrix products (Transformer Engine userbuffers).
     bool overlap_tp_comm = false;

@@ -675,9 +675,11 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     if (p.optimizer == Optimizer::zero3) {
         // FSDP: every layer's parameters are gathered before its forward and its backward, and its
         // gradients reduce-scattered after the backward, once per micro-batch, prefetched one layer
-        // ahead so that they overlap the neighbouring layer's kernels.
+        // ahead so that they overlap the neighbouring layer's kernels; without overlap (overlap_grad_reduce
+        // false) they run between them, all exposed (PyTorch FSDP without prefetching; what llm-foundry's
+        // 2023 micro-batch sweeps measure: docs/research/fsdp-prefetch.md).
         const double per_mb_comm = 2 * gather_s + reduce_s;
-        b.dp_comm_s = m * exposed(per_mb_comm, slowest.compute, dp_share);
+        b.dp_comm_s = m * (e.overlap_grad_reduce ? exposed(per_mb_comm, slowest.compute, dp_share) : per_mb_comm);
     } else if (e.overlap_grad_reduce) {
         // Buckets are reduced as the last micro-batch's backward pass produces them, and parameters
         // gathered as the next step's first forward pass needs them (Megatron-LM --overlap-grad-reduce,
