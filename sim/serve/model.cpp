@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <ranges>
 #include <stdexcept>
 
 namespace clustersim::serve {
@@ -21,17 +20,18 @@ double d(std::int64_t x) { return static_cast<double>(x); }
 /// Kernel times of a sequence of kernels, split by what bounds them.
 struct KernelSum {
     double total = 0, compute = 0, memory = 0, overhead = 0;
-    void add(const chip::ChipModel& chip, const std::vector<chip::Operation>& ops, double times = 1.0) {
-        add(chip, ops.begin(), ops.end(), times);
-    }
-    void add(const chip::ChipModel& chip, std::vector<chip::Operation>::const_iterator first,
-             std::vector<chip::Operation>::const_iterator last, double times = 1.0) {
-        for (const auto& op : std::ranges::subrange(first, last)) {
-            const chip::OpCost c = chip::cost(chip, op);
+    /// Adds `ops`; returns the time of the first `split` of them (each op costed once).
+    double add(const chip::ChipModel& chip, const std::vector<chip::Operation>& ops, double times = 1.0,
+               std::size_t split = 0) {
+        double before = 0;
+        for (std::size_t i = 0; i < ops.size(); ++i) {
+            const chip::OpCost c = chip::cost(chip, ops[i]);
             total += times * c.time_s;
             overhead += times * c.overhead_s;
             (c.bound == chip::Bound::compute ? compute : memory) += times * (c.time_s - c.overhead_s);
+            if (i < split) before += times * c.time_s;
         }
+        return before;
     }
     void add(const KernelSum& o) {
         total += o.total;
@@ -347,20 +347,16 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
         if (kind == LayerKind::moe && !w.moe) continue;
         LayerCost& c = kind == LayerKind::dense ? mb.dense : mb.moe;
         const LayerKernels k = layer_kernels(w, kind, shape);
-        c.kernels.add(chip, k.ops);
-        KernelSum before;
-        before.add(chip, k.ops.begin(), k.ops.begin() + static_cast<std::ptrdiff_t>(k.dispatch_at));
-        c.before_dispatch_s = before.total;
+        c.before_dispatch_s = c.kernels.add(chip, k.ops, 1.0, k.dispatch_at);
         if (kind == LayerKind::moe) c.dispatch_s = dispatch_s, c.combine_s = combine_s;
         c.tp_s = tp_s;
         if (kind == LayerKind::moe && p.shared_expert_ranks > 0) {
             // The shared-expert ranks run the same layer with the shared experts in place of routed
             // slots; the combine waits for both, so the layer takes the slower rank's kernels.
             const LayerKernels sk = layer_kernels(w, kind, shared_rank(shape));
-            KernelSum shared, shared_before;
-            shared.add(chip, sk.ops);
-            shared_before.add(chip, sk.ops.begin(), sk.ops.begin() + static_cast<std::ptrdiff_t>(sk.dispatch_at));
-            if (shared.total > c.kernels.total) c.kernels = shared, c.before_dispatch_s = shared_before.total;
+            KernelSum shared;
+            const double shared_before_s = shared.add(chip, sk.ops, 1.0, sk.dispatch_at);
+            if (shared.total > c.kernels.total) c.kernels = shared, c.before_dispatch_s = shared_before_s;
         }
     }
     mb.edges.add(chip, embedding_kernels(w, shape).ops);
