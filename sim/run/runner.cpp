@@ -196,6 +196,9 @@ std::optional<double> host_bytes_per_chip(const catalog::Cluster& cluster) {
 struct Evaluator::Shared {
     /// (job network, chip, chip count, host memory per chip)
     using ClusterKey = std::tuple<const catalog::TopologySpec*, const catalog::ChipSpec*, std::int64_t, std::optional<double>>;
+    static ClusterKey key_of(const scenario::Case& c) {
+        return {c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count, host_bytes_per_chip(c.cluster)};
+    }
     // Kept for the whole run: a scenario has few distinct networks, however many rows.
     std::map<const catalog::TopologySpec*, topo::Metrics> networks;
     std::map<const catalog::TopologySpec*, topo::NetworkCost> costs;  ///< network power and price
@@ -219,7 +222,7 @@ void Evaluator::prepare(const std::vector<std::size_t>& cases) {
             sh.costs.emplace(c.cluster.topology.get(), aggregate::network_cost_of(*c.cluster.topology, m));
         }
         if (c.training || c.serving) {
-            const Shared::ClusterKey key{c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count, host_bytes_per_chip(c.cluster)};
+            const Shared::ClusterKey key = Shared::key_of(c);
             if (wanted.insert(key).second && sh.training.count(key) == 0) missing.emplace_back(key, i);
             auto& graph = sh.graphs[c.job_network.get()];
             if (!graph) graph = std::make_shared<const topo::Topology>(topo::build(c.job_network->params));
@@ -262,8 +265,7 @@ CaseResult Evaluator::evaluate(std::size_t i) const {
     out.aggregates = aggregate::compute_aggregates(c.cluster, c.cluster.topology ? &sh.networks.at(c.cluster.topology.get()) : nullptr,
                                                    c.cluster.topology ? &sh.costs.at(c.cluster.topology.get()) : nullptr);
     if (c.training || c.serving) {
-        const auto& [cluster, error] =
-            sh.training.at({c.job_network.get(), c.cluster.chip.get(), c.cluster.chip_count, host_bytes_per_chip(c.cluster)});
+        const auto& [cluster, error] = sh.training.at(Shared::key_of(c));
         if (c.training) {
             out.training = run_training(c, cluster.get(), error);
             if (c.reliability) out.reliability = run_reliability(c, *out.training, sh.job_networks.at(c.job_network.get()));

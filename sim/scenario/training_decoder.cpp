@@ -410,11 +410,11 @@ bool check_training_cluster(const Source& src, const TrainingDraft& d, const std
         if (const auto why = train::host_link_problem(c, *d.spec.plan); !why.empty()) {
             src.error(d.plan_node["activation_offload_layers"], at, why);
             ok = false;
-        } else if (!cluster.host_memory.known()) {
-            src.error(d.plan_node["activation_offload_layers"], at,
-                      (cluster.system_id.empty() ? std::string("a cluster of chips without a system")
-                                                 : "system " + cluster.system_id) +
-                          " states no host_memory: activation offloading needs it to know what the host can hold");
+        } else if (const auto none = train::host_memory_problem(*d.spec.plan, cluster.host_memory.known(),
+                                                                cluster.system_id.empty() ? "a cluster of chips without a system"
+                                                                                          : "system " + cluster.system_id);
+                   !none.empty()) {
+            src.error(d.plan_node["activation_offload_layers"], at, none);
             ok = false;
         }
     }

@@ -156,6 +156,11 @@ std::string host_link_problem(const chip::ChipModel& c, const Plan& plan) {
                   "('clustersim show chip' says which chips have it)";
 }
 
+std::string host_memory_problem(const Plan& plan, bool host_memory_known, std::string_view holder) {
+    if (plan.offload_layers == 0 || host_memory_known) return {};
+    return std::string(holder) + " states no host_memory: activation offloading needs it to know what the host can hold";
+}
+
 std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan) {
     if (auto why = offload_plan_problem(w, plan); !why.empty()) return why;
     return host_link_problem(c, plan);

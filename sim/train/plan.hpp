@@ -216,6 +216,9 @@ std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution&
 std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan);
 /// Why chip `c` cannot offload `plan`'s layers (empty: it can, or the plan offloads nothing): it has no host link figure.
 std::string host_link_problem(const chip::ChipModel& c, const Plan& plan);
+/// Why `plan` cannot offload for want of host memory (empty: it can, or offloads nothing): `holder` ("the system",
+/// "system gb200_nvl72") states none.
+std::string host_memory_problem(const Plan& plan, bool host_memory_known, std::string_view holder);
 /// offload_plan_problem, then host_link_problem.
 std::string offload_problem(const chip::ChipModel& c, const catalog::WorkloadSpec& w, const Plan& plan);
 /// Why chip `c` cannot run `e`'s attention kernel (empty: it can): flash_triton needs the chip's figures.

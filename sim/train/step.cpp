@@ -287,8 +287,8 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
     if (auto why = elementwise_problem(w, spec.execution); !why.empty()) reject("elementwise", why);
     if (auto why = attention_kernel_problem(cluster.chip(), spec.execution); !why.empty()) reject("attention", why);
     if (auto why = offload_problem(cluster.chip(), w, p); !why.empty()) reject("offload", why);
-    else if (p.offload_layers > 0 && !cluster.host_bytes())
-        reject("offload", "the system states no host_memory: activation offloading needs it to know what the host can hold");
+    else if (auto no_host = host_memory_problem(p, cluster.host_bytes().has_value(), "the system"); !no_host.empty())
+        reject("offload", no_host);
     return out;
 }
 
@@ -311,15 +311,12 @@ bool memory_fits(const Memory& m, const TrainingSpec& spec, const TrainingCluste
 }  // namespace
 
 std::string memory_shortfall(const Memory& m, const TrainingSpec& spec, const TrainingCluster& cluster) {
-    const double reserve = spec.execution.memory_reserve;
     if (m.total() > usable_hbm_bytes(spec, cluster))
         return fmt::format("needs {:.1f} GiB per chip, {:.1f} GiB usable of {:.1f} GiB HBM", m.total() / 0x1p30,
                            usable_hbm_bytes(spec, cluster) / 0x1p30, cluster.hbm_bytes() / 0x1p30);
-    if (m.offloaded > usable_host_bytes(spec, cluster)) {
-        const double host = cluster.host_bytes().value_or(0.0);
+    if (m.offloaded > usable_host_bytes(spec, cluster))
         return fmt::format("offloads {:.1f} GiB per chip to host memory, {:.1f} GiB usable of {:.1f} GiB", m.offloaded / 0x1p30,
-                           host * (1 - reserve) / 0x1p30, host / 0x1p30);
-    }
+                           usable_host_bytes(spec, cluster) / 0x1p30, cluster.host_bytes().value_or(0.0) / 0x1p30);
     return {};
 }
 
