@@ -1147,3 +1147,116 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("offload_s") == "0");
     CHECK(cell("prefill_activation_quant").empty());   // v15: no serving job
 }
+
+namespace {
+/// The kernel breakdown's rows add up to the step's compute_s and recompute_s.
+train::KernelBreakdown checked_breakdown(const Fixture& f, const train::Plan& p) {
+    auto r = train::kernel_breakdown(f.spec(), p, *f.cluster);
+    if (auto* rej = std::get_if<train::Rejection>(&r)) FAIL(rej->reason);
+    auto b = std::get<train::KernelBreakdown>(std::move(r));
+    const auto step = step_of(f, p);
+    CHECK(b.step.time.step_s == step.time.step_s);
+    double compute = 0, recompute = 0;
+    for (const auto& row : b.rows) {
+        compute += row.step_s();
+        if (row.pass == "recompute") recompute += row.step_s();
+        CHECK(row.cost.time_s > 0);
+        CHECK(row.calls_per_step > 0);
+    }
+    CHECK(compute == doctest::Approx(step.time.compute_s).epsilon(1e-12));
+    CHECK(recompute == doctest::Approx(step.time.recompute_s).epsilon(1e-12));
+    return b;
+}
+
+std::vector<std::string_view> names(const train::KernelBreakdown& b, std::string_view part, std::string_view pass) {
+    std::vector<std::string_view> out;
+    for (const auto& row : b.rows)
+        if (row.part == part && row.pass == pass) out.push_back(chip::name_of(row.op));
+    return out;
+}
+}  // namespace
+
+TEST_CASE("train: the kernel breakdown lists the slowest rank's kernels, named, and they add up to compute_s") {
+    const Fixture f = make();  // Llama 3 8B, 32 layers, 64 sequences of 4096
+    // Data parallel only: one rank runs every part; no recomputation.
+    const auto flat = checked_breakdown(f, plan(1, 1, 32, 1, 2));
+    CHECK(flat.step.slowest_rank == 0);
+    using V = std::vector<std::string_view>;
+    CHECK(names(flat, "layer", "forward") == V{"attention_norm", "qkv", "attention", "out_proj", "attention_residual",
+                                                            "mlp_norm", "gate_up", "swiglu", "down", "mlp_residual"});
+    CHECK(names(flat, "embedding", "forward") == V{"embedding"});
+    CHECK(names(flat, "head", "forward") == V{"final_norm", "logits", "cross_entropy"});
+    CHECK(names(flat, "layer_no_recompute", "forward").empty());  // only recompute_layers leaves layers out
+    CHECK(names(flat, "layer", "recompute").empty());
+    // The backward pass in reverse order, each product's input gradient then its weight gradient.
+    const auto backward = names(flat, "layer", "backward");
+    REQUIRE(backward.size() == 14);  // 5 memory-bound, the attention, 4 products x 2
+    CHECK(backward.front() == "mlp_residual");
+    CHECK(backward.back() == "attention_norm");
+    int pairs = 0;
+    for (std::size_t i = 0; i < flat.rows.size(); ++i) {
+        const auto& row = flat.rows[i];
+        if (row.part != "layer") continue;
+        CHECK(row.calls_per_step == 32.0);  // 32 layers x 1 micro-batch (64 / (2 x 32))
+        const auto* mm = std::get_if<chip::Matmul>(&row.op);
+        if (!mm) continue;
+        if (row.pass == "forward") CHECK(mm->gradient == chip::Gradient::none);
+        if (mm->gradient != chip::Gradient::input) continue;
+        REQUIRE(i + 1 < flat.rows.size());
+        const auto* next = std::get_if<chip::Matmul>(&flat.rows[i + 1].op);
+        REQUIRE(next);
+        CHECK(next->gradient == chip::Gradient::weight);
+        CHECK(next->name == mm->name);
+        ++pairs;
+    }
+    CHECK(pairs == 4);
+    // A pipeline with full recomputation of the first 2 layers per chunk: the head's rank sets the pace; its
+    // recomputing layers re-run their forward kernels.
+    train::Plan piped = plan(2, 4, 4);
+    piped.recompute = train::Recompute::full;
+    piped.recompute_layers = 2;
+    const auto pipe = checked_breakdown(f, piped);
+    CHECK(pipe.step.slowest_rank == 3);
+    CHECK(names(pipe, "embedding", "forward").empty());
+    CHECK(names(pipe, "head", "forward").size() == 3);
+    CHECK(names(pipe, "layer", "recompute") == names(pipe, "layer", "forward"));
+    CHECK(names(pipe, "layer_no_recompute", "recompute").empty());
+    const double m = static_cast<double>(pipe.step.micro_batches);
+    for (const auto& row : pipe.rows)
+        if (row.part == "layer") CHECK(row.calls_per_step == 2 * m);
+        else if (row.part == "layer_no_recompute") CHECK(row.calls_per_step == 6 * m);
+    // Uneven stages: the listed split's heaviest stage.
+    train::Plan listed = plan(2, 4, 4);
+    listed.layers_per_stage = {6, 12, 7, 7};
+    CHECK(checked_breakdown(f, listed).step.slowest_rank == 1);
+}
+
+TEST_CASE("train: the kernel breakdown of DeepSeek-V3 under DualPipe: both stages of a rank, MoE, MTP, FP8 casts") {
+    std::string text = small_job;
+    text.replace(text.find("llama3_8b"), 9, "deepseek_v3");
+    text += "      precision: fp8\n";
+    Fixture f = make(text);
+    train::Plan p = plan(1, 4, 8);
+    p.ep = 8;
+    p.schedule = train::PipelineSchedule::dualpipe;
+    p.recompute = train::Recompute::selective;
+    const auto b = checked_breakdown(f, p);
+    // Rank 0 holds stages 0 and 3: the 3 dense layers and the embedding, and the head and the MTP module, each
+    // run by half the micro-batches.
+    CHECK(b.step.slowest_rank == 0);
+    const double m = static_cast<double>(b.step.micro_batches);
+    for (const std::string_view part : {"layer", "moe_layer", "embedding", "head", "mtp", "mtp_layer"})
+        CHECK_MESSAGE(!names(b, part, "forward").empty(), part);
+    for (const auto& row : b.rows) {
+        if (row.part == "embedding" || row.part == "mtp") CHECK(row.calls_per_step == m / 2);
+        if (row.part == "head") CHECK(row.calls_per_step == m);  // the head, and again after the MTP module
+    }
+    const auto moe = names(b, "moe_layer", "forward");
+    for (const std::string_view k : {"router", "permute", "regroup", "experts_gate_up", "experts_down", "combine", "shared_gate_up",
+                                     "fp8_cast", "q_down", "kv_up"})
+        CHECK_MESSAGE(std::find(moe.begin(), moe.end(), k) != moe.end(), k);
+    // Selective recomputation re-runs the attention core only (once per stage: the rank's two hold MoE layers).
+    CHECK(names(b, "moe_layer", "recompute") == std::vector<std::string_view>{"attention", "attention"});
+    // Every kernel the model costs has a name.
+    for (const auto& row : b.rows) CHECK_MESSAGE(!chip::name_of(row.op).empty(), row.part, " ", row.pass, " ", row.index);
+}

@@ -30,6 +30,19 @@ OpCost finish(const ChipModel& chip, double compute_s, double flops, double byte
 
 std::string_view to_string(Bound b) { return b == Bound::compute ? "compute" : "memory"; }
 
+std::string_view to_string(Gradient g) {
+    switch (g) {
+        case Gradient::input: return "input_gradient";
+        case Gradient::weight: return "weight_gradient";
+        case Gradient::none: break;
+    }
+    return "";
+}
+
+std::string_view name_of(const Operation& op) {
+    return std::visit([](const auto& o) { return o.name; }, op);
+}
+
 // Tile and wave quantisation (NVIDIA, "Matrix Multiplication Background User's Guide",
 // docs.nvidia.com/deeplearning/performance/dl-performance-matrix-multiplication): the output is
 // cut into tile_m x tile_n tiles, each computed by one compute unit over the full K; tiles run in

@@ -10,6 +10,13 @@
 
 namespace clustersim::chip {
 
+/// Which product a matrix product is: a forward one, or one of its two gradient products.
+enum class Gradient : std::uint8_t {
+    none,    ///< the forward product (or a product of its own, like the unfused attention's)
+    input,   ///< dX = dY W^T
+    weight,  ///< dW = X^T dY
+};
+
 /// C[batch] = A[batch] (m x k) * B[batch] (k x n); outputs are written in 2-byte precision.
 struct Matmul {
     std::int64_t m = 0;
@@ -21,6 +28,9 @@ struct Matmul {
     /// recipe, DeepGEMM's kernels): the chip's fp8_block figures where it has them. False: per-tensor
     /// (or per-channel) scales, applied in the epilogue (Transformer Engine).
     bool block_scaled = false;
+    /// What the kernel is, for breakdowns ("qkv", "down"; a string literal; empty: unnamed). Not a cost input.
+    std::string_view name{};
+    Gradient gradient = Gradient::none;
 };
 
 /// Fused (flash-style) attention over `seq_q` queries against `seq_kv` keys and values.
@@ -44,12 +54,14 @@ struct Attention {
     Pass pass = Pass::forward;
     DType dtype = DType::bf16;
     AttentionKernel kernel = AttentionKernel::standard;
+    std::string_view name{};  ///< as Matmul::name
 };
 
 /// A memory-bound operation: bytes moved and (small) vector FLOPs. Build with the helpers below.
 struct MemoryOp {
     double bytes = 0;
     double flops = 0;  ///< FP32 vector FLOPs (normalisation, activation, optimizer arithmetic)
+    std::string_view name{};  ///< as Matmul::name
 };
 
 /// RMS or layer normalisation of `elements` values: read x and write y (plus a weight vector).
@@ -109,5 +121,15 @@ using Operation = std::variant<Matmul, Attention, MemoryOp>;
 OpCost cost(const ChipModel& chip, const Operation& op);
 
 std::string_view to_string(Bound b);
+std::string_view to_string(Gradient g);
+
+/// `op` named `name` (a string literal: breakdowns keep the view).
+template <class Op>
+[[nodiscard]] Op named(Op op, std::string_view name) {
+    op.name = name;
+    return op;
+}
+/// The name of any operation (empty: unnamed).
+std::string_view name_of(const Operation& op);
 
 }  // namespace clustersim::chip

@@ -18,6 +18,7 @@ using chip::DType;
 using chip::Matmul;
 using chip::MemoryOp;
 using chip::Operation;
+using chip::named;
 
 double d(std::int64_t x) { return static_cast<double>(x); }
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return b <= 1 ? a : (a + b - 1) / b; }
@@ -114,7 +115,7 @@ double output_params(const WorkloadSpec& w, std::int64_t tp) { return d(ceil_div
 /// router, and the vocabulary-parallel cross-entropy of Megatron-LM): max, subtract, exp, sum, divide.
 MemoryOp softmax(std::int64_t elements) {
     const double n = d(elements);
-    return {n * (act_bytes + 4.0), 5.0 * n};
+    return {n * (act_bytes + 4.0), 5.0 * n, {}};
 }
 
 /// Eager PyTorch's element-wise kernels (Shard::eager_elementwise), per element in bytes read + written,
@@ -155,12 +156,12 @@ const std::vector<EagerKernel>& eager_rotary() {
 /// (read the gradient, read and write the table rows).
 MemoryOp scatter_add(std::int64_t tokens, std::int64_t hidden) {
     const double n = d(tokens) * d(hidden);
-    return {3.0 * n * act_bytes, n};
+    return {3.0 * n * act_bytes, n, "embedding"};
 }
 
 /// The backward pass of a memory-bound kernel: read the output gradient and the stored input(s),
 /// write the input gradient(s): about twice the forward traffic and arithmetic.
-MemoryOp backward_of(const MemoryOp& op) { return {2.0 * op.bytes, 2.0 * op.flops}; }
+MemoryOp backward_of(const MemoryOp& op) { return {2.0 * op.bytes, 2.0 * op.flops, op.name}; }
 
 /// Kernels in order, with the bytes each stores for its own backward pass (a tensor read by
 /// several kernels, such as a norm output feeding two projections, is stored once, by the first).
@@ -258,14 +259,16 @@ struct Builder {
     }
 };
 
-/// Adds eager kernels over `elements` (and `rows` for the row statistics); `stored` is what they keep.
-void add_eager(Builder& b, const std::vector<EagerKernel>& kernels, double elements, double rows, double stored) {
+/// Adds eager kernels over `elements` (and `rows` for the row statistics), each named `name`; `stored` is what
+/// they keep.
+void add_eager(Builder& b, const std::vector<EagerKernel>& kernels, double elements, double rows, double stored,
+               std::string_view name) {
     for (std::size_t i = 0; i < kernels.size(); ++i) {
         const auto& k = kernels[i];
         const double n = k.per_row ? rows : elements;
         std::vector<Operation> grad;
-        for (const double g : k.grad) grad.emplace_back(MemoryOp{g * n, n});
-        b.add(MemoryOp{k.bytes * n, n}, i == 0 ? stored : 0.0);
+        for (const double g : k.grad) grad.emplace_back(MemoryOp{g * n, n, name});
+        b.add(MemoryOp{k.bytes * n, n, name}, i == 0 ? stored : 0.0);
         b.grads.back() = std::move(grad);
     }
 }
@@ -334,34 +337,34 @@ void unfused_attention(const Shard& s, std::int64_t heads_q, std::int64_t hd, do
     const std::int64_t skv = s.seq_len;
     const std::int64_t batch = s.micro_batch * heads_q;
     const double n = d(batch) * d(sq) * d(skv);  // scores
-    b.add_core(Matmul{sq, skv, hd, batch, act}, qkvo, 0.0);
-    b.add_core(MemoryOp{4.0 * n, 6.0 * n}, 0.0, 2.0 * n, {MemoryOp{6.0 * n, 5.0 * n}});
-    b.add_core(MemoryOp{5.0 * n, 2.0 * n}, 0.0, 3.0 * n, {MemoryOp{5.0 * n, 2.0 * n}});
-    b.add_core(Matmul{sq, hd, skv, batch, act}, 0.0, 0.0);
+    b.add_core(named(Matmul{sq, skv, hd, batch, act}, "attention_scores"), qkvo, 0.0);
+    b.add_core(MemoryOp{4.0 * n, 6.0 * n, "attention_softmax"}, 0.0, 2.0 * n, {MemoryOp{6.0 * n, 5.0 * n, "attention_softmax"}});
+    b.add_core(MemoryOp{5.0 * n, 2.0 * n, "attention_dropout"}, 0.0, 3.0 * n, {MemoryOp{5.0 * n, 2.0 * n, "attention_dropout"}});
+    b.add_core(named(Matmul{sq, hd, skv, batch, act}, "attention_context"), 0.0, 0.0);
 }
 
 /// A pre-norm (RMSNorm, or LayerNorm with biases) of `tokens` rows of h: one fused kernel, or eager
 /// PyTorch's eight (RMSNorm; PyTorch's LayerNorm is one aten kernel either way). Returns what it stores
 /// beyond its 16-bit input (eager autograd's intermediates), which an output-discarding checkpoint of
 /// it does not keep.
-double add_norm(const WorkloadSpec& w, const Shard& s, std::int64_t tokens, std::int64_t h, Builder& b) {
+double add_norm(const WorkloadSpec& w, const Shard& s, std::int64_t tokens, std::int64_t h, Builder& b, std::string_view name) {
     const double elements = d(tokens) * d(h);
     if (s.eager_elementwise && !w.biases) {
-        add_eager(b, eager_rmsnorm(), elements, d(tokens), elements * eager_rmsnorm_stored);
+        add_eager(b, eager_rmsnorm(), elements, d(tokens), elements * eager_rmsnorm_stored, name);
         return elements * (eager_rmsnorm_stored - act_bytes);
     }
-    b.add(chip::normalization(tokens * h, act), elements * act_bytes);
+    b.add(named(chip::normalization(tokens * h, act), name), elements * act_bytes);
     return 0.0;
 }
 
 /// The SwiGLU activation over `elements` (tokens x FFN width): one fused kernel, or eager silu and mul.
 /// Its two inputs are stored in `cached_bytes` per value. Returns what it stores beyond them, as add_norm.
-double add_swiglu(const Shard& s, double elements, Builder& b, double cached_bytes = act_bytes) {
+double add_swiglu(const Shard& s, double elements, Builder& b, std::string_view name, double cached_bytes = act_bytes) {
     if (s.eager_elementwise) {
-        add_eager(b, eager_swiglu(), elements, 0.0, elements * eager_swiglu_stored);
+        add_eager(b, eager_swiglu(), elements, 0.0, elements * eager_swiglu_stored, name);
         return elements * (eager_swiglu_stored - 2.0 * act_bytes);
     }
-    b.add(chip::swiglu(static_cast<std::int64_t>(elements), act), 2.0 * elements * cached_bytes);
+    b.add(named(chip::swiglu(static_cast<std::int64_t>(elements), act), name), 2.0 * elements * cached_bytes);
     return 0.0;
 }
 
@@ -375,25 +378,33 @@ std::pair<double, double> attention_output_bytes(const Shard& s, double in_bytes
     return {act_bytes, in_bytes < act_bytes ? in_bytes : 0.0};
 }
 
+/// The kernel names of an MLP: a dense layer's, the shared experts', the routed experts'.
+struct MlpNames {
+    std::string_view gate, up, gate_up, swiglu, gelu, down;
+};
+constexpr MlpNames dense_mlp{"gate", "up", "gate_up", "swiglu", "gelu", "down"};
+constexpr MlpNames shared_mlp{"shared_gate", "shared_up", "shared_gate_up", "shared_swiglu", "shared_gelu", "shared_down"};
+constexpr MlpNames routed_mlp{"experts_gate", "experts_up", "experts_gate_up", "experts_swiglu", "experts_gelu", "experts_down"};
+
 /// A dense MLP (or the shared experts) of `ffn` on `x.tokens` rows, split by tp. `input_stored`:
 /// whether its input (the norm output) is already stored by another kernel.
 void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn, bool input_stored, Builder& b,
-         double cached_bytes = act_bytes) {
+         const MlpNames& names, double cached_bytes = act_bytes) {
     const std::int64_t f = ceil_div(ffn, s.tp);
     const std::int64_t h = w.hidden;
     const double in = input_stored ? 0.0 : d(x.norm_tokens) * d(h) * x.in_bytes;
     if (w.mlp == MlpKind::swiglu) {
         // One kernel for the gate and up projections; torchtitan's w1 then w3.
-        const Matmul half{x.tokens, f, h, 1, x.dtype};
-        b.add_split(Matmul{x.tokens, 2 * f, h, 1, x.dtype}, in, {half, half});
+        const Matmul gate = named(Matmul{x.tokens, f, h, 1, x.dtype}, names.gate);
+        b.add_split(named(Matmul{x.tokens, 2 * f, h, 1, x.dtype}, names.gate_up), in, {gate, named(gate, names.up)});
         if (!input_stored) b.mark_norm_fused();
-        add_swiglu(s, d(x.tokens) * d(f), b, cached_bytes);
+        add_swiglu(s, d(x.tokens) * d(f), b, names.swiglu, cached_bytes);
     } else {
-        b.add(Matmul{x.tokens, f, h, 1, x.dtype}, in);
+        b.add(named(Matmul{x.tokens, f, h, 1, x.dtype}, names.up), in);
         if (!input_stored) b.mark_norm_fused();
-        b.add(chip::gelu(x.tokens * f, act), d(x.tokens) * d(f) * act_bytes);
+        b.add(named(chip::gelu(x.tokens * f, act), names.gelu), d(x.tokens) * d(f) * act_bytes);
     }
-    b.add(Matmul{x.tokens, h, f, 1, x.dtype}, d(x.tokens) * d(f) * x.in_bytes);
+    b.add(named(Matmul{x.tokens, h, f, 1, x.dtype}, names.down), d(x.tokens) * d(f) * x.in_bytes);
     b.mark_row_parallel();
 }
 
@@ -410,7 +421,7 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
 
     // Attention block. Recomputing the pre-norms (layernorm) frees the norm output its first product stores
     // (and eager autograd's intermediates: the checkpointed norm runs without autograd).
-    const double attn_norm_extra = add_norm(w, s, x.norm_tokens, h, b);
+    const double attn_norm_extra = add_norm(w, s, x.norm_tokens, h, b, "attention_norm");
     b.tag(RecomputeModule::layernorm, 0);
     b.frees(RecomputeModule::layernorm, norm_out + attn_norm_extra);
     if (w.mla) {
@@ -422,21 +433,21 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const std::int64_t qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
         const auto up = RecomputeModule::mla_up_proj;
         if (m.q_lora_rank > 0) {
-            b.add(Matmul{T, m.q_lora_rank, h, 1, x.dtype}, norm_out);
+            b.add(named(Matmul{T, m.q_lora_rank, h, 1, x.dtype}, "q_down"), norm_out);
             const std::size_t q_up = b.ops.size();
-            b.add(chip::normalization(T * m.q_lora_rank, act), d(T) * d(m.q_lora_rank) * act_bytes);
-            b.add(Matmul{T, x.heads * qk, m.q_lora_rank, 1, x.dtype}, d(T) * d(m.q_lora_rank) * x.in_bytes);
+            b.add(named(chip::normalization(T * m.q_lora_rank, act), "q_norm"), d(T) * d(m.q_lora_rank) * act_bytes);
+            b.add(named(Matmul{T, x.heads * qk, m.q_lora_rank, 1, x.dtype}, "q_up"), d(T) * d(m.q_lora_rank) * x.in_bytes);
             b.tag(up, q_up);
             b.frees(up, d(T) * d(m.q_lora_rank) * x.in_bytes);
-            b.add(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, 0.0);
+            b.add(named(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, "kv_down"), 0.0);
         } else {
-            b.add(Matmul{T, x.heads * qk, h, 1, x.dtype}, norm_out);
+            b.add(named(Matmul{T, x.heads * qk, h, 1, x.dtype}, "q"), norm_out);
             b.tag(up, b.ops.size() - 1);
-            b.add(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, 0.0);
+            b.add(named(Matmul{T, m.kv_lora_rank + m.qk_rope_head_dim, h, 1, x.dtype}, "kv_down"), 0.0);
         }
         const std::size_t kv_up = b.ops.size();
-        b.add(chip::normalization(T * m.kv_lora_rank, act), d(T) * d(m.kv_lora_rank) * act_bytes);
-        b.add(Matmul{T, x.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1, x.dtype},
+        b.add(named(chip::normalization(T * m.kv_lora_rank, act), "kv_norm"), d(T) * d(m.kv_lora_rank) * act_bytes);
+        b.add(named(Matmul{T, x.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1, x.dtype}, "kv_up"),
               d(T) * d(m.kv_lora_rank) * x.in_bytes);
         b.tag(up, kv_up);
         b.frees(up, d(T) * d(m.kv_lora_rank) * x.in_bytes + d(T) * d(x.heads) * d(2 * qk + m.v_head_dim) * act_bytes);
@@ -444,16 +455,16 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         const auto [o_bytes, cast_bytes] = attention_output_bytes(s, x.in_bytes);
         const double o = d(T) * d(x.heads * m.v_head_dim);
         const double qkv_o = d(T) * d(x.heads) * d(2 * qk + m.v_head_dim) * act_bytes + o * o_bytes;  // Q, K, V, O
-        b.add(attention_core(s, x.heads, x.heads, qk, m.v_head_dim), qkv_o);
-        b.add(Matmul{T, h, x.heads * m.v_head_dim, 1, x.dtype}, o * cast_bytes);
+        b.add(named(attention_core(s, x.heads, x.heads, qk, m.v_head_dim), "attention"), qkv_o);
+        b.add(named(Matmul{T, h, x.heads * m.v_head_dim, 1, x.dtype}, "out_proj"), o * cast_bytes);
         b.mark_row_parallel();
     } else {
         const std::int64_t hd = head_dim(w);
         const std::int64_t kvh = kv_heads_per_rank(w, s.tp);
         // One kernel for Q, K and V; torchtitan's wq, wk, wv.
-        const Matmul kv{T, kvh * hd, h, 1, x.dtype};
-        b.add_split(Matmul{T, (x.heads + 2 * kvh) * hd, h, 1, x.dtype}, norm_out,
-                    {Matmul{T, x.heads * hd, h, 1, x.dtype}, kv, kv});
+        const Matmul k = named(Matmul{T, kvh * hd, h, 1, x.dtype}, "k");
+        b.add_split(named(Matmul{T, (x.heads + 2 * kvh) * hd, h, 1, x.dtype}, "qkv"), norm_out,
+                    {named(Matmul{T, x.heads * hd, h, 1, x.dtype}, "q"), k, named(k, "v")});
         b.mark_norm_fused();
         // FlashAttention keeps Q, K, V and O (the output projection's input, stored once) and no
         // score matrix: Korthikanti's 5 a s / h term is gone. The unfused core keeps the same and
@@ -464,13 +475,13 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         if (s.eager_elementwise) {
             // Rotary embedding of q and k through complex64, then repeat_kv: K and V copied to every
             // query head (read kv, write the full width), which the attention then saves at full width.
-            add_eager(b, eager_rotary(), d(T) * d(x.heads) * d(hd), 0.0, 0.0);
-            add_eager(b, eager_rotary(), d(T) * d(kvh) * d(hd), 0.0, 0.0);
+            add_eager(b, eager_rotary(), d(T) * d(x.heads) * d(hd), 0.0, 0.0, "rotary_q");
+            add_eager(b, eager_rotary(), d(T) * d(kvh) * d(hd), 0.0, 0.0, "rotary_k");
             if (kvh < x.heads) {
                 const double copy = d(T) * d(kvh + x.heads) * d(hd) * act_bytes;
                 for (int copies = 0; copies < 2; ++copies) {
-                    b.add(MemoryOp{copy, 0.0}, 0.0);
-                    b.grads.back() = {MemoryOp{copy, 0.0}};  // expand's backward: a sum over the copies
+                    b.add(MemoryOp{copy, 0.0, "repeat_kv"}, 0.0);
+                    b.grads.back() = {MemoryOp{copy, 0.0, "repeat_kv"}};  // expand's backward: a sum over the copies
                 }
                 qkvo += 2.0 * d(T) * d(x.heads - kvh) * d(hd) * act_bytes;
             }
@@ -478,29 +489,29 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         if (s.flash_attention) {
             // Eager repeat_kv hands the kernel K and V copied to every query head: it reads them at that width.
             const bool copied = s.eager_elementwise && kvh < x.heads;
-            b.add(attention_core(s, x.heads, copied ? x.heads : kvh, hd), qkvo);
+            b.add(named(attention_core(s, x.heads, copied ? x.heads : kvh, hd), "attention"), qkvo);
         } else {
             unfused_attention(s, x.heads, hd, qkvo, b);
         }
-        b.add(Matmul{T, h, x.heads * hd, 1, x.dtype}, o * cast_bytes);
+        b.add(named(Matmul{T, h, x.heads * hd, 1, x.dtype}, "out_proj"), o * cast_bytes);
         b.mark_row_parallel();
     }
     const double mask = dropout ? residual_elems : 0.0;
-    b.add(chip::elementwise(x.norm_tokens * h, act), mask);
+    b.add(named(chip::elementwise(x.norm_tokens * h, act), "attention_residual"), mask);
 
     // MLP block: its first products (the router and the shared experts, or the dense MLP) store the norm output.
     const std::size_t mlp_norm = b.ops.size();
-    const double mlp_norm_extra = add_norm(w, s, x.norm_tokens, h, b);
+    const double mlp_norm_extra = add_norm(w, s, x.norm_tokens, h, b, "mlp_norm");
     b.tag(RecomputeModule::layernorm, mlp_norm);
     b.frees(RecomputeModule::layernorm, norm_out + mlp_norm_extra);
     if (kind == LayerKind::moe && w.moe) {
         const auto& moe = *w.moe;
         // Router on this rank's tokens (split by tp with sequence parallelism), replicated weights; 16-bit
         // under FP8 training (DeepSeek-V3 §3.3: the gating modules keep their precision).
-        b.add(Matmul{x.norm_tokens, moe.experts, h, 1, s.sixteen_bit}, norm_out);
-        b.add(softmax(x.norm_tokens * moe.experts), d(x.norm_tokens) * d(moe.experts) * 4.0);
+        b.add(named(Matmul{x.norm_tokens, moe.experts, h, 1, s.sixteen_bit}, "router"), norm_out);
+        b.add(named(softmax(x.norm_tokens * moe.experts), "router_softmax"), d(x.norm_tokens) * d(moe.experts) * 4.0);
         const std::int64_t routed_here = x.norm_tokens * moe.top_k;
-        b.add(chip::embedding(routed_here, h, act), 0.0);  // permute: gather each token once per expert
+        b.add(named(chip::embedding(routed_here, h, act), "permute"), 0.0);  // gather each token once per expert
         // Balanced routing: the rank's experts / ep experts receive tokens * top_k rows in all,
         // one batched (grouped) product per projection, the expert FFN split by tp.
         const std::int64_t local = ceil_div(moe.experts, std::max<std::int64_t>(1, s.ep));
@@ -514,38 +525,38 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         // permutation of the 16-bit gradients.
         const bool relayout = s.ep > 1 && local > 1;
         const double relayout_elems = routed * d(h);
-        auto regroup = [&](double element_bytes) {
-            b.add(MemoryOp{2.0 * relayout_elems * element_bytes, 0.0}, 0.0);
-            b.grads.back() = std::vector<Operation>{MemoryOp{2.0 * relayout_elems * act_bytes, 0.0}};
+        auto regroup = [&](double element_bytes, std::string_view name) {
+            b.add(MemoryOp{2.0 * relayout_elems * element_bytes, 0.0, name}, 0.0);
+            b.grads.back() = std::vector<Operation>{MemoryOp{2.0 * relayout_elems * act_bytes, 0.0, name}};
         };
-        if (relayout) regroup(s.dispatch_bytes);
+        if (relayout) regroup(s.dispatch_bytes, "regroup");
         // Grouped products (torch._grouped_mm in torchtitan): not aten.mm. Recomputing the activation
         // function (moe_act) frees its output, the down projection's stored input.
         // DeepSeek-V3's cache keeps the MoE's SwiGLU inputs (routed and shared experts) in FP8.
         const double cached = s.fp8_activation_cache ? x.in_bytes : act_bytes;
         if (w.mlp == MlpKind::swiglu) {
-            b.add_split(Matmul{rows, 2 * f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
+            b.add_split(named(Matmul{rows, 2 * f, h, local, x.dtype}, routed_mlp.gate_up), routed * d(h) * x.in_bytes, {});
             const std::size_t act_fn = b.ops.size();
-            b.frees(RecomputeModule::moe_act, add_swiglu(s, routed * d(f), b, cached));
+            b.frees(RecomputeModule::moe_act, add_swiglu(s, routed * d(f), b, routed_mlp.swiglu, cached));
             b.tag(RecomputeModule::moe_act, act_fn);
         } else {
-            b.add_split(Matmul{rows, f, h, local, x.dtype}, routed * d(h) * x.in_bytes, {});
-            b.add(chip::gelu(local * rows * f, act), routed * d(f) * act_bytes);
+            b.add_split(named(Matmul{rows, f, h, local, x.dtype}, routed_mlp.up), routed * d(h) * x.in_bytes, {});
+            b.add(named(chip::gelu(local * rows * f, act), routed_mlp.gelu), routed * d(f) * act_bytes);
             b.tag(RecomputeModule::moe_act, b.ops.size() - 1);
         }
         b.frees(RecomputeModule::moe_act, routed * d(f) * x.in_bytes);
-        b.add_split(Matmul{rows, h, f, local, x.dtype}, routed * d(f) * x.in_bytes, {});
-        if (relayout) regroup(act_bytes);
+        b.add_split(named(Matmul{rows, h, f, local, x.dtype}, routed_mlp.down), routed * d(f) * x.in_bytes, {});
+        if (relayout) regroup(act_bytes, "unregroup");
         // Combine. The routing weights multiply the experts' activation output, not their outputs
         // (Megatron-Core's grouped MLP since 0.13, activation_func_with_probs: "memory efficient token
         // permutation"), so no expert output is kept for their gradient: only the FP32 weights of the rows
         // received, the activation's input being stored already.
-        b.add(chip::combine(routed_here, x.norm_tokens, h, act), routed * 4.0);
-        if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b, cached);
+        b.add(named(chip::combine(routed_here, x.norm_tokens, h, act), "combine"), routed * 4.0);
+        if (moe.shared_experts > 0) mlp(w, s, x, moe.shared_experts * moe.expert_ffn, true, b, shared_mlp, cached);
     } else {
-        mlp(w, s, x, w.ffn, false, b);
+        mlp(w, s, x, w.ffn, false, b, dense_mlp);
     }
-    b.add(chip::elementwise(x.norm_tokens * h, act), mask);
+    b.add(named(chip::elementwise(x.norm_tokens * h, act), "mlp_residual"), mask);
     return b;
 }
 
@@ -596,7 +607,8 @@ SelectiveOp selective_op(const Builder& b, double layer_input_bytes) {
 /// The generic backward kernels of a product: the input gradient dX = dY W^T (m x k from m x n times n x k)
 /// and the weight gradient dW = X^T dY (k x n).
 std::array<Operation, 2> matmul_backward(const Matmul& mm) {
-    return {Matmul{mm.m, mm.k, mm.n, mm.batch, mm.dtype, mm.block_scaled}, Matmul{mm.k, mm.n, mm.m, mm.batch, mm.dtype, mm.block_scaled}};
+    return {Matmul{mm.m, mm.k, mm.n, mm.batch, mm.dtype, mm.block_scaled, mm.name, chip::Gradient::input},
+            Matmul{mm.k, mm.n, mm.m, mm.batch, mm.dtype, mm.block_scaled, mm.name, chip::Gradient::weight}};
 }
 
 std::vector<Operation> backward(const std::vector<Operation>& forward,
@@ -906,10 +918,10 @@ void add_fp8_casts(const Shard& s, Builder& b) {
         }
         const double grad = listed(b.row_parallel, i) && gathered ? (3.0 + amax) * shard_rows * n + transpose * d(mm->m) * n
                                                                    : (2.0 + amax + c) * d(mm->m) * n;
-        const MemoryOp grad_cast{grad + regathered, (grad + regathered) / 3.0};
+        const MemoryOp grad_cast{grad + regathered, (grad + regathered) / 3.0, "fp8_cast"};
         if (forward > 0) {
             cast_of[i] = out.ops.size();
-            out.ops.emplace_back(MemoryOp{forward, forward / 3.0});
+            out.ops.emplace_back(MemoryOp{forward, forward / 3.0, "fp8_cast"});
             out.grads.emplace_back(std::vector<Operation>{grad_cast});
             out.mms.emplace_back();
         }
@@ -947,17 +959,17 @@ Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
     const Dims x = dims(w, s);
     const std::int64_t h = w.hidden;
     Builder b;
-    b.add(chip::embedding(x.tokens, h, act), 0.0);
-    b.grads.back() = std::vector<Operation>{scatter_add(x.tokens, h)};
+    b.add(named(chip::embedding(x.tokens, h, act), "mtp_embedding"), 0.0);
+    b.grads.back() = std::vector<Operation>{named(scatter_add(x.tokens, h), "mtp_embedding")};
     // Its two RMSNorms are recomputed with the layernorm module (DeepSeek-V3 recomputes every RMSNorm),
     // freeing the projection's stored input, their outputs.
     const std::size_t norms = b.ops.size();
-    double extra = add_norm(w, s, x.norm_tokens, h, b);
-    extra += add_norm(w, s, x.norm_tokens, h, b);
+    double extra = add_norm(w, s, x.norm_tokens, h, b, "mtp_embedding_norm");
+    extra += add_norm(w, s, x.norm_tokens, h, b, "mtp_hidden_norm");
     b.tag(RecomputeModule::layernorm, norms);
     const double concatenated = 2.0 * d(x.norm_tokens) * d(h) * x.in_bytes;
     b.frees(RecomputeModule::layernorm, concatenated + extra);
-    b.add(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, concatenated);
+    b.add(named(Matmul{x.tokens, ceil_div(h, s.tp), 2 * h, 1, x.dtype}, "mtp_projection"), concatenated);
     mark_block_scaled(s, b);
     add_fp8_casts(s, b);
     return b;
@@ -988,9 +1000,9 @@ LayerOps embedding_ops(const WorkloadSpec& w, const Shard& s) {
     LayerOps out;
     // Vocabulary-parallel lookup: every rank writes all rows (zeros outside its slice) before the
     // reduction over tp.
-    out.forward.emplace_back(chip::embedding(x.tokens, w.hidden, act));
+    out.forward.emplace_back(named(chip::embedding(x.tokens, w.hidden, act), "embedding"));
     if (w.positions == catalog::PositionKind::learned) {
-        const MemoryOp add_positions = chip::elementwise(x.norm_tokens * w.hidden, act);
+        const MemoryOp add_positions = named(chip::elementwise(x.norm_tokens * w.hidden, act), "positions");
         out.forward.emplace_back(add_positions);
         out.backward.emplace_back(backward_of(add_positions));
     }
@@ -1002,11 +1014,11 @@ LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
     const Dims x = dims(w, s);
     const std::int64_t vocab = ceil_div(w.vocab, s.tp);
     Builder b;
-    add_norm(w, s, x.norm_tokens, w.hidden, b);
+    add_norm(w, s, x.norm_tokens, w.hidden, b, "final_norm");
     // Logits, vocabulary-parallel; 16-bit under FP8 training: Megatron-Core's output layer is not a Transformer
     // Engine module, and DeepSeek-V3 keeps its output head in BF16 (§3.3).
-    b.add(Matmul{x.tokens, vocab, w.hidden, 1, s.sixteen_bit}, 0.0);
-    b.add(softmax(x.tokens * vocab), 0.0);                      // cross-entropy: FP32 probabilities for the backward
+    b.add(named(Matmul{x.tokens, vocab, w.hidden, 1, s.sixteen_bit}, "logits"), 0.0);
+    b.add(named(softmax(x.tokens * vocab), "cross_entropy"), 0.0);                      // cross-entropy: FP32 probabilities for the backward
     LayerOps out;
     out.forward = b.ops;
     out.backward = backward(b.ops, b.grads);

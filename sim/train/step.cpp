@@ -217,6 +217,59 @@ struct LayerTime {
     std::size_t ep_path = 0;  ///< which expert-exchange path the layer takes (MoE layers)
 };
 
+/// What one rank sees of each layer under `p` (one place for the Shard's many fields).
+Shard make_shard(const TrainingSpec& spec, const Plan& p, const chip::ChipModel& chip) {
+    const Execution& e = spec.execution;
+    return Shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision, e.flash_attention,
+                 e.attention_kernel, e.eager_elementwise, e.fp8_block_scaled,
+                 // A chip without a public BF16 peak (Ascend 960, 970) runs them at the plan's precision.
+                 chip.supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision, e.dispatch_bytes,
+                 e.fp8_activation_cache, e.fp8_current_scaling, chip.fp8_operand_copies};
+}
+
+/// The parts of the model a pipeline stage runs per micro-batch, each `count` times: its layers that
+/// recompute (the plan's recomputation) and those that store everything (recompute_layers leaves them
+/// out), the embedding on the first stage, and on the last the head and, per multi-token-prediction
+/// module, its own kernels, a layer of the last kind and the head again. The step time and the kernel
+/// breakdown both read it.
+enum class Part : std::uint8_t { layer, moe_layer, layer_stored, moe_layer_stored, embedding, head, mtp, mtp_layer };
+struct StagePart {
+    Part part;
+    double count;
+};
+std::vector<StagePart> stage_parts(const catalog::WorkloadSpec& w, const Plan& p, std::int64_t stage) {
+    const StageLayers n = stage_layers(w, p, stage);
+    const StageLayers rc = recomputed_layers(w, p, stage);
+    const auto c = [](std::int64_t x) { return static_cast<double>(x); };
+    std::vector<StagePart> out{{Part::layer, c(rc.dense)},
+                               {Part::moe_layer, c(rc.moe)},
+                               {Part::layer_stored, c(n.dense - rc.dense)},
+                               {Part::moe_layer_stored, c(n.moe - rc.moe)}};
+    if (stage == 0) out.push_back({Part::embedding, 1.0});
+    if (stage == p.pp - 1) {
+        const double d = c(w.mtp_depth);
+        out.push_back({Part::head, 1.0 + d});
+        out.push_back({Part::mtp, d});
+        out.push_back({Part::mtp_layer, d});
+    }
+    std::erase_if(out, [](const StagePart& sp) { return sp.count <= 0; });
+    return out;
+}
+
+std::string_view to_string(Part part) {
+    switch (part) {
+        case Part::layer: return "layer";
+        case Part::moe_layer: return "moe_layer";
+        case Part::layer_stored: return "layer_no_recompute";
+        case Part::moe_layer_stored: return "moe_layer_no_recompute";
+        case Part::embedding: return "embedding";
+        case Part::head: return "head";
+        case Part::mtp: return "mtp";
+        case Part::mtp_layer: return "mtp_layer";
+    }
+    return "";
+}
+
 }  // namespace
 
 std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, const TrainingCluster& cluster) {
@@ -409,13 +462,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             return cluster.collective(k, pl, bytes, it == algorithms.end() ? std::string_view() : std::string_view(it->second));
         }
     } const costs{cluster, fidelity, spec.execution.algorithms};
-    const Shard shard{p.micro_batch, spec.seq_len, p.tp, p.cp, p.ep, p.sequence_parallel, spec.precision,
-                      spec.execution.flash_attention, spec.execution.attention_kernel, spec.execution.eager_elementwise,
-                      spec.execution.fp8_block_scaled,
-                      // A chip without a public BF16 peak (Ascend 960, 970) runs them at the plan's precision.
-                      cluster.chip().supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision,
-                      spec.execution.dispatch_bytes, spec.execution.fp8_activation_cache,
-                      spec.execution.fp8_current_scaling, cluster.chip().fp8_operand_copies};
+    const Shard shard = make_shard(spec, p, chip);
     const double tokens_per_rank = static_cast<double>(p.micro_batch * spec.seq_len / p.cp);
     const double act_bytes = tokens_per_rank * static_cast<double>(w.hidden) * activation_bytes;
 
@@ -556,44 +603,32 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
             layers_forward += share * o.layers_forward, layers_backward += share * o.layers_backward;
         }
     };
+    const LayerTime& last_layer = last_layer_kind(w) == LayerKind::moe ? moe : dense;
     auto stage_time = [&](std::int64_t s) {
         RankTime t;
-        const StageLayers n = stage_layers(w, p, s);
-        const StageLayers rc = recomputed_layers(w, p, s);
-        for (const auto& [lt, count] : {std::pair{&dense, rc.dense}, std::pair{&moe, rc.moe},
-                                        std::pair{&dense_stored, n.dense - rc.dense}, std::pair{&moe_stored, n.moe - rc.moe}}) {
-            const double c = static_cast<double>(count);
-            t.compute += c * (lt->k.forward_s + lt->k.backward_s + lt->k.recompute_s);
-            t.recompute += c * lt->k.recompute_s;
-            t.forward += c * lt->k.forward_s;
-            t.backward += c * (lt->k.backward_s + lt->k.recompute_s);
-            t.weight_gradients += c * lt->k.weight_gradient_s;
-            t.layers_forward += c * lt->k.forward_s;
-            t.layers_backward += c * (lt->k.backward_s + lt->k.recompute_s);
-            t.tp += c * lt->tp_s;
-            t.cp += c * lt->cp_s;
-            t.ep += c * lt->ep_s;
-        }
-        if (s == 0) {
-            t.compute += embed.forward_s + embed.backward_s;
-            t.forward += embed.forward_s;
-            t.backward += embed.backward_s;
-        }
-        if (s == p.pp - 1) {
-            // The head, and per multi-token-prediction module its projection, a layer of the last kind
-            // (with its collectives) and the head again.
-            const double d = static_cast<double>(w.mtp_depth);
-            const LayerTime& layer = last_layer_kind(w) == LayerKind::moe ? moe : dense;
-            for (const auto& [k, times] : {std::pair{&head, 1.0 + d}, std::pair{&mtp, d}, std::pair{&layer.k, d}}) {
-                t.compute += times * (k->forward_s + k->backward_s + k->recompute_s);
-                t.recompute += times * k->recompute_s;
-                t.forward += times * k->forward_s;
-                t.backward += times * (k->backward_s + k->recompute_s);
-                t.weight_gradients += times * k->weight_gradient_s;
+        for (const auto& [part, c] : stage_parts(w, p, s)) {
+            const LayerTime* layer = part == Part::layer              ? &dense
+                                     : part == Part::moe_layer        ? &moe
+                                     : part == Part::layer_stored     ? &dense_stored
+                                     : part == Part::moe_layer_stored ? &moe_stored
+                                     : part == Part::mtp_layer        ? &last_layer
+                                                                      : nullptr;
+            const KernelTimes& k = layer ? layer->k : part == Part::embedding ? embed : part == Part::head ? head : mtp;
+            t.compute += c * (k.forward_s + k.backward_s + k.recompute_s);
+            t.recompute += c * k.recompute_s;
+            t.forward += c * k.forward_s;
+            t.backward += c * (k.backward_s + k.recompute_s);
+            t.weight_gradients += c * k.weight_gradient_s;
+            if (!layer) continue;
+            // The model's layers (an MTP module's layer is not one of the L the offload schedule spans), and
+            // the collectives of every layer.
+            if (part != Part::mtp_layer) {
+                t.layers_forward += c * k.forward_s;
+                t.layers_backward += c * (k.backward_s + k.recompute_s);
             }
-            t.tp += d * layer.tp_s;
-            t.cp += d * layer.cp_s;
-            t.ep += d * layer.ep_s;
+            t.tp += c * layer->tp_s;
+            t.cp += c * layer->cp_s;
+            t.ep += c * layer->ep_s;
         }
         if (p.pp > 1) t.pp = 2 * static_cast<double>(p.virtual_stages) * pp_send_s;
         t.total = t.compute + t.tp + t.cp + t.ep + t.pp;
@@ -606,7 +641,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         RankTime t;
         for (const std::int64_t s : stages) t.add(stage_time(s), 1.0 / static_cast<double>(stages.size()));
         ranks_total += t.total;
-        if (t.total > slowest.total) slowest = t;
+        if (t.total > slowest.total) slowest = t, r.slowest_rank = rank;
     }
 
     // 1F1B: m micro-batches at the pace of the slowest rank, plus the fill and drain: one micro-batch
@@ -701,6 +736,41 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     r.mfu = r.model_flops / peak;
     r.hfu = r.hardware_flops / peak;
     return r;
+}
+
+std::variant<KernelBreakdown, Rejection> kernel_breakdown(const TrainingSpec& spec, const Plan& p, const TrainingCluster& cluster) {
+    auto evaluated = evaluate(spec, p, cluster, /*require_fit=*/false);
+    if (auto* rejection = std::get_if<Rejection>(&evaluated)) return *rejection;
+    KernelBreakdown out{std::get<StepResult>(std::move(evaluated)), {}};
+    const auto& w = *spec.workload;
+    const auto& chip = cluster.chip();
+    const Shard shard = make_shard(spec, p, chip);
+    const auto ops_of = [&](Part part) {
+        switch (part) {
+            case Part::layer: return layer_ops(w, LayerKind::dense, shard, p.recomputation());
+            case Part::moe_layer: return layer_ops(w, LayerKind::moe, shard, p.recomputation());
+            case Part::layer_stored: return layer_ops(w, LayerKind::dense, shard, Recompute::none);
+            case Part::moe_layer_stored: return layer_ops(w, LayerKind::moe, shard, Recompute::none);
+            case Part::embedding: return embedding_ops(w, shard);
+            case Part::head: return head_ops(w, shard);
+            case Part::mtp: return mtp_ops(w, shard);
+            case Part::mtp_layer: return layer_ops(w, last_layer_kind(w), shard, p.recomputation());
+        }
+        return LayerOps{};
+    };
+    const auto m = static_cast<double>(out.step.micro_batches);
+    const std::vector<std::int64_t> stages = rank_stages(p, out.step.slowest_rank);
+    for (const std::int64_t stage : stages) {
+        for (const auto& [part, count] : stage_parts(w, p, stage)) {
+            const LayerOps ops = ops_of(part);
+            const double calls = m * count / static_cast<double>(stages.size());
+            for (const auto& [pass, list] : {std::pair{"forward", &ops.forward}, std::pair{"recompute", &ops.recompute},
+                                             std::pair{"backward", &ops.backward}})
+                for (std::size_t i = 0; i < list->size(); ++i)
+                    out.rows.push_back({to_string(part), pass, i, (*list)[i], chip::cost(chip, (*list)[i]), calls});
+        }
+    }
+    return out;
 }
 
 }  // namespace clustersim::train

@@ -157,6 +157,7 @@ struct StepResult {
     double mfu = 0;             ///< model FLOPs / (step x chips x dense peak of the precision)
     double hfu = 0;
     CommChoice tp, cp, ep, pp, dp;
+    std::int64_t slowest_rank = 0;  ///< the pipeline rank whose per-micro-batch time sets the pace (0 without pp)
 };
 
 /// Why a plan cannot run: a short reason ("does not fit in HBM: 93.1 GiB of 72 GiB usable") and a
@@ -199,5 +200,31 @@ enum class Fidelity : std::uint8_t { exact, lower_bound };
 /// source ran that the memory model says cannot run is a finding, not a reason to stop).
 std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Plan& plan, const TrainingCluster& cluster,
                                              bool require_fit = true, Fidelity fidelity = Fidelity::exact);
+
+/// One kernel of the slowest pipeline rank, as the step model costs it: what compute_s is made of.
+struct KernelRow {
+    std::string_view part;  ///< the model part it belongs to: layer, moe_layer, layer_no_recompute, moe_layer_no_recompute,
+                            ///< embedding, head, mtp, mtp_layer
+    std::string_view pass;  ///< forward, recompute (re-run in the backward pass) or backward
+    std::size_t index = 0;  ///< position in its part's kernel list for that pass
+    chip::Operation op;
+    chip::OpCost cost;          ///< one call
+    double calls_per_step = 0;  ///< micro-batches x how often the rank runs the part per micro-batch
+    [[nodiscard]] double step_s() const { return calls_per_step * cost.time_s; }
+};
+
+/// The kernels behind a plan's step: every kernel the slowest pipeline rank runs (its stages' parts, forward,
+/// recomputed and backward), each costed once and counted per step. Their step_s sum to the step's compute_s, and
+/// the recompute rows' to its recompute_s; collectives, bubble, offload copies and the optimizer are the step's
+/// other terms (docs/models/training.md, "Kernel breakdown").
+struct KernelBreakdown {
+    StepResult step;
+    std::vector<KernelRow> rows;
+};
+
+/// The kernel breakdown of `plan` (timed whether or not it fits in memory, as a given plan is); a Rejection when
+/// the plan is invalid.
+std::variant<KernelBreakdown, Rejection> kernel_breakdown(const TrainingSpec& spec, const Plan& plan,
+                                                          const TrainingCluster& cluster);
 
 }  // namespace clustersim::train
