@@ -555,3 +555,37 @@ sweep:
     CHECK(sc.cases[1].cluster.topology->builder == "full_mesh");
     CHECK(sc.cases[0].cluster.topology->builder == "ring");
 }
+
+TEST_CASE("app: explain breaks a training case's step into its kernels and writes kernels.csv") {
+    const fs::path dir = temp_dir("explain");
+    const std::string file = (test::source_dir() / "tests" / "validation" / "sc21-megatron.yaml").string();
+    const auto r = cli({"explain", file, "--case", "sc21-t1-gpt-1.7b-32gpu", "--case", "sc21-t1-gpt-7.5b-128gpu", "--top", "5",
+                        "-o", dir.string()});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("sc21-t1-gpt-1.7b-32gpu: megatron_gpt_1.7b on 32 x nvidia_a100_sxm, plan dp32 mb16 full (given), 1 micro-batch "
+                     "per step\n") != std::string::npos);
+    CHECK(r.out.find("the 5 longest of 56 kernels per step:") != std::string::npos);
+    CHECK(r.out.find("attention_softmax") != std::string::npos);  // 2021 Megatron's unfused core
+    CHECK(r.out.find("sc21-t1-gpt-7.5b-128gpu: megatron_gpt_7.5b") != std::string::npos);
+    CHECK(r.out.find("sc21-t1-gpt-3.6b") == std::string::npos);  // not asked for
+    // Every kernel of both cases; per case their shares of the kernels' time add up to one.
+    const std::string csv = output::read_file(dir / "kernels.csv");
+    std::istringstream lines(csv);
+    std::string line;
+    std::getline(lines, line);
+    CHECK(line.rfind("scenario,case,plan,rank,micro_batches,part,pass,index,kernel,gradient,kind,", 0) == 0);
+    const auto columns = static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+    std::map<std::string, double> share;
+    while (std::getline(lines, line)) {
+        CHECK(static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1 == columns);
+        const auto first = line.find(',') + 1;
+        share[line.substr(first, line.find(',', first) - first)] += std::stod(line.substr(line.rfind(',') + 1));
+    }
+    REQUIRE(share.size() == 2);
+    for (const auto& [name, total] : share) CHECK_MESSAGE(total == doctest::Approx(1.0).epsilon(1e-9), name);
+    // A case that does not exist, or a file without a training case: usage errors that say what is valid.
+    const auto unknown = cli({"explain", file, "--case", "sc21-t1-gpt-1.7b-32"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("did you mean 'sc21-t1-gpt-1.7b-32gpu'") != std::string::npos);
+    CHECK(cli({"explain", peak_pairs()}).code == 2);
+}

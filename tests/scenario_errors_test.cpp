@@ -974,7 +974,7 @@ TEST_CASE("scenario: an unknown command is named, with a suggestion") {
     std::ostringstream err;
     CHECK(run_cli({"chek", bad("count_zero.yaml")}, out, err) == 2);
     CHECK(err.str() == "clustersim: unknown command 'chek' (did you mean 'check'?); commands: run, merge, check, list, show, "
-                       "calibrate, comm, validate (see clustersim --help)\n");
+                       "calibrate, comm, validate, explain (see clustersim --help)\n");
 }
 
 TEST_CASE("scenario: --catalog may follow the command") {

@@ -11,6 +11,7 @@
 
 #include "app/calibrate.hpp"
 #include "app/comm_cmd.hpp"
+#include "app/explain_cmd.hpp"
 #include "app/run_cmd.hpp"
 #include "app/show.hpp"
 #include "app/validate_cmd.hpp"
@@ -55,6 +56,7 @@ constexpr const char* examples = R"(Examples:
   clustersim comm hgx_h100_8gpu --collective all_reduce --min "1 MiB" --max "8 GiB" -o out/comm
   clustersim comm scenarios/comm-benchmarks.yaml -o out/comm       # every case's comm section
   clustersim validate --max-median-error 0.10 --max-worst-error 0.25
+  clustersim explain tests/validation/sc21-megatron.yaml --case sc21-t1-gpt-1.7b-32gpu -o out/why
 
 Exit codes: 0 ok, 2 usage, 3 invalid scenario or catalog, 4 I/O error, 5 validation targets missed.
 The catalog is read from --catalog, else $CLUSTERSIM_MODELS, else the source tree's models/.)";
@@ -106,6 +108,7 @@ struct Options {
     std::string graph_path;
     CommOptions comm;
     ValidateOptions validate;
+    ExplainOptions explain;
 };
 
 int cmd_run(const Options& o, const RunContext& ctx, std::ostream& out, std::ostream& err) {
@@ -286,7 +289,8 @@ int cmd_calibrate(const Options& o, std::ostream& out, std::ostream& err) {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, const RunContext& ctx) {
     // An unknown command is named as such (CLI11 would only say that a subcommand is required).
-    static const std::vector<std::string> commands{"run", "merge", "check", "list", "show", "calibrate", "comm", "validate"};
+    static const std::vector<std::string> commands{"run",       "merge", "check",    "list",   "show",
+                                                   "calibrate", "comm",  "validate", "explain"};
     for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--catalog") {
             ++i;
@@ -383,6 +387,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                          "exit 5 when any absolute error exceeds this fraction (e.g. 0.25), or a case cannot be predicted")
         ->check(CLI::Range(0.0, 100.0));
 
+    auto* explain = app.add_subcommand(
+        "explain", "where a training case's step time goes, kernel by kernel: shapes, bound, time per call and per step");
+    explain->add_option("files", o.files, "scenario files (validation files too)")->required()->check(CLI::ExistingFile);
+    explain->add_option("--case", o.explain.cases, "explain this case only (repeatable; default: every training case)");
+    explain->add_option("--top", o.explain.top, "kernels printed per case, the longest per step first (default 12)")
+        ->check(CLI::PositiveNumber);
+    explain->add_option("-o,--out", o.explain.out_dir, "write DIR/kernels.csv: every kernel of every case explained");
+
     try {
         std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes arguments reversed
         app.parse(reversed);
@@ -406,6 +418,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             }
             return run_validate(load_all(files, cat), o.validate, out);
         }
+        if (explain->parsed()) return run_explain(load_all(o.files, scenario::load_catalog(catalog_dir(o.catalog))), o.explain, out, err);
         if (comm->parsed()) {
             for (const char* flag : {"--collective", "--group-size", "--stride", "--min", "--max", "--factor", "--algorithm"}) {
                 if (comm->get_option(flag)->count() > 0) o.comm.given.emplace_back(flag);

@@ -276,6 +276,16 @@ CaseResult Evaluator::evaluate(std::size_t i) const {
     return out;
 }
 
+std::variant<train::KernelBreakdown, std::string> Evaluator::kernels(std::size_t i, const train::Plan& plan) const {
+    const auto& c = scenario_.cases.at(i);
+    if (!c.training) return "case '" + c.name + "' has no training job";
+    const auto& [cluster, error] = shared_->training.at(Shared::key_of(c));
+    if (!cluster) return error;
+    auto r = train::kernel_breakdown(*c.training, plan, *cluster);
+    if (auto* rej = std::get_if<train::Rejection>(&r)) return rej->reason;
+    return std::get<train::KernelBreakdown>(std::move(r));
+}
+
 std::optional<double> training_tokens_per_s(const CaseResult& r) {
     return r.training && r.training->step ? std::optional<double>(r.training->step->tokens_per_s) : std::nullopt;
 }

@@ -130,6 +130,9 @@ public:
 
     /// Case i of the scenario (one of the cases last prepared); baseline_index unset.
     [[nodiscard]] CaseResult evaluate(std::size_t i) const;
+    /// The kernel breakdown of case i's training job under `plan` (the step evaluate() found: a given or searched
+    /// plan); an error text when the case has no training job or its cluster cannot be built, or the plan is invalid.
+    [[nodiscard]] std::variant<train::KernelBreakdown, std::string> kernels(std::size_t i, const train::Plan& plan) const;
 
 private:
     struct Shared;
