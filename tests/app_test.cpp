@@ -556,24 +556,24 @@ sweep:
     CHECK(sc.cases[0].cluster.topology->builder == "ring");
 }
 
-TEST_CASE("app: explain breaks a training case's step into its kernels and writes kernels.csv") {
+TEST_CASE("app: explain breaks a training or serving step into its kernels and writes kernels.csv") {
     const fs::path dir = temp_dir("explain");
     const std::string file = (test::source_dir() / "tests" / "validation" / "sc21-megatron.yaml").string();
     const auto r = cli({"explain", file, "--case", "sc21-t1-gpt-1.7b-32gpu", "--case", "sc21-t1-gpt-7.5b-128gpu", "--top", "5",
                         "-o", dir.string()});
     REQUIRE_MESSAGE(r.code == 0, r.err);
-    CHECK(r.out.find("sc21-t1-gpt-1.7b-32gpu: megatron_gpt_1.7b on 32 x nvidia_a100_sxm, plan dp32 mb16 full (given), 1 micro-batch "
-                     "per step\n") != std::string::npos);
+    CHECK(r.out.find("sc21-t1-gpt-1.7b-32gpu: training megatron_gpt_1.7b on 32 x nvidia_a100_sxm, plan dp32 mb16 full (given), 1 "
+                     "micro-batch per step\n") != std::string::npos);
     CHECK(r.out.find("the 5 longest of 56 kernels per step:") != std::string::npos);
     CHECK(r.out.find("attention_softmax") != std::string::npos);  // 2021 Megatron's unfused core
-    CHECK(r.out.find("sc21-t1-gpt-7.5b-128gpu: megatron_gpt_7.5b") != std::string::npos);
+    CHECK(r.out.find("sc21-t1-gpt-7.5b-128gpu: training megatron_gpt_7.5b") != std::string::npos);
     CHECK(r.out.find("sc21-t1-gpt-3.6b") == std::string::npos);  // not asked for
     // Every kernel of both cases; per case their shares of the kernels' time add up to one.
     const std::string csv = output::read_file(dir / "kernels.csv");
     std::istringstream lines(csv);
     std::string line;
     std::getline(lines, line);
-    CHECK(line.rfind("scenario,case,plan,rank,micro_batches,part,pass,index,kernel,gradient,kind,", 0) == 0);
+    CHECK(line.rfind("scenario,case,job,plan,rank,micro_batches,part,pass,index,kernel,gradient,kind,", 0) == 0);
     const auto columns = static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1;
     std::map<std::string, double> share;
     while (std::getline(lines, line)) {
@@ -588,4 +588,22 @@ TEST_CASE("app: explain breaks a training case's step into its kernels and write
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("did you mean 'sc21-t1-gpt-1.7b-32gpu'") != std::string::npos);
     CHECK(cli({"explain", peak_pairs()}).code == 2);
+    // A serving case: both instances, each with its kernels; their shares add up to one per phase.
+    const std::string serving = (test::source_dir() / "tests" / "validation" / "cloudmatrix-serving.yaml").string();
+    const fs::path sdir = temp_dir("explain-serving");
+    const auto cm = cli({"explain", serving, "--case", "cloudmatrix-r1-decode-in2048-out256-tpot50ms", "-o", sdir.string()});
+    REQUIRE_MESSAGE(cm.code == 0, cm.err);
+    CHECK(cm.out.find("prefill instance: 16 chips x2 ranks tp1 ep32 batch 2, two micro-batches") != std::string::npos);
+    CHECK(cm.out.find("decode instance: 160 chips x2 ranks tp1 ep320 (32 shared)") != std::string::npos);
+    const std::string scsv = output::read_file(sdir / "kernels.csv");
+    std::istringstream slines(scsv);
+    std::getline(slines, line);
+    std::map<std::string, double> phases;
+    while (std::getline(slines, line)) {
+        const bool prefill = line.find(",prefill,") != std::string::npos;
+        CHECK((prefill || line.find(",decode,") != std::string::npos));
+        phases[prefill ? "prefill" : "decode"] += std::stod(line.substr(line.rfind(',') + 1));
+    }
+    REQUIRE(phases.size() == 2);
+    for (const auto& [phase, total] : phases) CHECK_MESSAGE(total == doctest::Approx(1.0).epsilon(1e-9), phase);
 }

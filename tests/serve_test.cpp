@@ -602,3 +602,53 @@ TEST_CASE("serve: with multi-token prediction, prefill runs the draft module ove
     CHECK(phase_of(serve::evaluate(spec, serve::Phase::prefill, spec.prefill, *cluster)).time.step_s ==
           doctest::Approx(with.time.step_s));
 }
+
+TEST_CASE("serve: the kernel breakdown of a phase adds up to its kernels' time: micro-batches, draft steps, dense") {
+    auto sum = [](const std::vector<train::KernelRow>& rows) {
+        double t = 0;
+        for (const auto& r : rows) t += r.step_s();
+        return t;
+    };
+    auto count = [](const std::vector<train::KernelRow>& rows, std::string_view part, std::string_view pass) {
+        return std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r.part == part && r.pass == pass; });
+    };
+    auto cluster = system_cluster("cloudmatrix_384");
+    const auto spec = deepseek_cm384();
+    const auto r = serve::serve(spec, *cluster);
+    REQUIRE(std::holds_alternative<serve::ServingResult>(r));
+    const auto& s = std::get<serve::ServingResult>(r);
+    // Prefill: two micro-batches, each with its 3 dense and 58 MoE layers, and the draft module's layer.
+    REQUIRE(s.prefill.overlapped);
+    const auto prefill = serve::phase_kernels(spec, s.prefill, *cluster);
+    CHECK(sum(prefill) == doctest::Approx(s.prefill.time.kernels_s).epsilon(1e-12));
+    CHECK(count(prefill, "moe_layer", "micro_batch_1") == count(prefill, "moe_layer", "micro_batch_2"));
+    CHECK(count(prefill, "moe_layer", "whole_batch") == 0);
+    for (const auto& row : prefill) {
+        if (row.part == "moe_layer") CHECK(row.calls_per_step == 59.0);  // 58 MoE layers and the draft module's
+        if (row.part == "layer") CHECK(row.calls_per_step == 3.0);
+        if (row.part == "head") CHECK(row.calls_per_step == 1.0);
+    }
+    // Decode with one draft token: the draft module's layer, embedding and head once more per step.
+    const auto decode = serve::phase_kernels(spec, s.decode, *cluster);
+    CHECK(sum(decode) == doctest::Approx(s.decode.time.kernels_s).epsilon(1e-12));
+    CHECK(count(decode, "moe_layer", "draft") > 0);
+    CHECK(count(decode, "head", "draft") > 0);
+    // A dense model in one piece.
+    auto h100 = system_cluster("hgx_h100_8gpu");
+    const auto llama = llama8b_h100();
+    const auto dense = phase_of(serve::evaluate(llama, serve::Phase::decode, llama.decode, *h100));
+    const auto rows = serve::phase_kernels(llama, dense, *h100);
+    CHECK(sum(rows) == doctest::Approx(dense.time.kernels_s).epsilon(1e-12));
+    CHECK(count(rows, "layer", "whole_batch") > 0);
+    CHECK(count(rows, "moe_layer", "whole_batch") == 0);
+    for (const auto& row : rows)
+        if (row.part == "layer") CHECK(row.calls_per_step == 32.0);
+    // Every kernel is named, as the training model names it.
+    for (const auto* list : {&prefill, &decode, &rows})
+        for (const auto& row : *list) CHECK_MESSAGE(!chip::name_of(row.op).empty(), row.part, " ", row.pass, " ", row.index);
+    std::vector<std::string_view> layer;
+    for (const auto& row : rows)
+        if (row.part == "layer") layer.push_back(chip::name_of(row.op));
+    CHECK(layer == std::vector<std::string_view>{"attention_norm", "qkv", "attention", "out_proj", "attention_residual", "mlp_norm",
+                                                 "gate_up", "swiglu", "down", "mlp_residual"});
+}

@@ -388,9 +388,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         ->check(CLI::Range(0.0, 100.0));
 
     auto* explain = app.add_subcommand(
-        "explain", "where a training case's step time goes, kernel by kernel: shapes, bound, time per call and per step");
+        "explain", "where a training or serving step's time goes, kernel by kernel: shapes, bound, time per call and per step");
     explain->add_option("files", o.files, "scenario files (validation files too)")->required()->check(CLI::ExistingFile);
-    explain->add_option("--case", o.explain.cases, "explain this case only (repeatable; default: every training case)");
+    explain->add_option("--case", o.explain.cases, "explain this case only (repeatable; default: every training and serving case)");
     explain->add_option("--top", o.explain.top, "kernels printed per case, the longest per step first (default 12)")
         ->check(CLI::PositiveNumber);
     explain->add_option("-o,--out", o.explain.out_dir, "write DIR/kernels.csv: every kernel of every case explained");

@@ -1,7 +1,8 @@
 #pragma once
-// `clustersim explain FILE...`: where a training case's step time goes, kernel by kernel: the slowest pipeline
-// rank's kernels (train::kernel_breakdown) with their shapes, bound, time per call and per step, the step's other
-// terms, and DIR/kernels.csv with every kernel (docs/cli.md#explain).
+// `clustersim explain FILE...`: where a training or serving step's time goes, kernel by kernel: a training step's
+// slowest pipeline rank's kernels (train::kernel_breakdown), each serving instance's rank's (serve::phase_kernels),
+// with their shapes, bound, time per call and per step, the step's other terms, and DIR/kernels.csv with every
+// kernel (docs/cli.md#clustersim-explain-file).
 #include <cstddef>
 #include <ostream>
 #include <string>
@@ -12,12 +13,12 @@
 namespace clustersim::app {
 
 struct ExplainOptions {
-    std::vector<std::string> cases;  ///< case names to explain (empty: every training case)
+    std::vector<std::string> cases;  ///< case names to explain (empty: every training and serving case)
     std::size_t top = 12;            ///< kernels printed per case, the longest per step first
     std::string out_dir;             ///< write DIR/kernels.csv when set
 };
 
-/// Returns the exit code; an unknown case name is a usage error naming the valid ones.
+/// Returns the exit code; a name that is not a training or serving case is a usage error naming the valid ones.
 int run_explain(const std::vector<scenario::Scenario>& scenarios, const ExplainOptions& o, std::ostream& out,
                 std::ostream& err);
 

@@ -42,17 +42,16 @@ std::string_view gradient_of(const chip::Operation& op) {
 }  // namespace
 
 std::string kernels_header() {
-    return "scenario,case,plan,rank,micro_batches,part,pass,index,kernel,gradient,kind,m,n,k,batch,attention_batch,heads_q,"
+    return "scenario,case,job,plan,rank,micro_batches,part,pass,index,kernel,gradient,kind,m,n,k,batch,attention_batch,heads_q,"
            "heads_kv,head_dim,head_dim_v,seq_q,seq_kv,causal,dtype,flop,bytes,compute_s,memory_s,overhead_s,time_s,bound,"
-           "delivered_flop_per_s,calls_per_step,step_s,compute_share\n";
+           "delivered_flop_per_s,calls_per_step,step_s,kernels_share\n";
 }
 
-std::string kernels_rows(const std::string& scenario, const std::string& case_name, const train::KernelBreakdown& b) {
-    const std::string head = csv_field(scenario) + "," + csv_field(case_name) + "," + csv_field(train::describe(b.step.plan)) +
-                             "," + count(b.step.slowest_rank) + "," + count(b.step.micro_batches) + ",";
-    const double compute = b.step.time.compute_s;
+std::string kernels_rows(const std::string& scenario, const std::string& case_name, const KernelTable& t) {
+    const std::string head = csv_field(scenario) + "," + csv_field(case_name) + "," + t.job + "," + csv_field(t.plan) + "," +
+                             (t.rank ? count(*t.rank) : std::string()) + "," + count(t.micro_batches) + ",";
     std::string out;
-    for (const auto& r : b.rows) {
+    for (const auto& r : *t.rows) {
         const auto& c = r.cost;
         out += head + fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.part, r.pass, r.index,
                                   csv_field(std::string(chip::name_of(r.op))), gradient_of(r.op), kind_of(r.op), shape_cells(r.op),
@@ -60,7 +59,7 @@ std::string kernels_rows(const std::string& scenario, const std::string& case_na
                                   units::round_trip(c.compute_s), units::round_trip(c.memory_s), units::round_trip(c.overhead_s),
                                   units::round_trip(c.time_s), chip::to_string(c.bound),
                                   units::round_trip(c.delivered_flop_per_s()), units::round_trip(r.calls_per_step),
-                                  units::round_trip(r.step_s()), units::round_trip(compute > 0 ? r.step_s() / compute : 0.0));
+                                  units::round_trip(r.step_s()), units::round_trip(t.kernels_s > 0 ? r.step_s() / t.kernels_s : 0.0));
     }
     return out;
 }

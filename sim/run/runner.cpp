@@ -286,6 +286,14 @@ std::variant<train::KernelBreakdown, std::string> Evaluator::kernels(std::size_t
     return std::get<train::KernelBreakdown>(std::move(r));
 }
 
+std::variant<std::vector<train::KernelRow>, std::string> Evaluator::kernels(std::size_t i, const serve::PhaseResult& phase) const {
+    const auto& c = scenario_.cases.at(i);
+    if (!c.serving) return "case '" + c.name + "' has no serving job";
+    const auto& [cluster, error] = shared_->training.at(Shared::key_of(c));
+    if (!cluster) return error;
+    return serve::phase_kernels(*c.serving, phase, *cluster);
+}
+
 std::optional<double> training_tokens_per_s(const CaseResult& r) {
     return r.training && r.training->step ? std::optional<double>(r.training->step->tokens_per_s) : std::nullopt;
 }

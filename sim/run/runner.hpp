@@ -133,6 +133,9 @@ public:
     /// The kernel breakdown of case i's training job under `plan` (the step evaluate() found: a given or searched
     /// plan); an error text when the case has no training job or its cluster cannot be built, or the plan is invalid.
     [[nodiscard]] std::variant<train::KernelBreakdown, std::string> kernels(std::size_t i, const train::Plan& plan) const;
+    /// The kernels of one phase of case i's serving job (`phase`: its result as evaluate() found it); an error text
+    /// when the case has no serving job or its cluster cannot be built.
+    [[nodiscard]] std::variant<std::vector<train::KernelRow>, std::string> kernels(std::size_t i, const serve::PhaseResult& phase) const;
 
 private:
     struct Shared;

@@ -34,21 +34,23 @@ struct Builder {
     /// Dynamic quantisation of `rows` x `cols` 16-bit values to `to`: per 128-value group with block
     /// scales (DeepSeek-V3's fine-grained FP8), else per token.
     void quantize(std::int64_t rows, std::int64_t cols, DType to, bool block) {
-        out.ops.emplace_back(chip::quantization(rows, cols, to, block && block_scaled && to == DType::fp8 ? 128 : cols));
+        out.ops.emplace_back(
+            chip::named(chip::quantization(rows, cols, to, block && block_scaled && to == DType::fp8 ? 128 : cols), "quantize"));
     }
     /// A linear layer: `tokens` rows through a weight of `in` x `out_features` (`groups` of them:
     /// grouped expert products, or per-head absorbed MLA products). `block`: the product can run on
     /// block scales (false: the absorbed MLA products, which the runtimes run per tensor after
     /// re-quantising the decompressed weights). An 8-bit product of a 16-bit input first quantises
     /// it where the runtime runs quantisation as kernels of their own.
-    void linear(std::int64_t tokens, std::int64_t out_features, std::int64_t in, DType dtype, std::int64_t groups = 1,
-                bool block = true, Input input = Input::wide) {
+    /// `name`: the kernel's (a string literal; chip::Matmul::name), as the training model names it.
+    void linear(std::string_view name, std::int64_t tokens, std::int64_t out_features, std::int64_t in, DType dtype,
+                std::int64_t groups = 1, bool block = true, Input input = Input::wide) {
         if (separate_quant && eight_bit(dtype) && input == Input::wide) quantize(groups * tokens, in, dtype, block);
-        out.ops.emplace_back(Matmul{tokens, out_features, in, groups, dtype, block && block_scaled && dtype == DType::fp8});
+        out.ops.emplace_back(Matmul{tokens, out_features, in, groups, dtype, block && block_scaled && dtype == DType::fp8, name});
         out.weight_bytes += d(groups) * d(in) * d(out_features) * chip::bytes_per_element(dtype);
     }
-    void memory(MemoryOp op) { out.ops.emplace_back(op); }
-    void attention(Attention a) { out.ops.emplace_back(a); }
+    void memory(std::string_view name, MemoryOp op) { out.ops.emplace_back(chip::named(op, name)); }
+    void attention(Attention a) { out.ops.emplace_back(chip::named(a, "attention")); }
 };
 
 /// The attention core of `s`: `heads_q` query heads against `heads_kv` heads of the cache.
@@ -80,40 +82,48 @@ void mla(const WorkloadSpec& w, const StepShape& s, std::int64_t heads, Builder&
     const std::int64_t h = w.hidden;
     const std::int64_t qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
     if (m.q_lora_rank > 0) {
-        b.linear(T, m.q_lora_rank, h, s.weights);
-        b.memory(chip::normalization(T * m.q_lora_rank, act));
-        b.linear(T, heads * qk, m.q_lora_rank, s.weights);
+        b.linear("q_down", T, m.q_lora_rank, h, s.weights);
+        b.memory("q_norm", chip::normalization(T * m.q_lora_rank, act));
+        b.linear("q_up", T, heads * qk, m.q_lora_rank, s.weights);
     } else {
-        b.linear(T, heads * qk, h, s.weights);
+        b.linear("q", T, heads * qk, h, s.weights);
     }
-    b.linear(T, m.kv_lora_rank + m.qk_rope_head_dim, h, s.weights);
-    b.memory(chip::normalization(T * m.kv_lora_rank, act));
+    b.linear("kv_down", T, m.kv_lora_rank + m.qk_rope_head_dim, h, s.weights);
+    b.memory("kv_norm", chip::normalization(T * m.kv_lora_rank, act));
     if (s.phase == Phase::prefill) {
-        b.linear(T, heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, s.weights);
+        b.linear("kv_up", T, heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, s.weights);
         b.attention(core(s, heads, heads, qk, m.v_head_dim));
     } else {
-        b.linear(T, m.kv_lora_rank, m.qk_nope_head_dim, s.weights, heads, false);  // q_nope W_UK
+        b.linear("q_absorb", T, m.kv_lora_rank, m.qk_nope_head_dim, s.weights, heads, false);  // q_nope W_UK
         Attention a = core(s, heads, 1, m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank);
         a.shared_kv = true;
         b.attention(a);
-        b.linear(T, m.v_head_dim, m.kv_lora_rank, s.weights, heads, false);  // W_UV
+        b.linear("v_absorb", T, m.v_head_dim, m.kv_lora_rank, s.weights, heads, false);  // W_UV
     }
-    b.linear(T, h, heads * m.v_head_dim, s.weights);
+    b.linear("out_proj", T, h, heads * m.v_head_dim, s.weights);
 }
+
+/// The kernel names of an MLP: a dense layer's, the shared experts', the routed experts' (the training model's).
+struct MlpNames {
+    std::string_view gate_up, up, swiglu, gelu, down;
+};
+constexpr MlpNames dense_mlp{"gate_up", "up", "swiglu", "gelu", "down"};
+constexpr MlpNames shared_mlp{"shared_gate_up", "shared_up", "shared_swiglu", "shared_gelu", "shared_down"};
+constexpr MlpNames routed_mlp{"experts_gate_up", "experts_up", "experts_swiglu", "experts_gelu", "experts_down"};
 
 /// A SwiGLU or GELU MLP of `ffn` (per gate/up projection) over `rows` rows (`groups` experts); `input`:
 /// whether the rows arrive quantised (an 8-bit dispatch).
 void mlp(const WorkloadSpec& w, const StepShape& s, std::int64_t rows, std::int64_t ffn, std::int64_t groups, Builder& b,
-         Input input = Input::wide) {
+         const MlpNames& names, Input input = Input::wide) {
     const std::int64_t h = w.hidden;
     if (w.mlp == MlpKind::swiglu) {
-        b.linear(rows, 2 * ffn, h, s.weights, groups, true, input);
-        b.memory(chip::swiglu(groups * rows * ffn, act));
+        b.linear(names.gate_up, rows, 2 * ffn, h, s.weights, groups, true, input);
+        b.memory(names.swiglu, chip::swiglu(groups * rows * ffn, act));
     } else {
-        b.linear(rows, ffn, h, s.weights, groups, true, input);
-        b.memory(chip::gelu(groups * rows * ffn, act));
+        b.linear(names.up, rows, ffn, h, s.weights, groups, true, input);
+        b.memory(names.gelu, chip::gelu(groups * rows * ffn, act));
     }
-    b.linear(rows, h, ffn, s.weights, groups);
+    b.linear(names.down, rows, h, ffn, s.weights, groups);
 }
 
 }  // namespace
@@ -132,25 +142,25 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
     const std::int64_t h = w.hidden;
     const std::int64_t heads = ceil_div(w.heads, s.tp);
 
-    b.memory(chip::normalization(T * h, act));
+    b.memory("attention_norm", chip::normalization(T * h, act));
     if (w.mla) {
         mla(w, s, heads, b);
     } else {
         const std::int64_t hd = w.head_dim;
         const std::int64_t kvh = std::max<std::int64_t>(1, ceil_div(w.kv_heads, s.tp));
-        b.linear(T, (heads + 2 * kvh) * hd, h, s.weights);
+        b.linear("qkv", T, (heads + 2 * kvh) * hd, h, s.weights);
         b.attention(core(s, heads, kvh, hd, hd));
-        b.linear(T, h, heads * hd, s.weights);
+        b.linear("out_proj", T, h, heads * hd, s.weights);
     }
-    b.memory(chip::elementwise(T * h, act));  // residual
+    b.memory("attention_residual", chip::elementwise(T * h, act));
 
-    b.memory(chip::normalization(T * h, act));
+    b.memory("mlp_norm", chip::normalization(T * h, act));
     if (kind == train::LayerKind::moe && w.moe) {
         const auto& moe = *w.moe;
         // Router (replicated) in 16 bits, as DeepSeek-V3 keeps its gating (arXiv 2412.19437 section 3.3.1;
         // CloudMatrix-Infer keeps norms and gating in BF16/FP32), and top-k selection over FP32 scores.
-        b.linear(T, moe.experts, h, act);
-        b.memory(MemoryOp{d(T) * d(moe.experts) * 8.0, 6.0 * d(T) * d(moe.experts)});
+        b.linear("router", T, moe.experts, h, act);
+        b.memory("router_topk", MemoryOp{d(T) * d(moe.experts) * 8.0, 6.0 * d(T) * d(moe.experts)});
         // Permute: each token copied once per destination into the dispatch buffer (its top-k
         // experts, and the shared experts' ranks when they have their own).
         const bool dedicated = s.shared_expert_ranks > 0;
@@ -164,7 +174,7 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
         const DType sent = received == Input::quantised && eight_bit(s.weights) ? s.weights : s.dispatch;
         const bool quant_kernel = b.separate_quant && received == Input::quantised && !s.dispatch_quantises();
         if (quant_kernel) b.quantize(T, h, sent, true);
-        if (s.permute_before_dispatch) b.memory(chip::embedding(T * copies, h, quant_kernel ? sent : act));
+        if (s.permute_before_dispatch) b.memory("permute", chip::embedding(T * copies, h, quant_kernel ? sent : act));
         b.out.dispatch_at = b.out.ops.size();
         // The instance's distinct tokens are (ranks / tp) x T.
         const double tokens = d(s.ranks / s.tp) * d(T);
@@ -172,7 +182,7 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
             // A shared-expert rank: every token of the instance passes the shared experts once,
             // spread evenly over their ranks (whole experts: ep = ranks).
             const auto rows = static_cast<std::int64_t>(std::ceil(tokens / d(s.shared_expert_ranks)));
-            mlp(w, s, std::max<std::int64_t>(1, rows), moe.shared_experts * moe.expert_ffn, 1, b, received);
+            mlp(w, s, std::max<std::int64_t>(1, rows), moe.shared_experts * moe.expert_ffn, 1, b, shared_mlp, received);
         } else {
             // The routed experts of this rank. Each of the ep routed ranks (ep - shared_expert_ranks)
             // holds ceil(experts / ranks) expert slots; slots beyond the experts hold redundant
@@ -185,23 +195,23 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
             // Rows received in arrival order, regrouped by expert (SGLang's ep_scatter, Ascend's
             // npu_moe_re_routing) and restored after the products (ep_gather).
             const bool relayout = s.expert_relayout && local > 1;
-            if (relayout) b.memory(chip::embedding(local * rows, h, s.dispatch));
-            mlp(w, s, rows, ceil_div(moe.expert_ffn, s.expert_tp()), local, b, received);
-            if (relayout) b.memory(chip::embedding(local * rows, h, act));
+            if (relayout) b.memory("regroup", chip::embedding(local * rows, h, s.dispatch));
+            mlp(w, s, rows, ceil_div(moe.expert_ffn, s.expert_tp()), local, b, routed_mlp, received);
+            if (relayout) b.memory("unregroup", chip::embedding(local * rows, h, act));
         }
         // Combine: the expert outputs weighted and summed per token.
-        b.memory(chip::combine(T * copies, T, h, act));
-        if (moe.shared_experts > 0 && !dedicated) mlp(w, s, T, ceil_div(moe.shared_experts * moe.expert_ffn, s.tp), 1, b);
+        b.memory("combine", chip::combine(T * copies, T, h, act));
+        if (moe.shared_experts > 0 && !dedicated) mlp(w, s, T, ceil_div(moe.shared_experts * moe.expert_ffn, s.tp), 1, b, shared_mlp);
     } else {
-        mlp(w, s, T, ceil_div(w.ffn, s.tp), 1, b);
+        mlp(w, s, T, ceil_div(w.ffn, s.tp), 1, b, dense_mlp);
     }
-    b.memory(chip::elementwise(T * h, act));  // residual
+    b.memory("mlp_residual", chip::elementwise(T * h, act));
     return b.out;
 }
 
 LayerKernels embedding_kernels(const WorkloadSpec& w, const StepShape& s) {
     Builder b;
-    b.memory(chip::embedding(s.tokens(), w.hidden, act));
+    b.memory("embedding", chip::embedding(s.tokens(), w.hidden, act));
     return b.out;
 }
 
@@ -209,10 +219,10 @@ LayerKernels head_kernels(const WorkloadSpec& w, const StepShape& s) {
     Builder b;
     const std::int64_t rows = s.phase == Phase::prefill ? s.sequences : s.tokens();
     const std::int64_t vocab = ceil_div(w.vocab, s.tp);
-    b.memory(chip::normalization(rows * w.hidden, act));
-    b.linear(rows, vocab, w.hidden, act);
+    b.memory("final_norm", chip::normalization(rows * w.hidden, act));
+    b.linear("logits", rows, vocab, w.hidden, act);
     // Sampling: softmax over the logits (FP32) and a top-p / top-k pass.
-    b.memory(MemoryOp{d(rows) * d(vocab) * 8.0, 6.0 * d(rows) * d(vocab)});
+    b.memory("sampling", MemoryOp{d(rows) * d(vocab) * 8.0, 6.0 * d(rows) * d(vocab)});
     return b.out;
 }
 

@@ -5,6 +5,7 @@
 #include "units/format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
@@ -251,6 +252,7 @@ namespace {
 /// One layer kind of one micro-batch: its kernels and the communication after them.
 struct LayerCost {
     KernelSum kernels;
+    std::vector<chip::Operation> ops;  ///< the kernels costed (the slower rank's where shared-expert ranks differ)
     double before_dispatch_s = 0;  ///< of kernels.total, the kernels before the dispatch (LayerKernels::dispatch_at)
     double dispatch_s = 0, combine_s = 0;  ///< the expert exchange (MoE layers)
     double tp_s = 0;  ///< the two tensor-parallel all-reduces
@@ -261,6 +263,7 @@ struct LayerCost {
 struct MicroBatch {
     LayerCost dense, moe;
     KernelSum edges;  ///< embedding and head
+    std::vector<chip::Operation> embedding, head;  ///< their kernels
     /// Compute units the collective libraries hold while the layers' collectives run (a fraction,
     /// train::TrainingCluster::comm_compute_share of the levels they use).
     double comm_share = 0;
@@ -346,27 +349,37 @@ MicroBatch micro_batch(const ServingSpec& spec, Phase phase, const ServingPlan& 
     for (const LayerKind kind : {LayerKind::dense, LayerKind::moe}) {
         if (kind == LayerKind::moe && !w.moe) continue;
         LayerCost& c = kind == LayerKind::dense ? mb.dense : mb.moe;
-        const LayerKernels k = layer_kernels(w, kind, shape);
+        LayerKernels k = layer_kernels(w, kind, shape);
         c.before_dispatch_s = c.kernels.add(chip, k.ops, 1.0, k.dispatch_at);
+        c.ops = std::move(k.ops);
         if (kind == LayerKind::moe) c.dispatch_s = dispatch_s, c.combine_s = combine_s;
         c.tp_s = tp_s;
         if (kind == LayerKind::moe && p.shared_expert_ranks > 0) {
             // The shared-expert ranks run the same layer with the shared experts in place of routed
             // slots; the combine waits for both, so the layer takes the slower rank's kernels.
-            const LayerKernels sk = layer_kernels(w, kind, shared_rank(shape));
+            LayerKernels sk = layer_kernels(w, kind, shared_rank(shape));
             KernelSum shared;
             const double shared_before_s = shared.add(chip, sk.ops, 1.0, sk.dispatch_at);
-            if (shared.total > c.kernels.total) c.kernels = shared, c.before_dispatch_s = shared_before_s;
+            if (shared.total > c.kernels.total) c.kernels = shared, c.before_dispatch_s = shared_before_s, c.ops = std::move(sk.ops);
         }
     }
-    mb.edges.add(chip, embedding_kernels(w, shape).ops);
-    mb.edges.add(chip, head_kernels(w, shape).ops);
+    mb.embedding = embedding_kernels(w, shape).ops;
+    mb.head = head_kernels(w, shape).ops;
+    mb.edges.add(chip, mb.embedding);
+    mb.edges.add(chip, mb.head);
     return mb;
 }
 
-/// One step of `p`, its batch in one piece or (split) as two micro-batches.
+/// Appends `ops` to `rows`, each run `calls` times per step, as part `part` of pass `pass`.
+void list_kernels(std::vector<train::KernelRow>& rows, std::string_view part, std::string_view pass,
+                  const std::vector<chip::Operation>& ops, double calls, const chip::ChipModel& chip) {
+    for (std::size_t i = 0; i < ops.size(); ++i) rows.push_back({part, pass, i, ops[i], chip::cost(chip, ops[i]), calls});
+}
+
+/// One step of `p`, its batch in one piece or (split) as two micro-batches; with `rows`, every kernel it costs
+/// (phase_kernels).
 PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p, const train::TrainingCluster& cluster,
-                     const chip::ChipModel& chip, bool split) {
+                     const chip::ChipModel& chip, bool split, std::vector<train::KernelRow>* rows = nullptr) {
     const auto& w = *spec.workload;
     PhaseResult r;
     r.phase = phase;
@@ -382,8 +395,14 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
     }
 
     KernelSum kernels;
+    static constexpr std::array<std::string_view, 2> halves{"micro_batch_1", "micro_batch_2"};
+    auto pass_of = [&](std::size_t mb) { return split ? halves.at(mb) : std::string_view("whole_batch"); };
     auto add_layers = [&](LayerCost MicroBatch::*kind, std::int64_t count) {
         if (count == 0) return;
+        if (rows) {
+            for (std::size_t j = 0; j < mbs.size(); ++j)
+                list_kernels(*rows, kind == &MicroBatch::moe ? "moe_layer" : "layer", pass_of(j), (mbs[j].*kind).ops, d(count), chip);
+        }
         KernelSum one;
         double ep_s = 0, tp_s = 0;
         for (const MicroBatch& mb : mbs) {
@@ -421,7 +440,12 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
     const bool moe_last = w.moe && w.layers > dense_layers;
     add_layers(&MicroBatch::dense, dense_layers + (moe_last ? 0 : mtp));
     add_layers(&MicroBatch::moe, w.layers - dense_layers + (moe_last ? mtp : 0));
-    for (const MicroBatch& mb : mbs) kernels.add(mb.edges);
+    for (std::size_t j = 0; j < mbs.size(); ++j) {
+        kernels.add(mbs[j].edges);
+        if (!rows) continue;
+        list_kernels(*rows, "embedding", pass_of(j), mbs[j].embedding, 1.0, chip);
+        list_kernels(*rows, "head", pass_of(j), mbs[j].head, 1.0, chip);
+    }
 
     // Draft tokens (DeepSeek-V3's multi-token prediction module: one more layer of the last kind,
     // its communication included, and the embedding and output head, run once per draft token on
@@ -434,6 +458,11 @@ PhaseResult schedule(const ServingSpec& spec, Phase phase, const ServingPlan& p,
         const double n = d(spec.speculation.draft_tokens);
         KernelSum ds = layer.kernels;
         ds.add(draft.edges);
+        if (rows) {
+            list_kernels(*rows, moe_last ? "moe_layer" : "layer", "draft", layer.ops, n, chip);
+            list_kernels(*rows, "embedding", "draft", draft.embedding, n, chip);
+            list_kernels(*rows, "head", "draft", draft.head, n, chip);
+        }
         ds.total *= n, ds.compute *= n, ds.memory *= n, ds.overhead *= n;
         r.time.draft_s = ds.total + n * (layer.ep_s() + layer.tp_s);
         r.time.ep_comm_s += n * layer.ep_s();
@@ -581,6 +610,12 @@ std::variant<ServingResult, Rejection> serve(const ServingSpec& spec, const trai
     out.output_tokens_per_s = out.requests_per_s * d(spec.output_tokens);
     out.output_tokens_per_s_per_chip = out.output_tokens_per_s / d(cluster.chips());
     return out;
+}
+
+std::vector<train::KernelRow> phase_kernels(const ServingSpec& spec, const PhaseResult& phase, const train::TrainingCluster& cluster) {
+    std::vector<train::KernelRow> rows;
+    schedule(spec, phase.phase, phase.plan, cluster, rank_chip(cluster.chip(), phase.plan.ranks_per_chip), phase.overlapped, &rows);
+    return rows;
 }
 
 double predict(const train::Measurement& m, const ServingResult& r) {

@@ -141,6 +141,13 @@ std::variant<PhaseResult, train::Rejection> best(const ServingSpec& spec, Phase 
 /// are the cluster's). A Rejection names the phase that cannot run.
 std::variant<ServingResult, train::Rejection> serve(const ServingSpec& spec, const train::TrainingCluster& cluster);
 
+/// The kernels behind a phase's step (`phase` as evaluate, best or serve returned it: its plan, batch and
+/// schedule): each layer kind's kernels per micro-batch (part layer or moe_layer; pass whole_batch, or micro_batch_1
+/// and micro_batch_2 under two-batch overlap), run once per layer of the kind, the embedding's and head's once, and
+/// with speculation the draft module's layer, embedding and head once per draft token (pass draft). Their step_s sum
+/// to the phase's time.kernels_s (docs/models/serving.md, "Kernel breakdown").
+std::vector<train::KernelRow> phase_kernels(const ServingSpec& spec, const PhaseResult& phase, const train::TrainingCluster& cluster);
+
 /// The model's value of a serving measurement's metric (train::is_serving(m.metric)), SI units.
 double predict(const train::Measurement& m, const ServingResult& r);
 
