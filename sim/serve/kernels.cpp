@@ -103,18 +103,10 @@ void mla(const WorkloadSpec& w, const StepShape& s, std::int64_t heads, Builder&
     b.linear("out_proj", T, h, heads * m.v_head_dim, s.weights);
 }
 
-/// The kernel names of an MLP: a dense layer's, the shared experts', the routed experts' (the training model's).
-struct MlpNames {
-    std::string_view gate_up, up, swiglu, gelu, down;
-};
-constexpr MlpNames dense_mlp{"gate_up", "up", "swiglu", "gelu", "down"};
-constexpr MlpNames shared_mlp{"shared_gate_up", "shared_up", "shared_swiglu", "shared_gelu", "shared_down"};
-constexpr MlpNames routed_mlp{"experts_gate_up", "experts_up", "experts_swiglu", "experts_gelu", "experts_down"};
-
 /// A SwiGLU or GELU MLP of `ffn` (per gate/up projection) over `rows` rows (`groups` experts); `input`:
 /// whether the rows arrive quantised (an 8-bit dispatch).
 void mlp(const WorkloadSpec& w, const StepShape& s, std::int64_t rows, std::int64_t ffn, std::int64_t groups, Builder& b,
-         const MlpNames& names, Input input = Input::wide) {
+         const train::MlpNames& names, Input input = Input::wide) {
     const std::int64_t h = w.hidden;
     if (w.mlp == MlpKind::swiglu) {
         b.linear(names.gate_up, rows, 2 * ffn, h, s.weights, groups, true, input);
@@ -182,7 +174,7 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
             // A shared-expert rank: every token of the instance passes the shared experts once,
             // spread evenly over their ranks (whole experts: ep = ranks).
             const auto rows = static_cast<std::int64_t>(std::ceil(tokens / d(s.shared_expert_ranks)));
-            mlp(w, s, std::max<std::int64_t>(1, rows), moe.shared_experts * moe.expert_ffn, 1, b, shared_mlp, received);
+            mlp(w, s, std::max<std::int64_t>(1, rows), moe.shared_experts * moe.expert_ffn, 1, b, train::shared_mlp, received);
         } else {
             // The routed experts of this rank. Each of the ep routed ranks (ep - shared_expert_ranks)
             // holds ceil(experts / ranks) expert slots; slots beyond the experts hold redundant
@@ -196,14 +188,14 @@ LayerKernels layer_kernels(const WorkloadSpec& w, train::LayerKind kind, const S
             // npu_moe_re_routing) and restored after the products (ep_gather).
             const bool relayout = s.expert_relayout && local > 1;
             if (relayout) b.memory("regroup", chip::embedding(local * rows, h, s.dispatch));
-            mlp(w, s, rows, ceil_div(moe.expert_ffn, s.expert_tp()), local, b, routed_mlp, received);
+            mlp(w, s, rows, ceil_div(moe.expert_ffn, s.expert_tp()), local, b, train::routed_mlp, received);
             if (relayout) b.memory("unregroup", chip::embedding(local * rows, h, act));
         }
         // Combine: the expert outputs weighted and summed per token.
         b.memory("combine", chip::combine(T * copies, T, h, act));
-        if (moe.shared_experts > 0 && !dedicated) mlp(w, s, T, ceil_div(moe.shared_experts * moe.expert_ffn, s.tp), 1, b, shared_mlp);
+        if (moe.shared_experts > 0 && !dedicated) mlp(w, s, T, ceil_div(moe.shared_experts * moe.expert_ffn, s.tp), 1, b, train::shared_mlp);
     } else {
-        mlp(w, s, T, ceil_div(w.ffn, s.tp), 1, b, dense_mlp);
+        mlp(w, s, T, ceil_div(w.ffn, s.tp), 1, b, train::dense_mlp);
     }
     b.memory("mlp_residual", chip::elementwise(T * h, act));
     return b.out;

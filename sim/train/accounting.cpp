@@ -378,14 +378,6 @@ std::pair<double, double> attention_output_bytes(const Shard& s, double in_bytes
     return {act_bytes, in_bytes < act_bytes ? in_bytes : 0.0};
 }
 
-/// The kernel names of an MLP: a dense layer's, the shared experts', the routed experts'.
-struct MlpNames {
-    std::string_view gate, up, gate_up, swiglu, gelu, down;
-};
-constexpr MlpNames dense_mlp{"gate", "up", "gate_up", "swiglu", "gelu", "down"};
-constexpr MlpNames shared_mlp{"shared_gate", "shared_up", "shared_gate_up", "shared_swiglu", "shared_gelu", "shared_down"};
-constexpr MlpNames routed_mlp{"experts_gate", "experts_up", "experts_gate_up", "experts_swiglu", "experts_gelu", "experts_down"};
-
 /// A dense MLP (or the shared experts) of `ffn` on `x.tokens` rows, split by tp. `input_stored`:
 /// whether its input (the norm output) is already stored by another kernel.
 void mlp(const WorkloadSpec& w, const Shard& s, const Dims& x, std::int64_t ffn, bool input_stored, Builder& b,

@@ -96,6 +96,16 @@ struct Shard {
 
 enum class LayerKind : std::uint8_t { dense, moe };
 
+/// The kernel names of an MLP (chip::named), one set for training and serving: a dense layer's, the shared
+/// experts', the routed experts'. gate and up: torchtitan's separate products that one gate_up kernel stands for.
+struct MlpNames {
+    std::string_view gate, up, gate_up, swiglu, gelu, down;
+};
+inline constexpr MlpNames dense_mlp{"gate", "up", "gate_up", "swiglu", "gelu", "down"};
+inline constexpr MlpNames shared_mlp{"shared_gate", "shared_up", "shared_gate_up", "shared_swiglu", "shared_gelu", "shared_down"};
+inline constexpr MlpNames routed_mlp{"experts_gate", "experts_up", "experts_gate_up", "experts_swiglu", "experts_gelu",
+                                     "experts_down"};
+
 /// The kernels of one layer on one rank, forward and backward (with perfectly balanced routing for
 /// MoE: every rank's experts receive micro_batch * seq_len / cp * top_k tokens in total).
 /// `recompute` holds what the backward pass re-runs first (empty for Recompute::none).
