@@ -33,12 +33,6 @@ std::string shape_text(const chip::Operation& op, double bytes) {
     return units::format_si(bytes, units::Dimension::data);
 }
 
-std::string_view kind_text(const chip::Operation& op) {
-    if (std::holds_alternative<chip::Matmul>(op)) return "matrix products";
-    if (std::holds_alternative<chip::Attention>(op)) return "fused attention";
-    return "memory operations";
-}
-
 std::string kernel_text(const train::KernelRow& r) {
     std::string name(chip::name_of(r.op));
     if (const auto* mm = std::get_if<chip::Matmul>(&r.op); mm && mm->gradient != chip::Gradient::none)
@@ -51,7 +45,7 @@ std::string kernel_table(const std::vector<train::KernelRow>& rows, double kerne
     std::map<std::string_view, double> by_kind, by_pass;
     double memory_bound = 0, overhead = 0;
     for (const auto& r : rows) {
-        by_kind[kind_text(r.op)] += r.step_s();
+        by_kind[chip::kind_of(r.op)] += r.step_s();
         by_pass[r.pass] += r.step_s();
         if (r.cost.bound == chip::Bound::memory) memory_bound += r.step_s();
         overhead += r.calls_per_step * r.cost.overhead_s;

@@ -39,6 +39,12 @@ std::string_view to_string(Gradient g) {
     return "";
 }
 
+std::string_view kind_of(const Operation& op) {
+    if (std::holds_alternative<Matmul>(op)) return "matmul";
+    if (std::holds_alternative<Attention>(op)) return "attention";
+    return "memory";
+}
+
 std::string_view name_of(const Operation& op) {
     return std::visit([](const auto& o) { return o.name; }, op);
 }

@@ -131,5 +131,7 @@ template <class Op>
 }
 /// The name of any operation (empty: unnamed).
 std::string_view name_of(const Operation& op);
+/// What kind of operation it is: "matmul", "attention" (fused) or "memory" (memory-bound).
+std::string_view kind_of(const Operation& op);
 
 }  // namespace clustersim::chip

@@ -23,12 +23,6 @@ std::string shape_cells(const chip::Operation& op) {
     return ",,,,,,,,,,,";
 }
 
-std::string_view kind_of(const chip::Operation& op) {
-    if (std::holds_alternative<chip::Matmul>(op)) return "matmul";
-    if (std::holds_alternative<chip::Attention>(op)) return "attention";
-    return "memory";
-}
-
 std::string dtype_of(const chip::Operation& op) {
     if (const auto* mm = std::get_if<chip::Matmul>(&op)) return std::string(chip::to_string(mm->dtype));
     if (const auto* a = std::get_if<chip::Attention>(&op)) return std::string(chip::to_string(a->dtype));
@@ -54,7 +48,7 @@ std::string kernels_rows(const std::string& scenario, const std::string& case_na
     for (const auto& r : *t.rows) {
         const auto& c = r.cost;
         out += head + fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.part, r.pass, r.index,
-                                  csv_field(std::string(chip::name_of(r.op))), gradient_of(r.op), kind_of(r.op), shape_cells(r.op),
+                                  csv_field(std::string(chip::name_of(r.op))), gradient_of(r.op), chip::kind_of(r.op), shape_cells(r.op),
                                   dtype_of(r.op), units::round_trip(c.flops), units::round_trip(c.bytes),
                                   units::round_trip(c.compute_s), units::round_trip(c.memory_s), units::round_trip(c.overhead_s),
                                   units::round_trip(c.time_s), chip::to_string(c.bound),

@@ -203,9 +203,12 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
 
 /// One kernel of the slowest pipeline rank, as the step model costs it: what compute_s is made of.
 struct KernelRow {
-    std::string_view part;  ///< the model part it belongs to: layer, moe_layer, layer_no_recompute, moe_layer_no_recompute,
-                            ///< embedding, head, mtp, mtp_layer
-    std::string_view pass;  ///< forward, recompute (re-run in the backward pass) or backward
+    /// The model part it belongs to: training's layer, moe_layer, layer_no_recompute, moe_layer_no_recompute,
+    /// embedding, head, mtp, mtp_layer; serving's layer, moe_layer, embedding, head (serve::phase_kernels).
+    std::string_view part;
+    /// Training: forward, recompute (re-run in the backward pass) or backward; serving: whole_batch,
+    /// micro_batch_1, micro_batch_2 or draft.
+    std::string_view pass;
     std::size_t index = 0;  ///< position in its part's kernel list for that pass
     chip::Operation op;
     chip::OpCost cost;          ///< one call
