@@ -825,6 +825,44 @@ TEST_CASE("train: FSDP's collectives without overlap: every micro-batch's gather
     CHECK(serial.time.compute_s == overlapped.time.compute_s);
 }
 
+TEST_CASE("train: fsdp: per_parameter copies every gathered parameter out and every gradient in, per micro-batch") {
+    // Llama 3 8B on 32 H100s, 2 micro-batches per step. PyTorch FSDP2 copies each layer's parameters out of the
+    // all-gather buffer in the forward pass and again in the backward pass (16-bit, read and written: 4 bytes), and
+    // its gradients into the reduce-scatter buffer (2 bytes read, 4 written in fp32): 14 bytes per parameter the rank
+    // gathers, per micro-batch, on the compute stream. Nothing else moves; only zero3 gathers.
+    Fixture f = make();
+    auto p = plan(1, 1, 32);
+    p.optimizer = train::Optimizer::zero3;
+    const auto flat = step_of(f, p);
+    f.sc.cases.front().training->execution.fsdp_per_parameter = true;
+    const auto copied = step_of(f, p);
+    const double m = static_cast<double>(copied.micro_batches);
+    REQUIRE(m == 2);
+    const auto& chip = f.cluster->chip();
+    const auto& w = *f.spec().workload;
+    const double params = train::count_params(w).total;  // pp 1: the rank gathers every parameter
+    auto copy_s = [&](double bytes_per_param) {
+        // One kernel per layer (and per embedding and head), each with its own launch cost.
+        const double kernels = static_cast<double>(w.layers) + 2.0;
+        return params * bytes_per_param / (chip.hbm_bytes_per_s * chip.memory_efficiency) + kernels * chip.kernel_overhead_s;
+    };
+    const double expected = m * (2 * copy_s(4.0) + copy_s(6.0));
+    CHECK(copied.time.compute_s - flat.time.compute_s == doctest::Approx(expected).epsilon(1e-6));
+    CHECK(copied.time.dp_comm_s <= flat.time.dp_comm_s);  // more kernels to hide the collectives under
+    CHECK(copied.time.step_s > flat.time.step_s);
+    // A 16-bit reduction writes 2 bytes a gradient: 12 bytes per parameter.
+    f.sc.cases.front().training->execution.grad_bytes = 2;
+    f.sc.cases.front().training->execution.fsdp_per_parameter = false;
+    const auto flat16 = step_of(f, p);
+    f.sc.cases.front().training->execution.fsdp_per_parameter = true;
+    CHECK(step_of(f, p).time.compute_s - flat16.time.compute_s == doctest::Approx(m * (2 * copy_s(4.0) + copy_s(4.0))).epsilon(1e-6));
+    // Sharded optimizer states without gathered parameters (zero1): no copies.
+    p.optimizer = train::Optimizer::zero1;
+    const auto zero1_copied = step_of(f, p);
+    f.sc.cases.front().training->execution.fsdp_per_parameter = false;
+    CHECK(step_of(f, p).time.step_s == zero1_copied.time.step_s);
+}
+
 TEST_CASE("train: clustersim validate prints every case, the median and the worst error, and gates on targets") {
     const std::string file = (test::source_dir() / "tests/validation/megascale.yaml").string();
     const std::string catalog = test::models_dir().string();
@@ -1100,11 +1138,11 @@ cases:
     const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
     CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
     const auto r = run::run_scenario(ds.sc);
-    REQUIRE(output::results_columns().back() == "offload_s");
+    REQUIRE(output::results_columns().back() == "training_fsdp");
     const std::string row = output::results_row(r.cases.front(), nullptr);
-    // The last v13 column, then v14's and v15's, empty here, and v16's: no offloading (earlier cells may hold
-    // quoted commas).
-    CHECK(row.substr(row.size() - 14) == ",fp8,,,,0,0,0\n");
+    // The last v13 column, then v14's and v15's, empty here, v16's (no offloading) and v17's (earlier cells may
+    // hold quoted commas).
+    CHECK(row.substr(row.size() - 19) == ",fp8,,,,0,0,0,flat\n");
 }
 
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
@@ -1134,7 +1172,7 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 12] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 13] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
@@ -1146,6 +1184,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("offloaded_per_chip_bytes") == "0");
     CHECK(cell("offload_s") == "0");
     CHECK(cell("prefill_activation_quant").empty());   // v15: no serving job
+    CHECK(cell("training_fsdp") == "flat");            // v17
+    CHECK(cols.back() == "training_fsdp");
 }
 
 namespace {

@@ -18,7 +18,8 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
                                          "schedule", "layers_per_stage", "activation_offload_layers"};
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
-                                              "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache"};
+                                              "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache",
+                                              "fsdp"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -279,6 +280,9 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && c.has_value();
         if (c) e.eager_elementwise = *c == "eager";
     }
+    std::string fsdp = e.fsdp_per_parameter ? "per_parameter" : "flat";
+    ok = read_choice(src, m, "fsdp", {"flat", "per_parameter"}, fsdp) && ok;
+    e.fsdp_per_parameter = fsdp == "per_parameter";
     std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8",
                 scaling = e.fp8_block_scaled ? "block" : e.fp8_current_scaling ? "current" : "tensor";
     ok = read_choice(src, m, "dispatch", {"bf16", "fp8"}, dispatch) && ok;

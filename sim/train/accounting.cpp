@@ -968,6 +968,21 @@ Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
 }
 }  // namespace
 
+namespace {
+/// PyTorch FSDP2's copies of `params` gathered parameters per micro-batch (Shard::fsdp_copies; torch
+/// _composable/fsdp/_fsdp_collectives.py: foreach_all_gather_copy_out, foreach_reduce_scatter_copy_in): out of
+/// the all-gather buffer into each parameter, in the forward pass and again in the backward pass (the layer is
+/// resharded after its forward), and each gradient into the reduce-scatter buffer in the reduction's precision.
+/// The copy into the all-gather input (the rank's 1/dp shard) is left out.
+void add_fsdp_copies(const Shard& s, double params, LayerOps& out) {
+    if (!s.fsdp_copies || params <= 0) return;
+    const MemoryOp gather_out{params * 2.0 * act_bytes, 0.0, "fsdp_gather_copy"};
+    out.forward.emplace_back(gather_out);
+    out.backward.emplace_back(gather_out);
+    out.backward.emplace_back(MemoryOp{params * (act_bytes + s.grad_reduce_bytes), 0.0, "fsdp_reduce_copy"});
+}
+}  // namespace
+
 LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute) {
     Builder b = forward_layer(w, kind, s, false);
     mark_block_scaled(s, b);
@@ -984,6 +999,7 @@ LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomp
             break;
     }
     out.forward = std::move(b.ops);
+    add_fsdp_copies(s, layer_params(w, kind, s.tp, s.ep).total(), out);
     return out;
 }
 
@@ -999,6 +1015,7 @@ LayerOps embedding_ops(const WorkloadSpec& w, const Shard& s) {
         out.backward.emplace_back(backward_of(add_positions));
     }
     out.backward.emplace_back(scatter_add(x.tokens, w.hidden));
+    add_fsdp_copies(s, embedding_params(w, s.tp), out);
     return out;
 }
 
@@ -1015,20 +1032,8 @@ LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
     out.forward = b.ops;
     out.backward = backward(b.ops, b.grads);
     out.weight_gradients = weight_gradients(b);
+    add_fsdp_copies(s, norm_params(w, w.hidden) + (w.tied_embeddings ? 0.0 : output_params(w, s.tp)), out);
     return out;
-}
-
-LayerOps mtp_ops(const WorkloadSpec& w, const Shard& s) {
-    const Builder b = mtp_builder(w, s);
-    LayerOps out;
-    out.forward = b.ops;
-    out.backward = backward(b.ops, b.grads);
-    out.weight_gradients = weight_gradients(b);
-    return out;
-}
-
-LayerKind last_layer_kind(const WorkloadSpec& w) {
-    return w.moe && w.layers > w.moe->dense_layers ? LayerKind::moe : LayerKind::dense;
 }
 
 namespace {
@@ -1037,6 +1042,20 @@ double mtp_own_params(const WorkloadSpec& w, std::int64_t tp) {
     return 2.0 * norm_params(w, w.hidden) + d(ceil_div(w.hidden, tp)) * 2.0 * d(w.hidden);
 }
 }  // namespace
+
+LayerOps mtp_ops(const WorkloadSpec& w, const Shard& s) {
+    const Builder b = mtp_builder(w, s);
+    LayerOps out;
+    out.forward = b.ops;
+    out.backward = backward(b.ops, b.grads);
+    out.weight_gradients = weight_gradients(b);
+    add_fsdp_copies(s, mtp_own_params(w, s.tp), out);
+    return out;
+}
+
+LayerKind last_layer_kind(const WorkloadSpec& w) {
+    return w.moe && w.layers > w.moe->dense_layers ? LayerKind::moe : LayerKind::dense;
+}
 
 // --- Memory --------------------------------------------------------------------------------------
 

@@ -92,6 +92,12 @@ struct Shard {
     bool fp8_current_scaling = false;
     /// FP8 copies a quantised tensor needs on the chip (ChipModel::fp8_operand_copies: 2 on Hopper, 1 on Blackwell).
     int fp8_operand_copies = 1;
+    /// PyTorch FSDP2's copies (Execution::fsdp_per_parameter, with zero3): per micro-batch, every parameter the
+    /// rank gathers is copied out of the all-gather buffer (16-bit, read and written) in the forward pass and
+    /// again in the backward pass, and its gradient into the reduce-scatter buffer (16-bit read, written in
+    /// grad_reduce_bytes): torch.split_with_sizes_copy and torch._chunk_cat, on the compute stream.
+    bool fsdp_copies = false;
+    double grad_reduce_bytes = 4;  ///< bytes per gradient element in the data-parallel reduction (Execution::grad_bytes)
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };

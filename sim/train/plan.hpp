@@ -193,6 +193,12 @@ struct Execution {
     /// Element-wise work as eager PyTorch runs the Llama reference code (Shard::eager_elementwise; torchtitan
     /// without torch.compile); false: fused kernels (Megatron-LM, Transformer Engine, compiled code).
     bool eager_elementwise = false;
+    /// Zero3's parameters and gradients held per parameter (PyTorch FSDP2, fully_shard; torchtitan): per micro-batch
+    /// each gathered parameter is copied out of the all-gather buffer, in the forward pass and again in the backward
+    /// pass, and each gradient into the reduce-scatter buffer in the reduction's precision (Shard::fsdp_copies).
+    /// False: one flat buffer the gathers fill and the reductions read (PyTorch FSDP1's FlatParameter, Megatron's
+    /// buffers): no copy kernels charged.
+    bool fsdp_per_parameter = false;
     /// Bytes per element of the expert dispatches, forward and the gradients' in the backward pass (2: bf16;
     /// 1: quantised to FP8 before sending, DeepSeek-V3 §3.3.3). Both combines stay 16-bit.
     double dispatch_bytes = 2;

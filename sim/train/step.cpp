@@ -224,7 +224,8 @@ Shard make_shard(const TrainingSpec& spec, const Plan& p, const chip::ChipModel&
                  e.attention_kernel, e.eager_elementwise, e.fp8_block_scaled,
                  // A chip without a public BF16 peak (Ascend 960, 970) runs them at the plan's precision.
                  chip.supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision, e.dispatch_bytes,
-                 e.fp8_activation_cache, e.fp8_current_scaling, chip.fp8_operand_copies};
+                 e.fp8_activation_cache, e.fp8_current_scaling, chip.fp8_operand_copies,
+                 e.fsdp_per_parameter && p.optimizer == Optimizer::zero3, e.grad_bytes};
 }
 
 /// The parts of the model a pipeline stage runs per micro-batch, each `count` times: its layers that
