@@ -1433,7 +1433,7 @@ TEST_CASE("scenario: every problem of a training section is reported at once") {
     CHECK(r.code == 3);
     const std::string f = bad("training_many_errors.yaml");
     CHECK(has_diagnostic(r, f, 8, 21, "cases[0].training.global_batch", "must be at least 1, got 0"));
-    CHECK(has_diagnostic(r, f, 9, 18, "cases[0].training.precision", "'fp16' is not valid (did you mean 'bf16'?); valid: bf16, fp8"));
+    CHECK(has_diagnostic(r, f, 9, 18, "cases[0].training.precision", "'fp32' is not valid (did you mean 'fp16'?); valid: bf16, fp16, fp8"));
     CHECK(has_diagnostic(r, f, 12, 20, "cases[0].training.plan.recompute", "valid: none, selective, full"));
     CHECK(has_diagnostic(r, f, 13, 9, "cases[0].training.plan", "unknown key 'optimiser' (did you mean 'optimizer'?)"));
     CHECK(has_diagnostic(r, f, 14, 28, "cases[0].training.plan.sequence_parallel", "expected true or false, got 'yes'"));

@@ -825,6 +825,42 @@ TEST_CASE("train: FSDP's collectives without overlap: every micro-batch's gather
     CHECK(serial.time.compute_s == overlapped.time.compute_s);
 }
 
+TEST_CASE("train: the optimizer step runs Megatron's mixed-precision kernels over the parameters the rank updates") {
+    // Per parameter: the gradient norm (4 bytes), fused Adam (28), the master weights copied back to 16 bits (6);
+    // 16-bit gradients copied to fp32 first (6); fp16 unscales them and checks for overflow (8).
+    auto bytes = [](double grad_bytes, chip::DType precision) {
+        double total = 0;
+        for (const auto& op : train::optimizer_ops(1e9, grad_bytes, precision)) total += std::get<chip::MemoryOp>(op).bytes;
+        return total / 1e9;
+    };
+    CHECK(bytes(4, chip::DType::bf16) == doctest::Approx(38));
+    CHECK(bytes(2, chip::DType::bf16) == doctest::Approx(44));
+    CHECK(bytes(2, chip::DType::fp16) == doctest::Approx(52));
+    CHECK(bytes(4, chip::DType::fp8) == doctest::Approx(38));
+    CHECK(chip::name_of(train::optimizer_ops(1, 4, chip::DType::bf16)[1]) == "adam");
+
+    // Llama 3 8B on 32 H100s: the plain optimizer updates every parameter a rank holds, zero1 a 1/dp share.
+    Fixture f = make();
+    const auto& chip = f.cluster->chip();
+    auto p = plan(1, 1, 32);
+    p.optimizer = train::Optimizer::plain;
+    const double params = train::params_per_chip(*f.spec().workload, p);
+    const auto plain = step_of(f, p);
+    const double launches = 3 * chip.kernel_overhead_s;  // norm, Adam, copy back: the gradients are fp32 (grad_reduce fp32)
+    const double bandwidth = chip.hbm_bytes_per_s * chip.memory_efficiency;
+    CHECK(plain.time.optimizer_s == doctest::Approx(38 * params / bandwidth + launches));
+    p.optimizer = train::Optimizer::zero1;
+    CHECK(step_of(f, p).time.optimizer_s == doctest::Approx(38 * params / 32 / bandwidth + launches));
+    // FP16 runs the products at the BF16 rate (the same peak): only the loss scale's pass differs.
+    p.optimizer = train::Optimizer::plain;
+    f.sc.cases.front().training->precision = chip::DType::fp16;
+    const auto fp16 = step_of(f, p);
+    CHECK(fp16.time.compute_s == plain.time.compute_s);
+    CHECK(fp16.time.optimizer_s - plain.time.optimizer_s ==
+          doctest::Approx(8 * params / bandwidth + chip.kernel_overhead_s));
+    CHECK(fp16.mfu < plain.mfu);
+}
+
 TEST_CASE("train: fsdp: per_parameter copies every gathered parameter out and every gradient in, per micro-batch") {
     // Llama 3 8B on 32 H100s, 2 micro-batches per step. PyTorch FSDP2 copies each layer's parameters out of the
     // all-gather buffer in the forward pass and again in the backward pass (16-bit, read and written: 4 bytes), and

@@ -173,7 +173,7 @@ MemoryOp quantization(std::int64_t rows, std::int64_t cols, DType out, std::int6
 
 MemoryOp adam_update(std::int64_t parameters) {
     const double n = static_cast<double>(parameters);
-    return {30.0 * n, 12.0 * n};
+    return {28.0 * n, 12.0 * n};
 }
 
 MemoryOp embedding(std::int64_t tokens, std::int64_t hidden, DType dtype) {

@@ -72,8 +72,8 @@ MemoryOp swiglu(std::int64_t elements, DType dtype);
 MemoryOp gelu(std::int64_t elements, DType dtype);
 /// An element-wise binary operation (add, multiply): read 2, write 1.
 MemoryOp elementwise(std::int64_t elements, DType dtype);
-/// Mixed-precision Adam step per parameter: read fp32 master weight, fp32 gradient, m, v;
-/// write weight, m, v and a 16-bit copy of the weight: 30 bytes and ~12 FLOPs per parameter.
+/// Fused Adam step per parameter (apex's and Transformer Engine's multi_tensor_adam): read the fp32 master weight,
+/// fp32 gradient, m and v; write weight, m and v: 28 bytes and ~12 FLOPs per parameter.
 MemoryOp adam_update(std::int64_t parameters);
 /// Embedding lookup: gather `tokens` rows of `hidden` values and write them.
 MemoryOp embedding(std::int64_t tokens, std::int64_t hidden, DType dtype);

@@ -335,7 +335,7 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
         if (s) d.spec.seq_len = *s;
     }
     if (m.has("precision")) {
-        auto c = as_choice(src, m.get("precision"), join_path(path, "precision"), {"bf16", "fp8"});
+        auto c = as_choice(src, m.get("precision"), join_path(path, "precision"), {"bf16", "fp16", "fp8"});
         ok = ok && c.has_value();
         if (c) d.spec.precision = *chip::dtype_from_string(*c);
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <iterator>
 #include <numeric>
 #include <optional>
@@ -1050,6 +1051,21 @@ LayerOps mtp_ops(const WorkloadSpec& w, const Shard& s) {
     out.backward = backward(b.ops, b.grads);
     out.weight_gradients = weight_gradients(b);
     add_fsdp_copies(s, mtp_own_params(w, s.tp), out);
+    return out;
+}
+
+std::vector<Operation> optimizer_ops(double parameters, double grad_bytes, DType precision) {
+    const double n = parameters;
+    std::vector<Operation> out;
+    // model_param.main_grad / .grad -> main_param.grad: read 16 bits, write fp32 (an fp32 gradient is used as is).
+    if (grad_bytes < 4) out.emplace_back(MemoryOp{n * (grad_bytes + 4.0), 0.0, "grad_to_fp32"});
+    // torch._amp_foreach_non_finite_check_and_unscale_: read and write every fp32 gradient (the dynamic loss scale).
+    if (precision == DType::fp16) out.emplace_back(MemoryOp{8.0 * n, 2.0 * n, "unscale"});
+    // clip_grad_norm_fp32: multi_tensor_l2norm reads every gradient (the rescale runs only when the norm is too large).
+    out.emplace_back(MemoryOp{4.0 * n, 2.0 * n, "grad_norm"});
+    out.emplace_back(named(chip::adam_update(static_cast<std::int64_t>(std::ceil(n))), "adam"));
+    // _copy_main_params_to_model_params: read the fp32 master weights, write the 16-bit model weights.
+    out.emplace_back(MemoryOp{6.0 * n, 0.0, "param_copy"});
     return out;
 }
 

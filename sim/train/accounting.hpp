@@ -131,6 +131,12 @@ LayerOps head_ops(const catalog::WorkloadSpec& w, const Shard& s);
 /// their concatenation (2h -> h, split by tp). Its transformer layer (of the last kind) and its pass
 /// through the shared output head are layer_ops and head_ops.
 LayerOps mtp_ops(const catalog::WorkloadSpec& w, const Shard& s);
+/// The optimizer step's kernels over `parameters` that a rank updates, as Megatron-LM's mixed-precision optimizer
+/// runs them (megatron/optimizer/optimizer.py, MixedPrecisionOptimizer.step): with 16-bit gradients
+/// (`grad_bytes` 2) their copy into fp32 main gradients; under fp16 `precision` the loss scale's unscale and
+/// overflow check; the gradient norm for clipping; the fused Adam update; the copy of the fp32 master weights
+/// back into the 16-bit model weights.
+std::vector<chip::Operation> optimizer_ops(double parameters, double grad_bytes, chip::DType precision);
 /// The kind of the workload's last layer (an MTP module's layer is of this kind).
 LayerKind last_layer_kind(const catalog::WorkloadSpec& w);
 

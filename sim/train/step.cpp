@@ -726,7 +726,7 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     // over dp x cp / ep, as memory_per_chip shards their states).
     const double replicas = static_cast<double>(p.dp * p.cp);
     const double updated = sharded ? dense_params / replicas + expert_params / (replicas / static_cast<double>(p.ep)) : params;
-    b.optimizer_s = chip::cost(chip, chip::adam_update(static_cast<std::int64_t>(std::ceil(updated)))).time_s;
+    b.optimizer_s = chip::cost(chip, optimizer_ops(updated, e.grad_bytes, spec.precision)).time_s;
 
     b.step_s = b.compute_s + b.tp_comm_s + b.cp_comm_s + b.ep_comm_s + b.pp_comm_s + b.bubble_s + b.offload_s + b.dp_comm_s +
                b.optimizer_s;
