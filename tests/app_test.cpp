@@ -588,6 +588,11 @@ TEST_CASE("app: explain breaks a training or serving step into its kernels and w
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("did you mean 'sc21-t1-gpt-1.7b-32gpu'") != std::string::npos);
     CHECK(cli({"explain", peak_pairs()}).code == 2);
+    // A count below 1 names the rule, not CLI11's range of doubles.
+    const auto none = cli({"explain", file, "--top", "0"});
+    CHECK(none.code == 2);
+    CHECK(none.err.find("'0' is not valid: a whole number of at least 1") != std::string::npos);
+    CHECK(none.err.find("1.79") == std::string::npos);
     // A serving case: both instances, each with its kernels; their shares add up to one per phase.
     const std::string serving = (test::source_dir() / "tests" / "validation" / "cloudmatrix-serving.yaml").string();
     const fs::path sdir = temp_dir("explain-serving");

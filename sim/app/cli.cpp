@@ -4,7 +4,9 @@
 #include <tbb/global_control.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -35,6 +37,17 @@ namespace clustersim::app {
 namespace {
 
 namespace fs = std::filesystem;
+
+/// A count of at least 1. CLI11's PositiveNumber refuses 0 with "Value 0 not in range 0.000000 to 1.797693e+308",
+/// which names neither the rule nor the valid values.
+const CLI::Validator at_least_one(
+    [](std::string& text) -> std::string {
+        std::int64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec == std::errc() && end == text.data() + text.size() && v >= 1) return {};
+        return "'" + text + "' is not valid: a whole number of at least 1";
+    },
+    "INT>=1");
 
 constexpr const char* examples = R"(Examples:
   clustersim run scenarios/weaker-chip-bigger-cluster.yaml -o out/flagship
@@ -325,7 +338,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                     "run only block K of N of the rows (e.g. a Slurm array task) into DIR/shard-K-of-N/; "
                     "'clustersim merge DIR' joins the shards");
     run->add_option("--max-rows", o.run.max_rows, "stop after this many new rows (continue later with --resume)")
-        ->check(CLI::PositiveNumber);
+        ->check(at_least_one);
 
     auto* merge = app.add_subcommand("merge", "join the shards of a run (DIR/shard-K-of-N/) into DIR/results.csv and DIR/run.json");
     std::string merge_dir;
@@ -366,9 +379,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         ->required();
     comm->add_option("--collective", o.comm.collective, "all_reduce (default), reduce_scatter, all_gather, all_to_all, broadcast, send_recv");
     comm->add_option("--group-size", o.comm.group_size, "ranks per group (default: every chip); every group runs at once")
-        ->check(CLI::PositiveNumber);
+        ->check(at_least_one);
     comm->add_option("--stride", o.comm.stride, "accelerators between consecutive ranks of a group (default 1)")
-        ->check(CLI::PositiveNumber);
+        ->check(at_least_one);
     comm->add_option("--min", o.comm.min_size, "smallest message, e.g. \"8 B\" (default)");
     comm->add_option("--max", o.comm.max_size, "largest message, e.g. \"1 GiB\" (default)");
     comm->add_option("--factor", o.comm.factor, "size step factor (default 2)");
@@ -392,7 +405,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     explain->add_option("files", o.files, "scenario files (validation files too)")->required()->check(CLI::ExistingFile);
     explain->add_option("--case", o.explain.cases, "explain this case only (repeatable; default: every training and serving case)");
     explain->add_option("--top", o.explain.top, "kernels printed per case, the longest per step first (default 12)")
-        ->check(CLI::PositiveNumber);
+        ->check(at_least_one);
     explain->add_option("-o,--out", o.explain.out_dir, "write DIR/kernels.csv: every kernel of every case explained");
 
     try {
