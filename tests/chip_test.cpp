@@ -297,8 +297,9 @@ TEST_CASE("chip: the backward attention and block-scaled FP8 products take their
     // 2.5x the FLOPs at the backward efficiency.
     CHECK(bwd.compute_s == doctest::Approx(2.5 * fwd.compute_s * h100.attention_efficiency / h100.attention_backward_efficiency));
     // Block-scaled FP8 with the chip's own pair: one wave of 128x256 tiles over K = 512 costs the tile time plus
-    // the FP8 overhead; per-tensor FP8 its own efficiency (MAMF's FP8/BF16 ratio on the H100, 0.883, times the
-    // sustained BF16 fit) with the chip-wide tile overhead.
+    // the FP8 overhead; per-tensor FP8 its own efficiency (the H100's own FP8/BF16 ratio in MAMF, 0.883, times the
+    // sustained BF16 fit: at the power cap the ratio is the burst one, MSMF on H200 and B200) with the chip-wide
+    // tile overhead.
     REQUIRE(h100.fp8_block_matmul_efficiency > 0);
     REQUIRE(h100.fp8_matmul_efficiency == doctest::Approx(std::round(h100.matmul_efficiency * 0.883 * 1000) / 1000));
     CHECK(h100.fp8_operand_copies == 2);
@@ -617,4 +618,8 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
         CHECK(model_of(id).fp8_block_matmul_efficiency == h100.fp8_block_matmul_efficiency);
         CHECK(model_of(id).fp8_block_tile_overhead_s == h100.fp8_block_tile_overhead_s);
     }
+    // Per-tensor FP8: the H800 and H20 take the H100's; the H200 has its own sustained FP8/BF16 ratio (MSMF, 0.896).
+    CHECK(model_of("nvidia_h800_sxm").fp8_matmul_efficiency == h100.fp8_matmul_efficiency);
+    CHECK(model_of("nvidia_h20").fp8_matmul_efficiency == h100.fp8_matmul_efficiency);
+    CHECK(model_of("nvidia_h200_sxm").fp8_matmul_efficiency == doctest::Approx(std::round(h100.matmul_efficiency * 0.896 * 1000) / 1000));
 }
