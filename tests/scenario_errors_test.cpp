@@ -1553,7 +1553,7 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
                          "fp8_scaling: current describes FP8 matrix products, but precision is bf16 (valid: precision: fp8, "
                          "or fp8_scaling: tensor)"));
     // FSDP's buffers by what they are, not by version.
-    CHECK(has_diagnostic(r, f, 59, 25, "cases[8].training.execution.fsdp", "'fsdp2' is not valid; valid: flat, per_parameter"));
+    CHECK(has_diagnostic(r, f, 59, 25, "cases[8].training.execution.fsdp", "'fsdp2' is not valid; valid: flat, flat_parameter, per_parameter"));
     CHECK(last_line(r.err) == "6 errors");  // the H100 cases run both, and block and current scales in FP8
 }
 

@@ -870,7 +870,7 @@ TEST_CASE("train: fsdp: per_parameter copies every gathered parameter out and ev
     auto p = plan(1, 1, 32);
     p.optimizer = train::Optimizer::zero3;
     const auto flat = step_of(f, p);
-    f.sc.cases.front().training->execution.fsdp_per_parameter = true;
+    f.sc.cases.front().training->execution.fsdp = train::FsdpBuffers::per_parameter;
     const auto copied = step_of(f, p);
     const double m = static_cast<double>(copied.micro_batches);
     REQUIRE(m == 2);
@@ -888,15 +888,56 @@ TEST_CASE("train: fsdp: per_parameter copies every gathered parameter out and ev
     CHECK(copied.time.step_s > flat.time.step_s);
     // A 16-bit reduction writes 2 bytes a gradient: 12 bytes per parameter.
     f.sc.cases.front().training->execution.grad_bytes = 2;
-    f.sc.cases.front().training->execution.fsdp_per_parameter = false;
+    f.sc.cases.front().training->execution.fsdp = train::FsdpBuffers::flat;
     const auto flat16 = step_of(f, p);
-    f.sc.cases.front().training->execution.fsdp_per_parameter = true;
+    f.sc.cases.front().training->execution.fsdp = train::FsdpBuffers::per_parameter;
     CHECK(step_of(f, p).time.compute_s - flat16.time.compute_s == doctest::Approx(m * (2 * copy_s(4.0) + copy_s(4.0))).epsilon(1e-6));
     // Sharded optimizer states without gathered parameters (zero1): no copies.
     p.optimizer = train::Optimizer::zero1;
     const auto zero1_copied = step_of(f, p);
-    f.sc.cases.front().training->execution.fsdp_per_parameter = false;
+    f.sc.cases.front().training->execution.fsdp = train::FsdpBuffers::flat;
     CHECK(step_of(f, p).time.step_s == zero1_copied.time.step_s);
+}
+
+TEST_CASE("train: fsdp: flat_parameter runs FSDP1's kernels in the chain of its collectives, per unit and micro-batch") {
+    // Per parameter of a unit over N ranks with 16-bit reduction: two shard casts (6/N each), the gradient cat (4),
+    // the pre-division (4), then on the shard the post-division (4/N), the cast to fp32 (6/N) and, but on a step's
+    // first micro-batch, the accumulation (12/N): 8 + 22/N + 12/N. An fp32 reduction casts the whole gradient (2 + 4)
+    // and divides 4-byte elements (8), with no shard cast.
+    auto bytes = [](double grad_bytes, double accumulated) {
+        double total = 0;
+        for (const auto& op : train::fsdp_flat_parameter_ops(8e9, 8, grad_bytes, accumulated)) total += std::get<chip::MemoryOp>(op).bytes;
+        return total / 8e9;
+    };
+    CHECK(bytes(2, 0) == doctest::Approx(8 + 22.0 / 8));
+    CHECK(bytes(2, 1) == doctest::Approx(8 + 34.0 / 8));
+    CHECK(bytes(4, 0) == doctest::Approx(12.0 / 8 + 4 + 6 + 8 + 8.0 / 8));
+
+    // Llama 3 8B on 32 H100s under zero3, 2 micro-batches: the kernels join each micro-batch's collectives, so
+    // without overlap they add to the exposed data-parallel time, one set per layer and one for the root.
+    Fixture f = make();
+    auto p = plan(1, 1, 32);
+    p.optimizer = train::Optimizer::zero3;
+    auto& e = f.sc.cases.front().training->execution;
+    e.overlap_grad_reduce = false;
+    const auto flat = step_of(f, p);
+    e.fsdp = train::FsdpBuffers::flat_parameter;
+    const auto fsdp1 = step_of(f, p);
+    const double m = static_cast<double>(fsdp1.micro_batches);
+    REQUIRE(m == 2);
+    const auto& w = *f.spec().workload;
+    const double units = static_cast<double>(w.layers) + 1;
+    const double params = train::params_per_chip(w, p);
+    const double per_mb = units * chip::cost(f.cluster->chip(), train::fsdp_flat_parameter_ops(params / units, 32, e.grad_bytes, 0.5)).time_s;
+    CHECK(fsdp1.time.dp_comm_s - flat.time.dp_comm_s == doctest::Approx(m * per_mb));
+    CHECK(fsdp1.time.compute_s == flat.time.compute_s);  // not on the compute stream
+    // Overlapped, they hide under the kernels with the collectives (but the collective library's share of them).
+    e.overlap_grad_reduce = true;
+    const auto overlapped = step_of(f, p);
+    e.fsdp = train::FsdpBuffers::flat;
+    const auto flat_overlapped = step_of(f, p);
+    CHECK(overlapped.time.dp_comm_s < fsdp1.time.dp_comm_s);
+    CHECK(overlapped.time.dp_comm_s > flat_overlapped.time.dp_comm_s);
 }
 
 TEST_CASE("train: clustersim validate prints every case, the median and the worst error, and gates on targets") {

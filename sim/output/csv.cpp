@@ -465,8 +465,8 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     out += "," + (quant ? activation_quant(quant->decode) : std::string());
     // v16: activation offloading.
     for (const auto& t : training_columns_v16) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
-    // v17: how zero3's parameters and gradients are held (FSDP2's copies or one flat buffer).
-    out += "," + (c.training ? std::string(c.training->execution.fsdp_per_parameter ? "per_parameter" : "flat") : std::string());
+    // v17: how zero3's parameters and gradients are held (train::FsdpBuffers).
+    out += "," + (c.training ? std::string(train::to_string(c.training->execution.fsdp)) : std::string());
     return out + "\n";
 }
 

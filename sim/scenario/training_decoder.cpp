@@ -280,9 +280,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && c.has_value();
         if (c) e.eager_elementwise = *c == "eager";
     }
-    std::string fsdp = e.fsdp_per_parameter ? "per_parameter" : "flat";
-    ok = read_choice(src, m, "fsdp", {"flat", "per_parameter"}, fsdp) && ok;
-    e.fsdp_per_parameter = fsdp == "per_parameter";
+    if (m.has("fsdp")) {
+        const auto b = as_enum(src, m.get("fsdp"), join_path(path, "fsdp"), train::all_fsdp_buffers);
+        ok = ok && b.has_value();
+        if (b) e.fsdp = *b;
+    }
     std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8",
                 scaling = e.fp8_block_scaled ? "block" : e.fp8_current_scaling ? "current" : "tensor";
     ok = read_choice(src, m, "dispatch", {"bf16", "fp8"}, dispatch) && ok;

@@ -1069,6 +1069,26 @@ std::vector<Operation> optimizer_ops(double parameters, double grad_bytes, DType
     return out;
 }
 
+std::vector<Operation> fsdp_flat_parameter_ops(double parameters, double group, double grad_bytes, double accumulated) {
+    const double n = parameters, shard = parameters / group;
+    std::vector<Operation> out;
+    // _use_low_precision_shard: the fp32 shard copied into its 16-bit copy, before the forward and the backward gather.
+    const MemoryOp shard_cast{shard * (4.0 + act_bytes), 0.0, "fsdp_shard_cast"};
+    out.emplace_back(shard_cast);
+    out.emplace_back(shard_cast);
+    // SplitWithSizesBackward: at::cat of every parameter's 16-bit gradient into the new flat gradient.
+    out.emplace_back(MemoryOp{n * 2.0 * act_bytes, 0.0, "fsdp_grad_cat"});
+    if (grad_bytes != act_bytes) out.emplace_back(MemoryOp{n * (act_bytes + grad_bytes), 0.0, "fsdp_grad_cast"});
+    // _div_if_needed(padded_unsharded_grad, predivide) and, after the reduce-scatter, (new_sharded_grad, postdivide):
+    // both factors exceed 1 for every group of 4 ranks or more.
+    out.emplace_back(MemoryOp{n * 2.0 * grad_bytes, n, "fsdp_predivide"});
+    out.emplace_back(MemoryOp{shard * 2.0 * grad_bytes, shard, "fsdp_postdivide"});
+    if (grad_bytes < 4) out.emplace_back(MemoryOp{shard * (grad_bytes + 4.0), 0.0, "fsdp_shard_grad_cast"});
+    // _accumulate_sharded_grad: the fp32 shard added into the one saved from the step's earlier micro-batches.
+    if (accumulated > 0) out.emplace_back(MemoryOp{accumulated * shard * 12.0, accumulated * shard, "fsdp_grad_accumulate"});
+    return out;
+}
+
 LayerKind last_layer_kind(const WorkloadSpec& w) {
     return w.moe && w.layers > w.moe->dense_layers ? LayerKind::moe : LayerKind::dense;
 }

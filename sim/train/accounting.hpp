@@ -92,7 +92,7 @@ struct Shard {
     bool fp8_current_scaling = false;
     /// FP8 copies a quantised tensor needs on the chip (ChipModel::fp8_operand_copies: 2 on Hopper, 1 on Blackwell).
     int fp8_operand_copies = 1;
-    /// PyTorch FSDP2's copies (Execution::fsdp_per_parameter, with zero3): per micro-batch, every parameter the
+    /// PyTorch FSDP2's copies (FsdpBuffers::per_parameter, with zero3): per micro-batch, every parameter the
     /// rank gathers is copied out of the all-gather buffer (16-bit, read and written) in the forward pass and
     /// again in the backward pass, and its gradient into the reduce-scatter buffer (16-bit read, written in
     /// grad_reduce_bytes): torch.split_with_sizes_copy and torch._chunk_cat, on the compute stream.
@@ -137,6 +137,13 @@ LayerOps mtp_ops(const catalog::WorkloadSpec& w, const Shard& s);
 /// overflow check; the gradient norm for clipping; the fused Adam update; the copy of the fp32 master weights
 /// back into the 16-bit model weights.
 std::vector<chip::Operation> optimizer_ops(double parameters, double grad_bytes, chip::DType precision);
+/// PyTorch FSDP1's memory-bound kernels for one wrapped unit of `parameters` per micro-batch (FsdpBuffers::flat_parameter;
+/// docs/research/fsdp1-flat-param-kernels.md), over a data-parallel group of `group` ranks with gradients reduced in
+/// `grad_bytes`: the fp32 shard cast to 16 bits before each of the two gathers; autograd's cat of the parameters'
+/// gradients into the flat gradient; its cast to the reduction's precision (when not 16-bit); the division of the whole
+/// gradient before the reduce-scatter; then on the shard the division after it, the cast to fp32 (16-bit reductions)
+/// and, a share `accumulated` of the micro-batches (all but a step's first), the accumulation into the fp32 gradient.
+std::vector<chip::Operation> fsdp_flat_parameter_ops(double parameters, double group, double grad_bytes, double accumulated);
 /// The kind of the workload's last layer (an MTP module's layer is of this kind).
 LayerKind last_layer_kind(const catalog::WorkloadSpec& w);
 

@@ -66,6 +66,15 @@ std::string_view to_string(PipelineSchedule s) {
     return "?";
 }
 
+std::string_view to_string(FsdpBuffers b) {
+    switch (b) {
+        case FsdpBuffers::flat: return "flat";
+        case FsdpBuffers::flat_parameter: return "flat_parameter";
+        case FsdpBuffers::per_parameter: return "per_parameter";
+    }
+    return "?";
+}
+
 std::optional<PipelineSchedule> schedule_from_string(std::string_view s) {
     for (const auto x : all_schedules) {
         if (to_string(x) == s) return x;

@@ -90,17 +90,35 @@ enum class Optimizer : std::uint8_t {
     zero3,  ///< and parameters (FSDP): parameters all-gathered per layer forward and backward
 };
 
+/// How zero3 holds the parameters it gathers and the gradients it reduces, which decides the memory-bound kernels
+/// around each gather and reduction (docs/models/training.md, "FSDP copies").
+enum class FsdpBuffers : std::uint8_t {
+    /// One buffer per unit that the gathers fill and the reductions read, the parameters and gradients living in
+    /// it (Megatron's distributed-optimizer buffers and Megatron-FSDP): no kernel charged.
+    flat,
+    /// PyTorch FSDP1's FlatParameter: the gather fills it directly, but autograd assembles the flat gradient from
+    /// the parameters' views (a copy), the whole gradient is divided before the reduce-scatter, and the shards are
+    /// cast, divided and accumulated; all on FSDP's own streams, in the chain of its collectives.
+    flat_parameter,
+    /// PyTorch FSDP2 (fully_shard): every parameter copied out of each all-gather and every gradient into each
+    /// reduce-scatter, on the compute stream (Shard::fsdp_copies).
+    per_parameter,
+};
+
 /// Every value of each enum, in declaration order (the scenario format's words are their to_string names).
 inline constexpr std::array<Recompute, 4> all_recompute{Recompute::none, Recompute::selective, Recompute::full,
                                                         Recompute::selective_op};
 inline constexpr std::array<Optimizer, 4> all_optimizers{Optimizer::plain, Optimizer::zero1, Optimizer::zero2,
                                                          Optimizer::zero3};
 inline constexpr std::array<PipelineSchedule, 2> all_schedules{PipelineSchedule::one_f_one_b, PipelineSchedule::dualpipe};
+inline constexpr std::array<FsdpBuffers, 3> all_fsdp_buffers{FsdpBuffers::flat, FsdpBuffers::flat_parameter,
+                                                             FsdpBuffers::per_parameter};
 
 std::string_view to_string(Recompute r);
 std::string_view to_string(Optimizer o);
 std::string_view to_string(PipelineSchedule s);
 std::optional<PipelineSchedule> schedule_from_string(std::string_view s);
+std::string_view to_string(FsdpBuffers b);
 std::optional<Recompute> recompute_from_string(std::string_view s);
 std::string_view to_string(RecomputeModule m);
 std::optional<RecomputeModule> recompute_module_from_string(std::string_view s);
@@ -193,12 +211,9 @@ struct Execution {
     /// Element-wise work as eager PyTorch runs the Llama reference code (Shard::eager_elementwise; torchtitan
     /// without torch.compile); false: fused kernels (Megatron-LM, Transformer Engine, compiled code).
     bool eager_elementwise = false;
-    /// Zero3's parameters and gradients held per parameter (PyTorch FSDP2, fully_shard; torchtitan): per micro-batch
-    /// each gathered parameter is copied out of the all-gather buffer, in the forward pass and again in the backward
-    /// pass, and each gradient into the reduce-scatter buffer in the reduction's precision (Shard::fsdp_copies).
-    /// False: one flat buffer the gathers fill and the reductions read (PyTorch FSDP1's FlatParameter, Megatron's
-    /// buffers): no copy kernels charged.
-    bool fsdp_per_parameter = false;
+    /// How zero3's gathered parameters and gradients are held (FsdpBuffers): their kernels around each gather and
+    /// reduction. Other optimizers gather nothing: it does not apply.
+    FsdpBuffers fsdp = FsdpBuffers::flat;
     /// Bytes per element of the expert dispatches, forward and the gradients' in the backward pass (2: bf16;
     /// 1: quantised to FP8 before sending, DeepSeek-V3 §3.3.3). Both combines stay 16-bit.
     double dispatch_bytes = 2;

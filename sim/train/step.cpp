@@ -225,7 +225,7 @@ Shard make_shard(const TrainingSpec& spec, const Plan& p, const chip::ChipModel&
                  // A chip without a public BF16 peak (Ascend 960, 970) runs them at the plan's precision.
                  chip.supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision, e.dispatch_bytes,
                  e.fp8_activation_cache, e.fp8_current_scaling, chip.fp8_operand_copies,
-                 e.fsdp_per_parameter && p.optimizer == Optimizer::zero3, e.grad_bytes};
+                 e.fsdp == FsdpBuffers::per_parameter && p.optimizer == Optimizer::zero3, e.grad_bytes};
 }
 
 /// The parts of the model a pipeline stage runs per micro-batch, each `count` times: its layers that
@@ -711,7 +711,16 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         // ahead so that they overlap the neighbouring layer's kernels; without overlap (overlap_grad_reduce
         // false) they run between them, all exposed (PyTorch FSDP without prefetching; what llm-foundry's
         // 2023 micro-batch sweeps measure: docs/research/fsdp-prefetch.md).
-        const double per_mb_comm = 2 * gather_s + reduce_s;
+        // PyTorch FSDP1 runs its own kernels on the streams of these collectives, in their chain (fsdp_flat_parameter_ops):
+        // one set per wrapped unit, a transformer layer each and the root (embedding and head; zero3 runs with pp 1),
+        // per micro-batch.
+        double fsdp_kernels_s = 0;
+        if (e.fsdp == FsdpBuffers::flat_parameter) {
+            const double units = static_cast<double>(w.layers) + 1.0;
+            const double group = static_cast<double>(std::max<std::int64_t>(1, g.dense_grad.group_size()));
+            fsdp_kernels_s = units * chip::cost(chip, fsdp_flat_parameter_ops(params / units, group, e.grad_bytes, (m - 1) / m)).time_s;
+        }
+        const double per_mb_comm = 2 * gather_s + reduce_s + fsdp_kernels_s;
         b.dp_comm_s = m * (e.overlap_grad_reduce ? exposed(per_mb_comm, slowest.compute, dp_share) : per_mb_comm);
     } else if (e.overlap_grad_reduce) {
         // Buckets are reduced as the last micro-batch's backward pass produces them, and parameters
