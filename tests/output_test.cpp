@@ -167,14 +167,16 @@ cases:
     // training_dispatch_bytes_per_element, training_ep_algorithm, training_ep_bottleneck; v12 the serving
     // instances' shared-expert ranks; v13 recompute_modules, pipeline_schedule, training_activation_cache;
     // v14 pipeline_layers_per_stage; v15 prefill_activation_quant, decode_activation_quant; v16
-    // training_activation_offload_layers, offloaded_per_chip_bytes, offload_s; v17 training_fsdp.
-    CHECK(cols.size() == 266);
+    // training_activation_offload_layers, offloaded_per_chip_bytes, offload_s; v17 training_fsdp,
+    // training_grad_accumulation.
+    CHECK(cols.size() == 267);
     CHECK(cols[261] == "decode_activation_quant");
     CHECK(cols[262] == "training_activation_offload_layers");
     CHECK(cols[259] == "pipeline_layers_per_stage");
     CHECK(cols[260] == "prefill_activation_quant");
     CHECK(cols[264] == "offload_s");
-    CHECK(cols.back() == "training_fsdp");
+    CHECK(cols[265] == "training_fsdp");
+    CHECK(cols.back() == "training_grad_accumulation");
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
     CHECK(cols[236] == "training_elementwise");

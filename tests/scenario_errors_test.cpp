@@ -1554,7 +1554,10 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
                          "or fp8_scaling: tensor)"));
     // FSDP's buffers by what they are, not by version.
     CHECK(has_diagnostic(r, f, 59, 25, "cases[8].training.execution.fsdp", "'fsdp2' is not valid; valid: flat, flat_parameter, per_parameter"));
-    CHECK(last_line(r.err) == "6 errors");  // the H100 cases run both, and block and current scales in FP8
+    // Gradient accumulation by what it does, not by framework.
+    CHECK(has_diagnostic(r, f, 79, 38, "cases[11].training.execution.grad_accumulation",
+                         "'deepspeed' is not valid; valid: fused, autograd, fp32, fp32_cast"));
+    CHECK(last_line(r.err) == "7 errors");  // the H100 cases run both, and block and current scales in FP8
 }
 
 TEST_CASE("scenario: activation_quant is fused or separate, for both phases or each, and separate needs 8-bit weights") {

@@ -1215,11 +1215,11 @@ cases:
     const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
     CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
     const auto r = run::run_scenario(ds.sc);
-    REQUIRE(output::results_columns().back() == "training_fsdp");
+    REQUIRE(output::results_columns().back() == "training_grad_accumulation");
     const std::string row = output::results_row(r.cases.front(), nullptr);
     // The last v13 column, then v14's and v15's, empty here, v16's (no offloading) and v17's (earlier cells may
     // hold quoted commas).
-    CHECK(row.substr(row.size() - 19) == ",fp8,,,,0,0,0,flat\n");
+    CHECK(row.substr(row.size() - 25) == ",fp8,,,,0,0,0,flat,fused\n");
 }
 
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
@@ -1249,7 +1249,7 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 13] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 14] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
@@ -1262,7 +1262,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("offload_s") == "0");
     CHECK(cell("prefill_activation_quant").empty());   // v15: no serving job
     CHECK(cell("training_fsdp") == "flat");            // v17
-    CHECK(cols.back() == "training_fsdp");
+    CHECK(cell("training_grad_accumulation") == "fused");
+    CHECK(cols.back() == "training_grad_accumulation");
 }
 
 namespace {
@@ -1292,6 +1293,43 @@ std::vector<std::string_view> names(const train::KernelBreakdown& b, std::string
     return out;
 }
 }  // namespace
+
+TEST_CASE("train: grad_accumulation adds each micro-batch's weight gradients into the step's, as the framework does") {
+    // Bytes per parameter per micro-batch, averaged over a step's m micro-batches: autograd's 16-bit += from the second
+    // on (6), an fp32 hook (10) and DeepSpeed's cast then add (18) on every one; the fused products none.
+    CHECK(train::grad_accumulation_bytes(train::GradAccumulation::autograd, 1) == 0);
+    CHECK(train::grad_accumulation_bytes(train::GradAccumulation::autograd, 4) == doctest::Approx(4.5));
+    CHECK(train::grad_accumulation_bytes(train::GradAccumulation::fp32, 4) == 10);
+    CHECK(train::grad_accumulation_bytes(train::GradAccumulation::fp32_cast, 1) == 18);
+    CHECK(train::grad_accumulation_bytes(train::GradAccumulation::fused, 8) == 0);
+
+    // Llama 3 8B on 32 H100s under zero1, 2 micro-batches: one grad_accumulate kernel per part and micro-batch, in the
+    // backward pass, moving (m - 1) x 6 bytes per parameter the rank holds over the step.
+    Fixture f = make();
+    auto p = plan(1, 1, 32);
+    p.optimizer = train::Optimizer::zero1;
+    auto& e = f.sc.cases.front().training->execution;
+    const auto fused = step_of(f, p);
+    e.grad_accumulation = train::GradAccumulation::autograd;
+    const auto b = checked_breakdown(f, p);
+    const double m = static_cast<double>(b.step.micro_batches);
+    REQUIRE(m == 2);
+    double bytes = 0, time = 0;
+    for (const auto& row : b.rows)
+        if (chip::name_of(row.op) == "grad_accumulate") {
+            CHECK(row.pass == "backward");
+            bytes += std::get<chip::MemoryOp>(row.op).bytes * row.calls_per_step;
+            time += row.step_s();
+        }
+    const double params = train::params_per_chip(*f.spec().workload, p);
+    CHECK(bytes == doctest::Approx((m - 1) * 6 * params));
+    CHECK(b.step.time.compute_s - fused.time.compute_s == doctest::Approx(time));
+    // zero3 reduces every micro-batch's gradients: nothing accumulates in full.
+    p.optimizer = train::Optimizer::zero3;
+    const auto z3 = step_of(f, p);
+    e.grad_accumulation = train::GradAccumulation::fused;
+    CHECK(step_of(f, p).time.compute_s == z3.time.compute_s);
+}
 
 TEST_CASE("train: the kernel breakdown lists the slowest rank's kernels, named, and they add up to compute_s") {
     const Fixture f = make();  // Llama 3 8B, 32 layers, 64 sequences of 4096

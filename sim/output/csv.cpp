@@ -400,6 +400,7 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("decode_activation_quant");
     for (const auto& t : training_columns_v16) cols.emplace_back(t.name);
     cols.emplace_back("training_fsdp");
+    cols.emplace_back("training_grad_accumulation");
     return cols;
 }
 
@@ -465,8 +466,9 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     out += "," + (quant ? activation_quant(quant->decode) : std::string());
     // v16: activation offloading.
     for (const auto& t : training_columns_v16) out += "," + (c.training ? csv_field(t.value(*c.training)) : std::string());
-    // v17: how zero3's parameters and gradients are held (train::FsdpBuffers).
+    // v17: how zero3's parameters and gradients are held (train::FsdpBuffers) and how micro-batches' gradients add up.
     out += "," + (c.training ? std::string(train::to_string(c.training->execution.fsdp)) : std::string());
+    out += "," + (c.training ? std::string(train::to_string(c.training->execution.grad_accumulation)) : std::string());
     return out + "\n";
 }
 

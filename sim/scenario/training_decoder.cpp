@@ -19,7 +19,7 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
                                               "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache",
-                                              "fsdp"};
+                                              "fsdp",                "grad_accumulation"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -284,6 +284,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         const auto b = as_enum(src, m.get("fsdp"), join_path(path, "fsdp"), train::all_fsdp_buffers);
         ok = ok && b.has_value();
         if (b) e.fsdp = *b;
+    }
+    if (m.has("grad_accumulation")) {
+        const auto a = as_enum(src, m.get("grad_accumulation"), join_path(path, "grad_accumulation"), train::all_grad_accumulations);
+        ok = ok && a.has_value();
+        if (a) e.grad_accumulation = *a;
     }
     std::string dispatch = e.dispatch_bytes == 2 ? "bf16" : "fp8",
                 scaling = e.fp8_block_scaled ? "block" : e.fp8_current_scaling ? "current" : "tensor";

@@ -970,17 +970,22 @@ Builder mtp_builder(const WorkloadSpec& w, const Shard& s) {
 }  // namespace
 
 namespace {
-/// PyTorch FSDP2's copies of `params` gathered parameters per micro-batch (Shard::fsdp_copies; torch
+/// The kernels over a part's `params` parameters per micro-batch. PyTorch FSDP2's copies (Shard::fsdp_copies; torch
 /// _composable/fsdp/_fsdp_collectives.py: foreach_all_gather_copy_out, foreach_reduce_scatter_copy_in): out of
 /// the all-gather buffer into each parameter, in the forward pass and again in the backward pass (the layer is
 /// resharded after its forward), and each gradient into the reduce-scatter buffer in the reduction's precision.
-/// The copy into the all-gather input (the rank's 1/dp shard) is left out.
-void add_fsdp_copies(const Shard& s, double params, LayerOps& out) {
-    if (!s.fsdp_copies || params <= 0) return;
-    const MemoryOp gather_out{params * 2.0 * act_bytes, 0.0, "fsdp_gather_copy"};
-    out.forward.emplace_back(gather_out);
-    out.backward.emplace_back(gather_out);
-    out.backward.emplace_back(MemoryOp{params * (act_bytes + s.grad_reduce_bytes), 0.0, "fsdp_reduce_copy"});
+/// The copy into the all-gather input (the rank's 1/dp shard) is left out. Then the accumulation of the weight
+/// gradients into the step's (Shard::grad_accumulation_bytes), at the end of the backward pass.
+void add_parameter_kernels(const Shard& s, double params, LayerOps& out) {
+    if (params <= 0) return;
+    if (s.fsdp_copies) {
+        const MemoryOp gather_out{params * 2.0 * act_bytes, 0.0, "fsdp_gather_copy"};
+        out.forward.emplace_back(gather_out);
+        out.backward.emplace_back(gather_out);
+        out.backward.emplace_back(MemoryOp{params * (act_bytes + s.grad_reduce_bytes), 0.0, "fsdp_reduce_copy"});
+    }
+    if (s.grad_accumulation_bytes > 0)
+        out.backward.emplace_back(MemoryOp{params * s.grad_accumulation_bytes, params, "grad_accumulate"});
 }
 }  // namespace
 
@@ -1000,7 +1005,7 @@ LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomp
             break;
     }
     out.forward = std::move(b.ops);
-    add_fsdp_copies(s, layer_params(w, kind, s.tp, s.ep).total(), out);
+    add_parameter_kernels(s, layer_params(w, kind, s.tp, s.ep).total(), out);
     return out;
 }
 
@@ -1016,7 +1021,7 @@ LayerOps embedding_ops(const WorkloadSpec& w, const Shard& s) {
         out.backward.emplace_back(backward_of(add_positions));
     }
     out.backward.emplace_back(scatter_add(x.tokens, w.hidden));
-    add_fsdp_copies(s, embedding_params(w, s.tp), out);
+    add_parameter_kernels(s, embedding_params(w, s.tp), out);
     return out;
 }
 
@@ -1033,7 +1038,7 @@ LayerOps head_ops(const WorkloadSpec& w, const Shard& s) {
     out.forward = b.ops;
     out.backward = backward(b.ops, b.grads);
     out.weight_gradients = weight_gradients(b);
-    add_fsdp_copies(s, norm_params(w, w.hidden) + (w.tied_embeddings ? 0.0 : output_params(w, s.tp)), out);
+    add_parameter_kernels(s, norm_params(w, w.hidden) + (w.tied_embeddings ? 0.0 : output_params(w, s.tp)), out);
     return out;
 }
 
@@ -1050,7 +1055,7 @@ LayerOps mtp_ops(const WorkloadSpec& w, const Shard& s) {
     out.forward = b.ops;
     out.backward = backward(b.ops, b.grads);
     out.weight_gradients = weight_gradients(b);
-    add_fsdp_copies(s, mtp_own_params(w, s.tp), out);
+    add_parameter_kernels(s, mtp_own_params(w, s.tp), out);
     return out;
 }
 

@@ -98,6 +98,9 @@ struct Shard {
     /// grad_reduce_bytes): torch.split_with_sizes_copy and torch._chunk_cat, on the compute stream.
     bool fsdp_copies = false;
     double grad_reduce_bytes = 4;  ///< bytes per gradient element in the data-parallel reduction (Execution::grad_bytes)
+    /// Bytes per parameter the backward pass moves to add the micro-batch's weight gradients into the step's
+    /// (Execution::grad_accumulation, averaged over the step's micro-batches; plain and zero1 only); 0: none.
+    double grad_accumulation_bytes = 0;
 };
 
 enum class LayerKind : std::uint8_t { dense, moe };

@@ -75,6 +75,27 @@ std::string_view to_string(FsdpBuffers b) {
     return "?";
 }
 
+std::string_view to_string(GradAccumulation a) {
+    switch (a) {
+        case GradAccumulation::fused: return "fused";
+        case GradAccumulation::autograd: return "autograd";
+        case GradAccumulation::fp32: return "fp32";
+        case GradAccumulation::fp32_cast: return "fp32_cast";
+    }
+    return "?";
+}
+
+double grad_accumulation_bytes(GradAccumulation a, std::int64_t micro_batches) {
+    const double m = static_cast<double>(std::max<std::int64_t>(1, micro_batches));
+    switch (a) {
+        case GradAccumulation::fused: return 0;
+        case GradAccumulation::autograd: return 6.0 * (m - 1) / m;  // the first micro-batch's gradient is taken as is
+        case GradAccumulation::fp32: return 10.0;
+        case GradAccumulation::fp32_cast: return 18.0;
+    }
+    return 0;
+}
+
 std::optional<PipelineSchedule> schedule_from_string(std::string_view s) {
     for (const auto x : all_schedules) {
         if (to_string(x) == s) return x;

@@ -105,6 +105,23 @@ enum class FsdpBuffers : std::uint8_t {
     per_parameter,
 };
 
+/// How each micro-batch's weight gradients are added into the step's gradient, when a step has several micro-batches
+/// (docs/models/training.md, "Gradient accumulation"; docs/research/gradient-accumulation-kernels.md).
+enum class GradAccumulation : std::uint8_t {
+    /// In the weight-gradient products themselves (Megatron-Core's gradient-accumulation fusion: the GEMM adds into
+    /// the fp32 main gradient): no kernel charged.
+    fused,
+    /// PyTorch autograd's AccumulateGrad into the 16-bit .grad (PyTorch DDP, Megatron-LM of 2021, DeepSpeed's pipeline
+    /// engine with ZeRO-1 of 2021): read both, write one, 6 bytes per parameter from a step's second micro-batch on.
+    autograd,
+    /// A hook adding each micro-batch's 16-bit gradient into an fp32 buffer (Megatron without the fusion): 10 bytes per
+    /// parameter, every micro-batch.
+    fp32,
+    /// DeepSpeed's BF16_Optimizer: each micro-batch's gradient cast to fp32, then added to the fp32 one: 18 bytes per
+    /// parameter, every micro-batch.
+    fp32_cast,
+};
+
 /// Every value of each enum, in declaration order (the scenario format's words are their to_string names).
 inline constexpr std::array<Recompute, 4> all_recompute{Recompute::none, Recompute::selective, Recompute::full,
                                                         Recompute::selective_op};
@@ -113,12 +130,17 @@ inline constexpr std::array<Optimizer, 4> all_optimizers{Optimizer::plain, Optim
 inline constexpr std::array<PipelineSchedule, 2> all_schedules{PipelineSchedule::one_f_one_b, PipelineSchedule::dualpipe};
 inline constexpr std::array<FsdpBuffers, 3> all_fsdp_buffers{FsdpBuffers::flat, FsdpBuffers::flat_parameter,
                                                              FsdpBuffers::per_parameter};
+inline constexpr std::array<GradAccumulation, 4> all_grad_accumulations{GradAccumulation::fused, GradAccumulation::autograd,
+                                                                        GradAccumulation::fp32, GradAccumulation::fp32_cast};
 
 std::string_view to_string(Recompute r);
 std::string_view to_string(Optimizer o);
 std::string_view to_string(PipelineSchedule s);
 std::optional<PipelineSchedule> schedule_from_string(std::string_view s);
 std::string_view to_string(FsdpBuffers b);
+std::string_view to_string(GradAccumulation a);
+/// Bytes per parameter a step's gradient accumulation moves per micro-batch, averaged over its `micro_batches`.
+double grad_accumulation_bytes(GradAccumulation a, std::int64_t micro_batches);
 std::optional<Recompute> recompute_from_string(std::string_view s);
 std::string_view to_string(RecomputeModule m);
 std::optional<RecomputeModule> recompute_module_from_string(std::string_view s);
@@ -214,6 +236,8 @@ struct Execution {
     /// How zero3's gathered parameters and gradients are held (FsdpBuffers): their kernels around each gather and
     /// reduction. Other optimizers gather nothing: it does not apply.
     FsdpBuffers fsdp = FsdpBuffers::flat;
+    /// How micro-batches' weight gradients are accumulated (plain and zero1; zero2 and zero3 reduce every micro-batch).
+    GradAccumulation grad_accumulation = GradAccumulation::fused;
     /// Bytes per element of the expert dispatches, forward and the gradients' in the backward pass (2: bf16;
     /// 1: quantised to FP8 before sending, DeepSeek-V3 §3.3.3). Both combines stay 16-bit.
     double dispatch_bytes = 2;
