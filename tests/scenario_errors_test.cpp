@@ -1556,7 +1556,7 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
     CHECK(has_diagnostic(r, f, 59, 25, "cases[8].training.execution.fsdp", "'fsdp2' is not valid; valid: flat, flat_parameter, per_parameter"));
     // Gradient accumulation by what it does, not by framework.
     CHECK(has_diagnostic(r, f, 79, 38, "cases[11].training.execution.grad_accumulation",
-                         "'deepspeed' is not valid; valid: fused, autograd, fp32, fp32_cast"));
+                         "'deepspeed' is not valid; valid: fused, autograd, fp32, fp16, fp32_cast"));
     CHECK(last_line(r.err) == "7 errors");  // the H100 cases run both, and block and current scales in FP8
 }
 

@@ -1296,10 +1296,12 @@ std::vector<std::string_view> names(const train::KernelBreakdown& b, std::string
 
 TEST_CASE("train: grad_accumulation adds each micro-batch's weight gradients into the step's, as the framework does") {
     // Bytes per parameter per micro-batch, averaged over a step's m micro-batches: autograd's 16-bit += from the second
-    // on (6), an fp32 hook (10) and DeepSpeed's cast then add (18) on every one; the fused products none.
+    // on (6), a hook into an fp32 (10) or a 16-bit buffer (6) and DeepSpeed's cast then add (18) on every one; the
+    // fused products none.
     CHECK(train::grad_accumulation_bytes(train::GradAccumulation::autograd, 1) == 0);
     CHECK(train::grad_accumulation_bytes(train::GradAccumulation::autograd, 4) == doctest::Approx(4.5));
     CHECK(train::grad_accumulation_bytes(train::GradAccumulation::fp32, 4) == 10);
+    CHECK(train::grad_accumulation_bytes(train::GradAccumulation::fp16, 4) == 6);
     CHECK(train::grad_accumulation_bytes(train::GradAccumulation::fp32_cast, 1) == 18);
     CHECK(train::grad_accumulation_bytes(train::GradAccumulation::fused, 8) == 0);
 

@@ -80,6 +80,7 @@ std::string_view to_string(GradAccumulation a) {
         case GradAccumulation::fused: return "fused";
         case GradAccumulation::autograd: return "autograd";
         case GradAccumulation::fp32: return "fp32";
+        case GradAccumulation::fp16: return "fp16";
         case GradAccumulation::fp32_cast: return "fp32_cast";
     }
     return "?";
@@ -91,6 +92,7 @@ double grad_accumulation_bytes(GradAccumulation a, std::int64_t micro_batches) {
         case GradAccumulation::fused: return 0;
         case GradAccumulation::autograd: return 6.0 * (m - 1) / m;  // the first micro-batch's gradient is taken as is
         case GradAccumulation::fp32: return 10.0;
+        case GradAccumulation::fp16: return 6.0;
         case GradAccumulation::fp32_cast: return 18.0;
     }
     return 0;

@@ -117,6 +117,9 @@ enum class GradAccumulation : std::uint8_t {
     /// A hook adding each micro-batch's 16-bit gradient into an fp32 buffer (Megatron without the fusion): 10 bytes per
     /// parameter, every micro-batch.
     fp32,
+    /// The same hook into a 16-bit buffer (Megatron's local DDP in fp16 without the fusion): 6 bytes per parameter, every
+    /// micro-batch.
+    fp16,
     /// DeepSpeed's BF16_Optimizer: each micro-batch's gradient cast to fp32, then added to the fp32 one: 18 bytes per
     /// parameter, every micro-batch.
     fp32_cast,
@@ -130,8 +133,9 @@ inline constexpr std::array<Optimizer, 4> all_optimizers{Optimizer::plain, Optim
 inline constexpr std::array<PipelineSchedule, 2> all_schedules{PipelineSchedule::one_f_one_b, PipelineSchedule::dualpipe};
 inline constexpr std::array<FsdpBuffers, 3> all_fsdp_buffers{FsdpBuffers::flat, FsdpBuffers::flat_parameter,
                                                              FsdpBuffers::per_parameter};
-inline constexpr std::array<GradAccumulation, 4> all_grad_accumulations{GradAccumulation::fused, GradAccumulation::autograd,
-                                                                        GradAccumulation::fp32, GradAccumulation::fp32_cast};
+inline constexpr std::array<GradAccumulation, 5> all_grad_accumulations{GradAccumulation::fused, GradAccumulation::autograd,
+                                                                        GradAccumulation::fp32, GradAccumulation::fp16,
+                                                                        GradAccumulation::fp32_cast};
 
 std::string_view to_string(Recompute r);
 std::string_view to_string(Optimizer o);
