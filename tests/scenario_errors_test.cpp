@@ -1557,7 +1557,15 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
     // Gradient accumulation by what it does, not by framework.
     CHECK(has_diagnostic(r, f, 79, 38, "cases[11].training.execution.grad_accumulation",
                          "'deepspeed' is not valid; valid: fused, autograd, fp32, fp16, fp32_cast"));
-    CHECK(last_line(r.err) == "7 errors");  // the H100 cases run both, and block and current scales in FP8
+    // A sharding switch against a given plan of another sharding; with a searched plan, they apply where it fits.
+    CHECK(has_diagnostic(r, f, 86, 25, "cases[12].training.execution.fsdp",
+                         "fsdp: per_parameter describes zero3's gathered parameters, but the plan's optimizer is zero1 (valid: "
+                         "optimizer: zero3, or fsdp: flat)"));
+    CHECK(has_diagnostic(r, f, 93, 38, "cases[13].training.execution.grad_accumulation",
+                         "grad_accumulation: autograd describes how plain and zero1 add micro-batches' gradients, but the plan's "
+                         "optimizer is zero3, which reduces every micro-batch's (valid: optimizer: plain or zero1, or "
+                         "grad_accumulation: fused)"));
+    CHECK(last_line(r.err) == "9 errors");  // the H100 cases run both, and block and current scales in FP8
 }
 
 TEST_CASE("scenario: activation_quant is fused or separate, for both phases or each, and separate needs 8-bit weights") {

@@ -391,6 +391,24 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
                       "saves (valid: activation_cache: bf16, or elementwise: fused)");
             ok = false;
         }
+        // Switches that describe one kind of sharding, against a given plan of another (a search picks the optimizer:
+        // they apply where its plans use it).
+        const auto optimizer = d.spec.plan ? std::optional(d.spec.plan->optimizer) : std::nullopt;
+        if (e && optimizer && e->fsdp != train::FsdpBuffers::flat && *optimizer != train::Optimizer::zero3) {
+            src.error(m.get("execution")["fsdp"], join_path(path, "execution.fsdp"),
+                      "fsdp: " + std::string(train::to_string(e->fsdp)) + " describes zero3's gathered parameters, but the plan's optimizer is " +
+                          std::string(train::to_string(*optimizer)) + " (valid: optimizer: zero3, or fsdp: flat)");
+            ok = false;
+        }
+        if (e && optimizer && e->grad_accumulation != train::GradAccumulation::fused &&
+            (*optimizer == train::Optimizer::zero2 || *optimizer == train::Optimizer::zero3)) {
+            src.error(m.get("execution")["grad_accumulation"], join_path(path, "execution.grad_accumulation"),
+                      "grad_accumulation: " + std::string(train::to_string(e->grad_accumulation)) +
+                          " describes how plain and zero1 add micro-batches' gradients, but the plan's optimizer is " +
+                          std::string(train::to_string(*optimizer)) +
+                          ", which reduces every micro-batch's (valid: optimizer: plain or zero1, or grad_accumulation: fused)");
+            ok = false;
+        }
     }
     // Activation offloading's limits that the workload and the plan decide (the cluster's: check_training_cluster),
     // reported with the case's other errors.
