@@ -400,8 +400,7 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
                           std::string(train::to_string(*optimizer)) + " (valid: optimizer: zero3, or fsdp: flat)");
             ok = false;
         }
-        if (e && optimizer && e->grad_accumulation != train::GradAccumulation::fused &&
-            (*optimizer == train::Optimizer::zero2 || *optimizer == train::Optimizer::zero3)) {
+        if (e && optimizer && e->grad_accumulation != train::GradAccumulation::fused && !train::accumulates_gradients(*optimizer)) {
             src.error(m.get("execution")["grad_accumulation"], join_path(path, "execution.grad_accumulation"),
                       "grad_accumulation: " + std::string(train::to_string(e->grad_accumulation)) +
                           " describes how plain and zero1 add micro-batches' gradients, but the plan's optimizer is " +

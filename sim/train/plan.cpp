@@ -98,6 +98,8 @@ double grad_accumulation_bytes(GradAccumulation a, std::int64_t micro_batches) {
     return 0;
 }
 
+bool accumulates_gradients(Optimizer o) { return o == Optimizer::plain || o == Optimizer::zero1; }
+
 std::optional<PipelineSchedule> schedule_from_string(std::string_view s) {
     for (const auto x : all_schedules) {
         if (to_string(x) == s) return x;

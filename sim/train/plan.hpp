@@ -145,6 +145,9 @@ std::string_view to_string(FsdpBuffers b);
 std::string_view to_string(GradAccumulation a);
 /// Bytes per parameter a step's gradient accumulation moves per micro-batch, averaged over its `micro_batches`.
 double grad_accumulation_bytes(GradAccumulation a, std::int64_t micro_batches);
+/// Whether the optimizer keeps whole gradients across a step's micro-batches, which GradAccumulation then adds up
+/// (plain, zero1); zero2 and zero3 reduce every micro-batch's.
+bool accumulates_gradients(Optimizer o);
 std::optional<Recompute> recompute_from_string(std::string_view s);
 std::string_view to_string(RecomputeModule m);
 std::optional<RecomputeModule> recompute_module_from_string(std::string_view s);

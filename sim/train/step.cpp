@@ -226,10 +226,8 @@ Shard make_shard(const TrainingSpec& spec, const Plan& p, const chip::ChipModel&
                  chip.supports(chip::DType::bf16) ? chip::DType::bf16 : spec.precision, e.dispatch_bytes,
                  e.fp8_activation_cache, e.fp8_current_scaling, chip.fp8_operand_copies,
                  e.fsdp == FsdpBuffers::per_parameter && p.optimizer == Optimizer::zero3, e.grad_bytes,
-                 // zero2 and zero3 reduce every micro-batch's gradients: nothing to accumulate in full.
-                 p.optimizer == Optimizer::plain || p.optimizer == Optimizer::zero1
-                     ? grad_accumulation_bytes(e.grad_accumulation, p.micro_batches(spec.global_batch))
-                     : 0.0};
+                 accumulates_gradients(p.optimizer) ? grad_accumulation_bytes(e.grad_accumulation, p.micro_batches(spec.global_batch))
+                                                    : 0.0};
 }
 
 /// The parts of the model a pipeline stage runs per micro-batch, each `count` times: its layers that
