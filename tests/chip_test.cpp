@@ -203,11 +203,12 @@ TEST_CASE("chip: published measurements the model must stay close to (docs/model
         CHECK(ratio >= 0.80);
         CHECK(ratio <= 0.95);
     }
-    // H200 copy bandwidth about 4.3 of 4.8 TB/s: a 4 GiB copy reads and writes 4 GiB (the model's 0.878, the
-    // H100's fit to fused LLM kernels, is 2% below a plain copy).
+    // H200 copy bandwidth 4.26 of 4.8 TB/s as measured on this project's H200 (models/calibration/
+    // nvidia_h200_sxm_device.csv; 4.3 in the device notes): a 4 GiB copy reads and writes 4 GiB (the model's 0.869,
+    // fitted to that part's streaming kernels, is 2% below a plain copy).
     const double gib4 = 4.0 * 1073741824.0;
     const auto copy = chip::cost(h200, chip::MemoryOp{2 * gib4, 0});
-    CHECK(test::within(2 * gib4 / copy.time_s, 4.3e12, 0.03));
+    CHECK(test::within(2 * gib4 / copy.time_s, 4.26e12, 0.03));
 }
 
 TEST_CASE("chip: H20 beats the 910C on small-batch decode; the 910C wins on training shapes and large batches") {
@@ -224,8 +225,9 @@ TEST_CASE("chip: H20 beats the 910C on small-batch decode; the 910C wins on trai
 
 TEST_CASE("chip: the block-scaled FP8 pair predicts DeepGEMM's held-out decode shapes") {
     // models/calibration/nvidia_h100_sxm_heldout.csv: DeepGEMM's 12 memory-bound shapes (M = 64, 128), not
-    // fitted. The catalog's H100 (the H800's die) puts them within -11% to +36% (the two one-wave products with
-    // K = 2,048 are the slowest, +33% and +35%), RMS under 15%.
+    // fitted. The catalog's H100 (the H800's die) puts them within -11% to +39% (the two one-wave products with
+    // K = 2,048 are the slowest), RMS under 16%. The pair's refit with Hopper's measured 4 wave slices (which these
+    // split-K shapes do not use) made them 3 points slower than the whole-wave fit did (+36%, RMS 15%).
     const auto h100 = model_of("nvidia_h100_sxm");
     const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / "nvidia_h100_sxm_heldout.csv");
     REQUIRE(rows.size() == 12);
@@ -235,10 +237,10 @@ TEST_CASE("chip: the block-scaled FP8 pair predicts DeepGEMM's held-out decode s
         REQUIRE(std::get<chip::Matmul>(r.op).block_scaled);
         const double e = chip::cost(h100, r.op).time_s / r.time_s - 1;
         CHECK(e > -0.11);
-        CHECK(e < 0.36);
+        CHECK(e < 0.40);
         sum += e * e;
     }
-    CHECK(std::sqrt(sum / static_cast<double>(rows.size())) < 0.15);
+    CHECK(std::sqrt(sum / static_cast<double>(rows.size())) < 0.16);
 }
 
 TEST_CASE("chip: calibration recovers known parameters from noisy measurements within 1%") {
@@ -557,9 +559,10 @@ TEST_CASE("chip: the Blackwell parts' sustained BF16 and the GB200's block-scale
 TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calibration files; burst files fit higher") {
     // models/calibration/<chip>.csv holds the rows the catalog was fitted to, with the --fit list its chip file
     // states; the catalog stores the fit rounded (efficiencies to 3 decimals, overheads to 0.01 us), so a refit
-    // must land within half a unit of it, with the RMS relative error the chip file states (6.05%, 7.02%).
+    // must land within half a unit of it, with the RMS relative error the chip file states (6.05%, 5.74%).
     // <chip>_burst.csv holds the MAMF burst maxima, left out of the fit; they must fit a clearly higher matmul
-    // efficiency (0.868 and 0.835, the values before the sustained recalibration).
+    // efficiency (0.868 and 0.847; with the H100's tile overhead estimated before, 0.835, its value before the sustained
+    // recalibration).
     using P = chip::Parameter;
     struct Case {
         const char* id;
@@ -572,7 +575,7 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
         {"nvidia_h100_sxm",
          {P::matmul_efficiency, P::attention_efficiency, P::attention_backward_efficiency, P::fp8_block_matmul_efficiency,
           P::fp8_block_matmul_tile_overhead},
-         0.0702, 0.8351}};
+         0.0574, 0.8473}};
     for (const auto& k : cases) {
         INFO(k.id);
         const auto c = model_of(k.id);
@@ -595,8 +598,10 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
         CHECK(burst_eff == doctest::Approx(k.burst_matmul).epsilon(0.001));
         CHECK(burst_eff > c.matmul_efficiency + 0.05);
     }
-    // <chip>_memory.csv: single-kernel memory-bound times (Liger's fused kernels), which fit memory_efficiency.
-    for (const auto& [id, rms] : {std::pair{"nvidia_a100_sxm", 0.0475}, std::pair{"nvidia_h100_sxm", 0.0046}}) {
+    // <chip>_memory.csv: single-kernel memory-bound times (Liger's fused kernels; the H200's own streaming kernels),
+    // which fit memory_efficiency.
+    for (const auto& [id, rms] : {std::pair{"nvidia_a100_sxm", 0.0475}, std::pair{"nvidia_h100_sxm", 0.0046},
+                                  std::pair{"nvidia_h200_sxm", 0.0374}}) {
         INFO(id);
         const auto c = model_of(id);
         const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / (std::string(id) + "_memory.csv"));
@@ -607,8 +612,14 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
         CHECK(fit.rms_relative_error_after == doctest::Approx(rms).epsilon(0.02));
         CHECK(c.memory_efficiency < 0.9);  // below a plain copy's 90%
     }
-    // Chips whose parameters are the H100's by analogy (same Hopper SM) stay equal to it.
+    // Chips whose parameters are the H100's by analogy (same Hopper SM) stay equal to it; the tile overhead and wave
+    // slices are the H200's measurement, for the whole family.
     const auto h100 = model_of("nvidia_h100_sxm");
+    for (const char* id : {"nvidia_h100_sxm", "nvidia_h800_sxm", "nvidia_h20"}) {
+        INFO(id);
+        CHECK(model_of(id).tile_overhead_s == model_of("nvidia_h200_sxm").tile_overhead_s);
+        CHECK(model_of(id).wave_slices == 4);
+    }
     CHECK(model_of("nvidia_h800_sxm").memory_efficiency == h100.memory_efficiency);  // the same die and HBM3
     for (const char* id : {"nvidia_h200_sxm", "nvidia_h800_sxm", "nvidia_h20"}) {
         INFO(id);
@@ -622,4 +633,38 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
     CHECK(model_of("nvidia_h800_sxm").fp8_matmul_efficiency == h100.fp8_matmul_efficiency);
     CHECK(model_of("nvidia_h20").fp8_matmul_efficiency == h100.fp8_matmul_efficiency);
     CHECK(model_of("nvidia_h200_sxm").fp8_matmul_efficiency == doctest::Approx(std::round(h100.matmul_efficiency * 0.896 * 1000) / 1000));
+}
+
+TEST_CASE("chip: the H200's measured products fit its tile overhead, and 4 wave slices beat whole waves") {
+    // models/calibration/nvidia_h200_sxm.csv: 46 BF16 products measured on this project's H200 at the power cap.
+    // With the catalog's 4 wave slices they fit the catalog's tile overhead (1.51 us) and that one part's
+    // efficiency, 0.707 (the catalog keeps the H100's fit to MSMF's 8-GPU medians); whole waves fit three times worse,
+    // because cuBLAS spreads a partial last wave: 133 tiles of 128 x 256 on 132 SMs run 3.4% longer than 132, not 2x.
+    const auto h200 = model_of("nvidia_h200_sxm");
+    REQUIRE(h200.wave_slices == 4);
+    const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / "nvidia_h200_sxm.csv");
+    REQUIRE(rows.size() == 46);
+    const std::vector<chip::Parameter> fit_list{chip::Parameter::matmul_efficiency, chip::Parameter::matmul_tile_overhead};
+    auto fitted = [&](const chip::ChipModel& c) {
+        auto r = chip::calibrate(c, rows, fit_list);
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+        return std::get<chip::CalibrationResult>(r);
+    };
+    const auto sliced = fitted(h200);
+    CHECK(std::abs(sliced.fitted.tile_overhead_s - h200.tile_overhead_s) <= 0.005e-6 + 1e-12);
+    CHECK(sliced.fitted.matmul_efficiency == doctest::Approx(0.707).epsilon(0.002));
+    CHECK(sliced.rms_relative_error_after < 0.035);
+    auto whole = h200;
+    whole.wave_slices = 1;
+    CHECK(fitted(whole).rms_relative_error_after > 3 * sliced.rms_relative_error_after);
+    // The wave boundary itself: 132 and 133 output tiles of 128 x 256.
+    const chip::Matmul full{16896, 256, 4096, 1, DType::bf16};
+    const chip::Matmul one_more{17024, 256, 4096, 1, DType::bf16};
+    CHECK(chip::matmul_tiling(h200, full).waves == 1.0);
+    CHECK(chip::matmul_tiling(h200, one_more).waves == 1.25);  // ceil(1 x 4 / 132) / 4
+    CHECK(chip::matmul_tiling(whole, one_more).waves == 2.0);
+    // Split-K below one wave is unchanged: 28 tiles split 4 ways fill 112 of 132 units, one round.
+    CHECK(chip::matmul_tiling(h200, chip::Matmul{64, 7168, 2048, 1, DType::bf16}).waves == 1.0);
+    // 67 tiles, too many to split in two: four slices each, 268 slices in three rounds of 132.
+    CHECK(chip::matmul_tiling(h200, chip::Matmul{128, 67 * 256, 4096, 1, DType::bf16}).waves == 0.75);
 }

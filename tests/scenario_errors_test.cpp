@@ -690,6 +690,7 @@ performance:
   flash_triton_attention_backward_efficiency: null
   fp8_matmul_efficiency: null
   fp8_operand_copies: null
+  matmul_wave_slices: null
 )";
 
 struct CatalogCheck {

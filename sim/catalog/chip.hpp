@@ -76,11 +76,15 @@ struct ChipSpec {
     /// NVLink-C2C), with the node's other chips copying too: what activation offloading copies over; unknown:
     /// the chip cannot offload.
     Figure<units::BytesPerSecond> host_link_bandwidth;
+    /// How the last, partial wave of a matrix product's tiles is shared out: its tiles' K work is cut into this
+    /// many slices, spread over every compute unit (persistent stream-K-style kernels), so waves count in steps
+    /// of 1/slices; 1 = whole waves, each partial wave as long as a full one; unknown: 1.
+    Figure<std::int64_t> matmul_wave_slices;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 34> chip_figures{{
+inline constexpr std::array<FigureInfo, 35> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -128,6 +132,10 @@ inline constexpr std::array<FigureInfo, 34> chip_figures{{
      "FP8 copies a quantised tensor needs: 2 for TN-only FP8 products (Hopper), 1 otherwise (unknown: 1)", "performance"},
     {"host_link_bandwidth", FigureKind::data_rate, true,
      "sustained copy rate of the chip's link to host CPU memory, per chip, one direction"},
+    {"matmul_wave_slices", FigureKind::count, false,
+     "K slices each tile of a matrix product's last, partial wave is cut into and spread over every unit (1: whole "
+     "waves; unknown: 1)",
+     "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -168,6 +176,7 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[31], chip.fp8_matmul_efficiency);
     f(chip_figures[32], chip.fp8_operand_copies);
     f(chip_figures[33], chip.host_link_bandwidth);
+    f(chip_figures[34], chip.matmul_wave_slices);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

@@ -57,6 +57,8 @@ struct ChipModel {
     double fp8_matmul_efficiency = 0;
     /// FP8 copies a quantised tensor needs (2: TN-only FP8 products, Hopper; 1: any layout).
     int fp8_operand_copies = 1;
+    /// K slices per tile of a matrix product's last, partial wave (ChipSpec::matmul_wave_slices); 1 = whole waves.
+    double wave_slices = 1;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
     double host_link_bytes_per_s = 0;  ///< to host memory, one direction; 0 when unknown (no activation offload)
 

@@ -67,6 +67,10 @@ double tile_side(std::int64_t extent, double chip_tile) {
 // The split depends only on the tile count, never on K, so time grows with every dimension. The
 // reduction of the partial sums is left out of the traffic: it is small next to the operands in
 // the short-and-wide products (decode) where splitting happens.
+// The whole waves run as they are; the r work tiles of the last, partial wave are each cut into
+// `wave_slices` K slices spread over every unit (stream-K's remainder split): ceil(r * slices /
+// units) rounds of 1/slices of a tile. One slice is the classic whole wave; Hopper's cuBLAS
+// kernels behave as four (measured on an H200: docs/research/h200-device-kernels.md).
 MatmulTiling matmul_tiling(const ChipModel& chip, const Matmul& op) {
     MatmulTiling t;
     t.tile_m = tile_side(op.m, chip.tile_m);
@@ -75,7 +79,10 @@ MatmulTiling matmul_tiling(const ChipModel& chip, const Matmul& op) {
     t.split_k = output_tiles < chip.compute_units ? std::floor(chip.compute_units / output_tiles) : 1.0;
     t.tiles = output_tiles * t.split_k;
     t.k_per_tile = static_cast<double>(op.k) / t.split_k;
-    t.waves = ceil_div(t.tiles, chip.compute_units);
+    const double whole_waves = std::floor(t.tiles / chip.compute_units);
+    const double remainder = t.tiles - whole_waves * chip.compute_units;
+    const double slices = chip.wave_slices;
+    t.waves = remainder > 0 ? whole_waves + std::ceil(remainder * slices / chip.compute_units) / slices : whole_waves;
     return t;
 }
 

@@ -108,7 +108,7 @@ struct MatmulTiling {
     double split_k = 1;     ///< K slices per output tile
     double k_per_tile = 0;  ///< K extent one work tile covers
     double tiles = 0;       ///< work tiles (output tiles x split_k)
-    double waves = 0;
+    double waves = 0;       ///< rounds of work tiles on every unit; fractional with wave slices
 };
 MatmulTiling matmul_tiling(const ChipModel& chip, const Matmul& op);
 
