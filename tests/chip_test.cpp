@@ -149,6 +149,22 @@ TEST_CASE("chip: attention counts causal pairs, backward is 2.5x forward, decode
     const auto causal = chip::cost(c, a);
     CHECK(causal.flops == doctest::Approx(4.0 * 64 * 128 * (4096.0 * 4096.0 - 4096.0 * 4095.0 / 2)));
     CHECK(causal.time_s < full.time_s);
+    // A causal kernel pays for 240 more keys per query than it keeps (the chip's causal_attention_extra_keys, the
+    // fit across NVIDIA's kernels): time, not useful FLOPs. At 4K that is s / (s + 480) of the unmasked rate.
+    REQUIRE(c.causal_extra_keys == 240);
+    const double kept = 4096.0 * 4096.0 - 4096.0 * 4095.0 / 2;
+    CHECK(causal.compute_s == doctest::Approx(full.compute_s * (kept + 4096.0 * 240) / (4096.0 * 4096.0)));
+    CHECK((causal.flops / causal.compute_s) / (full.flops / full.compute_s) == doctest::Approx(4096.0 / (4096.0 + 480)).epsilon(0.001));
+    auto no_extra = c;
+    no_extra.causal_extra_keys = 0;
+    CHECK(chip::cost(no_extra, a).compute_s == doctest::Approx(full.compute_s * kept / (4096.0 * 4096.0)));
+    // Never more than the full rectangle: a short chunk of queries against a long cache pays at most every pair.
+    chip::Attention chunk = a;
+    chunk.seq_q = 16;
+    chunk.seq_kv = 8192;
+    auto rectangle = chunk;
+    rectangle.causal = false;
+    CHECK(chip::cost(c, chunk).compute_s <= chip::cost(c, rectangle).compute_s * (1 + 1e-12));
     a.pass = chip::Pass::backward;
     CHECK(chip::cost(c, a).flops == doctest::Approx(2.5 * causal.flops));
     chip::Attention decode = a;
@@ -270,8 +286,10 @@ TEST_CASE("chip: calibration recovers known parameters from noisy measurements w
         a.heads_q = 32;
         a.heads_kv = 8;
         a.seq_q = a.seq_kv = s;
-        add(a);
+        add(a);  // causal: its extra keys' time is part of the fitted rate's coefficient
         a.pass = chip::Pass::backward;
+        add(a);
+        a.causal = false;
         add(a);
     }
     for (double bytes : {1e5, 1e6, 1e7, 1e8, 1e9, 1e10}) add(chip::MemoryOp{bytes, 0});
@@ -667,4 +685,25 @@ TEST_CASE("chip: the H200's measured products fit its tile overhead, and 4 wave 
     CHECK(chip::matmul_tiling(h200, chip::Matmul{64, 7168, 2048, 1, DType::bf16}).waves == 1.0);
     // 67 tiles, too many to split in two: four slices each, 268 slices in three rounds of 132.
     CHECK(chip::matmul_tiling(h200, chip::Matmul{128, 67 * 256, 4096, 1, DType::bf16}).waves == 0.75);
+}
+
+TEST_CASE("chip: the causal kernels' extra keys reconcile the H200's causal and unmasked attention rows") {
+    // models/calibration/nvidia_h200_sxm_attention.csv: cuDNN's fused attention at 4K-16K tokens, with and without a
+    // causal mask. With the catalog's 240 extra keys per query one forward and one backward efficiency fit both kinds
+    // within 3% RMS; charging causal kernels only their kept pairs leaves twice that.
+    const auto h200 = model_of("nvidia_h200_sxm");
+    const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / "nvidia_h200_sxm_attention.csv");
+    REQUIRE(rows.size() == 24);
+    const std::vector<chip::Parameter> fit_list{chip::Parameter::attention_efficiency,
+                                                chip::Parameter::attention_backward_efficiency};
+    auto rms = [&](const chip::ChipModel& c) {
+        auto r = chip::calibrate(c, rows, fit_list);
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+        return std::get<chip::CalibrationResult>(r).rms_relative_error_after;
+    };
+    const double with_extra = rms(h200);
+    CHECK(with_extra < 0.03);
+    auto kept_only = h200;
+    kept_only.causal_extra_keys = 0;
+    CHECK(rms(kept_only) > 2 * with_extra);
 }

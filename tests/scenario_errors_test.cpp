@@ -691,6 +691,7 @@ performance:
   fp8_matmul_efficiency: null
   fp8_operand_copies: null
   matmul_wave_slices: null
+  causal_attention_extra_keys: null
 )";
 
 struct CatalogCheck {

@@ -80,11 +80,14 @@ struct ChipSpec {
     /// many slices, spread over every compute unit (persistent stream-K-style kernels), so waves count in steps
     /// of 1/slices; 1 = whole waves, each partial wave as long as a full one; unknown: 1.
     Figure<std::int64_t> matmul_wave_slices;
+    /// Key positions per query that a causal fused-attention kernel pays for beyond the unmasked ones: the masked
+    /// halves of its diagonal blocks, and query blocks of unequal length finishing unevenly; unknown: none.
+    Figure<std::int64_t> causal_attention_extra_keys;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 35> chip_figures{{
+inline constexpr std::array<FigureInfo, 36> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -136,6 +139,9 @@ inline constexpr std::array<FigureInfo, 35> chip_figures{{
      "K slices each tile of a matrix product's last, partial wave is cut into and spread over every unit (1: whole "
      "waves; unknown: 1)",
      "performance"},
+    {"causal_attention_extra_keys", FigureKind::count, false,
+     "key positions per query a causal fused-attention kernel pays for beyond the unmasked ones (unknown: none)",
+     "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -177,6 +183,7 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[32], chip.fp8_operand_copies);
     f(chip_figures[33], chip.host_link_bandwidth);
     f(chip_figures[34], chip.matmul_wave_slices);
+    f(chip_figures[35], chip.causal_attention_extra_keys);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

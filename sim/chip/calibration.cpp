@@ -37,7 +37,8 @@ Row linearise(const ChipModel& c, const Measurement& m, Bound bound) {
             t.waves;
     } else if (const auto* at = std::get_if<Attention>(&m.op)) {
         const auto p = at->pass == Pass::forward ? Parameter::attention_efficiency : Parameter::attention_backward_efficiency;
-        r.coef[static_cast<std::size_t>(p)] = base.flops / c.peak(at->dtype);
+        // The FLOPs the kernel pays for (a causal kernel's extra keys included), at the peak.
+        r.coef[static_cast<std::size_t>(p)] = base.compute_s * get(c, p);
     } else {
         // A memory op on the compute side is vector-bound: a fixed time, no fitted parameter.
         r.constant = base.compute_s;

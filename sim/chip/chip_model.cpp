@@ -72,6 +72,9 @@ std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& ch
     if (chip.fp8_matmul_efficiency.known()) m.fp8_matmul_efficiency = *chip.fp8_matmul_efficiency.value;
     if (chip.fp8_operand_copies.known()) m.fp8_operand_copies = static_cast<int>(*chip.fp8_operand_copies.value);
     if (chip.matmul_wave_slices.known()) m.wave_slices = static_cast<double>(*chip.matmul_wave_slices.value);
+    if (chip.causal_attention_extra_keys.known()) {
+        m.causal_extra_keys = static_cast<double>(*chip.causal_attention_extra_keys.value);
+    }
     // Optional figures that come as a pair (one fit, or one kernel's two passes): both known or neither;
     // one without the other is reported as missing, naming the known half.
     auto pair = [&missing](const auto& a, std::string_view a_name, double& a_out, const auto& b, std::string_view b_name,

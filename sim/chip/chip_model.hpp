@@ -59,6 +59,9 @@ struct ChipModel {
     int fp8_operand_copies = 1;
     /// K slices per tile of a matrix product's last, partial wave (ChipSpec::matmul_wave_slices); 1 = whole waves.
     double wave_slices = 1;
+    /// Key positions per query a causal fused-attention kernel pays for beyond the unmasked ones
+    /// (ChipSpec::causal_attention_extra_keys); 0 = none.
+    double causal_extra_keys = 0;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
     double host_link_bytes_per_s = 0;  ///< to host memory, one direction; 0 when unknown (no activation offload)
 

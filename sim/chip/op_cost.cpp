@@ -109,6 +109,9 @@ OpCost cost(const ChipModel& chip, const Matmul& op) {
 // blocks; the backward pass does 2.5x the forward FLOPs (five products instead of two). The score
 // matrix is never written: HBM traffic is Q, K, V, O (forward) and Q, K, V, O, dO, dQ, dK, dV
 // (backward); with shared_kv the values are read with the keys (absorbed MLA, FlashMLA).
+// A causal kernel pays for more pairs than it keeps: the masked halves of its diagonal blocks,
+// and the idle tail of query blocks of unequal length. The chip's causal_extra_keys per query
+// (at most the full rectangle) cost time, not useful FLOPs (docs/research/h200-device-kernels.md).
 OpCost cost(const ChipModel& chip, const Attention& op) {
     require(chip, op.dtype);
     const double sq = static_cast<double>(op.seq_q);
@@ -132,7 +135,8 @@ OpCost cost(const ChipModel& chip, const Attention& op) {
     const double pass_bytes = q_bytes + o_bytes + k_bytes + v_bytes;
     const double bytes = op.pass == Pass::forward ? pass_bytes : 2.0 * pass_bytes;
     const double efficiency = chip.attention_efficiency_for(op.pass, op.kernel, op.shared_kv);
-    const double compute_s = flops / (chip.peak(op.dtype) * efficiency);
+    const double paid_pairs = op.causal ? std::min(sq * skv, pairs + sq * chip.causal_extra_keys) : pairs;
+    const double compute_s = flops * (paid_pairs / pairs) / (chip.peak(op.dtype) * efficiency);
     return finish(chip, compute_s, flops, bytes);
 }
 
