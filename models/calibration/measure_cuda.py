@@ -223,7 +223,7 @@ def run_matmuls(w, sampler, l2, quick, fp8):
         torch.cuda.empty_cache()
 
 
-def run_attention(w, sampler, l2, quick):
+def run_attention(w, sampler, quick):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     backends = [("cudnn", SDPBackend.CUDNN_ATTENTION), ("flash2", SDPBackend.FLASH_ATTENTION)]
     seqs = [4096, 8192] if quick else [2048, 4096, 8192, 16384]
@@ -238,7 +238,6 @@ def run_attention(w, sampler, l2, quick):
                         k = torch.randn(batch, hkv, seq, 128, dtype=torch.bfloat16, device="cuda", requires_grad=True)
                         v = torch.randn(batch, hkv, seq, 128, dtype=torch.bfloat16, device="cuda", requires_grad=True)
                         gqa = hq != hkv
-                        out = None
 
                         def fwd():
                             with sdpa_kernel(backend):
@@ -355,7 +354,7 @@ def main():
         if "fp8" in only:
             run_matmuls(w, sampler, l2, args.quick, fp8=True)
         if "attention" in only:
-            run_attention(w, sampler, l2, args.quick)
+            run_attention(w, sampler, args.quick)
         if "memory" in only:
             run_memory(w, sampler, args.quick)
     finally:
