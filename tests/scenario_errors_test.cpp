@@ -692,6 +692,7 @@ performance:
   fp8_operand_copies: null
   matmul_wave_slices: null
   causal_attention_extra_keys: null
+  attention_query_extra_keys: null
 )";
 
 struct CatalogCheck {

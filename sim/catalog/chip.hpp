@@ -83,11 +83,15 @@ struct ChipSpec {
     /// Key positions per query that a causal fused-attention kernel pays for beyond the unmasked ones: the masked
     /// halves of its diagonal blocks, and query blocks of unequal length finishing unevenly; unknown: none.
     Figure<std::int64_t> causal_attention_extra_keys;
+    /// Key positions' worth of time a fused-attention kernel pays per query row, masked or not: each query block's
+    /// prologue and epilogue (loading its queries, the last rescale, writing its output), so that at s keys it runs
+    /// at s / (s + c) of its long-sequence rate; unknown: none.
+    Figure<std::int64_t> attention_query_extra_keys;
 
     [[nodiscard]] const Figure<units::FlopsPerSecond>& peak_dense(Precision p) const;
 };
 
-inline constexpr std::array<FigureInfo, 36> chip_figures{{
+inline constexpr std::array<FigureInfo, 37> chip_figures{{
     {"bf16_dense", FigureKind::compute_rate, false, "dense peak BF16 FLOP/s"},
     {"fp8_dense", FigureKind::compute_rate, false, "dense peak FP8 FLOP/s"},
     {"fp4_dense", FigureKind::compute_rate, false, "dense peak FP4 FLOP/s"},
@@ -142,6 +146,10 @@ inline constexpr std::array<FigureInfo, 36> chip_figures{{
     {"causal_attention_extra_keys", FigureKind::count, false,
      "key positions per query a causal fused-attention kernel pays for beyond the unmasked ones (unknown: none)",
      "performance"},
+    {"attention_query_extra_keys", FigureKind::count, false,
+     "key positions' worth of time a fused-attention kernel pays per query row, masked or not (its query blocks' "
+     "prologue and epilogue; unknown: none)",
+     "performance"},
 }};
 
 /// Calls f(info, figure) for every figure of a chip, in chip_figures order.
@@ -184,6 +192,7 @@ void for_each_figure(Chip& chip, F&& f) {
     f(chip_figures[33], chip.host_link_bandwidth);
     f(chip_figures[34], chip.matmul_wave_slices);
     f(chip_figures[35], chip.causal_attention_extra_keys);
+    f(chip_figures[36], chip.attention_query_extra_keys);
 }
 
 /// Returns a copy of `chip` with the overridden figures replaced (names must be chip figure names).

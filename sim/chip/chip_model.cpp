@@ -75,6 +75,9 @@ std::variant<ChipModel, std::string> make_chip_model(const catalog::ChipSpec& ch
     if (chip.causal_attention_extra_keys.known()) {
         m.causal_extra_keys = static_cast<double>(*chip.causal_attention_extra_keys.value);
     }
+    if (chip.attention_query_extra_keys.known()) {
+        m.query_extra_keys = static_cast<double>(*chip.attention_query_extra_keys.value);
+    }
     // Optional figures that come as a pair (one fit, or one kernel's two passes): both known or neither;
     // one without the other is reported as missing, naming the known half.
     auto pair = [&missing](const auto& a, std::string_view a_name, double& a_out, const auto& b, std::string_view b_name,

@@ -62,6 +62,9 @@ struct ChipModel {
     /// Key positions per query a causal fused-attention kernel pays for beyond the unmasked ones
     /// (ChipSpec::causal_attention_extra_keys); 0 = none.
     double causal_extra_keys = 0;
+    /// Key positions' worth of time a fused-attention kernel pays per query row, masked or not
+    /// (ChipSpec::attention_query_extra_keys); 0 = none.
+    double query_extra_keys = 0;
     double vector_flop_per_s = 0;  ///< non-matrix FP32; 0 when unknown (vector work then costs bytes only)
     double host_link_bytes_per_s = 0;  ///< to host memory, one direction; 0 when unknown (no activation offload)
 

@@ -112,6 +112,11 @@ OpCost cost(const ChipModel& chip, const Matmul& op) {
 // A causal kernel pays for more pairs than it keeps: the masked halves of its diagonal blocks,
 // and the idle tail of query blocks of unequal length. The chip's causal_extra_keys per query
 // (at most the full rectangle) cost time, not useful FLOPs (docs/research/h200-device-kernels.md).
+// Every kernel, masked or not, also pays query_extra_keys per query row: each query block's
+// prologue and epilogue (its queries loaded, the last rescale, its output and log-sum-exp written),
+// so that at s keys it runs at s / (s + c) of its long-sequence rate
+// (docs/research/attention-sequence-length.md). Not for absorbed latent attention (shared_kv),
+// whose decode kernels split the keys instead and have an efficiency of their own.
 OpCost cost(const ChipModel& chip, const Attention& op) {
     require(chip, op.dtype);
     const double sq = static_cast<double>(op.seq_q);
@@ -135,7 +140,8 @@ OpCost cost(const ChipModel& chip, const Attention& op) {
     const double pass_bytes = q_bytes + o_bytes + k_bytes + v_bytes;
     const double bytes = op.pass == Pass::forward ? pass_bytes : 2.0 * pass_bytes;
     const double efficiency = chip.attention_efficiency_for(op.pass, op.kernel, op.shared_kv);
-    const double paid_pairs = op.causal ? std::min(sq * skv, pairs + sq * chip.causal_extra_keys) : pairs;
+    const double query_keys = op.shared_kv ? 0.0 : sq * chip.query_extra_keys;
+    const double paid_pairs = (op.causal ? std::min(sq * skv, pairs + sq * chip.causal_extra_keys) : pairs) + query_keys;
     const double compute_s = flops * (paid_pairs / pairs) / (chip.peak(op.dtype) * efficiency);
     return finish(chip, compute_s, flops, bytes);
 }
