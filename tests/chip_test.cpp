@@ -25,7 +25,7 @@ namespace {
 
 chip::ChipModel model_of(const std::string& id) {
     auto m = chip::make_chip_model(test::source_catalog().chips.at(id));
-    REQUIRE_MESSAGE(std::holds_alternative<chip::ChipModel>(m), std::get<std::string>(m));
+    REQUIRE_MESSAGE(std::holds_alternative<chip::ChipModel>(m), test::error_of(m));
     return std::get<chip::ChipModel>(m);
 }
 
@@ -35,7 +35,7 @@ chip::ChipModel b200_without_fp8_block_pair() {
     spec.fp8_block_matmul_efficiency = {};
     spec.fp8_block_matmul_tile_overhead = {};
     auto m = chip::make_chip_model(spec);
-    REQUIRE_MESSAGE(std::holds_alternative<chip::ChipModel>(m), std::get<std::string>(m));
+    REQUIRE_MESSAGE(std::holds_alternative<chip::ChipModel>(m), test::error_of(m));
     return std::get<chip::ChipModel>(m);
 }
 
@@ -302,7 +302,7 @@ TEST_CASE("chip: calibration recovers known parameters from noisy measurements w
     for (double bytes : {1e5, 1e6, 1e7, 1e8, 1e9, 1e10}) add(chip::MemoryOp{bytes, 0});
     const auto start = model_of("nvidia_h100_sxm");
     auto r = chip::calibrate(start, rows, chip::parameters_for(rows));
-    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
     const auto& fit = std::get<chip::CalibrationResult>(r);
     for (const auto p : chip::all_parameters) {
         INFO(chip::to_string(p));
@@ -451,7 +451,7 @@ TEST_CASE("chip: fitting the block-scaled FP8 pair on a chip without it starts f
     CHECK(std::find(ps.begin(), ps.end(), chip::Parameter::fp8_block_matmul_efficiency) != ps.end());
     CHECK(std::find(ps.begin(), ps.end(), chip::Parameter::matmul_efficiency) == ps.end());
     auto r = chip::calibrate(b200, rows, {chip::Parameter::fp8_block_matmul_efficiency, chip::Parameter::fp8_block_matmul_tile_overhead});
-    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
     const auto& fit = std::get<chip::CalibrationResult>(r).fitted;
     CHECK(fit.fp8_block_matmul_efficiency == doctest::Approx(0.7).epsilon(1e-6));
     CHECK(fit.fp8_block_tile_overhead_s == doctest::Approx(2e-6).epsilon(1e-6));
@@ -537,7 +537,7 @@ TEST_CASE("chip: the Ascend 910B's FlashAttention and matrix-product efficiencie
     const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / "ascend_910b.csv");
     REQUIRE(rows.size() == 10);
     auto r = chip::calibrate(c, rows, {chip::Parameter::attention_efficiency, chip::Parameter::matmul_efficiency});
-    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
     const auto& fit = std::get<chip::CalibrationResult>(r);
     CHECK(std::abs(fit.fitted.attention_efficiency - c.attention_efficiency) <= 0.0005 + 1e-12);
     CHECK(std::abs(fit.fitted.matmul_efficiency - c.matmul_efficiency) <= 0.0005 + 1e-12);
@@ -560,7 +560,7 @@ TEST_CASE("chip: the Blackwell parts' sustained BF16 and the GB200's block-scale
     const auto rows = scenario::load_measurements(dir / "nvidia_gb200.csv");
     CHECK(rows.size() == 3);
     auto r = chip::calibrate(c, rows, {P::matmul_efficiency, P::fp8_block_matmul_efficiency});
-    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+    REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
     const auto& fit = std::get<chip::CalibrationResult>(r);
     CHECK(std::abs(fit.fitted.fp8_block_matmul_efficiency - c.fp8_block_matmul_efficiency) <= 0.0005 + 1e-12);
     CHECK(std::abs(fit.fitted.matmul_efficiency - c.matmul_efficiency) <= 0.0005 + 1e-12);
@@ -570,7 +570,7 @@ TEST_CASE("chip: the Blackwell parts' sustained BF16 and the GB200's block-scale
         INFO(id);
         const auto b = model_of(id);
         auto rb = chip::calibrate(b, scenario::load_measurements(dir / (std::string(id) + ".csv")), {P::matmul_efficiency});
-        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(rb), std::get<std::string>(rb));
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(rb), test::error_of(rb));
         CHECK(std::abs(std::get<chip::CalibrationResult>(rb).fitted.matmul_efficiency - b.matmul_efficiency) <= 0.0005 + 1e-12);
         // Blackwell sustains less of its peak than Hopper (B200 0.63 of peak against the H200's 0.75).
         CHECK(b.matmul_efficiency < model_of("nvidia_h100_sxm").matmul_efficiency - 0.05);
@@ -608,7 +608,7 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
         const auto rows = scenario::load_measurements(dir / (std::string(k.id) + ".csv"));
         CHECK(rows.size() >= 10);
         auto r = chip::calibrate(c, rows, k.fit);
-        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
         const auto& fit = std::get<chip::CalibrationResult>(r);
         for (const auto p : k.fit) {
             INFO(chip::to_string(p));
@@ -618,7 +618,7 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
         CHECK(fit.rms_relative_error_after == doctest::Approx(k.rms_after).epsilon(0.01).scale(0));
         const auto burst = scenario::load_measurements(dir / (std::string(k.id) + "_burst.csv"));
         auto b = chip::calibrate(c, burst, {P::matmul_efficiency});
-        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(b), std::get<std::string>(b));
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(b), test::error_of(b));
         const double burst_eff = std::get<chip::CalibrationResult>(b).fitted.matmul_efficiency;
         CHECK(burst_eff == doctest::Approx(k.burst_matmul).epsilon(0.001));
         CHECK(burst_eff > c.matmul_efficiency + 0.05);
@@ -631,7 +631,7 @@ TEST_CASE("chip: the catalog's sustained efficiencies are the fit of their calib
         const auto c = model_of(id);
         const auto rows = scenario::load_measurements(test::source_dir() / "models" / "calibration" / (std::string(id) + "_memory.csv"));
         auto r = chip::calibrate(c, rows, {P::memory_efficiency});
-        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
         const auto& fit = std::get<chip::CalibrationResult>(r);
         CHECK(std::abs(fit.fitted.memory_efficiency - c.memory_efficiency) <= 0.0005 + 1e-12);
         CHECK(fit.rms_relative_error_after == doctest::Approx(rms).epsilon(0.02).scale(0));
@@ -672,7 +672,7 @@ TEST_CASE("chip: the H200's measured products fit its tile overhead, and 4 wave 
     const std::vector<chip::Parameter> fit_list{chip::Parameter::matmul_efficiency, chip::Parameter::matmul_tile_overhead};
     auto fitted = [&](const chip::ChipModel& c) {
         auto r = chip::calibrate(c, rows, fit_list);
-        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
         return std::get<chip::CalibrationResult>(r);
     };
     const auto sliced = fitted(h200);
@@ -708,7 +708,7 @@ TEST_CASE("chip: the causal kernels' extra keys reconcile the H200's causal and 
                                                 chip::Parameter::attention_backward_efficiency};
     auto rms = [&](const chip::ChipModel& c) {
         auto r = chip::calibrate(c, rows, fit_list);
-        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
         return std::get<chip::CalibrationResult>(r).rms_relative_error_after;
     };
     const double both = rms(h200);
@@ -749,7 +749,7 @@ TEST_CASE("chip: each chip's per-query attention keys are the best fit of its ca
             auto m = c;
             m.query_extra_keys = keys;
             auto r = chip::calibrate(m, rows, k.fit);
-            REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), std::get<std::string>(r));
+            REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(r), test::error_of(r));
             return std::get<chip::CalibrationResult>(r).rms_relative_error_after;
         };
         REQUIRE(c.query_extra_keys > 0);

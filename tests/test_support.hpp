@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "catalog/catalog.hpp"
 #include "scenario/catalog_loader.hpp"
@@ -20,6 +21,14 @@ inline std::filesystem::path models_dir() { return source_dir() / "models"; }
 inline const catalog::Catalog& source_catalog() {
     static const catalog::Catalog cat = scenario::load_catalog(models_dir());
     return cat;
+}
+
+/// The error message a result-or-error variant holds, or "" when it holds a result: for REQUIRE_MESSAGE, whose
+/// message doctest also prints for passing checks (`-s`), where a plain std::get<std::string> would throw.
+template <class... T>
+std::string error_of(const std::variant<T...>& v) {
+    const auto* e = std::get_if<std::string>(&v);
+    return e != nullptr ? *e : std::string{};
 }
 
 /// |actual / expected - 1| <= tolerance

@@ -13,7 +13,7 @@ namespace {
 
 double si_of(std::string_view text, Dimension d) {
     auto r = parse_si(text, d);
-    REQUIRE_MESSAGE(std::holds_alternative<double>(r), std::get<std::string>(r));
+    if (const auto* e = std::get_if<std::string>(&r)) FAIL(*e);
     return std::get<double>(r);
 }
 
