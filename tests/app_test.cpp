@@ -324,6 +324,43 @@ TEST_CASE("app: calibrate fits, reports residuals and writes an overrides block"
     CHECK(underdetermined.err.find("cannot fit 3 parameters to 1 measurement") != std::string::npos);
 }
 
+TEST_CASE("app: calibrate scans attention_query_extra_keys, prints and writes it as a whole number or null") {
+    const fs::path dir = temp_dir("calibrate-count");
+    const std::string gb200 = (test::source_dir() / "models" / "calibration" / "nvidia_gb200_attention.csv").string();
+    const auto r = cli({"calibrate", "chip", "nvidia_gb200", gb200, "--fit",
+                        "attention_efficiency,attention_backward_efficiency,attention_query_extra_keys", "--write",
+                        (dir / "fit.yaml").string()});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("attention_query_extra_keys         656     656") != std::string::npos);
+    CHECK(output::read_file(dir / "fit.yaml").find("attention_query_extra_keys: {value: 656,") != std::string::npos);
+    // The 910B's rows run faster at 4K than at 10K tokens: no per-query cost, written as the catalog's null.
+    const std::string ascend = (test::source_dir() / "models" / "calibration" / "ascend_910b.csv").string();
+    const auto none = cli({"calibrate", "chip", "ascend_910b", ascend, "--fit",
+                           "attention_efficiency,matmul_efficiency,attention_query_extra_keys", "--write",
+                           (dir / "none.yaml").string()});
+    REQUIRE_MESSAGE(none.code == 0, none.err);
+    CHECK(none.out.find("attention_query_extra_keys     none    none") != std::string::npos);
+    const std::string yaml = output::read_file(dir / "none.yaml");
+    CHECK(yaml.find("attention_query_extra_keys: {value: null,") != std::string::npos);
+    // Both blocks are valid scenario overrides.
+    for (const char* name : {"fit.yaml", "none.yaml"}) {
+        INFO(name);
+        const std::string block = output::read_file(dir / name);
+        std::string indented;
+        for (char ch : block.substr(block.find("\noverrides:") + 1)) indented += ch == '\n' ? std::string("\n    ") : std::string(1, ch);
+        std::ofstream(dir / "use.yaml") << "format: 1\nscenario: use-fit\ncases:\n  - name: a\n    chip: nvidia_gb200\n"
+                                           "    count: 8\n    " + indented + "\n";
+        CHECK(cli({"check", (dir / "use.yaml").string()}).code == 0);
+    }
+    // Without attention rows at two lengths the count is not determined (these are matrix products only).
+    const auto one_length = cli({"calibrate", "chip", "nvidia_h200_sxm",
+                                 (test::source_dir() / "models" / "calibration" / "nvidia_h200_sxm.csv").string(),
+                                 "--fit", "matmul_efficiency,attention_query_extra_keys"});
+    CHECK(one_length.code == 3);
+    CHECK(one_length.err.find("do not determine attention_query_extra_keys: add attention rows at two or more sequence lengths") !=
+          std::string::npos);
+}
+
 TEST_CASE("app: topologies are listed, shown, measured and exported; large graphs are not exported") {
     const auto list = cli({"list", "topologies"});
     CHECK(list.code == 0);

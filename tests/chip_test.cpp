@@ -757,6 +757,18 @@ TEST_CASE("chip: each chip's per-query attention keys are the best fit of its ca
         CHECK(rms(c.query_extra_keys - 1) >= at_catalog);
         CHECK(rms(c.query_extra_keys + 1) >= at_catalog);
         CHECK(rms(0) > at_catalog * 1.02);
+        // calibrate's scan over whole numbers finds the same count, with the same refitted efficiencies.
+        auto with_count = k.fit;
+        with_count.push_back(P::attention_query_extra_keys);
+        auto scanned = chip::calibrate(c, rows, with_count);
+        REQUIRE_MESSAGE(std::holds_alternative<chip::CalibrationResult>(scanned), test::error_of(scanned));
+        const auto& fit = std::get<chip::CalibrationResult>(scanned);
+        CHECK(fit.fitted.query_extra_keys == c.query_extra_keys);
+        CHECK(fit.rms_relative_error_after == doctest::Approx(at_catalog).epsilon(1e-12).scale(0));
+        // The H200's file is a cross-check: its catalog efficiencies are the H100's.
+        if (std::string_view(k.id) != "nvidia_h200_sxm") {
+            CHECK(std::abs(fit.fitted.attention_efficiency - c.attention_efficiency) <= 0.0005 + 1e-12);
+        }
     }
     // The chips without rows of their own take a measured part's value: the H800 and H20 the H100's, the B200 the
     // GB200's, the B300 and Rubin the GB300's. The 910B's four rows run faster at 4K than at 10K tokens: none.

@@ -9,6 +9,7 @@ namespace clustersim::app {
 namespace {
 
 std::string value_text(chip::Parameter p, double v) {
+    if (chip::is_count(p)) return v > 0 ? fmt::format("{:.0f}", v) : "none";
     return chip::is_time(p) ? units::format_si(v, units::Dimension::time) : fmt::format("{:.4f}", v);
 }
 
@@ -59,7 +60,10 @@ std::string calibration_overrides_yaml(const chip::CalibrationResult& r, const s
         chip_id);
     for (const auto p : r.fitted_parameters) {
         const double v = chip::get(r.fitted, p);
-        const std::string value = chip::is_time(p) ? fmt::format("\"{} us\"", units::round_trip(v * 1e6)) : units::round_trip(v);
+        // A count of 0 is the catalog's null (none); counts are otherwise whole numbers of at least 1.
+        const std::string value = chip::is_count(p) ? (v > 0 ? fmt::format("{:.0f}", v) : std::string("null"))
+                                  : chip::is_time(p) ? fmt::format("\"{} us\"", units::round_trip(v * 1e6))
+                                                     : units::round_trip(v);
         out += fmt::format("  {}: {{value: {}, note: \"fitted by clustersim calibrate to {}\"}}\n", chip::to_string(p),
                            value, measurements_file);
     }

@@ -3,6 +3,8 @@
 #include <Eigen/Dense>
 
 #include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <cmath>
 #include <optional>
 
@@ -75,6 +77,7 @@ std::string describe(Parameter p) {
         case Parameter::fp8_matmul_efficiency: return "compute-bound per-tensor FP8 matrix products (dtype fp8)";
         case Parameter::memory_efficiency: return "memory-bound rows";
         case Parameter::kernel_overhead: return "rows of different sizes (short kernels show the overhead)";
+        case Parameter::attention_query_extra_keys: return "attention rows at two or more sequence lengths";
     }
     return "";
 }
@@ -86,6 +89,7 @@ namespace {
 // A fitted value outside its physical range means the data contradict the model: report it.
 std::optional<std::string> out_of_range(const ChipModel& model, const std::vector<Parameter>& parameters) {
     for (const auto p : parameters) {
+        if (is_count(p)) continue;  // scanned over whole numbers from 0
         const double v = get(model, p);
         const bool efficiency = !is_time(p);
         if (!std::isfinite(v) || (efficiency && (v <= 0.0 || v > 1.0)) || (!efficiency && v < 0.0)) {
@@ -105,6 +109,8 @@ bool is_time(Parameter p) {
            p == Parameter::fp8_block_matmul_tile_overhead;
 }
 
+bool is_count(Parameter p) { return p == Parameter::attention_query_extra_keys; }
+
 std::string_view to_string(Parameter p) {
     switch (p) {
         case Parameter::matmul_efficiency: return "matmul_efficiency";
@@ -116,6 +122,7 @@ std::string_view to_string(Parameter p) {
         case Parameter::fp8_block_matmul_efficiency: return "fp8_block_matmul_efficiency";
         case Parameter::fp8_block_matmul_tile_overhead: return "fp8_block_matmul_tile_overhead";
         case Parameter::fp8_matmul_efficiency: return "fp8_matmul_efficiency";
+        case Parameter::attention_query_extra_keys: return "attention_query_extra_keys";
     }
     return "?";
 }
@@ -131,6 +138,7 @@ double get(const ChipModel& m, Parameter p) {
         case Parameter::fp8_block_matmul_efficiency: return m.fp8_block_matmul_efficiency;
         case Parameter::fp8_block_matmul_tile_overhead: return m.fp8_block_tile_overhead_s;
         case Parameter::fp8_matmul_efficiency: return m.fp8_matmul_efficiency;
+        case Parameter::attention_query_extra_keys: return m.query_extra_keys;
     }
     return 0;
 }
@@ -146,6 +154,7 @@ void set(ChipModel& m, Parameter p, double value) {
         case Parameter::fp8_block_matmul_efficiency: m.fp8_block_matmul_efficiency = value; return;
         case Parameter::fp8_block_matmul_tile_overhead: m.fp8_block_tile_overhead_s = value; return;
         case Parameter::fp8_matmul_efficiency: m.fp8_matmul_efficiency = value; return;
+        case Parameter::attention_query_extra_keys: m.query_extra_keys = value; return;
     }
 }
 
@@ -177,40 +186,16 @@ std::vector<Parameter> parameters_for(const std::vector<Measurement>& rows) {
     return out;
 }
 
-std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, const std::vector<Measurement>& rows,
-                                                       const std::vector<Parameter>& parameters) {
-    if (rows.empty()) return std::string("no measurements to fit");
-    if (parameters.empty()) return std::string("no parameters to fit");
-    if (rows.size() < parameters.size()) {
-        return "cannot fit " + std::to_string(parameters.size()) + " parameters to " + std::to_string(rows.size()) +
-               " measurement" + (rows.size() == 1 ? "" : "s") + ": give at least as many rows, or fewer parameters (--fit)";
-    }
-    for (const auto& r : rows) {
-        if (!(r.time_s > 0) || !std::isfinite(r.time_s)) return r.label + ": measured time must be positive";
-        try {
-            (void)cost(start, r.op);
-        } catch (const UnsupportedDType& e) {
-            return r.label + ": " + e.what();
-        }
-    }
-    ChipModel model = start;
-    // Fitting the FP8 pair on a chip without it: start from the chip-wide values.
+namespace {
+
+// The least-squares fit of the linear unknowns in `parameters` (counts held at their values in `model`):
+// the fitted model, or why the rows cannot determine it.
+std::variant<ChipModel, std::string> fit_linear(ChipModel model, const std::vector<Measurement>& rows,
+                                                const std::vector<Parameter>& parameters) {
     const auto fitted = [&parameters](Parameter p) {
         return std::find(parameters.begin(), parameters.end(), p) != parameters.end();
     };
-    const bool fp8_efficiency = fitted(Parameter::fp8_block_matmul_efficiency);
-    const bool fp8_overhead = fitted(Parameter::fp8_block_matmul_tile_overhead);
-    if (model.fp8_block_matmul_efficiency <= 0 && fp8_efficiency != fp8_overhead) {
-        return std::string("the chip has no block-scaled FP8 figures: fit fp8_block_matmul_efficiency and "
-                           "fp8_block_matmul_tile_overhead together (a chip holds both or neither)");
-    }
-    if (model.fp8_block_matmul_efficiency <= 0 && fp8_efficiency) {
-        model.fp8_block_matmul_efficiency = model.matmul_efficiency;
-        model.fp8_block_tile_overhead_s = model.tile_overhead_s;
-    }
-    // Per-tensor FP8 products on a chip without their own efficiency: start from the chip-wide value.
-    if (model.fp8_matmul_efficiency <= 0 && fitted(Parameter::fp8_matmul_efficiency))
-        model.fp8_matmul_efficiency = model.matmul_efficiency;
+    if (parameters.empty()) return model;
     std::vector<Bound> bounds(rows.size(), Bound::compute);
     const auto np = static_cast<Eigen::Index>(parameters.size());
     for (int iteration = 0; iteration < 20; ++iteration) {
@@ -249,6 +234,83 @@ std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, c
         for (Eigen::Index j = 0; j < np; ++j) apply_unknown(model, parameters[static_cast<std::size_t>(j)], u(j));
         if (auto problem = out_of_range(model, parameters)) return *problem;
     }
+    return model;
+}
+
+}  // namespace
+
+std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, const std::vector<Measurement>& rows,
+                                                       const std::vector<Parameter>& parameters) {
+    if (rows.empty()) return std::string("no measurements to fit");
+    if (parameters.empty()) return std::string("no parameters to fit");
+    if (rows.size() < parameters.size()) {
+        return "cannot fit " + std::to_string(parameters.size()) + " parameters to " + std::to_string(rows.size()) +
+               " measurement" + (rows.size() == 1 ? "" : "s") + ": give at least as many rows, or fewer parameters (--fit)";
+    }
+    for (const auto& r : rows) {
+        if (!(r.time_s > 0) || !std::isfinite(r.time_s)) return r.label + ": measured time must be positive";
+        try {
+            (void)cost(start, r.op);
+        } catch (const UnsupportedDType& e) {
+            return r.label + ": " + e.what();
+        }
+    }
+    ChipModel model = start;
+    // Fitting the FP8 pair on a chip without it: start from the chip-wide values.
+    const auto fitted = [&parameters](Parameter p) {
+        return std::find(parameters.begin(), parameters.end(), p) != parameters.end();
+    };
+    const bool fp8_efficiency = fitted(Parameter::fp8_block_matmul_efficiency);
+    const bool fp8_overhead = fitted(Parameter::fp8_block_matmul_tile_overhead);
+    if (model.fp8_block_matmul_efficiency <= 0 && fp8_efficiency != fp8_overhead) {
+        return std::string("the chip has no block-scaled FP8 figures: fit fp8_block_matmul_efficiency and "
+                           "fp8_block_matmul_tile_overhead together (a chip holds both or neither)");
+    }
+    if (model.fp8_block_matmul_efficiency <= 0 && fp8_efficiency) {
+        model.fp8_block_matmul_efficiency = model.matmul_efficiency;
+        model.fp8_block_tile_overhead_s = model.tile_overhead_s;
+    }
+    // Per-tensor FP8 products on a chip without their own efficiency: start from the chip-wide value.
+    if (model.fp8_matmul_efficiency <= 0 && fitted(Parameter::fp8_matmul_efficiency))
+        model.fp8_matmul_efficiency = model.matmul_efficiency;
+    std::vector<Parameter> linear;
+    std::copy_if(parameters.begin(), parameters.end(), std::back_inserter(linear), [](Parameter p) { return !is_count(p); });
+    std::variant<ChipModel, std::string> fit = std::string("no fit");
+    if (fitted(Parameter::attention_query_extra_keys)) {
+        // The count is determined only by attention rows of different lengths (at one length any count fits
+        // as well as any other, the efficiency absorbing it).
+        std::vector<std::int64_t> lengths;
+        for (const auto& r : rows) {
+            if (const auto* a = std::get_if<Attention>(&r.op)) lengths.push_back(a->seq_q);
+        }
+        std::sort(lengths.begin(), lengths.end());
+        if (std::unique(lengths.begin(), lengths.end()) - lengths.begin() < 2) {
+            return "the measurements do not determine attention_query_extra_keys: add " +
+                   describe(Parameter::attention_query_extra_keys) + ", or leave it out of --fit";
+        }
+        double best_rms = 0;
+        for (int keys = 0; keys <= max_scanned_count; ++keys) {
+            model.query_extra_keys = keys;
+            auto candidate = fit_linear(model, rows, linear);
+            if (const auto* m = std::get_if<ChipModel>(&candidate)) {
+                double sum = 0;
+                for (const auto& r : rows) {
+                    const double e = cost(*m, r.op).time_s / r.time_s - 1.0;
+                    sum += e * e;
+                }
+                if (!std::holds_alternative<ChipModel>(fit) || sum < best_rms) {
+                    best_rms = sum;
+                    fit = std::move(candidate);
+                }
+            } else if (!std::holds_alternative<ChipModel>(fit)) {
+                fit = std::move(candidate);  // keep the first reason, in case no count fits
+            }
+        }
+    } else {
+        fit = fit_linear(model, rows, linear);
+    }
+    if (auto* msg = std::get_if<std::string>(&fit)) return *msg;
+    model = std::get<ChipModel>(fit);
     CalibrationResult result;
     result.fitted = model;
     result.fitted_parameters = parameters;

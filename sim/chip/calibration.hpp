@@ -6,6 +6,8 @@
 // once every row is known to be compute- or memory-bound (op_cost.cpp), so the fit alternates:
 // classify rows with the current parameters, solve, repeat until the classification is stable.
 // Rows are weighted by 1/measured time: the fit minimises relative errors.
+// A count (attention_query_extra_keys) enters the times non-linearly: it is fitted by a scan over whole
+// numbers, the linear unknowns refitted at each, keeping the one with the least RMS relative error.
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,13 +33,19 @@ enum class Parameter {
     fp8_block_matmul_efficiency,
     fp8_block_matmul_tile_overhead,
     fp8_matmul_efficiency,
+    attention_query_extra_keys,
 };
-inline constexpr std::array<Parameter, 9> all_parameters{
+inline constexpr std::array<Parameter, 10> all_parameters{
     Parameter::matmul_efficiency,     Parameter::matmul_tile_overhead,          Parameter::attention_efficiency,
     Parameter::memory_efficiency,     Parameter::kernel_overhead,               Parameter::attention_backward_efficiency,
-    Parameter::fp8_block_matmul_efficiency, Parameter::fp8_block_matmul_tile_overhead, Parameter::fp8_matmul_efficiency};
+    Parameter::fp8_block_matmul_efficiency, Parameter::fp8_block_matmul_tile_overhead, Parameter::fp8_matmul_efficiency,
+    Parameter::attention_query_extra_keys};
 /// A time (the overheads), not an efficiency.
 bool is_time(Parameter p);
+/// A whole number fitted by a scan (attention_query_extra_keys), not a linear unknown.
+bool is_count(Parameter p);
+/// The largest count the scan tries.
+inline constexpr int max_scanned_count = 4096;
 /// The catalog figure name of a parameter ("matmul_efficiency", ...).
 std::string_view to_string(Parameter p);
 double get(const ChipModel& m, Parameter p);
@@ -69,7 +77,7 @@ std::variant<CalibrationResult, std::string> calibrate(const ChipModel& start, c
 
 /// The parameters the rows can inform: efficiencies of the operation kinds and passes present, the
 /// tile overhead when there are matrix products (the block-scaled FP8 pair for block-scaled FP8
-/// products), and the kernel overhead.
+/// products), and the kernel overhead. Counts are fitted only when asked for.
 std::vector<Parameter> parameters_for(const std::vector<Measurement>& rows);
 
 }  // namespace clustersim::chip
