@@ -56,6 +56,13 @@ fs::path temp_dir(const std::string& name) {
     return d;
 }
 
+// A one-case scenario for `chip` whose case carries the `overrides:` block a `calibrate --write` file holds.
+std::string scenario_with_overrides(const std::string& chip, const std::string& written) {
+    std::string indented;
+    for (char ch : written.substr(written.find("\noverrides:") + 1)) indented += ch == '\n' ? std::string("\n    ") : std::string(1, ch);
+    return "format: 1\nscenario: use-fit\ncases:\n  - name: a\n    chip: " + chip + "\n    count: 8\n    " + indented + "\n";
+}
+
 std::string peak_pairs() { return (test::source_dir() / "scenarios" / "peak-weaker-chip-bigger-cluster.yaml").string(); }
 
 std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
@@ -307,13 +314,7 @@ TEST_CASE("app: calibrate fits, reports residuals and writes an overrides block"
     const std::string yaml = output::read_file(dir / "fit.yaml");
     CHECK(yaml.find("overrides:\n  matmul_efficiency: {value: 0.847") != std::string::npos);
     // The block is a valid scenario override.
-    std::ofstream(dir / "use.yaml") << "format: 1\nscenario: use-fit\ncases:\n  - name: a\n    chip: nvidia_h100_sxm\n"
-                                       "    count: 8\n    " + [&] {
-                                           std::string block = yaml.substr(yaml.find("\noverrides:") + 1);
-                                           std::string indented;
-                                           for (char ch : block) indented += ch == '\n' ? std::string("\n    ") : std::string(1, ch);
-                                           return indented;
-                                       }() + "\n";
+    std::ofstream(dir / "use.yaml") << scenario_with_overrides("nvidia_h100_sxm", yaml);
     CHECK(cli({"check", (dir / "use.yaml").string()}).code == 0);
     CHECK(cli({"calibrate", "chip", "nvidia_h100_sxm", csv, "--fit", "matmul_efficency"}).code == 2);
     const auto not_modelled = cli({"calibrate", "chip", "kunlun_p800", csv});
@@ -326,30 +327,31 @@ TEST_CASE("app: calibrate fits, reports residuals and writes an overrides block"
 
 TEST_CASE("app: calibrate scans attention_query_extra_keys, prints and writes it as a whole number or null") {
     const fs::path dir = temp_dir("calibrate-count");
-    const std::string gb200 = (test::source_dir() / "models" / "calibration" / "nvidia_gb200_attention.csv").string();
-    const auto r = cli({"calibrate", "chip", "nvidia_gb200", gb200, "--fit",
-                        "attention_efficiency,attention_backward_efficiency,attention_query_extra_keys", "--write",
-                        (dir / "fit.yaml").string()});
-    REQUIRE_MESSAGE(r.code == 0, r.err);
-    CHECK(r.out.find("attention_query_extra_keys         656     656") != std::string::npos);
-    CHECK(output::read_file(dir / "fit.yaml").find("attention_query_extra_keys: {value: 656,") != std::string::npos);
-    // The 910B's rows run faster at 4K than at 10K tokens: no per-query cost, written as the catalog's null.
-    const std::string ascend = (test::source_dir() / "models" / "calibration" / "ascend_910b.csv").string();
-    const auto none = cli({"calibrate", "chip", "ascend_910b", ascend, "--fit",
-                           "attention_efficiency,matmul_efficiency,attention_query_extra_keys", "--write",
-                           (dir / "none.yaml").string()});
-    REQUIRE_MESSAGE(none.code == 0, none.err);
-    CHECK(none.out.find("attention_query_extra_keys     none    none") != std::string::npos);
-    const std::string yaml = output::read_file(dir / "none.yaml");
-    CHECK(yaml.find("attention_query_extra_keys: {value: null,") != std::string::npos);
-    // Both blocks are valid scenario overrides.
-    for (const char* name : {"fit.yaml", "none.yaml"}) {
-        INFO(name);
-        const std::string block = output::read_file(dir / name);
-        std::string indented;
-        for (char ch : block.substr(block.find("\noverrides:") + 1)) indented += ch == '\n' ? std::string("\n    ") : std::string(1, ch);
-        std::ofstream(dir / "use.yaml") << "format: 1\nscenario: use-fit\ncases:\n  - name: a\n    chip: nvidia_gb200\n"
-                                           "    count: 8\n    " + indented + "\n";
+    struct Case {
+        const char* chip;
+        const char* csv;
+        const char* fit;
+        const char* printed;
+        const char* written;
+    };
+    // The GB200's cuDNN rows give the catalog's 656; the 910B's rows run faster at 4K than at 10K tokens: no
+    // per-query cost, written as the catalog's null.
+    const Case cases[] = {
+        {"nvidia_gb200", "nvidia_gb200_attention.csv", "attention_efficiency,attention_backward_efficiency,attention_query_extra_keys",
+         "attention_query_extra_keys         656     656", "attention_query_extra_keys: {value: 656,"},
+        {"ascend_910b", "ascend_910b.csv", "attention_efficiency,matmul_efficiency,attention_query_extra_keys",
+         "attention_query_extra_keys     none    none", "attention_query_extra_keys: {value: null,"}};
+    for (const auto& k : cases) {
+        INFO(k.chip);
+        const fs::path written = dir / (std::string(k.chip) + ".yaml");
+        const auto r = cli({"calibrate", "chip", k.chip, (test::source_dir() / "models" / "calibration" / k.csv).string(),
+                            "--fit", k.fit, "--write", written.string()});
+        REQUIRE_MESSAGE(r.code == 0, r.err);
+        CHECK(r.out.find(k.printed) != std::string::npos);
+        const std::string yaml = output::read_file(written);
+        CHECK(yaml.find(k.written) != std::string::npos);
+        // The block is a valid scenario override.
+        std::ofstream(dir / "use.yaml") << scenario_with_overrides(k.chip, yaml);
         CHECK(cli({"check", (dir / "use.yaml").string()}).code == 0);
     }
     // Without attention rows at two lengths the count is not determined (these are matrix products only).
