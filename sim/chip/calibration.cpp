@@ -3,9 +3,9 @@
 #include <Eigen/Dense>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <iterator>
-#include <cmath>
 #include <optional>
 
 namespace clustersim::chip {
