@@ -1568,7 +1568,15 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
                          "grad_accumulation: autograd describes how plain and zero1 add micro-batches' gradients, but the plan's "
                          "optimizer is zero3, which reduces every micro-batch's (valid: optimizer: plain or zero1, or "
                          "grad_accumulation: fused)"));
-    CHECK(last_line(r.err) == "9 errors");  // the H100 cases run both, and block and current scales in FP8
+    // The rotary embedding's kernels: only for rotary positions, and not under eager element-wise work, which has its own.
+    CHECK(has_diagnostic(r, f, 105, 25, "cases[15].training.execution.rope",
+                         "rope: unfused describes the rotary embedding's kernels, but gpt3_175b has learned positions (valid: a "
+                         "workload with positions: rotary, or rope: fused)"));
+    CHECK(has_diagnostic(r, f, 111, 45, "cases[16].training.execution.rope",
+                         "rope: fused describes Megatron-LM's rotary kernels; elementwise: eager runs the Llama reference code's own "
+                         "(torchtitan's, through complex64) (valid: leave rope out, or elementwise: fused)"));
+    CHECK(has_diagnostic(r, f, 117, 25, "cases[17].training.execution.rope", "'megatron' is not valid; valid: fused, unfused"));
+    CHECK(last_line(r.err) == "12 errors");  // the H100 cases run both, and block and current scales in FP8
 }
 
 TEST_CASE("scenario: activation_quant is fused or separate, for both phases or each, and separate needs 8-bit weights") {

@@ -1215,11 +1215,11 @@ cases:
     const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
     CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
     const auto r = run::run_scenario(ds.sc);
-    REQUIRE(output::results_columns().back() == "training_grad_accumulation");
+    REQUIRE(output::results_columns().back() == "training_rope");
     const std::string row = output::results_row(r.cases.front(), nullptr);
-    // The last v13 column, then v14's and v15's, empty here, v16's (no offloading) and v17's (earlier cells may
-    // hold quoted commas).
-    CHECK(row.substr(row.size() - 25) == ",fp8,,,,0,0,0,flat,fused\n");
+    // The last v13 column, then v14's and v15's, empty here, v16's (no offloading), v17's and v18's (earlier cells
+    // may hold quoted commas).
+    CHECK(row.substr(row.size() - 31) == ",fp8,,,,0,0,0,flat,fused,fused\n");
 }
 
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
@@ -1249,7 +1249,7 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 14] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 15] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
@@ -1263,7 +1263,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("prefill_activation_quant").empty());   // v15: no serving job
     CHECK(cell("training_fsdp") == "flat");            // v17
     CHECK(cell("training_grad_accumulation") == "fused");
-    CHECK(cols.back() == "training_grad_accumulation");
+    CHECK(cell("training_rope") == "fused");            // v18
+    CHECK(cols.back() == "training_rope");
 }
 
 namespace {
@@ -1339,15 +1340,16 @@ TEST_CASE("train: the kernel breakdown lists the slowest rank's kernels, named, 
     const auto flat = checked_breakdown(f, plan(1, 1, 32, 1, 2));
     CHECK(flat.step.slowest_rank == 0);
     using V = std::vector<std::string_view>;
-    CHECK(names(flat, "layer", "forward") == V{"attention_norm", "qkv", "attention", "out_proj", "attention_residual",
-                                                            "mlp_norm", "gate_up", "swiglu", "down", "mlp_residual"});
+    CHECK(names(flat, "layer", "forward") == V{"attention_norm", "qkv", "rotary_q", "rotary_k", "attention", "out_proj",
+                                                            "attention_residual", "mlp_norm", "gate_up", "swiglu", "down",
+                                                            "mlp_residual"});
     CHECK(names(flat, "embedding", "forward") == V{"embedding"});
     CHECK(names(flat, "head", "forward") == V{"final_norm", "logits", "cross_entropy"});
     CHECK(names(flat, "layer_no_recompute", "forward").empty());  // only recompute_layers leaves layers out
     CHECK(names(flat, "layer", "recompute").empty());
     // The backward pass in reverse order, each product's input gradient then its weight gradient.
     const auto backward = names(flat, "layer", "backward");
-    REQUIRE(backward.size() == 14);  // 5 memory-bound, the attention, 4 products x 2
+    REQUIRE(backward.size() == 16);  // 7 memory-bound (the rotary embedding's two), the attention, 4 products x 2
     CHECK(backward.front() == "mlp_residual");
     CHECK(backward.back() == "attention_norm");
     int pairs = 0;

@@ -65,6 +65,7 @@ WorkloadSpec llama3(std::int64_t layers, std::int64_t hidden, std::int64_t ffn, 
     w.vocab = 128256;
     w.seq_len = 8192;
     w.mlp = MlpKind::swiglu;
+    w.positions = PositionKind::rotary;
     return w;
 }
 WorkloadSpec llama3_8b() { return llama3(32, 4096, 14336, 32); }
@@ -84,6 +85,7 @@ WorkloadSpec deepseek_v3() {
     w.vocab = 129280;
     w.seq_len = 4096;
     w.mlp = MlpKind::swiglu;
+    w.positions = PositionKind::rotary;
     w.moe = catalog::MoeSpec{256, 8, 1, 2048, 3};
     w.mla = catalog::MlaSpec{1536, 512, 128, 64, 128};
     return w;
@@ -259,23 +261,32 @@ TEST_CASE("train: kernel FLOPs are the chip model's") {
 
 TEST_CASE("train: a dense layer's forward kernels are chip::prefill_layer's") {
     // The same ten kernels (norm, QKV, attention, out-projection, residual, norm, gate+up, SwiGLU,
-    // down, residual) for tp = cp = 1 without sequence parallelism.
-    const auto ops = layer_ops(llama3_70b(), LayerKind::dense, shard(2, 4096), Recompute::none);
+    // down, residual) for tp = cp = 1 without sequence parallelism, and the rotary embedding of q and k,
+    // which the chip's layer leaves out: one fused kernel each, reading and writing every element.
+    const auto all = layer_ops(llama3_70b(), LayerKind::dense, shard(2, 4096), Recompute::none);
+    std::vector<chip::Operation> ops;
+    double rotary_bytes = 0;
+    for (const auto& op : all.forward) {
+        if (chip::name_of(op).starts_with("rotary")) rotary_bytes += std::get<chip::MemoryOp>(op).bytes;
+        else ops.push_back(op);
+    }
+    CHECK(all.forward.size() == ops.size() + 2);
+    CHECK(rotary_bytes == 2.0 * 4096 * (64 + 8) * 128 * 2 * 2);
     const auto ref = chip::prefill_layer(chip::llama3_70b_layer, 2, 4096, chip::DType::bf16);
-    REQUIRE(ops.forward.size() == ref.size());
+    REQUIRE(ops.size() == ref.size());
     for (std::size_t i = 0; i < ref.size(); ++i) {
         INFO("kernel ", i);
-        REQUIRE(ops.forward[i].index() == ref[i].index());
+        REQUIRE(ops[i].index() == ref[i].index());
         if (const auto* m = std::get_if<chip::Matmul>(&ref[i])) {
-            const auto& o = std::get<chip::Matmul>(ops.forward[i]);
+            const auto& o = std::get<chip::Matmul>(ops[i]);
             CHECK((o.m == m->m && o.n == m->n && o.k == m->k && o.batch == m->batch && o.dtype == m->dtype));
         } else if (const auto* a = std::get_if<chip::Attention>(&ref[i])) {
-            const auto& o = std::get<chip::Attention>(ops.forward[i]);
+            const auto& o = std::get<chip::Attention>(ops[i]);
             CHECK((o.batch == a->batch && o.heads_q == a->heads_q && o.heads_kv == a->heads_kv &&
                    o.head_dim == a->head_dim && o.seq_q == a->seq_q && o.seq_kv == a->seq_kv && o.causal == a->causal));
         } else {
-            CHECK(std::get<chip::MemoryOp>(ops.forward[i]).bytes == std::get<chip::MemoryOp>(ref[i]).bytes);
-            CHECK(std::get<chip::MemoryOp>(ops.forward[i]).flops == std::get<chip::MemoryOp>(ref[i]).flops);
+            CHECK(std::get<chip::MemoryOp>(ops[i]).bytes == std::get<chip::MemoryOp>(ref[i]).bytes);
+            CHECK(std::get<chip::MemoryOp>(ops[i]).flops == std::get<chip::MemoryOp>(ref[i]).flops);
         }
     }
 }
@@ -321,7 +332,8 @@ TEST_CASE("train: tensor, context and expert parallelism conserve the work") {
     // Except replicated key-value heads: with tp = 16 > 8 KV heads, each rank projects one KV head,
     // 8 heads more in all: 8 x (K and V) x 2 T h d FLOPs forward, x3 with the backward.
     const double t16 = 16 * flops_of(layer_ops(l70, LayerKind::dense, shard(1, 8192, 16, 1, 1, true), Recompute::none));
-    CHECK(t16 - one == doctest::Approx(8 * 2 * 2.0 * 8192 * 8192 * 128 * 3).epsilon(1e-9));
+    // (and their rotary embedding: 8 heads of 8192 x 128 elements more, 1 FLOP each forward and backward).
+    CHECK(t16 - one == doctest::Approx(8 * 2 * 2.0 * 8192 * 8192 * 128 * 3 + 8 * 8192.0 * 128 * 2).epsilon(1e-9));
     // Context parallelism: cp ranks of s/cp queries, each with the balanced half of the causal pairs.
     CHECK(4 * flops_of(layer_ops(l70, LayerKind::dense, shard(1, 8192, 1, 4), Recompute::none)) ==
           doctest::Approx(one).epsilon(1e-12));
@@ -347,7 +359,8 @@ TEST_CASE("train: tensor, context and expert parallelism conserve the work") {
     const double ds4 = 4 * flops_of(layer_ops(ds, LayerKind::moe, shard(1, 4096, 4, 1, 1, true), Recompute::none));
     const double down = 3 * 2.0 * 4096 * 7168 * (1536 + 512 + 64);  // q and kv down projections, fwd + bwd
     const double latent_norms = 3 * 4.0 * 4096 * (1536 + 512);       // and their RMS norms (4 FLOPs per value)
-    CHECK(ds4 - ds1 == doctest::Approx(3 * (down + latent_norms)).epsilon(1e-9));
+    const double key_rope = 2.0 * 4096 * 64;  // and the shared key part's RoPE (1 FLOP a value each way)
+    CHECK(ds4 - ds1 == doctest::Approx(3 * (down + latent_norms + key_rope)).epsilon(1e-9));
 }
 
 TEST_CASE("train: expert rows received from other ranks are regrouped by expert and restored") {
@@ -539,10 +552,10 @@ TEST_CASE("train: selective recomputation by module frees what Megatron-Core's o
     };
     CHECK(rerun({RecomputeModule::core_attn}) == "attn ");
     CHECK(rerun({RecomputeModule::layernorm}) == "mem mem ");
-    CHECK(rerun({RecomputeModule::mla_up_proj}) == "mem mm24576x1536 mem mm32768x512 ");
+    CHECK(rerun({RecomputeModule::mla_up_proj}) == "mem mm24576x1536 mem mm32768x512 mem mem ");  // and RoPE on q and k
     CHECK(rerun({RecomputeModule::moe_act}) == "mem ");
     CHECK(rerun({RecomputeModule::layernorm, RecomputeModule::mla_up_proj, RecomputeModule::moe_act}) ==
-          "mem mem mm24576x1536 mem mm32768x512 mem mem ");
+          "mem mem mm24576x1536 mem mm32768x512 mem mem mem mem ");
     // A dense GQA layer has neither latent attention nor routed experts: those modules free and re-run nothing.
     const WorkloadSpec l = llama3_8b();
     const double l_all = layer_activation_bytes(l, LayerKind::dense, shard(1, 8192), Recompute::none);
@@ -550,13 +563,14 @@ TEST_CASE("train: selective recomputation by module frees what Megatron-Core's o
     CHECK(layer_activation_bytes(l, LayerKind::dense, shard(1, 8192), moe_only) == l_all);
     CHECK(layer_ops(l, LayerKind::dense, shard(1, 8192), moe_only).recompute.empty());
     // The exact hardware FLOPs count the re-run kernels: the two up-projections' forward products per MoE
-    // and dense layer here (the norms and SwiGLU are a few FLOPs per value).
+    // and dense layer here (the norms, RoPE and SwiGLU are a few FLOPs per value).
     const double none = step_flops(FlopConvention::exact_hardware, ds, 1, 4096, Recompute::none);
     const double up = step_flops(FlopConvention::exact_hardware, ds, 1, 4096,
                                  Recomputation{Recompute::selective, {RecomputeModule::mla_up_proj}});
     const double products = 61 * 2.0 * T * (24576.0 * 1536 + 32768.0 * 512);
     const double norms = 61 * 4.0 * T * (1536 + 512);
-    CHECK(up - none == doctest::Approx(products + norms));
+    const double rope = 61 * 1.0 * T * (128 * 64 + 64);  // every head's query part and the shared key part
+    CHECK(up - none == doctest::Approx(products + norms + rope));
 }
 
 TEST_CASE("train: DeepSeek-V3's FP8 activation cache keeps the SwiGLU inputs in FP8 and one 12-bit attention output") {
@@ -767,10 +781,11 @@ TEST_CASE("train: unfused attention kernels (Megatron-LM 2021-22): full s x s pr
     CHECK(std::get<chip::Matmul>(t8.forward[2]).batch == 2 * 4);
     CHECK(8 * flops_of(t8) == doctest::Approx(flops_of(ops)).epsilon(1e-12));
     // GQA (Llama 3 8B): each query head multiplies its group's K and V, the same 4 b s^2 a d.
+    // (after the rotary embedding of q and k).
     const auto l8 = layer_ops(llama3_8b(), LayerKind::dense, unfused(shard(1, 8192)), Recompute::none);
-    const auto& lqk = std::get<chip::Matmul>(l8.forward[2]);
+    const auto& lqk = std::get<chip::Matmul>(l8.forward[4]);
     CHECK((lqk.batch == 32 && lqk.k == 128 && lqk.n == 8192));
-    CHECK(hardware_flops(l8.forward[2]) + hardware_flops(l8.forward[5]) == 4.0 * 8192 * 8192 * 32 * 128);
+    CHECK(hardware_flops(l8.forward[4]) + hardware_flops(l8.forward[7]) == 4.0 * 8192 * 8192 * 32 * 128);
     // MLA keeps the fused core.
     const auto ds = layer_ops(deepseek_v3(), LayerKind::dense, unfused(shard(1, 4096)), Recompute::none);
     const auto is_attention = [](const chip::Operation& op) { return std::holds_alternative<chip::Attention>(op); };
@@ -796,22 +811,22 @@ TEST_CASE("train: eager element-wise work: torchtitan's aten kernels, their byte
     const LayerOps f = layer_ops(w, LayerKind::dense, fused, Recompute::none);
     const LayerOps e = layer_ops(w, LayerKind::dense, eager, Recompute::none);
     const double h = 4096, ffn = 14336, q = 32 * 128, kv = 8 * 128, tokens = T;
-    // Forward: two RMSNorms 36 B/element (fused 4), SwiGLU 10 (fused 6), rotary of q and k 20 (fused: not
-    // costed), repeat_kv's two copies (read kv, write the full width). Kernels: 7 more per norm, 1 for SwiGLU,
-    // 6 for the rotary embedding, 2 copies.
+    // Forward: two RMSNorms 36 B/element (fused 4), SwiGLU 10 (fused 6), rotary of q and k 20 (fused 4),
+    // repeat_kv's two copies (read kv, write the full width). Kernels: 7 more per norm, 1 for SwiGLU,
+    // 4 for the rotary embedding (3 each for q and k, against 1), 2 copies.
     const auto [f_fwd, f_fwd_n] = memory_bytes(f.forward);
     const auto [e_fwd, e_fwd_n] = memory_bytes(e.forward);
     const double rows = tokens * 8.0 * 2;  // the +eps and rsqrt row kernels, 8 B per row each, per norm
-    const double extra_fwd = tokens * (2 * (36 - 4) * h + (10 - 6) * ffn + 20 * (q + kv) + 2 * 2 * (kv + q)) + 2 * rows;
+    const double extra_fwd = tokens * (2 * (36 - 4) * h + (10 - 6) * ffn + (20 - 4) * (q + kv) + 2 * 2 * (kv + q)) + 2 * rows;
     CHECK(e_fwd - f_fwd == doctest::Approx(extra_fwd).epsilon(1e-12));
-    CHECK(e_fwd_n - f_fwd_n == 2 * 7 + 1 + 6 + 2);
-    // Backward: RMSNorm 92 B/element (fused 8), SwiGLU 18 (fused 12), rotary 20, the copies' sums.
+    CHECK(e_fwd_n - f_fwd_n == 2 * 7 + 1 + 4 + 2);
+    // Backward: RMSNorm 92 B/element (fused 8), SwiGLU 18 (fused 12), rotary 20 (fused 4), the copies' sums.
     const auto [f_bwd, f_bwd_n] = memory_bytes(f.backward);
     const auto [e_bwd, e_bwd_n] = memory_bytes(e.backward);
     // (and rsqrt's row kernel; the + eps has none: 9 + 1 kernels per norm).
-    const double extra_bwd = tokens * (2 * (92 - 8) * h + (18 - 12) * ffn + 20 * (q + kv) + 2 * 2 * (kv + q)) + rows;
+    const double extra_bwd = tokens * (2 * (92 - 8) * h + (18 - 12) * ffn + (20 - 4) * (q + kv) + 2 * 2 * (kv + q)) + rows;
     CHECK(e_bwd - f_bwd == doctest::Approx(extra_bwd).epsilon(1e-12));
-    CHECK(e_bwd_n - f_bwd_n == 2 * 9 + 2 + 6 + 2);
+    CHECK(e_bwd_n - f_bwd_n == 2 * 9 + 2 + 4 + 2);
     // The matrix products and the attention core are the same kernels.
     auto compute_flops = [](const std::vector<chip::Operation>& ops) {
         double out = 0;
@@ -835,8 +850,51 @@ TEST_CASE("train: eager element-wise work: torchtitan's aten kernels, their byte
     mha.kv_heads = mha.heads;
     const auto [m_fwd, m_fwd_n] = memory_bytes(layer_ops(mha, LayerKind::dense, eager, Recompute::none).forward);
     const auto [mf_fwd, mf_fwd_n] = memory_bytes(layer_ops(mha, LayerKind::dense, fused, Recompute::none).forward);
-    CHECK(m_fwd_n - mf_fwd_n == 2 * 7 + 1 + 6);
-    CHECK(m_fwd - mf_fwd == doctest::Approx(tokens * (2 * 32 * h + 4 * ffn + 20 * 2 * q) + 2 * rows).epsilon(1e-12));
+    CHECK(m_fwd_n - mf_fwd_n == 2 * 7 + 1 + 4);
+    CHECK(m_fwd - mf_fwd == doctest::Approx(tokens * (2 * 32 * h + 4 * ffn + 16 * 2 * q) + 2 * rows).epsilon(1e-12));
+}
+
+TEST_CASE("train: the rotary embedding: one fused kernel per tensor, or Megatron-LM's unfused eager form") {
+    const WorkloadSpec w = llama3_8b();  // 32 heads, 8 KV heads, head dim 128
+    const double T = 8192, q = 32 * 128, kv = 8 * 128;
+    auto rotary = [](const std::vector<chip::Operation>& ops) {
+        double bytes = 0;
+        std::size_t kernels = 0;
+        for (const auto& op : ops)
+            if (chip::name_of(op).starts_with("rotary")) {
+                bytes += std::get<chip::MemoryOp>(op).bytes;
+                ++kernels;
+            }
+        return std::pair{bytes, kernels};
+    };
+    Shard fused = shard(1, 8192);
+    Shard unfused = fused;
+    unfused.fused_rope = false;
+    const LayerOps f = layer_ops(w, LayerKind::dense, fused, Recompute::none);
+    const LayerOps u = layer_ops(w, LayerKind::dense, unfused, Recompute::none);
+    // Fused: read and write every q and k element once, each way.
+    CHECK(rotary(f.forward) == std::pair{4 * T * (q + kv), std::size_t{2}});
+    CHECK(rotary(f.backward) == std::pair{4 * T * (q + kv), std::size_t{2}});
+    // Unfused: 24 B in 6 kernels forward, 28 B in 7 backward, per tensor.
+    CHECK(rotary(u.forward) == std::pair{24 * T * (q + kv), std::size_t{12}});
+    CHECK(rotary(u.backward) == std::pair{28 * T * (q + kv), std::size_t{14}});
+    // Neither stores anything per element; full recomputation re-runs them.
+    CHECK(layer_activation_bytes(w, LayerKind::dense, unfused, Recompute::none) ==
+          layer_activation_bytes(w, LayerKind::dense, fused, Recompute::none));
+    CHECK(rotary(layer_ops(w, LayerKind::dense, unfused, Recompute::full).recompute) == rotary(u.forward));
+    // Tensor parallelism splits the heads.
+    CHECK(rotary(layer_ops(w, LayerKind::dense, shard(1, 8192, 8, 1, 1, true), Recompute::none).forward).first ==
+          4 * T * (q + kv) / 8);
+    // Learned, ALiBi or no positions: no kernel.
+    for (const auto kind : {PositionKind::learned, PositionKind::alibi, PositionKind::none}) {
+        WorkloadSpec other = w;
+        other.positions = kind;
+        CHECK(rotary(layer_ops(other, LayerKind::dense, unfused, Recompute::none).forward).second == 0);
+    }
+    // Multi-head latent attention: the decoupled parts, every head's 64 query values and the one 64-value key part.
+    const WorkloadSpec ds = deepseek_v3();
+    REQUIRE(ds.positions == PositionKind::rotary);
+    CHECK(rotary(layer_ops(ds, LayerKind::dense, shard(1, 4096), Recompute::none).forward).first == 4.0 * 4096 * (128 + 1) * 64);
 }
 
 TEST_CASE("train: unfused attention memory is Korthikanti et al.'s Table 2 with the 5 a s / h term") {
@@ -1078,7 +1136,7 @@ TEST_CASE("train: op-level selective recomputation (torchtitan's selective_ac_op
     }
     CHECK(re_mms == 3);
     CHECK(re_mm / fwd_mm == doctest::Approx(19.0 / 52.0).epsilon(1e-12));
-    CHECK(ops.recompute.size() == 3 + 5);  // 2 norms, SwiGLU, 2 residual adds
+    CHECK(ops.recompute.size() == 3 + 7);  // 2 norms, the rotary embedding of q and k, SwiGLU, 2 residual adds
     // exact_hardware counts the recomputed kernels, 32 layers of them.
     const double none = step_flops(FlopConvention::exact_hardware, w, 2, 8192, Recompute::none);
     const double sop = step_flops(FlopConvention::exact_hardware, w, 2, 8192, Recompute::selective_op);

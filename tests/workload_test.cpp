@@ -90,7 +90,7 @@ head_dim: 32
 vocab: 1000
 seq_len: 128
 mlp: swiglu
-positions: none
+positions: rotary
 tied_embeddings: false
 biases: false
 published_params:
@@ -117,7 +117,7 @@ head_dim: 48
 vocab: 1000
 seq_len: 128
 mlp: swiglu
-positions: none
+positions: rotary
 tied_embeddings: false
 biases: false
 moe:
@@ -236,7 +236,7 @@ TEST_CASE("workload: decoded values of dense models match their sources") {
     CHECK(l70.vocab == 128256);
     CHECK(l70.seq_len == 8192);
     CHECK(l70.mlp == catalog::MlpKind::swiglu);
-    CHECK(l70.positions == catalog::PositionKind::none);
+    CHECK(l70.positions == catalog::PositionKind::rotary);
     CHECK(!l70.tied_embeddings);
     CHECK(!l70.biases);
     CHECK(!l70.moe);
@@ -264,7 +264,7 @@ TEST_CASE("workload: decoded values of dense models match their sources") {
 
     // BLOOM: ALiBi, padded vocabulary of the released model.
     const auto& bloom = workload("bloom_176b");
-    CHECK(bloom.positions == catalog::PositionKind::none);
+    CHECK(bloom.positions == catalog::PositionKind::alibi);
     CHECK(bloom.vocab == 250880);
     CHECK(*bloom.published_params == doctest::Approx(176247271424.0));
 }
@@ -457,8 +457,8 @@ TEST_CASE("workload: a count must be a whole number of at least 1 and plausible"
 
 TEST_CASE("workload: mlp, positions and the booleans are fixed words") {
     expect_error(dense_template, "mlp: swiglu", "mlp: relu", 16, 6, "mlp", "'relu' is not valid (did you mean 'gelu'?); valid: gelu, swiglu");
-    expect_error(dense_template, "positions: none", "positions: rotary", 17, 12, "positions",
-                 "'rotary' is not valid; valid: learned, none");
+    expect_error(dense_template, "positions: rotary", "positions: sinusoidal", 17, 12, "positions",
+                 "'sinusoidal' is not valid; valid: learned, rotary, alibi, none");
     expect_error(dense_template, "tied_embeddings: false", "tied_embeddings: yes", 18, 18, "tied_embeddings",
                  "'yes' is not valid; valid: true, false");
     expect_error(dense_template, "biases: false", "biases: [false]", 19, 9, "biases", "expected a string, got a list");

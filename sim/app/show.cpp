@@ -400,8 +400,10 @@ std::string show_workload(const catalog::WorkloadSpec& w) {
     line("vocab", n(w.vocab));
     line("seq_len", n(w.seq_len) + " (training sequence length; scenarios may override)");
     line("mlp", w.mlp == catalog::MlpKind::gelu ? "gelu (two matrices)" : "swiglu (three matrices)");
-    line("positions", w.positions == catalog::PositionKind::learned ? "learned (a seq_len x hidden table)"
-                                                                     : "none (rotary or ALiBi: no parameters)");
+    line("positions", w.positions == catalog::PositionKind::learned  ? "learned (a seq_len x hidden table)"
+                      : w.positions == catalog::PositionKind::rotary ? "rotary (RoPE on queries and keys: a kernel, no parameters)"
+                      : w.positions == catalog::PositionKind::alibi  ? "alibi (a bias inside the attention kernel: no parameters)"
+                                                                      : "none (no position encoding)");
     line("tied_embeddings", w.tied_embeddings ? "true" : "false");
     line("biases", w.biases ? "true" : "false");
     if (w.mtp_depth > 0) line("mtp_depth", n(w.mtp_depth) + " multi-token-prediction module(s) in training (not in the parameter count)");

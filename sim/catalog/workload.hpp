@@ -17,7 +17,9 @@ enum class MlpKind : std::uint8_t {
 
 enum class PositionKind : std::uint8_t {
     learned,  ///< a learned seq_len x h position table (GPT-2/3, OPT)
-    none,     ///< rotary or ALiBi: no parameters
+    rotary,   ///< rotary embedding (RoPE) of queries and keys in every layer: no parameters, a kernel each (Llama, Qwen, DeepSeek)
+    alibi,    ///< ALiBi: a bias on the attention scores, applied inside the attention kernel: no parameters, no kernel (BLOOM)
+    none,     ///< no position encoding (NoPE)
 };
 
 /// Mixture-of-experts layers (DeepSeek-V3, Mixtral, Qwen3 MoE, Pangu Ultra MoE).

@@ -401,6 +401,7 @@ std::vector<std::string> results_columns() {
     for (const auto& t : training_columns_v16) cols.emplace_back(t.name);
     cols.emplace_back("training_fsdp");
     cols.emplace_back("training_grad_accumulation");
+    cols.emplace_back("training_rope");
     return cols;
 }
 
@@ -469,6 +470,8 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     // v17: how zero3's parameters and gradients are held (train::FsdpBuffers) and how micro-batches' gradients add up.
     out += "," + (c.training ? std::string(train::to_string(c.training->execution.fsdp)) : std::string());
     out += "," + (c.training ? std::string(train::to_string(c.training->execution.grad_accumulation)) : std::string());
+    // v18: the rotary embedding's kernels.
+    out += "," + (c.training ? std::string(c.training->execution.fused_rope ? "fused" : "unfused") : std::string());
     return out + "\n";
 }
 

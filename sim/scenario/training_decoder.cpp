@@ -19,7 +19,7 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
                                               "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache",
-                                              "fsdp",                "grad_accumulation"};
+                                              "fsdp",                "grad_accumulation", "rope"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -280,6 +280,17 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
         ok = ok && c.has_value();
         if (c) e.eager_elementwise = *c == "eager";
     }
+    if (m.has("rope")) {
+        auto c = as_choice(src, m.get("rope"), join_path(path, "rope"), {"fused", "unfused"});
+        ok = ok && c.has_value();
+        if (c) e.fused_rope = *c == "fused";
+        if (c && e.eager_elementwise) {
+            src.error(m.get("rope"), join_path(path, "rope"),
+                      "rope: " + *c + " describes Megatron-LM's rotary kernels; elementwise: eager runs the Llama reference code's own "
+                      "(torchtitan's, through complex64) (valid: leave rope out, or elementwise: fused)");
+            ok = false;
+        }
+    }
     if (m.has("fsdp")) {
         const auto b = as_enum(src, m.get("fsdp"), join_path(path, "fsdp"), train::all_fsdp_buffers);
         ok = ok && b.has_value();
@@ -370,6 +381,10 @@ std::optional<TrainingDraft> decode_training(const Source& src, const YAML::Node
         if (e && d.spec.workload) {
             if (auto why = train::elementwise_problem(*d.spec.workload, *e); !why.empty()) {
                 src.error(m.get("execution")["elementwise"], join_path(path, "execution.elementwise"), why);
+                ok = false;
+            }
+            if (auto why = train::rope_problem(*d.spec.workload, *e); !why.empty()) {
+                src.error(m.get("execution")["rope"], join_path(path, "execution.rope"), why);
                 ok = false;
             }
         }

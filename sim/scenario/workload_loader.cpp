@@ -196,9 +196,12 @@ std::optional<catalog::WorkloadSpec> decode(const Source& src, const YAML::Node&
             w.mlp = *word == "gelu" ? catalog::MlpKind::gelu : catalog::MlpKind::swiglu;
         }
     }
-    if (auto n = m.require("positions", "learned or none")) {
-        if (auto word = as_choice(src, *n, "positions", {"learned", "none"})) {
-            w.positions = *word == "learned" ? catalog::PositionKind::learned : catalog::PositionKind::none;
+    if (auto n = m.require("positions", "learned, rotary, alibi or none")) {
+        if (auto word = as_choice(src, *n, "positions", {"learned", "rotary", "alibi", "none"})) {
+            w.positions = *word == "learned"  ? catalog::PositionKind::learned
+                          : *word == "rotary" ? catalog::PositionKind::rotary
+                          : *word == "alibi"  ? catalog::PositionKind::alibi
+                                              : catalog::PositionKind::none;
         }
     }
     w.tied_embeddings = boolean(src, m, "tied_embeddings", "true when the output layer reuses the input embedding").value_or(false);

@@ -153,6 +153,24 @@ const std::vector<EagerKernel>& eager_rotary() {
     return k;
 }
 
+/// Rotary embedding of q or k in 16 bits (Shard::fused_rope). Fused (Transformer Engine's or Apex's kernel under
+/// Megatron's apply_rope_fusion or --use-fused-rotary-pos-emb, torch_npu's npu_rotary_mul): read and write each
+/// element once, and the same on its gradient. Unfused: Megatron-LM's apply_rotary_pos_emb_bshd
+/// (megatron/core/models/common/embeddings/rotary_pos_embedding.py, 2024) in eager PyTorch, cos and sin cast to
+/// the tensor's 16 bits first: t * cos (4), rotate_half's -x2 on half the elements (2) and cat((-x2, x1)) (4),
+/// * sin (4), the sum (6), cat((t, t_pass)) with an empty t_pass (4): 24 B forward in 6 kernels; autograd's
+/// backward: grad * sin (4), its negation on half (2), chunk's backward cat (4), grad * cos (4), the two paths'
+/// sum (6), the empty t_pass slice's zero gradient (2) and its sum into t's (6): 28 B in 7 kernels (the full
+/// t[..., :rot_dim] slice is t itself: no kernel). Neither saves anything per element (cos and sin only).
+const std::vector<EagerKernel>& fused_rotary() {
+    static const std::vector<EagerKernel> k{{4, {4}}};
+    return k;
+}
+const std::vector<EagerKernel>& unfused_rotary() {
+    static const std::vector<EagerKernel> k{{4, {4}}, {2, {2}}, {4, {4}}, {4, {4}}, {6, {6}}, {4, {2, 6}}};
+    return k;
+}
+
 /// Backward of the embedding lookup: scatter-add of the rows' gradients into the table's gradient
 /// (read the gradient, read and write the table rows).
 MemoryOp scatter_add(std::int64_t tokens, std::int64_t hidden) {
@@ -369,6 +387,12 @@ double add_swiglu(const Shard& s, double elements, Builder& b, std::string_view 
     return 0.0;
 }
 
+/// The rotary embedding of `elements` query or key values (tokens x heads x rotated dimensions), fused or
+/// unfused (Shard::fused_rope); it stores nothing per element.
+void add_rotary(const Shard& s, double elements, Builder& b, std::string_view name) {
+    add_eager(b, s.fused_rope ? fused_rotary() : unfused_rotary(), elements, 0.0, 0.0, name);
+}
+
 /// Bytes per value of the attention output kept for FlashAttention's backward pass, and of its copy
 /// for the output projection (0: none). Fused attention: 16-bit and, under FP8 products, a 1-byte
 /// cast; with DeepSeek-V3's activation cache one 12-bit (E5M6) copy both read. The unfused core's
@@ -442,6 +466,11 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
         b.add(named(chip::normalization(T * m.kv_lora_rank, act), "kv_norm"), d(T) * d(m.kv_lora_rank) * act_bytes);
         b.add(named(Matmul{T, x.heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank, 1, x.dtype}, "kv_up"),
               d(T) * d(m.kv_lora_rank) * x.in_bytes);
+        // RoPE on the decoupled parts: every head's query part and the one key part all heads share.
+        if (w.positions == catalog::PositionKind::rotary && m.qk_rope_head_dim > 0) {
+            add_rotary(s, d(T) * d(x.heads) * d(m.qk_rope_head_dim), b, "rotary_q");
+            add_rotary(s, d(T) * d(m.qk_rope_head_dim), b, "rotary_k");
+        }
         b.tag(up, kv_up);
         b.frees(up, d(T) * d(m.kv_lora_rank) * x.in_bytes + d(T) * d(x.heads) * d(2 * qk + m.v_head_dim) * act_bytes);
         // The core with query/key head size qk and value head size v: 2 qk + 2 v FLOPs per pair.
@@ -478,6 +507,9 @@ Builder forward_layer(const WorkloadSpec& w, LayerKind kind, const Shard& s, boo
                 }
                 qkvo += 2.0 * d(T) * d(x.heads - kvh) * d(hd) * act_bytes;
             }
+        } else if (w.positions == catalog::PositionKind::rotary) {
+            add_rotary(s, d(T) * d(x.heads) * d(hd), b, "rotary_q");
+            add_rotary(s, d(T) * d(kvh) * d(hd), b, "rotary_k");
         }
         if (s.flash_attention) {
             // Eager repeat_kv hands the kernel K and V copied to every query head: it reads them at that width.

@@ -166,10 +166,21 @@ std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution&
                       : w.biases                            ? "LayerNorm and biases"
                       : w.mlp != catalog::MlpKind::swiglu   ? "a GeLU MLP"
                       : w.positions == catalog::PositionKind::learned ? "learned positions"
+                      : w.positions == catalog::PositionKind::alibi   ? "ALiBi positions"
+                      : w.positions == catalog::PositionKind::none    ? "no position encoding"
                                                             : nullptr;
     if (!has) return {};
     return "elementwise: eager describes the Llama reference code (RMSNorm, rotary embedding, SwiGLU, grouped-query "
            "attention); " + w.id + " has " + has;
+}
+
+std::string rope_problem(const catalog::WorkloadSpec& w, const Execution& e) {
+    if (e.fused_rope || w.positions == catalog::PositionKind::rotary) return {};
+    return "rope: unfused describes the rotary embedding's kernels, but " + w.id + " has " +
+           (w.positions == catalog::PositionKind::learned ? "learned positions"
+            : w.positions == catalog::PositionKind::alibi ? "ALiBi positions"
+                                                          : "no position encoding") +
+           " (valid: a workload with positions: rotary, or rope: fused)";
 }
 
 std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan) {

@@ -240,6 +240,11 @@ struct Execution {
     /// Element-wise work as eager PyTorch runs the Llama reference code (Shard::eager_elementwise; torchtitan
     /// without torch.compile); false: fused kernels (Megatron-LM, Transformer Engine, compiled code).
     bool eager_elementwise = false;
+    /// The rotary embedding of queries and keys (rotary workloads; elementwise: eager has torchtitan's own): one fused
+    /// kernel each (Megatron's --use-fused-rotary-pos-emb or apply_rope_fusion, Transformer Engine's, torch_npu's
+    /// npu_rotary_mul); false: Megatron-LM's unfused apply_rotary_pos_emb_bshd, eager PyTorch kernels
+    /// (Shard::fused_rope; docs/models/training.md, "Rotary embedding").
+    bool fused_rope = true;
     /// How zero3's gathered parameters and gradients are held (FsdpBuffers): their kernels around each gather and
     /// reduction. Other optimizers gather nothing: it does not apply.
     FsdpBuffers fsdp = FsdpBuffers::flat;
@@ -263,6 +268,8 @@ struct Execution {
 /// Why `e` cannot run workload `w` (empty: it can): elementwise: eager describes the Llama reference
 /// code (RMSNorm, rotary embedding, SwiGLU, grouped-query attention).
 std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution& e);
+/// Why `e`'s rotary-embedding kernels cannot apply to `w` (empty: they can): rope: unfused needs rotary positions.
+std::string rope_problem(const catalog::WorkloadSpec& w, const Execution& e);
 /// Why `plan` cannot offload its `offload_layers` layers of `w` (empty: it can, or offloads none): Megatron-Core's
 /// limits (no pipeline parallelism, no recomputation, fewer layers than the model's).
 std::string offload_plan_problem(const catalog::WorkloadSpec& w, const Plan& plan);

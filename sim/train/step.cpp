@@ -227,7 +227,8 @@ Shard make_shard(const TrainingSpec& spec, const Plan& p, const chip::ChipModel&
                  e.fp8_activation_cache, e.fp8_current_scaling, chip.fp8_operand_copies,
                  e.fsdp == FsdpBuffers::per_parameter && p.optimizer == Optimizer::zero3, e.grad_bytes,
                  accumulates_gradients(p.optimizer) ? grad_accumulation_bytes(e.grad_accumulation, p.micro_batches(spec.global_batch))
-                                                    : 0.0};
+                                                    : 0.0,
+                 e.fused_rope};
 }
 
 /// The parts of the model a pipeline stage runs per micro-batch, each `count` times: its layers that
@@ -341,6 +342,7 @@ std::vector<Rejection> plan_problems(const TrainingSpec& spec, const Plan& p, co
     if (!cluster.chip().supports(spec.precision))
         reject("precision", fmt::format("{} has no {} peak", cluster.chip().id, chip::to_string(spec.precision)));
     if (auto why = elementwise_problem(w, spec.execution); !why.empty()) reject("elementwise", why);
+    if (auto why = rope_problem(w, spec.execution); !why.empty()) reject("rope", why);
     if (auto why = attention_kernel_problem(cluster.chip(), spec.execution); !why.empty()) reject("attention", why);
     if (auto why = offload_problem(cluster.chip(), w, p); !why.empty()) reject("offload", why);
     else if (auto no_host = host_memory_problem(p, cluster.host_bytes().has_value(), "the system"); !no_host.empty())
