@@ -1,5 +1,5 @@
-// Every committed input file is valid: the whole catalog loads, every file in scenarios/ passes
-// `clustersim check`, and every catalog figure says where it comes from.
+// Every committed input file is valid: the whole catalog loads, every file in scenarios/ and
+// tests/validation/sweeps/ passes `clustersim check`, and every catalog figure says where it comes from.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -22,10 +22,12 @@ const fs::path source_dir = CLUSTERSIM_SOURCE_DIR;
 
 std::vector<std::string> scenario_files() {
     std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(source_dir / "scenarios")) {
-        const auto ext = e.path().extension();
-        if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml")) out.push_back(e.path().string());
-    }
+    // The diagnostic sweeps of validation data (not the default validation files, which validate runs).
+    for (const auto& dir : {source_dir / "scenarios", source_dir / "tests" / "validation" / "sweeps"})
+        for (const auto& e : fs::directory_iterator(dir)) {
+            const auto ext = e.path().extension();
+            if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml")) out.push_back(e.path().string());
+        }
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -45,7 +47,7 @@ void check_provenance(const std::string& owner, const std::string& figure, const
 
 }  // namespace
 
-TEST_CASE("check all files: every scenario in scenarios/ passes check") {
+TEST_CASE("check all files: every scenario in scenarios/ and tests/validation/sweeps/ passes check") {
     const auto files = scenario_files();
     REQUIRE(!files.empty());
     const std::string models = (source_dir / "models").string();
