@@ -160,26 +160,34 @@ std::string describe(const Plan& p) {
     return out;
 }
 
+namespace {
+/// What a workload's positions are, as the problems below name them (nullptr: rotary, which both accept).
+const char* non_rotary_positions(catalog::PositionKind p) {
+    switch (p) {
+        case catalog::PositionKind::learned: return "learned positions";
+        case catalog::PositionKind::alibi: return "ALiBi positions";
+        case catalog::PositionKind::none: return "no position encoding";
+        case catalog::PositionKind::rotary: break;
+    }
+    return nullptr;
+}
+}  // namespace
+
 std::string elementwise_problem(const catalog::WorkloadSpec& w, const Execution& e) {
     if (!e.eager_elementwise) return {};
     const char* has = w.mla                                 ? "multi-head latent attention"
                       : w.biases                            ? "LayerNorm and biases"
                       : w.mlp != catalog::MlpKind::swiglu   ? "a GeLU MLP"
-                      : w.positions == catalog::PositionKind::learned ? "learned positions"
-                      : w.positions == catalog::PositionKind::alibi   ? "ALiBi positions"
-                      : w.positions == catalog::PositionKind::none    ? "no position encoding"
-                                                            : nullptr;
+                                                            : non_rotary_positions(w.positions);
     if (!has) return {};
     return "elementwise: eager describes the Llama reference code (RMSNorm, rotary embedding, SwiGLU, grouped-query "
            "attention); " + w.id + " has " + has;
 }
 
 std::string rope_problem(const catalog::WorkloadSpec& w, const Execution& e) {
-    if (e.fused_rope || w.positions == catalog::PositionKind::rotary) return {};
-    return "rope: unfused describes the rotary embedding's kernels, but " + w.id + " has " +
-           (w.positions == catalog::PositionKind::learned ? "learned positions"
-            : w.positions == catalog::PositionKind::alibi ? "ALiBi positions"
-                                                          : "no position encoding") +
+    const char* has = non_rotary_positions(w.positions);
+    if (e.fused_rope || !has) return {};
+    return "rope: unfused describes the rotary embedding's kernels, but " + w.id + " has " + has +
            " (valid: a workload with positions: rotary, or rope: fused)";
 }
 
