@@ -165,6 +165,15 @@ TEST_CASE("chip: attention counts causal pairs, backward is 2.5x forward, decode
     no_extra.query_extra_keys = 0;
     CHECK(chip::cost(no_extra, a).compute_s ==
           doctest::Approx(full.compute_s * kept / (square + 4096.0 * 168)));
+    // Run as a context-parallel ring's 4 kernels, the queries pay the per-query cost, and a launch, in each: the pairs
+    // and their causal extra keys once.
+    chip::Attention ring = a;
+    ring.query_passes = 4;
+    const auto steps = chip::cost(c, ring);
+    CHECK(steps.flops == causal.flops);
+    CHECK(steps.compute_s == doctest::Approx(full.compute_s * (kept + 4096.0 * (155 + 4 * 168)) / (square + 4096.0 * 168)));
+    CHECK(steps.overhead_s == doctest::Approx(4 * causal.overhead_s));
+    CHECK(steps.time_s == doctest::Approx(steps.compute_s + steps.overhead_s));
     // Never more than the full rectangle: a short chunk of queries against a long cache pays at most every pair.
     chip::Attention chunk = a;
     chunk.seq_q = 16;

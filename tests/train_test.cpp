@@ -334,9 +334,15 @@ TEST_CASE("train: tensor, context and expert parallelism conserve the work") {
     const double t16 = 16 * flops_of(layer_ops(l70, LayerKind::dense, shard(1, 8192, 16, 1, 1, true), Recompute::none));
     // (and their rotary embedding: 8 heads of 8192 x 128 elements more, 1 FLOP each forward and backward).
     CHECK(t16 - one == doctest::Approx(8 * 2 * 2.0 * 8192 * 8192 * 128 * 3 + 8 * 8192.0 * 128 * 2).epsilon(1e-9));
-    // Context parallelism: cp ranks of s/cp queries, each with the balanced half of the causal pairs.
-    CHECK(4 * flops_of(layer_ops(l70, LayerKind::dense, shard(1, 8192, 1, 4), Recompute::none)) ==
-          doctest::Approx(one).epsilon(1e-12));
+    // Context parallelism: cp ranks of s/cp queries, each with the balanced half of the causal pairs, run as the
+    // ring's cp kernels (Transformer Engine's one per step, each paying the per-query cost).
+    const LayerOps cp4 = layer_ops(l70, LayerKind::dense, shard(1, 8192, 1, 4), Recompute::none);
+    CHECK(4 * flops_of(cp4) == doctest::Approx(one).epsilon(1e-12));
+    for (const auto* list : {&cp4.forward, &cp4.backward})
+        for (const auto& op : *list)
+            if (const auto* a = std::get_if<chip::Attention>(&op)) CHECK((a->query_passes == 4 && a->seq_q == 2048));
+    for (const auto& op : layer_ops(l70, LayerKind::dense, shard(1, 8192), Recompute::none).forward)
+        if (const auto* a = std::get_if<chip::Attention>(&op)) CHECK(a->query_passes == 1);
     // GPT with tp and cp together.
     const WorkloadSpec g = gpt(1, 12288, 96);
     const double g1 = flops_of(layer_ops(g, LayerKind::dense, shard(2, 2048), Recompute::none));

@@ -23,13 +23,13 @@ std::string seconds(double s) { return units::format_si(s, units::Dimension::tim
 std::string percent(double part, double whole) { return whole > 0 ? fmt::format("{:.1f}%", 100.0 * part / whole) : "-"; }
 
 /// A kernel's shape in a few characters: m x n x k (x batch) of a product, the attention's batch, heads, head
-/// size and sequences, the bytes a memory-bound kernel moves.
+/// size and sequences (and its ring steps), the bytes a memory-bound kernel moves.
 std::string shape_text(const chip::Operation& op, double bytes) {
     if (const auto* mm = std::get_if<chip::Matmul>(&op))
         return fmt::format("{}x{}x{}{}", mm->m, mm->n, mm->k, mm->batch > 1 ? fmt::format(" ({} batched)", mm->batch) : "");
     if (const auto* a = std::get_if<chip::Attention>(&op))
-        return fmt::format("b{} h{}/{} d{} s{}/{}{}", a->batch, a->heads_q, a->heads_kv, a->head_dim, a->seq_q, a->seq_kv,
-                           a->causal ? " causal" : "");
+        return fmt::format("b{} h{}/{} d{} s{}/{}{}{}", a->batch, a->heads_q, a->heads_kv, a->head_dim, a->seq_q, a->seq_kv,
+                           a->causal ? " causal" : "", a->query_passes > 1 ? fmt::format(" in {} steps", a->query_passes) : "");
     return units::format_si(bytes, units::Dimension::data);
 }
 

@@ -116,7 +116,8 @@ OpCost cost(const ChipModel& chip, const Matmul& op) {
 // prologue and epilogue (its queries loaded, the last rescale, its output and log-sum-exp written),
 // so that at s keys it runs at s / (s + c) of its long-sequence rate
 // (docs/research/attention-sequence-length.md). Not for absorbed latent attention (shared_kv),
-// whose decode kernels split the keys instead and have an efficiency of their own.
+// whose decode kernels split the keys instead and have an efficiency of their own. Run as
+// query_passes kernels (a context-parallel ring's steps), the queries pay it, and a launch, once per kernel.
 OpCost cost(const ChipModel& chip, const Attention& op) {
     require(chip, op.dtype);
     const double sq = static_cast<double>(op.seq_q);
@@ -140,10 +141,14 @@ OpCost cost(const ChipModel& chip, const Attention& op) {
     const double pass_bytes = q_bytes + o_bytes + k_bytes + v_bytes;
     const double bytes = op.pass == Pass::forward ? pass_bytes : 2.0 * pass_bytes;
     const double efficiency = chip.attention_efficiency_for(op.pass, op.kernel, op.shared_kv);
-    const double query_keys = op.shared_kv ? 0.0 : sq * chip.query_extra_keys;
+    const double passes = static_cast<double>(std::max<std::int64_t>(1, op.query_passes));
+    const double query_keys = op.shared_kv ? 0.0 : passes * sq * chip.query_extra_keys;
     const double paid_pairs = (op.causal ? std::min(sq * skv, pairs + sq * chip.causal_extra_keys) : pairs) + query_keys;
     const double compute_s = flops * (paid_pairs / pairs) / (chip.peak(op.dtype) * efficiency);
-    return finish(chip, compute_s, flops, bytes);
+    OpCost c = finish(chip, compute_s, flops, bytes);
+    c.time_s += (passes - 1.0) * c.overhead_s;
+    c.overhead_s *= passes;
+    return c;
 }
 
 OpCost cost(const ChipModel& chip, const MemoryOp& op) {

@@ -54,6 +54,9 @@ struct Attention {
     Pass pass = Pass::forward;
     DType dtype = DType::bf16;
     AttentionKernel kernel = AttentionKernel::standard;
+    /// Kernels the query rows pass through, each paying the per-query cost and a launch: 1, or a context-parallel
+    /// ring's steps (Transformer Engine runs one kernel per step of the ring; the pairs are counted once).
+    std::int64_t query_passes = 1;
     std::string_view name{};  ///< as Matmul::name
 };
 

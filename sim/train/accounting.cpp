@@ -326,6 +326,10 @@ Attention attention_core(const Shard& s, std::int64_t heads_q, std::int64_t head
     a.head_dim_v = hd_v;
     a.seq_q = s.seq_len / cp;
     a.seq_kv = cp == 1 ? s.seq_len : ceil_div(s.seq_len * (cp + 1), 2 * cp);
+    // Transformer Engine's load-balanced ring runs one kernel per step, forward and backward: the diagonal
+    // step (causal), then cp - 1 unmasked ones, which on the rank that sets the pace take all its queries
+    // against half the visiting keys (ranks below the step take half the queries against all of them).
+    a.query_passes = cp;
     a.causal = true;
     a.pass = chip::Pass::forward;
     // 16-bit under FP8 training too: Transformer Engine's FP8 recipe keeps dot-product attention in BF16
