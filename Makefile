@@ -14,8 +14,10 @@ SUDO     := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 FUZZ_SECONDS ?= 60
 # Scenarios that take longer than the 10 s per input allowed under the sanitizers (plan searches on
-# thousands of chips, 10,000-row sweeps): not seeds; their sections are in tests/data/good.
-FUZZ_SLOW    := scenarios/training-% scenarios/weaker-chip-bigger-cluster.yaml scenarios/study-% scenarios/sweep-%
+# thousands of chips, 10,000-row sweeps, reliability-goodput's 16,384-GPU jobs: 17 s): not seeds; their sections
+# are in tests/data/good.
+FUZZ_SLOW    := scenarios/training-% scenarios/weaker-chip-bigger-cluster.yaml scenarios/study-% scenarios/sweep-% \
+                scenarios/reliability-goodput.yaml
 
 # make plots: any results CSV into the standard figures (docs/plots.md): the scenarios to run, the figures'
 # directory, extra arguments for docs/plots/plot_results.py (e.g. PLOT_ARGS="--series chip"), and Debian's
