@@ -607,6 +607,11 @@ TEST_CASE("app: explain breaks a training or serving step into its kernels and w
     CHECK(r.out.find("attention_softmax") != std::string::npos);  // 2021 Megatron's unfused core
     CHECK(r.out.find("sc21-t1-gpt-7.5b-128gpu: training megatron_gpt_7.5b") != std::string::npos);
     CHECK(r.out.find("sc21-t1-gpt-3.6b") == std::string::npos);  // not asked for
+    // A context-parallel attention shows the ring's steps, each a kernel of its own.
+    const auto ring = cli({"explain", (test::source_dir() / "tests" / "validation" / "nemo-megatron-bridge.yaml").string(), "--case",
+                           "nemo-26.02-llama31-405b-1024xh100-fp8cs", "--top", "100"});
+    REQUIRE_MESSAGE(ring.code == 0, ring.err);
+    CHECK(ring.out.find("b1 h16/1 d128 s4096/6144 causal in 2 steps") != std::string::npos);
     // Every kernel of both cases; per case their shares of the kernels' time add up to one.
     const std::string csv = output::read_file(dir / "kernels.csv");
     std::istringstream lines(csv);
