@@ -102,9 +102,9 @@ struct Shard {
     /// (Execution::grad_accumulation, averaged over the step's micro-batches; plain and zero1 only); 0: none.
     double grad_accumulation_bytes = 0;
     /// The rotary embedding of q and k (workloads with rotary positions, without eager_elementwise, which runs
-    /// torchtitan's complex64 form): one fused kernel each way reading and writing every element once (4 bytes);
-    /// false: Megatron-LM's unfused apply_rotary_pos_emb_bshd as eager PyTorch runs it, 24 bytes an element
-    /// forward in 6 kernels and 28 backward in 7 (docs/models/training.md, "Rotary embedding").
+    /// torchtitan's complex64 form): one fused kernel per tensor each way; false: Megatron-LM's unfused
+    /// apply_rotary_pos_emb_bshd as eager PyTorch runs it (kernels and bytes: fused_rotary / unfused_rotary in
+    /// accounting.cpp; docs/models/training.md, "Rotary embedding").
     bool fused_rope = true;
 };
 
