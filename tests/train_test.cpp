@@ -1048,6 +1048,21 @@ TEST_CASE("train: activations of GPT-3 175B on the first pipeline stage (Korthik
     m = memory_per_chip(g, p, 2048, chip::DType::bf16);
     CHECK(m.activations == doctest::Approx(96 * 32 * sbh_t + 4 * sbh_t));
     CHECK(m.transient == doctest::Approx(2048.0 * 51200 / 8 * 4));
+    // ZeRO-3 gathers each layer for its backward pass: its 16-bit weights and unsharded gradients
+    // (4 bytes per parameter of a GPT layer's 12 h^2 + 13 h: the weights and the 7 h of column-parallel
+    // biases split by t, the two norms' 4 h and the 2 h of row-parallel biases replicated) are
+    // live beside the layer it rebuilds, and the output layer's (V h / t) beside the logits.
+    const double layer_params = (12.0 * 12288 * 12288 + 7.0 * 12288) / 8 + 6.0 * 12288;
+    p.recompute = Recompute::full;
+    p.optimizer = Optimizer::zero3;
+    m = memory_per_chip(g, p, 2048, chip::DType::bf16);
+    CHECK(m.transient == doctest::Approx(32 * sbh_t + 4 * layer_params));
+    p.recompute = Recompute::none;
+    m = memory_per_chip(g, p, 2048, chip::DType::bf16);
+    CHECK(m.transient == doctest::Approx(4 * layer_params));  // above the head's 0.37 GB at one sequence
+    p.micro_batch = 16;
+    m = memory_per_chip(g, p, 2048, chip::DType::bf16);
+    CHECK(m.transient == doctest::Approx(16 * 2048.0 * 51200 / 8 * 4 + 4 * 51200.0 * 12288 / 8));
 }
 
 TEST_CASE("train: every workload's parameter count is within 3% of its published total") {

@@ -1229,8 +1229,9 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     // stages holds its micro-batches in flight: in_flight's; with DualPipe, 1F1B's count for that stage,
     // pp - r of stage r and r + 1 of stage pp - 1 - r (pp + 1 in all, DeepSeek-V3 Table 2).
     const std::vector<std::int64_t> stages = rank_stages(p, rank);
-    double largest_layer_acts = 0;
-    double largest_layer_params = 0;
+    // One layer's backward working set: what it rebuilds (recomputation) and, under ZeRO-3, its gathered
+    // weights and unsharded gradients (4 bytes per parameter), which are live at the same time.
+    double largest_layer_set = 0;
     for (const std::int64_t stage : stages) {
         double per_mb = 0;
         const StageLayers n = stage_layers(w, p, stage);
@@ -1241,12 +1242,13 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
             const double stored = layer_activation_bytes(w, k, s, p.recomputation());
             const double all = layer_activation_bytes(w, k, s, Recompute::none);
             per_mb += d(recomputed) * stored + d(count - recomputed) * all;
-            if (p.recompute == Recompute::full && recomputed > 0) largest_layer_acts = std::max(largest_layer_acts, all);
+            double rebuilt = 0;
+            if (p.recompute == Recompute::full && recomputed > 0) rebuilt = all;
             // Selective (by module, or op-level): the recomputed tensors of one layer, beside its stored ones
             // (an unfused core's s x s tensors among them).
-            if (p.recompute == Recompute::selective || p.recompute == Recompute::selective_op)
-                largest_layer_acts = std::max(largest_layer_acts, all - stored);
-            largest_layer_params = std::max(largest_layer_params, layer_params(w, k, p.tp, p.ep).total());
+            if (p.recompute == Recompute::selective || p.recompute == Recompute::selective_op) rebuilt = all - stored;
+            const double gathered = z3 ? 4.0 * layer_params(w, k, p.tp, p.ep).total() : 0.0;
+            largest_layer_set = std::max(largest_layer_set, rebuilt + gathered);
         }
         // The last stage's multi-token-prediction modules: their layers store as its others (recomputing).
         if (stage == p.pp - 1 && w.mtp_depth > 0) {
@@ -1272,13 +1274,14 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
     const Dims x = dims(w, s);
     if (std::find(stages.begin(), stages.end(), p.pp - 1) != stages.end()) {
         // The last stage runs each micro-batch's head forward and backward back to back: the final
-        // norm's and the logits product's inputs, and the FP32 logits of the loss.
+        // norm's and the logits product's inputs, and the FP32 logits of the loss, beside the output
+        // layer's gathered weights and unsharded gradients under ZeRO-3.
         // With multi-token prediction the head runs once more per module.
         m.activations += d(1 + w.mtp_depth) * d(x.norm_tokens) * d(w.hidden) * (act_bytes + x.in_bytes);
-        m.transient = std::max(m.transient, d(x.tokens) * d(ceil_div(w.vocab, p.tp)) * 4.0);
+        const double head_params = d(ceil_div(w.vocab, p.tp)) * d(w.hidden);
+        m.transient = std::max(m.transient, d(x.tokens) * d(ceil_div(w.vocab, p.tp)) * 4.0 + (z3 ? 4.0 * head_params : 0.0));
     }
-    m.transient = std::max(m.transient, largest_layer_acts);  // a recomputed layer (or unfused core) in the backward pass
-    if (z3) m.transient = std::max(m.transient, 4.0 * largest_layer_params);  // a gathered layer: weights + full gradients
+    m.transient = std::max(m.transient, largest_layer_set);  // a layer in the backward pass
     return out;
 }
 
