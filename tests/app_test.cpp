@@ -79,7 +79,7 @@ TEST_CASE("app: run writes results.csv and run.json and prints the summary") {
     CHECK(count_lines(csv) == 8);  // header + 7 cases
     CHECK(csv.substr(0, csv.find('\n')).find("scenario,case,baseline,system,chip,topology,chips_count") == 0);
     const std::string json = output::read_file(dir / "run.json");
-    CHECK(json.find("\"results_schema_version\": 18") != std::string::npos);
+    CHECK(json.find("\"results_schema_version\": 19") != std::string::npos);
     CHECK(json.find(output::sha256_hex(output::read_file(peak_pairs()))) != std::string::npos);
     CHECK(json.find("chips/nvidia_h100_sxm.yaml") != std::string::npos);
 }

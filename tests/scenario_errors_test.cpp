@@ -1576,7 +1576,10 @@ TEST_CASE("scenario: a training execution the chip or the workload cannot run is
                          "rope: fused describes Megatron-LM's rotary kernels; elementwise: eager runs the Llama reference code's own "
                          "(torchtitan's, through complex64) (valid: leave rope out, or elementwise: fused)"));
     CHECK(has_diagnostic(r, f, 117, 25, "cases[17].training.execution.rope", "'megatron' is not valid; valid: fused, unfused"));
-    CHECK(last_line(r.err) == "12 errors");  // the H100 cases run both, and block and current scales in FP8
+    // How pipeline sends travel, by what they carry.
+    CHECK(has_diagnostic(r, f, 129, 35, "cases[19].training.execution.pipeline_sends",
+                         "'scatter_gather' is not valid; valid: whole, split"));
+    CHECK(last_line(r.err) == "13 errors");  // the H100 cases run both, and block and current scales in FP8
 }
 
 TEST_CASE("scenario: activation_quant is fused or separate, for both phases or each, and separate needs 8-bit weights") {

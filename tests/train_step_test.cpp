@@ -131,6 +131,30 @@ TEST_CASE("train: the pipeline bubble is one micro-batch through the other ranks
     CHECK(flat.time.pp_comm_s == 0);
 }
 
+TEST_CASE("train: split pipeline sends carry 1/t of the activation and are gathered again over the tensor-parallel group") {
+    // Megatron-LM's scatter/gather optimisation (SC21 section 4.1) and DeepSpeed's partitioned sends: without
+    // sequence parallelism each of the t ranks sends its 1/t over its own link to the next stage (here across
+    // InfiniBand, pp 4 over the 4 servers) and the receiver all-gathers the tensor before its kernels read it.
+    Fixture whole = make();
+    Fixture split = make();
+    split.sc.cases.front().training->execution.split_pipeline_sends = true;
+    train::Plan p = plan(8, 4, 1);
+    p.sequence_parallel = false;
+    const auto w = step_of(whole, p);
+    const auto s = step_of(split, p);
+    const double m = static_cast<double>(w.micro_batches);
+    // Each micro-batch crosses the stage boundary twice (activation forward, gradient backward).
+    CHECK(w.time.pp_comm_s == doctest::Approx(2 * m * w.pp.time_s));
+    CHECK(s.pp.time_s < w.pp.time_s / 4);  // the send: an eighth of the bytes, plus its latency
+    const double gather_s = s.time.pp_comm_s / (2 * m) - s.pp.time_s;
+    CHECK(gather_s > 0);
+    CHECK(s.time.pp_comm_s < 0.5 * w.time.pp_comm_s);
+    CHECK(s.time.compute_s == doctest::Approx(w.time.compute_s));
+    // With sequence parallelism the activation is already split by t: the switch changes nothing.
+    p.sequence_parallel = true;
+    CHECK(step_of(split, p).time.pp_comm_s == doctest::Approx(step_of(whole, p).time.pp_comm_s));
+}
+
 TEST_CASE("train: with unequal stages the fill and drain run at each rank's own pace") {
     // pp2: the bubble is the faster rank's micro-batch time. Moving one layer from the first stage
     // (embedding) to the last (output layer, the slower) slows the pace by one layer's time and
@@ -967,7 +991,7 @@ TEST_CASE("train: every case of the project's validation set is predicted (no pl
     const int code = app::run_cli(args, out, err);
     INFO(out.str(), err.str());
     CHECK(code == app::exit_ok);
-    CHECK(out.str().find("97 cases: median |error| ") != std::string::npos);
+    CHECK(out.str().find("101 cases: median |error| ") != std::string::npos);
 }
 
 TEST_CASE("train: a scenario's training cases run: a given plan, a searched MoE plan, a validation case, in the CSV") {
@@ -1215,11 +1239,11 @@ cases:
     const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
     CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
     const auto r = run::run_scenario(ds.sc);
-    REQUIRE(output::results_columns().back() == "training_rope");
+    REQUIRE(output::results_columns().back() == "training_pipeline_sends");
     const std::string row = output::results_row(r.cases.front(), nullptr);
-    // The last v13 column, then v14's and v15's, empty here, v16's (no offloading), v17's and v18's (earlier cells
-    // may hold quoted commas).
-    CHECK(row.substr(row.size() - 31) == ",fp8,,,,0,0,0,flat,fused,fused\n");
+    // The last v13 column, then v14's and v15's, empty here, v16's (no offloading), v17's, v18's and v19's (earlier
+    // cells may hold quoted commas).
+    CHECK(row.substr(row.size() - 37) == ",fp8,,,,0,0,0,flat,fused,fused,whole\n");
 }
 
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
@@ -1249,7 +1273,7 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 15] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 16] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
@@ -1264,7 +1288,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fsdp") == "flat");            // v17
     CHECK(cell("training_grad_accumulation") == "fused");
     CHECK(cell("training_rope") == "fused");            // v18
-    CHECK(cols.back() == "training_rope");
+    CHECK(cell("training_pipeline_sends") == "whole");  // v19
+    CHECK(cols.back() == "training_pipeline_sends");
 }
 
 namespace {

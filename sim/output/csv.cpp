@@ -402,6 +402,7 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("training_fsdp");
     cols.emplace_back("training_grad_accumulation");
     cols.emplace_back("training_rope");
+    cols.emplace_back("training_pipeline_sends");
     return cols;
 }
 
@@ -472,6 +473,8 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     out += "," + (c.training ? std::string(train::to_string(c.training->execution.grad_accumulation)) : std::string());
     // v18: the rotary embedding's kernels.
     out += "," + (c.training ? std::string(c.training->execution.fused_rope ? "fused" : "unfused") : std::string());
+    // v19: how pipeline sends travel without sequence parallelism.
+    out += "," + (c.training ? std::string(c.training->execution.split_pipeline_sends ? "split" : "whole") : std::string());
     return out + "\n";
 }
 

@@ -21,7 +21,7 @@ namespace clustersim::output {
 /// `recompute_modules`, `pipeline_schedule`, `training_activation_cache`; 14: `pipeline_layers_per_stage`; 15:
 /// `prefill_activation_quant`, `decode_activation_quant`; 16: `training_activation_offload_layers`,
 /// `offloaded_per_chip_bytes`, `offload_s`; 17: `training_fsdp`, `training_grad_accumulation`; 18: `training_rope` (last).
-inline constexpr int results_schema_version = 18;
+inline constexpr int results_schema_version = 19;
 
 std::vector<std::string> results_columns();
 /// The header line, then one line per case (with its baseline's result for the ratio columns);

@@ -19,7 +19,8 @@ const std::vector<std::string> plan_keys{"tp",          "pp",       "dp",       
 const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp_comm", "overlap_ep_comm", "grad_reduce",
                                               "order",               "memory_reserve",  "attention",       "elementwise",
                                               "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache",
-                                              "fsdp",                "grad_accumulation", "rope"};
+                                              "fsdp",                "grad_accumulation", "rope",
+                                              "pipeline_sends"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -290,6 +291,11 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
                       "(torchtitan's, through complex64) (valid: leave rope out, or elementwise: fused)");
             ok = false;
         }
+    }
+    if (m.has("pipeline_sends")) {
+        auto c = as_choice(src, m.get("pipeline_sends"), join_path(path, "pipeline_sends"), {"whole", "split"});
+        ok = ok && c.has_value();
+        if (c) e.split_pipeline_sends = *c == "split";
     }
     if (m.has("fsdp")) {
         const auto b = as_enum(src, m.get("fsdp"), join_path(path, "fsdp"), train::all_fsdp_buffers);

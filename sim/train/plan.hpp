@@ -245,6 +245,12 @@ struct Execution {
     /// npu_rotary_mul); false: Megatron-LM's unfused apply_rotary_pos_emb_bshd, eager PyTorch kernels
     /// (Shard::fused_rope; docs/models/training.md, "Rotary embedding").
     bool fused_rope = true;
+    /// Pipeline sends without sequence parallelism: each tensor-parallel rank sends its 1/t of the activation (or
+    /// its gradient) and the receiving stage all-gathers it over its tensor-parallel group (Megatron-LM's
+    /// scatter/gather optimisation, SC21 section 4.1, on by default until Megatron-Core; DeepSpeed's pipeline engine
+    /// under tensor parallelism); false: the whole tensor from every rank (Megatron-Core). With sequence
+    /// parallelism the tensor is already split by t either way.
+    bool split_pipeline_sends = false;
     /// How zero3's gathered parameters and gradients are held (FsdpBuffers): their kernels around each gather and
     /// reduction. Other optimizers gather nothing: it does not apply.
     FsdpBuffers fsdp = FsdpBuffers::flat;

@@ -586,12 +586,16 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     const KernelTimes head = kernel_times(chip, head_ops(w, shard));
     const KernelTimes mtp = w.mtp_depth > 0 ? kernel_times(chip, mtp_ops(w, shard)) : KernelTimes{};
 
-    // Pipeline sends: each micro-batch crosses every chunk boundary forward and backward.
+    // Pipeline sends: each micro-batch crosses every chunk boundary forward and backward. Split sends
+    // (Execution::split_pipeline_sends, without sequence parallelism) carry 1/t each and are gathered again
+    // over the receiving stage's tensor-parallel group before its kernels read them.
     double pp_send_s = 0;
     if (p.pp > 1) {
-        const double bytes = act_bytes / (p.sequence_parallel ? static_cast<double>(p.tp) : 1.0);
+        const bool split = e.split_pipeline_sends && !p.sequence_parallel && p.tp > 1;
+        const double bytes = act_bytes / (p.sequence_parallel || split ? static_cast<double>(p.tp) : 1.0);
         const auto send = costs.collective(comm::Collective::send_recv, g.pp, bytes, "pp");
         pp_send_s = send.time_s;
+        if (split) pp_send_s += costs.collective(comm::Collective::all_gather, g.tp, act_bytes, "tp").time_s;
         r.pp = {send.algorithm, send.bottleneck, send.time_s};
     }
 
