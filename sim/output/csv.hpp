@@ -20,7 +20,8 @@ namespace clustersim::output {
 /// `training_ep_bottleneck`; 12: `prefill_shared_expert_ranks`, `decode_shared_expert_ranks`; 13:
 /// `recompute_modules`, `pipeline_schedule`, `training_activation_cache`; 14: `pipeline_layers_per_stage`; 15:
 /// `prefill_activation_quant`, `decode_activation_quant`; 16: `training_activation_offload_layers`,
-/// `offloaded_per_chip_bytes`, `offload_s`; 17: `training_fsdp`, `training_grad_accumulation`; 18: `training_rope` (last).
+/// `offloaded_per_chip_bytes`, `offload_s`; 17: `training_fsdp`, `training_grad_accumulation`; 18: `training_rope`;
+/// 19: `training_pipeline_sends` (last).
 inline constexpr int results_schema_version = 19;
 
 std::vector<std::string> results_columns();
