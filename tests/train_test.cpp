@@ -1063,6 +1063,17 @@ TEST_CASE("train: activations of GPT-3 175B on the first pipeline stage (Korthik
     p.micro_batch = 16;
     m = memory_per_chip(g, p, 2048, chip::DType::bf16);
     CHECK(m.transient == doctest::Approx(16 * 2048.0 * 51200 / 8 * 4 + 4 * 51200.0 * 12288 / 8));
+    // The first stage gathers its embedding table (and its gradient) for the lookup's backward pass: with a
+    // 256K vocabulary on a narrow model, more than a layer; the first stage holds 7 of the 8 layers, so it is the
+    // peak rank.
+    WorkloadSpec narrow = gpt(8, 1024, 16, 128);
+    narrow.vocab = 256000;
+    Plan q;
+    q.pp = 2;
+    q.layers_per_stage = {7, 1};
+    q.optimizer = Optimizer::zero3;
+    m = memory_per_chip(narrow, q, 128, chip::DType::bf16);
+    CHECK(m.transient == doctest::Approx(4 * (256000.0 + 128) * 1024));
 }
 
 TEST_CASE("train: every workload's parameter count is within 3% of its published total") {

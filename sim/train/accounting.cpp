@@ -1278,9 +1278,11 @@ RankMemory rank_memory(const WorkloadSpec& w, const Plan& p, std::int64_t rank, 
         // layer's gathered weights and unsharded gradients under ZeRO-3.
         // With multi-token prediction the head runs once more per module.
         m.activations += d(1 + w.mtp_depth) * d(x.norm_tokens) * d(w.hidden) * (act_bytes + x.in_bytes);
-        const double vocab_rows = d(ceil_div(w.vocab, p.tp));
-        m.transient = std::max(m.transient, d(x.tokens) * vocab_rows * 4.0 + (z3 ? 4.0 * vocab_rows * d(w.hidden) : 0.0));
+        m.transient = std::max(m.transient, d(x.tokens) * d(ceil_div(w.vocab, p.tp)) * 4.0 + (z3 ? 4.0 * output_params(w, p.tp) : 0.0));
     }
+    // Under ZeRO-3 the first stage gathers its embedding table for the lookup's backward pass, its gradient beside it.
+    if (z3 && std::find(stages.begin(), stages.end(), 0) != stages.end())
+        m.transient = std::max(m.transient, 4.0 * embedding_params(w, p.tp));
     m.transient = std::max(m.transient, largest_layer_set);  // a layer in the backward pass
     return out;
 }

@@ -142,7 +142,7 @@ struct StepBreakdown {
 struct CommChoice {
     std::string algorithm;
     std::string bottleneck;
-    double time_s = 0;  ///< one call (not the exposed total)
+    double time_s = 0;  ///< one call (not the exposed total; a split pipeline send's gather is not in it)
 };
 
 struct StepResult {
