@@ -168,8 +168,8 @@ cases:
     // instances' shared-expert ranks; v13 recompute_modules, pipeline_schedule, training_activation_cache;
     // v14 pipeline_layers_per_stage; v15 prefill_activation_quant, decode_activation_quant; v16
     // training_activation_offload_layers, offloaded_per_chip_bytes, offload_s; v17 training_fsdp,
-    // training_grad_accumulation; v18 training_rope; v19 training_pipeline_sends.
-    CHECK(cols.size() == 269);
+    // training_grad_accumulation; v18 training_rope; v19 training_pipeline_sends, training_overlap_tp_backward.
+    CHECK(cols.size() == 270);
     CHECK(cols[261] == "decode_activation_quant");
     CHECK(cols[262] == "training_activation_offload_layers");
     CHECK(cols[259] == "pipeline_layers_per_stage");
@@ -178,7 +178,8 @@ cases:
     CHECK(cols[265] == "training_fsdp");
     CHECK(cols[266] == "training_grad_accumulation");
     CHECK(cols[267] == "training_rope");
-    CHECK(cols.back() == "training_pipeline_sends");
+    CHECK(cols[268] == "training_pipeline_sends");
+    CHECK(cols.back() == "training_overlap_tp_backward");
     CHECK(cols[234] == "recompute_layers");
     CHECK(cols[235] == "training_attention");
     CHECK(cols[236] == "training_elementwise");

@@ -157,6 +157,41 @@ TEST_CASE("train: split pipeline sends carry 1/t of the activation and are gathe
     CHECK(step_of(split, p).time.pp_comm_s == doctest::Approx(step_of(whole, p).time.pp_comm_s));
 }
 
+TEST_CASE("train: the column-parallel backward exchanges overlap their own products (Megatron-LM's asynchronous linear layers)") {
+    // Per layer and micro-batch. Without sequence parallelism: the 2 forward all-reduces exposed, the 2 backward
+    // ones under the QKV and first MLP products' weight gradients. With it: the forward pass's 2 gathers and 2
+    // reduce-scatters and the backward pass's 2 output-gradient gathers exposed, the 2 re-gathers and the 2
+    // input-gradient reduce-scatters overlapped. Overlapped, an exchange costs at least its share of the compute
+    // units and at most its whole time.
+    Fixture sync = make();
+    Fixture async = make();
+    async.sc.cases.front().training->execution.overlap_tp_backward = true;
+    for (const bool sp : {false, true}) {
+        train::Plan p = plan(8, 1, 4);
+        p.sequence_parallel = sp;
+        p.recompute = train::Recompute::none;
+        const auto s = step_of(sync, p);
+        const auto a = step_of(async, p);
+        CAPTURE(sp);
+        CHECK(a.time.tp_comm_s < s.time.tp_comm_s);
+        if (sp) {
+            CHECK(a.time.tp_comm_s > 0.5 * s.time.tp_comm_s);  // the output-gradient gathers stay exposed
+        } else {
+            CHECK(a.time.tp_comm_s >= 0.5 * s.time.tp_comm_s);  // half the all-reduces, plus their share
+            CHECK(a.time.tp_comm_s < 0.75 * s.time.tp_comm_s);
+        }
+        CHECK(a.time.compute_s == doctest::Approx(s.time.compute_s));
+    }
+    // Full recomputation: the recomputed forward pass's exchanges are exposed too (4 of 6 all-reduces).
+    train::Plan p = plan(8, 1, 4);
+    p.sequence_parallel = false;
+    p.recompute = train::Recompute::full;
+    const auto s = step_of(sync, p);
+    const auto a = step_of(async, p);
+    CHECK(a.time.tp_comm_s >= 4.0 / 6 * s.time.tp_comm_s);
+    CHECK(a.time.tp_comm_s < s.time.tp_comm_s);
+}
+
 TEST_CASE("train: with unequal stages the fill and drain run at each rank's own pace") {
     // pp2: the bubble is the faster rank's micro-batch time. Moving one layer from the first stage
     // (embedding) to the last (output layer, the slower) slows the pace by one layer's time and
@@ -1241,11 +1276,11 @@ cases:
     const double saved = 32 * (8192.0 * 2 * 14336 * 1 + 4096.0 * 32 * 128 * 1.5);
     CHECK(step_of(te, plan).memory.activations - step_of(ds, plan).memory.activations == doctest::Approx(saved));
     const auto r = run::run_scenario(ds.sc);
-    REQUIRE(output::results_columns().back() == "training_pipeline_sends");
+    REQUIRE(output::results_columns().back() == "training_overlap_tp_backward");
     const std::string row = output::results_row(r.cases.front(), nullptr);
     // The last v13 column, then v14's and v15's, empty here, v16's (no offloading), v17's, v18's and v19's (earlier
     // cells may hold quoted commas).
-    CHECK(row.substr(row.size() - 37) == ",fp8,,,,0,0,0,flat,fused,fused,whole\n");
+    CHECK(row.substr(row.size() - 43) == ",fp8,,,,0,0,0,flat,fused,fused,whole,false\n");
 }
 
 TEST_CASE("train: results.csv holds the plan's recompute_layers and the execution switches") {
@@ -1275,7 +1310,7 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_fp8_scaling") == "tensor");
     CHECK(cell("training_dispatch_bytes_per_element") == "2");
     CHECK(cell("training_ep_algorithm").empty());  // a dense workload exchanges no tokens
-    CHECK(cols[cols.size() - 16] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
+    CHECK(cols[cols.size() - 17] == "training_ep_bottleneck");  // v11 appends its columns after every v10 column
     CHECK(cell("serving_overlap_comm").empty());
     CHECK(cell("serving_fp8_scaling").empty());
     CHECK(cell("decode_shared_expert_ranks").empty());  // v12
@@ -1291,7 +1326,8 @@ TEST_CASE("train: results.csv holds the plan's recompute_layers and the executio
     CHECK(cell("training_grad_accumulation") == "fused");
     CHECK(cell("training_rope") == "fused");            // v18
     CHECK(cell("training_pipeline_sends") == "whole");  // v19
-    CHECK(cols.back() == "training_pipeline_sends");
+    CHECK(cell("training_overlap_tp_backward") == "false");
+    CHECK(cols.back() == "training_overlap_tp_backward");
 }
 
 namespace {

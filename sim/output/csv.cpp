@@ -403,6 +403,7 @@ std::vector<std::string> results_columns() {
     cols.emplace_back("training_grad_accumulation");
     cols.emplace_back("training_rope");
     cols.emplace_back("training_pipeline_sends");
+    cols.emplace_back("training_overlap_tp_backward");
     return cols;
 }
 
@@ -473,8 +474,9 @@ std::string results_row(const run::CaseResult& c, const run::CaseResult* baselin
     out += "," + (c.training ? std::string(train::to_string(c.training->execution.grad_accumulation)) : std::string());
     // v18: the rotary embedding's kernels.
     out += "," + (c.training ? std::string(c.training->execution.fused_rope ? "fused" : "unfused") : std::string());
-    // v19: how pipeline sends travel without sequence parallelism.
+    // v19: how pipeline sends travel without sequence parallelism; the column-parallel backward exchanges' overlap.
     out += "," + (c.training ? std::string(c.training->execution.split_pipeline_sends ? "split" : "whole") : std::string());
+    out += "," + (c.training ? boolean(c.training->execution.overlap_tp_backward) : std::string());
     return out + "\n";
 }
 

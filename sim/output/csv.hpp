@@ -21,7 +21,7 @@ namespace clustersim::output {
 /// `recompute_modules`, `pipeline_schedule`, `training_activation_cache`; 14: `pipeline_layers_per_stage`; 15:
 /// `prefill_activation_quant`, `decode_activation_quant`; 16: `training_activation_offload_layers`,
 /// `offloaded_per_chip_bytes`, `offload_s`; 17: `training_fsdp`, `training_grad_accumulation`; 18: `training_rope`;
-/// 19: `training_pipeline_sends` (last).
+/// 19: `training_pipeline_sends`, `training_overlap_tp_backward` (last).
 inline constexpr int results_schema_version = 19;
 
 std::vector<std::string> results_columns();

@@ -20,7 +20,7 @@ const std::vector<std::string> execution_keys{"overlap_grad_reduce", "overlap_tp
                                               "order",               "memory_reserve",  "attention",       "elementwise",
                                               "fp8_scaling",         "dispatch",        "algorithms",      "activation_cache",
                                               "fsdp",                "grad_accumulation", "rope",
-                                              "pipeline_sends"};
+                                              "pipeline_sends",      "overlap_tp_backward"};
 const std::vector<std::string> measured_keys{"reference",
                                              "source",
                                              "note",
@@ -263,6 +263,13 @@ std::optional<train::Execution> decode_execution(const Source& src, const YAML::
     flag("overlap_grad_reduce", e.overlap_grad_reduce);
     flag("overlap_tp_comm", e.overlap_tp_comm);
     flag("overlap_ep_comm", e.overlap_ep_comm);
+    flag("overlap_tp_backward", e.overlap_tp_backward);
+    if (e.overlap_tp_comm && e.overlap_tp_backward) {
+        src.error(m.get("overlap_tp_backward"), join_path(path, "overlap_tp_backward"),
+                  "overlap_tp_backward describes the column-parallel products' asynchronous backward exchanges, which "
+                  "overlap_tp_comm: true overlaps already with every other exchange (valid: one of them)");
+        ok = false;
+    }
     if (m.has("grad_reduce")) {
         auto c = as_choice(src, m.get("grad_reduce"), join_path(path, "grad_reduce"), {"fp32", "bf16"});
         ok = ok && c.has_value();

@@ -1032,6 +1032,11 @@ LayerOps layer_ops(const WorkloadSpec& w, LayerKind kind, const Shard& s, Recomp
     LayerOps out;
     out.backward = backward(b.ops, b.grads);
     out.weight_gradients = weight_gradients(b);
+    for (const std::size_t i : b.norm_fused) {
+        const auto [dx, dw] = matmul_backward(std::get<Matmul>(b.ops[i]));
+        out.column_input_gradients.push_back(dx);
+        out.column_weight_gradients.push_back(dw);
+    }
     switch (recompute.granularity) {
         case Recompute::none: break;
         case Recompute::selective: out.recompute = b.recomputed(recompute.modules); break;

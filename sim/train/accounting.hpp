@@ -129,6 +129,10 @@ struct LayerOps {
     std::vector<chip::Operation> recompute;
     /// Of `backward`: the weight-gradient products (dW of each product with weights), DualPipe's W.
     std::vector<chip::Operation> weight_gradients;
+    /// Of `backward`: the input- and weight-gradient products of the products that read the layer's norm output
+    /// (QKV, a dense MLP's first product: Megatron's column-parallel LayerNormLinear), under which Megatron-LM's
+    /// asynchronous column-parallel exchanges run (Execution::overlap_tp_backward).
+    std::vector<chip::Operation> column_input_gradients, column_weight_gradients;
 };
 LayerOps layer_ops(const catalog::WorkloadSpec& w, LayerKind kind, const Shard& s, Recomputation recompute);
 /// Input embedding (first pipeline stage) and final norm, output projection and loss (last stage).

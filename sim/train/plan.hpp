@@ -219,6 +219,12 @@ struct Execution {
     bool overlap_grad_reduce = true;
     /// Tensor-parallel collectives overlap the matrix products (Transformer Engine userbuffers).
     bool overlap_tp_comm = false;
+    /// The column-parallel products' backward exchanges run asynchronously under their own products (Megatron-LM's
+    /// linear layers since 2022, ColumnParallelLinearWithAsyncAllreduce and LinearWithGradAccumulationAndAsyncCommunication;
+    /// Transformer Engine's Linear): without sequence parallelism the input gradient's all-reduce under the weight
+    /// gradient; with it the input re-gathered for the weight gradient under the input gradient, and the input
+    /// gradient's reduce-scatter under the weight gradient. Implied by overlap_tp_comm.
+    bool overlap_tp_backward = false;
     /// Expert-parallel all-to-alls (dispatch and combine) overlap another micro-batch's kernels
     /// (DeepSeek-V3's DualPipe, Megatron-Core's --overlap-moe-expert-parallel-comm): false, they
     /// run exposed between the layer's kernels.

@@ -189,6 +189,8 @@ Groups make_groups(const Plan& p, const Execution& e) {
 struct KernelTimes {
     double forward_s = 0, backward_s = 0, recompute_s = 0;
     double weight_gradient_s = 0;  ///< of backward_s: the weight-gradient products (DualPipe's W)
+    /// of backward_s: the column-parallel products' input- and weight-gradient products (LayerOps::column_*)
+    double column_input_gradient_s = 0, column_weight_gradient_s = 0;
     double attention_forward_s = 0, attention_backward_s = 0;
 };
 
@@ -205,6 +207,8 @@ KernelTimes kernel_times(const chip::ChipModel& chip, const LayerOps& ops) {
     k.backward_s = chip::cost(chip, ops.backward).time_s;
     k.recompute_s = chip::cost(chip, ops.recompute).time_s;
     k.weight_gradient_s = chip::cost(chip, ops.weight_gradients).time_s;
+    k.column_input_gradient_s = chip::cost(chip, ops.column_input_gradients).time_s;
+    k.column_weight_gradient_s = chip::cost(chip, ops.column_weight_gradients).time_s;
     k.attention_forward_s = attention_time(chip, ops.forward);
     k.attention_backward_s = attention_time(chip, ops.backward);
     return k;
@@ -475,15 +479,19 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     // MLP: all-reduce, or reduce-scatter + all-gather with sequence parallelism) and two in the
     // backward pass; a fully recomputed forward repeats its two (Korthikanti et al., section 4).
     double tp_call_s = 0;
+    double tp_gather_s = 0, tp_reduce_s = 0;  // with sequence parallelism: the all-gather, the reduce-scatter; else the all-reduce
     if (p.tp > 1) {
         if (p.sequence_parallel) {
             const auto ag = costs.collective(comm::Collective::all_gather, g.tp, act_bytes, "tp");
             const auto rs = costs.collective(comm::Collective::reduce_scatter, g.tp, act_bytes, "tp");
             tp_call_s = ag.time_s + rs.time_s;
+            tp_gather_s = ag.time_s;
+            tp_reduce_s = rs.time_s;
             r.tp = {ag.algorithm + "+" + rs.algorithm, rs.bottleneck, tp_call_s};
         } else {
             const auto ar = costs.collective(comm::Collective::all_reduce, g.tp, act_bytes, "tp");
             tp_call_s = ar.time_s;
+            tp_reduce_s = ar.time_s;
             r.tp = {ar.algorithm, ar.bottleneck, tp_call_s};
         }
     }
@@ -556,7 +564,19 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
         LayerTime t;
         t.k = kernel_times(chip, layer_ops(w, kind, shard, rc));
         const double tp_s = calls(rc.granularity) * tp_call_s;
-        t.tp_s = e.overlap_tp_comm ? exposed(tp_s, t.k.forward_s + t.k.backward_s, tp_share) : tp_s;
+        if (e.overlap_tp_comm) {
+            t.tp_s = exposed(tp_s, t.k.forward_s + t.k.backward_s, tp_share);
+        } else if (e.overlap_tp_backward) {
+            // The forward pass's exchanges (and the recomputed forward's) stay exposed; in the backward pass the
+            // column-parallel products' input-gradient reductions run under their weight-gradient products and,
+            // with sequence parallelism, their inputs are gathered again under their input-gradient products,
+            // while the row-parallel products' output gradients are gathered exposed (10 exchanges a layer in all).
+            const double forward_s = (calls(rc.granularity) - 2.0) * tp_call_s;
+            t.tp_s = forward_s + 2.0 * tp_gather_s + exposed(2.0 * tp_gather_s, t.k.column_input_gradient_s, tp_share) +
+                     exposed(2.0 * tp_reduce_s, t.k.column_weight_gradient_s, tp_share);
+        } else {
+            t.tp_s = tp_s;
+        }
         t.cp_s = exposed(cp_fwd_s, t.k.attention_forward_s, cp_share) + exposed(cp_bwd_s, t.k.attention_backward_s, cp_share);
         // Expert exchanges: three pairs with full recomputation, else two. Overlapped (DualPipe, Megatron-Core's
         // all-to-all overlap), they run under another micro-batch's kernels of the same layer, forward,
