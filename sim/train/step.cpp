@@ -478,23 +478,22 @@ std::variant<StepResult, Rejection> evaluate(const TrainingSpec& spec, const Pla
     // Tensor parallel: two collectives per layer in the forward pass (after attention and after the
     // MLP: all-reduce, or reduce-scatter + all-gather with sequence parallelism) and two in the
     // backward pass; a fully recomputed forward repeats its two (Korthikanti et al., section 4).
-    double tp_call_s = 0;
-    double tp_gather_s = 0, tp_reduce_s = 0;  // with sequence parallelism: the all-gather, the reduce-scatter; else the all-reduce
+    // With sequence parallelism: the all-gather and the reduce-scatter; else the all-reduce (as the "reduction").
+    double tp_gather_s = 0, tp_reduce_s = 0;
     if (p.tp > 1) {
         if (p.sequence_parallel) {
             const auto ag = costs.collective(comm::Collective::all_gather, g.tp, act_bytes, "tp");
             const auto rs = costs.collective(comm::Collective::reduce_scatter, g.tp, act_bytes, "tp");
-            tp_call_s = ag.time_s + rs.time_s;
             tp_gather_s = ag.time_s;
             tp_reduce_s = rs.time_s;
-            r.tp = {ag.algorithm + "+" + rs.algorithm, rs.bottleneck, tp_call_s};
+            r.tp = {ag.algorithm + "+" + rs.algorithm, rs.bottleneck, ag.time_s + rs.time_s};
         } else {
             const auto ar = costs.collective(comm::Collective::all_reduce, g.tp, act_bytes, "tp");
-            tp_call_s = ar.time_s;
             tp_reduce_s = ar.time_s;
-            r.tp = {ar.algorithm, ar.bottleneck, tp_call_s};
+            r.tp = {ar.algorithm, ar.bottleneck, ar.time_s};
         }
     }
+    const double tp_call_s = tp_gather_s + tp_reduce_s;  // one exchange of the layer: a pair, or the all-reduce
     // Collective calls per layer: 4, and 2 more where the layer recomputes its forward pass in full.
     auto calls = [](Recompute rc) { return 4.0 + (rc == Recompute::full ? 2.0 : 0.0); };
 
